@@ -1,0 +1,12 @@
+"""The one place Ally reads the wall clock; everything below takes ``now`` as an argument."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,18 @@
+"""Slack in and out: read payloads, call bot/, render Block Kit, ack. No SQL here.
+
+``register`` is the ``ally.listeners`` entry point that bot.app uses to wire every listener.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.runtime import Runtime
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Register every Ally listener on ``app``; each module registers its own explicitly."""
+    from handlers import commands, errors
+
+    errors.register(app, runtime)
+    commands.register(app, runtime)

@@ -1,0 +1,68 @@
+"""Small pure builders shared by every view. All Block Kit goes through ``slack_sdk.models``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+MESSAGE_BLOCKS_MAX = 50  # Slack's limit per message; slack_sdk does not check it
+TEXT_MAX = 3000
+
+
+def clip(text: str, limit: int = TEXT_MAX) -> str:
+    """Shorten ``text`` to fit a Block Kit text field, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    """Escape what a member typed so Slack shows it as text, not as markup or mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip(text)))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(text))])
+
+
+def button(
+    text: str, action_id: str, value: str | None = None, style: str | None = None
+) -> ButtonElement:
+    return ButtonElement(text=text[:75], action_id=action_id, value=value, style=style)
+
+
+def actions(*buttons: ButtonElement, block_id: str | None = None) -> ActionsBlock:
+    return ActionsBlock(elements=list(buttons)[:25], block_id=block_id)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message for the member: fallback ``text`` (notifications, screen readers) and blocks."""
+
+    text: str
+    blocks: Sequence[Block] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if len(self.blocks) > MESSAGE_BLOCKS_MAX:
+            raise ValueError(f"a message holds at most {MESSAGE_BLOCKS_MAX} blocks")
+        for block in self.blocks:
+            block.validate_json()
+
+    def as_kwargs(self) -> dict:
+        return {"text": clip(self.text), "blocks": [b.to_dict() for b in self.blocks]}
+
+
+def say(text: str) -> Reply:
+    """A one-section reply."""
+    return Reply(text=text, blocks=[section(text)])

@@ -1,0 +1,132 @@
+"""The ``/ally`` slash command: read the text, call bot/, answer with an ephemeral reply.
+
+Each subcommand is a function ``(Command) -> Reply | None`` in the module named for what it
+does; this module only dispatches, shows help and turns errors into friendly replies.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.errors import AllyError
+from bot.people import MemberRef
+from bot.runtime import Runtime
+from handlers.blocks import Reply, actions, button, context, say, section
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``/ally`` invocation, already read out of Slack's payload."""
+
+    runtime: Runtime
+    client: WebClient
+    member: MemberRef
+    now: datetime
+    args: str
+    trigger_id: str | None
+    channel_id: str | None
+
+
+Handler = Callable[[Command], Reply | None]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    handler: Handler
+    usage: str  # e.g. "/ally thanks @person [for] <what>"
+    summary: str
+
+
+def subcommands() -> dict[str, Subcommand]:
+    """Every ``/ally`` subcommand, by name, from the modules that implement them."""
+    from handlers import ledger_commands
+
+    table: dict[str, Subcommand] = {}
+    for module in (ledger_commands,):
+        table.update(module.SUBCOMMANDS)
+    return table
+
+
+def help_reply(table: dict[str, Subcommand]) -> Reply:
+    lines = "\n".join(f"`{sub.usage}`  {sub.summary}" for sub in table.values())
+    return Reply(
+        text="Ally keeps a private ledger of who helped you and whom you helped.",
+        blocks=[
+            section(
+                "*Ally* keeps a private, two-way ledger of favours and introductions, "
+                "and helps you stay in touch with the people your work depends on. "
+                "Only you can see what you log."
+            ),
+            section(lines),
+            actions(
+                button("Record who helped you", "open_log_modal", style="primary"),
+                button("Review my network", "show_network"),
+            ),
+            context("Mention people with @, or put an outside name in quotes: \"Dana Lee (Acme)\"."),
+        ],
+    )
+
+
+def usage_reply(word: str, table: dict[str, Subcommand]) -> Reply:
+    """A friendly answer to text Ally can't read, naming the closest subcommand."""
+    closest = difflib.get_close_matches(word.casefold(), list(table), n=1, cutoff=0.0)
+    sub = table[closest[0]] if closest else None
+    hint = f" Did you mean `{sub.usage}`?" if sub else ""
+    shown = word if len(word) <= 40 else word[:40] + "…"
+    return say(f"I don't know `/ally {shown}`.{hint} Type `/ally help` to see everything I can do.")
+
+
+def dispatch(command: Command, table: dict[str, Subcommand]) -> Reply | None:
+    word, _, rest = command.args.strip().partition(" ")
+    name = word.casefold()
+    if name in ("", "help"):
+        return help_reply(table)
+    sub = table.get(name)
+    if sub is None:
+        return usage_reply(word, table)
+    try:
+        return sub.handler(Command(**{**command.__dict__, "args": rest.strip()}))
+    except AllyError as error:
+        return say(f"{error.message}\nUsage: `{sub.usage}`")
+
+
+def register(app: App, runtime: Runtime) -> None:
+    table = subcommands()
+
+    def on_ally(ack: Ack, body: dict, client: WebClient) -> None:
+        command = Command(
+            runtime=runtime,
+            client=client,
+            member=MemberRef(
+                team_id=body.get("team_id", ""),
+                user_id=body.get("user_id", ""),
+                enterprise_id=body.get("enterprise_id") or "",
+            ),
+            now=runtime.clock(),
+            args=body.get("text") or "",
+            trigger_id=body.get("trigger_id"),
+            channel_id=body.get("channel_id"),
+        )
+        try:
+            reply = dispatch(command, table)
+        except Exception:
+            log.exception("/ally failed for team=%s user=%s", command.member.team_id, command.member.user_id)
+            reply = say(
+                "Sorry, something went wrong on my side and nothing was saved. "
+                "Please try again in a moment."
+            )
+        if reply is None:
+            ack()
+        else:
+            ack(response_type="ephemeral", **reply.as_kwargs())
+
+    app.command("/ally")(on_ally)

@@ -1,0 +1,231 @@
+"""Ally's tables.
+
+Everything a member logs hangs off their ``members`` row, so every query is scoped to
+(workspace, member) by joining through ``member_id`` and deleting a member cascades.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Annotated
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SlackId = Annotated[str, mapped_column(String(32))]
+Instant = Annotated[datetime, mapped_column(UTCDateTime())]
+MaybeInstant = Annotated[datetime | None, mapped_column(UTCDateTime(), nullable=True)]
+
+# Limits enforced by the domain before anything is written, and by the columns after.
+NAME_MAX = 200
+WHAT_MAX = 1000
+NOTES_MAX = 3000
+FOCUS_MAX = 300
+LINK_MAX = 500
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class InteractionKind(enum.StrEnum):
+    """What happened between a member and a contact."""
+
+    FAVOUR_RECEIVED = "favour_received"
+    FAVOUR_GIVEN = "favour_given"
+    INTRO_RECEIVED = "intro_received"
+    INTRO_MADE = "intro_made"
+    CATCH_UP = "catch_up"
+    THANKS = "thanks"
+
+
+class Network(enum.IntFlag):
+    """Seed 003's three networks; a contact may belong to several."""
+
+    STRATEGIC = 1
+    OPERATIONAL = 2
+    DEVELOPMENTAL = 4
+
+
+class Level(enum.StrEnum):
+    """Seed 001's levels relative to the member: two above, two at your level, two below."""
+
+    ABOVE = "above"
+    PEER = "peer"
+    BELOW = "below"
+
+
+class Bond(enum.StrEnum):
+    """Seed 001: alliances help you deliver; connections get your work noticed."""
+
+    ALLIANCE = "alliance"
+    CONNECTION = "connection"
+
+
+class NudgeStatus(enum.StrEnum):
+    PLANNED = "planned"
+    SENT = "sent"
+    SKIPPED = "skipped"
+
+
+class Member(Base):
+    """A person who uses Ally in one workspace, with their own settings."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_id: Mapped[SlackId]
+    user_id: Mapped[SlackId]
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    tz_checked_at: Mapped[MaybeInstant]
+    focus: Mapped[str | None] = mapped_column(String(FOCUS_MAX), nullable=True)
+    nudges_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    nudge_weekday: Mapped[int] = mapped_column(Integer, default=0)  # Monday = 0
+    nudge_minute: Mapped[int] = mapped_column(
+        Integer, default=9 * 60
+    )  # minutes after local midnight
+    nudges_paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reaction_emoji: Mapped[str] = mapped_column(String(64), default="pray")
+    created_at: Mapped[Instant]
+
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Contact(Base):
+    """Someone in a member's network: a Slack user or an outside person."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("member_id", "key"),
+        Index("ix_contacts_member_last_touch", "member_id", "last_touch_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    # "U123" for a Slack user, "~dana lee" (case-folded) for an outside person.
+    key: Mapped[str] = mapped_column(String(NAME_MAX + 1))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    organisation: Mapped[str | None] = mapped_column(String(NAME_MAX), nullable=True)
+    networks: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    bond: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    met_through_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+    # The latest interaction's time, kept with every write so planning never scans the ledger.
+    last_touch_at: Mapped[MaybeInstant]
+    snoozed_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[Instant]
+
+    member: Mapped[Member] = relationship(back_populates="contacts")
+    met_through: Mapped[Contact | None] = relationship(remote_side="Contact.id")
+
+
+class Interaction(Base):
+    """One entry in a member's private two-way ledger."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        Index("ix_interactions_member_contact_time", "member_id", "contact_id", "occurred_at"),
+        Index("ix_interactions_member_time", "member_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    what: Mapped[str] = mapped_column(String(WHAT_MAX), default="")
+    occurred_at: Mapped[Instant]
+    message_link: Mapped[str | None] = mapped_column(String(LINK_MAX), nullable=True)
+    # For introductions: the other person (whom the contact introduced you to, or to whom).
+    related_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+    thanked_at: Mapped[MaybeInstant]
+    created_at: Mapped[Instant]
+
+    contact: Mapped[Contact] = relationship(foreign_keys=[contact_id])
+    related_contact: Mapped[Contact | None] = relationship(foreign_keys=[related_contact_id])
+
+
+class SlackUser(Base):
+    """A cache of ``users.info`` so names are not fetched on every request."""
+
+    __tablename__ = "slack_users"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_id: Mapped[SlackId]
+    user_id: Mapped[SlackId]
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    tz: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    fetched_at: Mapped[Instant]
+
+
+class QuestionAsked(Base):
+    """Which informational-interview questions were suggested for whom, so none repeats."""
+
+    __tablename__ = "questions_asked"
+    __table_args__ = (UniqueConstraint("member_id", "scope", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    # A contact's key, or "" for questions asked without a person.
+    scope: Mapped[str] = mapped_column(String(NAME_MAX + 1))
+    question_id: Mapped[str] = mapped_column(String(40))
+    asked_at: Mapped[Instant]
+
+
+class Nudge(Base):
+    """One member's weekly DM: planned before it is sent, marked sent after; one per ISO week."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (UniqueConstraint("member_id", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))  # ISO week, "2026-W47"
+    status: Mapped[str] = mapped_column(String(12), default=NudgeStatus.PLANNED)
+    due_at: Mapped[Instant]
+    planned_at: Mapped[Instant]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[MaybeInstant]
+    sent_at: Mapped[MaybeInstant]
+    channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    person_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -1,0 +1,134 @@
+"""Queries over one member's data. A ``MemberData`` can only see the member it was made for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Contact, Interaction, InteractionKind, Member
+
+# +1 when the member helped the contact, -1 when the contact helped the member.
+GIVEN_KINDS = (InteractionKind.FAVOUR_GIVEN, InteractionKind.INTRO_MADE)
+RECEIVED_KINDS = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVED)
+
+
+def find_member(session: Session, enterprise_id: str, team_id: str, user_id: str) -> Member | None:
+    return session.scalars(
+        select(Member).where(
+            Member.enterprise_id == enterprise_id,
+            Member.team_id == team_id,
+            Member.user_id == user_id,
+        )
+    ).one_or_none()
+
+
+def get_or_create_member(
+    session: Session, enterprise_id: str, team_id: str, user_id: str, now: datetime
+) -> Member:
+    member = find_member(session, enterprise_id, team_id, user_id)
+    if member is None:
+        member = Member(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            tz="UTC",
+            nudges_enabled=True,
+            nudge_weekday=0,
+            nudge_minute=9 * 60,
+            reaction_emoji="pray",
+            created_at=now,
+        )
+        session.add(member)
+        session.flush()
+    return member
+
+
+class MemberData:
+    """The repository for one member's contacts and ledger; every query filters on them."""
+
+    def __init__(self, session: Session, member: Member) -> None:
+        self.session = session
+        self.member = member
+
+    @property
+    def member_id(self) -> int:
+        return self.member.id
+
+    def contact_by_key(self, key: str) -> Contact | None:
+        return self.session.scalars(
+            select(Contact).where(Contact.member_id == self.member_id, Contact.key == key)
+        ).one_or_none()
+
+    def contact_by_id(self, contact_id: int) -> Contact | None:
+        return self.session.scalars(
+            select(Contact).where(Contact.member_id == self.member_id, Contact.id == contact_id)
+        ).one_or_none()
+
+    def add_contact(self, contact: Contact) -> Contact:
+        contact.member_id = self.member_id
+        self.session.add(contact)
+        self.session.flush()
+        return contact
+
+    def contacts(self) -> Sequence[Contact]:
+        return self.session.scalars(
+            select(Contact).where(Contact.member_id == self.member_id).order_by(Contact.name)
+        ).all()
+
+    def add_interaction(self, interaction: Interaction) -> Interaction:
+        """Record an interaction and restart that contact's stay-in-touch clock."""
+        interaction.member_id = self.member_id
+        self.session.add(interaction)
+        contact = interaction.contact
+        if contact.last_touch_at is None or interaction.occurred_at > contact.last_touch_at:
+            contact.last_touch_at = interaction.occurred_at
+        self.session.flush()
+        return interaction
+
+    def interactions_with(self, contact_id: int, limit: int | None = None) -> Sequence[Interaction]:
+        """The ledger with one contact, newest first, with intros where they are the other side."""
+        query = (
+            select(Interaction)
+            .where(
+                Interaction.member_id == self.member_id,
+                (Interaction.contact_id == contact_id)
+                | (Interaction.related_contact_id == contact_id),
+            )
+            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return self.session.scalars(query).all()
+
+    def recent_interactions(self, since: datetime, limit: int = 20) -> Sequence[Interaction]:
+        return self.session.scalars(
+            select(Interaction)
+            .where(Interaction.member_id == self.member_id, Interaction.occurred_at >= since)
+            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+            .limit(limit)
+        ).all()
+
+    def balances(self) -> dict[int, int]:
+        """Reciprocity balance per contact id: favours and intros given minus received."""
+        weight = case(
+            (Interaction.kind.in_([k.value for k in GIVEN_KINDS]), 1),
+            (Interaction.kind.in_([k.value for k in RECEIVED_KINDS]), -1),
+            else_=0,
+        )
+        rows = self.session.execute(
+            select(Interaction.contact_id, func.sum(weight))
+            .where(Interaction.member_id == self.member_id)
+            .group_by(Interaction.contact_id)
+        ).all()
+        return {contact_id: int(total or 0) for contact_id, total in rows}
+
+    def count_by_kind(self, contact_id: int) -> dict[str, int]:
+        rows = self.session.execute(
+            select(Interaction.kind, func.count())
+            .where(Interaction.member_id == self.member_id, Interaction.contact_id == contact_id)
+            .group_by(Interaction.kind)
+        ).all()
+        return {kind: int(n) for kind, n in rows}

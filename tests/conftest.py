@@ -1,0 +1,153 @@
+"""Shared fixtures: a fake Slack, a frozen clock, migrated SQLite and PostgreSQL databases,
+and the real Bolt app wired to all three."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from slack_bolt import App
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import handlers
+from bot.app import create_app
+from bot.config import Settings, settings_from_env
+from bot.runtime import Runtime
+from storage.db import normalise_url
+from storage.migrate import upgrade
+from storage.models import Base
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import SlackDriver
+
+SECRET = "test-signing-secret"
+PG_ENV = "ALLY_TEST_DATABASE_URL"
+# A Monday morning in London (GMT), the default nudge slot's week.
+START = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class FrozenClock:
+    """The only clock the app reads in tests; moves only when a test moves it."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    fake.add_user("U1", "Ana Silva", tz="Europe/London")
+    fake.add_user("U2", "Maria Lopez", tz="America/New_York")
+    fake.add_user("U3", "Bob Chen", tz="Asia/Tokyo")
+    fake.add_user("U4", "Kathy Ito", tz="Europe/Berlin")
+    fake.add_user("UBOTX", "Reminder Bot", is_bot=True)
+    fake.add_user("UGONE", "Former Colleague", deleted=True)
+    yield fake
+    fake.stop()
+
+
+# -- databases --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per test session; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "ally.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "ally.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated, dropped at the end."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1/test)")
+    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
+    name = f"ally_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalise_url(base)).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> Iterator[str]:
+    """The session's PostgreSQL database, emptied after each test."""
+    yield pg_database
+    engine = create_engine(pg_database)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Run the test on SQLite and on PostgreSQL."""
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_url")
+    return request.getfixturevalue("sqlite_url")
+
+
+# -- the app ----------------------------------------------------------------------------------
+
+
+def make_settings(fake: FakeSlack, database_url: str, **extra: str) -> Settings:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.base_url,
+        "DATABASE_URL": database_url,
+        "ALLY_SCHEDULER": "off",
+        **extra,
+    }
+    return settings_from_env(env)
+
+
+@pytest.fixture
+def runtime(fake_slack: FakeSlack, sqlite_url: str, clock: FrozenClock) -> Iterator[Runtime]:
+    rt = Runtime.start(make_settings(fake_slack, sqlite_url), clock=clock)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> App:
+    return create_app(runtime, register=[handlers.register])
+
+
+@pytest.fixture
+def slack(app: App) -> SlackDriver:
+    return SlackDriver(app, SECRET)

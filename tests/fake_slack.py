@@ -1,0 +1,211 @@
+"""A local stand-in for the Slack Web API: a stdlib HTTP server on port 0 that records calls.
+
+Point a client at ``fake.base_url``. Every call is kept in ``fake.calls`` as (method, params).
+Answers come from small built-in handlers (users, DMs, messages, views, files) that tests can
+override with ``fake.on(method, handler)`` or make fail with ``fake.fail(method, ...)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+Params = dict[str, Any]
+Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
+
+
+@dataclass
+class Call:
+    method: str
+    params: Params
+    headers: dict[str, str]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.params[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.params.get(key, default)
+
+
+@dataclass
+class Failure:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    times: int
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    socket_url: str | None = None
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._handlers: dict[str, Callable[[Params], Answer]] = {}
+        self._failures: dict[str, list[Failure]] = {}
+        self._ts = itertools.count(1)
+        self._views = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- set-up -----------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                method = self.path.rsplit("/", 1)[-1].split("?")[0]
+                status, headers, body = fake._answer(method, raw, dict(self.headers))
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        tz: str = "Europe/London",
+        is_bot: bool = False,
+        deleted: bool = False,
+    ) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name.lower().replace(" ", "."),
+            "real_name": name,
+            "tz": tz,
+            "is_bot": is_bot,
+            "deleted": deleted,
+            "profile": {"display_name": name, "real_name": name},
+        }
+
+    def on(self, method: str, handler: Callable[[Params], Answer]) -> None:
+        """Answer ``method`` with ``handler(params)`` (a body, or (status, headers, body))."""
+        self._handlers[method] = handler
+
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        error: str = "ratelimited",
+        retry_after: int | None = 1,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail with ``status``."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        body = {"ok": False, "error": error}
+        self._failures.setdefault(method, []).append(Failure(status, body, headers, times))
+
+    # -- inspection -------------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # -- answering --------------------------------------------------------------------------
+    def _answer(self, method: str, raw: str, headers: dict[str, str]) -> tuple[int, dict, dict]:
+        params = _parse(raw, headers.get("Content-Type", ""))
+        with self._lock:
+            self.calls.append(Call(method, params, headers))
+            queue = self._failures.get(method)
+            if queue:
+                failure = queue[0]
+                failure.times -= 1
+                if failure.times <= 0:
+                    queue.pop(0)
+                return failure.status, failure.headers, failure.body
+        handler = self._handlers.get(method) or getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return 200, {}, {"ok": True}
+        answer = handler(params)
+        if isinstance(answer, tuple):
+            return answer
+        return 200, {}, answer
+
+    def _auth_test(self, params: Params) -> dict:
+        return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
+
+    def _users_info(self, params: Params) -> dict:
+        user = self.users.get(params.get("user", ""))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _conversations_open(self, params: Params) -> dict:
+        users = str(params.get("users", ""))
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+
+    def _chat_postMessage(self, params: Params) -> dict:  # noqa: N802 - Slack's method name
+        ts = f"{1700000000 + next(self._ts)}.000100"
+        return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+
+    def _chat_update(self, params: Params) -> dict:
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+
+    def _chat_postEphemeral(self, params: Params) -> dict:  # noqa: N802
+        return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+
+    def _view(self, params: Params) -> dict:
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        return {"ok": True, "view": {**(view or {}), "id": f"V{next(self._views)}"}}
+
+    _views_open = _views_publish = _views_update = _views_push = _view
+
+    def _apps_connections_open(self, params: Params) -> dict:
+        if self.socket_url is None:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_url}
+
+
+def _parse(raw: str, content_type: str) -> Params:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        return json.loads(raw)
+    params: Params = dict(parse_qsl(raw, keep_blank_values=True))
+    for key in ("blocks", "view", "attachments", "metadata"):
+        value = params.get(key)
+        if isinstance(value, str) and value[:1] in "[{":
+            params[key] = json.loads(value)
+    return params

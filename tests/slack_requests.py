@@ -1,0 +1,167 @@
+"""Requests signed exactly as Slack signs them, sent through the real Bolt app.
+
+``SlackDriver.command`` / ``.action`` / ``.submit`` / ``.event`` build Slack's payloads, sign them
+with ``v0=HMAC-SHA256(secret, "v0:{ts}:{body}")`` and hand them to ``app.dispatch`` (in-process)
+or POST them to a running server (``post``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk.signature import SignatureVerifier
+
+TEAM = "T1"
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+def command_body(text: str, *, user: str, team: str = TEAM, trigger_id: str = "trig-1") -> str:
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": team,
+            "team_domain": "acme",
+            "channel_id": "C1",
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/ally",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": "https://hooks.slack.invalid/commands/1",
+            "trigger_id": trigger_id,
+        }
+    )
+
+
+def interactive_body(payload: dict[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body) if self.body else {}
+
+    @property
+    def text(self) -> str:
+        """Everything a member would read in the reply: text plus every block's text."""
+        data = self.json if self.body.startswith("{") else {"text": self.body}
+        return _all_text(data)
+
+
+def _all_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(_all_text(v) for k, v in value.items() if k not in ("action_id", "block_id"))
+    if isinstance(value, list):
+        return " ".join(_all_text(v) for v in value)
+    return str(value) if isinstance(value, str) else ""
+
+
+class SlackDriver:
+    """Drive a Bolt app as Slack does: signed requests through ``app.dispatch``."""
+
+    def __init__(self, app: App, secret: str, team: str = TEAM) -> None:
+        self.app = app
+        self.secret = secret
+        self.team = team
+
+    def send(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Reply:
+        all_headers = {"Content-Type": content_type, **sign(self.secret, body), **(headers or {})}
+        response: BoltResponse = self.app.dispatch(BoltRequest(body=body, headers=all_headers))
+        return Reply(response.status, response.body)
+
+    def command(self, text: str, *, user: str = "U1", trigger_id: str = "trig-1") -> Reply:
+        body = command_body(text, user=user, team=self.team, trigger_id=trigger_id)
+        return self.send(body, "application/x-www-form-urlencoded")
+
+    def interactive(self, payload: dict[str, Any]) -> Reply:
+        return self.send(interactive_body(payload), "application/x-www-form-urlencoded")
+
+    def action(
+        self,
+        action_id: str,
+        *,
+        user: str = "U1",
+        value: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Reply:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self.team, "domain": "acme"},
+            "user": {"id": user, "team_id": self.team},
+            "api_app_id": "A1",
+            "trigger_id": "trig-action",
+            "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": value}],
+            **(extra or {}),
+        }
+        return self.interactive(payload)
+
+    def submit(
+        self,
+        callback_id: str,
+        values: dict[str, dict[str, Any]],
+        *,
+        user: str = "U1",
+        private_metadata: str = "",
+    ) -> Reply:
+        """Submit a modal; ``values`` is ``{block_id: {action_id: value-object}}`` as Slack sends."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team, "domain": "acme"},
+            "user": {"id": user, "team_id": self.team},
+            "api_app_id": "A1",
+            "trigger_id": "trig-submit",
+            "view": {
+                "id": "V1",
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": private_metadata,
+                "state": {"values": values},
+            },
+        }
+        return self.interactive(payload)
+
+    def event(self, event: dict[str, Any], *, event_id: str = "Ev1") -> Reply:
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": self.team,
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        return self.send(body, "application/json")
+
+
+def post(url: str, secret: str, body: str, content_type: str, **headers: str) -> Reply:
+    """POST a signed request to a running server over HTTP."""
+    request = urllib.request.Request(
+        url,
+        data=body.encode(),
+        headers={"Content-Type": content_type, **sign(secret, body), **headers},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return Reply(response.status, response.read().decode())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, error.read().decode())

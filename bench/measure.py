@@ -1,0 +1,80 @@
+"""Measuring tools shared by the benchmarks: percentiles, statement counts, peak memory."""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, event
+
+T = TypeVar("T")
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (0-100) of ``samples`` by linear interpolation."""
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    rank = (len(ordered) - 1) * p / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MB (Linux reports KB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+@dataclass
+class StatementCounter:
+    """Counts every statement an engine sends to the database."""
+
+    count: int = 0
+
+    def __call__(self, *_args: Any, **_kwargs: Any) -> None:
+        self.count += 1
+
+
+@contextmanager
+def counting_statements(engine: Engine) -> Iterator[StatementCounter]:
+    """Count statements on ``engine`` (SQLAlchemy's ``before_cursor_execute``) in the block."""
+    counter = StatementCounter()
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """``with stopwatch() as elapsed:`` leaves the block's duration in ``elapsed[0]``."""
+    elapsed = [0.0]
+    start = time.perf_counter()
+    try:
+        yield elapsed
+    finally:
+        elapsed[0] = time.perf_counter() - start
+
+
+def in_child(func: Callable[..., T], *args: Any) -> T:
+    """Run ``func(*args)`` in a fresh interpreter, so its peak RSS is its own, not ours.
+
+    A forked child would start with this process's pages already counted in ``ru_maxrss``.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(func, *args).result()

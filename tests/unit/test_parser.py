@@ -73,9 +73,9 @@ TOKENS = [
     "\n",
     "ß" * 150,
 ]
-token_text = st.lists(
-    st.one_of(st.sampled_from(TOKENS), st.text(max_size=12)), max_size=12
-).map(" ".join)
+token_text = st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=12)), max_size=12).map(
+    " ".join
+)
 any_text = st.one_of(st.text(max_size=300), token_text, st.text(min_size=990, max_size=1100))
 SUBCOMMAND_NAMES = list(lc.SUBCOMMANDS)
 

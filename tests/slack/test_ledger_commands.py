@@ -45,7 +45,6 @@ def test_thanks_records_a_favour_and_offers_say_thanks(
     reply = ok(slack.command("thanks <@U2|maria> for the custom report"))
     assert "Maria Lopez" in reply.text and "the custom report" in reply.text
     assert interactions(runtime) == [("favour_received", "U2", "the custom report")]
-    [(kind, _, _)] = interactions(runtime)
     with transaction(runtime.sessions) as session:
         favour_id = session.query(Interaction.id).scalar()
     assert buttons(reply) == {"say_thanks": str(favour_id)}

@@ -30,8 +30,8 @@ from bot.people import MemberRef
 from storage.models import FOCUS_MAX, Bond, Level, Network, QuestionAsked
 from storage.repository import find_member
 
-S, O, D = Network.STRATEGIC, Network.OPERATIONAL, Network.DEVELOPMENTAL
-ALL_NETWORKS = S | O | D
+STRAT, OPER, DEV = Network.STRATEGIC, Network.OPERATIONAL, Network.DEVELOPMENTAL
+ALL_NETWORKS = STRAT | OPER | DEV
 ALL_LEVELS = frozenset(Level)
 ALL_BONDS = frozenset(Bond)
 ABOVE, PEER, BELOW = (
@@ -96,7 +96,7 @@ BANK: tuple[BankQuestion, ...] = (
         "How would you describe your professional journey?",
         "How would you describe your professional journey, and where has {focus} shown up "
         "along the way?",
-        networks=S | D,
+        networks=STRAT | DEV,
     ),
     BankQuestion(
         "department-to-learn",
@@ -105,7 +105,7 @@ BANK: tuple[BankQuestion, ...] = (
         "with me about their work?",
         "Which department deals with {focus} in ways I might not see, and who there might talk "
         "with me about their work?",
-        networks=O,
+        networks=OPER,
     ),
     BankQuestion(
         "below-enjoy-most",
@@ -113,7 +113,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Which part of your work do you enjoy most, and how did you find your way into it?",
         "Which part of your work do you enjoy most, and how close does it sit to {focus}?",
         levels=BELOW,
-        networks=D | O,
+        networks=DEV | OPER,
     ),
     BankQuestion(
         "peer-compare-notes",
@@ -138,17 +138,16 @@ BANK: tuple[BankQuestion, ...] = (
         "From where you sit, which problem in our organisation is most worth solving?",
         "How does {focus} look from your part of the organisation, and what do people tend to "
         "miss about it?",
-        networks=S | O,
+        networks=STRAT | OPER,
         seed="002",
     ),
     BankQuestion(
         "focus-contribute",
         "inquiry",
-        "Where do you think someone like me could contribute most to the problems you care "
-        "about?",
+        "Where do you think someone like me could contribute most to the problems you care about?",
         "Where do you think someone like me could contribute to {focus} in the next year?",
         levels=ABOVE | PEER,
-        networks=S | D,
+        networks=STRAT | DEV,
         seed="002",
     ),
     BankQuestion(
@@ -157,7 +156,7 @@ BANK: tuple[BankQuestion, ...] = (
         "What do you see in our work that people who've been here longer might be missing?",
         "What do you notice about {focus} that people who've been here longer might be missing?",
         levels=BELOW,
-        networks=S | D,
+        networks=STRAT | DEV,
         seed="002",
     ),
     BankQuestion(
@@ -176,7 +175,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Is there someone outside the company, in a professional association or a past "
         "workplace, who knows {focus} well and would be worth my time?",
         levels=ABOVE | PEER,
-        networks=S | D,
+        networks=STRAT | DEV,
         seed="002",
     ),
     # -- seed 003: strategic network, trends and looking ahead ----------------------------------
@@ -186,7 +185,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Which trends in your field are you watching most closely right now?",
         "Which trends are changing how people approach {focus}, and which are you watching "
         "most closely?",
-        networks=S,
+        networks=STRAT,
     ),
     BankQuestion(
         "looking-ahead",
@@ -195,7 +194,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Looking ahead a year or two, how do you expect {focus} to change, and what should we "
         "start preparing for now?",
         levels=ABOVE | PEER,
-        networks=S,
+        networks=STRAT,
     ),
     BankQuestion(
         "leaders-priorities",
@@ -204,7 +203,7 @@ BANK: tuple[BankQuestion, ...] = (
         "How much attention does {focus} get from the leaders you work with, and what would "
         "make them care more?",
         levels=ABOVE,
-        networks=S,
+        networks=STRAT,
         bonds=CONNECTION,
     ),
     BankQuestion(
@@ -213,7 +212,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Where do you go to stay on top of what's changing in your field: people, communities, "
         "reading?",
         "Where do you go to keep up with {focus}: people, communities, things you read?",
-        networks=S | D,
+        networks=STRAT | DEV,
     ),
     BankQuestion(
         "landscape-since",
@@ -222,7 +221,7 @@ BANK: tuple[BankQuestion, ...] = (
         "How has thinking about {focus} changed here since you started, and what did that "
         "teach you?",
         levels=ABOVE,
-        networks=S,
+        networks=STRAT,
     ),
     BankQuestion(
         "one-bet",
@@ -232,7 +231,7 @@ BANK: tuple[BankQuestion, ...] = (
         "If you had to bet on one idea that will matter more for {focus} next year, what would "
         "it be?",
         levels=ABOVE | PEER,
-        networks=S,
+        networks=STRAT,
     ),
     BankQuestion(
         "below-new-ideas",
@@ -242,16 +241,15 @@ BANK: tuple[BankQuestion, ...] = (
         "Which new tools or ideas around {focus} are people earlier in their careers excited "
         "about?",
         levels=BELOW,
-        networks=S,
+        networks=STRAT,
     ),
     # -- seed 003: operational network, getting the job done, other departments -----------------
     BankQuestion(
         "how-things-get-done",
         "delivery",
         "What does it take to get something done in your part of the organisation?",
-        "When {focus} comes up in your team, who does what, and where does it tend to get "
-        "stuck?",
-        networks=O,
+        "When {focus} comes up in your team, who does what, and where does it tend to get stuck?",
+        networks=OPER,
     ),
     BankQuestion(
         "where-we-meet",
@@ -260,7 +258,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Where does your team's work meet mine on {focus}, and how could the hand-offs between "
         "us be smoother?",
         levels=PEER | BELOW,
-        networks=O,
+        networks=OPER,
         bonds=ALLIANCE,
     ),
     BankQuestion(
@@ -268,15 +266,14 @@ BANK: tuple[BankQuestion, ...] = (
         "delivery",
         "Who outside your own team do you rely on to get your work done?",
         "Who outside your team do you rely on when you work on {focus}?",
-        networks=O,
+        networks=OPER,
     ),
     BankQuestion(
         "typical-week",
         "delivery",
-        "What does a typical week look like for you, and what takes more time than people "
-        "realise?",
+        "What does a typical week look like for you, and what takes more time than people realise?",
         "What does a typical week look like for you, and how much of it touches {focus}?",
-        networks=O | D,
+        networks=OPER | DEV,
     ),
     BankQuestion(
         "in-the-way",
@@ -284,7 +281,7 @@ BANK: tuple[BankQuestion, ...] = (
         "What gets in the way of your work that someone in my position could help remove?",
         "What gets in the way when you work on {focus}, and could I help remove any of it?",
         levels=PEER | BELOW,
-        networks=O,
+        networks=OPER,
     ),
     BankQuestion(
         "process-keep-scrap",
@@ -292,7 +289,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Which process or tool makes your work easier, and which would you scrap tomorrow?",
         "Which process or tool helps most with {focus}, and which one gets in the way?",
         levels=PEER | BELOW,
-        networks=O,
+        networks=OPER,
     ),
     BankQuestion(
         "success-looks-like",
@@ -300,7 +297,7 @@ BANK: tuple[BankQuestion, ...] = (
         "How does your team decide what success looks like this quarter?",
         "How does your team measure success on {focus}, and who decides?",
         levels=ABOVE | PEER,
-        networks=O | S,
+        networks=OPER | STRAT,
     ),
     BankQuestion(
         "below-day-to-day",
@@ -308,17 +305,16 @@ BANK: tuple[BankQuestion, ...] = (
         "What do you see day to day that rarely makes it to people at my level?",
         "What do you see about {focus} day to day that rarely reaches people at my level?",
         levels=BELOW,
-        networks=O | S,
+        networks=OPER | STRAT,
     ),
     # -- seed 003: developmental network, growth and a sounding board ---------------------------
     BankQuestion(
         "best-advice",
         "growth",
         "What's the best career advice you were ever given?",
-        "What's the best advice you've had that would help someone getting deeper into "
-        "{focus}?",
+        "What's the best advice you've had that would help someone getting deeper into {focus}?",
         levels=ABOVE | PEER,
-        networks=D,
+        networks=DEV,
     ),
     BankQuestion(
         "skills-that-mattered",
@@ -326,7 +322,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Which skills made the biggest difference in your career, and how did you build them?",
         "Which skills matter most for doing {focus} well, and how did you build yours?",
         levels=ABOVE,
-        networks=D,
+        networks=DEV,
     ),
     BankQuestion(
         "sounding-board",
@@ -335,7 +331,7 @@ BANK: tuple[BankQuestion, ...] = (
         "at it?",
         "When work on {focus} got difficult, who was your sounding board, and what made them "
         "good at it?",
-        networks=D,
+        networks=DEV,
     ),
     BankQuestion(
         "wish-known",
@@ -343,14 +339,14 @@ BANK: tuple[BankQuestion, ...] = (
         "What do you wish you had known when you were at my stage?",
         "What do you wish you had known about {focus} earlier in your career?",
         levels=ABOVE | PEER,
-        networks=D,
+        networks=DEV,
     ),
     BankQuestion(
         "learning-now",
         "growth",
         "What are you trying to learn or get better at right now?",
         "What are you trying to learn right now, and is any of it related to {focus}?",
-        networks=D,
+        networks=DEV,
     ),
     BankQuestion(
         "where-career-heads",
@@ -358,7 +354,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Where would you like your career to head, and what would help you get there?",
         "Where would you like your career to head, and could {focus} be part of it?",
         levels=BELOW | PEER,
-        networks=D,
+        networks=DEV,
     ),
     BankQuestion(
         "more-impact",
@@ -366,7 +362,7 @@ BANK: tuple[BankQuestion, ...] = (
         "What's one thing I could do differently to have more impact?",
         "From what you've seen, what would make my work on {focus} more useful?",
         levels=ABOVE | PEER,
-        networks=D,
+        networks=DEV,
     ),
     BankQuestion(
         "setback",
@@ -375,7 +371,7 @@ BANK: tuple[BankQuestion, ...] = (
         "What's a setback with {focus}, or something like it, that taught you something you "
         "still use?",
         levels=ABOVE,
-        networks=D,
+        networks=DEV,
     ),
     BankQuestion(
         "who-helped-you",
@@ -383,27 +379,24 @@ BANK: tuple[BankQuestion, ...] = (
         "Who has helped you most in your career so far, and how?",
         "Who has helped you most as you've worked on {focus}, and how?",
         levels=BELOW | PEER,
-        networks=D,
+        networks=DEV,
     ),
     # -- seed 001: alliances, advice and assistance on current work -----------------------------
     BankQuestion(
         "untapped-expertise",
         "alliance",
         "What expertise do you have that people around here don't ask you about often enough?",
-        "What do you know about {focus} that people around here don't ask you about often "
-        "enough?",
-        networks=O | D,
+        "What do you know about {focus} that people around here don't ask you about often enough?",
+        networks=OPER | DEV,
         bonds=ALLIANCE,
         seed="001",
     ),
     BankQuestion(
         "fall-short",
         "alliance",
-        "If I walked you through what I'm working on now, where would you expect it to fall "
-        "short?",
-        "If I walked you through my project on {focus}, where would you expect it to fall "
-        "short?",
-        networks=O,
+        "If I walked you through what I'm working on now, where would you expect it to fall short?",
+        "If I walked you through my project on {focus}, where would you expect it to fall short?",
+        networks=OPER,
         bonds=ALLIANCE,
         seed="001",
     ),
@@ -413,7 +406,7 @@ BANK: tuple[BankQuestion, ...] = (
         "How could your team's knowledge support what my team is delivering this quarter?",
         "How could your team's knowledge support my work on {focus} this quarter?",
         levels=ABOVE | PEER,
-        networks=O | S,
+        networks=OPER | STRAT,
         bonds=ALLIANCE,
         seed="001",
     ),
@@ -423,7 +416,7 @@ BANK: tuple[BankQuestion, ...] = (
         "What history should I understand before I take on something new here?",
         "What should I understand about how {focus} has been tried here before?",
         levels=ABOVE | PEER,
-        networks=S | O,
+        networks=STRAT | OPER,
         seed="001",
     ),
     BankQuestion(
@@ -433,7 +426,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Whose support would an idea about {focus} need around here, and how would you go "
         "about earning it?",
         levels=ABOVE | PEER,
-        networks=S | O,
+        networks=STRAT | OPER,
         seed="000",
     ),
     BankQuestion(
@@ -443,7 +436,7 @@ BANK: tuple[BankQuestion, ...] = (
         "When you present ideas about {focus} to leaders here, how do you prepare for the "
         "people in the room?",
         levels=ABOVE | PEER,
-        networks=O | D,
+        networks=OPER | DEV,
         seed="000",
     ),
     BankQuestion(
@@ -452,7 +445,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Which part of my team's work would you like to be more involved in?",
         "Would you like to be more involved in the work on {focus}, and which part?",
         levels=BELOW,
-        networks=O | D,
+        networks=OPER | DEV,
         bonds=ALLIANCE,
         seed="001",
     ),
@@ -463,7 +456,7 @@ BANK: tuple[BankQuestion, ...] = (
         "How does good work get noticed here, and what have you seen people do that works?",
         "How would good work on {focus} best get noticed here, and by whom?",
         levels=ABOVE | PEER,
-        networks=S,
+        networks=STRAT,
         bonds=CONNECTION,
         seed="001",
     ),
@@ -473,7 +466,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Who makes the decisions that shape your area, and how do they like to hear new ideas?",
         "Who makes the decisions about {focus}, and how do they like to hear new ideas?",
         levels=ABOVE | PEER,
-        networks=S,
+        networks=STRAT,
         bonds=CONNECTION,
         seed="001",
     ),
@@ -483,7 +476,7 @@ BANK: tuple[BankQuestion, ...] = (
         "When a good proposal stalls, what usually unblocks it?",
         "If a proposal on {focus} stalled, what would usually unblock it?",
         levels=ABOVE,
-        networks=O | S,
+        networks=OPER | STRAT,
         bonds=CONNECTION,
         seed="001",
     ),
@@ -493,7 +486,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Who do people on your team listen to, whatever their title?",
         "Who do people listen to about {focus}, whatever their title?",
         levels=PEER | BELOW,
-        networks=S | O,
+        networks=STRAT | OPER,
         seed="001",
     ),
     BankQuestion(
@@ -501,7 +494,7 @@ BANK: tuple[BankQuestion, ...] = (
         "visibility",
         "Which teams here are held in high esteem, and what do they do differently?",
         "Which teams here are known for doing {focus} well, and what do they do differently?",
-        networks=S,
+        networks=STRAT,
         bonds=CONNECTION,
         seed="001",
     ),
@@ -509,10 +502,9 @@ BANK: tuple[BankQuestion, ...] = (
         "think-of-me",
         "visibility",
         "What kind of work would you want someone like me to bring to your attention?",
-        "If something about {focus} came up on your side, what would make you think of me "
-        "for it?",
+        "If something about {focus} came up on your side, what would make you think of me for it?",
         levels=ABOVE,
-        networks=S | D,
+        networks=STRAT | DEV,
         bonds=CONNECTION,
         seed="002",
     ),
@@ -530,7 +522,7 @@ BANK: tuple[BankQuestion, ...] = (
         "reciprocity",
         "What kind of information would be useful to you that I might come across in my work?",
         "What would be useful for you to hear from me as I keep learning about {focus}?",
-        networks=S | O,
+        networks=STRAT | OPER,
         seed="001",
     ),
     BankQuestion(
@@ -547,7 +539,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Is there someone you'd like to meet that I could introduce you to?",
         "Is there someone working on {focus} you'd like to meet? I'd be glad to introduce you.",
         levels=PEER | BELOW,
-        networks=S | D,
+        networks=STRAT | DEV,
         seed="000",
     ),
     BankQuestion(
@@ -556,7 +548,7 @@ BANK: tuple[BankQuestion, ...] = (
         "Where could our teams help each other more than we do today?",
         "Where could we help each other on {focus} more than we do today?",
         levels=PEER,
-        networks=O | S,
+        networks=OPER | STRAT,
         bonds=ALLIANCE,
         seed="001",
     ),
@@ -566,7 +558,7 @@ BANK: tuple[BankQuestion, ...] = (
         "What would you like from someone at my level that you don't get today?",
         "What would be most useful to you from someone at my level working on {focus}?",
         levels=ABOVE,
-        networks=O | D,
+        networks=OPER | DEV,
         seed="000",
     ),
 )
@@ -659,13 +651,14 @@ def fit_score(question: BankQuestion, contact: ContactInfo | None, focused: bool
     bond = contact.bond if contact else None
     if level is not None and question.levels != ALL_LEVELS:
         score += 2  # written for this level, not just allowed at it
+    # The network says most about what to talk about, so it weighs most.
     if networks:
         if networks & question.networks:
-            score += 2 if question.networks != ALL_NETWORKS else 1
+            score += 3 if question.networks != ALL_NETWORKS else 1
     elif question.networks == ALL_NETWORKS:
         score += 1  # nothing known about the person: prefer questions for anyone
     if bond is not None and question.bonds != ALL_BONDS:
-        score += 2 if Bond(bond) in question.bonds else -2
+        score += 1 if Bond(bond) in question.bonds else -3
     if focused and question.kind in ("inquiry", "snowball"):
         score += 1  # seed 002: with a focus, the conversation is about it
     return score

@@ -130,12 +130,10 @@ def questions_reply(found: Suggestions, label: str | None) -> Reply:
         title = f"Questions about {escape(found.focus or '')}"
     else:
         title = "Questions for your next informational interview"
-    numbered = [
-        section(f"{i}. {escape(q.text)}") for i, q in enumerate(found.questions, start=1)
-    ]
+    numbered = [section(f"{i}. {escape(q.text)}") for i, q in enumerate(found.questions, start=1)]
     topic = found.focus if found.focus_from_topic else None
     return Reply(
-        text=title + ": " + " ".join(q.text for q in found.questions),
+        text=title + ": " + " ".join(escape(q.text) for q in found.questions),
         blocks=[
             section(f"*{title}*"),
             *numbered,
@@ -274,9 +272,7 @@ def register(app: App, runtime: Runtime) -> None:
             # In the ephemeral questions message, replace the three with three more; under a
             # DM (the weekly nudge), add them below and leave the DM as it is.
             ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-            respond(
-                response_type="ephemeral", replace_original=ephemeral, **reply.as_kwargs()
-            )
+            respond(response_type="ephemeral", replace_original=ephemeral, **reply.as_kwargs())
         else:
             # The Home tab has no response_url: the questions go to the member's DM with Ally.
             client.chat_postMessage(channel=member.user_id, **reply.as_kwargs())

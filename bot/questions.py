@@ -69,6 +69,7 @@ class BankQuestion:
     networks: Network = ALL_NETWORKS
     bonds: frozenset[Bond] = ALL_BONDS
     seed: str = "003"
+    opener: bool = False  # seed 003's own questions: the way into a first conversation
 
     def text(self, focus: str | None) -> str:
         return self.focused.format(focus=focus) if focus else self.plain
@@ -82,6 +83,7 @@ BANK: tuple[BankQuestion, ...] = (
         "What projects are you working on right now that you are excited about?",
         "What are you working on right now that you're excited about, and does any of it "
         "touch {focus}?",
+        opener=True,
     ),
     BankQuestion(
         "getting-started",
@@ -89,6 +91,7 @@ BANK: tuple[BankQuestion, ...] = (
         "How did you get started in this department?",
         "How did you get started in your department, and when did {focus} first come onto "
         "your radar?",
+        opener=True,
     ),
     BankQuestion(
         "professional-journey",
@@ -97,6 +100,7 @@ BANK: tuple[BankQuestion, ...] = (
         "How would you describe your professional journey, and where has {focus} shown up "
         "along the way?",
         networks=STRAT | DEV,
+        opener=True,
     ),
     BankQuestion(
         "department-to-learn",
@@ -659,6 +663,8 @@ def fit_score(question: BankQuestion, contact: ContactInfo | None, focused: bool
         score += 1  # nothing known about the person: prefer questions for anyone
     if bond is not None and question.bonds != ALL_BONDS:
         score += 1 if Bond(bond) in question.bonds else -3
+    if question.opener and (contact is None or contact.last_touch_at is None):
+        score += 2  # nothing logged with them yet: start where seed 003 starts
     if focused and question.kind in ("inquiry", "snowball"):
         score += 1  # seed 002: with a focus, the conversation is about it
     return score

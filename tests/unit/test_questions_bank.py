@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.errors import InvalidInput
@@ -105,6 +108,11 @@ def test_fit_prefers_questions_written_for_the_person() -> None:
     assert fit_score(alliance_only, maria, False) < fit_score(
         alliance_only, contact("above", Network.STRATEGIC, "alliance"), False
     )
+    # seed 003's openers lead a first conversation, not the tenth
+    opener = BY_ID["getting-started"]
+    met = replace(maria, last_touch_at=datetime(2026, 11, 1, tzinfo=UTC))
+    assert fit_score(opener, maria, False) > fit_score(opener, met, False)
+    assert fit_score(opener, None, False) > fit_score(BY_ID["trends-watching"], None, False)
     # with a focus, the focus-of-inquiry questions rise
     inquiry = BY_ID["experiences-with-focus"]
     assert fit_score(inquiry, None, True) > fit_score(inquiry, None, False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -237,7 +238,7 @@ def thanks(command: Command) -> Reply:
         recorded = ledger.record_favour(
             session, command.member, person, InteractionKind.FAVOUR_RECEIVED, args.text, command.now
         )
-    return views.favour_received(recorded, command.now)
+    return views.favour_received(recorded)
 
 
 def gave(command: Command) -> Reply:
@@ -247,7 +248,7 @@ def gave(command: Command) -> Reply:
         recorded = ledger.record_favour(
             session, command.member, person, InteractionKind.FAVOUR_GIVEN, args.text, command.now
         )
-    return views.favour_given(recorded, command.now)
+    return views.favour_given(recorded)
 
 
 def met(command: Command) -> Reply:
@@ -267,7 +268,7 @@ def intro(command: Command) -> Reply:
         recorded = ledger.record_intro_received(
             session, command.member, by, to, args.note, command.now
         )
-    return views.intro_received(recorded, command.now)
+    return views.intro_received(recorded)
 
 
 def introduced(command: Command) -> Reply:
@@ -277,7 +278,7 @@ def introduced(command: Command) -> Reply:
         recorded = ledger.record_intro_made(
             session, command.member, first, second, args.note, command.now
         )
-    return views.intro_made(recorded, command.now)
+    return views.intro_made(recorded)
 
 
 def add(command: Command) -> Reply:
@@ -296,7 +297,7 @@ def who(command: Command) -> Reply:
     [person] = resolve(command, [(token, "who")], active=False)
     with transaction(command.runtime.sessions) as session:
         found = ledger.history(session, command.member, person, command.now)
-    return views.history(found, command.now)
+    return views.history(found)
 
 
 def network(command: Command) -> Reply:
@@ -304,7 +305,8 @@ def network(command: Command) -> Reply:
     return network_review(command.runtime, command.member, command.now)
 
 
-def network_review(runtime: Runtime, member: MemberRef, now: Any) -> Reply:
+def network_review(runtime: Runtime, member: MemberRef, now: datetime) -> Reply:
+    """The network review for ``member`` (``/ally network`` and the ``show_network`` button)."""
     with transaction(runtime.sessions) as session:
         found = ledger.overview(session, member, now)
     return views.network(found)

@@ -14,8 +14,15 @@ from datetime import date, datetime
 from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
-from bot.ledger import ContactInfo as Contact
-from bot.ledger import History, LedgerLine, NetworkOverview, Recorded, ThanksTarget, touch_of
+from bot.ledger import (
+    ContactInfo,
+    History,
+    LedgerLine,
+    NetworkOverview,
+    Recorded,
+    ThanksTarget,
+    touch_of,
+)
 from bot.network import (
     LEVELS,
     CellStatus,
@@ -55,7 +62,7 @@ def show_what(text: str) -> str:
     return _ESCAPED_MENTION.sub(lambda m: f"<@{m.group('id')}>", escape(text))
 
 
-def name(contact: Contact) -> str:
+def name(contact: ContactInfo) -> str:
     return f"*{escape(contact.label)}*"
 
 
@@ -76,7 +83,7 @@ def balance_text(balance: int, who: str) -> str:
     return f"You and {who} are even."
 
 
-def touch_text(touch: Touch, contact: Contact) -> str:
+def touch_text(touch: Touch, contact: ContactInfo) -> str:
     if touch.state == TouchState.NEW:
         return "No catch-up logged yet: a good moment to reach out."
     ago = "today" if not touch.days_since else f"{touch.days_since} days ago"
@@ -87,7 +94,7 @@ def touch_text(touch: Touch, contact: Contact) -> str:
     return f"{text}: *{touch.state.value}*."
 
 
-def placement_text(contact: Contact) -> str:
+def placement_text(contact: ContactInfo) -> str:
     networks = ", ".join(network_label(n) for n in networks_of(contact.networks)) or "none yet"
     parts = [f"Networks: {networks}", f"Level: {level_label(contact.level)}"]
     parts.append(f"Bond: {contact.bond or 'not set'}")
@@ -144,7 +151,7 @@ def _new(recorded: Recorded) -> str:
     return " (new in your network)" if recorded.new_contact else ""
 
 
-def favour_received(recorded: Recorded, now: datetime) -> Reply:
+def favour_received(recorded: Recorded) -> Reply:
     """Confirm a favour received and offer to thank the ally, when Ally can message them."""
     contact = recorded.contact
     line = recorded.lines[0]
@@ -164,20 +171,20 @@ def favour_received(recorded: Recorded, now: datetime) -> Reply:
                 "(a note goes a long way)."
             )
         )
-    return Reply(text=f"Noted: {contact.label} helped you.", blocks=blocks)
+    return Reply(text=f"Noted: {escape(contact.label)} helped you.", blocks=blocks)
 
 
-def favour_given(recorded: Recorded, now: datetime) -> Reply:
+def favour_given(recorded: Recorded) -> Reply:
     contact = recorded.contact
     line = recorded.lines[0]
     text = f"Noted: you helped {name(contact)}{_new(recorded)}: {show_what(line.what)}"
     return Reply(
-        text=f"Noted: you helped {contact.label}.",
+        text=f"Noted: you helped {escape(contact.label)}.",
         blocks=[section(text), context(balance_text(recorded.balance, escape(contact.label)))],
     )
 
 
-def intro_received(recorded: Recorded, now: datetime) -> Reply:
+def intro_received(recorded: Recorded) -> Reply:
     """``recorded.contact`` is the person met; the line's contact is the introducer."""
     met = recorded.contact
     line = recorded.lines[0]
@@ -198,18 +205,18 @@ def intro_received(recorded: Recorded, now: datetime) -> Reply:
         else context(f"{by} isn't in Slack: thank them your usual way.")
     )
     return Reply(
-        text=f"Noted: {line.contact} introduced you to {met.label}.",
+        text=f"Noted: {escape(line.contact)} introduced you to {escape(met.label)}.",
         blocks=[section(text), context(joined), thank],
     )
 
 
-def intro_made(recorded: Recorded, now: datetime) -> Reply:
+def intro_made(recorded: Recorded) -> Reply:
     first, second = recorded.lines[0].contact, recorded.lines[0].related or "?"
     text = f"Noted: you introduced *{escape(first)}* to *{escape(second)}*."
     if recorded.lines[0].what:
         text += f"\n{show_what(recorded.lines[0].what)}"
     return Reply(
-        text=f"Noted: you introduced {first} to {second}.",
+        text=f"Noted: you introduced {escape(first)} to {escape(second)}.",
         blocks=[section(text), context("That's a favour given to each of them.")],
     )
 
@@ -221,7 +228,7 @@ def catch_up(recorded: Recorded, now: datetime) -> Reply:
     if line.what:
         text += f"\n{show_what(line.what)}"
     return Reply(
-        text=f"Noted: a catch-up with {contact.label}.",
+        text=f"Noted: a catch-up with {escape(contact.label)}.",
         blocks=[section(text), context(touch_text(touch_of(contact, now), contact))],
     )
 
@@ -229,15 +236,12 @@ def catch_up(recorded: Recorded, now: datetime) -> Reply:
 def placement(recorded: Recorded, now: datetime, *, changed: bool) -> Reply:
     """Where a contact sits in the network, with a button to change it in a form."""
     contact = recorded.contact
-    if changed:
-        head = f"Updated {name(contact)}." if not recorded.new_contact else ""
-        head = head or f"Added {name(contact)} to your network."
-    elif recorded.new_contact:
-        head = f"Added {name(contact)} to your network. Place them with the options or the form."
+    if recorded.new_contact:
+        head = f"Added {name(contact)} to your network."
     else:
-        head = f"{name(contact)} is in your network."
+        head = f"Updated {name(contact)}." if changed else f"{name(contact)} is in your network."
     return Reply(
-        text=f"{contact.label}: {placement_text(contact)}",
+        text=f"{escape(contact.label)}: {placement_text(contact)}",
         blocks=[
             section(f"{head}\n{placement_text(contact)}"),
             context(touch_text(touch_of(contact, now), contact)),
@@ -249,7 +253,7 @@ def placement(recorded: Recorded, now: datetime, *, changed: bool) -> Reply:
 # -- who ------------------------------------------------------------------------------------------
 
 
-def history(h: History, now: datetime) -> Reply:
+def history(h: History) -> Reply:
     """``/ally who``: placement, clock, balance, counts and the newest entries of each kind."""
     contact = h.contact
     who = escape(contact.label)
@@ -279,7 +283,7 @@ def history(h: History, now: datetime) -> Reply:
     if contact.slack_user_id and unthanked is not None:
         buttons.insert(0, button("Say thanks", THANKS_ACTION, value=str(unthanked.id)))
     blocks.append(actions(*buttons))
-    return Reply(text=f"Your history with {contact.label}", blocks=blocks)
+    return Reply(text=f"Your history with {escape(contact.label)}", blocks=blocks)
 
 
 # -- network --------------------------------------------------------------------------------------

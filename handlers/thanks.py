@@ -51,6 +51,20 @@ def deliver(client: WebClient, member: MemberRef, target: ledger.ThanksTarget, w
     )
 
 
+# Answers from conversations.open / chat.postMessage that no retry will fix.
+CANNOT_DM = {"user_not_found", "user_disabled", "cannot_dm_bot", "account_inactive"}
+
+
+def undelivered(target: ledger.ThanksTarget, code: str | None) -> str:
+    """Why the thank-you did not go out, and whether pressing Send again can help."""
+    if code in CANNOT_DM:
+        return (
+            f"I can't message {target.contact.label} (their account may be deactivated). "
+            "Thank them your usual way; copy your words first."
+        )
+    return "I couldn't deliver that just now. Your words are still here: press Send again."
+
+
 def register(app: App, runtime: Runtime) -> None:
     def on_say_thanks(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
@@ -75,14 +89,9 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             deliver(client, member, target, words)
         except SlackApiError as error:
-            log.warning("say thanks: DM to %s failed: %s", target.slack_user_id, error)
-            ack(
-                response_action="errors",
-                errors={
-                    views.THANKS_BLOCK: "I couldn't deliver that just now. "
-                    "Your words are still here: press Send again in a moment."
-                },
-            )
+            code = error.response.get("error") if error.response is not None else None
+            log.warning("say thanks: DM to %s failed: %s", target.slack_user_id, code)
+            ack(response_action="errors", errors={views.THANKS_BLOCK: undelivered(target, code)})
             return
         with transaction(runtime.sessions) as session:
             done = ledger.record_thanks(session, member, target.line.id, words, runtime.clock())

@@ -273,3 +273,12 @@ def test_any_command_text_through_bolt_gets_an_ephemeral_reply(
     assert reply.json["text"].strip()
     assert len(reply.json["blocks"]) <= MESSAGE_BLOCKS_MAX
     assert "something went wrong" not in reply.text
+
+
+def test_what_members_type_is_shown_as_text_not_markup(slack: SlackDriver) -> None:
+    reply = ok(slack.command('thanks "Dana <!channel>" for the intro to <@U3|bob> & <#C1|x>'))
+    shown = reply.body
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
+    assert "<#C1" not in shown and "&amp;" in shown
+    # A mention in the description stays a mention.
+    assert "the intro to <@U3>" in shown

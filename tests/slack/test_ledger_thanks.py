@@ -146,3 +146,14 @@ def test_forged_or_stale_ids_are_not_found(
     assert answer["user"] == "U1" and "can't find that favour" in answer["text"]
     submitted = slack.submit("say_thanks_modal", words("Thanks"), private_metadata=value)
     assert "can't find that favour" in submitted.json["errors"]["message"]
+
+
+def test_an_ally_who_cannot_be_messaged_is_explained(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    favour_id = favour(slack, "thanks <@U2> for the report")
+    fake_slack.fail("conversations.open", status=200, error="user_disabled", retry_after=None)
+    reply = slack.submit("say_thanks_modal", words("Thanks!"), private_metadata=favour_id)
+    assert "can't message Maria Lopez" in reply.json["errors"]["message"]
+    assert fake_slack.calls_to("chat.postMessage") == []
+    assert ledger(runtime) == [("favour_received", "U2", "the report", False)]

@@ -63,15 +63,23 @@ def give_data(
                 sent_at=now,
             )
         )
-        session.add(
-            SlackUser(
-                enterprise_id=ref.enterprise_id,
-                team_id=ref.team_id,
-                user_id=ref.user_id,
-                name="Member " + ref.user_id,
-                fetched_at=now,
+        cached = session.scalars(
+            select(SlackUser).where(
+                SlackUser.enterprise_id == ref.enterprise_id,
+                SlackUser.team_id == ref.team_id,
+                SlackUser.user_id == ref.user_id,
             )
-        )
+        ).one_or_none()
+        if cached is None:
+            session.add(
+                SlackUser(
+                    enterprise_id=ref.enterprise_id,
+                    team_id=ref.team_id,
+                    user_id=ref.user_id,
+                    name="Member " + ref.user_id,
+                    fetched_at=now,
+                )
+            )
 
 
 def counts(sessions: sessionmaker[Session]) -> dict[str, int]:

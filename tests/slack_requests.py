@@ -152,7 +152,13 @@ class SlackDriver:
         }
         return self.interactive(payload)
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None) -> Reply:
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         event_id = event_id or f"Ev{next(_serial)}"
         body = json.dumps(
             {
@@ -165,7 +171,7 @@ class SlackDriver:
                 "event": event,
             }
         )
-        return self.send(body, "application/json")
+        return self.send(body, "application/json", headers)
 
 
 def post(url: str, secret: str, body: str, content_type: str, **headers: str) -> Reply:

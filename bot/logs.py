@@ -92,7 +92,8 @@ def log_request(req: BoltRequest, resp: BoltResponse, elapsed_ms: float) -> None
     """The one line per Slack request: what it was, for whom, how it ended and how long it took."""
     kind, name = describe(req.body or {})
     context = req.context
-    retry = (req.headers.get("x-slack-retry-num") or [None])[0]
+    retries = req.headers.get("x-slack-retry-num") or []
+    retry = retries[0] if retries else None
     request_log.info(
         "slack request",
         extra=fields(

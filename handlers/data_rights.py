@@ -46,9 +46,7 @@ def export_file(command: Command) -> Reply:
     except SlackApiError as error:
         log.warning(
             "export not delivered",
-            extra=fields(
-                team=member.team_id, user=member.user_id, slack_error=error_code(error)
-            ),
+            extra=fields(team=member.team_id, user=member.user_id, slack_error=error_code(error)),
         )
         return say(f"I couldn't send your export. {explain(error)}")
     log.info(
@@ -85,9 +83,7 @@ def confirm_forget(command: Command) -> Reply:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
-    "export": Subcommand(
-        export_file, "/ally export", "DM you a file with all your data (JSON)"
-    ),
+    "export": Subcommand(export_file, "/ally export", "DM you a file with all your data (JSON)"),
     "forget": Subcommand(
         confirm_forget, "/ally forget", "delete all your data, after a confirmation"
     ),

@@ -200,11 +200,15 @@ class FakeSlack:
 
     _views_open = _views_publish = _views_update = _views_push = _view
 
-    def _files_getUploadURLExternal(self, params: Params) -> dict:  # noqa: N802
+    def _files_getUploadURLExternal(self, params: Params) -> dict:
         assert self._server is not None
         host, port = self._server.server_address[:2]
         file_id = f"F{next(self._files)}"
-        return {"ok": True, "file_id": file_id, "upload_url": f"http://{host}:{port}/upload/{file_id}"}
+        return {
+            "ok": True,
+            "file_id": file_id,
+            "upload_url": f"http://{host}:{port}/upload/{file_id}",
+        }
 
     def _upload(self, file_id: str, content: str) -> tuple[int, dict, dict]:
         with self._lock:
@@ -212,7 +216,7 @@ class FakeSlack:
             self.uploads[file_id] = content
         return 200, {}, {"ok": True}
 
-    def _files_completeUploadExternal(self, params: Params) -> dict:  # noqa: N802
+    def _files_completeUploadExternal(self, params: Params) -> dict:
         files = params.get("files")
         if isinstance(files, str):
             files = json.loads(files)

@@ -100,9 +100,7 @@ def member_counts(sessions: sessionmaker[Session], ref: MemberRef) -> dict[str, 
         return {
             model.__tablename__: int(
                 session.scalar(
-                    select(func.count())
-                    .select_from(model)
-                    .where(model.member_id == member.id)  # type: ignore[attr-defined]
+                    select(func.count()).select_from(model).where(model.member_id == member.id)  # type: ignore[attr-defined]
                 )
                 or 0
             )

@@ -15,8 +15,8 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import yaml
 from slack_bolt import App
-from sqlalchemy import select
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import select
 
 import handlers
 from bot.app import create_app
@@ -173,8 +173,12 @@ def test_enterprise_grid_org_install_keys_members_by_enterprise(
     give_data(oauth_runtime.sessions, MemberRef(team_id="T5", user_id="U1"), clock(), secret="x")
 
     fake_slack.reset()
-    body = command_body("export", user="U1", team="T5") + "&" + urlencode(
-        {"enterprise_id": "E1", "enterprise_name": "Grid", "is_enterprise_install": "true"}
+    body = (
+        command_body("export", user="U1", team="T5")
+        + "&"
+        + urlencode(
+            {"enterprise_id": "E1", "enterprise_name": "Grid", "is_enterprise_install": "true"}
+        )
     )
     reply = SlackDriver(oauth_app, SECRET, team="T5").send(
         body, "application/x-www-form-urlencoded"

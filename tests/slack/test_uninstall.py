@@ -98,7 +98,9 @@ def test_a_failed_erasure_deletes_nothing(
 def _broken_table(model: type) -> object:
     from sqlalchemy import Column, Integer, MetaData, Table
 
-    return Table("no_such_table", MetaData(), Column("enterprise_id", Integer), Column("team_id", Integer))
+    return Table(
+        "no_such_table", MetaData(), Column("enterprise_id", Integer), Column("team_id", Integer)
+    )
 
 
 # -- with OAuth: the installation goes too -------------------------------------------------

@@ -12,9 +12,10 @@ from bot.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
-    from handlers import commands, data_rights, errors, lifecycle
+    from handlers import commands, data_rights, errors, lifecycle, questions
 
     errors.register(app, runtime)
     commands.register(app, runtime)
+    questions.register(app, runtime)
     data_rights.register(app, runtime)
     lifecycle.register(app, runtime)

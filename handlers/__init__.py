@@ -12,10 +12,20 @@ from bot.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
-    from handlers import commands, errors, ledger_commands, questions, thanks
+    from handlers import (
+        commands,
+        data_rights,
+        errors,
+        ledger_commands,
+        lifecycle,
+        questions,
+        thanks,
+    )
 
     errors.register(app, runtime)
     commands.register(app, runtime)
     ledger_commands.register(app, runtime)
     questions.register(app, runtime)
     thanks.register(app, runtime)
+    data_rights.register(app, runtime)
+    lifecycle.register(app, runtime)

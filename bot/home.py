@@ -113,7 +113,10 @@ def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
 
 
 def _empty(ref: MemberRef) -> HomeData:
-    return HomeData(ref, None, "pray", 0, review([]), [], 0, [], [], 0, None)
+    empty = review([])
+    return HomeData(
+        ref, None, "pray", 0, empty, [], 0, [], [], 0, None, [], suggest([], empty, None)
+    )
 
 
 def assemble(

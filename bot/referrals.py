@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from bot.errors import InvalidInput, NotFound
 from bot.ledger import Recorded, check_what, open_member, record_favour, record_intro_received
 from bot.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.questions import get_focus
 from storage.models import InteractionKind
-from storage.repository import find_member
 
 MAX_REFERRALS = 5
 
@@ -32,9 +32,8 @@ def person_for_key(session: Session, ref: MemberRef, key: str, now: datetime) ->
 
 
 def focus_of(session: Session, ref: MemberRef) -> str | None:
-    """The member's focus of inquiry, without creating the member."""
-    member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
-    return member.focus if member is not None else None
+    """The member's focus of inquiry (``bot.questions`` owns it), without creating the member."""
+    return get_focus(session, ref)
 
 
 def log_catch_up(

@@ -12,10 +12,11 @@ from bot.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
-    from handlers import commands, errors, home, reactions, referrals
+    from handlers import commands, errors, home, questions, reactions, referrals
 
     errors.register(app, runtime)
     commands.register(app, runtime)
+    questions.register(app, runtime)
     home.register(app, runtime)
     reactions.register(app, runtime)
     referrals.register(app, runtime)

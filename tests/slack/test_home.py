@@ -92,3 +92,10 @@ def test_a_request_that_writes_nothing_does_not_republish(
     slack.command("help")
     home_opened(slack)  # a marker: once it is recorded, anything earlier would be too
     assert len(fake_slack.calls_to("views.publish")) == 1
+
+
+def test_writes_from_other_modules_republish_too(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    # `/ally focus` lives in handlers/questions.py and knows nothing about Home.
+    slack.command("focus pricing strategy")
+    views = wait_for(lambda: published(fake_slack))
+    assert "Focus of inquiry: *pricing strategy*" in views[-1]

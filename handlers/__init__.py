@@ -16,9 +16,12 @@ def register(app: App, runtime: Runtime) -> None:
         commands,
         data_rights,
         errors,
+        home,
         ledger_commands,
         lifecycle,
         questions,
+        reactions,
+        referrals,
         thanks,
     )
 
@@ -29,3 +32,6 @@ def register(app: App, runtime: Runtime) -> None:
     thanks.register(app, runtime)
     data_rights.register(app, runtime)
     lifecycle.register(app, runtime)
+    home.register(app, runtime)
+    reactions.register(app, runtime)
+    referrals.register(app, runtime)

@@ -1,0 +1,146 @@
+"""``python -m bench [--quick] [--only NAME] [--backend sqlite|postgres|both]``.
+
+Prints one JSON object per benchmark per line as each finishes and writes the same lines to
+``bench/results.json`` (or ``--out``). A benchmark that cannot run here (PostgreSQL down, code
+not merged yet) prints a line with ``skipped`` saying why, instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import ack, datagen, nudge_plan, nudge_send
+
+RESULTS = Path(__file__).parent / "results.json"
+NAMES = ("ack", "nudge_plan", "nudge_send")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    ack: ack.AckSize
+    plan: tuple[datagen.Size, ...]
+    send: datagen.Size
+
+
+FULL = Sizes(
+    ack=ack.AckSize(datagen.Size(10_000), in_process=2000, clients=16, per_client=125),
+    plan=(datagen.Size(1_000), datagen.Size(10_000), datagen.Size(100_000)),
+    send=datagen.Size(10_000),
+)
+QUICK = Sizes(
+    ack=ack.AckSize(datagen.Size(1_000), in_process=300, clients=16, per_client=25),
+    plan=(datagen.Size(100), datagen.Size(1_000)),
+    send=datagen.Size(1_000),
+)
+# For the unit test: a few seconds end to end.
+TINY = Sizes(
+    ack=ack.AckSize(datagen.Size(20), in_process=20, clients=2, per_client=5),
+    plan=(datagen.Size(10), datagen.Size(20)),
+    send=datagen.Size(20),
+)
+
+
+def backends(choice: str) -> list[str]:
+    wanted = ["sqlite", "postgres"] if choice == "both" else [choice]
+    return wanted
+
+
+def skipped(name: str, backend: str, why: str) -> dict[str, Any]:
+    return {"name": name, "backend": backend, "skipped": why}
+
+
+def benchmarks(sizes: Sizes, only: str | None, choice: str) -> Iterator[dict[str, Any]]:
+    """Every JSON line of the run, in order."""
+    selected = [n for n in NAMES if only in (None, n)]
+    for backend in backends(choice):
+        down = datagen.pg_available() if backend == "postgres" else None
+        if "ack" in selected:
+            yield from (
+                [skipped("ack", backend, down)] if down else ack.run(backend, sizes.ack)
+            )
+        if "nudge_plan" in selected:
+            why = down or nudge_plan.missing()
+            for size in sizes.plan:
+                yield (
+                    skipped("nudge_plan", backend, why)
+                    if why
+                    else nudge_plan.run(backend, size)
+                )
+        if "nudge_send" in selected:
+            why = down or nudge_send.missing()
+            yield skipped("nudge_send", backend, why) if why else nudge_send.run(
+                backend, sizes.send
+            )
+
+
+def scaling(lines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``nudge_plan_scaling``: time and queries at 10x the members, per backend."""
+    plans = [x for x in lines if x.get("name") == "nudge_plan" and "seconds" in x]
+    for backend in sorted({x["backend"] for x in plans}):
+        runs = sorted((x for x in plans if x["backend"] == backend), key=lambda x: x["members"])
+        for small, big in zip(runs, runs[1:], strict=False):
+            if big["members"] != 10 * small["members"] or not small["seconds"]:
+                continue
+            yield {
+                "name": "nudge_plan_scaling",
+                "backend": backend,
+                "members": [small["members"], big["members"]],
+                "time_ratio": round(big["seconds"] / small["seconds"], 2),
+                "queries_ratio": round(big["queries"] / max(1, small["queries"]), 2),
+                "batches_ratio": round(big["batches"] / max(1, small["batches"]), 2),
+            }
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "name": "machine",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def write(lines: list[dict[str, Any]], out: Path) -> None:
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    tmp.replace(out)
+
+
+def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes (under two minutes)")
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=NAMES, help="run one benchmark")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the lines")
+    args = parser.parse_args(argv)
+    sizes = TINY if args.tiny else QUICK if args.quick else FULL
+    started = time.perf_counter()
+    lines = [machine()]
+    emit(json.dumps(lines[0]))
+    for result in benchmarks(sizes, args.only, args.backend):
+        lines.append(result)
+        emit(json.dumps(result))
+        sys.stdout.flush()
+    for result in scaling(lines):
+        lines.append(result)
+        emit(json.dumps(result))
+    total = {"name": "run", "seconds": round(time.perf_counter() - started, 1)}
+    lines.append(total)
+    emit(json.dumps(total))
+    write(lines, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""``ack``: how long Slack waits for Ally's answer, next to a bare Bolt app that only acks.
+
+Two requests, each from signed request to response: ``/ally who @x`` (reads a member's ledger
+with one contact) and a ``log_favour_modal`` submission (writes a favour). Each is measured
+in-process through ``app.dispatch`` (one client; Ally and the bare app interleaved request by
+request so drift hits both alike) and over HTTP through the production server (``ally-bot run``,
+gunicorn) with 16 concurrent clients, then the bare app behind the same server set-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bench import datagen
+from bench.bare_bolt import TOKEN, bare_app
+from bench.measure import ms, percentile
+from bench.slack_load import (
+    Target,
+    dispatch,
+    hammer,
+    healthy,
+    log_favour_body,
+    wait_until,
+    who_body,
+)
+from bot.app import create_app
+from bot.config import settings_from_env
+from bot.runtime import Runtime
+from tests.fake_slack import FakeSlack
+
+SECRET = "bench-signing-secret"
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = 400
+# In-process, the app reads this frozen clock: the generated data's "now".
+NOW = datagen.NOW.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AckSize:
+    data: datagen.Size
+    in_process: int  # requests per kind, one client
+    clients: int
+    per_client: int  # HTTP requests per client per kind
+
+
+def targets(url: str) -> list[Target]:
+    """Members and one Slack contact each, spread evenly over the database."""
+    from storage.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        total = connection.execute(text("SELECT count(*) FROM members")).scalar_one()
+        step = max(1, total // TARGETS)
+        rows = connection.execute(
+            text(
+                "SELECT m.team_id, m.user_id, c.slack_user_id, c.name FROM members m "
+                "JOIN contacts c ON c.member_id = m.id "
+                "WHERE m.id % :step = 0 AND c.slack_user_id IS NOT NULL "
+                "AND c.last_touch_at IS NOT NULL ORDER BY m.id, c.id"
+            ),
+            {"step": step},
+        ).all()
+    engine.dispose()
+    seen: set[str] = set()
+    chosen = []
+    for team, user, contact, name in rows:
+        if user not in seen:
+            seen.add(user)
+            chosen.append(Target(team, user, contact, name))
+    return chosen[:TARGETS]
+
+
+def fake_slack_for(chosen: list[Target]) -> FakeSlack:
+    fake = FakeSlack().start()
+    for target in chosen:
+        fake.add_user(target.user_id, f"Member {target.user_id}", tz="Europe/London")
+        fake.add_user(target.contact_user_id, target.contact_name, tz="Europe/London")
+    return fake
+
+
+def settings(fake: FakeSlack, url: str) -> Any:
+    return settings_from_env(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.base_url,
+            "DATABASE_URL": url,
+            "ALLY_SCHEDULER": "off",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+
+
+def bodies(kind: str, chosen: list[Target], n: int, day: str) -> list[str]:
+    make = who_body if kind == "who" else (lambda t: log_favour_body(t, day))
+    return [make(chosen[i % len(chosen)]) for i in range(n)]
+
+
+def line(
+    kind: str,
+    transport: str,
+    backend: str,
+    size: datagen.Size,
+    ally: list[float],
+    bolt: list[float],
+    errors: int,
+    clients: int,
+    **extra: Any,
+) -> dict[str, Any]:
+    ally_p50, ally_p99 = percentile(ally, 50), percentile(ally, 99)
+    bolt_p50, bolt_p99 = percentile(bolt, 50), percentile(bolt, 99)
+    ratio = round(ally_p50 / bolt_p50, 3) if bolt_p50 else None
+    p99_target = 0.025 if transport == "in_process" else 0.050
+    return {
+        "name": "ack",
+        "request": kind,
+        "transport": transport,
+        "backend": backend,
+        "members": size.members,
+        "contacts": size.members * size.contacts,
+        "interactions": size.members * size.interactions,
+        "clients": clients,
+        "requests": len(ally),
+        "ally_p50_ms": ms(ally_p50),
+        "ally_p99_ms": ms(ally_p99),
+        "bolt_p50_ms": ms(bolt_p50),
+        "bolt_p99_ms": ms(bolt_p99),
+        "ratio_p50": ratio,
+        "errors": errors,
+        "meets_targets": bool(
+            ratio is not None and ratio <= 1.0 and ally_p99 <= p99_target and errors == 0
+        ),
+        **extra,
+    }
+
+
+def available(app: Any, body: str, kind: str) -> str | None:
+    """None when Ally handles ``kind``, else what is missing (from one probe request)."""
+    _, outcome = dispatch(app, SECRET, body)
+    if kind == "who" and "know `/ally who`" in outcome.body:
+        return "`/ally who` is not implemented on this branch"
+    if kind == "log_favour" and outcome.status == 404:
+        return "the log_favour_modal view submission is not registered on this branch"
+    return None
+
+
+def run(backend: str, size: AckSize) -> Iterator[dict[str, Any]]:
+    url = datagen.work_copy(backend, size.data, "ack")
+    fake: FakeSlack | None = None
+    try:
+        chosen = targets(url)
+        fake = fake_slack_for(chosen)
+        missing: dict[str, str] = {}
+        yield from in_process(backend, size, url, fake, chosen, missing)
+        yield from over_http(backend, size, url, fake, chosen, missing)
+    finally:
+        if fake is not None:
+            fake.stop()
+        datagen.discard(url)
+
+
+def in_process(
+    backend: str,
+    size: AckSize,
+    url: str,
+    fake: FakeSlack,
+    chosen: list[Target],
+    missing: dict[str, str],
+) -> Iterator[dict[str, Any]]:
+    logging.getLogger("ally").setLevel(logging.WARNING)
+    runtime = Runtime.start(settings(fake, url), clock=lambda: NOW)
+    ally = create_app(runtime)
+    bolt = bare_app(fake.base_url, SECRET)
+    day = NOW.date().isoformat()
+    try:
+        for kind in ("who", "log_favour"):
+            requests = bodies(kind, chosen, size.in_process, day)
+            why = available(ally, requests[0], kind)
+            if why:
+                missing[kind] = why
+                yield {"name": "ack", "request": kind, "backend": backend, "skipped": why}
+                continue
+            # Warm up: connection pool, statement caches, Bolt's listener matching.
+            for body in requests[: min(50, len(requests))]:
+                dispatch(ally, SECRET, body)
+                dispatch(bolt, SECRET, body)
+            ally_t: list[float] = []
+            bolt_t: list[float] = []
+            errors = 0
+            for body in requests:
+                elapsed, outcome = dispatch(ally, SECRET, body)
+                ally_t.append(elapsed)
+                errors += outcome.failed
+                elapsed, outcome = dispatch(bolt, SECRET, body)
+                bolt_t.append(elapsed)
+                errors += outcome.failed
+            yield line(kind, "in_process", backend, size.data, ally_t, bolt_t, errors, 1)
+    finally:
+        runtime.close()
+
+
+def free_port() -> int:
+    # gunicorn needs a number up front; the OS picks one that is free right now.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[str]:
+    """Start a server subprocess on a free port; yield its /slack/events URL; stop it."""
+    port = free_port()
+    full_env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "DATABASE_URL", "ALLY_"))
+    }
+    full_env.update(env, PORT=str(port), LOG_LEVEL="WARNING", ALLY_SCHEDULER="off")
+    full_env["PYTHONPATH"] = str(ROOT)
+    log_path = datagen.DATA_DIR / f"server-{port}.log"
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        command, env=full_env, cwd=cwd, stdout=log_file, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(healthy(base), 60, f"{' '.join(command)} answering /healthz")
+        yield f"{base}/slack/events"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log_file.close()
+        log_path.unlink(missing_ok=True)
+
+
+def ally_command() -> list[str]:
+    script = Path(sys.executable).parent / "ally-bot"
+    return [str(script), "run"] if script.exists() else [sys.executable, "-m", "bot", "run"]
+
+
+def over_http(
+    backend: str,
+    size: AckSize,
+    url: str,
+    fake: FakeSlack,
+    chosen: list[Target],
+    missing: dict[str, str],
+) -> Iterator[dict[str, Any]]:
+    kinds = [k for k in ("who", "log_favour") if k not in missing]
+    # The server reads the wall clock; the form's date must not be in the future there.
+    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    plan = {
+        kind: [
+            bodies(kind, chosen[c::size.clients] or chosen, size.per_client, day)
+            for c in range(size.clients)
+        ]
+        for kind in kinds
+    }
+    env = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url}
+    results: dict[str, dict[str, Any]] = {}
+    data_dir = datagen.DATA_DIR
+    servers = {
+        "ally": (ally_command(), {**env, "SLACK_BOT_TOKEN": TOKEN, "DATABASE_URL": url}, data_dir),
+        "bolt": ([sys.executable, "-m", "bench.bare_bolt"], env, ROOT),
+    }
+    for who, (command, server_env, cwd) in servers.items():
+        with server(command, server_env, cwd) as endpoint:
+            for kind in kinds:
+                # Warm up every worker thread and the users.info cache for every target
+                # (the server's wall clock may find the generated cache stale).
+                warm = [bodies(kind, chosen, len(chosen), day)]
+                hammer(endpoint, SECRET, warm)
+                results.setdefault(kind, {})[who] = hammer(endpoint, SECRET, plan[kind])
+    for kind in kinds:
+        ally, bolt = results[kind]["ally"], results[kind]["bolt"]
+        extra = {"error_samples": ally.samples + bolt.samples} if ally.errors + bolt.errors else {}
+        yield line(
+            kind,
+            "http",
+            backend,
+            size.data,
+            ally.latencies,
+            bolt.latencies,
+            ally.errors + bolt.errors,
+            size.clients,
+            **extra,
+        )

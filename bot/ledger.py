@@ -57,9 +57,7 @@ class ContactInfo:
 
     @property
     def label(self) -> str:
-        if self.slack_user_id:
-            return self.name or self.slack_user_id
-        return f"{self.name} ({self.organisation})" if self.organisation else self.name
+        return contact_label(self)
 
     @classmethod
     def of(cls, contact: Contact) -> ContactInfo:
@@ -78,6 +76,13 @@ class ContactInfo:
             last_touch_at=contact.last_touch_at,
             snoozed_until=contact.snoozed_until,
         )
+
+
+def contact_label(contact: Contact | ContactInfo) -> str:
+    """How a contact is named: a Slack user's name, or an outside name with the organisation."""
+    if contact.slack_user_id:
+        return contact.name or contact.slack_user_id
+    return f"{contact.name} ({contact.organisation})" if contact.organisation else contact.name
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,9 @@ class LedgerLine:
         return cls(
             id=interaction.id,
             kind=InteractionKind(interaction.kind),
-            contact=ContactInfo.of(interaction.contact).label,
-            related=ContactInfo.of(related).label if related else None,
+            # Only the labels: building a whole ContactInfo would load "met through" per line.
+            contact=contact_label(interaction.contact),
+            related=contact_label(related) if related else None,
             contact_id=interaction.contact_id,
             related_id=interaction.related_contact_id,
             what=interaction.what,
@@ -293,7 +299,7 @@ def record_intro_made(
 
 
 def _balance(data: MemberData, contact: Contact) -> int:
-    return data.balances().get(contact.id, 0)
+    return data.balance_with(contact.id)
 
 
 @dataclass(frozen=True)
@@ -386,10 +392,9 @@ def history(
             f"You haven't logged anything with {person.label} yet. "
             f"Try `/ally thanks` or `/ally add` first."
         )
-    sections = {
-        name: [LedgerLine.of(i) for i in data.ledger_with(contact.id, kinds, limit)]
-        for name, kinds in SECTIONS.items()
-    }
+    # One query for every section's newest entries (not one per section).
+    lines = data.ledger_sections(contact.id, SECTIONS, limit)
+    sections = {name: [LedgerLine.of(i) for i in lines[name]] for name in SECTIONS}
     return History(
         contact=ContactInfo.of(contact),
         counts=data.count_involving(contact.id),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from storage.models import Contact, Interaction, InteractionKind, Member
 
@@ -44,6 +44,15 @@ def get_or_create_member(
         session.add(member)
         session.flush()
     return member
+
+
+def _weight() -> ColumnElement[int]:
+    # +1 when the member helped the contact, -1 when the contact helped the member.
+    return case(
+        (Interaction.kind.in_([k.value for k in GIVEN_KINDS]), 1),
+        (Interaction.kind.in_([k.value for k in RECEIVED_KINDS]), -1),
+        else_=0,
+    )
 
 
 class MemberData:
@@ -134,6 +143,41 @@ class MemberData:
             .limit(limit)
         ).all()
 
+    def ledger_sections(
+        self, contact_id: int, sections: Mapping[str, Iterable[InteractionKind]], limit: int
+    ) -> dict[str, list[Interaction]]:
+        """``ledger_with`` for several sections at once: each section's newest ``limit``
+        entries involving one contact, newest first, in a single query (a window function)."""
+        section_of = {kind.value: name for name, kinds in sections.items() for kind in kinds}
+        section = case(
+            *((Interaction.kind == kind, name) for kind, name in section_of.items()),
+            else_=None,
+        )
+        ranked = (
+            select(
+                Interaction.id,
+                func.row_number()
+                .over(
+                    partition_by=section,
+                    order_by=(Interaction.occurred_at.desc(), Interaction.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(self._involving(contact_id), Interaction.kind.in_(list(section_of)))
+            .subquery()
+        )
+        rows = self.session.scalars(
+            select(Interaction)
+            .join(ranked, ranked.c.id == Interaction.id)
+            .where(ranked.c.rank <= limit)
+            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+            .options(selectinload(Interaction.related_contact))
+        ).all()
+        found: dict[str, list[Interaction]] = {name: [] for name in sections}
+        for interaction in rows:
+            found[section_of[interaction.kind]].append(interaction)
+        return found
+
     def count_involving(self, contact_id: int) -> dict[str, int]:
         """How many entries of each kind involve one contact (as ``ledger_with`` counts them)."""
         rows = self.session.execute(
@@ -153,17 +197,21 @@ class MemberData:
 
     def balances(self) -> dict[int, int]:
         """Reciprocity balance per contact id: favours and intros given minus received."""
-        weight = case(
-            (Interaction.kind.in_([k.value for k in GIVEN_KINDS]), 1),
-            (Interaction.kind.in_([k.value for k in RECEIVED_KINDS]), -1),
-            else_=0,
-        )
         rows = self.session.execute(
-            select(Interaction.contact_id, func.sum(weight))
+            select(Interaction.contact_id, func.sum(_weight()))
             .where(Interaction.member_id == self.member_id)
             .group_by(Interaction.contact_id)
         ).all()
         return {contact_id: int(total or 0) for contact_id, total in rows}
+
+    def balance_with(self, contact_id: int) -> int:
+        """The reciprocity balance with one contact (as ``balances`` computes it)."""
+        total = self.session.execute(
+            select(func.sum(_weight())).where(
+                Interaction.member_id == self.member_id, Interaction.contact_id == contact_id
+            )
+        ).scalar()
+        return int(total or 0)
 
     def count_by_kind(self, contact_id: int) -> dict[str, int]:
         rows = self.session.execute(

@@ -44,6 +44,8 @@ from tests.fake_slack import FakeSlack
 SECRET = "bench-signing-secret"
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = 400
+# gunicorn workers for Ally and for the baseline alike: one per core, as deployed.
+WORKERS = os.cpu_count() or 1
 # In-process, the app reads this frozen clock: the generated data's "now".
 NOW = datagen.NOW.replace(tzinfo=UTC)
 
@@ -196,7 +198,7 @@ def in_process(
             # Warm up: connection pool, statement caches, Bolt's listener matching.
             for body in requests[: min(50, len(requests))]:
                 dispatch(ally, SECRET, body)
-                dispatch(bolt, SECRET, body)
+                dispatch(bolt, SECRET, body, ally=False)
             ally_t: list[float] = []
             bolt_t: list[float] = []
             errors = 0
@@ -204,7 +206,7 @@ def in_process(
                 elapsed, outcome = dispatch(ally, SECRET, body)
                 ally_t.append(elapsed)
                 errors += outcome.failed
-                elapsed, outcome = dispatch(bolt, SECRET, body)
+                elapsed, outcome = dispatch(bolt, SECRET, body, ally=False)
                 bolt_t.append(elapsed)
                 errors += outcome.failed
             yield line(kind, "in_process", backend, size.data, ally_t, bolt_t, errors, 1)
@@ -228,7 +230,13 @@ def server(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[str]:
         for key, value in os.environ.items()
         if not key.startswith(("SLACK_", "DATABASE_URL", "ALLY_"))
     }
-    full_env.update(env, PORT=str(port), LOG_LEVEL="WARNING", ALLY_SCHEDULER="off")
+    full_env.update(
+        env,
+        PORT=str(port),
+        LOG_LEVEL="WARNING",
+        ALLY_SCHEDULER="off",
+        WEB_CONCURRENCY=str(WORKERS),
+    )
     full_env["PYTHONPATH"] = str(ROOT)
     log_path = datagen.DATA_DIR / f"server-{port}.log"
     log_file = log_path.open("wb")
@@ -286,8 +294,10 @@ def over_http(
                 # Warm up every worker thread and the users.info cache for every target
                 # (the server's wall clock may find the generated cache stale).
                 warm = [bodies(kind, chosen, len(chosen), day)]
-                hammer(endpoint, SECRET, warm)
-                results.setdefault(kind, {})[who] = hammer(endpoint, SECRET, plan[kind])
+                hammer(endpoint, SECRET, warm, ally=who == "ally")
+                results.setdefault(kind, {})[who] = hammer(
+                    endpoint, SECRET, plan[kind], ally=who == "ally"
+                )
     for kind in kinds:
         ally, bolt = results[kind]["ally"], results[kind]["bolt"]
         extra = {"error_samples": ally.samples + bolt.samples} if ally.errors + bolt.errors else {}
@@ -300,5 +310,6 @@ def over_http(
             bolt.latencies,
             ally.errors + bolt.errors,
             size.clients,
+            workers=WORKERS,
             **extra,
         )

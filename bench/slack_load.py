@@ -107,13 +107,16 @@ def _answers(body: str) -> bool:
     return not body.startswith("payload=")
 
 
-def dispatch(app: App, secret: str, body: str) -> tuple[float, Outcome]:
-    """Send one signed request through ``app.dispatch``; (seconds, outcome)."""
+def dispatch(app: App, secret: str, body: str, *, ally: bool = True) -> tuple[float, Outcome]:
+    """Send one signed request through ``app.dispatch``; (seconds, outcome).
+
+    ``ally``: Ally answers a command with a reply; the bare baseline acks with nothing.
+    """
     headers = {"Content-Type": FORM, **sign(secret, body)}
     start = time.perf_counter()
     response = app.dispatch(BoltRequest(body=body, headers=headers))
     elapsed = time.perf_counter() - start
-    return elapsed, Outcome(response.status, response.body or "", _answers(body))
+    return elapsed, Outcome(response.status, response.body or "", ally and _answers(body))
 
 
 @dataclass
@@ -124,7 +127,7 @@ class HttpResult:
 
 
 def hammer(
-    url: str, secret: str, bodies: list[list[str]], *, timeout: float = 10
+    url: str, secret: str, bodies: list[list[str]], *, ally: bool = True, timeout: float = 10
 ) -> HttpResult:
     """POST ``bodies[i]`` from client thread ``i`` concurrently; every latency and error."""
     parts = urlsplit(url)
@@ -144,7 +147,9 @@ def hammer(
             try:
                 connection.request("POST", parts.path, body=body.encode(), headers=headers)
                 response = connection.getresponse()
-                outcome = Outcome(response.status, response.read().decode(), _answers(body))
+                outcome = Outcome(
+                    response.status, response.read().decode(), ally and _answers(body)
+                )
                 if response.getheader("Connection", "").lower() == "close":
                     connection.close()
             except (OSError, http.client.HTTPException) as error:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import inspect
 
+from bot import nudge_cli
 from bot.config import ConfigError, Settings, load_environment, settings_from_env
 from bot.runtime import Runtime
 
@@ -82,6 +83,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    nudge_cli.add_parser(commands)
     return root
 
 
@@ -95,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings)
         if args.command == "migrate":
             return cmd_migrate(settings)
+        if args.command == "nudges":
+            return nudge_cli.run(args, settings, _check_schema)
     except ConfigError as error:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2

@@ -46,6 +46,8 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     socket_url: str | None = None
+    # Messages posted with chat.postMessage, per channel, oldest first (for conversations.history).
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()

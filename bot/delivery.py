@@ -33,6 +33,7 @@ from slack_sdk.models.metadata import Metadata
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import directory
@@ -176,9 +177,14 @@ class Delivery:
         with transaction(self.runtime.sessions) as session:
             for m in stale:
                 try:
-                    row = directory.lookup(
-                        session, self.client, m.ref, m.ref.user_id, real_now, refresh=True
-                    )
+                    try:
+                        with session.begin_nested():
+                            row = directory.lookup(
+                                session, self.client, m.ref, m.ref.user_id, real_now, refresh=True
+                            )
+                    except IntegrityError:
+                        # Another process cached this user at the same moment: use its answer.
+                        row = directory.lookup(session, self.client, m.ref, m.ref.user_id, real_now)
                 except (SlackClientError, InvalidInput) as error:
                     log.warning("users.info for %s failed: %s", m.ref.user_id, error)
                     continue

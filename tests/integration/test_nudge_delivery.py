@@ -96,9 +96,7 @@ def test_member_who_moves_is_followed(
 ) -> None:
     add_member(runtime, "U2", "Europe/London")  # on record: London, checked two days ago
     with transaction(runtime.sessions) as session:
-        session.execute(
-            update(Member).values(tz_checked_at=clock.now - timedelta(days=2))
-        )
+        session.execute(update(Member).values(tz_checked_at=clock.now - timedelta(days=2)))
     # Slack says U2 now lives in New York: 10:00 UTC is 05:00 there, not due yet.
     assert deliver(runtime).run(clock.now).planned == 0
     assert [c["user"] for c in fake_slack.calls_to("users.info")] == ["U2"]

@@ -71,7 +71,7 @@ def test_three_concurrent_sends_deliver_once(
         ally_bot(fake_slack, db_url, tmp_path, "nudges", "send", "--at", AT) for _ in range(3)
     ]
     results = [finish(p) for p in processes]
-    for code, out, err in results:
+    for code, _out, err in results:
         assert code == 0, err
     sent = [int(re.search(r"sent (\d+)", out).group(1)) for _, out, _ in results]  # type: ignore[union-attr]
     assert sum(sent) == len(users)

@@ -51,7 +51,12 @@ def cmd_run(settings: Settings) -> int:
     def build() -> tuple:
         runtime = Runtime.start(settings)
         _check_schema(runtime)
-        return create_app(runtime), runtime
+        app = create_app(runtime)
+        if settings.scheduler:
+            from bot.scheduler import start_until_exit
+
+            start_until_exit(runtime)
+        return app, runtime
 
     if settings.socket_mode:
         app, _runtime = build()

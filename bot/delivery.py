@@ -36,7 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import directory
+from bot import directory, questions
 from bot.app import web_client
 from bot.clock import Clock
 from bot.errors import InvalidInput
@@ -99,10 +99,14 @@ def worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
-def no_questions(
+def interview_questions(
     session: Session, member: MemberRow, content: NudgeContent, now: datetime
 ) -> list[str]:
-    return []
+    """Three questions for this week's person, never suggested for them before (recorded)."""
+    if content.person is None:
+        return []
+    chosen = questions.suggest(session, member.ref, now, contact_key=content.person.contact.key)
+    return [q.text for q in chosen]
 
 
 class Delivery:
@@ -116,7 +120,7 @@ class Delivery:
         clock: Clock | None = None,
         worker: str | None = None,
         batch_size: int = BATCH_SIZE,
-        questions: QuestionSource = no_questions,
+        choose_questions: QuestionSource = interview_questions,
         progress: Callable[[Summary], None] | None = None,
     ) -> None:
         self.runtime = runtime
@@ -125,7 +129,7 @@ class Delivery:
         self.clock = clock or runtime.clock
         self.worker = worker or worker_id()
         self.batch_size = batch_size
-        self.questions = questions
+        self.choose_questions = choose_questions
         self.progress = progress or (lambda summary: None)
 
     def run(self, now: datetime) -> Summary:
@@ -288,7 +292,9 @@ class Delivery:
                 self._finish(claim, NudgeStatus.SKIPPED, "nothing to say this week")
                 return "skipped"
             with transaction(self.runtime.sessions) as session:
-                content = with_questions(content, self.questions(session, member, content, now))
+                content = with_questions(
+                    content, self.choose_questions(session, member, content, now)
+                )
             text, blocks = render(content, member.schedule)
             response = self.client.chat_postMessage(
                 channel=channel,

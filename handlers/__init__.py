@@ -12,8 +12,11 @@ from bot.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
-    from handlers import commands, errors, nudges
+    from handlers import commands, data_rights, errors, lifecycle, nudges, questions
 
     errors.register(app, runtime)
     commands.register(app, runtime)
+    questions.register(app, runtime)
+    data_rights.register(app, runtime)
+    lifecycle.register(app, runtime)
     nudges.register(app, runtime)

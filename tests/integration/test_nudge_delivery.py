@@ -228,3 +228,26 @@ def test_sending_cost_does_not_grow_with_contacts(
     statements.clear()
     assert deliver(runtime).run(clock.now).sent == 2
     assert len(statements) == few
+
+
+def test_dm_brings_three_new_questions_for_this_weeks_person(
+    runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    from sqlalchemy import select
+
+    from storage.models import QuestionAsked
+
+    add_member(runtime, "U1", "Europe/London", contacts=1)
+    deliver(runtime).run(clock.now)
+    [message] = fake_slack.messages["DU1"]
+    [block] = [b for b in message["blocks"] if "Three questions for" in str(b)]
+    text = block["text"]["text"]
+    assert "*Three questions for Contact 0 (Acme)*" in text
+    assert all(f"\n{i}. " in text for i in (1, 2, 3))
+    with runtime.sessions() as session:
+        asked = session.execute(select(QuestionAsked.scope, QuestionAsked.question_id)).all()
+    assert len(asked) == 3 and {scope for scope, _ in asked} == {"~contact 0"}
+
+    # A week later the only contact was last week's person: no person, so no questions.
+    deliver(runtime).run(datetime(2026, 11, 23, 9, tzinfo=UTC))
+    assert "Three questions" not in str(fake_slack.messages["DU1"][1]["blocks"])

@@ -12,11 +12,24 @@ from bot.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
-    from handlers import commands, data_rights, errors, lifecycle, nudges, questions
+    from handlers import (
+        commands,
+        data_rights,
+        errors,
+        home,
+        lifecycle,
+        nudges,
+        questions,
+        reactions,
+        referrals,
+    )
 
     errors.register(app, runtime)
     commands.register(app, runtime)
     questions.register(app, runtime)
     data_rights.register(app, runtime)
     lifecycle.register(app, runtime)
+    home.register(app, runtime)
+    reactions.register(app, runtime)
+    referrals.register(app, runtime)
     nudges.register(app, runtime)

@@ -170,6 +170,10 @@ def _button(runtime: Runtime, work: Work) -> Callable[..., None]:
             "channel_id"
         )
         if channel is None or "ts" not in message:
+            # Pressed outside the DM (the Home tab's Settings): answer in the DM instead.
+            client.chat_postMessage(
+                channel=member.user_id, text=done, blocks=[context(done).to_dict()]
+            )
             return
         client.chat_update(
             channel=channel,

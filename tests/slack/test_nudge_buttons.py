@@ -154,3 +154,13 @@ def test_a_contact_removed_since_says_so_in_place(
         session.delete(session.scalars(select(Contact).where(Contact.key == "~contact 1")).one())
     press(slack, dm, pressed)
     assert "no longer in your network" in the_update(fake_slack, dm, pressed["block_id"])
+
+
+def test_settings_from_the_home_tab_answers_in_the_dm(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    assert slack.action("nudge_settings", user="U2").status == 200
+    [dm] = fake_slack.calls_to("chat.postMessage")
+    assert dm["channel"] == "U2"
+    assert "Mondays at 09:00 (America/New_York" in dm["text"]
+    assert fake_slack.calls_to("chat.update") == []

@@ -38,6 +38,12 @@ def peak_rss_mb() -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time this process has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass
 class StatementCounter:
     """Counts every statement an engine sends to the database."""

@@ -43,7 +43,14 @@ def network_label(network: Network) -> str:
 
 def networks_of(bits: int) -> list[Network]:
     """The networks set in a contact's ``networks`` bitmask, in the seed's order."""
-    return [n for n in NETWORKS if bits & n]
+    # Planning asks this for every contact of every member: a table lookup, not IntFlag maths.
+    return list(_NETWORKS_BY_BITS[bits & _ALL_NETWORK_BITS])
+
+
+_ALL_NETWORK_BITS = sum(n.value for n in NETWORKS)
+_NETWORKS_BY_BITS = {
+    bits: tuple(n for n in NETWORKS if bits & n.value) for bits in range(_ALL_NETWORK_BITS + 1)
+}
 
 
 def level_label(level: str | None) -> str:
@@ -68,7 +75,12 @@ def cadence_days(cadence: int | None, bond: str | None) -> int:
     """The contact's ideal gap between touches, in days: theirs if set, else the default."""
     if cadence:
         return cadence
-    return DEFAULT_CADENCE_DAYS.get(Bond(bond) if bond else None, DEFAULT_CADENCE_DAYS[None])
+    # Bond is a StrEnum, so its members are the dict's keys for the plain strings stored too.
+    return DEFAULT_CADENCE_DAYS.get(Bond(bond) if bond not in _BONDS else bond, _NO_BOND_DAYS)
+
+
+_BONDS = frozenset(b.value for b in Bond) | {None, ""}
+_NO_BOND_DAYS = DEFAULT_CADENCE_DAYS[None]
 
 
 def max_days(ideal: int) -> int:

@@ -41,6 +41,7 @@ TOUCH_POINTS = {
 }
 OWED_POINTS_MAX = 3
 GAP_POINTS = 2
+LEVEL_VALUES = frozenset(level.value for level in Level)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class Pick:
 
 def _thin_part(contact: ContactFacts, counts: dict[tuple[int, str], int]) -> str | None:
     """The thin part of the network that this contact holds up, if any."""
-    if contact.level not in {level.value for level in Level}:
+    if contact.level not in LEVEL_VALUES:
         return None
     for network in networks_of(contact.networks):
         if counts.get((network.value, contact.level or ""), 0) < TARGET_PER_LEVEL:

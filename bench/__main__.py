@@ -8,6 +8,7 @@ not merged yet) prints a line with ``skipped`` saying why, instead of failing th
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -64,21 +65,17 @@ def benchmarks(sizes: Sizes, only: str | None, choice: str) -> Iterator[dict[str
     for backend in backends(choice):
         down = datagen.pg_available() if backend == "postgres" else None
         if "ack" in selected:
-            yield from (
-                [skipped("ack", backend, down)] if down else ack.run(backend, sizes.ack)
-            )
+            yield from ([skipped("ack", backend, down)] if down else ack.run(backend, sizes.ack))
         if "nudge_plan" in selected:
             why = down or nudge_plan.missing()
             for size in sizes.plan:
                 yield (
-                    skipped("nudge_plan", backend, why)
-                    if why
-                    else nudge_plan.run(backend, size)
+                    skipped("nudge_plan", backend, why) if why else nudge_plan.run(backend, size)
                 )
         if "nudge_send" in selected:
             why = down or nudge_send.missing()
-            yield skipped("nudge_send", backend, why) if why else nudge_send.run(
-                backend, sizes.send
+            yield (
+                skipped("nudge_send", backend, why) if why else nudge_send.run(backend, sizes.send)
             )
 
 
@@ -87,7 +84,7 @@ def scaling(lines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     plans = [x for x in lines if x.get("name") == "nudge_plan" and "seconds" in x]
     for backend in sorted({x["backend"] for x in plans}):
         runs = sorted((x for x in plans if x["backend"] == backend), key=lambda x: x["members"])
-        for small, big in zip(runs, runs[1:], strict=False):
+        for small, big in itertools.pairwise(runs):
             if big["members"] != 10 * small["members"] or not small["seconds"]:
                 continue
             yield {

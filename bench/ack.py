@@ -276,7 +276,7 @@ def over_http(
     day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     plan = {
         kind: [
-            bodies(kind, chosen[c::size.clients] or chosen, size.per_client, day)
+            bodies(kind, chosen[c :: size.clients] or chosen, size.per_client, day)
             for c in range(size.clients)
         ]
         for kind in kinds

@@ -49,14 +49,70 @@ TEAM_POOL = 2 * TEAM_SIZE
 CHUNK_MEMBERS = 500
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
-FIRST = (
-    "Ana Maria Bob Kathy Dana Lee Sam Priya Chen Omar Sofia Liam Noor Jonas Aiko Ravi Elena "
-    "Tomás Grace Kwame Ines Mateo Yuki Hannah Arjun Zoe Felix Amara Diego Mei Olu Clara"
-).split()
-LAST = (
-    "Silva Lopez Chen Ito Lee Patel Nguyen Okafor Müller Rossi Kim Haddad Novak Tanaka Garcia "
-    "Smith Dubois Costa Khan Berg Moreau Singh Sato Andersen Mensah Fischer Rahman Ortiz"
-).split()
+FIRST = [
+    "Ana",
+    "Maria",
+    "Bob",
+    "Kathy",
+    "Dana",
+    "Lee",
+    "Sam",
+    "Priya",
+    "Chen",
+    "Omar",
+    "Sofia",
+    "Liam",
+    "Noor",
+    "Jonas",
+    "Aiko",
+    "Ravi",
+    "Elena",
+    "Tomás",
+    "Grace",
+    "Kwame",
+    "Ines",
+    "Mateo",
+    "Yuki",
+    "Hannah",
+    "Arjun",
+    "Zoe",
+    "Felix",
+    "Amara",
+    "Diego",
+    "Mei",
+    "Olu",
+    "Clara",
+]
+LAST = [
+    "Silva",
+    "Lopez",
+    "Chen",
+    "Ito",
+    "Lee",
+    "Patel",
+    "Nguyen",
+    "Okafor",
+    "Müller",
+    "Rossi",
+    "Kim",
+    "Haddad",
+    "Novak",
+    "Tanaka",
+    "Garcia",
+    "Smith",
+    "Dubois",
+    "Costa",
+    "Khan",
+    "Berg",
+    "Moreau",
+    "Singh",
+    "Sato",
+    "Andersen",
+    "Mensah",
+    "Fischer",
+    "Rahman",
+    "Ortiz",
+]
 ORGS = (
     "Acme",
     "Globex",
@@ -138,19 +194,61 @@ LEVEL_WEIGHTS = (("above", 25), ("peer", 45), ("below", 20), (None, 10))
 BOND_WEIGHTS = (("alliance", 45), ("connection", 40), (None, 15))
 CADENCE_WEIGHTS = ((None, 60), (14, 5), (21, 5), (30, 12), (45, 6), (60, 8), (90, 4))
 
-MEMBER_COLUMNS = (
-    "id enterprise_id team_id user_id tz tz_checked_at focus nudges_enabled nudge_weekday "
-    "nudge_minute nudges_paused_until reaction_emoji created_at"
-).split()
-CONTACT_COLUMNS = (
-    "id member_id key slack_user_id name organisation networks level bond cadence_days notes "
-    "met_through_id last_touch_at snoozed_until created_at"
-).split()
-INTERACTION_COLUMNS = (
-    "id member_id contact_id kind what occurred_at message_link related_contact_id thanked_at "
-    "created_at"
-).split()
-SLACK_USER_COLUMNS = "id enterprise_id team_id user_id name tz is_bot deleted fetched_at".split()
+MEMBER_COLUMNS = [
+    "id",
+    "enterprise_id",
+    "team_id",
+    "user_id",
+    "tz",
+    "tz_checked_at",
+    "focus",
+    "nudges_enabled",
+    "nudge_weekday",
+    "nudge_minute",
+    "nudges_paused_until",
+    "reaction_emoji",
+    "created_at",
+]
+CONTACT_COLUMNS = [
+    "id",
+    "member_id",
+    "key",
+    "slack_user_id",
+    "name",
+    "organisation",
+    "networks",
+    "level",
+    "bond",
+    "cadence_days",
+    "notes",
+    "met_through_id",
+    "last_touch_at",
+    "snoozed_until",
+    "created_at",
+]
+INTERACTION_COLUMNS = [
+    "id",
+    "member_id",
+    "contact_id",
+    "kind",
+    "what",
+    "occurred_at",
+    "message_link",
+    "related_contact_id",
+    "thanked_at",
+    "created_at",
+]
+SLACK_USER_COLUMNS = [
+    "id",
+    "enterprise_id",
+    "team_id",
+    "user_id",
+    "name",
+    "tz",
+    "is_bot",
+    "deleted",
+    "fetched_at",
+]
 
 Row = tuple[Any, ...]
 
@@ -203,6 +301,11 @@ def _picker(rng: random.Random, weighted: Sequence[tuple[Any, int]]) -> Any:
         return rng.choices(values, cum_weights=cum, k=k)
 
     return pick
+
+
+def _pause(rng: random.Random) -> date | None:
+    """A few members paused their nudges for a while."""
+    return (NOW + timedelta(days=rng.randrange(1, 21))).date() if rng.random() < 0.02 else None
 
 
 def _person_name(rng: random.Random) -> str:
@@ -258,7 +361,9 @@ class Generator:
                 rng.random() < 0.92,
                 0 if rng.random() < 0.7 else rng.randrange(0, 5),
                 9 * 60 if rng.random() < 0.6 else rng.randrange(16, 35) * 30,
-                (NOW + timedelta(days=rng.randrange(1, 21))).date() if rng.random() < 0.02 else None,
+                (NOW + timedelta(days=rng.randrange(1, 21))).date()
+                if rng.random() < 0.02
+                else None,
                 "pray",
                 NOW - timedelta(days=HISTORY_DAYS + rng.randrange(0, 60)),
             )
@@ -468,22 +573,22 @@ def sqlite_database(size: Size) -> Path:
         for index in indexes:
             index.drop(connection)
     engine.dispose()
-    connection = sqlite3.connect(building)
+    raw = sqlite3.connect(building)
     try:
-        connection.execute("PRAGMA journal_mode=OFF")
-        connection.execute("PRAGMA synchronous=OFF")
-        fill(SqliteSink(connection), size)
-        connection.commit()
+        raw.execute("PRAGMA journal_mode=OFF")
+        raw.execute("PRAGMA synchronous=OFF")
+        fill(SqliteSink(raw), size)
+        raw.commit()
     finally:
-        connection.close()
+        raw.close()
     engine = create_engine(f"sqlite:///{building}")
     with engine.begin() as connection_:
         for index in indexes:
             index.create(connection_)
         connection_.execute(text("ANALYZE"))
     engine.dispose()
-    with sqlite3.connect(building) as connection:
-        connection.execute("PRAGMA journal_mode=WAL")
+    with sqlite3.connect(building) as raw:
+        raw.execute("PRAGMA journal_mode=WAL")
     building.replace(path)
     return path
 

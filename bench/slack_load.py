@@ -13,7 +13,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -112,7 +112,7 @@ def dispatch(app: App, secret: str, body: str, *, ally: bool = True) -> tuple[fl
 
     ``ally``: Ally answers a command with a reply; the bare baseline acks with nothing.
     """
-    headers = {"Content-Type": FORM, **sign(secret, body)}
+    headers: dict[str, str | Sequence[str]] = {"Content-Type": FORM, **sign(secret, body)}
     start = time.perf_counter()
     response = app.dispatch(BoltRequest(body=body, headers=headers))
     elapsed = time.perf_counter() - start
@@ -136,7 +136,9 @@ def hammer(
     start_line = threading.Barrier(len(bodies))
 
     def client(mine: list[str]) -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=timeout
+        )
         latencies: list[float] = []
         errors = 0
         samples: list[str] = []
@@ -189,7 +191,9 @@ def healthy(url: str) -> Callable[[], bool]:
 
     def check() -> bool:
         try:
-            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=2)
+            connection = http.client.HTTPConnection(
+                parts.hostname or "127.0.0.1", parts.port, timeout=2
+            )
             connection.request("GET", "/healthz")
             ok = connection.getresponse().status == 200
             connection.close()

@@ -75,11 +75,15 @@ def cadence_days(cadence: int | None, bond: str | None) -> int:
     """The contact's ideal gap between touches, in days: theirs if set, else the default."""
     if cadence:
         return cadence
-    # Bond is a StrEnum, so its members are the dict's keys for the plain strings stored too.
-    return DEFAULT_CADENCE_DAYS.get(Bond(bond) if bond not in _BONDS else bond, _NO_BOND_DAYS)
+    if not bond:
+        return _NO_BOND_DAYS
+    # Planning asks this for every contact: a plain dict lookup before building a Bond.
+    if bond in _CADENCE_BY_BOND:
+        return _CADENCE_BY_BOND[bond]
+    return DEFAULT_CADENCE_DAYS.get(Bond(bond), _NO_BOND_DAYS)
 
 
-_BONDS = frozenset(b.value for b in Bond) | {None, ""}
+_CADENCE_BY_BOND = {b.value: d for b, d in DEFAULT_CADENCE_DAYS.items() if b is not None}
 _NO_BOND_DAYS = DEFAULT_CADENCE_DAYS[None]
 
 

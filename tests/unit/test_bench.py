@@ -1,0 +1,84 @@
+"""The benchmark suite keeps working: its data generator and one benchmark at a tiny size.
+
+Nothing here times anything (performance is measured by ``python -m bench``, never asserted).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bench import __main__ as bench_main
+from bench import datagen
+
+TINY = datagen.Size(members=3, contacts=6, interactions=25, seed=3)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(datagen, "DATA_DIR", tmp_path)
+    return tmp_path
+
+
+def test_generator_writes_the_schema_consistently(data_dir: Path) -> None:
+    path = datagen.sqlite_database(TINY)
+    assert path.parent == data_dir
+    db = sqlite3.connect(path)
+    counts = {
+        t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("members", "contacts", "interactions")
+    }
+    assert counts == {"members": 3, "contacts": 18, "interactions": 75}
+    # Every contact's last touch is its newest interaction (or being introduced to them).
+    stale = db.execute(
+        """
+        WITH touches AS (
+            SELECT contact_id AS cid, occurred_at AS at FROM interactions
+            UNION ALL
+            SELECT related_contact_id, occurred_at FROM interactions
+            WHERE kind = 'intro_received' AND related_contact_id IS NOT NULL
+        )
+        SELECT count(*) FROM contacts c
+        WHERE c.last_touch_at IS NOT (SELECT max(at) FROM touches WHERE cid = c.id)
+        """
+    ).fetchone()[0]
+    assert stale == 0
+    # No member sees another's contacts: interactions point at their own member's contacts.
+    crossed = db.execute(
+        "SELECT count(*) FROM interactions i JOIN contacts c ON c.id = i.contact_id "
+        "WHERE c.member_id != i.member_id"
+    ).fetchone()[0]
+    assert crossed == 0
+    kinds = {k for (k,) in db.execute("SELECT DISTINCT kind FROM interactions")}
+    assert {"favour_received", "favour_given", "catch_up"} <= kinds
+    db.close()
+    # Deterministic and cached: asking again reuses the same file.
+    assert datagen.sqlite_database(TINY) == path
+
+
+@pytest.mark.slow
+def test_nudge_plan_prints_its_json_line(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        bench_main, "TINY", bench_main.Sizes(ack=bench_main.TINY.ack, plan=(TINY,), send=TINY)
+    )
+    printed: list[str] = []
+    out = tmp_path / "results.json"
+    argv = ["--tiny", "--only", "nudge_plan", "--backend", "sqlite", "--out", str(out)]
+    assert bench_main.main(argv, emit=printed.append) == 0
+    lines = [json.loads(x) for x in printed]
+    assert out.read_text().splitlines() == printed
+    [plan] = [x for x in lines if x["name"] == "nudge_plan"]
+    keys = {"name", "backend", "members", "seconds", "raw_sql_seconds", "ratio"}
+    assert keys | {"peak_rss_mb", "queries"} <= plan.keys()
+    assert plan["backend"] == "sqlite"
+    assert plan["members"] == 3
+    assert plan["queries"] > 0
+    assert plan["peak_rss_mb"] > 0
+    assert plan["planned"] > 0
+    assert isinstance(plan["seconds"], float) and plan["seconds"] >= 0
+    assert isinstance(plan["raw_sql_seconds"], float) and plan["raw_sql_seconds"] >= 0

@@ -120,8 +120,15 @@ def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> 
     parser.add_argument("--only", choices=NAMES, help="run one benchmark")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the lines")
+    parser.add_argument(
+        "--plan-members",
+        help="nudge_plan sizes instead of the preset's, e.g. 1000,10000",
+    )
     args = parser.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL
+    if args.plan_members:
+        counts = [int(n) for n in args.plan_members.split(",")]
+        sizes = Sizes(sizes.ack, tuple(datagen.Size(n) for n in counts), sizes.send)
     started = time.perf_counter()
     lines = [machine()]
     emit(json.dumps(lines[0]))

@@ -211,7 +211,21 @@ def in_process(
                 errors += outcome.failed
             yield line(kind, "in_process", backend, size.data, ally_t, bolt_t, errors, 1)
     finally:
+        # A saved form's confirmation is sent by a lazy listener after the ack: let those
+        # finish before the fake Slack and the database go away.
+        sent = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("chat.postMessage"))
+        wait_until(lambda: _settled(fake, sent), 30, "lazy confirmations finishing")
         runtime.close()
+
+
+def _settled(fake: FakeSlack, before: int) -> bool:
+    """True once no confirmation arrived at the fake Slack for a quarter of a second."""
+    import time
+
+    now = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("chat.postMessage"))
+    time.sleep(0.25)
+    later = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("chat.postMessage"))
+    return now == later and later >= before
 
 
 def free_port() -> int:

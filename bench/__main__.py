@@ -38,9 +38,9 @@ FULL = Sizes(
     send=datagen.Size(10_000),
 )
 QUICK = Sizes(
-    ack=ack.AckSize(datagen.Size(1_000), in_process=300, clients=16, per_client=25),
+    ack=ack.AckSize(datagen.Size(1_000), in_process=200, clients=16, per_client=15),
     plan=(datagen.Size(100), datagen.Size(1_000)),
-    send=datagen.Size(1_000),
+    send=datagen.Size(100),
 )
 # For the unit test: a few seconds end to end.
 TINY = Sizes(
@@ -124,11 +124,14 @@ def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> 
         "--plan-members",
         help="nudge_plan sizes instead of the preset's, e.g. 1000,10000",
     )
+    parser.add_argument("--send-members", type=int, help="nudge_send size instead of the preset's")
     args = parser.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL
     if args.plan_members:
         counts = [int(n) for n in args.plan_members.split(",")]
         sizes = Sizes(sizes.ack, tuple(datagen.Size(n) for n in counts), sizes.send)
+    if args.send_members:
+        sizes = Sizes(sizes.ack, sizes.plan, datagen.Size(args.send_members))
     started = time.perf_counter()
     lines = [machine()]
     emit(json.dumps(lines[0]))

@@ -140,7 +140,7 @@ class SlackDriver:
         channel: str = "C1",
         trigger_id: str = "trig-msc",
     ) -> Reply:
-        """A message shortcut used on ``message`` (``user``, ``ts``, ``text`` ...) in ``channel``."""
+        """A message shortcut used on ``message`` (``user``, ``ts``, ``text``) in ``channel``."""
         payload = {
             "type": "message_action",
             "token": "legacy",

@@ -12,10 +12,11 @@ from bot.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
-    from handlers import commands, contact_modal, errors, log_modal, shortcuts
+    from handlers import commands, contact_modal, errors, log_modal, questions, shortcuts
 
     errors.register(app, runtime)
     commands.register(app, runtime)
+    questions.register(app, runtime)
     log_modal.register(app, runtime)
     contact_modal.register(app, runtime)
     shortcuts.register(app, runtime)

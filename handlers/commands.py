@@ -48,10 +48,10 @@ class Subcommand:
 
 def subcommands() -> dict[str, Subcommand]:
     """Every ``/ally`` subcommand, by name, from the modules that implement them."""
-    from handlers import ledger_commands, log_modal
+    from handlers import ledger_commands, log_modal, questions
 
     table: dict[str, Subcommand] = {}
-    for module in (ledger_commands, log_modal):
+    for module in (ledger_commands, log_modal, questions):
         table.update(module.SUBCOMMANDS)
     return table
 

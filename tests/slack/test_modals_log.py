@@ -5,19 +5,21 @@ or written through bot/ledger.py and confirmed to the member."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+import handlers
+from bot.app import create_app
 from bot.errors import NotFound
 from bot.ledger import History, contact_card, history
 from bot.people import MemberRef, OutsidePerson, SlackPerson
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import InteractionKind, Network
-from tests.conftest import FrozenClock
+from tests.conftest import SECRET, FrozenClock, make_settings
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import TEAM, SlackDriver
 
@@ -139,6 +141,10 @@ def test_the_help_card_button_opens_the_modal(slack: SlackDriver, fake_slack: Fa
     view = opened_view(fake_slack, "trig-action")
     assert view["callback_id"] == "log_favour_modal"
     assert '"channel":"C7"' in view["private_metadata"]
+
+    # From the Home tab there is no channel: the confirmation will be a DM.
+    slack.action("open_log_modal", extra={"trigger_id": "trig-home"})
+    assert "channel" not in opened_view(fake_slack, "trig-home")["private_metadata"]
 
 
 def test_a_failed_views_open_is_explained_not_dropped(
@@ -382,3 +388,47 @@ def test_a_confirmation_that_cannot_be_ephemeral_arrives_as_a_dm(
     (dm,) = wait_for(fake_slack, "chat.postMessage")
     assert dm["channel"] == "DU1"
     assert "lent me a hand" in dm["text"]
+
+
+# -- on SQLite and PostgreSQL -----------------------------------------------------------------
+
+
+@pytest.fixture
+def on_db(
+    db_url: str, fake_slack: FakeSlack, clock: FrozenClock
+) -> Iterator[tuple[SlackDriver, Runtime]]:
+    """The real app on each database (the ``slack`` fixture runs on SQLite only)."""
+    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
+    try:
+        yield SlackDriver(create_app(rt, register=[handlers.register]), SECRET), rt
+    finally:
+        rt.close()
+
+
+def test_forms_write_the_same_ledger_on_every_database(
+    on_db: tuple[SlackDriver, Runtime], fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    slack, runtime = on_db
+    clock.advance(hours=10)  # Tuesday already in Tokyo
+    message = {"user": "U2", "ts": "1700000001.000100", "text": "the deck"}
+    slack.message_shortcut("log_message_favour", message, user="U3", trigger_id="trig-db")
+    metadata = opened_view(fake_slack, "trig-db")["private_metadata"]
+    values = log_values(who_user="U2", what="sent the deck", day="2026-11-17")
+    assert slack.submit("log_favour_modal", values, user="U3", private_metadata=metadata).body == ""
+    values = log_values(
+        who_user="U2", direction="introduced_me", with_name="Sam Roe (Globex)", day="2026-11-12"
+    )
+    assert slack.submit("log_favour_modal", values, user="U3", private_metadata=metadata).body == ""
+
+    bob = MemberRef(team_id=TEAM, user_id="U3")
+    seen = history_with(runtime, SlackPerson("U2"), bob)
+    (favour,) = seen.received
+    assert favour.occurred_at == clock.now
+    assert favour.message_link == "https://acme.slack.com/archives/C1/p1700000001000100"
+    (intro,) = seen.intros
+    # Noon in Tokyo on the chosen day.
+    assert intro.occurred_at == datetime(2026, 11, 12, 3, tzinfo=UTC)
+    assert intro.related == "Sam Roe (Globex)"
+    # Nobody else sees Bob's ledger.
+    with pytest.raises(NotFound):
+        history_with(runtime, SlackPerson("U2"), ANA)

@@ -62,6 +62,7 @@ from storage.models import InteractionKind, Network
 
 log = logging.getLogger(__name__)
 FAVOUR_KINDS = {HELPED_ME: InteractionKind.FAVOUR_RECEIVED, I_HELPED: InteractionKind.FAVOUR_GIVEN}
+QUICK_TIMEOUT = 1  # seconds
 NOTICE = "ally_notice"  # context key: the confirmation a lazy listener sends after the ack
 
 
@@ -109,12 +110,20 @@ def send_notice(body: dict[str, Any], client: WebClient, context: BoltContext) -
         log.exception("could not confirm a saved form to %s", notice["user"])
 
 
+def quick_client(client: WebClient) -> WebClient:
+    """The same client without retries and with a short timeout, for calls made inside the
+    3-second trigger window: waiting out a Retry-After there would lose the modal."""
+    return WebClient(
+        token=client.token, base_url=client.base_url, timeout=QUICK_TIMEOUT, retry_handlers=[]
+    )
+
+
 def member_zone(runtime: Runtime, client: WebClient, member: MemberRef, now: datetime) -> str:
     """The member's Slack time zone (``users.info`` through the directory cache), else UTC."""
     try:
         with transaction(runtime.sessions) as session:
-            tz = directory.lookup(session, client, member, member.user_id, now).tz
-    except (SlackApiError, InvalidInput) as error:
+            tz = directory.lookup(session, quick_client(client), member, member.user_id, now).tz
+    except (SlackApiError, InvalidInput, OSError) as error:
         log.info("no time zone for %s (%s); using UTC", member.user_id, error)
         return "UTC"
     return tz if tz and _zone(tz) is not None else "UTC"

@@ -13,13 +13,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
 from handlers.blocks import clip
-from handlers.log_modal import could_not_open, open_log, payload_member
+from handlers.log_modal import could_not_open, open_log, payload_member, quick_client
 from handlers.modal_views import PREFILL_TEXT_MAX
 
 log = logging.getLogger(__name__)
-# chat.getPermalink runs inside the 3-second trigger window: one quick try, no retries, then
-# the link is composed from the payload instead.
-PERMALINK_TIMEOUT = 1  # seconds
 
 
 def composed_permalink(domain: str | None, channel: str, ts: str, thread_ts: str | None) -> str:
@@ -32,20 +29,20 @@ def composed_permalink(domain: str | None, channel: str, ts: str, thread_ts: str
 
 
 def permalink(client: WebClient, body: dict[str, Any]) -> str | None:
-    """The link to the message a message shortcut was used on."""
+    """The link to the message a message shortcut was used on.
+
+    chat.getPermalink runs inside the 3-second trigger window: one quick try, then the link is
+    composed from the payload instead.
+    """
     channel = (body.get("channel") or {}).get("id")
     message = body.get("message") or {}
     ts = message.get("ts") or body.get("message_ts")
     if not channel or not ts:
         return None
-    quick = WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=PERMALINK_TIMEOUT,
-        retry_handlers=[],
-    )
     try:
-        link = quick.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        link = (
+            quick_client(client).chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        )
         if isinstance(link, str) and link:
             return link
     except (SlackApiError, OSError) as error:

@@ -156,6 +156,17 @@ def test_a_failed_views_open_is_explained_not_dropped(
     assert "try `/ally log` again" in reply.text
 
 
+def test_a_rate_limited_time_zone_lookup_does_not_hold_the_modal_back(
+    slack: SlackDriver, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    clock.advance(hours=10)  # Tuesday in Tokyo, Monday in UTC
+    fake_slack.fail("users.info", status=429, retry_after=30)
+    slack.command("log", user="U3", trigger_id="trig-429")
+    # One try, no 30-second wait: the form opens on UTC's date instead of Tokyo's.
+    assert len(fake_slack.calls_to("users.info")) == 1
+    assert element(opened_view(fake_slack, "trig-429"), "when")["initial_date"] == "2026-11-16"
+
+
 @pytest.mark.parametrize("entry", ["command", "button", "shortcut", "message_shortcut"])
 def test_views_open_reaches_slack_well_inside_the_trigger_window(
     entry: str, slack: SlackDriver, fake_slack: FakeSlack

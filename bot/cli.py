@@ -16,11 +16,10 @@ log = logging.getLogger("ally")
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    """JSON lines on stderr, one per event, with no tokens or note text (bot.logs)."""
+    from bot.logs import configure
+
+    configure(level, sys.stderr)
 
 
 def _check_schema(runtime: Runtime) -> None:

@@ -12,11 +12,22 @@ from bot.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
-    from handlers import commands, contact_modal, errors, log_modal, questions, shortcuts
+    from handlers import (
+        commands,
+        contact_modal,
+        data_rights,
+        errors,
+        lifecycle,
+        log_modal,
+        questions,
+        shortcuts,
+    )
 
     errors.register(app, runtime)
     commands.register(app, runtime)
     questions.register(app, runtime)
+    data_rights.register(app, runtime)
+    lifecycle.register(app, runtime)
     log_modal.register(app, runtime)
     contact_modal.register(app, runtime)
     shortcuts.register(app, runtime)

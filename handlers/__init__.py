@@ -17,9 +17,12 @@ def register(app: App, runtime: Runtime) -> None:
         contact_modal,
         data_rights,
         errors,
+        home,
         lifecycle,
         log_modal,
         questions,
+        reactions,
+        referrals,
         shortcuts,
     )
 
@@ -28,6 +31,9 @@ def register(app: App, runtime: Runtime) -> None:
     questions.register(app, runtime)
     data_rights.register(app, runtime)
     lifecycle.register(app, runtime)
+    home.register(app, runtime)
+    reactions.register(app, runtime)
+    referrals.register(app, runtime)
     log_modal.register(app, runtime)
     contact_modal.register(app, runtime)
     shortcuts.register(app, runtime)

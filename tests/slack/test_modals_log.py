@@ -220,6 +220,9 @@ def test_a_favour_received_is_saved_and_confirmed_where_the_member_was(
     assert "Maria Lopez" in notice["text"] and "reviewed my launch plan" in notice["text"]
     assert "say_thanks" in str(notice["blocks"])
     assert fake_slack.calls_to("chat.postMessage") == []
+    # The member's Home tab is republished with the new favour.
+    (home,) = wait_for(fake_slack, "views.publish")
+    assert home["user_id"] == "U1"
 
 
 def test_a_favour_given_to_an_outside_person_on_an_earlier_day(

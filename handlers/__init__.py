@@ -18,17 +18,21 @@ def register(app: App, runtime: Runtime) -> None:
         data_rights,
         errors,
         home,
+        ledger_commands,
         lifecycle,
         log_modal,
         questions,
         reactions,
         referrals,
         shortcuts,
+        thanks,
     )
 
     errors.register(app, runtime)
     commands.register(app, runtime)
+    ledger_commands.register(app, runtime)
     questions.register(app, runtime)
+    thanks.register(app, runtime)
     data_rights.register(app, runtime)
     lifecycle.register(app, runtime)
     home.register(app, runtime)

@@ -119,6 +119,8 @@ def test_submitting_edits_the_same_contact_in_place(
     assert after.contact.cadence_days == 90
     assert after.contact.notes == "Moved to the platform team"
     assert after.met_through is not None and after.met_through.label == "Dana Lee (Acme)"
+    who = slack.command("who <@U2>").text
+    assert "operational, developmental" in who and "every 90 days" in who
     (notice,) = wait_for(fake_slack, "chat.postEphemeral")
     assert notice["channel"] == "C1"
     assert "Maria Lopez" in notice["text"] and "every 3 months" in notice["text"]

@@ -214,6 +214,7 @@ def test_a_favour_received_is_saved_and_confirmed_where_the_member_was(
     assert seen.contact.name == "Maria Lopez"
     assert seen.contact.networks == Network.OPERATIONAL
     assert seen.balance == -1
+    assert "reviewed my launch plan" in slack.command("who <@U2>").text
 
     (notice,) = wait_for(fake_slack, "chat.postEphemeral")
     assert notice["channel"] == "C1" and notice["user"] == "U1"
@@ -260,6 +261,7 @@ def test_an_introduction_places_the_new_person_met_through_the_introducer(
     (intro,) = by_maria.intros
     assert intro.kind == InteractionKind.INTRO_RECEIVED
     assert intro.related == "Sam Roe (Globex)"
+    assert "introduced you to Sam Roe (Globex)" in slack.command("who <@U2>").text
     card = read(runtime, lambda s: contact_card(s, ANA, "~sam roe", runtime.clock()))
     assert card.met_through is not None and card.met_through.name == "Maria Lopez"
     assert card.contact.networks == Network.STRATEGIC

@@ -60,6 +60,10 @@ def test_log_as_a_favour_prefills_author_text_and_link(
     assert reply.body == ""
     (line,) = history_with(runtime, SlackPerson("U2")).received
     assert line.message_link == link
+    # `/ally who` shows it, with the link to the message.
+    who = slack.command("who <@U2>")
+    assert "sent me the deck I needed" in who.text
+    assert f"<{link}|message>" in who.text
     (notice,) = wait_for(fake_slack, "chat.postEphemeral")
     assert notice["channel"] == "C9"
 

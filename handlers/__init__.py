@@ -21,6 +21,7 @@ def register(app: App, runtime: Runtime) -> None:
         ledger_commands,
         lifecycle,
         log_modal,
+        nudges,
         questions,
         reactions,
         referrals,
@@ -38,6 +39,7 @@ def register(app: App, runtime: Runtime) -> None:
     home.register(app, runtime)
     reactions.register(app, runtime)
     referrals.register(app, runtime)
+    nudges.register(app, runtime)
     log_modal.register(app, runtime)
     contact_modal.register(app, runtime)
     shortcuts.register(app, runtime)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
@@ -33,7 +34,16 @@ def ms(seconds: float) -> float:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MB (Linux reports KB, macOS bytes)."""
+    """This process's peak resident set size so far, in MB.
+
+    On Linux ``getrusage``'s ``ru_maxrss`` survives fork and exec, so a freshly spawned child
+    would report its parent's peak if that was higher; ``VmHWM`` in /proc is the process's own.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 

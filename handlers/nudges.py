@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 from sqlalchemy.orm import Session
@@ -30,8 +30,10 @@ from bot.nudge_settings import (
 from bot.nudges import WEEKDAYS
 from bot.people import MemberRef
 from bot.runtime import Runtime
-from handlers.blocks import Reply, context, escape, section
+from handlers.blocks import Reply, escape, section
+from handlers.blocks import context as note
 from handlers.commands import Command, Subcommand
+from handlers.members import member_of
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,7 @@ def settings_reply(current: NudgeSettings, changed: str | None = None) -> Reply:
     text = describe(current)
     blocks: list[Block] = [
         section(f"{changed}\n{text}" if changed else text),
-        context("Change it: `/ally nudges friday 16:30`, `/ally nudges off`, `/ally nudges on`."),
+        note("Change it: `/ally nudges friday 16:30`, `/ally nudges off`, `/ally nudges on`."),
     ]
     return Reply(text=text, blocks=blocks)
 
@@ -141,24 +143,16 @@ def updated_blocks(message_blocks: list[dict], action: dict, done: str) -> list[
     return result
 
 
-def _member(body: dict) -> MemberRef:
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    return MemberRef(
-        team_id=team.get("id") or user.get("team_id", ""),
-        user_id=user.get("id", ""),
-        enterprise_id=(body.get("enterprise") or {}).get("id") or "",
-    )
-
-
 Work = Callable[[Session, MemberRef, str, datetime, WebClient], str]
 
 
 def _button(runtime: Runtime, work: Work) -> Callable[..., None]:
-    def on_press(ack: Ack, body: dict, client: WebClient) -> None:
+    def on_press(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         ack()
         action = (body.get("actions") or [{}])[0]
-        member = _member(body)
+        member = member_of(context)
+        if member is None:
+            return
         now = runtime.clock()
         try:
             with transaction(runtime.sessions) as session:
@@ -172,7 +166,7 @@ def _button(runtime: Runtime, work: Work) -> Callable[..., None]:
         if channel is None or "ts" not in message:
             # Pressed outside the DM (the Home tab's Settings): answer in the DM instead.
             client.chat_postMessage(
-                channel=member.user_id, text=done, blocks=[context(done).to_dict()]
+                channel=member.user_id, text=done, blocks=[note(done).to_dict()]
             )
             return
         client.chat_update(

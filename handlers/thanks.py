@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -18,7 +18,8 @@ from bot.errors import AllyError, NotFound
 from bot.people import MemberRef
 from bot.runtime import Runtime
 from handlers import ledger_views as views
-from handlers.ledger_commands import payload_member, tell
+from handlers.ledger_commands import tell
+from handlers.members import member_of
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,13 @@ def undelivered(target: ledger.ThanksTarget, code: str | None) -> str:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_say_thanks(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    def on_say_thanks(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
         ack()
-        member = payload_member(body)
+        member = member_of(context)
+        if member is None:
+            return
         value = ((body.get("actions") or [{}])[0]).get("value")
         try:
             target = target_for(runtime, member, value)
@@ -77,8 +82,11 @@ def register(app: App, runtime: Runtime) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=views.say_thanks_modal(target))
 
-    def on_submit(ack: Ack, body: dict, client: WebClient) -> None:
-        member = payload_member(body)
+    def on_submit(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+        member = member_of(context)
+        if member is None:
+            ack()
+            return
         metadata = (body.get("view") or {}).get("private_metadata")
         try:
             words = ledger.check_thanks(submitted_words(body))

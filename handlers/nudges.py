@@ -17,9 +17,10 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 from sqlalchemy.orm import Session
 
 from bot.errors import AllyError, InvalidInput
-from bot.nudge_message import LOG_CATCH_UP, NOT_NOW, SETTINGS, SNOOZE
+from bot.nudge_message import KEEP_PERSON, LOG_CATCH_UP, NOT_NOW, SETTINGS, SNOOZE
 from bot.nudge_settings import (
     NudgeSettings,
+    keep_person,
     log_catch_up,
     pause,
     set_enabled,
@@ -197,6 +198,11 @@ def _snooze(session: Session, member: MemberRef, key: str, now: datetime, client
     )
 
 
+def _keep(session: Session, member: MemberRef, key: str, now: datetime, client: WebClient) -> str:
+    label = keep_person(session, member, key, now)
+    return f":pushpin: *{escape(label)}* stays your person next week too."
+
+
 def _not_now(
     session: Session, member: MemberRef, key: str, now: datetime, client: WebClient
 ) -> str:
@@ -218,3 +224,4 @@ def register(app: App, runtime: Runtime) -> None:
     app.action(SNOOZE)(_button(runtime, _snooze))
     app.action(NOT_NOW)(_button(runtime, _not_now))
     app.action(SETTINGS)(_button(runtime, _settings))
+    app.action(KEEP_PERSON)(_button(runtime, _keep))

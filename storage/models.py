@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated
 
 from sqlalchemy import (
     Boolean,
@@ -214,7 +214,7 @@ class Nudge(Base):
     __tablename__ = "nudges"
     __table_args__ = (UniqueConstraint("member_id", "week"),)
     # Server defaults are read when used, not returned by every INSERT.
-    __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": False}
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 (SQLAlchemy reads it once)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))

@@ -195,3 +195,33 @@ def test_keep_from_an_older_dm_says_it_is_too_late(
     assert "A newer nudge has gone out since" in text
     with runtime.sessions() as session:
         assert not any(session.scalars(select(Nudge.keep_person)).all())
+
+
+def test_say_thanks_from_the_dm_thanks_the_ally_and_updates_the_dm_in_place(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    ref = add_member(runtime, "U1", "Europe/London", contacts=0)
+    add_favour(runtime, ref, SlackPerson("U2", "Maria Lopez"), clock.now - timedelta(days=2))
+    assert Delivery(runtime, web_client(runtime)).run(clock.now).sent == 1
+    [message] = fake_slack.messages["DU1"]
+    pressed = button(message, "say_thanks")
+    press(slack, message, pressed)
+    [opened] = fake_slack.calls_to("views.open")
+    metadata = opened["view"]["private_metadata"]
+    assert metadata == f"{pressed['value']} DU1 {message['ts']}"
+    assert len(metadata) <= 3000
+
+    reply = slack.submit(
+        "say_thanks_modal",
+        {"message": {"message": {"type": "plain_text_input", "value": "You saved my week!"}}},
+        private_metadata=metadata,
+    )
+    assert reply.status == 200 and reply.json["response_action"] == "update"
+    [thank_you] = fake_slack.messages["DU2"]
+    assert thank_you["text"] == "<@U1> wanted to say thanks for reviewed my plan"
+    assert "> You saved my week!" in str(thank_you["blocks"])
+    with runtime.sessions() as session:
+        favour = session.get(Interaction, int(pressed["value"]))
+        assert favour is not None and favour.thanked_at == clock.now
+    text = the_update(fake_slack, message, pressed["block_id"])
+    assert text == ":white_check_mark: Thanked *Maria Lopez*."

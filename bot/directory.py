@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
@@ -74,15 +75,27 @@ def lookup(
             return row
         raise
     if row is None:
-        row = SlackUser(enterprise_id=ref.enterprise_id, team_id=ref.team_id, user_id=user_id)
-        session.add(row)
-    row.name = _display_name(user)
-    row.tz = user.get("tz")
-    row.is_bot = bool(user.get("is_bot")) or user_id == "USLACKBOT"
-    row.deleted = bool(user.get("deleted"))
-    row.fetched_at = now
+        fresh = SlackUser(enterprise_id=ref.enterprise_id, team_id=ref.team_id, user_id=user_id)
+        _fill(fresh, user, now)
+        try:
+            with session.begin_nested():
+                session.add(fresh)
+            return fresh
+        except IntegrityError:
+            # Another request (in any process) cached this user a moment ago: the cache is
+            # shared by the whole workspace, so refresh that row instead of failing the command.
+            row = _cached(session, ref, [user_id])[user_id]
+    _fill(row, user, now)
     session.flush()
     return row
+
+
+def _fill(row: SlackUser, user: dict, now: datetime) -> None:
+    row.name = _display_name(user)
+    row.tz = user.get("tz")
+    row.is_bot = bool(user.get("is_bot")) or row.user_id == "USLACKBOT"
+    row.deleted = bool(user.get("deleted"))
+    row.fetched_at = now
 
 
 def person(

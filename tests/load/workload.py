@@ -113,6 +113,7 @@ class Outcome:
     user: str
     n: int
     reply: Reply
+    at: float = field(default_factory=time.monotonic)  # when the answer came
 
 
 @dataclass
@@ -159,10 +160,13 @@ def run_members(
     seconds: float | None = None,
     cycles: int | None = None,
     writes: tuple[Write, ...] = WRITES,
-    between: Callable[[], None] | None = None,
+    tally: Tally | None = None,
 ) -> Tally:
-    """One thread per member, each cycling through ``writes`` for ``seconds`` or ``cycles``."""
-    tally = Tally()
+    """One thread per member, each cycling through ``writes`` for ``seconds`` or ``cycles``.
+
+    Pass ``tally`` to watch the answers come in from another thread.
+    """
+    tally = Tally() if tally is None else tally
     end = time.monotonic() + seconds if seconds is not None else None
     errors: list[BaseException] = []
 
@@ -173,8 +177,6 @@ def run_members(
                 for write in writes:
                     n += 1
                     tally.add(Outcome(write, user, n, write.send(server, user, n)))
-                    if between is not None:
-                        between()
         except BaseException as error:  # surfaced in the test, not lost in a thread
             errors.append(error)
 
@@ -188,22 +190,29 @@ def run_members(
     return tally
 
 
-def ledger_in(database_url: str) -> tuple[Counter[Key], Counter[tuple[str, str, str]]]:
-    """Ledger lines per (member, kind, contact), and per (member, kind, what) to spot repeats."""
+def ledger_in(database_url: str) -> tuple[Counter[Key], Counter[tuple[object, ...]]]:
+    """Ledger lines per (member, kind, contact), and per (member, kind, what, the person they
+    introduced) to spot repeats: every write in these tests says something unique."""
     engine = create_engine(normalise_url(database_url))
     contact_of = func.coalesce(Contact.slack_user_id, OUTSIDE)
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                select(Member.user_id, Interaction.kind, contact_of, Interaction.what)
+                select(
+                    Member.user_id,
+                    Interaction.kind,
+                    contact_of,
+                    Interaction.what,
+                    Interaction.related_contact_id,
+                )
                 .join(Interaction, Interaction.member_id == Member.id)
                 .join(Contact, Interaction.contact_id == Contact.id)
                 .where(Member.team_id == TEAM)
             ).all()
     finally:
         engine.dispose()
-    by_contact: Counter[Key] = Counter((u, k, c) for u, k, c, _ in rows)
-    by_what: Counter[tuple[str, str, str]] = Counter((u, k, w) for u, k, _, w in rows)
+    by_contact: Counter[Key] = Counter((u, k, c) for u, k, c, _, _ in rows)
+    by_what: Counter[tuple[object, ...]] = Counter((u, k, w, r) for u, k, _, w, r in rows)
     return by_contact, by_what
 
 

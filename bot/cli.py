@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import inspect
 
+from bot import nudge_cli
 from bot.config import ConfigError, Settings, load_environment, settings_from_env
 from bot.runtime import Runtime
 
@@ -49,7 +50,12 @@ def cmd_run(settings: Settings) -> int:
     def build() -> tuple:
         runtime = Runtime.start(settings)
         _check_schema(runtime)
-        return create_app(runtime), runtime
+        app = create_app(runtime)
+        if settings.scheduler:
+            from bot.scheduler import start_until_exit
+
+            start_until_exit(runtime)
+        return app, runtime
 
     if settings.socket_mode:
         app, _runtime = build()
@@ -81,6 +87,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    nudge_cli.add_parser(commands)
     return root
 
 
@@ -94,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings)
         if args.command == "migrate":
             return cmd_migrate(settings)
+        if args.command == "nudges":
+            return nudge_cli.run(args, settings, _check_schema)
     except ConfigError as error:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2

@@ -77,6 +77,34 @@ def _referrals_modal(server: AllyServer, user: str, n: int) -> Reply:
     )
 
 
+def _log_modal(server: AllyServer, user: str, n: int) -> Reply:
+    """The "Record who helped you" form: the member helped Bob."""
+    values = {
+        "who_user": {"who_user": {"type": "users_select", "selected_user": BOB}},
+        "who_name": {"who_name": {"type": "plain_text_input", "value": None}},
+        "direction": {
+            "direction": {
+                "type": "radio_buttons",
+                "selected_option": {
+                    "value": "i_helped",
+                    "text": {"type": "plain_text", "text": "I helped them"},
+                },
+            }
+        },
+        "what": {"what": {"type": "plain_text_input", "value": f"paired on bug {n}"}},
+        "with_user": {"with_user": {"type": "users_select", "selected_user": None}},
+        "with_name": {"with_name": {"type": "plain_text_input", "value": None}},
+        "when": {"when": {"type": "datepicker", "selected_date": None}},
+        "networks": {"networks": {"type": "checkboxes", "selected_options": []}},
+    }
+    return server.submit("log_favour_modal", values, user=user, serial=f"{user}-{n}-l")
+
+
+def _closed(reply: Reply) -> bool:
+    """Saved: the modal closes (an empty 200) and the confirmation follows in a message."""
+    return reply.status == 200 and reply.body == ""
+
+
 WRITES: tuple[Write, ...] = (
     Write(
         "thanks",
@@ -104,6 +132,7 @@ WRITES: tuple[Write, ...] = (
         (("intro_received", MARIA),),  # logged on the introducer
         _updated("as introduced by"),
     ),
+    Write("log modal", _log_modal, (("favour_given", BOB),), _closed),
 )
 
 

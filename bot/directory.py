@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
 from bot.people import MemberRef, SlackPerson
+from storage.db import dialect_insert
 from storage.models import NAME_MAX, SlackUser
 
 CACHE_FOR = timedelta(days=1)
@@ -74,28 +74,25 @@ def lookup(
             log.warning("users.info failed (%s); using the cached name for %s", code, user_id)
             return row
         raise
-    if row is None:
-        fresh = SlackUser(enterprise_id=ref.enterprise_id, team_id=ref.team_id, user_id=user_id)
-        _fill(fresh, user, now)
-        try:
-            with session.begin_nested():
-                session.add(fresh)
-            return fresh
-        except IntegrityError:
-            # Another request (in any process) cached this user a moment ago: the cache is
-            # shared by the whole workspace, so refresh that row instead of failing the command.
-            row = _cached(session, ref, [user_id])[user_id]
-    _fill(row, user, now)
-    session.flush()
-    return row
-
-
-def _fill(row: SlackUser, user: dict, now: datetime) -> None:
-    row.name = _display_name(user)
-    row.tz = user.get("tz")
-    row.is_bot = bool(user.get("is_bot")) or row.user_id == "USLACKBOT"
-    row.deleted = bool(user.get("deleted"))
-    row.fetched_at = now
+    values = {
+        "name": _display_name(user),
+        "tz": user.get("tz"),
+        "is_bot": bool(user.get("is_bot")) or user_id == "USLACKBOT",
+        "deleted": bool(user.get("deleted")),
+        "fetched_at": now,
+    }
+    # One atomic upsert: several processes may cache the same user at once, and on SQLite a
+    # read-then-write here could not upgrade its lock after Slack answered.
+    keys = {"enterprise_id": ref.enterprise_id, "team_id": ref.team_id, "user_id": user_id}
+    statement = dialect_insert(session, SlackUser).values(**keys, **values)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=list(keys), set_=values),
+        execution_options={"synchronize_session": False},
+    )
+    if row is not None:
+        session.expire(row)
+    saved = _cached(session, ref, [user_id])[user_id]
+    return saved
 
 
 def person(

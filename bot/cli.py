@@ -7,7 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, Settings, load_environment, settings_from_env
 from bot.runtime import Runtime
@@ -21,6 +23,8 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    # Alembic announces each of its plugins at INFO on every start; only its own work matters.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _check_schema(runtime: Runtime) -> None:
@@ -53,10 +57,20 @@ def cmd_run(settings: Settings) -> int:
         return create_app(runtime), runtime
 
     if settings.socket_mode:
-        app, _runtime = build()
-        log.info("Ally is connecting to Slack over Socket Mode")
         assert settings.app_token is not None
-        serve_socket_mode(app, settings.app_token)
+        app, runtime = build()
+        log.info("Ally is connecting to Slack over Socket Mode")
+        try:
+            serve_socket_mode(app, settings.app_token)
+        except SlackApiError as error:
+            raise ConfigError(
+                f"SLACK_APP_TOKEN was refused by Slack ({error.response.get('error')}): create an "
+                "App-Level Token with the connections:write scope under Basic Information and put "
+                "it in .env."
+            ) from None
+        finally:
+            runtime.close()
+        log.info("Ally stopped")
         return 0
     # Check the schema once before forking workers, so a bad database fails fast and loud.
     probe = Runtime.start(settings)
@@ -86,6 +100,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ally-bot``; problems a person must fix are one line on stderr, never a traceback."""
     args = parser().parse_args(argv)
     env = load_environment()
     try:
@@ -98,4 +113,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        print(
+            f"ally-bot: cannot use the database at DATABASE_URL ({reason}): check the URL and "
+            "that the database server is running.",
+            file=sys.stderr,
+        )
+        return 2
+    except (SlackClientError, OSError) as error:
+        print(
+            f"ally-bot: cannot reach Slack ({error}): check the network and SLACK_API_URL.",
+            file=sys.stderr,
+        )
+        return 1
     return 1

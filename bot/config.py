@@ -118,9 +118,14 @@ def settings_from_env(env: Mapping[str, str], *, for_serving: bool = True) -> Se
                 "OAuth & Permissions to .env (or set SLACK_CLIENT_ID for multi-workspace OAuth)."
             )
         if app_token is None and signing_secret is None:
+            alternative = (
+                "OAuth installs are served over HTTP, where every request is verified with it"
+                if client_id is not None
+                else "or set SLACK_APP_TOKEN to use Socket Mode"
+            )
             raise ConfigError(
                 "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from Basic Information "
-                "into .env (or set SLACK_APP_TOKEN to use Socket Mode)."
+                f"into .env ({alternative})."
             )
         if client_id is not None and client_secret is None:
             raise ConfigError(
@@ -131,11 +136,6 @@ def settings_from_env(env: Mapping[str, str], *, for_serving: bool = True) -> Se
             raise ConfigError(
                 "SLACK_CLIENT_ID and SLACK_APP_TOKEN are both set: OAuth installs need HTTP mode; "
                 "unset SLACK_APP_TOKEN (multi-workspace) or SLACK_CLIENT_ID (Socket Mode)."
-            )
-        if client_id is not None and signing_secret is None:
-            raise ConfigError(
-                "SLACK_SIGNING_SECRET is not set: HTTP mode with OAuth verifies every request "
-                "with it; copy it from Basic Information into .env."
             )
 
     slack_api_url = _get(env, "SLACK_API_URL")

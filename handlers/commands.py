@@ -71,7 +71,7 @@ def help_reply(table: dict[str, Subcommand]) -> Reply:
                 button("Record who helped you", "open_log_modal", style="primary"),
                 button("Review my network", "show_network"),
             ),
-            context("Mention people with @, or put an outside name in quotes: \"Dana Lee (Acme)\"."),
+            context('Mention people with @, or put an outside name in quotes: "Dana Lee (Acme)".'),
         ],
     )
 
@@ -119,7 +119,9 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             reply = dispatch(command, table)
         except Exception:
-            log.exception("/ally failed for team=%s user=%s", command.member.team_id, command.member.user_id)
+            log.exception(
+                "/ally failed for team=%s user=%s", command.member.team_id, command.member.user_id
+            )
             reply = say(
                 "Sorry, something went wrong on my side and nothing was saved. "
                 "Please try again in a moment."

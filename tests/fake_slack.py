@@ -60,7 +60,7 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
                 method = self.path.rsplit("/", 1)[-1].split("?")[0]
@@ -74,7 +74,7 @@ class FakeSlack:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST  # noqa: N815
+            do_GET = do_POST
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -174,14 +174,14 @@ class FakeSlack:
         users = str(params.get("users", ""))
         return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
 
-    def _chat_postMessage(self, params: Params) -> dict:  # noqa: N802 - Slack's method name
+    def _chat_postMessage(self, params: Params) -> dict:
         ts = f"{1700000000 + next(self._ts)}.000100"
         return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
 
     def _chat_update(self, params: Params) -> dict:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
 
-    def _chat_postEphemeral(self, params: Params) -> dict:  # noqa: N802
+    def _chat_postEphemeral(self, params: Params) -> dict:
         return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
 
     def _view(self, params: Params) -> dict:

@@ -67,7 +67,9 @@ class Reply:
 
 def _all_text(value: Any) -> str:
     if isinstance(value, dict):
-        return " ".join(_all_text(v) for k, v in value.items() if k not in ("action_id", "block_id"))
+        return " ".join(
+            _all_text(v) for k, v in value.items() if k not in ("action_id", "block_id")
+        )
     if isinstance(value, list):
         return " ".join(_all_text(v) for v in value)
     return str(value) if isinstance(value, str) else ""
@@ -107,7 +109,9 @@ class SlackDriver:
             "user": {"id": user, "team_id": self.team},
             "api_app_id": "A1",
             "trigger_id": "trig-action",
-            "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": value}],
+            "actions": [
+                {"action_id": action_id, "block_id": "b", "type": "button", "value": value}
+            ],
             **(extra or {}),
         }
         return self.interactive(payload)
@@ -120,7 +124,7 @@ class SlackDriver:
         user: str = "U1",
         private_metadata: str = "",
     ) -> Reply:
-        """Submit a modal; ``values`` is ``{block_id: {action_id: value-object}}`` as Slack sends."""
+        """Submit a modal; ``values`` is ``{block_id: {action_id: value}}`` as Slack sends it."""
         payload = {
             "type": "view_submission",
             "team": {"id": self.team, "domain": "acme"},

@@ -36,15 +36,22 @@ def _check_schema(runtime: Runtime) -> None:
     head = ScriptDirectory.from_config(
         alembic_config(runtime.settings.database_url)
     ).get_current_head()
-    with runtime.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-        if current != head:
+    # Reading the revision is not news: keep Alembic's "Context impl" lines out of the log.
+    alembic_log = logging.getLogger("alembic.runtime.migration")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        with runtime.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
             has_tables = bool(inspect(connection).get_table_names())
-            what = "is out of date" if has_tables else "has no tables yet"
-            raise ConfigError(
-                f"DATABASE_URL's database {what} (at {current or 'nothing'}, needs {head}): "
-                "run `ally-bot migrate` first (`make run` does it for you)."
-            )
+    finally:
+        alembic_log.setLevel(level)
+    if current != head:
+        what = "is out of date" if has_tables else "has no tables yet"
+        raise ConfigError(
+            f"DATABASE_URL's database {what} (at {current or 'nothing'}, needs {head}): "
+            "run `ally-bot migrate` first (`make run` does it for you)."
+        )
 
 
 def cmd_run(settings: Settings) -> int:

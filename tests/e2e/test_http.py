@@ -1,0 +1,65 @@
+"""``ally-bot run`` as a real process in HTTP mode, driven over HTTP exactly as Slack drives it."""
+
+from __future__ import annotations
+
+import signal
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRET
+from tests.e2e.process import Bot, ally_env, free_port, running_bot, wait_until
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import Reply, command_body, post
+
+pytestmark = pytest.mark.slow
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+def bot(fake_slack: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Bot]:
+    env = ally_env(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake_slack.base_url,
+        DATABASE_URL=sqlite_url,
+        PORT=str(free_port()),
+        ALLY_SCHEDULER="off",
+    )
+    with running_bot(env, tmp_path) as started:
+        wait_until(started.healthy, "GET /healthz to answer 200")
+        yield started
+
+
+def ally(bot: Bot, text: str, user: str = "U1") -> Reply:
+    return post(f"{bot.url}/slack/events", SECRET, command_body(text, user=user), FORM)
+
+
+def test_help_over_http_then_a_clean_stop_on_sigterm(bot: Bot) -> None:
+    reply = ally(bot, "help")
+    assert reply.status == 200
+    assert reply.json["response_type"] == "ephemeral"
+    assert "Record who helped you" in reply.text
+    assert "Only you can see what you log" in reply.text
+
+    assert bot.stop(signal.SIGTERM) == 0
+    assert "Traceback" not in bot.log()
+
+
+def test_sigint_stops_it_cleanly_too(bot: Bot) -> None:
+    assert bot.stop(signal.SIGINT) == 0
+    assert "Traceback" not in bot.log()
+
+
+def test_health_404_and_413(bot: Bot) -> None:
+    with urllib.request.urlopen(f"{bot.url}/healthz", timeout=5) as response:
+        assert response.status == 200
+        assert response.read() == b"ok\n"
+    assert post(f"{bot.url}/nowhere", SECRET, "a=b", FORM).status == 404
+
+    oversized = "text=" + "x" * (1024 * 1024)
+    assert post(f"{bot.url}/slack/events", SECRET, oversized, FORM).status == 413
+    # Refused before it is read, and the server is still there for the next request.
+    assert ally(bot, "help").status == 200

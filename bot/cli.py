@@ -103,6 +103,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("check", help="check the configuration for `run`; print what to fix")
     return root
 
 
@@ -111,12 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     env = load_environment()
     try:
-        settings = settings_from_env(env, for_serving=args.command == "run")
+        settings = settings_from_env(env, for_serving=args.command in ("run", "check"))
         configure_logging(settings.log_level)
         if args.command == "run":
             return cmd_run(settings)
         if args.command == "migrate":
             return cmd_migrate(settings)
+        if args.command == "check":
+            mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
+            print(f"ally-bot: configuration is complete ({mode})")
+            return 0
     except ConfigError as error:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2

@@ -73,3 +73,12 @@ def test_migrate_creates_the_schema_then_run_accepts_it(tmp_path: Path) -> None:
     assert {"alembic_version", "members", "contacts", "interactions"} <= tables
     # Migrating again is a no-op.
     assert run_cli([ALLY_BOT, "migrate"], ally_env(), tmp_path).returncode == 0
+
+
+def test_check_reports_a_complete_configuration(tmp_path: Path) -> None:
+    env = ally_env(SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1")
+    result = run_cli([ALLY_BOT, "check"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "configuration is complete (Socket Mode)" in result.stdout
+    missing = run_cli([ALLY_BOT, "check"], ally_env(SLACK_BOT_TOKEN="xoxb-1"), tmp_path)
+    assert "SLACK_SIGNING_SECRET is not set" in one_line_error(missing)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, Settings, load_environment, settings_from_env
+from tests.e2e.process import ALLY_VARIABLES
 
 HTTP = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}
 SOCKET = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
@@ -196,3 +198,21 @@ def test_environment_wins_over_the_env_file(
 def test_a_missing_env_file_is_fine(tmp_path: Path) -> None:
     values = load_environment(tmp_path / "absent.env")
     assert "PATH" in values
+
+
+def test_env_example_documents_every_variable() -> None:
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "bot" / "config.py").read_text()
+    read = set(re.findall(r'_(?:get|int)\(env, "([A-Z_]+)"', source))
+    assert "SLACK_BOT_TOKEN" in read, "the scan of bot/config.py found nothing"
+    lines = (root / ".env.example").read_text().splitlines()
+    documented: set[str] = set()
+    for number, line in enumerate(lines):
+        match = re.match(r"#? ?([A-Z][A-Z0-9_]+)=", line)
+        if match:
+            documented.add(match.group(1))
+            assert lines[number - 1].startswith("#"), f"{match.group(1)} has no comment above it"
+    # The tests' own variable is documented too, for contributors.
+    assert documented == read | {"ALLY_TEST_DATABASE_URL"}
+    # So is the list the end-to-end tests keep out of the process under test.
+    assert set(ALLY_VARIABLES) == read

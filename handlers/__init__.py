@@ -12,7 +12,8 @@ from bot.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
-    from handlers import commands, errors
+    from handlers import commands, errors, questions
 
     errors.register(app, runtime)
     commands.register(app, runtime)
+    questions.register(app, runtime)

@@ -48,10 +48,10 @@ class Subcommand:
 
 def subcommands() -> dict[str, Subcommand]:
     """Every ``/ally`` subcommand, by name, from the modules that implement them."""
-    from handlers import ledger_commands
+    from handlers import ledger_commands, questions
 
     table: dict[str, Subcommand] = {}
-    for module in (ledger_commands,):
+    for module in (ledger_commands, questions):
         table.update(module.SUBCOMMANDS)
     return table
 

@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from slack_bolt import App
 
 from bot.config import ConfigError, Settings, load_environment, settings_from_env
 from tests.e2e.process import ALLY_VARIABLES
+from tests.fake_slack import FakeSlack
 
 HTTP = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}
 SOCKET = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
@@ -216,3 +218,22 @@ def test_env_example_documents_every_variable() -> None:
     assert documented == read | {"ALLY_TEST_DATABASE_URL"}
     # So is the list the end-to-end tests keep out of the process under test.
     assert set(ALLY_VARIABLES) == read
+
+
+def test_slack_api_url_is_the_base_of_the_apps_client(app: App, fake_slack: FakeSlack) -> None:
+    assert app.client.base_url == fake_slack.base_url
+    assert app.client.token == "xoxb-test"
+
+
+def test_every_web_client_is_built_by_bot_app_web_client() -> None:
+    # A WebClient made anywhere else would talk to slack.com whatever SLACK_API_URL says.
+    root = Path(__file__).resolve().parents[2]
+    makers = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("bot", "handlers", "storage")
+        for path in sorted((root / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\b(Async)?WebClient\(", line)
+    ]
+    assert len(makers) == 1, makers
+    assert makers[0].startswith("bot/app.py:"), makers

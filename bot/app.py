@@ -7,10 +7,11 @@ that this layer never imports the one above it (handlers -> bot -> storage).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -20,6 +21,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 
 from bot.config import ConfigError
+from bot.logs import log_request
+from bot.oauth import oauth_settings
+from bot.replay import replay_guard
 from bot.runtime import Runtime
 
 Register = Callable[[App, Runtime], None]
@@ -36,9 +40,13 @@ def retry_handlers() -> list[RetryHandler]:
 
 
 def web_client(runtime: Runtime, token: str | None = None) -> WebClient:
-    """A Web API client on ``SLACK_API_URL`` with Ally's retry policy."""
+    """A Web API client on ``SLACK_API_URL`` with Ally's retry policy.
+
+    Without ``token``, the single-workspace ``SLACK_BOT_TOKEN`` (None in OAuth mode, where each
+    request's client gets its workspace's token from the installation store).
+    """
     return WebClient(
-        token=token or runtime.settings.bot_token,
+        token=token or (None if runtime.settings.oauth else runtime.settings.bot_token),
         base_url=runtime.settings.api_base_url,
         retry_handlers=retry_handlers(),
         timeout=10,
@@ -49,12 +57,28 @@ def installed_listeners() -> list[Register]:
     return [ep.load() for ep in entry_points(group="ally.listeners")]
 
 
+class AllyApp(App):
+    """Bolt's App, writing the one structured log line per Slack request once it is answered."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        started = time.perf_counter()
+        response = super().dispatch(req)
+        log_request(req, response, (time.perf_counter() - started) * 1000)
+        return response
+
+
 def create_app(runtime: Runtime, register: list[Register] | None = None) -> App:
-    """Build the Bolt app for ``runtime`` and register the listeners on it."""
+    """Build the Bolt app for ``runtime`` and register the listeners on it.
+
+    With ``SLACK_CLIENT_ID`` set, the app serves any number of workspaces: each request's token
+    comes from the installation store (OAuth) instead of ``SLACK_BOT_TOKEN``.
+    """
     settings = runtime.settings
-    app = App(
-        token=settings.bot_token,
+    oauth = oauth_settings(runtime)
+    app = AllyApp(
+        token=None if oauth else settings.bot_token,
         signing_secret=settings.signing_secret or "",
+        oauth_settings=oauth,
         client=web_client(runtime),
         # Answer Slack after the listener returns: no ack polling loop, and work that must
         # happen inside Slack's 3 seconds (views.open) is done before the response.
@@ -62,6 +86,7 @@ def create_app(runtime: Runtime, register: list[Register] | None = None) -> App:
         token_verification_enabled=False,
         logger=logging.getLogger("ally.bolt"),
     )
+    app.use(replay_guard(runtime))
     listeners = installed_listeners() if register is None else register
     if not listeners:
         raise ConfigError(

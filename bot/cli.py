@@ -18,11 +18,10 @@ log = logging.getLogger("ally")
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    """JSON lines on stderr, one per event, with no tokens or note text (bot.logs)."""
+    from bot.logs import configure
+
+    configure(level, sys.stderr)
     # Alembic announces each of its plugins at INFO on every start; only its own work matters.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

@@ -17,6 +17,7 @@ from bot.network import Placement, Review, Touch, TouchState, review, touch_stat
 from bot.people import MemberRef, OutsidePerson, Person, SlackPerson
 from storage.models import (
     LINK_MAX,
+    NAME_MAX,
     NOTES_MAX,
     WHAT_MAX,
     Bond,
@@ -29,6 +30,7 @@ from storage.models import (
 from storage.repository import MemberData, get_or_create_member
 
 MAX_CADENCE_DAYS = 365 * 2
+KEY_MAX = NAME_MAX + 1  # contacts.key: "~" and the case-folded name, which can grow (ß -> ss)
 
 
 def open_member(session: Session, ref: MemberRef, now: datetime) -> MemberData:
@@ -84,6 +86,8 @@ class LedgerLine:
     kind: InteractionKind
     contact: str  # the contact's label
     related: str | None  # for introductions, the other person
+    contact_id: int
+    related_id: int | None
     what: str
     occurred_at: datetime
     message_link: str | None
@@ -97,6 +101,8 @@ class LedgerLine:
             kind=InteractionKind(interaction.kind),
             contact=ContactInfo.of(interaction.contact).label,
             related=ContactInfo.of(related).label if related else None,
+            contact_id=interaction.contact_id,
+            related_id=interaction.related_contact_id,
             what=interaction.what,
             occurred_at=interaction.occurred_at,
             message_link=interaction.message_link,
@@ -112,10 +118,18 @@ class Recorded:
     lines: list[LedgerLine]
     new_contact: bool
     balance: int
+    # The other person in an introduction: who introduced the member, or the second person.
+    other: ContactInfo | None = None
+
+
+def plain_text(text: str) -> str:
+    """``text`` on one line, without control characters (PostgreSQL refuses NUL in text)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def check_what(what: str, *, field: str = "what", required: bool = True) -> str:
-    what = " ".join(what.split())
+    """A description of what happened: one line, present when ``required``, not too long."""
+    what = plain_text(what)
     if required and not what:
         raise InvalidInput(field, "Say what happened, e.g. “for the custom report”.")
     if len(what) > WHAT_MAX:
@@ -147,6 +161,8 @@ def contact_for(
 ) -> tuple[Contact, bool]:
     """The member's contact for ``person``, created on first mention; refreshes a Slack name."""
     _check_not_self(data, person, field)
+    if len(person.key) > KEY_MAX:
+        raise InvalidInput(field, f"That name is too long: keep it under {NAME_MAX} characters.")
     contact = data.contact_by_key(person.key)
     if contact is not None:
         if isinstance(person, SlackPerson) and person.name and contact.name != person.name:
@@ -240,7 +256,9 @@ def record_intro_received(
     # Meeting someone through an introduction is a touch with them too.
     if to.last_touch_at is None or when > to.last_touch_at:
         to.last_touch_at = when
-    return Recorded(ContactInfo.of(to), [LedgerLine.of(line)], new, _balance(data, by))
+    return Recorded(
+        ContactInfo.of(to), [LedgerLine.of(line)], new, _balance(data, by), ContactInfo.of(by)
+    )
 
 
 def record_intro_made(
@@ -265,7 +283,13 @@ def record_intro_made(
         _record(data, a, InteractionKind.INTRO_MADE, note, when, now, related=b),
         _record(data, b, InteractionKind.INTRO_MADE, note, when, now, related=a),
     ]
-    return Recorded(ContactInfo.of(a), [LedgerLine.of(x) for x in lines], new_b, _balance(data, a))
+    return Recorded(
+        ContactInfo.of(a),
+        [LedgerLine.of(x) for x in lines],
+        new_b,
+        _balance(data, a),
+        ContactInfo.of(b),
+    )
 
 
 def _balance(data: MemberData, contact: Contact) -> int:
@@ -321,9 +345,21 @@ def update_contact(
     return Recorded(ContactInfo.of(contact), [], new, _balance(data, contact))
 
 
+SECTIONS: dict[str, tuple[InteractionKind, ...]] = {
+    "received": (InteractionKind.FAVOUR_RECEIVED,),
+    "given": (InteractionKind.FAVOUR_GIVEN,),
+    "intros": (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE),
+    "catch_ups": (InteractionKind.CATCH_UP, InteractionKind.THANKS),
+}
+
+
 @dataclass(frozen=True)
 class History:
-    """``/ally who``: everything the member has logged with one person."""
+    """``/ally who``: everything the member has logged with one person.
+
+    Each list holds the newest entries of its kind (at most the ``limit`` given to
+    ``history``); ``counts`` has the totals by kind, so a view can say how many are not shown.
+    """
 
     contact: ContactInfo
     received: list[LedgerLine] = field(default_factory=list)
@@ -334,9 +370,13 @@ class History:
     balance: int = 0
     touch: Touch = field(default_factory=lambda: Touch(TouchState.NEW, None, None))
 
+    def total(self, section: str) -> int:
+        """How many entries ``section`` ("received", "given", "intros", "catch_ups") has."""
+        return sum(self.counts.get(kind.value, 0) for kind in SECTIONS[section])
+
 
 def history(
-    session: Session, ref: MemberRef, person: Person, now: datetime, limit: int = 50
+    session: Session, ref: MemberRef, person: Person, now: datetime, limit: int = 10
 ) -> History:
     """The member's history with ``person``: favours both ways, intros, last touch, balance."""
     data = open_member(session, ref, now)
@@ -346,29 +386,23 @@ def history(
             f"You haven't logged anything with {person.label} yet. "
             f"Try `/ally thanks` or `/ally add` first."
         )
-    lines = [LedgerLine.of(i) for i in data.interactions_with(contact.id, limit=limit)]
-    received, given, intros, catch_ups = [], [], [], []
-    for line in lines:
-        if line.kind == InteractionKind.FAVOUR_RECEIVED:
-            received.append(line)
-        elif line.kind == InteractionKind.FAVOUR_GIVEN:
-            given.append(line)
-        elif line.kind in (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE):
-            intros.append(line)
-        else:
-            catch_ups.append(line)
-    info = ContactInfo.of(contact)
+    sections = {
+        name: [LedgerLine.of(i) for i in data.ledger_with(contact.id, kinds, limit)]
+        for name, kinds in SECTIONS.items()
+    }
     return History(
-        contact=info,
-        received=received,
-        given=given,
-        intros=intros,
-        catch_ups=catch_ups,
-        counts=data.count_by_kind(contact.id),
+        contact=ContactInfo.of(contact),
+        counts=data.count_involving(contact.id),
         balance=_balance(data, contact),
-        touch=touch_state(
-            contact.last_touch_at, contact.cadence_days, contact.bond, now, contact.snoozed_until
-        ),
+        touch=touch_of(contact, now),
+        **sections,
+    )
+
+
+def touch_of(contact: Contact | ContactInfo, now: datetime) -> Touch:
+    """Where ``contact`` stands on the stay-in-touch clock at ``now``."""
+    return touch_state(
+        contact.last_touch_at, contact.cadence_days, contact.bond, now, contact.snoozed_until
     )
 
 
@@ -395,9 +429,7 @@ def overview(session: Session, ref: MemberRef, now: datetime) -> NetworkOverview
     overdue: list[Due] = []
     due: list[Due] = []
     for contact in contacts:
-        touch = touch_state(
-            contact.last_touch_at, contact.cadence_days, contact.bond, now, contact.snoozed_until
-        )
+        touch = touch_of(contact, now)
         if touch.state == TouchState.OVERDUE:
             overdue.append(Due(ContactInfo.of(contact), touch))
         elif touch.state == TouchState.DUE:
@@ -413,3 +445,68 @@ def member_of(session: Session, ref: MemberRef, now: datetime) -> Member:
 
 def contacts_of(session: Session, ref: MemberRef, now: datetime) -> Sequence[ContactInfo]:
     return [ContactInfo.of(c) for c in open_member(session, ref, now).contacts()]
+
+
+# -- saying thanks ------------------------------------------------------------------------------
+
+THANKABLE = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVED)
+THANKS_MAX = WHAT_MAX
+
+
+@dataclass(frozen=True)
+class ThanksTarget:
+    """A favour the member received, and the Slack user to thank for it."""
+
+    line: LedgerLine
+    contact: ContactInfo
+    slack_user_id: str
+    thanked_at: datetime | None
+
+
+def _thankable(data: MemberData, interaction_id: int) -> tuple[Interaction, ThanksTarget]:
+    interaction = data.interaction_by_id(interaction_id)
+    if interaction is None or interaction.kind not in {k.value for k in THANKABLE}:
+        raise NotFound("I can't find that favour in your ledger any more.")
+    contact = ContactInfo.of(interaction.contact)
+    if contact.slack_user_id is None:
+        raise InvalidInput(
+            "message",
+            f"{contact.label} isn't in this Slack workspace, so I can't message them: "
+            "thank them your usual way, then log it with `/ally met`.",
+        )
+    target = ThanksTarget(
+        LedgerLine.of(interaction), contact, contact.slack_user_id, interaction.thanked_at
+    )
+    return interaction, target
+
+
+def thanks_target(
+    session: Session, ref: MemberRef, interaction_id: int, now: datetime
+) -> ThanksTarget:
+    """The favour ``interaction_id`` if it is the member's own and its ally can be messaged."""
+    return _thankable(open_member(session, ref, now), interaction_id)[1]
+
+
+def check_thanks(words: str, *, field: str = "message") -> str:
+    """The member's thank-you message: present, and short enough to send and keep."""
+    words = "".join(c for c in words if c.isprintable() or c in "\n\t").strip()
+    if not words:
+        raise InvalidInput(field, "Write a few words of thanks (or press Cancel).")
+    if len(words) > THANKS_MAX:
+        raise InvalidInput(
+            field, f"That's {len(words)} characters; keep it under {THANKS_MAX} for a DM."
+        )
+    return words
+
+
+def record_thanks(
+    session: Session, ref: MemberRef, interaction_id: int, words: str, now: datetime
+) -> ThanksTarget:
+    """Mark the favour thanked (the first time) and log the thank-you as a THANKS interaction."""
+    words = check_thanks(words)
+    data = open_member(session, ref, now)
+    interaction, target = _thankable(data, interaction_id)
+    if interaction.thanked_at is None:
+        interaction.thanked_at = now
+    _record(data, interaction.contact, InteractionKind.THANKS, plain_text(words), now, now)
+    return ThanksTarget(target.line, target.contact, target.slack_user_id, interaction.thanked_at)

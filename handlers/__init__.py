@@ -12,8 +12,26 @@ from bot.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
-    from handlers import commands, errors, questions
+    from handlers import (
+        commands,
+        data_rights,
+        errors,
+        home,
+        ledger_commands,
+        lifecycle,
+        questions,
+        reactions,
+        referrals,
+        thanks,
+    )
 
     errors.register(app, runtime)
     commands.register(app, runtime)
+    ledger_commands.register(app, runtime)
     questions.register(app, runtime)
+    thanks.register(app, runtime)
+    data_rights.register(app, runtime)
+    lifecycle.register(app, runtime)
+    home.register(app, runtime)
+    reactions.register(app, runtime)
+    referrals.register(app, runtime)

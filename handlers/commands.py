@@ -14,11 +14,13 @@ from datetime import datetime
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.errors import AllyError
 from bot.people import MemberRef
 from bot.runtime import Runtime
 from handlers.blocks import Reply, actions, button, context, say, section
+from handlers.slack_errors import error_code, explain
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +50,10 @@ class Subcommand:
 
 def subcommands() -> dict[str, Subcommand]:
     """Every ``/ally`` subcommand, by name, from the modules that implement them."""
-    from handlers import ledger_commands, questions
+    from handlers import data_rights, ledger_commands, questions, reactions
 
     table: dict[str, Subcommand] = {}
-    for module in (ledger_commands, questions):
+    for module in (ledger_commands, questions, reactions, data_rights):
         table.update(module.SUBCOMMANDS)
     return table
 
@@ -97,6 +99,10 @@ def dispatch(command: Command, table: dict[str, Subcommand]) -> Reply | None:
         return sub.handler(Command(**{**command.__dict__, "args": rest.strip()}))
     except AllyError as error:
         return say(f"{error.message}\nUsage: `{sub.usage}`")
+    except SlackApiError as error:
+        # Not a rate limit (the client retries those): a refusal the member should hear about.
+        log.warning("/ally %s: Slack refused a call (%s)", name, error_code(error))
+        return say(explain(error))
 
 
 def register(app: App, runtime: Runtime) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Contact, Interaction, InteractionKind, Member
@@ -102,6 +102,46 @@ class MemberData:
         if limit is not None:
             query = query.limit(limit)
         return self.session.scalars(query).all()
+
+    def interaction_by_id(self, interaction_id: int) -> Interaction | None:
+        """One of this member's interactions; ``None`` for anyone else's."""
+        return self.session.scalars(
+            select(Interaction).where(
+                Interaction.member_id == self.member_id, Interaction.id == interaction_id
+            )
+        ).one_or_none()
+
+    def _involving(self, contact_id: int) -> ColumnElement[bool]:
+        # An introduction made is stored twice (one row per person introduced), so the row
+        # where the contact is the other side is left out; an introduction received is stored
+        # once, against the introducer, and also belongs to the person it led to.
+        return (Interaction.member_id == self.member_id) & (
+            (Interaction.contact_id == contact_id)
+            | (
+                (Interaction.related_contact_id == contact_id)
+                & (Interaction.kind == InteractionKind.INTRO_RECEIVED.value)
+            )
+        )
+
+    def ledger_with(
+        self, contact_id: int, kinds: Iterable[InteractionKind], limit: int
+    ) -> Sequence[Interaction]:
+        """The newest ``limit`` entries of ``kinds`` that involve one contact, newest first."""
+        return self.session.scalars(
+            select(Interaction)
+            .where(self._involving(contact_id), Interaction.kind.in_([k.value for k in kinds]))
+            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+            .limit(limit)
+        ).all()
+
+    def count_involving(self, contact_id: int) -> dict[str, int]:
+        """How many entries of each kind involve one contact (as ``ledger_with`` counts them)."""
+        rows = self.session.execute(
+            select(Interaction.kind, func.count())
+            .where(self._involving(contact_id))
+            .group_by(Interaction.kind)
+        ).all()
+        return {kind: int(n) for kind, n in rows}
 
     def recent_interactions(self, since: datetime, limit: int = 20) -> Sequence[Interaction]:
         return self.session.scalars(

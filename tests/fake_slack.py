@@ -46,6 +46,8 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     socket_url: str | None = None
+    # OAuth codes the fake accepts, with the oauth.v2.access answer each one gets.
+    oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -53,6 +55,8 @@ class FakeSlack:
         self._failures: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
+        self._files = itertools.count(1)
+        self.uploads: dict[str, str] = {}
         self._server: ThreadingHTTPServer | None = None
 
     # -- set-up -----------------------------------------------------------------------------
@@ -63,8 +67,12 @@ class FakeSlack:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
-                method = self.path.rsplit("/", 1)[-1].split("?")[0]
-                status, headers, body = fake._answer(method, raw, dict(self.headers))
+                if self.path.startswith("/upload/"):
+                    # files upload v2, step 2: the file's bytes POSTed to the issued URL.
+                    status, headers, body = fake._upload(self.path.rsplit("/", 1)[-1], raw)
+                else:
+                    method = self.path.rsplit("/", 1)[-1].split("?")[0]
+                    status, headers, body = fake._answer(method, raw, dict(self.headers))
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -191,6 +199,38 @@ class FakeSlack:
         return {"ok": True, "view": {**(view or {}), "id": f"V{next(self._views)}"}}
 
     _views_open = _views_publish = _views_update = _views_push = _view
+
+    def _files_getUploadURLExternal(self, params: Params) -> dict:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        file_id = f"F{next(self._files)}"
+        return {
+            "ok": True,
+            "file_id": file_id,
+            "upload_url": f"http://{host}:{port}/upload/{file_id}",
+        }
+
+    def _upload(self, file_id: str, content: str) -> tuple[int, dict, dict]:
+        with self._lock:
+            self.calls.append(Call("upload", {"file_id": file_id, "content": content}, {}))
+            self.uploads[file_id] = content
+        return 200, {}, {"ok": True}
+
+    def _files_completeUploadExternal(self, params: Params) -> dict:
+        files = params.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        missing = [f["id"] for f in files or [] if f.get("id") not in self.uploads]
+        if missing:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    def _oauth_v2_access(self, params: Params) -> dict:
+        """Exchange an OAuth code; tests register a code's answer with ``fake.oauth_codes``."""
+        answer = self.oauth_codes.get(str(params.get("code", "")))
+        if answer is None:
+            return {"ok": False, "error": "invalid_code"}
+        return answer
 
     def _apps_connections_open(self, params: Params) -> dict:
         if self.socket_url is None:

@@ -7,6 +7,7 @@ or POST them to a running server (``post``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import urllib.request
@@ -18,6 +19,9 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 TEAM = "T1"
+# Slack makes every request unique (response_url, action_ts, view hash, event_id), and Ally
+# refuses a signed body it has already seen (a replay), so the driver does the same.
+_serial = itertools.count(1)
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
@@ -39,7 +43,7 @@ def command_body(text: str, *, user: str, team: str = TEAM, trigger_id: str = "t
             "command": "/ally",
             "text": text,
             "api_app_id": "A1",
-            "response_url": "https://hooks.slack.invalid/commands/1",
+            "response_url": f"https://hooks.slack.invalid/commands/{next(_serial)}",
             "trigger_id": trigger_id,
         }
     )
@@ -110,7 +114,13 @@ class SlackDriver:
             "api_app_id": "A1",
             "trigger_id": "trig-action",
             "actions": [
-                {"action_id": action_id, "block_id": "b", "type": "button", "value": value}
+                {
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "type": "button",
+                    "value": value,
+                    "action_ts": f"{time.time():.6f}-{next(_serial)}",
+                }
             ],
             **(extra or {}),
         }
@@ -137,11 +147,19 @@ class SlackDriver:
                 "callback_id": callback_id,
                 "private_metadata": private_metadata,
                 "state": {"values": values},
+                "hash": f"{int(time.time())}.{next(_serial)}",
             },
         }
         return self.interactive(payload)
 
-    def event(self, event: dict[str, Any], *, event_id: str = "Ev1") -> Reply:
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        event_id = event_id or f"Ev{next(_serial)}"
         body = json.dumps(
             {
                 "token": "legacy",
@@ -153,7 +171,7 @@ class SlackDriver:
                 "event": event,
             }
         )
-        return self.send(body, "application/json")
+        return self.send(body, "application/json", headers)
 
 
 def post(url: str, secret: str, body: str, content_type: str, **headers: str) -> Reply:

@@ -1,0 +1,324 @@
+"""Everything the Home tab shows, assembled in a constant number of queries.
+
+``home(session, ref, now)`` reads the member, their contacts, their reciprocity balances and their
+recent ledger (four queries, whatever the size of the network) and returns plain values; the
+handlers layer turns them into Block Kit. It never writes: opening Home creates nothing.
+
+``watch_commits`` + ``begin_changes``/``end_changes`` tell the handlers whether a listener
+committed a change to a member's data, so the Home tab can be republished after any write
+without every handler having to remember to do it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.ledger import LedgerLine
+from bot.network import (
+    Gap,
+    Placement,
+    Review,
+    Touch,
+    TouchState,
+    cadence_days,
+    level_label,
+    network_label,
+    networks_of,
+    review,
+    touch_state,
+)
+from bot.people import MemberRef
+from storage.models import Contact, Interaction, InteractionKind, Member
+from storage.repository import MemberData, find_member
+
+RECENT_DAYS = 90
+RECENT_FETCH = 40  # the newest ledger lines read; favours among them are shown
+FAVOUR_KINDS = (
+    InteractionKind.FAVOUR_RECEIVED,
+    InteractionKind.FAVOUR_GIVEN,
+    InteractionKind.INTRO_RECEIVED,
+    InteractionKind.INTRO_MADE,
+)
+RECEIVED = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVED)
+URGENCY = {TouchState.OVERDUE: 0, TouchState.DUE: 1, TouchState.DUE_SOON: 2}
+
+
+@dataclass(frozen=True)
+class HomeContact:
+    """One contact as Home shows it."""
+
+    key: str
+    label: str
+    networks: int
+    level: str | None
+    ideal_days: int
+    touch: Touch
+    balance: int  # favours given minus received
+    met_through: str | None
+
+
+@dataclass(frozen=True)
+class Introducer:
+    """Someone through whom the member met others (the snowball of seed 002)."""
+
+    label: str
+    introduced: list[str]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """This week's person (or, with nobody to name, the gap to fill) and a concrete next step."""
+
+    contact: HomeContact | None
+    gap: Gap | None
+    reason: str
+    next_step: str
+
+
+@dataclass(frozen=True)
+class HomeData:
+    member: MemberRef
+    focus: str | None
+    reaction_emoji: str
+    contacts: int
+    review: Review
+    attention: list[HomeContact]  # overdue, due, due soon: most urgent first
+    never_met: int  # contacts with nothing logged yet
+    received: list[LedgerLine]  # recent favours and intros received, newest first
+    given: list[LedgerLine]
+    balance: int  # across everyone: given minus received
+    owe_most: HomeContact | None  # the person whose balance is most in their favour
+    introducers: list[Introducer] = field(default_factory=list)
+    this_week: Suggestion | None = None
+
+
+def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
+    """Assemble a member's Home in four queries; a member who never used Ally gets an empty one."""
+    member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
+    if member is None:
+        return _empty(ref)
+    data = MemberData(session, member)
+    rows = data.contacts()
+    balances = data.balances()
+    # Contacts are all in the session now, so each line's contact is found without a query.
+    lines = data.recent_interactions(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
+    return assemble(ref, member, rows, balances, lines, now)
+
+
+def _empty(ref: MemberRef) -> HomeData:
+    empty = review([])
+    return HomeData(
+        ref, None, "pray", 0, empty, [], 0, [], [], 0, None, [], suggest([], empty, None)
+    )
+
+
+def assemble(
+    ref: MemberRef,
+    member: Member,
+    rows: Sequence[Contact],
+    balances: dict[int, int],
+    lines: Sequence[Interaction],
+    now: datetime,
+) -> HomeData:
+    """Turn loaded rows into ``HomeData`` (pure apart from reading the rows' attributes)."""
+    labels = {row.id: _label(row) for row in rows}
+    contacts = [_home_contact(row, labels, balances, now) for row in rows]
+    attention = sorted(
+        (c for c in contacts if c.touch.state in URGENCY),
+        key=lambda c: (URGENCY[c.touch.state], c.touch.days_to_due or 0, c.label.casefold()),
+    )
+    ledger = [LedgerLine.of(line) for line in lines if line.kind in FAVOUR_KINDS]
+    owing = [c for c in contacts if c.balance < 0]
+    result = review(Placement(c.networks, c.level) for c in contacts)
+    return HomeData(
+        member=ref,
+        focus=member.focus,
+        reaction_emoji=member.reaction_emoji or "pray",
+        contacts=len(contacts),
+        review=result,
+        attention=attention,
+        never_met=sum(1 for c in contacts if c.touch.state == TouchState.NEW),
+        received=[line for line in ledger if line.kind in RECEIVED],
+        given=[line for line in ledger if line.kind not in RECEIVED],
+        balance=sum(balances.values()),
+        owe_most=min(owing, key=lambda c: (c.balance, c.label.casefold())) if owing else None,
+        introducers=_introducers(rows, labels),
+        this_week=suggest(contacts, result, member.focus),
+    )
+
+
+def _label(row: Contact) -> str:
+    if row.slack_user_id:
+        return row.name or row.slack_user_id
+    return f"{row.name} ({row.organisation})" if row.organisation else row.name
+
+
+def _home_contact(
+    row: Contact, labels: dict[int, str], balances: dict[int, int], now: datetime
+) -> HomeContact:
+    return HomeContact(
+        key=row.key,
+        label=labels[row.id],
+        networks=row.networks,
+        level=row.level,
+        ideal_days=cadence_days(row.cadence_days, row.bond),
+        touch=touch_state(row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until),
+        balance=balances.get(row.id, 0),
+        # By id, from the rows already loaded: no query per contact.
+        met_through=labels.get(row.met_through_id) if row.met_through_id else None,
+    )
+
+
+def _introducers(rows: Sequence[Contact], labels: dict[int, str]) -> list[Introducer]:
+    met: dict[int, list[str]] = {}
+    for row in rows:
+        if row.met_through_id in labels:
+            met.setdefault(row.met_through_id, []).append(labels[row.id])
+    ranked = sorted(met.items(), key=lambda item: (-len(item[1]), labels[item[0]].casefold()))
+    return [Introducer(labels[cid], sorted(names, key=str.casefold)) for cid, names in ranked]
+
+
+def _fills_gap(contact: HomeContact, gaps: Sequence[Gap]) -> bool:
+    return any(
+        gap.level.value == contact.level and gap.network in networks_of(contact.networks)
+        for gap in gaps
+    )
+
+
+def priority(contact: HomeContact, gaps: Sequence[Gap]) -> int:
+    """How much reaching ``contact`` this week is worth; 0 when there is no reason to.
+
+    Overdue or due contacts score by how late they are (days past the ideal date, at least 1);
+    a contact nobody has logged anything with yet scores 1. On top of that: +30 when they sit in
+    a cell below the 2-2-2 target (strengthening a thin part of the network matters more than
+    one more catch-up in a healthy one) and +10 per favour the member owes them (seed 000:
+    reciprocate).
+    """
+    state = contact.touch.state
+    if state in (TouchState.OVERDUE, TouchState.DUE):
+        score = max(1, -(contact.touch.days_to_due or 0))
+    elif state == TouchState.NEW:
+        score = 1
+    else:
+        return 0
+    if _fills_gap(contact, gaps):
+        score += 30
+    return score + 10 * max(0, -contact.balance)
+
+
+def suggest(
+    contacts: Sequence[HomeContact], result: Review, focus: str | None
+) -> Suggestion | None:
+    """The most valuable person to reach this week, or the most important gap to fill.
+
+    The person with the highest ``priority`` wins (ties: the alphabetically first). With nobody
+    due, overdue or new, the first missing cell of the review becomes the suggestion, with the
+    snowball as the next step: ask someone already in that network whom to talk to.
+    """
+    scored = [(priority(c, result.missing), c) for c in contacts]
+    ranked = sorted((item for item in scored if item[0] > 0), key=lambda i: (-i[0], i[1].label))
+    if ranked:
+        best = ranked[0][1]
+        return Suggestion(best, None, _reason(best, result.missing), _next_step(best, focus))
+    if not result.missing:
+        return None
+    gap = result.missing[0]
+    about = f" about {focus}" if focus else ""
+    insider = next((c for c in contacts if gap.network in networks_of(c.networks)), None)
+    if insider is not None:
+        step = f"Ask {insider.label} who {level_label(gap.level.value)} you should talk to{about}."
+    else:
+        step = f"Think of one person you could learn from{about}, and add them to your network."
+    return Suggestion(None, gap, f"There is {gap.describe()}.", step)
+
+
+def _reason(contact: HomeContact, gaps: Sequence[Gap]) -> str:
+    parts: list[str] = []
+    touch = contact.touch
+    if touch.state == TouchState.OVERDUE:
+        parts.append(f"it has been {touch.days_since} days (every {contact.ideal_days} is ideal)")
+    elif touch.state == TouchState.DUE:
+        parts.append(f"a catch-up is due (every {contact.ideal_days} days)")
+    elif touch.state == TouchState.NEW:
+        parts.append("you haven't logged anything with them yet")
+    if _fills_gap(contact, gaps):
+        networks = ", ".join(network_label(n) for n in networks_of(contact.networks))
+        parts.append(f"they are {level_label(contact.level)} in your {networks} network, a gap")
+    if contact.balance < 0:
+        parts.append(f"you owe them {-contact.balance}")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def _next_step(contact: HomeContact, focus: str | None) -> str:
+    about = f" about {focus}" if focus else ""
+    if contact.balance < 0:
+        return (
+            f"Offer {contact.label} a hand with something they're working on, "
+            f"then suggest a catch-up{about}."
+        )
+    if contact.touch.state == TouchState.NEW:
+        return f"Say hello to {contact.label} and ask for 20 minutes this week{about}."
+    return f"Invite {contact.label} for a 20-minute coffee this week{about}."
+
+
+# -- knowing when a member's data changed ------------------------------------------------------
+
+_WATCHED = (Member, Contact, Interaction)
+_CHANGED = "ally_member_data_changed"
+
+
+@dataclass
+class Changes:
+    """Whether any commit changed member data while this was being tracked."""
+
+    committed: bool = False
+
+
+# The tracker for the code running in this context (one Slack listener); unset elsewhere.
+_changes: ContextVar[Changes | None] = ContextVar("ally_changes", default=None)
+
+
+def watch_commits(sessions: sessionmaker[Session]) -> None:
+    """Track commits that change a member, a contact or the ledger (idempotent per factory)."""
+    if not event.contains(sessions, "after_commit", _after_commit):
+        event.listen(sessions, "after_flush", _after_flush)
+        event.listen(sessions, "after_commit", _after_commit)
+        event.listen(sessions, "after_rollback", _after_rollback)
+
+
+def begin_changes() -> Changes:
+    """Start tracking commits made from the current context (thread)."""
+    changes = Changes()
+    _changes.set(changes)
+    return changes
+
+
+def end_changes() -> bool:
+    """Stop tracking; True when a commit changed member data since ``begin_changes``."""
+    changes = _changes.get()
+    _changes.set(None)
+    return changes is not None and changes.committed
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, _WATCHED) for obj in changed):
+        session.info[_CHANGED] = True
+
+
+def _after_commit(session: Session) -> None:
+    changes = _changes.get()
+    if session.info.pop(_CHANGED, False) and changes is not None:
+        changes.committed = True
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

@@ -1,0 +1,62 @@
+"""Installing Ally into many workspaces: Bolt's OAuth flow on the app's own database.
+
+The installation and state stores are slack_sdk's SQLAlchemy ones on the same engine as the rest
+of Ally, so every process behind the load balancer sees every install. Their tables are created
+by Alembic (revision 0002), never by ``create_tables()`` at run time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.runtime import Runtime
+
+# The bot scopes Ally asks for at install; the same list as manifest.yml's oauth_config.
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "users:read",
+    "reactions:read",
+    "files:write",
+)
+# An install link is good for ten minutes, Bolt's default.
+STATE_EXPIRES_SECONDS = 600
+
+log = logging.getLogger(__name__)
+
+
+def installation_store(runtime: Runtime) -> SQLAlchemyInstallationStore:
+    """The installations (one row per install, bots and user tokens) in Ally's database."""
+    assert runtime.settings.client_id is not None
+    return SQLAlchemyInstallationStore(
+        client_id=runtime.settings.client_id,
+        engine=runtime.engine,
+        logger=logging.getLogger("ally.oauth.installations"),
+    )
+
+
+def oauth_settings(runtime: Runtime) -> OAuthSettings | None:
+    """Bolt's OAuth settings when ``SLACK_CLIENT_ID`` is set; None for a single workspace."""
+    settings = runtime.settings
+    if not settings.oauth:
+        return None
+    return OAuthSettings(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        scopes=list(BOT_SCOPES),
+        user_scopes=[],
+        installation_store=installation_store(runtime),
+        state_store=SQLAlchemyOAuthStateStore(
+            expiration_seconds=STATE_EXPIRES_SECONDS,
+            engine=runtime.engine,
+            logger=logging.getLogger("ally.oauth.states"),
+        ),
+        state_expiration_seconds=STATE_EXPIRES_SECONDS,
+        logger=logging.getLogger("ally.oauth"),
+    )

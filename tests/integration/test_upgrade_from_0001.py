@@ -1,0 +1,118 @@
+"""``ally-bot migrate`` on a database made by the first release (revision 0001), with data in
+it: every row comes through unchanged, on SQLite and on PostgreSQL; and the OAuth tables that
+revision 0002 makes are exactly the ones slack_sdk's stores expect."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from bot.cli import main
+from bot.people import MemberRef
+from storage.db import make_engine, make_session_factory, normalise_url
+from storage.migrate import upgrade
+from storage.models import Base
+from tests.conftest import PG_ENV, START
+from tests.member_data import give_data
+
+DATA_TABLES = [t.name for t in Base.metadata.sorted_tables if t.name != "seen_requests"]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'first-release.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
+    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
+    name = f"ally_upgrade_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(normalise_url(base)).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    with engine.connect() as connection:
+        return {
+            table: sorted(
+                tuple(row) for row in connection.execute(text(f'SELECT * FROM "{table}"'))
+            )
+            for table in DATA_TABLES
+        }
+
+
+def test_migrate_upgrades_a_first_release_database_losing_nothing(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    upgrade(empty_url, "0001")
+    engine = make_engine(empty_url)
+    try:
+        sessions = make_session_factory(engine)
+        for ref in (
+            MemberRef(team_id="T1", user_id="U1"),
+            MemberRef(team_id="T1", user_id="U3"),
+            MemberRef(team_id="T2", user_id="U1", enterprise_id="E1"),
+        ):
+            give_data(sessions, ref, START, secret=f"note of {ref.user_id}")
+        before = snapshot(engine)
+        assert all(before[table] for table in DATA_TABLES)
+
+        monkeypatch.chdir(tmp_path)  # no stray .env is read
+        monkeypatch.setenv("DATABASE_URL", empty_url)
+        assert main(["migrate"]) == 0
+
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT version_num FROM alembic_version"))
+            assert version.scalar_one() == "0002"
+        assert snapshot(engine) == before
+        assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= set(
+            inspect(engine).get_table_names()
+        )
+        # Migrating again is a no-op.
+        assert main(["migrate"]) == 0
+        assert snapshot(engine) == before
+    finally:
+        engine.dispose()
+
+
+def sdk_tables() -> MetaData:
+    metadata = MetaData()
+    SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
+    SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
+    SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
+    return metadata
+
+
+def test_the_oauth_tables_match_the_sdk(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        found = inspect(engine)
+        for table in sdk_tables().sorted_tables:
+            columns = {c["name"]: c for c in found.get_columns(table.name)}
+            assert list(columns) == [c.name for c in table.columns], table.name
+            for column in table.columns:
+                got = columns[column.name]
+                assert got["nullable"] == column.nullable, (table.name, column.name)
+                expected = column.type.compile(dialect=engine.dialect)
+                assert got["type"].compile(dialect=engine.dialect) == expected, column.name
+            indexes = {i["name"]: i["column_names"] for i in found.get_indexes(table.name)}
+            for index in table.indexes:
+                assert indexes[index.name] == [c.name for c in index.columns]
+    finally:
+        engine.dispose()

@@ -1,0 +1,211 @@
+"""Installing Ally into several workspaces through OAuth (``SLACK_CLIENT_ID`` set): the
+install page, the callback against the fake Slack's ``oauth.v2.access``, the installation in
+the app's own database, and requests from each workspace using that workspace's own token."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlparse
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+import yaml
+from slack_bolt import App
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import select
+
+import handlers
+from bot.app import create_app
+from bot.oauth import BOT_SCOPES
+from bot.people import MemberRef
+from bot.runtime import Runtime
+from bot.server import AllyWSGI
+from tests.conftest import SECRET, FrozenClock, make_settings
+from tests.fake_slack import FakeSlack
+from tests.member_data import give_data
+from tests.slack_requests import SlackDriver, command_body
+
+CLIENT_ID = "1111.2222"
+
+
+@pytest.fixture
+def oauth_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
+    settings = make_settings(
+        fake_slack, db_url, SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET="client-secret"
+    )
+    runtime = Runtime.start(settings, clock=clock)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def oauth_app(oauth_runtime: Runtime) -> App:
+    return create_app(oauth_runtime, register=[handlers.register])
+
+
+def wsgi_get(app: App, runtime: Runtime, path: str, query: str = "", cookie: str = "") -> tuple:
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "wsgi.input": io.BytesIO(b""),
+    }
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    setup_testing_defaults(environ)
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        answer["status"], answer["headers"] = int(status.split()[0]), headers
+
+    body = b"".join(AllyWSGI(app, runtime)(environ, start_response)).decode()
+    return answer["status"], {k.lower(): v for k, v in answer["headers"]}, body
+
+
+def oauth_answer(
+    team: str | None, token: str, *, enterprise: str | None = None, org_install: bool = False
+) -> dict:
+    return {
+        "ok": True,
+        "app_id": "A1",
+        "authed_user": {"id": "UADMIN"},
+        "scope": ",".join(BOT_SCOPES),
+        "token_type": "bot",
+        "access_token": token,
+        "bot_user_id": "UBOT",
+        "team": {"id": team, "name": f"Team {team}"} if team else None,
+        "enterprise": {"id": enterprise, "name": "Grid"} if enterprise else None,
+        "is_enterprise_install": org_install,
+    }
+
+
+def install(app: App, runtime: Runtime, fake: FakeSlack, code: str, answer: dict) -> str:
+    """Walk the install page and the redirect back from Slack; returns the success page."""
+    fake.oauth_codes[code] = answer
+    status, headers, page = wsgi_get(app, runtime, "/slack/install")
+    assert status == 200
+    link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page)
+    assert link is not None, page
+    query = parse_qs(urlparse(link.group(1).replace("&amp;", "&")).query)
+    assert query["client_id"] == [CLIENT_ID]
+    assert set(query["scope"][0].split(",")) == set(BOT_SCOPES)
+    state = query["state"][0]
+    assert state in headers["set-cookie"]
+    status, _, page = wsgi_get(
+        app,
+        runtime,
+        "/slack/oauth_redirect",
+        urlencode({"code": code, "state": state}),
+        cookie=f"slack-app-oauth-state={state}",
+    )
+    assert status == 200, page
+    return page
+
+
+def tokens_used(fake: FakeSlack, method: str) -> list[str]:
+    return [c.headers.get("Authorization", "") for c in fake.calls_to(method)]
+
+
+def test_install_then_requests_use_each_workspace_token(
+    oauth_app: App, oauth_runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    install(oauth_app, oauth_runtime, fake_slack, "code-2", oauth_answer("T2", "xoxb-for-T2"))
+    install(oauth_app, oauth_runtime, fake_slack, "code-3", oauth_answer("T3", "xoxb-for-T3"))
+    exchange = fake_slack.calls_to("oauth.v2.access")[0]
+    assert exchange["code"] == "code-2"
+
+    store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=oauth_runtime.engine)
+    found = store.find_installation(enterprise_id=None, team_id="T2")
+    assert found is not None and found.bot_token == "xoxb-for-T2"
+
+    for team, token in (("T2", "xoxb-for-T2"), ("T3", "xoxb-for-T3")):
+        fake_slack.reset()
+        reply = SlackDriver(oauth_app, SECRET, team=team).command("export", user="U1")
+        assert "direct message" in reply.text, reply.text
+        assert tokens_used(fake_slack, "conversations.open") == [f"Bearer {token}"]
+        assert tokens_used(fake_slack, "files.completeUploadExternal") == [f"Bearer {token}"]
+
+
+def test_a_workspace_that_never_installed_is_told_to_install(
+    oauth_app: App, fake_slack: FakeSlack
+) -> None:
+    fields = dict(parse_qsl(command_body("export", user="U1", team="T9")))
+    fields["response_url"] = fake_slack.base_url + "respond"
+    reply = SlackDriver(oauth_app, SECRET, team="T9").send(
+        urlencode(fields), "application/x-www-form-urlencoded"
+    )
+    assert reply.status == 200
+    # Bolt answers through the response URL: the workspace has no installation.
+    [answer] = fake_slack.calls_to("respond")
+    assert "reinstall" in answer["text"]
+    assert fake_slack.calls_to("conversations.open") == []
+
+
+def test_a_forged_or_reused_state_installs_nothing(
+    oauth_app: App, oauth_runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    fake_slack.oauth_codes["code-x"] = oauth_answer("T2", "xoxb-for-T2")
+    status, _, _ = wsgi_get(
+        oauth_app,
+        oauth_runtime,
+        "/slack/oauth_redirect",
+        urlencode({"code": "code-x", "state": "made-up"}),
+        cookie="slack-app-oauth-state=made-up",
+    )
+    assert status >= 400
+    assert fake_slack.calls_to("oauth.v2.access") == []
+    store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=oauth_runtime.engine)
+    assert store.find_installation(enterprise_id=None, team_id="T2") is None
+
+
+def test_enterprise_grid_org_install_keys_members_by_enterprise(
+    oauth_app: App, oauth_runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    answer = oauth_answer(None, "xoxb-for-E1", enterprise="E1", org_install=True)
+    install(oauth_app, oauth_runtime, fake_slack, "code-e", answer)
+    grid_member = MemberRef(team_id="T5", user_id="U1", enterprise_id="E1")
+    give_data(oauth_runtime.sessions, grid_member, clock())
+    # The same user id in a workspace of no enterprise is someone else's data.
+    give_data(oauth_runtime.sessions, MemberRef(team_id="T5", user_id="U1"), clock(), secret="x")
+
+    fake_slack.reset()
+    body = (
+        command_body("export", user="U1", team="T5")
+        + "&"
+        + urlencode(
+            {"enterprise_id": "E1", "enterprise_name": "Grid", "is_enterprise_install": "true"}
+        )
+    )
+    reply = SlackDriver(oauth_app, SECRET, team="T5").send(
+        body, "application/x-www-form-urlencoded"
+    )
+    assert "direct message" in reply.text, reply.text
+    assert tokens_used(fake_slack, "conversations.open") == ["Bearer xoxb-for-E1"]
+    exported = json.loads(next(iter(fake_slack.uploads.values())))
+    assert exported["workspace"] == {"enterprise_id": "E1", "team_id": "T5"}
+    assert len(exported["contacts"]) == 2
+    assert "notes: private" in json.dumps(exported)
+    assert "notes: x" not in json.dumps(exported)
+
+
+def test_bot_scopes_match_the_manifest() -> None:
+    with open("manifest.yml") as file:
+        manifest = yaml.safe_load(file)
+    assert set(BOT_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_uninstalled", "tokens_revoked"} <= set(
+        manifest["settings"]["event_subscriptions"]["bot_events"]
+    )
+
+
+def test_installation_rows_live_in_the_app_database(
+    oauth_app: App, oauth_runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    install(oauth_app, oauth_runtime, fake_slack, "code-2", oauth_answer("T2", "xoxb-for-T2"))
+    store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=oauth_runtime.engine)
+    with oauth_runtime.engine.connect() as connection:
+        teams = connection.execute(select(store.bots.c.team_id)).scalars().all()
+    assert teams == ["T2"]

@@ -48,6 +48,35 @@ def test_help_over_http_then_a_clean_stop_on_sigterm(bot: Bot) -> None:
     assert "Traceback" not in bot.log()
 
 
+def test_a_favour_recorded_over_http_shows_in_who_and_network(
+    bot: Bot, fake_slack: FakeSlack
+) -> None:
+    recorded = ally(bot, "thanks <@U2|maria> for the custom report")
+    assert recorded.status == 200
+    assert "Maria Lopez" in recorded.text and "the custom report" in recorded.text
+    # The name came from the fake Slack: the process's client is on SLACK_API_URL.
+    assert [call["user"] for call in fake_slack.calls_to("users.info")] == ["U2"]
+
+    who = ally(bot, "who <@U2>")
+    assert who.status == 200
+    assert "Your history with *Maria Lopez*" in who.text
+    assert "the custom report" in who.text
+
+    network = ally(bot, "network")
+    assert network.status == 200
+    assert "*Your network*: 1 people" in network.text
+    assert "1 of your contacts have no network or level yet" in network.text
+
+    assert ally(bot, "add <@U2> strategic above alliance").status == 200
+    placed = ally(bot, "network")
+    assert "*Strategic* (1)" in placed.text and "above you: 1" in placed.text
+    assert "no network or level yet" not in placed.text
+
+    # Another member sees none of it.
+    assert "the custom report" not in ally(bot, "who <@U2>", user="U3").text
+    assert bot.stop(signal.SIGTERM) == 0
+
+
 def test_sigint_stops_it_cleanly_too(bot: Bot) -> None:
     assert bot.stop(signal.SIGINT) == 0
     assert "Traceback" not in bot.log()

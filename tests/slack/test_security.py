@@ -129,4 +129,7 @@ def test_over_http_the_running_bot_refuses_them_too(
             assert send(f"{bot.url}/slack/events", body, headers(body)) == 401, forgery
         assert row_counts(sqlite_url) == before
         assert fake_slack.calls == []
+        # The same request, signed by Slack, is recorded: the refusals above were the signature's.
+        assert send(f"{bot.url}/slack/events", body, sign(SECRET, body)) == 200
+        assert row_counts(sqlite_url)["interactions"] == before["interactions"] + 1
         assert bot.stop(signal.SIGTERM) == 0

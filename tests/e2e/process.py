@@ -41,6 +41,21 @@ def ally_env(**values: str) -> dict[str, str]:
     return env
 
 
+def bot_env(api_url: str, database_url: str, secret: str = "", **values: str) -> dict[str, str]:
+    """Environment for ``ally-bot run`` against a fake Slack: HTTP mode on a free port, or
+    Socket Mode when ``SLACK_APP_TOKEN`` is among ``values``."""
+    env = ally_env(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_URL=api_url,
+        DATABASE_URL=database_url,
+        ALLY_SCHEDULER="off",
+        **values,
+    )
+    if "SLACK_APP_TOKEN" not in values:
+        env.update(SLACK_SIGNING_SECRET=secret, PORT=str(free_port()))
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,10 +14,11 @@ from tests.e2e.process import ALLY_BOT, ally_env, run_cli
 pytestmark = pytest.mark.slow
 
 
-def one_line_error(result: object, *, code: int = 2) -> str:
-    assert result.returncode == code, result.stderr  # type: ignore[attr-defined]
-    lines = result.stderr.strip().splitlines()  # type: ignore[attr-defined]
-    assert len(lines) == 1, result.stderr  # type: ignore[attr-defined]
+def one_line_error(result: subprocess.CompletedProcess[str], *, code: int = 2) -> str:
+    """The one stderr line of a command that must fail with ``code``."""
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
     assert "Traceback" not in lines[0]
     assert lines[0].startswith("ally-bot: ")
     return lines[0]

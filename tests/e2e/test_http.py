@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SECRET
-from tests.e2e.process import Bot, ally_env, free_port, running_bot, wait_until
+from tests.e2e.process import Bot, bot_env, running_bot, wait_until
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import Reply, command_body, post
 
@@ -20,15 +20,7 @@ FORM = "application/x-www-form-urlencoded"
 
 @pytest.fixture
 def bot(fake_slack: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[Bot]:
-    env = ally_env(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake_slack.base_url,
-        DATABASE_URL=sqlite_url,
-        PORT=str(free_port()),
-        ALLY_SCHEDULER="off",
-    )
-    with running_bot(env, tmp_path) as started:
+    with running_bot(bot_env(fake_slack.base_url, sqlite_url, SECRET), tmp_path) as started:
         wait_until(started.healthy, "GET /healthz to answer 200")
         yield started
 

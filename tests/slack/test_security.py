@@ -22,7 +22,7 @@ from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import Base, InteractionKind
 from tests.conftest import SECRET
-from tests.e2e.process import ally_env, free_port, running_bot, wait_until
+from tests.e2e.process import bot_env, running_bot, wait_until
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SlackDriver, command_body, sign
 
@@ -113,15 +113,7 @@ def test_unsigned_requests_are_refused_and_write_nothing(
 def test_over_http_the_running_bot_refuses_them_too(
     fake_slack: FakeSlack, sqlite_url: str, tmp_path: Path
 ) -> None:
-    env = ally_env(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake_slack.base_url,
-        DATABASE_URL=sqlite_url,
-        PORT=str(free_port()),
-        ALLY_SCHEDULER="off",
-    )
-    with running_bot(env, tmp_path) as bot:
+    with running_bot(bot_env(fake_slack.base_url, sqlite_url, SECRET), tmp_path) as bot:
         wait_until(bot.healthy, "GET /healthz to answer 200")
         before = row_counts(sqlite_url)
         body = command_body(THANKS, user="U1")

@@ -17,7 +17,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from tests.e2e.process import ally_env, running_bot, wait_until
+from tests.e2e.process import bot_env, running_bot, wait_until
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import command_body
 
@@ -86,13 +86,7 @@ def test_ally_answers_a_slash_command_envelope(
     fake_slack: FakeSlack, socket_server: FakeSocketMode, sqlite_url: str, tmp_path: Path
 ) -> None:
     fake_slack.socket_url = socket_server.url
-    env = ally_env(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_API_URL=fake_slack.base_url,
-        DATABASE_URL=sqlite_url,
-        ALLY_SCHEDULER="off",
-    )
+    env = bot_env(fake_slack.base_url, sqlite_url, SLACK_APP_TOKEN=APP_TOKEN)
     with running_bot(env, tmp_path) as bot:
 
         def connected() -> bool:
@@ -129,13 +123,7 @@ def test_a_refused_app_token_is_one_clear_line(
     fake_slack: FakeSlack, sqlite_url: str, tmp_path: Path
 ) -> None:
     # socket_url unset: the fake answers apps.connections.open with invalid_auth, as Slack does.
-    env = ally_env(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_API_URL=fake_slack.base_url,
-        DATABASE_URL=sqlite_url,
-        ALLY_SCHEDULER="off",
-    )
+    env = bot_env(fake_slack.base_url, sqlite_url, SLACK_APP_TOKEN=APP_TOKEN)
     with running_bot(env, tmp_path) as bot:
         assert bot.process.wait(timeout=30) == 2
     last = bot.log().strip().splitlines()[-1]

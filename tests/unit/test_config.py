@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from slack_bolt import App
 
+from bot.app import create_app
 from bot.config import ConfigError, Settings, load_environment, settings_from_env
+from bot.runtime import Runtime
 from tests.e2e.process import ALLY_VARIABLES
 from tests.fake_slack import FakeSlack
 
@@ -223,6 +225,21 @@ def test_env_example_documents_every_variable() -> None:
 def test_slack_api_url_is_the_base_of_the_apps_client(app: App, fake_slack: FakeSlack) -> None:
     assert app.client.base_url == fake_slack.base_url
     assert app.client.token == "xoxb-test"
+
+
+def test_slack_api_url_is_the_base_of_the_oauth_flows_client(
+    fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    settings = settings_from_env(
+        {**OAUTH, "SLACK_API_URL": fake_slack.base_url, "DATABASE_URL": sqlite_url}
+    )
+    runtime = Runtime.start(settings)
+    try:
+        app = create_app(runtime, register=[lambda app, runtime: None])
+        assert app.oauth_flow is not None
+        assert app.oauth_flow.client.base_url == fake_slack.base_url
+    finally:
+        runtime.close()
 
 
 def test_every_web_client_is_built_by_bot_app_web_client() -> None:

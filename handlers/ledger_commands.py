@@ -21,11 +21,13 @@ from bot import directory, ledger
 from bot.errors import InvalidInput
 from bot.ledger import ContactUpdate, check_cadence, check_what, plain_text
 from bot.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.questions import get_focus
 from bot.runtime import Runtime
 from handlers import ledger_views as views
 from handlers.blocks import Reply
 from handlers.commands import Command, Subcommand
 from handlers.mentions import Mention, PersonToken, require_person, strip_word
+from handlers.referrals import referral_offer
 from storage.db import transaction
 from storage.models import Bond, InteractionKind, Level, Network
 
@@ -258,7 +260,11 @@ def met(command: Command) -> Reply:
         recorded = ledger.record_favour(
             session, command.member, person, InteractionKind.CATCH_UP, args.text, command.now
         )
-    return views.catch_up(recorded, command.now)
+        focus = get_focus(session, command.member)
+    # Seed 002's snowball: every catch-up is a chance to ask who else to talk to.
+    reply = views.catch_up(recorded, command.now)
+    offer = referral_offer(recorded.contact.key, recorded.contact.label, focus)
+    return Reply(reply.text, [*reply.blocks, *offer])
 
 
 def intro(command: Command) -> Reply:

@@ -134,3 +134,21 @@ def test_catch_up_needs_someone(slack: SlackDriver) -> None:
         "response_action": "errors",
         "errors": {"who": "Pick who you met, or type their name below."},
     }
+
+
+def test_met_offers_to_ask_who_else_about_the_focus(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
+) -> None:
+    slack.command("focus pricing strategy")
+    reply = slack.command("met <@U2|maria> coffee about the launch")
+    assert "Who else should I talk to about pricing strategy?" in reply.text
+    [offer] = [
+        element
+        for block in reply.json["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "ask_referrals"
+    ]
+    assert offer["value"] == "U2"
+    slack.action("ask_referrals", value="U2")
+    assert fake_slack.calls_to("views.open")[-1]["view"]["callback_id"] == "referrals_modal"

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gunicorn.glogging import Logger as GunicornLogger
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
@@ -73,6 +74,18 @@ def _plain(start_response: StartResponse, status: str, body: str) -> list[bytes]
     return [data]
 
 
+class ServerLog(GunicornLogger):
+    """gunicorn's own lines (start, workers, signals) through Ally's log handlers, so the whole
+    process logs one format (JSON lines, bot.logs) instead of two."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for server_log in (self.error_log, self.access_log):
+            for handler in list(server_log.handlers):
+                server_log.removeHandler(handler)
+            server_log.propagate = True
+
+
 def serve_http(build: Callable[[], tuple[App, Runtime]], port: int, workers: int) -> None:
     """Run gunicorn in this process; each worker builds its own app, engine and scheduler.
 
@@ -90,6 +103,7 @@ def serve_http(build: Callable[[], tuple[App, Runtime]], port: int, workers: int
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("accesslog", None)
             self.cfg.set("proc_name", "ally-bot")
+            self.cfg.set("logger_class", ServerLog)
             # gunicorn >= 24 opens a control socket at one fixed path per user, which several
             # Ally processes on one machine would fight over; Ally does not use it.
             if "control_socket_disable" in self.cfg.settings:

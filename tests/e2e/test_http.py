@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import urllib.request
 from collections.abc import Iterator
@@ -38,6 +39,9 @@ def test_help_over_http_then_a_clean_stop_on_sigterm(bot: Bot) -> None:
 
     assert bot.stop(signal.SIGTERM) == 0
     assert "Traceback" not in bot.log()
+    # One log format for the whole process, gunicorn's own lines included.
+    events = [json.loads(line)["event"] for line in bot.log().splitlines() if line.strip()]
+    assert "Handling signal: term" in events
 
 
 def test_a_favour_recorded_over_http_shows_in_who_and_network(

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
+from bot import nudge_cli
 from bot.config import ConfigError, Settings, load_environment, settings_from_env
 from bot.runtime import Runtime
 
@@ -60,7 +61,12 @@ def cmd_run(settings: Settings) -> int:
     def build() -> tuple:
         runtime = Runtime.start(settings)
         _check_schema(runtime)
-        return create_app(runtime), runtime
+        app = create_app(runtime)
+        if settings.scheduler:
+            from bot.scheduler import start_until_exit
+
+            start_until_exit(runtime)
+        return app, runtime
 
     if settings.socket_mode:
         assert settings.app_token is not None
@@ -103,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("check", help="check the configuration for `run`; print what to fix")
+    nudge_cli.add_parser(commands)
     return root
 
 
@@ -121,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
             print(f"ally-bot: configuration is complete ({mode})")
             return 0
+        if args.command == "nudges":
+            return nudge_cli.run(args, settings, _check_schema)
     except ConfigError as error:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ def register(app: App, runtime: Runtime) -> None:
         home,
         ledger_commands,
         lifecycle,
+        nudges,
         questions,
         reactions,
         referrals,
@@ -35,3 +36,4 @@ def register(app: App, runtime: Runtime) -> None:
     home.register(app, runtime)
     reactions.register(app, runtime)
     referrals.register(app, runtime)
+    nudges.register(app, runtime)

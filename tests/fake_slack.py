@@ -48,6 +48,8 @@ class FakeSlack:
     socket_url: str | None = None
     # OAuth codes the fake accepts, with the oauth.v2.access answer each one gets.
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Messages posted with chat.postMessage, per channel, oldest first (for conversations.history).
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -184,7 +186,27 @@ class FakeSlack:
 
     def _chat_postMessage(self, params: Params) -> dict:
         ts = f"{1700000000 + next(self._ts)}.000100"
+        with self._lock:
+            self.messages.setdefault(str(params.get("channel")), []).append({**params, "ts": ts})
         return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+
+    def _conversations_history(self, params: Params) -> dict:
+        """A channel's messages newest first; metadata only with ``include_all_metadata``."""
+        with self._lock:
+            posted = list(self.messages.get(str(params.get("channel")), []))
+        oldest = float(params.get("oldest") or 0)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [
+            {
+                "type": "message",
+                "ts": m["ts"],
+                "text": m.get("text", ""),
+                **({"metadata": m["metadata"]} if with_metadata and "metadata" in m else {}),
+            }
+            for m in reversed(posted)
+            if float(m["ts"]) > oldest
+        ][: int(params.get("limit") or 100)]
+        return {"ok": True, "messages": found, "has_more": False}
 
     def _chat_update(self, params: Params) -> dict:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}

@@ -1,0 +1,420 @@
+"""Weekly nudges: who is due at a given instant, and what their DM says.
+
+Planning is pure over a frozen clock. ``due`` turns a member's schedule (weekday, minute, time
+zone, pause) into the instant their nudge falls due in the current ISO week of their own
+calendar; once that instant has passed the nudge stays due for the rest of that local week, so
+a process that was down at the slot catches up the same week (and never sends last week's later).
+``compose`` turns plain facts about one member's network into the DM's content.
+
+``plan`` reads those facts for a batch of members at a time with a fixed number of queries
+(members, finished weeks, contacts, balances, favours, last week's person), so the cost of a
+run grows with the number of batches, never with contacts, and memory holds one batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.network import TouchState, cadence_days, touch_state
+from bot.people import MemberRef
+from bot.weekly_person import ContactFacts, Pick, choose
+from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
+from storage.repository import GIVEN_KINDS, RECEIVED_KINDS
+
+BATCH_SIZE = 500
+STAY_IN_TOUCH_MAX = 3
+THANKS_MAX = 3
+THANKS_WINDOW = timedelta(days=7)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# -- when ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A member's nudge settings: on/off, weekday (Monday = 0), minute of the day, zone."""
+
+    enabled: bool = True
+    weekday: int = 0
+    minute: int = 9 * 60
+    tz: str = "UTC"
+    paused_until: date | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{WEEKDAYS[self.weekday]}s at {self.minute // 60:02d}:{self.minute % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One week's nudge slot: the ISO week key in the member's calendar and the UTC instant."""
+
+    week: str
+    due_at: datetime
+    local: datetime
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The member's zone; an unknown or empty name falls back to UTC rather than failing."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def week_key(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def slot_in_week(schedule: Schedule, year: int, week: int) -> Slot:
+    """The schedule's slot in ISO week ``year``-``week`` of the member's own calendar.
+
+    A wall time that does not exist (the hour skipped when clocks go forward) lands just after
+    the gap; one that happens twice (clocks go back) is its first occurrence.
+    """
+    tz = zone(schedule.tz)
+    day = date.fromisocalendar(year, week, schedule.weekday + 1)
+    wall = datetime.combine(day, time(schedule.minute // 60, schedule.minute % 60), tzinfo=tz)
+    due_at = wall.astimezone(UTC)
+    return Slot(week=week_key(day), due_at=due_at, local=due_at.astimezone(tz))
+
+
+def current_slot(schedule: Schedule, now: datetime) -> Slot:
+    """This week's slot, where "this week" is the ISO week of ``now`` in the member's zone."""
+    year, week, _ = now.astimezone(zone(schedule.tz)).isocalendar()
+    return slot_in_week(schedule, year, week)
+
+
+def paused(schedule: Schedule, slot: Slot) -> bool:
+    """A pause covers every week whose slot falls before the day it ends."""
+    return schedule.paused_until is not None and slot.local.date() < schedule.paused_until
+
+
+def due(schedule: Schedule, now: datetime) -> Slot | None:
+    """This week's slot if the member's nudge is due at ``now``, else None."""
+    if not schedule.enabled:
+        return None
+    slot = current_slot(schedule, now)
+    if now < slot.due_at or paused(schedule, slot):
+        return None
+    return slot
+
+
+def next_slot(schedule: Schedule, now: datetime, *, sent_this_week: bool = False) -> Slot | None:
+    """When the next nudge will go out (None when nudges are off)."""
+    if not schedule.enabled:
+        return None
+    slot = current_slot(schedule, now)
+    for _ in range(60):  # a pause is at most a few weeks; stop rather than loop forever
+        if not paused(schedule, slot) and not (
+            sent_this_week and slot == current_slot(schedule, now)
+        ):
+            return slot
+        after = slot.local + timedelta(days=7)
+        year, week, _ = after.isocalendar()
+        slot = slot_in_week(schedule, year, week)
+    return None
+
+
+# -- what ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Favour:
+    """A favour received in the last week and not thanked yet."""
+
+    interaction_id: int
+    contact: ContactFacts
+    what: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class StayInTouch:
+    contact: ContactFacts
+    state: TouchState
+    days_since: int
+    cadence: int
+
+
+@dataclass(frozen=True)
+class NudgeContent:
+    """Everything one member's DM says; each part is empty when it has nothing to say."""
+
+    start_here: bool = False
+    stay_in_touch: list[StayInTouch] = field(default_factory=list)
+    thanks: list[Favour] = field(default_factory=list)
+    owe_most: ContactFacts | None = None
+    person: Pick | None = None
+    questions: list[str] = field(default_factory=list)
+
+    @property
+    def has_news(self) -> bool:
+        return bool(
+            self.start_here or self.stay_in_touch or self.thanks or self.owe_most or self.person
+        )
+
+
+def stay_in_touch(contacts: Iterable[ContactFacts], now: datetime) -> list[StayInTouch]:
+    """The most overdue contacts (due or overdue, not snoozed), most days past due first."""
+    found: list[StayInTouch] = []
+    for c in contacts:
+        touch = touch_state(c.last_touch_at, c.cadence_days, c.bond, now, c.snoozed_until)
+        if touch.state in (TouchState.OVERDUE, TouchState.DUE) and touch.days_since is not None:
+            cadence = cadence_days(c.cadence_days, c.bond)
+            found.append(StayInTouch(c, touch.state, touch.days_since, cadence))
+    found.sort(key=lambda s: (-(s.days_since - s.cadence), s.contact.label.casefold()))
+    return found[:STAY_IN_TOUCH_MAX]
+
+
+def owe_most(contacts: Iterable[ContactFacts]) -> ContactFacts | None:
+    """The person the member owes most (most negative balance), if they owe anyone."""
+    owing = [c for c in contacts if c.balance < 0]
+    return min(owing, key=lambda c: (c.balance, c.label.casefold())) if owing else None
+
+
+def compose(
+    contacts: Sequence[ContactFacts],
+    favours: Sequence[Favour],
+    now: datetime,
+    *,
+    last_person_id: int | None = None,
+) -> NudgeContent:
+    """The DM's content for one member; an empty network gets the start-here message."""
+    if not contacts:
+        return NudgeContent(start_here=True)
+    return NudgeContent(
+        stay_in_touch=stay_in_touch(contacts, now),
+        thanks=list(favours)[:THANKS_MAX],
+        owe_most=owe_most(contacts),
+        person=choose(contacts, now, last_person_id=last_person_id),
+    )
+
+
+# -- reading a batch of members ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    ref: MemberRef
+    schedule: Schedule
+    tz_checked_at: datetime | None
+    focus: str | None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A member whose nudge is due this week, with what it will say."""
+
+    member: MemberRow
+    slot: Slot
+    content: NudgeContent
+
+
+def _member_row(m: Member) -> MemberRow:
+    return MemberRow(
+        id=m.id,
+        ref=MemberRef(team_id=m.team_id, user_id=m.user_id, enterprise_id=m.enterprise_id),
+        schedule=Schedule(
+            m.nudges_enabled, m.nudge_weekday, m.nudge_minute, m.tz, m.nudges_paused_until
+        ),
+        tz_checked_at=m.tz_checked_at,
+        focus=m.focus,
+    )
+
+
+def member_batches(
+    sessions: sessionmaker[Session], batch_size: int = BATCH_SIZE
+) -> Iterator[list[MemberRow]]:
+    """Members with nudges on, ``batch_size`` at a time by id (one query per batch)."""
+    after = 0
+    while True:
+        with sessions() as session:
+            rows = [
+                _member_row(m)
+                for m in session.scalars(
+                    select(Member)
+                    .where(Member.id > after, Member.nudges_enabled.is_(True))
+                    .order_by(Member.id)
+                    .limit(batch_size)
+                )
+            ]
+        if not rows:
+            return
+        after = rows[-1].id
+        yield rows
+
+
+def member_row(session: Session, ref: MemberRef) -> MemberRow | None:
+    member = session.scalars(
+        select(Member).where(
+            Member.enterprise_id == ref.enterprise_id,
+            Member.team_id == ref.team_id,
+            Member.user_id == ref.user_id,
+        )
+    ).one_or_none()
+    return _member_row(member) if member else None
+
+
+def finished(session: Session, due_now: Sequence[tuple[MemberRow, Slot]]) -> set[tuple[int, str]]:
+    """(member id, week) pairs among ``due_now`` whose nudge was already sent or skipped."""
+    if not due_now:
+        return set()
+    wanted = {(m.id, s.week) for m, s in due_now}
+    rows = session.execute(
+        select(Nudge.member_id, Nudge.week).where(
+            Nudge.member_id.in_({m for m, _ in wanted}),
+            Nudge.week.in_({w for _, w in wanted}),
+            Nudge.status != NudgeStatus.PLANNED.value,
+        )
+    ).all()
+    return {(m, w) for m, w in rows if (m, w) in wanted}
+
+
+def previous_week(slot: Slot) -> str:
+    return week_key(slot.local.date() - timedelta(days=7))
+
+
+def _label(name: str, slack_user_id: str | None, organisation: str | None) -> str:
+    if slack_user_id:
+        return name or slack_user_id
+    return f"{name} ({organisation})" if organisation else name
+
+
+def contents(
+    session: Session, due_now: Sequence[tuple[MemberRow, Slot]], now: datetime
+) -> dict[int, NudgeContent]:
+    """Each due member's DM content, read with four queries whatever the batch size."""
+    if not due_now:
+        return {}
+    ids = [m.id for m, _ in due_now]
+    facts: dict[int, list[ContactFacts]] = defaultdict(list)
+    by_id: dict[int, ContactFacts] = {}
+    weight = case(
+        (Interaction.kind.in_([k.value for k in GIVEN_KINDS]), 1),
+        (Interaction.kind.in_([k.value for k in RECEIVED_KINDS]), -1),
+        else_=0,
+    )
+    balances = {
+        (member_id, contact_id): int(total or 0)
+        for member_id, contact_id, total in session.execute(
+            select(Interaction.member_id, Interaction.contact_id, func.sum(weight))
+            .where(Interaction.member_id.in_(ids))
+            .group_by(Interaction.member_id, Interaction.contact_id)
+        )
+    }
+    for row in session.execute(
+        select(
+            Contact.id,
+            Contact.member_id,
+            Contact.key,
+            Contact.name,
+            Contact.slack_user_id,
+            Contact.organisation,
+            Contact.networks,
+            Contact.level,
+            Contact.bond,
+            Contact.cadence_days,
+            Contact.last_touch_at,
+            Contact.snoozed_until,
+        ).where(Contact.member_id.in_(ids))
+    ):
+        contact = ContactFacts(
+            id=row.id,
+            key=row.key,
+            label=_label(row.name, row.slack_user_id, row.organisation),
+            networks=row.networks,
+            level=row.level,
+            bond=row.bond,
+            cadence_days=row.cadence_days,
+            last_touch_at=row.last_touch_at,
+            snoozed_until=row.snoozed_until,
+            balance=balances.get((row.member_id, row.id), 0),
+        )
+        facts[row.member_id].append(contact)
+        by_id[row.id] = contact
+    favours: dict[int, list[Favour]] = defaultdict(list)
+    for fav in session.execute(
+        select(
+            Interaction.id,
+            Interaction.member_id,
+            Interaction.contact_id,
+            Interaction.what,
+            Interaction.occurred_at,
+        )
+        .where(
+            Interaction.member_id.in_(ids),
+            Interaction.kind.in_([k.value for k in RECEIVED_KINDS]),
+            Interaction.occurred_at >= now - THANKS_WINDOW,
+            Interaction.occurred_at <= now,
+            Interaction.thanked_at.is_(None),
+        )
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+    ):
+        favours[fav.member_id].append(
+            Favour(fav.id, by_id[fav.contact_id], fav.what, fav.occurred_at)
+        )
+    previous = {m.id: previous_week(s) for m, s in due_now}
+    last_person = {
+        member_id: person_id
+        for member_id, week, person_id in session.execute(
+            select(Nudge.member_id, Nudge.week, Nudge.person_contact_id).where(
+                Nudge.member_id.in_(ids),
+                Nudge.week.in_(set(previous.values())),
+                Nudge.status == NudgeStatus.SENT.value,
+            )
+        )
+        if previous.get(member_id) == week
+    }
+    return {
+        m.id: compose(
+            sorted(facts[m.id], key=lambda c: c.label.casefold()),
+            favours[m.id],
+            now,
+            last_person_id=last_person.get(m.id),
+        )
+        for m, _ in due_now
+    }
+
+
+def due_members(members: Iterable[MemberRow], now: datetime) -> list[tuple[MemberRow, Slot]]:
+    return [(m, slot) for m in members if (slot := due(m.schedule, now)) is not None]
+
+
+def plan(
+    sessions: sessionmaker[Session], now: datetime, batch_size: int = BATCH_SIZE
+) -> Iterator[list[Planned]]:
+    """Every nudge due at ``now`` and not yet sent this week, one batch at a time (no writes)."""
+    for members in member_batches(sessions, batch_size):
+        with sessions() as session:
+            candidates = due_members(members, now)
+            done = finished(session, candidates)
+            todo = [(m, s) for m, s in candidates if (m.id, s.week) not in done]
+            content = contents(session, todo, now)
+        yield [Planned(m, s, content[m.id]) for m, s in todo]
+
+
+def preview(
+    session: Session, ref: MemberRef, now: datetime
+) -> tuple[MemberRow, Slot, NudgeContent]:
+    """What ``ref`` would get this week at ``now``, whether or not it is due yet."""
+    member = member_row(session, ref)
+    if member is None:
+        member = MemberRow(0, ref, Schedule(), None, None)
+        return member, current_slot(member.schedule, now), NudgeContent(start_here=True)
+    slot = current_slot(member.schedule, now)
+    return member, slot, contents(session, [(member, slot)], now)[member.id]
+
+
+def with_questions(content: NudgeContent, questions: Sequence[str]) -> NudgeContent:
+    return replace(content, questions=list(questions))

@@ -1,0 +1,166 @@
+"""Each button in the weekly DM does what it says and rewrites the DM in place (chat.update)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import web_client
+from bot.delivery import Delivery
+from bot.people import SlackPerson
+from bot.runtime import Runtime
+from storage.models import Contact, Interaction, InteractionKind, Member
+from tests.conftest import FrozenClock
+from tests.fake_slack import FakeSlack
+from tests.integration.nudge_fixtures import add_favour, add_member
+from tests.slack_requests import SlackDriver
+
+
+@pytest.fixture
+def dm(runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock) -> dict[str, Any]:
+    """U1's weekly DM, really sent through delivery, as the fake Slack received it."""
+    add_member(runtime, "U1", "Europe/London", contacts=2)
+    assert Delivery(runtime, web_client(runtime)).run(clock.now).sent == 1
+    [message] = fake_slack.messages["DU1"]
+    return message
+
+
+def button(
+    message: dict[str, Any],
+    action_id: str,
+    value: str | None = None,
+    block_id: str | None = None,
+) -> dict[str, Any]:
+    for block in message["blocks"]:
+        if block_id is not None and block.get("block_id") != block_id:
+            continue
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id and (
+                value is None or element.get("value") == value
+            ):
+                return {**element, "block_id": block.get("block_id")}
+    raise AssertionError(f"no {action_id} button")
+
+
+def press(slack: SlackDriver, message: dict[str, Any], pressed: dict[str, Any]) -> None:
+    reply = slack.action(
+        pressed["action_id"],
+        value=pressed.get("value"),
+        extra={
+            "actions": [
+                {
+                    "action_id": pressed["action_id"],
+                    "block_id": pressed["block_id"],
+                    "type": "button",
+                    "value": pressed.get("value"),
+                }
+            ],
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": "DU1"},
+            "channel": {"id": "DU1"},
+            "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
+        },
+    )
+    assert reply.status == 200
+
+
+def the_update(fake: FakeSlack, message: dict[str, Any], block_id: str) -> str:
+    """The one chat.update of this DM; returns the text that replaced ``block_id``."""
+    [update] = fake.calls_to("chat.update")
+    assert (update["channel"], update["ts"]) == ("DU1", message["ts"])
+    blocks = update["blocks"]
+    assert len(blocks) == len(message["blocks"])
+    [replaced] = [b for b in blocks if b.get("block_id") == block_id]
+    assert replaced["type"] == "context"
+    # Everything else in the DM is left as it was.
+    assert [b for b in blocks if b.get("block_id") != block_id] == [
+        b for b in message["blocks"] if b.get("block_id") != block_id
+    ]
+    return replaced["elements"][0]["text"]
+
+
+def contact(runtime: Runtime, key: str) -> Contact:
+    with runtime.sessions() as session:
+        return session.scalars(select(Contact).where(Contact.key == key)).one()
+
+
+def test_log_a_catch_up(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, dm: dict, clock: FrozenClock
+) -> None:
+    pressed = button(dm, "nudge_log_catch_up", "~contact 1")
+    press(slack, dm, pressed)
+    assert contact(runtime, "~contact 1").last_touch_at == clock.now
+    with runtime.sessions() as session:
+        kinds = session.scalars(select(Interaction.kind)).all()
+    assert kinds.count(InteractionKind.CATCH_UP) == 1
+    text = the_update(fake_slack, dm, pressed["block_id"])
+    assert "Logged a catch-up with *Contact 1 (Acme)* today" in text
+
+
+def test_snooze_a_contact_two_weeks(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, dm: dict
+) -> None:
+    pressed = button(dm, "nudge_snooze", "~contact 0")
+    press(slack, dm, pressed)
+    assert contact(runtime, "~contact 0").snoozed_until == date(2026, 11, 30)
+    text = the_update(fake_slack, dm, pressed["block_id"])
+    assert "Snoozed *Contact 0 (Acme)* until Monday 30 November" in text
+
+
+def test_pause_the_nudges_two_weeks(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, dm: dict
+) -> None:
+    pressed = button(dm, "nudge_snooze", block_id="nudge_footer")
+    assert not pressed.get("value")
+    press(slack, dm, pressed)
+    with runtime.sessions() as session:
+        paused = session.scalars(select(Member.nudges_paused_until)).one()
+    assert paused == date(2026, 11, 30)
+    assert "Nudges paused until Monday 30 November" in the_update(fake_slack, dm, "nudge_footer")
+
+
+def test_not_now(slack: SlackDriver, fake_slack: FakeSlack, dm: dict) -> None:
+    press(slack, dm, button(dm, "nudge_not_now"))
+    assert "Not now: nothing more this week" in the_update(fake_slack, dm, "nudge_footer")
+
+
+def test_settings(slack: SlackDriver, fake_slack: FakeSlack, dm: dict) -> None:
+    press(slack, dm, button(dm, "nudge_settings"))
+    text = the_update(fake_slack, dm, "nudge_footer")
+    assert "Mondays at 09:00 (Europe/London" in text and "/ally nudges off" in text
+
+
+def test_gratitude_offers_the_ledgers_say_thanks_button(
+    runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    ref = add_member(runtime, "U1", "Europe/London", contacts=0)
+    add_favour(runtime, ref, SlackPerson("U2", "Maria Lopez"), clock.now - timedelta(days=2))
+    assert Delivery(runtime, web_client(runtime)).run(clock.now).sent == 1
+    [message] = fake_slack.messages["DU1"]
+    with runtime.sessions() as session:
+        favour_id = session.scalars(select(Interaction.id)).one()
+    thanks = button(message, "say_thanks")
+    assert thanks["value"] == str(favour_id) and thanks["block_id"] == f"thanks:{favour_id}"
+    assert "Maria Lopez" in str(message["blocks"])
+
+
+def test_a_contact_removed_since_says_so_in_place(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, dm: dict
+) -> None:
+    pressed = button(dm, "nudge_log_catch_up", "~contact 1")
+    with runtime.sessions() as session, session.begin():
+        session.delete(session.scalars(select(Contact).where(Contact.key == "~contact 1")).one())
+    press(slack, dm, pressed)
+    assert "no longer in your network" in the_update(fake_slack, dm, pressed["block_id"])
+
+
+def test_settings_from_the_home_tab_answers_in_the_dm(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    assert slack.action("nudge_settings", user="U2").status == 200
+    [dm] = fake_slack.calls_to("chat.postMessage")
+    assert dm["channel"] == "U2"
+    assert "Mondays at 09:00 (America/New_York" in dm["text"]
+    assert fake_slack.calls_to("chat.update") == []

@@ -1,0 +1,130 @@
+"""What the weekly DM says: each part only when it has something to say."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from bot.nudge_message import (
+    LOG_CATCH_UP,
+    NOT_NOW,
+    SAY_THANKS,
+    SETTINGS,
+    SNOOZE,
+    plain_text,
+    render,
+)
+from bot.nudges import Favour, Schedule, compose
+from bot.weekly_person import ContactFacts, Reason, choose
+from storage.models import Bond, Level, Network
+
+NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
+
+
+def contact(i: int, days_ago: int | None, **extra: object) -> ContactFacts:
+    last = NOW - timedelta(days=days_ago) if days_ago is not None else None
+    return ContactFacts(id=i, key=f"U{i}", label=f"Person {i}", last_touch_at=last, **extra)  # type: ignore[arg-type]
+
+
+def action_ids(blocks: list) -> list[str]:
+    return [
+        e["action_id"] for b in blocks for e in b.to_dict().get("elements", []) if "action_id" in e
+    ]
+
+
+def test_empty_network_gets_a_short_start_here_message() -> None:
+    content = compose([], [], NOW)
+    assert content.start_here
+    text, blocks = render(content, Schedule(tz="Europe/London"))
+    shown = plain_text(content, Schedule(tz="Europe/London"))
+    assert "/ally thanks @person" in shown and "/ally add @person" in shown
+    assert len(blocks) <= 5
+    assert "open_log_modal" in action_ids(blocks)
+    assert text.startswith("Start here")
+
+
+def test_stay_in_touch_lists_the_three_most_overdue_with_days_since() -> None:
+    contacts = [
+        contact(1, 40),  # default cadence 45: not due yet
+        contact(2, 50),  # due: 5 days past
+        contact(3, 100),  # overdue: 55 days past
+        contact(4, 80),  # overdue: 35 days past
+        contact(5, 70),  # overdue: 25 days past
+        contact(6, 200, snoozed_until=date(2026, 11, 30)),  # snoozed: left out
+        contact(7, None),  # never touched: not "overdue"
+    ]
+    content = compose(contacts, [], NOW)
+    assert [s.contact.id for s in content.stay_in_touch] == [3, 4, 5]
+    assert [s.days_since for s in content.stay_in_touch] == [100, 80, 70]
+    shown = plain_text(content, Schedule())
+    assert "*Person 3*: 100 days since you last talked" in shown
+    assert "Person 6" not in shown.split("This week's person")[0]
+
+
+def test_gratitude_reciprocity_and_buttons() -> None:
+    owed = contact(1, 3, balance=-2)
+    slightly = contact(2, 3, balance=-1)
+    even = contact(3, 3, balance=1)
+    favour = Favour(77, owed, "reviewed my <b>deck</b>", NOW - timedelta(days=2))
+    content = compose([owed, slightly, even], [favour], NOW)
+    assert content.owe_most == owed
+    assert [f.interaction_id for f in content.thanks] == [77]
+    text, blocks = render(content, Schedule(tz="Asia/Kolkata"))
+    shown = plain_text(content, Schedule(tz="Asia/Kolkata"))
+    assert "you owe *Person 1* the most (2 favours)" in shown
+    assert "&lt;b&gt;deck&lt;/b&gt;" in shown  # what members typed is never markup
+    ids = action_ids(blocks)
+    assert {SAY_THANKS, NOT_NOW, SNOOZE, SETTINGS, LOG_CATCH_UP} <= set(ids)
+    thanks = [b.to_dict() for b in blocks if b.to_dict().get("block_id") == "thanks:77"]
+    assert thanks[0]["elements"][0]["value"] == "77"
+    assert "1 to thank" in text
+
+
+def test_nothing_to_say_has_no_news() -> None:
+    # One contact, touched yesterday, who was last week's person: nothing to say this week.
+    fresh = contact(1, 1)
+    content = compose([fresh], [], NOW, last_person_id=1)
+    assert not content.has_news
+
+
+def test_weekly_person_weighs_overdue_reciprocity_and_gaps() -> None:
+    overdue = contact(1, 120)  # overdue: 3
+    owed = contact(2, 5, balance=-3)  # owes 3: 3, not due
+    thin = contact(
+        3, 5, networks=Network.STRATEGIC, level=Level.ABOVE.value, bond=Bond.ALLIANCE.value
+    )  # thin strategic/above: 2
+    pick = choose([overdue, owed, thin], NOW)
+    # Tie on 3 points: the longest since the last touch wins.
+    assert pick is not None and pick.contact.id == 1
+    assert pick.reason == Reason.OUT_OF_TOUCH
+    assert "120 days" in pick.why and "catch-up" in pick.next_step
+    pick = choose([owed, thin], NOW)
+    assert pick is not None and pick.contact.id == 2 and pick.reason == Reason.OWED
+    pick = choose([thin, contact(4, 5)], NOW)
+    assert pick is not None and pick.contact.id == 3 and pick.reason == Reason.GAP
+    assert "strategic network, above you" in pick.why
+
+
+def test_weekly_person_is_never_the_same_two_weeks_running_unless_asked() -> None:
+    a, b = contact(1, 120), contact(2, 60)
+    assert choose([a, b], NOW).contact.id == 1  # type: ignore[union-attr]
+    assert choose([a, b], NOW, last_person_id=1).contact.id == 2  # type: ignore[union-attr]
+    assert choose([a], NOW, last_person_id=1) is None
+    assert choose([a], NOW, last_person_id=1, keep_last=True).contact.id == 1  # type: ignore[union-attr]
+
+
+def test_weekly_person_skips_snoozed_and_suggests_an_interview_for_new_contacts() -> None:
+    snoozed = contact(1, 300, snoozed_until=date(2026, 12, 1))
+    new = contact(2, None)
+    pick = choose([snoozed, new], NOW)
+    assert pick is not None and pick.contact.id == 2
+    assert pick.reason == Reason.NEVER_MET and "informational interview" in pick.next_step
+
+
+def test_message_stays_within_slacks_limits() -> None:
+    contacts = [contact(i, 100 + i, balance=-1) for i in range(40)]
+    favours = [Favour(i, contacts[i], "x" * 1000, NOW) for i in range(10)]
+    content = compose(contacts, favours, NOW)
+    _, blocks = render(content, Schedule())
+    assert len(blocks) <= 50
+    for block in blocks:
+        block.validate_json()

@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2
     except DBAPIError as error:
+        log.debug("database error", exc_info=True)  # the whole story with LOG_LEVEL=DEBUG
         reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
         print(
             f"ally-bot: cannot use the database at DATABASE_URL ({reason}): check the URL and "
@@ -142,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     except (SlackClientError, OSError) as error:
+        log.debug("Slack unreachable", exc_info=True)
         print(
             f"ally-bot: cannot reach Slack ({error}): check the network and SLACK_API_URL.",
             file=sys.stderr,

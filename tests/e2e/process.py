@@ -49,8 +49,8 @@ def bot_env(api_url: str, database_url: str, secret: str = "", **values: str) ->
         SLACK_API_URL=api_url,
         DATABASE_URL=database_url,
         ALLY_SCHEDULER="off",
-        **values,
     )
+    env.update(values)
     if "SLACK_APP_TOKEN" not in values:
         env.update(SLACK_SIGNING_SECRET=secret, PORT=str(free_port()))
     return env

@@ -86,7 +86,8 @@ def test_ally_answers_a_slash_command_envelope(
     fake_slack: FakeSlack, socket_server: FakeSocketMode, sqlite_url: str, tmp_path: Path
 ) -> None:
     fake_slack.socket_url = socket_server.url
-    env = bot_env(fake_slack.base_url, sqlite_url, SLACK_APP_TOKEN=APP_TOKEN)
+    # With the nudge scheduler on, as in production: its thread must not hold up the stop.
+    env = bot_env(fake_slack.base_url, sqlite_url, SLACK_APP_TOKEN=APP_TOKEN, ALLY_SCHEDULER="on")
     with running_bot(env, tmp_path) as bot:
 
         def connected() -> bool:
@@ -117,6 +118,8 @@ def test_ally_answers_a_slash_command_envelope(
         assert bot.stop(signal.SIGTERM) == 0
         wait_until(socket_server.closed.is_set, "ally-bot to close its WebSocket", deadline=10)
         assert "Traceback" not in bot.log()
+        assert "nudge scheduler started" in bot.log()
+        assert "nudge scheduler stopped" in bot.log()
 
 
 def test_a_refused_app_token_is_one_clear_line(

@@ -37,7 +37,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import directory, questions
-from bot.app import web_client
 from bot.clock import Clock
 from bot.errors import InvalidInput
 from bot.nudge_message import render
@@ -53,6 +52,8 @@ from bot.nudges import (
     member_batches,
     with_questions,
 )
+from bot.oauth import WorkspaceClients
+from bot.people import MemberRef
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member, Nudge, NudgeStatus
@@ -115,7 +116,7 @@ class Delivery:
     def __init__(
         self,
         runtime: Runtime,
-        client: WebClient,
+        clients: WebClient | WorkspaceClients,
         *,
         clock: Clock | None = None,
         worker: str | None = None,
@@ -124,7 +125,8 @@ class Delivery:
         progress: Callable[[Summary], None] | None = None,
     ) -> None:
         self.runtime = runtime
-        self.client = client
+        # One client for a single workspace, or each member's workspace client (OAuth installs).
+        self.clients = clients
         # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
         self.clock = clock or runtime.clock
         self.worker = worker or worker_id()
@@ -180,15 +182,18 @@ class Delivery:
         zones: dict[int, str] = {}
         with transaction(self.runtime.sessions) as session:
             for m in stale:
+                client = self._client(m.ref)
+                if client is None:
+                    continue
                 try:
                     try:
                         with session.begin_nested():
                             row = directory.lookup(
-                                session, self.client, m.ref, m.ref.user_id, real_now, refresh=True
+                                session, client, m.ref, m.ref.user_id, real_now, refresh=True
                             )
                     except IntegrityError:
                         # Another process cached this user at the same moment: use its answer.
-                        row = directory.lookup(session, self.client, m.ref, m.ref.user_id, real_now)
+                        row = directory.lookup(session, client, m.ref, m.ref.user_id, real_now)
                 except (SlackClientError, InvalidInput) as error:
                     log.warning("users.info for %s failed: %s", m.ref.user_id, error)
                     continue
@@ -280,10 +285,14 @@ class Delivery:
     def _deliver(self, claim: Claim, content: NudgeContent, now: datetime) -> str:
         """Send one claimed nudge; returns the summary field it counts towards."""
         member = claim.member
+        client = self._client(member.ref)
+        if client is None:
+            self._finish(claim, NudgeStatus.SKIPPED, "Ally is not installed in this workspace")
+            return "skipped"
         try:
-            channel = claim.channel_id or self._open_dm(member.ref.user_id)
+            channel = claim.channel_id or self._open_dm(client, member.ref.user_id)
             if claim.attempts > 1:
-                ts = self._already_posted(channel, claim)
+                ts = self._already_posted(client, channel, claim)
                 if ts is not None:
                     log.info("nudge %s for %s was already in Slack", claim.slot.week, member.ref)
                     self._mark_sent(claim, channel, ts, content)
@@ -296,7 +305,7 @@ class Delivery:
                     content, self.choose_questions(session, member, content, now)
                 )
             text, blocks = render(content, member.schedule)
-            response = self.client.chat_postMessage(
+            response = client.chat_postMessage(
                 channel=channel,
                 text=text,
                 blocks=blocks,
@@ -319,10 +328,15 @@ class Delivery:
         self._mark_sent(claim, channel, str(response["ts"]), content)
         return "sent"
 
-    def _open_dm(self, user_id: str) -> str:
-        return str(self.client.conversations_open(users=user_id)["channel"]["id"])
+    def _client(self, ref: MemberRef) -> WebClient | None:
+        if isinstance(self.clients, WebClient):
+            return self.clients
+        return self.clients.for_member(ref)
 
-    def _already_posted(self, channel: str, claim: Claim) -> str | None:
+    def _open_dm(self, client: WebClient, user_id: str) -> str:
+        return str(client.conversations_open(users=user_id)["channel"]["id"])
+
+    def _already_posted(self, client: WebClient, channel: str, claim: Claim) -> str | None:
         """The ts of this week's nudge if an earlier attempt got it into the DM.
 
         History comes newest first, so reaching an older week's nudge means this week's
@@ -330,7 +344,7 @@ class Delivery:
         """
         cursor = None
         for _ in range(HISTORY_PAGES):
-            page = self.client.conversations_history(
+            page = client.conversations_history(
                 channel=channel, limit=100, include_all_metadata=True, cursor=cursor
             )
             for message in page.get("messages") or []:
@@ -387,5 +401,5 @@ class Delivery:
 def send_due(
     runtime: Runtime, now: datetime, progress: Callable[[Summary], None] | None = None
 ) -> Summary:
-    """Send every nudge due at ``now`` with the app's Web API client and retry policy."""
-    return Delivery(runtime, web_client(runtime), progress=progress).run(now)
+    """Send every nudge due at ``now``, each with its workspace's client and retry policy."""
+    return Delivery(runtime, WorkspaceClients(runtime), progress=progress).run(now)

@@ -140,7 +140,10 @@ def check_what(what: str, *, field: str = "what", required: bool = True) -> str:
 
 
 def check_when(when: datetime, now: datetime, *, field: str = "when") -> datetime:
-    if when.date() > now.date():
+    """Refuse a day after today; "today" is the calendar day in ``when``'s own time zone, so a
+    date a member picked in their local zone is checked against their local date."""
+    today = now.astimezone(when.tzinfo).date() if when.tzinfo else now.date()
+    if when.date() > today:
         raise InvalidInput(field, "That date is in the future: pick today or an earlier day.")
     return when
 
@@ -351,6 +354,32 @@ SECTIONS: dict[str, tuple[InteractionKind, ...]] = {
     "intros": (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE),
     "catch_ups": (InteractionKind.CATCH_UP, InteractionKind.THANKS),
 }
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    """One contact as the member placed them, with the person they met them through."""
+
+    contact: ContactInfo
+    met_through: ContactInfo | None
+
+    @property
+    def person(self) -> Person:
+        """The contact as a person the ledger services accept."""
+        info = self.contact
+        if info.slack_user_id:
+            return SlackPerson(user_id=info.slack_user_id, name=info.name)
+        return OutsidePerson(name=info.name, organisation=info.organisation)
+
+
+def contact_card(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactCard:
+    """The member's contact with ``key`` (``U123`` or ``~dana lee``); ``NotFound`` if none."""
+    data = open_member(session, ref, now)
+    contact = data.contact_by_key(key)
+    if contact is None:
+        raise NotFound("That person is not in your network any more.")
+    through = contact.met_through
+    return ContactCard(ContactInfo.of(contact), ContactInfo.of(through) if through else None)
 
 
 @dataclass(frozen=True)

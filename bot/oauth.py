@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
+from bot.people import MemberRef
 from bot.runtime import Runtime
 
 # The bot scopes Ally asks for at install; the same list as manifest.yml's oauth_config.
@@ -60,3 +62,38 @@ def oauth_settings(runtime: Runtime) -> OAuthSettings | None:
         state_expiration_seconds=STATE_EXPIRES_SECONDS,
         logger=logging.getLogger("ally.oauth"),
     )
+
+
+class WorkspaceClients:
+    """Web API clients for work that runs outside a Slack request (the weekly nudges).
+
+    One workspace: the ``SLACK_BOT_TOKEN`` client for everyone. Many workspaces: each member's
+    workspace token from the installation store, looked up once per workspace per run; a
+    workspace with no installation (uninstalled, revoked) gets None.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        from bot.app import web_client
+
+        self._runtime = runtime
+        self._make = web_client
+        self._single = None if runtime.settings.oauth else web_client(runtime)
+        self._store = installation_store(runtime) if runtime.settings.oauth else None
+        self._cache: dict[tuple[str, str], WebClient | None] = {}
+
+    def for_member(self, ref: MemberRef) -> WebClient | None:
+        if self._store is None:
+            return self._single
+        key = (ref.enterprise_id, ref.team_id)
+        if key not in self._cache:
+            enterprise = ref.enterprise_id or None
+            bot = self._store.find_bot(enterprise_id=enterprise, team_id=ref.team_id or None)
+            if bot is None and enterprise is not None:
+                # An org-wide install on Enterprise Grid is stored without a team.
+                bot = self._store.find_bot(
+                    enterprise_id=enterprise, team_id=None, is_enterprise_install=True
+                )
+            self._cache[key] = (
+                self._make(self._runtime, token=bot.bot_token) if bot and bot.bot_token else None
+            )
+        return self._cache[key]

@@ -14,15 +14,18 @@ def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each module registers its own explicitly."""
     from handlers import (
         commands,
+        contact_modal,
         data_rights,
         errors,
         home,
         ledger_commands,
         lifecycle,
+        log_modal,
         nudges,
         questions,
         reactions,
         referrals,
+        shortcuts,
         thanks,
     )
 
@@ -37,3 +40,6 @@ def register(app: App, runtime: Runtime) -> None:
     reactions.register(app, runtime)
     referrals.register(app, runtime)
     nudges.register(app, runtime)
+    log_modal.register(app, runtime)
+    contact_modal.register(app, runtime)
+    shortcuts.register(app, runtime)

@@ -50,10 +50,10 @@ class Subcommand:
 
 def subcommands() -> dict[str, Subcommand]:
     """Every ``/ally`` subcommand, by name, from the modules that implement them."""
-    from handlers import data_rights, ledger_commands, nudges, questions, reactions
+    from handlers import data_rights, ledger_commands, log_modal, nudges, questions, reactions
 
     table: dict[str, Subcommand] = {}
-    for module in (ledger_commands, questions, reactions, data_rights, nudges):
+    for module in (ledger_commands, log_modal, questions, reactions, data_rights, nudges):
         table.update(module.SUBCOMMANDS)
     return table
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import directory, ledger
 from bot.errors import InvalidInput
@@ -26,6 +27,7 @@ from bot.runtime import Runtime
 from handlers import ledger_views as views
 from handlers.blocks import Reply
 from handlers.commands import Command, Subcommand
+from handlers.contact_modal import open_contact
 from handlers.mentions import Mention, PersonToken, require_person, strip_word
 from handlers.referrals import referral_offer
 from storage.db import transaction
@@ -287,7 +289,7 @@ def introduced(command: Command) -> Reply:
     return views.intro_made(recorded)
 
 
-def add(command: Command) -> Reply:
+def add(command: Command) -> Reply | None:
     args = parse_add(command.args)
     [person] = resolve(command, [(args.person, "who")])
     update = ContactUpdate(
@@ -295,6 +297,20 @@ def add(command: Command) -> Reply:
     )
     with transaction(command.runtime.sessions) as session:
         recorded = ledger.update_contact(session, command.member, person, update, command.now)
+    if args.empty and command.trigger_id:
+        # No options: the contact form is the quickest way to place them.
+        try:
+            open_contact(
+                command.runtime,
+                command.client,
+                command.member,
+                command.trigger_id,
+                recorded.contact.key,
+                command.channel_id,
+            )
+            return None
+        except SlackApiError as error:
+            log.warning("views.open failed for /ally add: %s", error.response)
     return views.placement(recorded, command.now, changed=not args.empty)
 
 

@@ -214,6 +214,11 @@ class FakeSlack:
     def _chat_postEphemeral(self, params: Params) -> dict:
         return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
 
+    def _chat_getPermalink(self, params: Params) -> dict:
+        channel, ts = params.get("channel", ""), str(params.get("message_ts", ""))
+        link = f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
     def _view(self, params: Params) -> dict:
         view = params.get("view")
         if isinstance(view, str):

@@ -126,6 +126,48 @@ class SlackDriver:
         }
         return self.interactive(payload)
 
+    def shortcut(self, callback_id: str, *, user: str = "U1", trigger_id: str = "trig-sc") -> Reply:
+        """A global shortcut, as Slack sends it from the shortcuts menu."""
+        payload = {
+            "type": "shortcut",
+            "token": "legacy",
+            "action_ts": f"{int(time.time())}.000001",
+            "team": {"id": self.team, "domain": "acme"},
+            "user": {"id": user, "username": user.lower(), "team_id": self.team},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": trigger_id,
+        }
+        return self.interactive(payload)
+
+    def message_shortcut(
+        self,
+        callback_id: str,
+        message: dict[str, Any],
+        *,
+        user: str = "U1",
+        channel: str = "C1",
+        trigger_id: str = "trig-msc",
+    ) -> Reply:
+        """A message shortcut used on ``message`` (``user``, ``ts``, ``text``) in ``channel``."""
+        payload = {
+            "type": "message_action",
+            "token": "legacy",
+            "action_ts": f"{int(time.time())}.000001",
+            "team": {"id": self.team, "domain": "acme"},
+            "user": {"id": user, "username": user.lower(), "team_id": self.team},
+            "channel": {"id": channel, "name": "general"},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": trigger_id,
+            "message_ts": message.get("ts"),
+            "message": {"type": "message", **message},
+            "response_url": "https://hooks.slack.invalid/actions/1",
+        }
+        return self.interactive(payload)
+
     def submit(
         self,
         callback_id: str,

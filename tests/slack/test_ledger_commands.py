@@ -76,17 +76,27 @@ def test_gave_intro_introduced_and_met(slack: SlackDriver, runtime: Runtime) -> 
     ]
 
 
-def test_add_places_a_contact_and_offers_the_form(slack: SlackDriver, runtime: Runtime) -> None:
+def test_add_places_a_contact_and_offers_the_form(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack
+) -> None:
     reply = ok(slack.command("add <@U2> strategic operational above alliance every 3 weeks"))
     assert "Networks: strategic, operational" in reply.text
     assert "above you" in reply.text and "alliance" in reply.text and "every 21 days" in reply.text
     assert buttons(reply) == {"open_contact_modal": "U2"}
-    # No options: shows where they sit now, changes nothing.
+    assert fake_slack.calls_to("views.open") == []
+    # No options: opens the contact form on where they sit now, changes nothing.
+    assert slack.command("add <@U2|maria>", trigger_id="trig-add").body == ""
+    [opened] = fake_slack.calls_to("views.open")
+    assert opened["trigger_id"] == "trig-add"
+    assert opened["view"]["callback_id"] == "contact_modal"
+    assert '"key":"U2"' in opened["view"]["private_metadata"]
+    assert slack.command('add "Dana Lee (Acme)"').body == ""
+    assert '"key":"~dana lee"' in fake_slack.calls_to("views.open")[-1]["view"]["private_metadata"]
+    # When Slack refuses the form, the placement comes back as a reply with the button.
+    fake_slack.fail("views.open", status=200, error="expired_trigger_id", retry_after=None)
     again = ok(slack.command("add <@U2|maria>"))
     assert "is in your network" in again.text and "every 21 days" in again.text
     assert buttons(again) == {"open_contact_modal": "U2"}
-    reply = ok(slack.command('add "Dana Lee (Acme)"'))
-    assert buttons(reply) == {"open_contact_modal": "~dana lee"}
     with transaction(runtime.sessions) as session:
         maria = session.query(Contact).filter_by(key="U2").one()
         assert (maria.networks, maria.level, maria.bond, maria.cadence_days) == (

@@ -20,12 +20,14 @@ from sqlalchemy import select
 
 import handlers
 from bot.app import create_app
+from bot.delivery import send_due
 from bot.oauth import BOT_SCOPES
 from bot.people import MemberRef
 from bot.runtime import Runtime
 from bot.server import AllyWSGI
 from tests.conftest import SECRET, FrozenClock, make_settings
 from tests.fake_slack import FakeSlack
+from tests.integration.nudge_fixtures import add_member, nudges
 from tests.member_data import give_data
 from tests.slack_requests import SlackDriver, command_body
 
@@ -209,3 +211,25 @@ def test_installation_rows_live_in_the_app_database(
     with oauth_runtime.engine.connect() as connection:
         teams = connection.execute(select(store.bots.c.team_id)).scalars().all()
     assert teams == ["T2"]
+
+
+def test_weekly_nudges_use_each_workspace_token(
+    oauth_app: App, oauth_runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    install(oauth_app, oauth_runtime, fake_slack, "code-2", oauth_answer("T2", "xoxb-for-T2"))
+    install(oauth_app, oauth_runtime, fake_slack, "code-3", oauth_answer("T3", "xoxb-for-T3"))
+    add_member(oauth_runtime, "U2", "Europe/London", team_id="T2")
+    add_member(oauth_runtime, "U3", "Europe/London", team_id="T3")
+    add_member(oauth_runtime, "U9", "Europe/London", team_id="T9")  # never installed
+    fake_slack.reset()
+
+    summary = send_due(oauth_runtime, clock.now)
+
+    assert (summary.sent, summary.skipped) == (2, 1)
+    posted = {
+        c["channel"]: c.headers.get("Authorization")
+        for c in fake_slack.calls_to("chat.postMessage")
+    }
+    assert posted == {"DU2": "Bearer xoxb-for-T2", "DU3": "Bearer xoxb-for-T3"}
+    [skipped] = [n for n in nudges(oauth_runtime) if n.status == "skipped"]
+    assert skipped.error == "Ally is not installed in this workspace"

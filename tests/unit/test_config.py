@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -242,15 +243,26 @@ def test_slack_api_url_is_the_base_of_the_oauth_flows_client(
         runtime.close()
 
 
-def test_every_web_client_is_built_by_bot_app_web_client() -> None:
-    # A WebClient made anywhere else would talk to slack.com whatever SLACK_API_URL says.
+def test_every_web_client_is_given_a_base_url() -> None:
+    # A WebClient made without base_url would talk to slack.com whatever SLACK_API_URL says; each
+    # must take it from the settings (bot.app.web_client) or from a client that did.
     root = Path(__file__).resolve().parents[2]
-    makers = [
-        f"{path.relative_to(root)}:{number}"
-        for folder in ("bot", "handlers", "storage")
-        for path in sorted((root / folder).rglob("*.py"))
-        for number, line in enumerate(path.read_text().splitlines(), 1)
-        if re.search(r"\b(Async)?WebClient\(", line)
-    ]
-    assert len(makers) == 1, makers
-    assert makers[0].startswith("bot/app.py:"), makers
+    made: dict[str, bool] = {}
+    for folder in ("bot", "handlers", "storage"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and _called_name(node) in CLIENTS:
+                    keywords = {keyword.arg for keyword in node.keywords}
+                    made[f"{path.relative_to(root)}:{node.lineno}"] = "base_url" in keywords
+    assert any(where.startswith("bot/app.py:") for where in made), made
+    assert [where for where, has_base in made.items() if not has_base] == []
+
+
+CLIENTS = ("WebClient", "AsyncWebClient")
+
+
+def _called_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""

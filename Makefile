@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: run test lint format bench migrate clean
 
 $(BIN)/python:
-	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Ally needs Python 3.11 or newer"'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Ally needs Python 3.11 or newer (found " + sys.version.split()[0] + "): run make with PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -21,8 +21,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 migrate: $(VENV)/.installed
 	$(BIN)/ally-bot migrate
 
-run: migrate
-	$(BIN)/ally-bot run
+# Check the configuration first, so a missing token is one line before anything else happens.
+run: $(VENV)/.installed
+	@$(BIN)/ally-bot check
+	@$(BIN)/ally-bot migrate
+	@$(BIN)/ally-bot run
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from http.client import RemoteDisconnected
 from importlib.metadata import entry_points
+from urllib.error import URLError
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
@@ -30,10 +32,20 @@ Register = Callable[[App, Runtime], None]
 log = logging.getLogger(__name__)
 
 
+# The SDK's default connection errors, plus a read timeout: urllib raises that bare
+# (not as a URLError) when Slack accepts the connection but does not answer in time.
+CONNECTION_ERRORS: list[type[Exception]] = [
+    URLError,
+    ConnectionResetError,
+    RemoteDisconnected,
+    TimeoutError,
+]
+
+
 def retry_handlers() -> list[RetryHandler]:
-    """Retry connection errors, 429s (honouring Retry-After) and Slack's 5xx answers."""
+    """Retry connection errors and timeouts, 429s (honouring Retry-After) and Slack's 5xx."""
     return [
-        ConnectionErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=2, error_types=CONNECTION_ERRORS),
         RateLimitErrorRetryHandler(max_retry_count=3),
         ServerErrorRetryHandler(max_retry_count=2),
     ]

@@ -12,8 +12,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///data/ally.db"
+DATABASES = ("sqlite", "postgresql", "postgres")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -83,6 +86,20 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
+def _database_url(env: Mapping[str, str]) -> str:
+    url = _get(env, "DATABASE_URL") or DEFAULT_DATABASE_URL
+    fix = "use e.g. sqlite:///data/ally.db or postgresql://user@host:5432/dbname."
+    try:
+        backend = make_url(url).get_backend_name() if "://" in url else None
+    except ArgumentError:
+        backend = None
+    if backend is None:
+        raise ConfigError(f"DATABASE_URL={url!r} is not a database URL: {fix}")
+    if backend not in DATABASES:
+        raise ConfigError(f"DATABASE_URL uses {backend!r}, which Ally does not support: {fix}")
+    return url
+
+
 def settings_from_env(env: Mapping[str, str], *, for_serving: bool = True) -> Settings:
     """Read and check every setting. ``for_serving`` also requires the Slack credentials."""
     bot_token = _get(env, "SLACK_BOT_TOKEN")
@@ -101,9 +118,14 @@ def settings_from_env(env: Mapping[str, str], *, for_serving: bool = True) -> Se
                 "OAuth & Permissions to .env (or set SLACK_CLIENT_ID for multi-workspace OAuth)."
             )
         if app_token is None and signing_secret is None:
+            alternative = (
+                "OAuth installs are served over HTTP, where every request is verified with it"
+                if client_id is not None
+                else "or set SLACK_APP_TOKEN to use Socket Mode"
+            )
             raise ConfigError(
                 "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from Basic Information "
-                "into .env (or set SLACK_APP_TOKEN to use Socket Mode)."
+                f"into .env ({alternative})."
             )
         if client_id is not None and client_secret is None:
             raise ConfigError(
@@ -114,11 +136,6 @@ def settings_from_env(env: Mapping[str, str], *, for_serving: bool = True) -> Se
             raise ConfigError(
                 "SLACK_CLIENT_ID and SLACK_APP_TOKEN are both set: OAuth installs need HTTP mode; "
                 "unset SLACK_APP_TOKEN (multi-workspace) or SLACK_CLIENT_ID (Socket Mode)."
-            )
-        if client_id is not None and signing_secret is None:
-            raise ConfigError(
-                "SLACK_SIGNING_SECRET is not set: HTTP mode with OAuth verifies every request "
-                "with it; copy it from Basic Information into .env."
             )
 
     slack_api_url = _get(env, "SLACK_API_URL")
@@ -140,12 +157,7 @@ def settings_from_env(env: Mapping[str, str], *, for_serving: bool = True) -> Se
     if scheduler_raw not in ("on", "off"):
         raise ConfigError(f"ALLY_SCHEDULER={scheduler_raw!r} is not on/off: set it to on or off.")
 
-    database_url = _get(env, "DATABASE_URL") or DEFAULT_DATABASE_URL
-    if "://" not in database_url:
-        raise ConfigError(
-            f"DATABASE_URL={database_url!r} is not a database URL: use e.g. "
-            "sqlite:///data/ally.db or postgresql://user@host/dbname."
-        )
+    database_url = _database_url(env)
 
     return Settings(
         bot_token=bot_token,

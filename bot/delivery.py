@@ -31,9 +31,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import directory, questions
@@ -55,7 +52,7 @@ from bot.nudges import (
 from bot.oauth import WorkspaceClients
 from bot.people import MemberRef
 from bot.runtime import Runtime
-from storage.db import transaction
+from storage.db import dialect_insert, transaction
 from storage.models import Member, Nudge, NudgeStatus
 
 EVENT_TYPE = "ally_nudge"
@@ -180,29 +177,28 @@ class Delivery:
         if not stale:
             return members
         zones: dict[int, str] = {}
-        with transaction(self.runtime.sessions) as session:
-            for m in stale:
-                client = self._client(m.ref)
-                if client is None:
-                    continue
-                try:
-                    try:
-                        with session.begin_nested():
-                            row = directory.lookup(
-                                session, client, m.ref, m.ref.user_id, real_now, refresh=True
-                            )
-                    except IntegrityError:
-                        # Another process cached this user at the same moment: use its answer.
-                        row = directory.lookup(session, client, m.ref, m.ref.user_id, real_now)
-                except (SlackClientError, InvalidInput) as error:
-                    log.warning("users.info for %s failed: %s", m.ref.user_id, error)
-                    continue
-                zones[m.id] = row.tz or m.schedule.tz
-            if zones:
-                session.execute(
-                    update(Member),
-                    [{"id": i, "tz": tz, "tz_checked_at": real_now} for i, tz in zones.items()],
-                )
+        for m in stale:
+            client = self._client(m.ref)
+            if client is None:
+                continue
+            # One short transaction per member: no lock is held while the next member's
+            # users.info call waits on Slack.
+            try:
+                with transaction(self.runtime.sessions) as session:
+                    row = directory.lookup(
+                        session, client, m.ref, m.ref.user_id, real_now, refresh=True
+                    )
+                    tz = row.tz or m.schedule.tz
+                    session.execute(
+                        update(Member)
+                        .where(Member.id == m.id)
+                        .values(tz=tz, tz_checked_at=real_now)
+                        .execution_options(synchronize_session=False)
+                    )
+            except (SlackClientError, InvalidInput) as error:
+                log.warning("users.info for %s failed: %s", m.ref.user_id, error)
+                continue
+            zones[m.id] = tz
         return [
             replace(m, schedule=replace(m.schedule, tz=zones[m.id]), tz_checked_at=real_now)
             if m.id in zones
@@ -224,9 +220,8 @@ class Delivery:
             for m, s in todo
         ]
         with transaction(self.runtime.sessions) as session:
-            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
             session.execute(
-                insert(Nudge)
+                dialect_insert(session, Nudge)
                 .values(rows)
                 .on_conflict_do_nothing(index_elements=["member_id", "week"])
             )

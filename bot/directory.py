@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
 from bot.people import MemberRef, SlackPerson
+from storage.db import dialect_insert
 from storage.models import NAME_MAX, SlackUser
 
 CACHE_FOR = timedelta(days=1)
@@ -73,16 +74,25 @@ def lookup(
             log.warning("users.info failed (%s); using the cached name for %s", code, user_id)
             return row
         raise
-    if row is None:
-        row = SlackUser(enterprise_id=ref.enterprise_id, team_id=ref.team_id, user_id=user_id)
-        session.add(row)
-    row.name = _display_name(user)
-    row.tz = user.get("tz")
-    row.is_bot = bool(user.get("is_bot")) or user_id == "USLACKBOT"
-    row.deleted = bool(user.get("deleted"))
-    row.fetched_at = now
-    session.flush()
-    return row
+    values = {
+        "name": _display_name(user),
+        "tz": user.get("tz"),
+        "is_bot": bool(user.get("is_bot")) or user_id == "USLACKBOT",
+        "deleted": bool(user.get("deleted")),
+        "fetched_at": now,
+    }
+    # One atomic upsert: several processes may cache the same user at once, and on SQLite a
+    # read-then-write here could not upgrade its lock after Slack answered.
+    keys = {"enterprise_id": ref.enterprise_id, "team_id": ref.team_id, "user_id": user_id}
+    statement = dialect_insert(session, SlackUser).values(**keys, **values)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=list(keys), set_=values),
+        execution_options={"synchronize_session": False},
+    )
+    if row is not None:
+        session.expire(row)
+    saved = _cached(session, ref, [user_id])[user_id]
+    return saved
 
 
 def person(

@@ -1,8 +1,13 @@
 """Everything the Home tab shows, assembled in a constant number of queries.
 
-``home(session, ref, now)`` reads the member, their contacts, their reciprocity balances and their
-recent ledger (four queries, whatever the size of the network) and returns plain values; the
-handlers layer turns them into Block Kit. It never writes: opening Home creates nothing.
+``home(session, ref, now)`` reads the member, their contacts, their reciprocity balances, their
+recent ledger and the people their weekly DMs named this week and last (five queries, whatever
+the size of the network) and returns plain values; the handlers layer turns them into Block Kit.
+It never writes: opening Home creates nothing.
+
+This week's person is the weekly DM's (``bot.weekly_person``): once this week's DM has gone out,
+the person it named; before that, the one it will name. With nobody to name, Home suggests the
+most important gap in the network instead.
 
 ``watch_commits`` + ``begin_changes``/``end_changes`` tell the handlers whether a listener
 committed a change to a member's data, so the Home tab can be republished after any write
@@ -29,12 +34,13 @@ from bot.network import (
     TouchState,
     cadence_days,
     level_label,
-    network_label,
     networks_of,
     review,
     touch_state,
 )
+from bot.nudges import SentPeople, sent_people
 from bot.people import MemberRef
+from bot.weekly_person import ContactFacts, Pick, this_weeks_person
 from storage.models import Contact, Interaction, InteractionKind, Member
 from storage.repository import MemberData, find_member
 
@@ -100,7 +106,7 @@ class HomeData:
 
 
 def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
-    """Assemble a member's Home in four queries; a member who never used Ally gets an empty one."""
+    """Assemble a member's Home in five queries; a member who never used Ally gets an empty one."""
     member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
     if member is None:
         return _empty(ref)
@@ -109,13 +115,14 @@ def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
     balances = data.balances()
     # Contacts are all in the session now, so each line's contact is found without a query.
     lines = data.recent_interactions(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
-    return assemble(ref, member, rows, balances, lines, now)
+    sent = sent_people(session, member, now)
+    return assemble(ref, member, rows, balances, lines, now, sent)
 
 
 def _empty(ref: MemberRef) -> HomeData:
     empty = review([])
     return HomeData(
-        ref, None, "pray", 0, empty, [], 0, [], [], 0, None, [], suggest([], empty, None)
+        ref, None, "pray", 0, empty, [], 0, [], [], 0, None, [], suggest([], None, empty, None)
     )
 
 
@@ -126,10 +133,19 @@ def assemble(
     balances: dict[int, int],
     lines: Sequence[Interaction],
     now: datetime,
+    sent: SentPeople | None = None,
 ) -> HomeData:
-    """Turn loaded rows into ``HomeData`` (pure apart from reading the rows' attributes)."""
+    """Turn loaded rows into ``HomeData`` (pure apart from reading the rows' attributes).
+
+    ``sent`` is who this week's and last week's DMs named (none when no DM has gone out).
+    """
     labels = {row.id: _label(row) for row in rows}
     contacts = [_home_contact(row, labels, balances, now) for row in rows]
+    facts = [_facts(row, labels, balances) for row in rows]
+    sent = sent or SentPeople()
+    pick = this_weeks_person(
+        facts, now, this_week=sent.this_week, last_week=sent.last_week, keep_last=sent.keep_last
+    )
     attention = sorted(
         (c for c in contacts if c.touch.state in URGENCY),
         key=lambda c: (URGENCY[c.touch.state], c.touch.days_to_due or 0, c.label.casefold()),
@@ -150,7 +166,7 @@ def assemble(
         balance=sum(balances.values()),
         owe_most=min(owing, key=lambda c: (c.balance, c.label.casefold())) if owing else None,
         introducers=_introducers(rows, labels),
-        this_week=suggest(contacts, result, member.focus),
+        this_week=suggest(contacts, pick, result, member.focus),
     )
 
 
@@ -158,6 +174,21 @@ def _label(row: Contact) -> str:
     if row.slack_user_id:
         return row.name or row.slack_user_id
     return f"{row.name} ({row.organisation})" if row.organisation else row.name
+
+
+def _facts(row: Contact, labels: dict[int, str], balances: dict[int, int]) -> ContactFacts:
+    return ContactFacts(
+        id=row.id,
+        key=row.key,
+        label=labels[row.id],
+        networks=row.networks,
+        level=row.level,
+        bond=row.bond,
+        cadence_days=row.cadence_days,
+        last_touch_at=row.last_touch_at,
+        snoozed_until=row.snoozed_until,
+        balance=balances.get(row.id, 0),
+    )
 
 
 def _home_contact(
@@ -185,48 +216,17 @@ def _introducers(rows: Sequence[Contact], labels: dict[int, str]) -> list[Introd
     return [Introducer(labels[cid], sorted(names, key=str.casefold)) for cid, names in ranked]
 
 
-def _fills_gap(contact: HomeContact, gaps: Sequence[Gap]) -> bool:
-    return any(
-        gap.level.value == contact.level and gap.network in networks_of(contact.networks)
-        for gap in gaps
-    )
-
-
-def priority(contact: HomeContact, gaps: Sequence[Gap]) -> int:
-    """How much reaching ``contact`` this week is worth; 0 when there is no reason to.
-
-    Overdue or due contacts score by how late they are (days past the ideal date, at least 1);
-    a contact nobody has logged anything with yet scores 1. On top of that: +30 when they sit in
-    a cell below the 2-2-2 target (strengthening a thin part of the network matters more than
-    one more catch-up in a healthy one) and +10 per favour the member owes them (seed 000:
-    reciprocate).
-    """
-    state = contact.touch.state
-    if state in (TouchState.OVERDUE, TouchState.DUE):
-        score = max(1, -(contact.touch.days_to_due or 0))
-    elif state == TouchState.NEW:
-        score = 1
-    else:
-        return 0
-    if _fills_gap(contact, gaps):
-        score += 30
-    return score + 10 * max(0, -contact.balance)
-
-
 def suggest(
-    contacts: Sequence[HomeContact], result: Review, focus: str | None
+    contacts: Sequence[HomeContact], pick: Pick | None, result: Review, focus: str | None
 ) -> Suggestion | None:
-    """The most valuable person to reach this week, or the most important gap to fill.
+    """This week's person (``pick``, from ``bot.weekly_person``), or the most important gap.
 
-    The person with the highest ``priority`` wins (ties: the alphabetically first). With nobody
-    due, overdue or new, the first missing cell of the review becomes the suggestion, with the
+    With nobody to name, the first missing cell of the review becomes the suggestion, with the
     snowball as the next step: ask someone already in that network whom to talk to.
     """
-    scored = [(priority(c, result.missing), c) for c in contacts]
-    ranked = sorted((item for item in scored if item[0] > 0), key=lambda i: (-i[0], i[1].label))
-    if ranked:
-        best = ranked[0][1]
-        return Suggestion(best, None, _reason(best, result.missing), _next_step(best, focus))
+    if pick is not None:
+        person = next(c for c in contacts if c.key == pick.contact.key)
+        return Suggestion(person, None, pick.why, pick.next_step)
     if not result.missing:
         return None
     gap = result.missing[0]
@@ -237,36 +237,6 @@ def suggest(
     else:
         step = f"Think of one person you could learn from{about}, and add them to your network."
     return Suggestion(None, gap, f"There is {gap.describe()}.", step)
-
-
-def _reason(contact: HomeContact, gaps: Sequence[Gap]) -> str:
-    parts: list[str] = []
-    touch = contact.touch
-    if touch.state == TouchState.OVERDUE:
-        parts.append(f"it has been {touch.days_since} days (every {contact.ideal_days} is ideal)")
-    elif touch.state == TouchState.DUE:
-        parts.append(f"a catch-up is due (every {contact.ideal_days} days)")
-    elif touch.state == TouchState.NEW:
-        parts.append("you haven't logged anything with them yet")
-    if _fills_gap(contact, gaps):
-        networks = ", ".join(network_label(n) for n in networks_of(contact.networks))
-        parts.append(f"they are {level_label(contact.level)} in your {networks} network, a gap")
-    if contact.balance < 0:
-        parts.append(f"you owe them {-contact.balance}")
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
-
-
-def _next_step(contact: HomeContact, focus: str | None) -> str:
-    about = f" about {focus}" if focus else ""
-    if contact.balance < 0:
-        return (
-            f"Offer {contact.label} a hand with something they're working on, "
-            f"then suggest a catch-up{about}."
-        )
-    if contact.touch.state == TouchState.NEW:
-        return f"Say hello to {contact.label} and ask for 20 minutes this week{about}."
-    return f"Invite {contact.label} for a 20-minute coffee this week{about}."
 
 
 # -- knowing when a member's data changed ------------------------------------------------------

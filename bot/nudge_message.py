@@ -24,6 +24,7 @@ SAY_THANKS = "say_thanks"  # the ledger's action: opens the thank-you modal
 SNOOZE = "nudge_snooze"
 NOT_NOW = "nudge_not_now"
 SETTINGS = "nudge_settings"
+KEEP_PERSON = "nudge_keep_person"  # value = contact key: the same person next week
 OPEN_LOG_MODAL = "open_log_modal"
 FOOTER_BLOCK = "nudge_footer"
 TEXT_MAX = 3000
@@ -109,10 +110,14 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
                 f"*Next step:* {escape(p.next_step)}"
             )
         )
+        keep = f"Keep {_clip(p.contact.label, 50)} next week"
         blocks.append(
             ActionsBlock(
                 block_id=f"person:{p.contact.id}",
-                elements=[_button("Log a catch-up", LOG_CATCH_UP, p.contact.key, "primary")],
+                elements=[
+                    _button("Log a catch-up", LOG_CATCH_UP, p.contact.key, "primary"),
+                    _button(keep, KEEP_PERSON, p.contact.key),
+                ],
             )
         )
         summary.append(f"this week's person: {p.contact.label}")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot import directory
 from bot.errors import InvalidInput, NotFound
 from bot.ledger import open_member, record_favour
-from bot.nudges import Schedule, Slot, current_slot, next_slot, zone
+from bot.nudges import Schedule, Slot, current_slot, next_slot, schedule_of, zone
 from bot.people import MemberRef, OutsidePerson, Person, SlackPerson
 from storage.models import InteractionKind, Member, Nudge, NudgeStatus
 
@@ -30,16 +30,6 @@ class NudgeSettings:
     next_at: Slot | None
     # This week's slot has passed and its nudge is not sent yet: it goes out on the next run.
     on_its_way: bool = False
-
-
-def _schedule(member: Member) -> Schedule:
-    return Schedule(
-        member.nudges_enabled,
-        member.nudge_weekday,
-        member.nudge_minute,
-        member.tz,
-        member.nudges_paused_until,
-    )
 
 
 def refresh_tz(session: Session, client: WebClient, member: Member, now: datetime) -> None:
@@ -56,7 +46,7 @@ def refresh_tz(session: Session, client: WebClient, member: Member, now: datetim
 
 
 def _settings(session: Session, member: Member, now: datetime) -> NudgeSettings:
-    schedule = _schedule(member)
+    schedule = schedule_of(member)
     week = current_slot(schedule, now).week
     sent = session.scalars(
         select(Nudge.id).where(
@@ -151,3 +141,29 @@ def log_catch_up(session: Session, ref: MemberRef, key: str, now: datetime) -> s
     person = _person(key, contact.name, contact.slack_user_id, contact.organisation)
     record_favour(session, ref, person, InteractionKind.CATCH_UP, "", now)
     return person.label
+
+
+def keep_person(session: Session, ref: MemberRef, key: str, now: datetime) -> str:
+    """Keep the latest DM's person for the week after (the Keep button); returns their label.
+
+    The wish is recorded on that week's nudge, which next week's planning reads as last week's.
+    """
+    data = open_member(session, ref, now)
+    contact = data.contact_by_key(key)
+    if contact is None:
+        raise NotFound("That person is no longer in your network.")
+    label = _person(key, contact.name, contact.slack_user_id, contact.organisation).label
+    latest = session.scalars(
+        select(Nudge)
+        .where(Nudge.member_id == data.member.id, Nudge.status == NudgeStatus.SENT.value)
+        .order_by(Nudge.week.desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.person_contact_id != contact.id:
+        raise InvalidInput(
+            "person",
+            f"A newer nudge has gone out since, so {label} can't be kept from this one.",
+        )
+    latest.keep_person = True
+    session.flush()
+    return label

@@ -188,6 +188,7 @@ def compose(
     now: datetime,
     *,
     last_person_id: int | None = None,
+    keep_last: bool = False,
 ) -> NudgeContent:
     """The DM's content for one member; an empty network gets the start-here message."""
     if not contacts:
@@ -196,7 +197,7 @@ def compose(
         stay_in_touch=stay_in_touch(contacts, now),
         thanks=list(favours)[:THANKS_MAX],
         owe_most=owe_most(contacts),
-        person=choose(contacts, now, last_person_id=last_person_id),
+        person=choose(contacts, now, last_person_id=last_person_id, keep_last=keep_last),
     )
 
 
@@ -221,13 +222,22 @@ class Planned:
     content: NudgeContent
 
 
+def schedule_of(member: Member) -> Schedule:
+    """A member's nudge settings as a ``Schedule``."""
+    return Schedule(
+        member.nudges_enabled,
+        member.nudge_weekday,
+        member.nudge_minute,
+        member.tz,
+        member.nudges_paused_until,
+    )
+
+
 def _member_row(m: Member) -> MemberRow:
     return MemberRow(
         id=m.id,
         ref=MemberRef(team_id=m.team_id, user_id=m.user_id, enterprise_id=m.enterprise_id),
-        schedule=Schedule(
-            m.nudges_enabled, m.nudge_weekday, m.nudge_minute, m.tz, m.nudges_paused_until
-        ),
+        schedule=schedule_of(m),
         tz_checked_at=m.tz_checked_at,
         focus=m.focus,
     )
@@ -283,6 +293,34 @@ def finished(session: Session, due_now: Sequence[tuple[MemberRow, Slot]]) -> set
 
 def previous_week(slot: Slot) -> str:
     return week_key(slot.local.date() - timedelta(days=7))
+
+
+@dataclass(frozen=True)
+class SentPeople:
+    """The weekly person of the DMs already sent this week and last week (contact ids)."""
+
+    this_week: int | None = None
+    last_week: int | None = None
+    keep_last: bool = False  # the member asked to keep last week's person
+
+
+def sent_people(session: Session, member: Member, now: datetime) -> SentPeople:
+    """Who this week's and last week's DMs named, in the member's own calendar (one query)."""
+    slot = current_slot(schedule_of(member), now)
+    weeks = {slot.week: "this", previous_week(slot): "last"}
+    found: dict[str, tuple[int | None, bool]] = {
+        weeks[week]: (person, bool(keep))
+        for week, person, keep in session.execute(
+            select(Nudge.week, Nudge.person_contact_id, Nudge.keep_person).where(
+                Nudge.member_id == member.id,
+                Nudge.week.in_(weeks),
+                Nudge.status == NudgeStatus.SENT.value,
+            )
+        )
+    }
+    this_week, _ = found.get("this", (None, False))
+    last_week, keep = found.get("last", (None, False))
+    return SentPeople(this_week, last_week, keep and last_week is not None)
 
 
 def _label(name: str, slack_user_id: str | None, organisation: str | None) -> str:
@@ -366,9 +404,9 @@ def contents(
         )
     previous = {m.id: previous_week(s) for m, s in due_now}
     last_person = {
-        member_id: person_id
-        for member_id, week, person_id in session.execute(
-            select(Nudge.member_id, Nudge.week, Nudge.person_contact_id).where(
+        member_id: (person_id, bool(keep))
+        for member_id, week, person_id, keep in session.execute(
+            select(Nudge.member_id, Nudge.week, Nudge.person_contact_id, Nudge.keep_person).where(
                 Nudge.member_id.in_(ids),
                 Nudge.week.in_(set(previous.values())),
                 Nudge.status == NudgeStatus.SENT.value,
@@ -381,7 +419,8 @@ def contents(
             sorted(facts[m.id], key=lambda c: c.label.casefold()),
             favours[m.id],
             now,
-            last_person_id=last_person.get(m.id),
+            last_person_id=last_person.get(m.id, (None, False))[0],
+            keep_last=last_person.get(m.id, (None, False))[1],
         )
         for m, _ in due_now
     }

@@ -9,9 +9,14 @@ The rule (pure; the caller passes ``now`` and the facts):
    is one of fewer than two people at their level in one of their networks, so that thin part
    of the network depends on them.
 
-Snoozed contacts are left out, and so is last week's person unless the member asked to keep
-them. The highest score wins; ties go to the longest since the last touch, then to the name.
-The next step follows from the biggest reason the person was chosen.
+Snoozed contacts are left out, and so is last week's person: never the same person two weeks
+running, unless the member asked to keep them (the DM's "Keep <name> next week" button), in
+which case they stay, snoozes aside. The highest score wins; ties go to the longest since the
+last touch, then to the name. The next step follows from the biggest reason the person was
+chosen.
+
+The weekly DM and the Home tab both name this week's person with ``choose``; once this week's
+DM has gone out, Home shows the person it named (``pick_for``), so the two never disagree.
 """
 
 from __future__ import annotations
@@ -90,21 +95,13 @@ def _thin_part(contact: ContactFacts, counts: dict[tuple[int, str], int]) -> str
     return None
 
 
-def choose(
-    contacts: Sequence[ContactFacts],
-    now: datetime,
-    *,
-    last_person_id: int | None = None,
-    keep_last: bool = False,
-) -> Pick | None:
-    """This week's person by the rule in the module docstring, or None when nobody fits."""
+def _ranked(contacts: Sequence[ContactFacts], now: datetime) -> list[tuple[tuple, Pick]]:
+    """Every contact who is not snoozed, scored, each with its sort key (best first)."""
     placements = [Placement(c.networks, c.level) for c in contacts]
     grid = review(placements).grid
     counts = {(row.network.value, level): n for row in grid for level, n in row.counts.items()}
-    ranked: list[tuple[tuple[int, int, str], Pick]] = []
+    ranked: list[tuple[tuple, Pick]] = []
     for contact in contacts:
-        if contact.id == last_person_id and not keep_last:
-            continue
         touch = touch_state(
             contact.last_touch_at, contact.cadence_days, contact.bond, now, contact.snoozed_until
         )
@@ -122,7 +119,52 @@ def choose(
         ranked.append(
             ((-score, -days, contact.label.casefold()), Pick(contact, score, reason, why, step))
         )
-    return min(ranked, key=lambda item: item[0])[1] if ranked else None
+    return ranked
+
+
+def choose(
+    contacts: Sequence[ContactFacts],
+    now: datetime,
+    *,
+    last_person_id: int | None = None,
+    keep_last: bool = False,
+) -> Pick | None:
+    """This week's person by the rule in the module docstring, or None when nobody fits."""
+    ranked = _ranked(contacts, now)
+    if keep_last and last_person_id is not None:
+        kept = [pick for _, pick in ranked if pick.contact.id == last_person_id]
+        if kept:
+            return kept[0]
+    eligible = [item for item in ranked if item[1].contact.id != last_person_id]
+    return min(eligible, key=lambda item: item[0])[1] if eligible else None
+
+
+def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) -> Pick | None:
+    """``person_id`` as this week's person, scored and explained within the whole network.
+
+    None when they have left the network or are snoozed since.
+    """
+    return next((pick for _, pick in _ranked(contacts, now) if pick.contact.id == person_id), None)
+
+
+def this_weeks_person(
+    contacts: Sequence[ContactFacts],
+    now: datetime,
+    *,
+    this_week: int | None = None,
+    last_week: int | None = None,
+    keep_last: bool = False,
+) -> Pick | None:
+    """The person of this week's DM once it is sent (``this_week``), else the one it will name.
+
+    ``last_week`` and ``keep_last`` are last week's DM's person and whether the member asked to
+    keep them, exactly as the weekly DM's planning passes them to ``choose``.
+    """
+    if this_week is not None:
+        named = pick_for(contacts, this_week, now)
+        if named is not None:
+            return named
+    return choose(contacts, now, last_person_id=last_week, keep_last=keep_last)
 
 
 def _explain(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -20,6 +20,7 @@ from bot.errors import AllyError
 from bot.people import MemberRef
 from bot.runtime import Runtime
 from handlers.blocks import Reply, actions, button, context, say, section
+from handlers.members import member_of
 from handlers.slack_errors import error_code, explain
 
 log = logging.getLogger(__name__)
@@ -108,15 +109,15 @@ def dispatch(command: Command, table: dict[str, Subcommand]) -> Reply | None:
 def register(app: App, runtime: Runtime) -> None:
     table = subcommands()
 
-    def on_ally(ack: Ack, body: dict, client: WebClient) -> None:
+    def on_ally(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+        member = member_of(context)
+        if member is None:
+            ack(response_type="ephemeral", text="I can't tell who you are from this request.")
+            return
         command = Command(
             runtime=runtime,
             client=client,
-            member=MemberRef(
-                team_id=body.get("team_id", ""),
-                user_id=body.get("user_id", ""),
-                enterprise_id=body.get("enterprise_id") or "",
-            ),
+            member=member,
             now=runtime.clock(),
             args=body.get("text") or "",
             trigger_id=body.get("trigger_id"),

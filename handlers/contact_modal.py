@@ -26,9 +26,9 @@ from handlers.log_modal import (
     choose_person,
     could_not_open,
     notify,
-    payload_member,
     send_notice,
 )
+from handlers.members import member_of
 from handlers.modal_views import (
     BOND,
     CADENCE,
@@ -172,9 +172,11 @@ def summary(info: ContactInfo) -> Reply:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_open(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        member = payload_member(body)
+        member = member_of(context)
+        if member is None:
+            return
         channel = (body.get("channel") or {}).get("id")
         key = str(((body.get("actions") or [{}])[0]).get("value") or "")
         try:
@@ -186,7 +188,10 @@ def register(app: App, runtime: Runtime) -> None:
             could_not_open(client, member, channel)
 
     def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        member = payload_member(body)
+        member = member_of(context)
+        if member is None:
+            ack()
+            return
         view = body.get("view") or {}
         meta = decode_metadata(view.get("private_metadata"))
         entry = read_contact((view.get("state") or {}).get("values") or {})

@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot import data_rights
 from bot.logs import fields
-from bot.people import MemberRef
 from bot.runtime import Runtime
 from handlers.blocks import Reply, actions, button, say, section
 from handlers.commands import Command, Subcommand
+from handlers.members import member_of
 from handlers.slack_errors import error_code, explain
 from storage.db import transaction
 
@@ -90,14 +90,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-def _member(context: BoltContext) -> MemberRef:
-    return MemberRef(
-        team_id=context.team_id or "",
-        user_id=context.user_id or "",
-        enterprise_id=context.enterprise_id or "",
-    )
-
-
 def _pressed_value(body: dict) -> str:
     pressed = (body.get("actions") or [{}])[0]
     return str(pressed.get("value") or "")
@@ -117,11 +109,11 @@ def register(app: App, runtime: Runtime) -> None:
     @app.action(CONFIRM)
     def on_confirm(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
         ack()
-        member = _member(context)
-        if _pressed_value(body) != member.user_id:
+        member = member_of(context)
+        if member is None or _pressed_value(body) != member.user_id:
             log.warning(
                 "forget refused: pressed by someone else",
-                extra=fields(team=member.team_id, user=member.user_id),
+                extra=fields(team=context.team_id, user=context.user_id),
             )
             _tell(respond, body, "Only the person who asked can confirm deleting their data.")
             return

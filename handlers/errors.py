@@ -1,4 +1,6 @@
-"""One place where an unexpected failure in any listener becomes a log line, not a traceback."""
+"""One place where an unexpected failure in any listener (or in the middleware before it, such as
+the replay guard when the database is unreachable) becomes a log line and a friendly answer,
+never a traceback, a bare error status or a silently closed modal."""
 
 from __future__ import annotations
 
@@ -10,10 +12,30 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+SORRY = "Sorry, something went wrong on my side, so that wasn't done. Please try again in a moment."
+SORRY_MODAL = "Sorry, I couldn't save this just now. Please submit it again in a moment."
+
+
+def apology(body: dict) -> BoltResponse:
+    """What Slack shows the member after a failure: an ephemeral reply to a command; a modal
+    kept open (with what they typed) and a note on its first field; otherwise a plain ack."""
+    if body.get("command"):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": SORRY})
+    if body.get("type") == "view_submission":
+        values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+        first = next(iter(values), None)
+        if first is not None:
+            return BoltResponse(
+                status=200, body={"response_action": "errors", "errors": {first: SORRY_MODAL}}
+            )
+    return BoltResponse(status=200, body="")
+
 
 def register(app: App, runtime: Runtime) -> None:
     @app.error
-    def on_error(error: Exception, body: dict) -> BoltResponse:
+    def on_error(
+        error: Exception, body: dict, response: BoltResponse | None
+    ) -> BoltResponse | None:
         team = (
             (body.get("team") or {}).get("id")
             if isinstance(body.get("team"), dict)
@@ -25,4 +47,6 @@ def register(app: App, runtime: Runtime) -> None:
             else body.get("user_id")
         )
         log.error("listener failed team=%s user=%s: %r", team, user, error, exc_info=error)
-        return BoltResponse(status=200, body="")
+        if response is not None and response.status == 200 and response.body:
+            return None  # the listener had already answered: keep its answer
+        return apology(body)

@@ -24,6 +24,7 @@ from bot.home import begin_changes, end_changes, home, watch_commits
 from bot.people import MemberRef
 from bot.runtime import Runtime
 from handlers.home_views import home_view
+from handlers.members import member_of
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -34,17 +35,6 @@ def publish(client: WebClient, runtime: Runtime, member: MemberRef) -> None:
     with transaction(runtime.sessions) as session:
         data = home(session, member, runtime.clock())
     client.views_publish(user_id=member.user_id, view=home_view(data))
-
-
-def member_of(context: BoltContext) -> MemberRef | None:
-    """The acting member of a request, when it has one."""
-    if not context.user_id or not context.team_id:
-        return None
-    return MemberRef(
-        team_id=context.team_id,
-        user_id=context.user_id,
-        enterprise_id=context.enterprise_id or "",
-    )
 
 
 class TrackChanges(ListenerStartHandler):

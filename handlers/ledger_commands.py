@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -28,6 +28,7 @@ from handlers import ledger_views as views
 from handlers.blocks import Reply
 from handlers.commands import Command, Subcommand
 from handlers.contact_modal import open_contact
+from handlers.members import member_of
 from handlers.mentions import Mention, PersonToken, require_person, strip_word
 from handlers.referrals import referral_offer
 from storage.db import transaction
@@ -362,18 +363,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 # -- buttons --------------------------------------------------------------------------------------
 
 
-def payload_member(body: dict[str, Any]) -> MemberRef:
-    """The member who pressed a button or submitted a view, from Slack's payload."""
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    enterprise = body.get("enterprise") or {}
-    return MemberRef(
-        team_id=team.get("id") or user.get("team_id") or "",
-        user_id=user.get("id") or "",
-        enterprise_id=(enterprise.get("id") if isinstance(enterprise, dict) else "") or "",
-    )
-
-
 def tell(client: WebClient, body: dict[str, Any], respond: Respond, reply: Reply) -> None:
     """Answer a button press where the member pressed it; only they see it.
 
@@ -392,9 +381,13 @@ def tell(client: WebClient, body: dict[str, Any], respond: Respond, reply: Reply
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_show_network(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    def on_show_network(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
         ack()
-        member = payload_member(body)
+        member = member_of(context)
+        if member is None:
+            return
         tell(client, body, respond, network_review(runtime, member, runtime.clock()))
 
     app.action(views.NETWORK_ACTION)(on_show_network)

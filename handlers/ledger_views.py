@@ -360,8 +360,12 @@ def what_they_did(target: ThanksTarget) -> str:
     return line.what
 
 
-def say_thanks_modal(target: ThanksTarget) -> View:
-    """The modal where the member confirms or edits the words Ally sends the ally."""
+def say_thanks_modal(target: ThanksTarget, pressed_in: str = "") -> View:
+    """The modal where the member confirms or edits the words Ally sends the ally.
+
+    ``pressed_in`` is ``"<channel> <ts>"`` of the message the button was in (the weekly DM), kept
+    in ``private_metadata`` after the favour's id so that message can show what was done.
+    """
     blocks: list[Block] = [
         section(
             f"I'll send this to *{escape(target.contact.label)}* in a DM from Ally, on your "
@@ -386,7 +390,7 @@ def say_thanks_modal(target: ThanksTarget) -> View:
         title="Say thanks",
         submit="Send",
         close="Cancel",
-        private_metadata=str(target.line.id),
+        private_metadata=f"{target.line.id} {pressed_in}".strip(),
         blocks=blocks,
     )
 

@@ -33,6 +33,7 @@ from bot.people import MemberRef, Person, outside_person
 from bot.runtime import Runtime
 from handlers.blocks import Reply, actions, button, context, escape, say, section
 from handlers.commands import Command, Subcommand
+from handlers.members import member_of
 from handlers.mentions import Mention, take_person
 from handlers.modal_views import (
     DIRECTION,
@@ -67,18 +68,6 @@ NOTICE = "ally_notice"  # context key: the confirmation a lazy listener sends af
 
 
 # -- shared by every modal and shortcut ------------------------------------------------------
-
-
-def payload_member(body: dict[str, Any]) -> MemberRef:
-    """The member who sent an interactive payload (shortcut, button, view submission)."""
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    enterprise = body.get("enterprise") or {}
-    return MemberRef(
-        team_id=(team.get("id") if isinstance(team, dict) else None) or user.get("team_id", ""),
-        user_id=user.get("id", ""),
-        enterprise_id=(enterprise.get("id") if isinstance(enterprise, dict) else "") or "",
-    )
 
 
 def notify(client: WebClient, user_id: str, channel: str | None, reply: Reply) -> None:
@@ -406,9 +395,13 @@ def confirmation(recorded: Recorded, kind: InteractionKind, day: date) -> Reply:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_open_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_open_button(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         ack()
-        member = payload_member(body)
+        member = member_of(context)
+        if member is None:
+            return
         channel = (body.get("channel") or {}).get("id")
         try:
             open_log(runtime, client, member, body["trigger_id"], channel=channel)
@@ -417,7 +410,10 @@ def register(app: App, runtime: Runtime) -> None:
             could_not_open(client, member, channel)
 
     def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        member = payload_member(body)
+        member = member_of(context)
+        if member is None:
+            ack()
+            return
         view = body.get("view") or {}
         meta = decode_metadata(view.get("private_metadata"))
         entry = read_log((view.get("state") or {}).get("values") or {})

@@ -11,15 +11,16 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 from sqlalchemy.orm import Session
 
 from bot.errors import AllyError, InvalidInput
-from bot.nudge_message import LOG_CATCH_UP, NOT_NOW, SETTINGS, SNOOZE
+from bot.nudge_message import KEEP_PERSON, LOG_CATCH_UP, NOT_NOW, SETTINGS, SNOOZE
 from bot.nudge_settings import (
     NudgeSettings,
+    keep_person,
     log_catch_up,
     pause,
     set_enabled,
@@ -30,8 +31,10 @@ from bot.nudge_settings import (
 from bot.nudges import WEEKDAYS
 from bot.people import MemberRef
 from bot.runtime import Runtime
-from handlers.blocks import Reply, context, escape, section
+from handlers.blocks import Reply, escape, section
+from handlers.blocks import context as note
 from handlers.commands import Command, Subcommand
+from handlers.members import member_of
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -88,7 +91,7 @@ def settings_reply(current: NudgeSettings, changed: str | None = None) -> Reply:
     text = describe(current)
     blocks: list[Block] = [
         section(f"{changed}\n{text}" if changed else text),
-        context("Change it: `/ally nudges friday 16:30`, `/ally nudges off`, `/ally nudges on`."),
+        note("Change it: `/ally nudges friday 16:30`, `/ally nudges off`, `/ally nudges on`."),
     ]
     return Reply(text=text, blocks=blocks)
 
@@ -141,24 +144,16 @@ def updated_blocks(message_blocks: list[dict], action: dict, done: str) -> list[
     return result
 
 
-def _member(body: dict) -> MemberRef:
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    return MemberRef(
-        team_id=team.get("id") or user.get("team_id", ""),
-        user_id=user.get("id", ""),
-        enterprise_id=(body.get("enterprise") or {}).get("id") or "",
-    )
-
-
 Work = Callable[[Session, MemberRef, str, datetime, WebClient], str]
 
 
 def _button(runtime: Runtime, work: Work) -> Callable[..., None]:
-    def on_press(ack: Ack, body: dict, client: WebClient) -> None:
+    def on_press(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         ack()
         action = (body.get("actions") or [{}])[0]
-        member = _member(body)
+        member = member_of(context)
+        if member is None:
+            return
         now = runtime.clock()
         try:
             with transaction(runtime.sessions) as session:
@@ -172,7 +167,7 @@ def _button(runtime: Runtime, work: Work) -> Callable[..., None]:
         if channel is None or "ts" not in message:
             # Pressed outside the DM (the Home tab's Settings): answer in the DM instead.
             client.chat_postMessage(
-                channel=member.user_id, text=done, blocks=[context(done).to_dict()]
+                channel=member.user_id, text=done, blocks=[note(done).to_dict()]
             )
             return
         client.chat_update(
@@ -203,6 +198,11 @@ def _snooze(session: Session, member: MemberRef, key: str, now: datetime, client
     )
 
 
+def _keep(session: Session, member: MemberRef, key: str, now: datetime, client: WebClient) -> str:
+    label = keep_person(session, member, key, now)
+    return f":pushpin: *{escape(label)}* stays your person next week too."
+
+
 def _not_now(
     session: Session, member: MemberRef, key: str, now: datetime, client: WebClient
 ) -> str:
@@ -224,3 +224,4 @@ def register(app: App, runtime: Runtime) -> None:
     app.action(SNOOZE)(_button(runtime, _snooze))
     app.action(NOT_NOW)(_button(runtime, _not_now))
     app.action(SETTINGS)(_button(runtime, _settings))
+    app.action(KEEP_PERSON)(_button(runtime, _keep))

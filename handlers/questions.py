@@ -10,7 +10,7 @@ import json
 import logging
 import re
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import directory
@@ -21,6 +21,7 @@ from bot.questions import Suggestions, clear_focus, get_focus, plan, set_focus
 from bot.runtime import Runtime
 from handlers.blocks import Reply, actions, button, context, escape, say, section
 from handlers.commands import Command, Subcommand
+from handlers.members import member_of
 from handlers.mentions import Mention, take_person
 from storage.db import transaction
 from storage.models import NAME_MAX
@@ -235,17 +236,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 # -- the [Three more] button ---------------------------------------------------------------------
 
 
-def _member(body: dict) -> MemberRef:
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    enterprise = body.get("enterprise") or {}
-    return MemberRef(
-        team_id=team.get("id") or user.get("team_id") or "",
-        user_id=user.get("id") or "",
-        enterprise_id=(enterprise.get("id") if isinstance(enterprise, dict) else "") or "",
-    )
-
-
 def _from_button(runtime: Runtime, client: WebClient, member: MemberRef, value: str) -> Reply:
     key, topic = read_button_value(value)
     if len(key) > NAME_MAX + 1:
@@ -257,9 +247,13 @@ def _from_button(runtime: Runtime, client: WebClient, member: MemberRef, value: 
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_show_questions(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    def on_show_questions(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
         ack()
-        member = _member(body)
+        member = member_of(context)
+        if member is None:
+            return
         value = ((body.get("actions") or [{}])[0] or {}).get("value")
         try:
             reply = _from_button(runtime, client, member, value or "")

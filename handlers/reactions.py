@@ -21,7 +21,7 @@ from bot.reactions import base_emoji, log_reaction_favour, reaction_emoji, set_r
 from bot.runtime import Runtime
 from handlers.blocks import Reply, actions, button, escape, say, section
 from handlers.commands import Command, Subcommand
-from handlers.home import member_of
+from handlers.members import member_of
 from storage.db import transaction
 
 log = logging.getLogger(__name__)

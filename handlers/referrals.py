@@ -37,7 +37,7 @@ from bot.referrals import (
 )
 from bot.runtime import Runtime
 from handlers.blocks import actions, button, clip, context, escape, section
-from handlers.home import member_of
+from handlers.members import member_of
 from storage.db import transaction
 from storage.models import NAME_MAX, WHAT_MAX
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
 from handlers.blocks import clip
-from handlers.log_modal import could_not_open, open_log, payload_member, quick_client
+from handlers.log_modal import could_not_open, open_log, quick_client
+from handlers.members import member_of
 from handlers.modal_views import PREFILL_TEXT_MAX
 
 log = logging.getLogger(__name__)
@@ -58,18 +59,22 @@ def plain(text: str) -> str:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_global(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_global(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        member = payload_member(body)
+        member = member_of(context)
+        if member is None:
+            return
         try:
             open_log(runtime, client, member, body["trigger_id"])
         except SlackApiError as error:
             log.warning("views.open failed for the log_favour shortcut: %s", error.response)
             could_not_open(client, member, None)
 
-    def on_message(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_message(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        member = payload_member(body)
+        member = member_of(context)
+        if member is None:
+            return
         message = body.get("message") or {}
         author = message.get("user")
         channel = (body.get("channel") or {}).get("id")

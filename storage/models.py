@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -212,6 +213,8 @@ class Nudge(Base):
 
     __tablename__ = "nudges"
     __table_args__ = (UniqueConstraint("member_id", "week"),)
+    # Server defaults are read when used, not returned by every INSERT.
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 (SQLAlchemy reads it once)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
@@ -228,4 +231,7 @@ class Nudge(Base):
     person_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
     )
+    # The member asked to keep this week's person next week too (the DM's Keep button);
+    # the database fills in false, so rows written without it (any release) stay valid.
+    keep_person: Mapped[bool] = mapped_column(Boolean, server_default=false())
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)

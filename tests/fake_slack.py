@@ -195,16 +195,20 @@ class FakeSlack:
         with self._lock:
             posted = list(self.messages.get(str(params.get("channel")), []))
         oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
+        inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
         with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
         found = [
             {
                 "type": "message",
                 "ts": m["ts"],
                 "text": m.get("text", ""),
+                **({"blocks": m["blocks"]} if "blocks" in m else {}),
                 **({"metadata": m["metadata"]} if with_metadata and "metadata" in m else {}),
             }
             for m in reversed(posted)
             if float(m["ts"]) > oldest
+            and (float(m["ts"]) <= latest if inclusive else float(m["ts"]) < latest)
         ][: int(params.get("limit") or 100)]
         return {"ok": True, "messages": found, "has_more": False}
 

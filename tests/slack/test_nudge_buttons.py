@@ -12,7 +12,7 @@ from bot.app import web_client
 from bot.delivery import Delivery
 from bot.people import SlackPerson
 from bot.runtime import Runtime
-from storage.models import Contact, Interaction, InteractionKind, Member
+from storage.models import Contact, Interaction, InteractionKind, Member, Nudge
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack
 from tests.integration.nudge_fixtures import add_favour, add_member
@@ -164,3 +164,64 @@ def test_settings_from_the_home_tab_answers_in_the_dm(
     assert dm["channel"] == "U2"
     assert "Mondays at 09:00 (America/New_York" in dm["text"]
     assert fake_slack.calls_to("chat.update") == []
+
+
+def test_keep_this_weeks_person_next_week(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, dm: dict, clock: FrozenClock
+) -> None:
+    pressed = button(dm, "nudge_keep_person", "~contact 1")
+    assert pressed["block_id"] == f"person:{contact(runtime, '~contact 1').id}"
+    assert pressed["text"]["text"] == "Keep Contact 1 (Acme) next week"
+    press(slack, dm, pressed)
+    text = the_update(fake_slack, dm, pressed["block_id"])
+    assert "*Contact 1 (Acme)* stays your person next week too" in text
+    with runtime.sessions() as session:
+        assert session.scalars(select(Nudge.keep_person)).one() is True
+    # Next week's DM names them again (without the wish, it never would: see test_nudge_content).
+    clock.advance(days=7)
+    assert Delivery(runtime, web_client(runtime)).run(clock.now).sent == 1
+    later = fake_slack.messages["DU1"][-1]
+    assert button(later, "nudge_keep_person")["value"] == "~contact 1"
+
+
+def test_keep_from_an_older_dm_says_it_is_too_late(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, dm: dict, clock: FrozenClock
+) -> None:
+    clock.advance(days=7)
+    assert Delivery(runtime, web_client(runtime)).run(clock.now).sent == 1
+    pressed = button(dm, "nudge_keep_person", "~contact 1")
+    press(slack, dm, pressed)
+    text = the_update(fake_slack, dm, pressed["block_id"])
+    assert "A newer nudge has gone out since" in text
+    with runtime.sessions() as session:
+        assert not any(session.scalars(select(Nudge.keep_person)).all())
+
+
+def test_say_thanks_from_the_dm_thanks_the_ally_and_updates_the_dm_in_place(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    ref = add_member(runtime, "U1", "Europe/London", contacts=0)
+    add_favour(runtime, ref, SlackPerson("U2", "Maria Lopez"), clock.now - timedelta(days=2))
+    assert Delivery(runtime, web_client(runtime)).run(clock.now).sent == 1
+    [message] = fake_slack.messages["DU1"]
+    pressed = button(message, "say_thanks")
+    press(slack, message, pressed)
+    [opened] = fake_slack.calls_to("views.open")
+    metadata = opened["view"]["private_metadata"]
+    assert metadata == f"{pressed['value']} DU1 {message['ts']}"
+    assert len(metadata) <= 3000
+
+    reply = slack.submit(
+        "say_thanks_modal",
+        {"message": {"message": {"type": "plain_text_input", "value": "You saved my week!"}}},
+        private_metadata=metadata,
+    )
+    assert reply.status == 200 and reply.json["response_action"] == "update"
+    [thank_you] = fake_slack.messages["DU2"]
+    assert thank_you["text"] == "<@U1> wanted to say thanks for reviewed my plan"
+    assert "> You saved my week!" in str(thank_you["blocks"])
+    with runtime.sessions() as session:
+        favour = session.get(Interaction, int(pressed["value"]))
+        assert favour is not None and favour.thanked_at == clock.now
+    text = the_update(fake_slack, message, pressed["block_id"])
+    assert text == ":white_check_mark: Thanked *Maria Lopez*."

@@ -169,7 +169,8 @@ def test_enterprise_grid_org_install_keys_members_by_enterprise(
 ) -> None:
     answer = oauth_answer(None, "xoxb-for-E1", enterprise="E1", org_install=True)
     install(oauth_app, oauth_runtime, fake_slack, "code-e", answer)
-    grid_member = MemberRef(team_id="T5", user_id="U1", enterprise_id="E1")
+    # Org-wide: a Grid user is one member across the org's workspaces (handlers.members).
+    grid_member = MemberRef(team_id="", user_id="U1", enterprise_id="E1")
     give_data(oauth_runtime.sessions, grid_member, clock())
     # The same user id in a workspace of no enterprise is someone else's data.
     give_data(oauth_runtime.sessions, MemberRef(team_id="T5", user_id="U1"), clock(), secret="x")
@@ -188,7 +189,7 @@ def test_enterprise_grid_org_install_keys_members_by_enterprise(
     assert "direct message" in reply.text, reply.text
     assert tokens_used(fake_slack, "conversations.open") == ["Bearer xoxb-for-E1"]
     exported = json.loads(next(iter(fake_slack.uploads.values())))
-    assert exported["workspace"] == {"enterprise_id": "E1", "team_id": "T5"}
+    assert exported["workspace"] == {"enterprise_id": "E1", "team_id": ""}
     assert len(exported["contacts"]) == 2
     assert "notes: private" in json.dumps(exported)
     assert "notes: x" not in json.dumps(exported)

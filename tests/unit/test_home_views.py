@@ -154,9 +154,11 @@ def test_small_network_shows_grid_states_favours_and_this_weeks_person() -> None
     assert "no one above you in your developmental network" in text
     assert "*Maria Lopez*: overdue by 10 days" in text  # 100 days, connection max 90
     assert "*Bob Chen*: due soon (in 3 days)" in text
-    # Maria: overdue, above you in a thin strategic network, and you owe her two.
+    # Maria: overdue, above you in a thin strategic network, and you owe her two; the rule and
+    # the words are the weekly DM's (bot.weekly_person).
     assert "This week's person: Maria Lopez" in text
-    assert "Offer Maria Lopez a hand" in text and "about pricing" in text
+    assert "It has been 100 days since you last talked." in text
+    assert "Send Maria Lopez a two-line note today" in text
     assert "Reviewed my *proposal*" in text  # what members type is shown as they typed it
     assert "introduced you to Dana Lee (Acme &lt;Corp&gt;)" in text  # and escaped
     assert "Covered the on-call" in text

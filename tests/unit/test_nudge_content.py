@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot.nudge_message import (
+    KEEP_PERSON,
     LOG_CATCH_UP,
     NOT_NOW,
     SAY_THANKS,
@@ -14,7 +15,7 @@ from bot.nudge_message import (
     render,
 )
 from bot.nudges import Favour, Schedule, compose
-from bot.weekly_person import ContactFacts, Reason, choose
+from bot.weekly_person import ContactFacts, Reason, choose, pick_for, this_weeks_person
 from storage.models import Bond, Level, Network
 
 NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
@@ -73,7 +74,11 @@ def test_gratitude_reciprocity_and_buttons() -> None:
     assert "you owe *Person 1* the most (2 favours)" in shown
     assert "&lt;b&gt;deck&lt;/b&gt;" in shown  # what members typed is never markup
     ids = action_ids(blocks)
-    assert {SAY_THANKS, NOT_NOW, SNOOZE, SETTINGS, LOG_CATCH_UP} <= set(ids)
+    assert {SAY_THANKS, NOT_NOW, SNOOZE, SETTINGS, LOG_CATCH_UP, KEEP_PERSON} <= set(ids)
+    assert content.person is not None
+    [person] = [b.to_dict() for b in blocks if b.to_dict().get("block_id") == "person:1"]
+    keep = person["elements"][1]
+    assert keep["text"]["text"] == "Keep Person 1 next week" and keep["value"] == "U1"
     thanks = [b.to_dict() for b in blocks if b.to_dict().get("block_id") == "thanks:77"]
     assert thanks[0]["elements"][0]["value"] == "77"
     assert "1 to thank" in text
@@ -110,6 +115,23 @@ def test_weekly_person_is_never_the_same_two_weeks_running_unless_asked() -> Non
     assert choose([a, b], NOW, last_person_id=1).contact.id == 2  # type: ignore[union-attr]
     assert choose([a], NOW, last_person_id=1) is None
     assert choose([a], NOW, last_person_id=1, keep_last=True).contact.id == 1  # type: ignore[union-attr]
+    # Kept: they stay this week's person even when someone else scores higher now.
+    assert choose([b, a], NOW, last_person_id=2, keep_last=True).contact.id == 2  # type: ignore[union-attr]
+    # ...unless they were snoozed since, and then the rule chooses among the others.
+    snoozed = contact(2, 60, snoozed_until=date(2026, 12, 1))
+    assert choose([a, snoozed], NOW, last_person_id=2, keep_last=True).contact.id == 1  # type: ignore[union-attr]
+
+
+def test_a_named_person_is_explained_within_the_whole_network() -> None:
+    thin = contact(3, 5, networks=int(Network.STRATEGIC), level=Level.ABOVE.value)
+    pick = pick_for([thin, contact(4, 5)], 3, NOW)
+    assert pick is not None and pick.reason == Reason.GAP
+    full = [thin, contact(5, 5, networks=int(Network.STRATEGIC), level=Level.ABOVE.value)]
+    assert pick_for(full, 3, NOW).reason == Reason.KEEP_WARM  # type: ignore[union-attr]
+    assert pick_for([thin], 99, NOW) is None  # no longer in the network
+    # Once this week's DM named someone, that is this week's person.
+    assert this_weeks_person([contact(1, 120), thin], NOW, this_week=3).contact.id == 3  # type: ignore[union-attr]
+    assert this_weeks_person([contact(1, 120), thin], NOW).contact.id == 1  # type: ignore[union-attr]
 
 
 def test_weekly_person_skips_snoozed_and_suggests_an_interview_for_new_contacts() -> None:

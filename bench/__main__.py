@@ -38,13 +38,13 @@ FULL = Sizes(
     send=datagen.Size(10_000),
 )
 QUICK = Sizes(
-    ack=ack.AckSize(datagen.Size(1_000), in_process=200, clients=16, per_client=15),
+    ack=ack.AckSize(datagen.Size(1_000), in_process=100, clients=16, per_client=10, targets=64),
     plan=(datagen.Size(100), datagen.Size(1_000)),
     send=datagen.Size(100),
 )
 # For the unit test: a few seconds end to end.
 TINY = Sizes(
-    ack=ack.AckSize(datagen.Size(20), in_process=20, clients=2, per_client=5),
+    ack=ack.AckSize(datagen.Size(20), in_process=20, clients=2, per_client=5, targets=10),
     plan=(datagen.Size(10), datagen.Size(20)),
     send=datagen.Size(20),
 )

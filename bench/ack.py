@@ -56,16 +56,17 @@ class AckSize:
     in_process: int  # requests per kind, one client
     clients: int
     per_client: int  # HTTP requests per client per kind
+    targets: int = 400  # distinct (member, contact) pairs the requests cycle through
 
 
-def targets(url: str) -> list[Target]:
+def targets(url: str, wanted: int = TARGETS) -> list[Target]:
     """Members and one Slack contact each, spread evenly over the database."""
     from storage.db import make_engine
 
     engine = make_engine(url)
     with engine.connect() as connection:
         total = connection.execute(text("SELECT count(*) FROM members")).scalar_one()
-        step = max(1, total // TARGETS)
+        step = max(1, total // wanted)
         rows = connection.execute(
             text(
                 "SELECT m.team_id, m.user_id, c.slack_user_id, c.name FROM members m "
@@ -82,7 +83,7 @@ def targets(url: str) -> list[Target]:
         if user not in seen:
             seen.add(user)
             chosen.append(Target(team, user, contact, name))
-    return chosen[:TARGETS]
+    return chosen[:wanted]
 
 
 def fake_slack_for(chosen: list[Target]) -> FakeSlack:
@@ -163,7 +164,7 @@ def run(backend: str, size: AckSize) -> Iterator[dict[str, Any]]:
     url = datagen.work_copy(backend, size.data, "ack")
     fake: FakeSlack | None = None
     try:
-        chosen = targets(url)
+        chosen = targets(url, size.targets)
         fake = fake_slack_for(chosen)
         missing: dict[str, str] = {}
         yield from in_process(backend, size, url, fake, chosen, missing)
@@ -307,7 +308,9 @@ def over_http(
             for kind in kinds:
                 # Warm up every worker thread and the users.info cache for every target
                 # (the server's wall clock may find the generated cache stale).
-                warm = [bodies(kind, chosen, len(chosen), day)]
+                # Each target once, spread over the clients.
+                shares = [chosen[c :: size.clients] for c in range(size.clients)]
+                warm = [bodies(kind, share, len(share), day) for share in shares if share]
                 hammer(endpoint, SECRET, warm, ally=who == "ally")
                 results.setdefault(kind, {})[who] = hammer(
                     endpoint, SECRET, plan[kind], ally=who == "ally"

@@ -88,7 +88,7 @@ def create_app(runtime: Runtime, register: list[Register] | None = None) -> App:
     settings = runtime.settings
     oauth = oauth_settings(runtime)
     app = AllyApp(
-        token=None if oauth else settings.bot_token,
+        # The client carries SLACK_BOT_TOKEN (none in OAuth mode) and Bolt takes the token from it.
         signing_secret=settings.signing_secret or "",
         oauth_settings=oauth,
         client=web_client(runtime),

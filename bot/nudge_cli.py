@@ -15,9 +15,9 @@ from typing import TextIO
 from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
-from bot.delivery import Summary, send_due
+from bot.delivery import Summary, interview_questions, send_due
 from bot.nudge_message import plain_text
-from bot.nudges import WEEKDAYS, NudgeContent, Schedule, preview
+from bot.nudges import WEEKDAYS, preview, with_questions
 from bot.people import MemberRef
 from bot.runtime import Runtime
 from storage.models import Nudge, NudgeStatus
@@ -73,11 +73,16 @@ def run(
 def render_preview(runtime: Runtime, ref: MemberRef, now: datetime) -> str:
     with runtime.sessions() as session:
         member, slot, content = preview(session, ref, now)
+        if member.id and content.person is not None:
+            # The questions the DM would carry, chosen as at send time; the rollback below keeps
+            # a preview from counting them as suggested.
+            content = with_questions(content, interview_questions(session, member, content, now))
         status = None
         if member.id:
             status = session.scalars(
                 select(Nudge.status).where(Nudge.member_id == member.id, Nudge.week == slot.week)
             ).one_or_none()
+        session.rollback()
     schedule = member.schedule
     local = slot.local
     when = (
@@ -99,14 +104,7 @@ def render_preview(runtime: Runtime, ref: MemberRef, now: datetime) -> str:
     else:
         state = "not due yet"
     header = f"Nudge for {ref.user_id} in {ref.team_id}, week {slot.week}, slot {when}: {state}."
-    return header + "\n\n" + _body(content, schedule)
-
-
-def _body(content: NudgeContent, schedule: Schedule) -> str:
-    text = plain_text(content, schedule)
-    if content.person is not None and not content.questions:
-        text += "\n(three informational-interview questions are chosen when the DM is sent)"
-    return text
+    return header + "\n\n" + plain_text(content, schedule)
 
 
 def send(runtime: Runtime, now: datetime, out: TextIO, err: TextIO) -> int:

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 from sqlalchemy.orm import Session
 
 from bot.errors import AllyError, InvalidInput
+from bot.ledger import contact_card
 from bot.nudge_message import KEEP_PERSON, LOG_CATCH_UP, NOT_NOW, SETTINGS, SNOOZE
 from bot.nudge_settings import (
     NudgeSettings,
@@ -30,11 +31,13 @@ from bot.nudge_settings import (
 )
 from bot.nudges import WEEKDAYS
 from bot.people import MemberRef
+from bot.questions import get_focus
 from bot.runtime import Runtime
 from handlers.blocks import Reply, escape, section
 from handlers.blocks import context as note
 from handlers.commands import Command, Subcommand
 from handlers.members import member_of
+from handlers.referrals import referral_offer, who_else
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -145,9 +148,11 @@ def updated_blocks(message_blocks: list[dict], action: dict, done: str) -> list[
 
 
 Work = Callable[[Session, MemberRef, str, datetime, WebClient], str]
+# A message to post in the DM after the pressed one is updated (e.g. the referral question).
+FollowUp = Callable[[Session, MemberRef, str, datetime], Reply | None]
 
 
-def _button(runtime: Runtime, work: Work) -> Callable[..., None]:
+def _button(runtime: Runtime, work: Work, follow_up: FollowUp | None = None) -> Callable[..., None]:
     def on_press(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         ack()
         action = (body.get("actions") or [{}])[0]
@@ -155,9 +160,12 @@ def _button(runtime: Runtime, work: Work) -> Callable[..., None]:
         if member is None:
             return
         now = runtime.clock()
+        value = action.get("value") or ""
+        after = None
         try:
             with transaction(runtime.sessions) as session:
-                done = work(session, member, action.get("value") or "", now, client)
+                done = work(session, member, value, now, client)
+                after = follow_up(session, member, value, now) if follow_up else None
         except AllyError as error:
             done = error.message
         message = body.get("message") or {}
@@ -169,13 +177,15 @@ def _button(runtime: Runtime, work: Work) -> Callable[..., None]:
             client.chat_postMessage(
                 channel=member.user_id, text=done, blocks=[note(done).to_dict()]
             )
-            return
-        client.chat_update(
-            channel=channel,
-            ts=message["ts"],
-            text=message.get("text") or done,
-            blocks=updated_blocks(message.get("blocks") or [], action, done),
-        )
+        else:
+            client.chat_update(
+                channel=channel,
+                ts=message["ts"],
+                text=message.get("text") or done,
+                blocks=updated_blocks(message.get("blocks") or [], action, done),
+            )
+        if after is not None:
+            client.chat_postMessage(channel=channel or member.user_id, **after.as_kwargs())
 
     return on_press
 
@@ -185,6 +195,13 @@ def _catch_up(
 ) -> str:
     label = log_catch_up(session, member, key, now)
     return f":white_check_mark: Logged a catch-up with *{escape(label)}* today."
+
+
+def _ask_referrals(session: Session, member: MemberRef, key: str, now: datetime) -> Reply:
+    """Seed 002's snowball after a catch-up: "who else should I talk to about <focus>?"."""
+    card = contact_card(session, member, key, now)
+    offer = referral_offer(key, card.contact.label, get_focus(session, member))
+    return Reply(text=who_else(get_focus(session, member)), blocks=offer)
 
 
 def _snooze(session: Session, member: MemberRef, key: str, now: datetime, client: WebClient) -> str:
@@ -220,7 +237,7 @@ def _settings(
 
 
 def register(app: App, runtime: Runtime) -> None:
-    app.action(LOG_CATCH_UP)(_button(runtime, _catch_up))
+    app.action(LOG_CATCH_UP)(_button(runtime, _catch_up, _ask_referrals))
     app.action(SNOOZE)(_button(runtime, _snooze))
     app.action(NOT_NOW)(_button(runtime, _not_now))
     app.action(SETTINGS)(_button(runtime, _settings))

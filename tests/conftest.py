@@ -145,8 +145,11 @@ def runtime(fake_slack: FakeSlack, sqlite_url: str, clock: FrozenClock) -> Itera
 
 
 @pytest.fixture
-def app(runtime: Runtime) -> App:
-    return create_app(runtime, register=[handlers.register])
+def app(runtime: Runtime) -> Iterator[App]:
+    bolt = create_app(runtime, register=[handlers.register])
+    yield bolt
+    # Let work Bolt runs after the response (Home republishes) finish while the fake Slack is up.
+    bolt.listener_runner.listener_executor.shutdown(wait=True)
 
 
 @pytest.fixture

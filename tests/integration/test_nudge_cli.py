@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.runtime import Runtime
-from storage.models import NudgeStatus
+from storage.models import NudgeStatus, QuestionAsked
 from tests.conftest import FrozenClock, make_settings
 from tests.fake_slack import FakeSlack, Params
 from tests.integration.nudge_fixtures import add_member, nudges
@@ -131,6 +132,11 @@ def test_preview_prints_the_dm_without_sending(
     assert "[Log a catch-up]" in out
     assert fake_slack.calls_to("chat.postMessage") == []
     assert nudges(runtime) == []
+    # The questions the DM would carry are shown, and a preview does not use them up.
+    questions = [line for line in out.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
+    assert len(questions) == 3, out
+    with runtime.sessions() as session:
+        assert session.scalars(select(QuestionAsked)).all() == []
 
 
 def test_preview_of_an_unknown_member_and_a_bad_time(

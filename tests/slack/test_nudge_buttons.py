@@ -97,6 +97,12 @@ def test_log_a_catch_up(
     assert kinds.count(InteractionKind.CATCH_UP) == 1
     text = the_update(fake_slack, dm, pressed["block_id"])
     assert "Logged a catch-up with *Contact 1 (Acme)* today" in text
+    # Then the snowball: who else should the member talk to?
+    follow_up = fake_slack.calls_to("chat.postMessage")[-1]
+    assert follow_up["channel"] == "DU1"
+    assert follow_up["text"] == "Who else should I talk to?"
+    [ask] = [e for b in follow_up["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert (ask["action_id"], ask["value"]) == ("ask_referrals", "~contact 1")
 
 
 def test_snooze_a_contact_two_weeks(
@@ -154,6 +160,9 @@ def test_a_contact_removed_since_says_so_in_place(
         session.delete(session.scalars(select(Contact).where(Contact.key == "~contact 1")).one())
     press(slack, dm, pressed)
     assert "no longer in your network" in the_update(fake_slack, dm, pressed["block_id"])
+    assert all(
+        "ask_referrals" not in str(call.params) for call in fake_slack.calls_to("chat.postMessage")
+    )
 
 
 def test_settings_from_the_home_tab_answers_in_the_dm(

@@ -162,6 +162,44 @@ def touch_state(
     return Touch(state, next_due, days_since, overdue_after, days_to_due, days_overdue)
 
 
+def touch_brief(
+    last_touch: datetime | None,
+    cadence: int | None,
+    bond: str | None,
+    today: date,
+    snoozed_until: date | None = None,
+) -> tuple[TouchState, int | None]:
+    """``touch_state``'s state and ``days_since`` alone, for ``today`` (``now.date()``).
+
+    Planning asks this for every contact of every member each week: it compares day numbers
+    instead of building dates and a ``Touch``. It follows the same rules as ``touch_state``
+    (a unit test holds the two together).
+    """
+    if last_touch is None:
+        return TouchState.NEW, None
+    since = today.toordinal() - last_touch.toordinal()
+    if snoozed_until is not None and today < snoozed_until:
+        return TouchState.SNOOZED, max(0, since)
+    ideal = cadence_days(cadence, bond)
+    limits = _LIMITS.get(ideal)
+    if limits is None:
+        limits = _LIMITS[ideal] = (max_days(ideal), ideal - due_soon_days(ideal))
+    overdue_after, due_soon_from = limits
+    if since > overdue_after:
+        state = TouchState.OVERDUE
+    elif since >= ideal:
+        state = TouchState.DUE
+    elif since >= due_soon_from:
+        state = TouchState.DUE_SOON
+    else:
+        state = TouchState.OK
+    return state, max(0, since)
+
+
+# ideal -> (maximum gap, first "due soon" day) in days since the touch; a handful of cadences.
+_LIMITS: dict[int, tuple[int, int]] = {}
+
+
 def describe_touch(touch: Touch) -> str:
     """A short phrase for a state, e.g. "overdue by 12 days", "due soon (in 3 days)"."""
     if touch.state == TouchState.OVERDUE:

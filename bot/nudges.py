@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.network import TouchState, cadence_days, touch_state
+from bot.network import TouchState, cadence_days
 from bot.people import MemberRef
-from bot.weekly_person import ContactFacts, Pick, choose
+from bot.weekly_person import ContactFacts, Pick, choose, touches
 from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
 from storage.repository import GIVEN_KINDS, RECEIVED_KINDS
 
@@ -164,14 +164,22 @@ class NudgeContent:
         )
 
 
-def stay_in_touch(contacts: Iterable[ContactFacts], now: datetime) -> list[StayInTouch]:
-    """The most overdue contacts (due or overdue, not snoozed), most days past due first."""
+def stay_in_touch(
+    contacts: Sequence[ContactFacts],
+    now: datetime,
+    touched: Sequence[tuple[TouchState, int | None]] | None = None,
+) -> list[StayInTouch]:
+    """The most overdue contacts (due or overdue, not snoozed), most days past due first.
+
+    ``touched`` is ``weekly_person.touches(contacts, now)`` when the caller has it already.
+    """
+    if touched is None:
+        touched = touches(contacts, now)
     found: list[StayInTouch] = []
-    for c in contacts:
-        touch = touch_state(c.last_touch_at, c.cadence_days, c.bond, now, c.snoozed_until)
-        if touch.state in (TouchState.OVERDUE, TouchState.DUE) and touch.days_since is not None:
+    for c, (state, days_since) in zip(contacts, touched, strict=True):
+        if (state is TouchState.OVERDUE or state is TouchState.DUE) and days_since is not None:
             cadence = cadence_days(c.cadence_days, c.bond)
-            found.append(StayInTouch(c, touch.state, touch.days_since, cadence))
+            found.append(StayInTouch(c, state, days_since, cadence))
     found.sort(key=lambda s: (-(s.days_since - s.cadence), s.contact.label.casefold()))
     return found[:STAY_IN_TOUCH_MAX]
 
@@ -193,11 +201,15 @@ def compose(
     """The DM's content for one member; an empty network gets the start-here message."""
     if not contacts:
         return NudgeContent(start_here=True)
+    # One stay-in-touch reading per contact serves both "stay in touch" and the weekly person.
+    touched = touches(contacts, now)
     return NudgeContent(
-        stay_in_touch=stay_in_touch(contacts, now),
+        stay_in_touch=stay_in_touch(contacts, now, touched),
         thanks=list(favours)[:THANKS_MAX],
         owe_most=owe_most(contacts),
-        person=choose(contacts, now, last_person_id=last_person_id, keep_last=keep_last),
+        person=choose(
+            contacts, now, last_person_id=last_person_id, keep_last=keep_last, touched=touched
+        ),
     )
 
 

@@ -22,19 +22,18 @@ DM has gone out, Home shows the person it named (``pick_for``), so the two never
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.network import (
     TARGET_PER_LEVEL,
-    Placement,
     TouchState,
     level_label,
     network_label,
     networks_of,
-    review,
-    touch_state,
+    touch_brief,
 )
 from storage.models import Level
 
@@ -85,41 +84,91 @@ class Pick:
     next_step: str
 
 
-def _thin_part(contact: ContactFacts, counts: dict[tuple[int, str], int]) -> str | None:
-    """The thin part of the network that this contact holds up, if any."""
-    if contact.level not in LEVEL_VALUES:
+def _cell_counts(contacts: Sequence[ContactFacts]) -> dict[tuple[int, str], int]:
+    """Contacts per (network bit, level): the 2-2-2 review's grid, counted without a Review."""
+    # Counting each (networks bitmask, level) once and spreading it over the networks costs a
+    # few dict updates per member instead of one ``networks_of`` per contact.
+    placed = Counter((c.networks, c.level) for c in contacts if c.level in LEVEL_VALUES)
+    counts: dict[tuple[int, str], int] = {}
+    for (bits, level), n in placed.items():
+        for network in networks_of(bits):
+            key = (network.value, level or "")
+            counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+def _thin_part(networks: int, level: str | None, counts: dict[tuple[int, str], int]) -> str | None:
+    """The thin part of the network that a contact placed here holds up, if any."""
+    if level not in LEVEL_VALUES:
         return None
-    for network in networks_of(contact.networks):
-        if counts.get((network.value, contact.level or ""), 0) < TARGET_PER_LEVEL:
-            return f"{network_label(network)} network, {level_label(contact.level)}"
+    for network in networks_of(networks):
+        if counts.get((network.value, level or ""), 0) < TARGET_PER_LEVEL:
+            return f"{network_label(network)} network, {level_label(level)}"
     return None
 
 
-def _ranked(contacts: Sequence[ContactFacts], now: datetime) -> list[tuple[tuple, Pick]]:
-    """Every contact who is not snoozed, scored, each with its sort key (best first)."""
-    placements = [Placement(c.networks, c.level) for c in contacts]
-    grid = review(placements).grid
-    counts = {(row.network.value, level): n for row in grid for level, n in row.counts.items()}
-    ranked: list[tuple[tuple, Pick]] = []
-    for contact in contacts:
-        touch = touch_state(
-            contact.last_touch_at, contact.cadence_days, contact.bond, now, contact.snoozed_until
-        )
-        if touch.state == TouchState.SNOOZED:
+Touches = Sequence[tuple[TouchState, int | None]]
+
+
+def touches(contacts: Sequence[ContactFacts], now: datetime) -> list[tuple[TouchState, int | None]]:
+    """Each contact's stay-in-touch state and days since the last touch, in order."""
+    today = now.date()
+    return [
+        touch_brief(c.last_touch_at, c.cadence_days, c.bond, today, c.snoozed_until)
+        for c in contacts
+    ]
+
+
+# A scored contact: (sort key, contact, state, days since, thin part, score, touch, owed).
+_Scored = tuple[
+    tuple[int, int, str], ContactFacts, TouchState, int | None, str | None, int, int, int
+]
+
+
+def _ranked(
+    contacts: Sequence[ContactFacts], now: datetime, touched: Touches | None = None
+) -> list[_Scored]:
+    """Every contact who is not snoozed, scored, each with its sort key (best first).
+
+    Only the winner is explained (``_pick``): the sentences are not built for the rest.
+    """
+    if touched is None:
+        touched = touches(contacts, now)
+    counts = _cell_counts(contacts)
+    thin_parts: dict[tuple[int, str | None], str | None] = {}
+    ranked: list[_Scored] = []
+    for contact, (state, days_since) in zip(contacts, touched, strict=True):
+        if state is TouchState.SNOOZED:
             continue
-        touch_points = TOUCH_POINTS.get(touch.state, 0)
+        touch_points = TOUCH_POINTS.get(state, 0)
         owed_points = min(OWED_POINTS_MAX, max(0, -contact.balance))
-        thin = _thin_part(contact, counts)
+        place = (contact.networks, contact.level)
+        if place in thin_parts:
+            thin = thin_parts[place]
+        else:
+            thin = thin_parts[place] = _thin_part(contact.networks, contact.level, counts)
         score = touch_points + owed_points + (GAP_POINTS if thin else 0)
-        reason, why, step = _explain(
-            contact, touch.state, touch.days_since, owed_points, touch_points, thin
-        )
-        days = touch.days_since if touch.days_since is not None else -1
+        days = days_since if days_since is not None else -1
         # Highest score, then longest since the last touch, then the name alphabetically.
         ranked.append(
-            ((-score, -days, contact.label.casefold()), Pick(contact, score, reason, why, step))
+            (
+                (-score, -days, contact.label.casefold()),
+                contact,
+                state,
+                days_since,
+                thin,
+                score,
+                touch_points,
+                owed_points,
+            )
         )
     return ranked
+
+
+def _pick(scored: _Scored) -> Pick:
+    _, contact, state, days_since, thin, score, touch_points, owed_points = scored
+    reason, why, step = _explain(contact, state, days_since, owed_points, touch_points, thin)
+    return Pick(contact, score, reason, why, step)
 
 
 def choose(
@@ -128,15 +177,23 @@ def choose(
     *,
     last_person_id: int | None = None,
     keep_last: bool = False,
+    touched: Touches | None = None,
 ) -> Pick | None:
-    """This week's person by the rule in the module docstring, or None when nobody fits."""
-    ranked = _ranked(contacts, now)
+    """This week's person by the rule in the module docstring, or None when nobody fits.
+
+    ``touched`` is ``touches(contacts, now)`` when the caller has it already.
+    """
+    ranked = _ranked(contacts, now, touched)
     if keep_last and last_person_id is not None:
-        kept = [pick for _, pick in ranked if pick.contact.id == last_person_id]
-        if kept:
-            return kept[0]
-    eligible = [item for item in ranked if item[1].contact.id != last_person_id]
-    return min(eligible, key=lambda item: item[0])[1] if eligible else None
+        for scored in ranked:
+            if scored[1].id == last_person_id:
+                return _pick(scored)
+    best: _Scored | None = None
+    for scored in ranked:
+        # The first of equal keys wins, as ``min`` would.
+        if scored[1].id != last_person_id and (best is None or scored[0] < best[0]):
+            best = scored
+    return _pick(best) if best is not None else None
 
 
 def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) -> Pick | None:
@@ -144,7 +201,9 @@ def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) ->
 
     None when they have left the network or are snoozed since.
     """
-    return next((pick for _, pick in _ranked(contacts, now) if pick.contact.id == person_id), None)
+    return next(
+        (_pick(scored) for scored in _ranked(contacts, now) if scored[1].id == person_id), None
+    )
 
 
 def this_weeks_person(

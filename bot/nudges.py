@@ -262,14 +262,48 @@ def member_batches(
     after = 0
     while True:
         with sessions() as session:
+            # Plain columns through the Core connection: no ORM identity map for a batch of
+            # rows that only become ``MemberRow``s.
             rows = [
-                _member_row(m)
-                for m in session.scalars(
-                    select(Member)
+                MemberRow(
+                    id=member_id,
+                    ref=MemberRef(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id),
+                    schedule=Schedule(enabled, weekday, minute, tz, paused_until),
+                    tz_checked_at=tz_checked_at,
+                    focus=focus,
+                )
+                for (
+                    member_id,
+                    team_id,
+                    user_id,
+                    enterprise_id,
+                    enabled,
+                    weekday,
+                    minute,
+                    tz,
+                    paused_until,
+                    tz_checked_at,
+                    focus,
+                ) in session.connection()
+                .execute(
+                    select(
+                        Member.id,
+                        Member.team_id,
+                        Member.user_id,
+                        Member.enterprise_id,
+                        Member.nudges_enabled,
+                        Member.nudge_weekday,
+                        Member.nudge_minute,
+                        Member.tz,
+                        Member.nudges_paused_until,
+                        Member.tz_checked_at,
+                        Member.focus,
+                    )
                     .where(Member.id > after, Member.nudges_enabled.is_(True))
                     .order_by(Member.id)
                     .limit(batch_size)
                 )
+                .all()
             ]
         if not rows:
             return
@@ -348,6 +382,9 @@ def contents(
     if not due_now:
         return {}
     ids = [m.id for m, _ in due_now]
+    # Through the Core connection: these rows are read once into plain objects, and the ORM's
+    # per-row loading machinery would cost more than the reading.
+    connection = session.connection()
     facts: dict[int, list[ContactFacts]] = defaultdict(list)
     by_id: dict[int, ContactFacts] = {}
     weight = case(
@@ -363,7 +400,7 @@ def contents(
         .group_by(Interaction.member_id, Interaction.contact_id)
         .subquery()
     )
-    rows = session.execute(
+    rows = connection.execute(
         select(
             Contact.id,
             Contact.member_id,
@@ -384,7 +421,7 @@ def contents(
             (balances.c.member_id == Contact.member_id) & (balances.c.contact_id == Contact.id),
         )
         .where(Contact.member_id.in_(ids))
-    )
+    ).all()  # one fetchall: iterating the result would fetch row by row
     # Rows are unpacked by position: a Row's attribute access costs more than the rest of the
     # loop, and this runs once per contact of every member each week.
     for (
@@ -417,7 +454,7 @@ def contents(
         facts[member_id].append(contact)
         by_id[contact_id] = contact
     favours: dict[int, list[Favour]] = defaultdict(list)
-    for fav in session.execute(
+    for fav in connection.execute(
         select(
             Interaction.id,
             Interaction.member_id,
@@ -433,13 +470,13 @@ def contents(
             Interaction.thanked_at.is_(None),
         )
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-    ):
+    ).all():
         interaction_id, member_id, contact_id, what, occurred_at = fav
         favours[member_id].append(Favour(interaction_id, by_id[contact_id], what, occurred_at))
     previous = {m.id: previous_week(s) for m, s in due_now}
     last_person = {
         member_id: (person_id, bool(keep))
-        for member_id, week, person_id, keep in session.execute(
+        for member_id, week, person_id, keep in connection.execute(
             select(Nudge.member_id, Nudge.week, Nudge.person_contact_id, Nudge.keep_person).where(
                 Nudge.member_id.in_(ids),
                 Nudge.week.in_(set(previous.values())),

@@ -53,6 +53,21 @@ _NETWORKS_BY_BITS = {
 }
 
 
+def network_bits(bits: int) -> tuple[tuple[int, str], ...]:
+    """``(value, label)`` of each network set in ``bits``, in the seed's order.
+
+    For per-contact loops: plain ints and strings, no enum member's ``value`` or ``name``
+    properties (each a Python-level call) on the way.
+    """
+    return _NETWORK_BITS[bits & _ALL_NETWORK_BITS]
+
+
+_NETWORK_BITS = {
+    bits: tuple((n.value, network_label(n)) for n in networks)
+    for bits, networks in _NETWORKS_BY_BITS.items()
+}
+
+
 def level_label(level: str | None) -> str:
     """How a level reads in a sentence: "above you", "at your level", "below you"."""
     return {"above": "above you", "peer": "at your level", "below": "below you"}.get(

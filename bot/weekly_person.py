@@ -31,8 +31,7 @@ from bot.network import (
     TARGET_PER_LEVEL,
     TouchState,
     level_label,
-    network_label,
-    networks_of,
+    network_bits,
     touch_brief,
 )
 from storage.models import Level
@@ -87,13 +86,14 @@ class Pick:
 def _cell_counts(contacts: Sequence[ContactFacts]) -> dict[tuple[int, str], int]:
     """Contacts per (network bit, level): the 2-2-2 review's grid, counted without a Review."""
     # Counting each (networks bitmask, level) once and spreading it over the networks costs a
-    # few dict updates per member instead of one ``networks_of`` per contact.
-    placed = Counter((c.networks, c.level) for c in contacts if c.level in LEVEL_VALUES)
+    # few dict updates per member instead of a lookup per contact and network.
+    placed = Counter([(c.networks, c.level) for c in contacts])
     counts: dict[tuple[int, str], int] = {}
     for (bits, level), n in placed.items():
-        for network in networks_of(bits):
-            key = (network.value, level or "")
-            counts[key] = counts.get(key, 0) + n
+        if level not in LEVEL_VALUES:
+            continue
+        for value, _ in network_bits(bits):
+            counts[value, level] = counts.get((value, level), 0) + n
     return counts
 
 
@@ -101,9 +101,9 @@ def _thin_part(networks: int, level: str | None, counts: dict[tuple[int, str], i
     """The thin part of the network that a contact placed here holds up, if any."""
     if level not in LEVEL_VALUES:
         return None
-    for network in networks_of(networks):
-        if counts.get((network.value, level or ""), 0) < TARGET_PER_LEVEL:
-            return f"{network_label(network)} network, {level_label(level)}"
+    for value, label in network_bits(networks):
+        if counts.get((value, level), 0) < TARGET_PER_LEVEL:
+            return f"{label} network, {level_label(level)}"
     return None
 
 
@@ -119,56 +119,33 @@ def touches(contacts: Sequence[ContactFacts], now: datetime) -> list[tuple[Touch
     ]
 
 
-# A scored contact: (sort key, contact, state, days since, thin part, score, touch, owed).
-_Scored = tuple[
-    tuple[int, int, str], ContactFacts, TouchState, int | None, str | None, int, int, int
-]
+class _Thin:
+    """Each placement's thin part within one member's network, worked out once per placement."""
 
+    def __init__(self, contacts: Sequence[ContactFacts]) -> None:
+        self.counts = _cell_counts(contacts)
+        self.parts: dict[tuple[int, str | None], str | None] = {}
 
-def _ranked(
-    contacts: Sequence[ContactFacts], now: datetime, touched: Touches | None = None
-) -> list[_Scored]:
-    """Every contact who is not snoozed, scored, each with its sort key (best first).
-
-    Only the winner is explained (``_pick``): the sentences are not built for the rest.
-    """
-    if touched is None:
-        touched = touches(contacts, now)
-    counts = _cell_counts(contacts)
-    thin_parts: dict[tuple[int, str | None], str | None] = {}
-    ranked: list[_Scored] = []
-    for contact, (state, days_since) in zip(contacts, touched, strict=True):
-        if state is TouchState.SNOOZED:
-            continue
-        touch_points = TOUCH_POINTS.get(state, 0)
-        owed_points = min(OWED_POINTS_MAX, max(0, -contact.balance))
+    def of(self, contact: ContactFacts) -> str | None:
         place = (contact.networks, contact.level)
-        if place in thin_parts:
-            thin = thin_parts[place]
-        else:
-            thin = thin_parts[place] = _thin_part(contact.networks, contact.level, counts)
-        score = touch_points + owed_points + (GAP_POINTS if thin else 0)
-        days = days_since if days_since is not None else -1
-        # Highest score, then longest since the last touch, then the name alphabetically.
-        ranked.append(
-            (
-                (-score, -days, contact.label.casefold()),
-                contact,
-                state,
-                days_since,
-                thin,
-                score,
-                touch_points,
-                owed_points,
-            )
-        )
-    return ranked
+        if place in self.parts:
+            return self.parts[place]
+        part = self.parts[place] = _thin_part(contact.networks, contact.level, self.counts)
+        return part
 
 
-def _pick(scored: _Scored) -> Pick:
-    _, contact, state, days_since, thin, score, touch_points, owed_points = scored
-    reason, why, step = _explain(contact, state, days_since, owed_points, touch_points, thin)
-    return Pick(contact, score, reason, why, step)
+def _score(contact: ContactFacts, state: TouchState, thin: str | None) -> int:
+    owed_points = min(OWED_POINTS_MAX, max(0, -contact.balance))
+    return TOUCH_POINTS.get(state, 0) + owed_points + (GAP_POINTS if thin else 0)
+
+
+def _pick(contact: ContactFacts, state: TouchState, days_since: int | None, thin: _Thin) -> Pick:
+    """``contact`` scored and explained: only the chosen one gets its sentences built."""
+    part = thin.of(contact)
+    touch_points = TOUCH_POINTS.get(state, 0)
+    owed_points = min(OWED_POINTS_MAX, max(0, -contact.balance))
+    reason, why, step = _explain(contact, state, days_since, owed_points, touch_points, part)
+    return Pick(contact, _score(contact, state, part), reason, why, step)
 
 
 def choose(
@@ -183,17 +160,34 @@ def choose(
 
     ``touched`` is ``touches(contacts, now)`` when the caller has it already.
     """
-    ranked = _ranked(contacts, now, touched)
-    if keep_last and last_person_id is not None:
-        for scored in ranked:
-            if scored[1].id == last_person_id:
-                return _pick(scored)
-    best: _Scored | None = None
-    for scored in ranked:
-        # The first of equal keys wins, as ``min`` would.
-        if scored[1].id != last_person_id and (best is None or scored[0] < best[0]):
-            best = scored
-    return _pick(best) if best is not None else None
+    if touched is None:
+        touched = touches(contacts, now)
+    thin = _Thin(contacts)
+    best: tuple[ContactFacts, TouchState, int | None] | None = None
+    best_rank = (0, 0)
+    best_name: str | None = None
+    for contact, (state, days_since) in zip(contacts, touched, strict=True):
+        if state is TouchState.SNOOZED:
+            continue
+        if contact.id == last_person_id:
+            if keep_last:
+                return _pick(contact, state, days_since, thin)
+            continue
+        # Highest score, then longest since the last touch, then the name alphabetically; the
+        # first of equals wins. Names are only compared (and casefolded) on a tie.
+        rank = (
+            _score(contact, state, thin.of(contact)),
+            days_since if days_since is not None else -1,
+        )
+        if best is None or rank > best_rank:
+            best, best_rank, best_name = (contact, state, days_since), rank, None
+        elif rank == best_rank:
+            name = contact.label.casefold()
+            if best_name is None:
+                best_name = best[0].label.casefold()
+            if name < best_name:
+                best, best_name = (contact, state, days_since), name
+    return _pick(*best, thin) if best is not None else None
 
 
 def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) -> Pick | None:
@@ -201,9 +195,15 @@ def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) ->
 
     None when they have left the network or are snoozed since.
     """
-    return next(
-        (_pick(scored) for scored in _ranked(contacts, now) if scored[1].id == person_id), None
+    person = next((c for c in contacts if c.id == person_id), None)
+    if person is None:
+        return None
+    state, days_since = touch_brief(
+        person.last_touch_at, person.cadence_days, person.bond, now.date(), person.snoozed_until
     )
+    if state is TouchState.SNOOZED:
+        return None
+    return _pick(person, state, days_since, _Thin(contacts))
 
 
 def this_weeks_person(

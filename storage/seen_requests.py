@@ -9,7 +9,8 @@ second copy a no-op on every process that shares the database.
 from __future__ import annotations
 
 from sqlalchemy import Index, Integer, String, delete, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base
@@ -36,12 +37,17 @@ def remember(session: Session, key: str, request_ts: int) -> bool:
         # each ack. A crash may lose the last fraction of a second of keys, and only a replay of
         # those, inside Slack's 5-minute window, would then get through; nothing else is at stake.
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    try:
-        with session.begin_nested():
-            session.add(SeenRequest(key=key[:100], request_ts=request_ts))
-    except IntegrityError:
-        return False
-    return True
+    # One INSERT that skips a key already there (both dialects spell it ON CONFLICT DO NOTHING):
+    # no savepoint around it and no unit of work for a row nobody reads back.
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    # RETURNING says whether the row went in (rowcount is not reliable here on every driver).
+    inserted = session.execute(
+        insert(SeenRequest)
+        .values(key=key[:100], request_ts=request_ts)
+        .on_conflict_do_nothing(index_elements=[SeenRequest.key])
+        .returning(SeenRequest.key)
+    ).first()
+    return inserted is not None
 
 
 def forget(session: Session, key: str) -> None:

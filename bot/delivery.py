@@ -29,6 +29,11 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -91,6 +96,26 @@ class Claim:
     slot: Slot
     attempts: int
     channel_id: str | None
+
+
+def posting_client(client: WebClient) -> WebClient:
+    """``client`` for the one call that posts a nudge, without the retry after a read timeout.
+
+    The app's clients also retry a read timeout (Slack answered too slowly), which is safe for
+    reads but not here: Slack has usually posted the DM by then. So this client keeps the SDK's
+    own retries (429 with Retry-After, 5xx, its connection errors) and lets a timed-out attempt
+    fail; the next run finds the message in the DM's history instead of posting it again.
+    """
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
 
 
 def worker_id() -> str:
@@ -300,7 +325,7 @@ class Delivery:
                     content, self.choose_questions(session, member, content, now)
                 )
             text, blocks = render(content, member.schedule)
-            response = client.chat_postMessage(
+            response = posting_client(client).chat_postMessage(
                 channel=channel,
                 text=text,
                 blocks=blocks,

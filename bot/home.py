@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ledger import LedgerLine
+from bot.ledger import LedgerLine, contact_label
 from bot.network import (
     Gap,
     Placement,
@@ -139,7 +139,7 @@ def assemble(
 
     ``sent`` is who this week's and last week's DMs named (none when no DM has gone out).
     """
-    labels = {row.id: _label(row) for row in rows}
+    labels = {row.id: contact_label(row) for row in rows}
     contacts = [_home_contact(row, labels, balances, now) for row in rows]
     facts = [_facts(row, labels, balances) for row in rows]
     sent = sent or SentPeople()
@@ -168,12 +168,6 @@ def assemble(
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
     )
-
-
-def _label(row: Contact) -> str:
-    if row.slack_user_id:
-        return row.name or row.slack_user_id
-    return f"{row.name} ({row.organisation})" if row.organisation else row.name
 
 
 def _facts(row: Contact, labels: dict[int, str], balances: dict[int, int]) -> ContactFacts:

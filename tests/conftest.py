@@ -27,6 +27,7 @@ from tests.slack_requests import SlackDriver
 
 SECRET = "test-signing-secret"
 PG_ENV = "ALLY_TEST_DATABASE_URL"
+BACKEND_ENV = "ALLY_TEST_BACKEND"
 # A Monday morning in London (GMT), the default nudge slot's week.
 START = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 
@@ -138,8 +139,21 @@ def make_settings(fake: FakeSlack, database_url: str, **extra: str) -> Settings:
 
 
 @pytest.fixture
-def runtime(fake_slack: FakeSlack, sqlite_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, sqlite_url), clock=clock)
+def app_db_url(request: pytest.FixtureRequest) -> str:
+    """The database the app fixtures run on: SQLite, or PostgreSQL with ALLY_TEST_BACKEND=postgres.
+
+    CI runs the suite once each way, so every test through ``runtime``/``app``/``slack`` runs on
+    both databases.
+    """
+    backend = os.environ.get(BACKEND_ENV, "sqlite")
+    if backend not in ("sqlite", "postgres"):
+        raise pytest.UsageError(f"{BACKEND_ENV}={backend!r}: use sqlite or postgres")
+    return request.getfixturevalue("pg_url" if backend == "postgres" else "sqlite_url")
+
+
+@pytest.fixture
+def runtime(fake_slack: FakeSlack, app_db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
+    rt = Runtime.start(make_settings(fake_slack, app_db_url), clock=clock)
     yield rt
     rt.close()
 

@@ -27,7 +27,7 @@ SLACK_METHODS = (
 
 
 def test_members_lose_nothing_when_slack_fails_every_third_call(
-    app: App, slack: SlackDriver, fake_slack: FakeSlack, sqlite_url: str
+    app: App, slack: SlackDriver, fake_slack: FakeSlack, app_db_url: str
 ) -> None:
     app.client.timeout = CLIENT_TIMEOUT
     flaky = Flaky(fake_slack, stall_seconds=CLIENT_TIMEOUT + 0.3).wrap(SLACK_METHODS)
@@ -71,7 +71,7 @@ def test_members_lose_nothing_when_slack_fails_every_third_call(
     assert {fault for _, fault in flaky.faults} == set(FAULTS), flaky.faults
     assert len({method for method, _ in flaky.faults}) >= 3, flaky.faults
 
-    by_contact, by_what = ledger_in(sqlite_url)
+    by_contact, by_what = ledger_in(app_db_url)
     assert by_contact == expected  # nothing lost, nothing twice
     assert max(by_what.values()) == 1
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +17,7 @@ from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member, NudgeStatus
 from tests.conftest import FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, Params
 from tests.integration.nudge_fixtures import add_member, nudges
 
 
@@ -115,6 +117,33 @@ def test_429_then_success_delivers_once(
     assert len(dms(fake_slack)) == 2  # the 429, then the retry the SDK made
     assert len(fake_slack.messages["DU1"]) == 1
     assert nudges(runtime)[0].status == NudgeStatus.SENT
+
+
+def test_a_dm_slack_accepted_but_answered_too_late_is_not_posted_twice(
+    runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    add_member(runtime, "U1", "Europe/London")
+    client = web_client(runtime)
+    client.timeout = 0.3
+    answered_late = threading.Event()
+
+    def post_then_stall(params: Params) -> dict:
+        # Slack posts the DM, then its answer is lost in a read timeout.
+        answer = fake_slack._chat_postMessage(params)
+        if not answered_late.is_set():
+            answered_late.set()
+            time.sleep(client.timeout + 0.4)
+        return answer
+
+    fake_slack.on("chat.postMessage", post_then_stall)
+    first = Delivery(runtime, client).run(clock.now)
+    assert (first.sent, first.failed) == (0, 1)
+    assert len(fake_slack.messages["DU1"]) == 1  # posted once; no retry after the timeout
+
+    second = Delivery(runtime, client).run(clock.advance(minutes=5))
+    assert second.sent == 1
+    assert len(fake_slack.messages["DU1"]) == 1  # found in the DM's history, not posted again
+    assert [n.status for n in nudges(runtime)] == [NudgeStatus.SENT]
 
 
 def test_a_dm_that_keeps_failing_stays_planned_and_is_retried(

@@ -217,8 +217,8 @@ def test_env_example_documents_every_variable() -> None:
         if match:
             documented.add(match.group(1))
             assert lines[number - 1].startswith("#"), f"{match.group(1)} has no comment above it"
-    # The tests' own variable is documented too, for contributors.
-    assert documented == read | {"ALLY_TEST_DATABASE_URL"}
+    # The tests' own variables are documented too, for contributors.
+    assert documented == read | {"ALLY_TEST_DATABASE_URL", "ALLY_TEST_BACKEND"}
     # So is the list the end-to-end tests keep out of the process under test.
     assert set(ALLY_VARIABLES) == read
 

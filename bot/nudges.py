@@ -13,6 +13,7 @@ run grows with the number of batches, never with contacts, and memory holds one 
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -175,13 +176,17 @@ def stay_in_touch(
     """
     if touched is None:
         touched = touches(contacts, now)
-    found: list[StayInTouch] = []
-    for c, (state, days_since) in zip(contacts, touched, strict=True):
+    # Most days past due first, then by name; the index keeps equal keys in contact order (as
+    # a stable sort would) and means only the few kept become ``StayInTouch``s.
+    found: list[tuple[int, str, int, TouchState, int, int]] = []
+    for i, (c, (state, days_since)) in enumerate(zip(contacts, touched, strict=True)):
         if (state is TouchState.OVERDUE or state is TouchState.DUE) and days_since is not None:
             cadence = cadence_days(c.cadence_days, c.bond)
-            found.append(StayInTouch(c, state, days_since, cadence))
-    found.sort(key=lambda s: (-(s.days_since - s.cadence), s.contact.label.casefold()))
-    return found[:STAY_IN_TOUCH_MAX]
+            found.append((cadence - days_since, c.label.casefold(), i, state, days_since, cadence))
+    return [
+        StayInTouch(contacts[i], state, days_since, cadence)
+        for _, _, i, state, days_since, cadence in heapq.nsmallest(STAY_IN_TOUCH_MAX, found)
+    ]
 
 
 def owe_most(contacts: Iterable[ContactFacts]) -> ContactFacts | None:

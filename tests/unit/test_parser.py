@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import web_client
@@ -18,6 +18,7 @@ from handlers.blocks import MESSAGE_BLOCKS_MAX, Reply
 from handlers.commands import Command, dispatch, subcommands
 from handlers.mentions import Mention
 from storage.models import Bond, Level, Network
+from tests.fake_slack import FakeSlack
 
 PARSERS: list[Callable[[str], Any]] = [
     lc.parse_thanks,
@@ -197,11 +198,17 @@ def dispatch_command(runtime: Runtime) -> Callable[[str], Reply | None]:
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(name=st.sampled_from(SUBCOMMAND_NAMES), text=any_text)
-def test_any_text_for_any_subcommand_gets_a_reply(
-    dispatch_command: Callable[[str], Reply | None], name: str, text: str
+@example(name="add", text="<@U2>")  # opens the contact form instead of replying
+def test_any_text_for_any_subcommand_gets_a_reply_or_a_form(
+    dispatch_command: Callable[[str], Reply | None], fake_slack: FakeSlack, name: str, text: str
 ) -> None:
+    opened = len(fake_slack.calls_to("views.open"))
     # Exceptions are not caught here: anything but an AllyError would fail the test.
     reply = dispatch_command(f"{name} {text}")
+    if reply is None:
+        # Only a form may stand in for a reply (`/ally add @person` with no options opens one).
+        assert len(fake_slack.calls_to("views.open")) == opened + 1
+        return
     assert isinstance(reply, Reply)
     assert reply.text.strip()
     assert 0 < len(reply.blocks) <= MESSAGE_BLOCKS_MAX

@@ -191,13 +191,14 @@ def in_process(
     try:
         for kind in ("who", "log_favour"):
             requests = bodies(kind, chosen, size.in_process, day)
-            why = available(ally, requests[0], kind)
+            why = available(ally, bodies(kind, chosen, 1, day)[0], kind)
             if why:
                 missing[kind] = why
                 yield {"name": "ack", "request": kind, "backend": backend, "skipped": why}
                 continue
-            # Warm up: connection pool, statement caches, Bolt's listener matching.
-            for body in requests[: min(50, len(requests))]:
+            # Warm up: connection pool, statement caches, Bolt's listener matching. The warm-up
+            # has bodies of its own: sending one body twice in a second is a replay, refused.
+            for body in bodies(kind, chosen, min(50, size.in_process), day):
                 dispatch(ally, SECRET, body)
                 dispatch(bolt, SECRET, body, ally=False)
             ally_t: list[float] = []

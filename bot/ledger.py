@@ -80,9 +80,14 @@ class ContactInfo:
 
 def contact_label(contact: Contact | ContactInfo) -> str:
     """How a contact is named: a Slack user's name, or an outside name with the organisation."""
-    if contact.slack_user_id:
-        return contact.name or contact.slack_user_id
-    return f"{contact.name} ({contact.organisation})" if contact.organisation else contact.name
+    return label_of(contact.name, contact.slack_user_id, contact.organisation)
+
+
+def label_of(name: str, slack_user_id: str | None, organisation: str | None) -> str:
+    """``contact_label`` for a contact read as plain columns (the planner's Core rows)."""
+    if slack_user_id:
+        return name or slack_user_id
+    return f"{name} ({organisation})" if organisation else name
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.ledger import label_of
 from bot.network import TouchState, cadence_days
 from bot.people import MemberRef
 from bot.weekly_person import ContactFacts, Pick, choose, touches
@@ -374,12 +375,6 @@ def sent_people(session: Session, member: Member, now: datetime) -> SentPeople:
     return SentPeople(this_week, last_week, keep and last_week is not None)
 
 
-def _label(name: str, slack_user_id: str | None, organisation: str | None) -> str:
-    if slack_user_id:
-        return name or slack_user_id
-    return f"{name} ({organisation})" if organisation else name
-
-
 def contents(
     session: Session, due_now: Sequence[tuple[MemberRow, Slot]], now: datetime
 ) -> dict[int, NudgeContent]:
@@ -447,7 +442,7 @@ def contents(
         contact = ContactFacts(
             contact_id,
             key,
-            _label(name, slack_user_id, organisation),
+            label_of(name, slack_user_id, organisation),
             networks,
             level,
             bond,

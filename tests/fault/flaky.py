@@ -1,4 +1,4 @@
-"""A fake Slack that fails a share of calls: every third distinct call of the chosen methods
+"""A fake Slack that fails a share of calls: every third distinct call of each chosen method
 fails once, in turn with a rate limit (429 with Retry-After), a server error (500) and a stall
 longer than the client's timeout. A retry of a failed call (the same method and parameters)
 goes through, so a client that retries loses nothing and one that doesn't is caught out."""
@@ -27,12 +27,14 @@ class Flaky:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._distinct = itertools.count(1)
+        # Counted per method, so which calls fail does not hang on how threads interleave.
+        self._distinct: dict[str, itertools.count[int]] = {}
         self._kinds = itertools.cycle(FAULTS)
         self._failed: set[str] = set()
 
     def wrap(self, methods: Iterable[str]) -> Flaky:
         for method in methods:
+            self._distinct[method] = itertools.count(1)
             self.fake.on(method, self._handler(method))
         return self
 
@@ -47,7 +49,7 @@ class Flaky:
             key = method + json.dumps(params, sort_keys=True, default=str)
             with self._lock:
                 fault = None
-                if key not in self._failed and next(self._distinct) % self.every == 0:
+                if key not in self._failed and next(self._distinct[method]) % self.every == 0:
                     fault = next(self._kinds)
                     self._failed.add(key)
                     self.faults.append((method, fault))

@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from storage.db import normalise_url
 from storage.migrate import upgrade
 from storage.models import Base, InteractionKind
+from storage.repository import weight
 
 # Bump when the generated data changes shape, so stale caches are not reused.
 GENERATOR_VERSION = 2
@@ -224,6 +225,7 @@ CONTACT_COLUMNS = [
     "met_through_id",
     "last_touch_at",
     "snoozed_until",
+    "balance",
     "created_at",
 ]
 INTERACTION_COLUMNS = [
@@ -369,14 +371,15 @@ class Generator:
             )
         )
         contacts = self._contacts(team, slot, member_id)
-        last_touch = self._interactions(member_id, contacts, batch)
+        last_touch, balances = self._interactions(member_id, contacts, batch)
         for contact in contacts:
             first_seen = last_touch.get(contact[0], (None, None))[1]
             created = (first_seen or NOW - timedelta(days=rng.randrange(1, HISTORY_DAYS))) - (
                 timedelta(days=rng.randrange(0, 30))
             )
             touched = last_touch.get(contact[0], (None, None))[0]
-            batch.contacts.append((*contact, touched, self._snooze(), created))
+            balance = balances.get(contact[0], 0)
+            batch.contacts.append((*contact, touched, self._snooze(), balance, created))
 
     def _snooze(self) -> date | None:
         if self.rng.random() < 0.03:
@@ -435,8 +438,9 @@ class Generator:
 
     def _interactions(
         self, member_id: int, contacts: list[Row], batch: Batch
-    ) -> dict[int, tuple[datetime, datetime]]:
-        """Write the member's ledger; return each contact's (last touch, first touch)."""
+    ) -> tuple[dict[int, tuple[datetime, datetime]], dict[int, int]]:
+        """Write the member's ledger; return each contact's (last touch, first touch) and
+        balance (as the app keeps it: ``storage.repository.weight`` per interaction)."""
         rng, n = self.rng, self.size.interactions
         ids = [c[0] for c in contacts]
         # About one contact in ten was added but never logged with (a "new" contact).
@@ -445,6 +449,7 @@ class Generator:
         kinds = self.kinds(n)
         span = HISTORY_DAYS * 86400
         touches: dict[int, tuple[datetime, datetime]] = {}
+        balances: dict[int, int] = {}
 
         def touch(contact_id: int, when: datetime) -> None:
             last, first = touches.get(contact_id, (when, when))
@@ -491,11 +496,12 @@ class Generator:
                 )
             )
             self.next_interaction += 1
+            balances[contact_id] = balances.get(contact_id, 0) + weight(kind.value)
             touch(contact_id, when)
             # Being introduced to someone is a touch with them too (as the ledger records it).
             if related is not None and kind == InteractionKind.INTRO_RECEIVED:
                 touch(related, when)
-        return touches
+        return touches, balances
 
     def slack_user_rows(self) -> list[Row]:
         """The ``users.info`` cache: every Slack user a member or contact refers to."""

@@ -106,13 +106,13 @@ class HomeData:
 
 
 def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
-    """Assemble a member's Home in five queries; a member who never used Ally gets an empty one."""
+    """Assemble a member's Home in four queries; a member who never used Ally gets an empty one."""
     member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
     if member is None:
         return _empty(ref)
     data = MemberData(session, member)
     rows = data.contacts()
-    balances = data.balances()
+    balances = {row.id: row.balance for row in rows}
     # Contacts are all in the session now, so each line's contact is found without a query.
     lines = data.recent_interactions(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
     sent = sent_people(session, member, now)

@@ -240,7 +240,7 @@ def record_favour(
     if networks:
         contact.networks |= networks
     line = _record(data, contact, kind, what, when, now, link)
-    return Recorded(ContactInfo.of(contact), [LedgerLine.of(line)], new, _balance(data, contact))
+    return Recorded(ContactInfo.of(contact), [LedgerLine.of(line)], new, contact.balance)
 
 
 def record_intro_received(
@@ -270,9 +270,7 @@ def record_intro_received(
     # Meeting someone through an introduction is a touch with them too.
     if to.last_touch_at is None or when > to.last_touch_at:
         to.last_touch_at = when
-    return Recorded(
-        ContactInfo.of(to), [LedgerLine.of(line)], new, _balance(data, by), ContactInfo.of(by)
-    )
+    return Recorded(ContactInfo.of(to), [LedgerLine.of(line)], new, by.balance, ContactInfo.of(by))
 
 
 def record_intro_made(
@@ -301,13 +299,9 @@ def record_intro_made(
         ContactInfo.of(a),
         [LedgerLine.of(x) for x in lines],
         new_b,
-        _balance(data, a),
+        a.balance,
         ContactInfo.of(b),
     )
-
-
-def _balance(data: MemberData, contact: Contact) -> int:
-    return data.balance_with(contact.id)
 
 
 @dataclass(frozen=True)
@@ -356,7 +350,7 @@ def update_contact(
             raise InvalidInput("met_through", "Someone can't be met through themselves.")
         contact.met_through = through
     session.flush()
-    return Recorded(ContactInfo.of(contact), [], new, _balance(data, contact))
+    return Recorded(ContactInfo.of(contact), [], new, contact.balance)
 
 
 SECTIONS: dict[str, tuple[InteractionKind, ...]] = {
@@ -432,7 +426,7 @@ def history(
     return History(
         contact=ContactInfo.of(contact),
         counts=data.count_involving(contact.id),
-        balance=_balance(data, contact),
+        balance=contact.balance,
         touch=touch_of(contact, now),
         **sections,
     )

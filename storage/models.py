@@ -144,6 +144,9 @@ class Contact(Base):
     # The latest interaction's time, kept with every write so planning never scans the ledger.
     last_touch_at: Mapped[MaybeInstant]
     snoozed_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Favours and introductions given minus received (negative: the member owes them), kept
+    # with every write like ``last_touch_at``: reading a balance never sums the ledger.
+    balance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[Instant]
 
     member: Mapped[Member] = relationship(back_populates="contacts")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Contact, Interaction, InteractionKind, Member
 
@@ -46,13 +47,13 @@ def get_or_create_member(
     return member
 
 
-def _weight() -> ColumnElement[int]:
-    # +1 when the member helped the contact, -1 when the contact helped the member.
-    return case(
-        (Interaction.kind.in_([k.value for k in GIVEN_KINDS]), 1),
-        (Interaction.kind.in_([k.value for k in RECEIVED_KINDS]), -1),
-        else_=0,
-    )
+def weight(kind: str) -> int:
+    """What one interaction adds to the balance with its contact: +1 when the member helped
+    them, -1 when they helped the member, 0 for catch-ups and thank-yous."""
+    return _WEIGHTS.get(kind, 0)
+
+
+_WEIGHTS = {k.value: 1 for k in GIVEN_KINDS} | {k.value: -1 for k in RECEIVED_KINDS}
 
 
 class MemberData:
@@ -88,14 +89,36 @@ class MemberData:
         ).all()
 
     def add_interaction(self, interaction: Interaction) -> Interaction:
-        """Record an interaction and restart that contact's stay-in-touch clock."""
+        """Record an interaction, restart that contact's stay-in-touch clock and move the
+        balance with them.
+
+        The ledger is append-only (rows leave only with their contact or member), so the kept
+        balance always equals the ledger's sum. A contact already in the database is updated
+        in SQL (``balance = balance + 1``), so two writes at once both count.
+        """
         interaction.member_id = self.member_id
         self.session.add(interaction)
         contact = interaction.contact
         if contact.last_touch_at is None or interaction.occurred_at > contact.last_touch_at:
             contact.last_touch_at = interaction.occurred_at
+        step = weight(interaction.kind)
+        if step and contact.id is None:
+            contact.balance = (contact.balance or 0) + step
+        elif step:
+            self._move_balance(contact, step)
         self.session.flush()
         return interaction
+
+    def _move_balance(self, contact: Contact, step: int) -> None:
+        """One UPDATE ... RETURNING: the new balance comes back without reloading the contact."""
+        balance = self.session.execute(
+            update(Contact)
+            .where(Contact.id == contact.id)
+            .values(balance=Contact.balance + step)
+            .returning(Contact.balance)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        set_committed_value(contact, "balance", balance)
 
     def interactions_with(self, contact_id: int, limit: int | None = None) -> Sequence[Interaction]:
         """The ledger with one contact, newest first, with intros where they are the other side."""
@@ -194,24 +217,6 @@ class MemberData:
             .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
             .limit(limit)
         ).all()
-
-    def balances(self) -> dict[int, int]:
-        """Reciprocity balance per contact id: favours and intros given minus received."""
-        rows = self.session.execute(
-            select(Interaction.contact_id, func.sum(_weight()))
-            .where(Interaction.member_id == self.member_id)
-            .group_by(Interaction.contact_id)
-        ).all()
-        return {contact_id: int(total or 0) for contact_id, total in rows}
-
-    def balance_with(self, contact_id: int) -> int:
-        """The reciprocity balance with one contact (as ``balances`` computes it)."""
-        total = self.session.execute(
-            select(func.sum(_weight())).where(
-                Interaction.member_id == self.member_id, Interaction.contact_id == contact_id
-            )
-        ).scalar()
-        return int(total or 0)
 
     def count_by_kind(self, contact_id: int) -> dict[str, int]:
         rows = self.session.execute(

@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+from sqlalchemy import (
+    Engine,
+    MetaData,
+    column,
+    create_engine,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import make_url
 
 from bot.cli import main
@@ -66,19 +76,43 @@ def snapshot(engine: Engine, columns: dict[str, list[str]]) -> dict[str, list[tu
         }
 
 
+def write_first_release_data(engine: Engine, tmp_path: Path) -> None:
+    """Members' data as today's code writes it, stored in the first release's columns.
+
+    The data is made through the app's own functions in a scratch database at the current
+    revision, then copied over the columns the first release had (``engine`` is at 0001).
+    """
+    scratch_url = f"sqlite:///{tmp_path / 'scratch.db'}"
+    upgrade(scratch_url)
+    scratch = make_engine(scratch_url)
+    sessions = make_session_factory(scratch)
+    for ref in (
+        MemberRef(team_id="T1", user_id="U1"),
+        MemberRef(team_id="T1", user_id="U3"),
+        MemberRef(team_id="T2", user_id="U1", enterprise_id="E1"),
+    ):
+        give_data(sessions, ref, START, secret=f"note of {ref.user_id}")
+    first_release = columns_of(engine)
+    with scratch.connect() as source, engine.begin() as target:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in first_release:
+                continue
+            names = first_release[table.name]
+            rows = [dict(row._mapping) for row in source.execute(select(*table.c[*names]))]
+            # The first release's table: those columns with today's types, no defaults.
+            then = sql_table(table.name, *(column(name, table.c[name].type) for name in names))
+            if rows:
+                target.execute(insert(then), rows)
+    scratch.dispose()
+
+
 def test_migrate_upgrades_a_first_release_database_losing_nothing(
     empty_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     upgrade(empty_url, "0001")
     engine = make_engine(empty_url)
     try:
-        sessions = make_session_factory(engine)
-        for ref in (
-            MemberRef(team_id="T1", user_id="U1"),
-            MemberRef(team_id="T1", user_id="U3"),
-            MemberRef(team_id="T2", user_id="U1", enterprise_id="E1"),
-        ):
-            give_data(sessions, ref, START, secret=f"note of {ref.user_id}")
+        write_first_release_data(engine, tmp_path)
         first_release = columns_of(engine)
         before = snapshot(engine, first_release)
         assert all(before[table] for table in DATA_TABLES)
@@ -89,12 +123,16 @@ def test_migrate_upgrades_a_first_release_database_losing_nothing(
 
         with engine.connect() as connection:
             version = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert version.scalar_one() == "0003"
+            assert version.scalar_one() == "0004"
         assert snapshot(engine, first_release) == before
         with engine.connect() as connection:
             # 0003: no nudge of the first release asked to keep its person.
             kept = connection.execute(text("SELECT keep_person FROM nudges")).scalars().all()
+            # 0004: each contact's kept balance is its ledger's sum.
+            balances = dict(connection.execute(text("SELECT key, balance FROM contacts")).all())
         assert kept and not any(kept)
+        # Per member: Maria did a favour, got one and introduced Dana (-1); nothing with Dana.
+        assert balances == {"U2": -1, "~dana lee": 0}
         assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= set(
             inspect(engine).get_table_names()
         )

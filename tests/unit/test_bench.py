@@ -46,6 +46,21 @@ def test_generator_writes_the_schema_consistently(data_dir: Path) -> None:
         """
     ).fetchone()[0]
     assert stale == 0
+    # Every contact's kept balance is its ledger's sum, as the app keeps it.
+    off = db.execute(
+        """
+        SELECT count(*) FROM contacts c
+        WHERE c.balance != (
+            SELECT coalesce(sum(CASE
+                WHEN kind IN ('favour_given', 'intro_made') THEN 1
+                WHEN kind IN ('favour_received', 'intro_received') THEN -1
+                ELSE 0 END), 0)
+            FROM interactions i WHERE i.contact_id = c.id
+        )
+        """
+    ).fetchone()[0]
+    assert off == 0
+    assert db.execute("SELECT count(*) FROM contacts WHERE balance != 0").fetchone()[0] > 0
     # No member sees another's contacts: interactions point at their own member's contacts.
     crossed = db.execute(
         "SELECT count(*) FROM interactions i JOIN contacts c ON c.id = i.contact_id "

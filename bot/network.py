@@ -178,7 +178,7 @@ def touch_state(
 
 
 def touch_brief(
-    last_touch: datetime | None,
+    last_touch: date | None,
     cadence: int | None,
     bond: str | None,
     today: date,
@@ -187,8 +187,8 @@ def touch_brief(
     """``touch_state``'s state and ``days_since`` alone, for ``today`` (``now.date()``).
 
     Planning asks this for every contact of every member each week: it compares day numbers
-    instead of building dates and a ``Touch``. It follows the same rules as ``touch_state``
-    (a unit test holds the two together).
+    instead of building dates and a ``Touch``, and ``last_touch`` may be the day alone. It
+    follows the same rules as ``touch_state`` (a unit test holds the two together).
     """
     if last_touch is None:
         return TouchState.NEW, None

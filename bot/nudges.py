@@ -7,8 +7,9 @@ a process that was down at the slot catches up the same week (and never sends la
 ``compose`` turns plain facts about one member's network into the DM's content.
 
 ``plan`` reads those facts for a batch of members at a time with a fixed number of queries
-(members, finished weeks, contacts, balances, favours, last week's person), so the cost of a
-run grows with the number of batches, never with contacts, and memory holds one batch.
+(members, finished weeks, contacts with their kept balances, favours, last week's person), so
+the cost of a run grows with the number of batches, never with contacts, and memory holds one
+batch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ledger import label_of
@@ -28,7 +29,7 @@ from bot.network import TouchState, cadence_days
 from bot.people import MemberRef
 from bot.weekly_person import ContactFacts, Pick, choose, touches
 from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
-from storage.repository import GIVEN_KINDS, RECEIVED_KINDS
+from storage.repository import RECEIVED_KINDS
 
 BATCH_SIZE = 500
 STAY_IN_TOUCH_MAX = 3
@@ -177,23 +178,25 @@ def stay_in_touch(
     """
     if touched is None:
         touched = touches(contacts, now)
-    # Most days past due first, then by name; the index keeps equal keys in contact order (as
-    # a stable sort would) and means only the few kept become ``StayInTouch``s.
-    found: list[tuple[int, str, int, TouchState, int, int]] = []
+    # Most days past due first, then by name, then the contact added first: the same list
+    # whatever order the contacts come in. Only the few kept become ``StayInTouch``s.
+    found: list[tuple[int, str, int, int, TouchState, int, int]] = []
     for i, (c, (state, days_since)) in enumerate(zip(contacts, touched, strict=True)):
         if (state is TouchState.OVERDUE or state is TouchState.DUE) and days_since is not None:
             cadence = cadence_days(c.cadence_days, c.bond)
-            found.append((cadence - days_since, c.label.casefold(), i, state, days_since, cadence))
+            found.append(
+                (cadence - days_since, c.label.casefold(), c.id, i, state, days_since, cadence)
+            )
     return [
         StayInTouch(contacts[i], state, days_since, cadence)
-        for _, _, i, state, days_since, cadence in heapq.nsmallest(STAY_IN_TOUCH_MAX, found)
+        for _, _, _, i, state, days_since, cadence in heapq.nsmallest(STAY_IN_TOUCH_MAX, found)
     ]
 
 
 def owe_most(contacts: Iterable[ContactFacts]) -> ContactFacts | None:
     """The person the member owes most (most negative balance), if they owe anyone."""
     owing = [c for c in contacts if c.balance < 0]
-    return min(owing, key=lambda c: (c.balance, c.label.casefold())) if owing else None
+    return min(owing, key=lambda c: (c.balance, c.label.casefold(), c.id)) if owing else None
 
 
 def compose(
@@ -378,7 +381,7 @@ def sent_people(session: Session, member: Member, now: datetime) -> SentPeople:
 def contents(
     session: Session, due_now: Sequence[tuple[MemberRow, Slot]], now: datetime
 ) -> dict[int, NudgeContent]:
-    """Each due member's DM content, read with four queries whatever the batch size."""
+    """Each due member's DM content, read with three queries whatever the batch size."""
     if not due_now:
         return {}
     ids = [m.id for m, _ in due_now]
@@ -386,21 +389,7 @@ def contents(
     # per-row loading machinery would cost more than the reading.
     connection = session.connection()
     facts: dict[int, list[ContactFacts]] = defaultdict(list)
-    by_id: dict[int, ContactFacts] = {}
-    weight = case(
-        (Interaction.kind.in_([k.value for k in GIVEN_KINDS]), 1),
-        (Interaction.kind.in_([k.value for k in RECEIVED_KINDS]), -1),
-        else_=0,
-    )
-    # Each contact's balance comes with it: one grouped pass over the batch's interactions,
-    # joined on (member, contact), rather than a second result set matched up in Python.
-    balances = (
-        select(Interaction.member_id, Interaction.contact_id, func.sum(weight).label("balance"))
-        .where(Interaction.member_id.in_(ids))
-        .group_by(Interaction.member_id, Interaction.contact_id)
-        .subquery()
-    )
-    rows = connection.execute(
+    result = connection.execute(
         select(
             Contact.id,
             Contact.member_id,
@@ -412,18 +401,19 @@ def contents(
             Contact.level,
             Contact.bond,
             Contact.cadence_days,
-            Contact.last_touch_at,
+            # The day is all the rule needs, and a day is cheaper to read than an instant.
+            func.date(Contact.last_touch_at),
             Contact.snoozed_until,
-            balances.c.balance,
-        )
-        .outerjoin(
-            balances,
-            (balances.c.member_id == Contact.member_id) & (balances.c.contact_id == Contact.id),
-        )
-        .where(Contact.member_id.in_(ids))
-    ).all()  # one fetchall: iterating the result would fetch row by row
-    # Rows are unpacked by position: a Row's attribute access costs more than the rest of the
-    # loop, and this runs once per contact of every member each week.
+            Contact.balance,
+        ).where(Contact.member_id.in_(ids))
+    )
+    # The driver's own tuples, in one fetchall: building SQLAlchemy rows and running its type
+    # processing would cost more than the planning done with them. The two dates come as the
+    # driver gives them: ISO text from SQLite, ``date``s from psycopg.
+    rows = result.cursor.fetchall()
+    result.close()
+    parse = date.fromisoformat if connection.dialect.name == "sqlite" else None
+    # Rows are unpacked by position; this runs once per contact of every member each week.
     for (
         contact_id,
         member_id,
@@ -439,6 +429,9 @@ def contents(
         snoozed_until,
         balance,
     ) in rows:
+        if parse is not None:
+            last_touch_at = last_touch_at and parse(last_touch_at)
+            snoozed_until = snoozed_until and parse(snoozed_until)
         contact = ContactFacts(
             contact_id,
             key,
@@ -449,10 +442,9 @@ def contents(
             cadence,
             last_touch_at,
             snoozed_until,
-            int(balance or 0),
+            balance,
         )
         facts[member_id].append(contact)
-        by_id[contact_id] = contact
     favours: dict[int, list[Favour]] = defaultdict(list)
     for fav in connection.execute(
         select(
@@ -472,7 +464,9 @@ def contents(
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
     ).all():
         interaction_id, member_id, contact_id, what, occurred_at = fav
-        favours[member_id].append(Favour(interaction_id, by_id[contact_id], what, occurred_at))
+        # A week's favours are few: the contact is found among the member's own.
+        contact = next(c for c in facts[member_id] if c.id == contact_id)
+        favours[member_id].append(Favour(interaction_id, contact, what, occurred_at))
     previous = {m.id: previous_week(s) for m, s in due_now}
     last_person = {
         member_id: (person_id, bool(keep))
@@ -487,7 +481,7 @@ def contents(
     }
     return {
         m.id: compose(
-            sorted(facts[m.id], key=lambda c: c.label.casefold()),
+            facts[m.id],
             favours[m.id],
             now,
             last_person_id=last_person.get(m.id, (None, False))[0],

@@ -213,10 +213,10 @@ def in_process(
                 errors += outcome.failed
             yield line(kind, "in_process", backend, size.data, ally_t, bolt_t, errors, 1)
     finally:
-        # A saved form's confirmation is sent by a lazy listener after the ack: let those
+        # A saved form's confirmation is sent after the ack, in the background: let those
         # finish before the fake Slack and the database go away.
         sent = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("chat.postMessage"))
-        wait_until(lambda: _settled(fake, sent), 30, "lazy confirmations finishing")
+        wait_until(lambda: _settled(fake, sent), 30, "confirmations finishing")
         runtime.close()
 
 

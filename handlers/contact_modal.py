@@ -21,12 +21,11 @@ from bot.people import MemberRef, Person
 from bot.runtime import Runtime
 from handlers.blocks import Reply, context, escape, say, section
 from handlers.log_modal import (
-    NOTICE,
     FormErrors,
     choose_person,
+    confirm_after_ack,
     could_not_open,
     notify,
-    send_notice,
 )
 from handlers.members import member_of
 from handlers.modal_views import (
@@ -201,11 +200,7 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors=error.errors)
             return
         ack()
-        context[NOTICE] = {
-            "user": member.user_id,
-            "channel": meta.get("channel"),
-            "message": summary(info).as_kwargs(),
-        }
+        confirm_after_ack(app, client, member.user_id, meta.get("channel"), summary(info))
 
     app.action("open_contact_modal")(on_open)
-    app.view(CONTACT_CALLBACK)(ack=on_submit, lazy=[send_notice])
+    app.view(CONTACT_CALLBACK)(on_submit)

@@ -4,7 +4,7 @@ submission (``log_favour_modal``).
 The modal must open inside Slack's 3-second trigger window, so ``views.open`` is called while
 the request is being handled (the app answers Slack after the listener returns). A submission is
 validated and written before the ack, so a bad field comes back as a field error and nothing is
-lost; the confirmation is sent by a lazy listener after Slack has its answer.
+lost; the confirmation is sent after Slack has its answer.
 """
 
 from __future__ import annotations
@@ -64,7 +64,6 @@ from storage.models import InteractionKind, Network
 log = logging.getLogger(__name__)
 FAVOUR_KINDS = {HELPED_ME: InteractionKind.FAVOUR_RECEIVED, I_HELPED: InteractionKind.FAVOUR_GIVEN}
 QUICK_TIMEOUT = 1  # seconds
-NOTICE = "ally_notice"  # context key: the confirmation a lazy listener sends after the ack
 
 
 # -- shared by every modal and shortcut ------------------------------------------------------
@@ -88,15 +87,24 @@ def deliver(client: WebClient, user_id: str, channel: str | None, message: dict[
     client.chat_postMessage(channel=dm, **message)
 
 
-def send_notice(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    """Lazy listener: send the confirmation the ack function left in the context."""
-    notice = context.get(NOTICE)
-    if not notice:
-        return
-    try:
-        deliver(client, notice["user"], notice.get("channel"), notice["message"])
-    except SlackApiError:
-        log.exception("could not confirm a saved form to %s", notice["user"])
+def confirm_after_ack(
+    app: App, client: WebClient, user_id: str, channel: str | None, reply: Reply
+) -> None:
+    """Send a saved form's confirmation once Slack has its answer, on Bolt's listener executor.
+
+    The form's ack must not wait on ``chat.postEphemeral`` (or its rate-limit retries); Bolt's
+    lazy listeners would do the same but copy the whole request for each one first.
+    """
+    message = reply.as_kwargs()
+
+    def send() -> None:
+        # Nothing waits on this job's result: anything it raises is logged here or lost.
+        try:
+            deliver(client, user_id, channel, message)
+        except Exception:
+            log.exception("could not confirm a saved form to %s", user_id)
+
+    app.listener_runner.listener_executor.submit(send)
 
 
 def quick_client(client: WebClient) -> WebClient:
@@ -424,11 +432,7 @@ def register(app: App, runtime: Runtime) -> None:
             return
         ack()
         reply = confirmation(saved.recorded, saved.kind, saved.day)
-        context[NOTICE] = {
-            "user": member.user_id,
-            "channel": meta.get("channel"),
-            "message": reply.as_kwargs(),
-        }
+        confirm_after_ack(app, client, member.user_id, meta.get("channel"), reply)
 
     app.action("open_log_modal")(on_open_button)
-    app.view(LOG_CALLBACK)(ack=on_submit, lazy=[send_notice])
+    app.view(LOG_CALLBACK)(on_submit)

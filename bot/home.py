@@ -33,6 +33,7 @@ from bot.network import (
     Touch,
     TouchState,
     cadence_days,
+    day_number,
     level_label,
     networks_of,
     review,
@@ -141,7 +142,7 @@ def assemble(
     """
     labels = {row.id: contact_label(row) for row in rows}
     contacts = [_home_contact(row, labels, balances, now) for row in rows]
-    facts = [_facts(row, labels, balances) for row in rows]
+    facts = [_facts(row, balances) for row in rows]
     sent = sent or SentPeople()
     pick = this_weeks_person(
         facts, now, this_week=sent.this_week, last_week=sent.last_week, keep_last=sent.keep_last
@@ -170,17 +171,20 @@ def assemble(
     )
 
 
-def _facts(row: Contact, labels: dict[int, str], balances: dict[int, int]) -> ContactFacts:
+def _facts(row: Contact, balances: dict[int, int]) -> ContactFacts:
     return ContactFacts(
         id=row.id,
+        member_id=row.member_id,
         key=row.key,
-        label=labels[row.id],
+        name=row.name,
+        slack_user_id=row.slack_user_id,
+        organisation=row.organisation,
         networks=row.networks,
         level=row.level,
         bond=row.bond,
         cadence_days=row.cadence_days,
-        last_touch_at=row.last_touch_at,
-        snoozed_until=row.snoozed_until,
+        last_touch_day=day_number(row.last_touch_at),
+        snoozed_until_day=day_number(row.snoozed_until),
         balance=balances.get(row.id, 0),
     )
 

@@ -178,22 +178,23 @@ def touch_state(
 
 
 def touch_brief(
-    last_touch: date | None,
+    last_touch_day: int | None,
     cadence: int | None,
     bond: str | None,
-    today: date,
-    snoozed_until: date | None = None,
+    today: int,
+    snoozed_until_day: int | None = None,
 ) -> tuple[TouchState, int | None]:
-    """``touch_state``'s state and ``days_since`` alone, for ``today`` (``now.date()``).
+    """``touch_state``'s state and ``days_since`` alone, with every day a day number.
 
-    Planning asks this for every contact of every member each week: it compares day numbers
-    instead of building dates and a ``Touch``, and ``last_touch`` may be the day alone. It
-    follows the same rules as ``touch_state`` (a unit test holds the two together).
+    Day numbers are ``date.toordinal()`` (``day_number``): ``today`` is ``now.date()``'s, the
+    last touch's is its UTC day's. Planning asks this for every contact of every member each
+    week, so it subtracts ints instead of building dates and a ``Touch``. It follows the same
+    rules as ``touch_state`` (a unit test holds the two together).
     """
-    if last_touch is None:
+    if last_touch_day is None:
         return TouchState.NEW, None
-    since = today.toordinal() - last_touch.toordinal()
-    if snoozed_until is not None and today < snoozed_until:
+    since = today - last_touch_day
+    if snoozed_until_day is not None and today < snoozed_until_day:
         return TouchState.SNOOZED, max(0, since)
     ideal = cadence_days(cadence, bond)
     limits = _LIMITS.get(ideal)
@@ -209,6 +210,11 @@ def touch_brief(
     else:
         state = TouchState.OK
     return state, max(0, since)
+
+
+def day_number(day: date | None) -> int | None:
+    """A date's (or an instant's own calendar day's) number for ``touch_brief``."""
+    return day.toordinal() if day is not None else None
 
 
 # ideal -> (maximum gap, first "due soon" day) in days since the touch; a handful of cadences.

@@ -14,22 +14,26 @@ batch.
 
 from __future__ import annotations
 
+import gc
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
-from bot.ledger import label_of
 from bot.network import TouchState, cadence_days
 from bot.people import MemberRef
 from bot.weekly_person import ContactFacts, Pick, choose, touches
 from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
 from storage.repository import RECEIVED_KINDS
+from storage.types import DayNumber
 
 BATCH_SIZE = 500
 STAY_IN_TOUCH_MAX = 3
@@ -179,24 +183,32 @@ def stay_in_touch(
     if touched is None:
         touched = touches(contacts, now)
     # Most days past due first, then by name, then the contact added first: the same list
-    # whatever order the contacts come in. Only the few kept become ``StayInTouch``s.
-    found: list[tuple[int, str, int, int, TouchState, int, int]] = []
+    # whatever order the contacts come in. Names are only read for the few that could be kept.
+    found: list[tuple[int, int, TouchState, int, int]] = []
     for i, (c, (state, days_since)) in enumerate(zip(contacts, touched, strict=True)):
         if (state is TouchState.OVERDUE or state is TouchState.DUE) and days_since is not None:
             cadence = cadence_days(c.cadence_days, c.bond)
-            found.append(
-                (cadence - days_since, c.label.casefold(), c.id, i, state, days_since, cadence)
-            )
+            found.append((cadence - days_since, i, state, days_since, cadence))
+    if len(found) > STAY_IN_TOUCH_MAX:
+        last_kept = heapq.nsmallest(STAY_IN_TOUCH_MAX, [f[0] for f in found])[-1]
+        found = [f for f in found if f[0] <= last_kept]
+    found.sort(key=lambda f: (f[0], contacts[f[1]].label.casefold(), contacts[f[1]].id))
     return [
         StayInTouch(contacts[i], state, days_since, cadence)
-        for _, _, _, i, state, days_since, cadence in heapq.nsmallest(STAY_IN_TOUCH_MAX, found)
+        for _, i, state, days_since, cadence in found[:STAY_IN_TOUCH_MAX]
     ]
 
 
 def owe_most(contacts: Iterable[ContactFacts]) -> ContactFacts | None:
-    """The person the member owes most (most negative balance), if they owe anyone."""
+    """The person the member owes most (most negative balance), if they owe anyone.
+
+    Ties go to the name, then to the contact added first.
+    """
     owing = [c for c in contacts if c.balance < 0]
-    return min(owing, key=lambda c: (c.balance, c.label.casefold(), c.id)) if owing else None
+    if not owing:
+        return None
+    most = min(c.balance for c in owing)
+    return min((c for c in owing if c.balance == most), key=lambda c: (c.label.casefold(), c.id))
 
 
 def compose(
@@ -378,6 +390,28 @@ def sent_people(session: Session, member: Member, now: datetime) -> SentPeople:
     return SentPeople(this_week, last_week, keep and last_week is not None)
 
 
+# The columns of ``ContactFacts``, field by field: days come as day numbers, a small int
+# being far cheaper for a driver to hand over than a date (SQLite's are text to parse).
+_FACT_COLUMNS: dict[str, ColumnElement[Any] | QueryableAttribute[Any]] = {
+    "id": Contact.id,
+    "member_id": Contact.member_id,
+    "key": Contact.key,
+    "name": Contact.name,
+    "slack_user_id": Contact.slack_user_id,
+    "organisation": Contact.organisation,
+    "networks": Contact.networks,
+    "level": Contact.level,
+    "bond": Contact.bond,
+    "cadence_days": Contact.cadence_days,
+    "last_touch_day": DayNumber(Contact.last_touch_at),
+    "snoozed_until_day": DayNumber(Contact.snoozed_until),
+    "balance": Contact.balance,
+}
+_CONTACT_FACTS = select(*(_FACT_COLUMNS[name] for name in ContactFacts._fields))
+# A row of ``_CONTACT_FACTS`` made into a ``ContactFacts`` without a Python call per row.
+_contact_facts = partial(tuple.__new__, ContactFacts)
+
+
 def contents(
     session: Session, due_now: Sequence[tuple[MemberRow, Slot]], now: datetime
 ) -> dict[int, NudgeContent]:
@@ -385,66 +419,16 @@ def contents(
     if not due_now:
         return {}
     ids = [m.id for m, _ in due_now]
-    # Through the Core connection: these rows are read once into plain objects, and the ORM's
-    # per-row loading machinery would cost more than the reading.
+    # Through the Core connection and straight from the driver, in one fetchall: each row is
+    # already a ``ContactFacts`` in all but type, and SQLAlchemy's rows and type processing
+    # would cost more than the planning done with them.
     connection = session.connection()
-    facts: dict[int, list[ContactFacts]] = defaultdict(list)
-    result = connection.execute(
-        select(
-            Contact.id,
-            Contact.member_id,
-            Contact.key,
-            Contact.name,
-            Contact.slack_user_id,
-            Contact.organisation,
-            Contact.networks,
-            Contact.level,
-            Contact.bond,
-            Contact.cadence_days,
-            # The day is all the rule needs, and a day is cheaper to read than an instant.
-            func.date(Contact.last_touch_at),
-            Contact.snoozed_until,
-            Contact.balance,
-        ).where(Contact.member_id.in_(ids))
-    )
-    # The driver's own tuples, in one fetchall: building SQLAlchemy rows and running its type
-    # processing would cost more than the planning done with them. The two dates come as the
-    # driver gives them: ISO text from SQLite, ``date``s from psycopg.
+    result = connection.execute(_CONTACT_FACTS.where(Contact.member_id.in_(ids)))
     rows = result.cursor.fetchall()
     result.close()
-    parse = date.fromisoformat if connection.dialect.name == "sqlite" else None
-    # Rows are unpacked by position; this runs once per contact of every member each week.
-    for (
-        contact_id,
-        member_id,
-        key,
-        name,
-        slack_user_id,
-        organisation,
-        networks,
-        level,
-        bond,
-        cadence,
-        last_touch_at,
-        snoozed_until,
-        balance,
-    ) in rows:
-        if parse is not None:
-            last_touch_at = last_touch_at and parse(last_touch_at)
-            snoozed_until = snoozed_until and parse(snoozed_until)
-        contact = ContactFacts(
-            contact_id,
-            key,
-            label_of(name, slack_user_id, organisation),
-            networks,
-            level,
-            bond,
-            cadence,
-            last_touch_at,
-            snoozed_until,
-            balance,
-        )
-        facts[member_id].append(contact)
+    facts: dict[int, list[ContactFacts]] = defaultdict(list)
+    for contact in map(_contact_facts, rows):
+        facts[contact.member_id].append(contact)
     favours: dict[int, list[Favour]] = defaultdict(list)
     for fav in connection.execute(
         select(
@@ -495,12 +479,32 @@ def due_members(members: Iterable[MemberRow], now: datetime) -> list[tuple[Membe
     return [(m, slot) for m in members if (slot := due(m.schedule, now)) is not None]
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off for one planning batch.
+
+    A batch makes tens of thousands of tuples (rows, ``ContactFacts``, touch readings), none of
+    them in a cycle, so reference counting frees them all. Yet each one counts towards the
+    collector's next pass, and those passes over the whole heap took about a quarter of
+    planning's time (``bench/``). The pause is process-wide but short, one batch; garbage
+    cycles made meanwhile, by any thread, wait for the next pass. The collector comes back on
+    afterwards, unless it was already off.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def plan(
     sessions: sessionmaker[Session], now: datetime, batch_size: int = BATCH_SIZE
 ) -> Iterator[list[Planned]]:
     """Every nudge due at ``now`` and not yet sent this week, one batch at a time (no writes)."""
     for members in member_batches(sessions, batch_size):
-        with sessions() as session:
+        with sessions() as session, collector_paused():
             candidates = due_members(members, now)
             done = finished(session, candidates)
             todo = [(m, s) for m, s in candidates if (m.id, s.week) not in done]

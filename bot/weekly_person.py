@@ -25,9 +25,10 @@ import enum
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import NamedTuple
 
+from bot.ledger import label_of
 from bot.network import (
     TARGET_PER_LEVEL,
     TouchState,
@@ -49,24 +50,33 @@ LEVEL_VALUES = frozenset(level.value for level in Level)
 
 
 class ContactFacts(NamedTuple):
-    """What planning knows about one contact: placement, stay-in-touch clock and balance.
+    """What planning knows about one contact: name, placement, stay-in-touch clock and balance.
 
-    A named tuple rather than a dataclass: the weekly planning builds one per contact of every
-    member, and a tuple is built in a fraction of the time.
+    A named tuple rather than a dataclass, in the order the planner selects the columns: the
+    weekly planning makes one per contact of every member straight from the database's rows.
+    Days are day numbers (``date.toordinal()``), which the rule only subtracts and compares.
     """
 
     id: int
+    member_id: int
     key: str
-    label: str
+    name: str
+    slack_user_id: str | None = None
+    organisation: str | None = None
     networks: int = 0
     level: str | None = None
     bond: str | None = None
     cadence_days: int | None = None
-    # The last touch: an instant, or only its (UTC) day, which is all the rule looks at.
-    last_touch_at: date | None = None
-    snoozed_until: date | None = None
+    # The (UTC) day of the last touch, and the first day after a snooze.
+    last_touch_day: int | None = None
+    snoozed_until_day: int | None = None
     # Favours and intros given minus received: negative means the member owes them.
     balance: int = 0
+
+    @property
+    def label(self) -> str:
+        """How Ally names the contact (built when asked: most contacts are never named)."""
+        return label_of(self.name, self.slack_user_id, self.organisation)
 
 
 class Reason(enum.StrEnum):
@@ -117,9 +127,9 @@ Touches = Sequence[tuple[TouchState, int | None]]
 
 def touches(contacts: Sequence[ContactFacts], now: datetime) -> list[tuple[TouchState, int | None]]:
     """Each contact's stay-in-touch state and days since the last touch, in order."""
-    today = now.date()
+    today = now.date().toordinal()
     return [
-        touch_brief(c.last_touch_at, c.cadence_days, c.bond, today, c.snoozed_until)
+        touch_brief(c.last_touch_day, c.cadence_days, c.bond, today, c.snoozed_until_day)
         for c in contacts
     ]
 
@@ -222,7 +232,11 @@ def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) ->
     if person is None:
         return None
     state, days_since = touch_brief(
-        person.last_touch_at, person.cadence_days, person.bond, now.date(), person.snoozed_until
+        person.last_touch_day,
+        person.cadence_days,
+        person.bond,
+        now.date().toordinal(),
+        person.snoozed_until_day,
     )
     if state is TouchState.SNOOZED:
         return None

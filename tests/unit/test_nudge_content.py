@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from bot.network import day_number
 from bot.nudge_message import (
     KEEP_PERSON,
     LOG_CATCH_UP,
@@ -21,9 +22,19 @@ from storage.models import Bond, Level, Network
 NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
 
 
-def contact(i: int, days_ago: int | None, **extra: object) -> ContactFacts:
+def contact(
+    i: int, days_ago: int | None, snoozed_until: date | None = None, **extra: object
+) -> ContactFacts:
     last = NOW - timedelta(days=days_ago) if days_ago is not None else None
-    return ContactFacts(id=i, key=f"U{i}", label=f"Person {i}", last_touch_at=last, **extra)  # type: ignore[arg-type]
+    return ContactFacts(  # type: ignore[misc]
+        id=i,
+        member_id=1,
+        key=f"U{i}",
+        name=f"Person {i}",
+        last_touch_day=day_number(last),
+        snoozed_until_day=day_number(snoozed_until),
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def action_ids(blocks: list) -> list[str]:

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.network import touch_brief, touch_state
+from bot.network import day_number, touch_brief, touch_state
 
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+TODAY = NOW.date().toordinal()
 
 
 @pytest.mark.parametrize("cadence", [None, 1, 2, 7, 13, 14, 30, 45, 60, 90, 365])
@@ -24,13 +25,13 @@ def test_state_and_days_since_match_touch_state(cadence: int | None, bond: str |
             ).replace(hour=hour)
             for snoozed in snoozes:
                 full = touch_state(touched, cadence, bond, NOW, snoozed)
-                brief = touch_brief(touched, cadence, bond, NOW.date(), snoozed)
+                brief = touch_brief(day_number(touched), cadence, bond, TODAY, day_number(snoozed))
                 assert brief == (full.state, full.days_since), (days_ago, hour, snoozed)
 
 
 def test_never_touched_is_new_whatever_the_snooze() -> None:
     full = touch_state(None, 30, None, NOW, date(2027, 1, 1))
-    assert touch_brief(None, 30, None, NOW.date(), date(2027, 1, 1)) == (
+    assert touch_brief(None, 30, None, TODAY, day_number(date(2027, 1, 1))) == (
         full.state,
         full.days_since,
     )

@@ -1,0 +1,73 @@
+"""Stay in touch and "whom you owe" pick the same people whatever order the contacts come in,
+with ties going to the name and then to the contact added first, as the rule says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.network import TouchState, cadence_days
+from bot.nudges import STAY_IN_TOUCH_MAX, owe_most, stay_in_touch
+from bot.weekly_person import ContactFacts, touches
+
+NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
+TODAY = NOW.date().toordinal()
+
+# Few names, days and balances, so that most lists are full of ties.
+contacts = st.lists(
+    st.builds(
+        lambda name, days, cadence, balance: (name, days, cadence, balance),
+        st.sampled_from(["ana", "Ana", "bo", "Cy", "cy"]),
+        st.one_of(st.none(), st.integers(0, 4).map(lambda n: 60 + n * 10)),
+        st.sampled_from([None, 30, 45]),
+        st.integers(-2, 1),
+    ),
+    max_size=25,
+).map(
+    lambda specs: [
+        ContactFacts(
+            id=i,
+            member_id=1,
+            key=f"~{name} {i}",
+            name=name,
+            cadence_days=cadence,
+            last_touch_day=None if days is None else TODAY - days,
+            balance=balance,
+        )
+        for i, (name, days, cadence, balance) in enumerate(specs, start=1)
+    ]
+)
+
+
+@given(contacts, st.randoms(use_true_random=False))
+def test_stay_in_touch_is_the_most_days_past_due_then_by_name_then_oldest(
+    network: list[ContactFacts], rng: object
+) -> None:
+    late = []
+    for c, (state, days_since) in zip(network, touches(network, NOW), strict=True):
+        if state in (TouchState.OVERDUE, TouchState.DUE) and days_since is not None:
+            late.append(
+                (cadence_days(c.cadence_days, c.bond) - days_since, c.name.casefold(), c.id)
+            )
+    expected = [c_id for _, _, c_id in sorted(late)[:STAY_IN_TOUCH_MAX]]
+
+    shuffled = list(network)
+    rng.shuffle(shuffled)  # type: ignore[attr-defined]
+    for order in (network, shuffled):
+        assert [s.contact.id for s in stay_in_touch(order, NOW)] == expected
+
+
+@given(contacts, st.randoms(use_true_random=False))
+def test_whom_you_owe_most_is_the_lowest_balance_then_by_name_then_oldest(
+    network: list[ContactFacts], rng: object
+) -> None:
+    owing = sorted((c.balance, c.name.casefold(), c.id) for c in network if c.balance < 0)
+    expected = owing[0][2] if owing else None
+
+    shuffled = list(network)
+    rng.shuffle(shuffled)  # type: ignore[attr-defined]
+    for order in (network, shuffled):
+        found = owe_most(order)
+        assert (found.id if found else None) == expected

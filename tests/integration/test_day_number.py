@@ -58,7 +58,7 @@ def test_the_collector_comes_back_as_it_was() -> None:
     gc.disable()
     try:
         with collector_paused():
-            pass
+            assert not gc.isenabled()
         assert not gc.isenabled()  # it was off before: left off
     finally:
         gc.enable()

@@ -39,7 +39,7 @@ from bot.network import (
     review,
     touch_state,
 )
-from bot.nudges import SentPeople, sent_people
+from bot.nudges import SentPeople, owe_most, sent_people
 from bot.people import MemberRef
 from bot.weekly_person import ContactFacts, Pick, this_weeks_person
 from storage.models import Contact, Interaction, InteractionKind, Member
@@ -152,7 +152,8 @@ def assemble(
         key=lambda c: (URGENCY[c.touch.state], c.touch.days_to_due or 0, c.label.casefold()),
     )
     ledger = [LedgerLine.of(line) for line in lines if line.kind in FAVOUR_KINDS]
-    owing = [c for c in contacts if c.balance < 0]
+    # The DM's rule, so Home and the weekly DM name the same person, ties included.
+    owed = owe_most(facts)
     result = review(Placement(c.networks, c.level) for c in contacts)
     return HomeData(
         member=ref,
@@ -165,7 +166,7 @@ def assemble(
         received=[line for line in ledger if line.kind in RECEIVED],
         given=[line for line in ledger if line.kind not in RECEIVED],
         balance=sum(balances.values()),
-        owe_most=min(owing, key=lambda c: (c.balance, c.label.casefold())) if owing else None,
+        owe_most=next(c for c in contacts if c.key == owed.key) if owed else None,
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
     )

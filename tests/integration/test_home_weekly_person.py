@@ -8,11 +8,13 @@ from sqlalchemy import select
 from bot.app import web_client
 from bot.delivery import Delivery
 from bot.home import Suggestion, home
+from bot.ledger import record_favour
 from bot.nudge_settings import keep_person, log_catch_up
-from bot.people import MemberRef
+from bot.nudges import plan
+from bot.people import MemberRef, SlackPerson
 from bot.runtime import Runtime
 from storage.db import transaction
-from storage.models import Contact, Nudge
+from storage.models import Contact, InteractionKind, Nudge
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack
 from tests.integration.nudge_fixtures import add_member
@@ -100,3 +102,28 @@ def test_with_nobody_to_name_home_suggests_a_gap_and_a_snowball_step(
     assert "add them to your network" in suggestion.next_step
     send(runtime)
     assert dm_person(runtime, "2026-W48") is None
+
+
+def test_home_and_the_dm_owe_the_same_person_when_names_tie(
+    runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    ana = add_member(runtime, "U1", "Europe/London", contacts=0)
+    # Two colleagues whose names differ only in case, each owed one favour: the names tie, so
+    # the contact added first is the one named. Home reads its rows ordered by name, which on
+    # a binary collation puts the second one first.
+    with transaction(runtime.sessions) as session:
+        for user_id, name in (("U2", "sam lee"), ("U3", "Sam Lee")):
+            record_favour(
+                session,
+                ana,
+                SlackPerson(user_id, name),
+                InteractionKind.FAVOUR_RECEIVED,
+                "covered my on-call shift",
+                clock.now,
+            )
+    (planned,) = [p for batch in plan(runtime.sessions, clock.now) for p in batch]
+    dm = planned.content.owe_most
+    assert dm is not None and dm.key == "U2"
+    with runtime.sessions() as session:
+        owed = home(session, ana, clock.now).owe_most
+    assert owed is not None and owed.key == dm.key

@@ -194,7 +194,7 @@ def choose(
     thin = _Thin(contacts)
     gaps = thin.points
     best: tuple[ContactFacts, TouchState, int | None] | None = None
-    best_rank = (0, 0)
+    best_score, best_since = -1, -1
     best_name: tuple[str, int] | None = None
     for contact, (state, days_since) in zip(contacts, touched, strict=True):
         if state is TouchState.SNOOZED:
@@ -204,17 +204,25 @@ def choose(
                 return _pick(contact, state, days_since, thin)
             continue
         place = (contact.networks, contact.level)
-        gap = gaps[place] if place in gaps else thin.gap_points(place)
-        # Highest score, then longest since the last touch, then the name alphabetically, then
-        # the oldest contact: the same pick whatever order the contacts come in. Names are only
+        gap = gaps.get(place)
+        if gap is None:
+            gap = thin.gap_points(place)
+        # Highest score, then longest since the last touch (never touched counts as -1), then
+        # the name alphabetically, then the oldest contact: the same pick whatever order the
+        # contacts come in. Most contacts fall at the first comparison; names are only
         # compared (and casefolded) on a tie.
-        rank = (
-            _score(state, contact.balance, gap),
-            days_since if days_since is not None else -1,
-        )
-        if best is None or rank > best_rank:
-            best, best_rank, best_name = (contact, state, days_since), rank, None
-        elif rank == best_rank:
+        score = _score(state, contact.balance, gap)
+        if score < best_score:
+            continue
+        since = -1 if days_since is None else days_since
+        if best is None or score > best_score or since > best_since:
+            best, best_score, best_since, best_name = (
+                (contact, state, days_since),
+                score,
+                since,
+                None,
+            )
+        elif since == best_since:
             name = (contact.label.casefold(), contact.id)
             if best_name is None:
                 best_name = (best[0].label.casefold(), best[0].id)

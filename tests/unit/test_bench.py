@@ -95,5 +95,6 @@ def test_nudge_plan_prints_its_json_line(
     assert plan["queries"] > 0
     assert plan["peak_rss_mb"] > 0
     assert plan["planned"] > 0
+    assert plan["runs"] == len(plan["seconds_runs"]) == len(plan["raw_sql_seconds_runs"]) == 3
     assert isinstance(plan["seconds"], float) and plan["seconds"] >= 0
     assert isinstance(plan["raw_sql_seconds"], float) and plan["raw_sql_seconds"] >= 0

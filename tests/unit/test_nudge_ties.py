@@ -1,5 +1,6 @@
-"""Stay in touch and "whom you owe" pick the same people whatever order the contacts come in,
-with ties going to the name and then to the contact added first, as the rule says."""
+"""Stay in touch, "whom you owe" and this week's person pick the same people whatever order the
+contacts come in, with ties going to the name and then to the contact added first, as the rule
+says."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.network import TouchState, cadence_days
 from bot.nudges import STAY_IN_TOUCH_MAX, owe_most, stay_in_touch
-from bot.weekly_person import ContactFacts, touches
+from bot.weekly_person import ContactFacts, choose, pick_for, touches
 
 NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
 TODAY = NOW.date().toordinal()
@@ -71,3 +72,55 @@ def test_whom_you_owe_most_is_the_lowest_balance_then_by_name_then_oldest(
     for order in (network, shuffled):
         found = owe_most(order)
         assert (found.id if found else None) == expected
+
+
+# Placements and snoozes too, so that gap points and snoozes take part in the weekly person.
+placed = st.lists(
+    st.tuples(
+        st.sampled_from(["ana", "Ana", "bo", "Cy", "cy"]),
+        st.one_of(st.none(), st.integers(0, 4).map(lambda n: 20 + n * 20)),
+        st.sampled_from([None, 30]),
+        st.integers(-2, 1),
+        st.sampled_from([0, 1, 2, 3, 4]),
+        st.sampled_from([None, "above", "peer", "below"]),
+        st.booleans(),
+    ),
+    max_size=25,
+).map(
+    lambda specs: [
+        ContactFacts(
+            id=i,
+            member_id=1,
+            key=f"~{name} {i}",
+            name=name,
+            networks=networks,
+            level=level,
+            cadence_days=cadence,
+            last_touch_day=None if days is None else TODAY - days,
+            snoozed_until_day=TODAY + 3 if snoozed else None,
+            balance=balance,
+        )
+        for i, (name, days, cadence, balance, networks, level, snoozed) in enumerate(specs, start=1)
+    ]
+)
+
+
+@given(placed, st.one_of(st.none(), st.integers(1, 25)), st.randoms(use_true_random=False))
+def test_this_weeks_person_is_the_best_score_then_longest_out_of_touch_then_by_name_then_oldest(
+    network: list[ContactFacts], last_person: int | None, rng: object
+) -> None:
+    # Each contact's score as ``pick_for`` explains it (None when snoozed).
+    ranked = []
+    for c in network:
+        pick = pick_for(network, c.id, NOW)
+        if pick is None or c.id == last_person:
+            continue
+        days = None if c.last_touch_day is None else TODAY - c.last_touch_day
+        ranked.append((-pick.score, -(days if days is not None else -1), c.name.casefold(), c.id))
+    expected = min(ranked)[3] if ranked else None
+
+    shuffled = list(network)
+    rng.shuffle(shuffled)  # type: ignore[attr-defined]
+    for order in (network, shuffled):
+        found = choose(order, NOW, last_person_id=last_person)
+        assert (found.contact.id if found else None) == expected

@@ -15,7 +15,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ class Sizes:
     ack: ack.AckSize
     plan: tuple[datagen.Size, ...]
     send: datagen.Size
+    # Planning runs per size, each paired with a lower-bound run; the line gives the medians.
+    plan_runs: int = 3
 
 
 FULL = Sizes(
@@ -47,6 +49,7 @@ TINY = Sizes(
     ack=ack.AckSize(datagen.Size(20), in_process=20, clients=2, per_client=5, targets=10),
     plan=(datagen.Size(10), datagen.Size(20)),
     send=datagen.Size(20),
+    plan_runs=1,
 )
 
 
@@ -70,7 +73,9 @@ def benchmarks(sizes: Sizes, only: str | None, choice: str) -> Iterator[dict[str
             why = down or nudge_plan.missing()
             for size in sizes.plan:
                 yield (
-                    skipped("nudge_plan", backend, why) if why else nudge_plan.run(backend, size)
+                    skipped("nudge_plan", backend, why)
+                    if why
+                    else nudge_plan.run(backend, size, sizes.plan_runs)
                 )
         if "nudge_send" in selected:
             why = down or nudge_send.missing()
@@ -125,13 +130,18 @@ def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> 
         help="nudge_plan sizes instead of the preset's, e.g. 1000,10000",
     )
     parser.add_argument("--send-members", type=int, help="nudge_send size instead of the preset's")
+    parser.add_argument(
+        "--plan-runs", type=int, help="planning runs per size (medians are reported; default 3)"
+    )
     args = parser.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL
     if args.plan_members:
         counts = [int(n) for n in args.plan_members.split(",")]
-        sizes = Sizes(sizes.ack, tuple(datagen.Size(n) for n in counts), sizes.send)
+        sizes = replace(sizes, plan=tuple(datagen.Size(n) for n in counts))
     if args.send_members:
-        sizes = Sizes(sizes.ack, sizes.plan, datagen.Size(args.send_members))
+        sizes = replace(sizes, send=datagen.Size(args.send_members))
+    if args.plan_runs:
+        sizes = replace(sizes, plan_runs=args.plan_runs)
     started = time.perf_counter()
     lines = [machine()]
     emit(json.dumps(lines[0]))

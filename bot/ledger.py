@@ -392,7 +392,8 @@ class History:
     """``/ally who``: everything the member has logged with one person.
 
     Each list holds the newest entries of its kind (at most the ``limit`` given to
-    ``history``); ``counts`` has the totals by kind, so a view can say how many are not shown.
+    ``history``); ``totals`` has each section's total, so a view can say how many are not
+    shown.
     """
 
     contact: ContactInfo
@@ -400,13 +401,13 @@ class History:
     given: list[LedgerLine] = field(default_factory=list)
     intros: list[LedgerLine] = field(default_factory=list)
     catch_ups: list[LedgerLine] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
     balance: int = 0
     touch: Touch = field(default_factory=lambda: Touch(TouchState.NEW, None, None))
 
     def total(self, section: str) -> int:
         """How many entries ``section`` ("received", "given", "intros", "catch_ups") has."""
-        return sum(self.counts.get(kind.value, 0) for kind in SECTIONS[section])
+        return self.totals.get(section, 0)
 
 
 def history(
@@ -420,12 +421,12 @@ def history(
             f"You haven't logged anything with {person.label} yet. "
             f"Try `/ally thanks` or `/ally add` first."
         )
-    # One query for every section's newest entries (not one per section).
-    lines = data.ledger_sections(contact.id, SECTIONS, limit)
-    sections = {name: [LedgerLine.of(i) for i in lines[name]] for name in SECTIONS}
+    # One query for every section's newest entries and totals (not one per section).
+    found = data.ledger_sections(contact.id, SECTIONS, limit)
+    sections = {name: [LedgerLine.of(i) for i in found.lines[name]] for name in SECTIONS}
     return History(
         contact=ContactInfo.of(contact),
-        counts=data.count_involving(contact.id),
+        totals=found.totals,
         balance=contact.balance,
         touch=touch_of(contact, now),
         **sections,

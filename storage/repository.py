@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Contact, Interaction, InteractionKind, Member
@@ -56,6 +57,14 @@ def weight(kind: str) -> int:
 _WEIGHTS = {k.value: 1 for k in GIVEN_KINDS} | {k.value: -1 for k in RECEIVED_KINDS}
 
 
+@dataclass(frozen=True)
+class LedgerSections:
+    """The newest ledger lines with one contact per section, and each section's total."""
+
+    lines: dict[str, list[Interaction]]
+    totals: dict[str, int]
+
+
 class MemberData:
     """The repository for one member's contacts and ledger; every query filters on them."""
 
@@ -68,8 +77,11 @@ class MemberData:
         return self.member.id
 
     def contact_by_key(self, key: str) -> Contact | None:
+        """The member's contact with ``key``, with who they met them through (joined in)."""
         return self.session.scalars(
-            select(Contact).where(Contact.member_id == self.member_id, Contact.key == key)
+            select(Contact)
+            .where(Contact.member_id == self.member_id, Contact.key == key)
+            .options(joinedload(Contact.met_through))
         ).one_or_none()
 
     def contact_by_id(self, contact_id: int) -> Contact | None:
@@ -168,9 +180,10 @@ class MemberData:
 
     def ledger_sections(
         self, contact_id: int, sections: Mapping[str, Iterable[InteractionKind]], limit: int
-    ) -> dict[str, list[Interaction]]:
+    ) -> LedgerSections:
         """``ledger_with`` for several sections at once: each section's newest ``limit``
-        entries involving one contact, newest first, in a single query (a window function)."""
+        entries involving one contact, newest first, and each section's total, in a single
+        query (window functions; both people each line names are joined in)."""
         section_of = {kind.value: name for name, kinds in sections.items() for kind in kinds}
         section = case(
             *((Interaction.kind == kind, name) for kind, name in section_of.items()),
@@ -179,36 +192,31 @@ class MemberData:
         ranked = (
             select(
                 Interaction.id,
+                section.label("section"),
                 func.row_number()
                 .over(
                     partition_by=section,
                     order_by=(Interaction.occurred_at.desc(), Interaction.id.desc()),
                 )
                 .label("rank"),
+                func.count().over(partition_by=section).label("total"),
             )
             .where(self._involving(contact_id), Interaction.kind.in_(list(section_of)))
             .subquery()
         )
-        rows = self.session.scalars(
-            select(Interaction)
+        rows = self.session.execute(
+            select(Interaction, ranked.c.section, ranked.c.total)
             .join(ranked, ranked.c.id == Interaction.id)
             .where(ranked.c.rank <= limit)
             .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-            .options(selectinload(Interaction.related_contact))
+            # Each line names both people; the one asked about is already in the session.
+            .options(joinedload(Interaction.contact), joinedload(Interaction.related_contact))
         ).all()
-        found: dict[str, list[Interaction]] = {name: [] for name in sections}
-        for interaction in rows:
-            found[section_of[interaction.kind]].append(interaction)
+        found = LedgerSections({name: [] for name in sections}, dict.fromkeys(sections, 0))
+        for interaction, name, total in rows:
+            found.lines[name].append(interaction)
+            found.totals[name] = int(total)
         return found
-
-    def count_involving(self, contact_id: int) -> dict[str, int]:
-        """How many entries of each kind involve one contact (as ``ledger_with`` counts them)."""
-        rows = self.session.execute(
-            select(Interaction.kind, func.count())
-            .where(self._involving(contact_id))
-            .group_by(Interaction.kind)
-        ).all()
-        return {kind: int(n) for kind, n in rows}
 
     def recent_interactions(self, since: datetime, limit: int = 20) -> Sequence[Interaction]:
         return self.session.scalars(

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ledger
@@ -71,6 +72,23 @@ def test_intros_record_met_through_and_show_once_on_each_side(
     assert [(x.contact, x.related) for x in dana.intros] == [("Dana Lee (Acme)", "Bob Chen")]
     assert dana.total("intros") == 1 and dana.balance == 1
     assert maria.total("intros") == 1 and maria.balance == -1
+    # Three statements, whatever the lines name: the member, the contact (with who the member
+    # met them through) and every section's lines and totals with both people on each line.
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    bind = sessions.kw["bind"]
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        with transaction(sessions) as s:
+            again = ledger.history(s, ANA, BOB, NOW)
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+    assert again == bob
+    selects = [x for x in statements if x.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3, selects
 
 
 def test_any_interaction_restarts_the_clock(sessions: sessionmaker[Session]) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -55,6 +57,58 @@ def weight(kind: str) -> int:
 
 
 _WEIGHTS = {k.value: 1 for k in GIVEN_KINDS} | {k.value: -1 for k in RECEIVED_KINDS}
+
+
+def involving(
+    member_id: int | BindParameter[int], contact_id: int | BindParameter[int]
+) -> ColumnElement[bool]:
+    """The member's ledger entries that involve one contact."""
+    # An introduction made is stored twice (one row per person introduced), so the row where
+    # the contact is the other side is left out; an introduction received is stored once,
+    # against the introducer, and also belongs to the person it led to.
+    return (Interaction.member_id == member_id) & (
+        (Interaction.contact_id == contact_id)
+        | (
+            (Interaction.related_contact_id == contact_id)
+            & (Interaction.kind == InteractionKind.INTRO_RECEIVED.value)
+        )
+    )
+
+
+@lru_cache(maxsize=16)
+def _sections_statement(sections: tuple[tuple[str, tuple[str, ...]], ...]) -> Select[Any]:
+    """``MemberData.ledger_sections``' statement for one set of sections, built once: its
+    parameters are ``member_id``, ``contact_id`` and ``limit``. ``/ally who`` runs it on every
+    call, and building it (a CASE over the kinds, two windows, two joins) cost more Python
+    than running it."""
+    section_of = {kind: name for name, kinds in sections for kind in kinds}
+    section = case(*((Interaction.kind == kind, name) for kind, name in section_of.items()))
+    ranked = (
+        select(
+            Interaction.id,
+            section.label("section"),
+            func.row_number()
+            .over(
+                partition_by=section,
+                order_by=(Interaction.occurred_at.desc(), Interaction.id.desc()),
+            )
+            .label("rank"),
+            func.count().over(partition_by=section).label("total"),
+        )
+        .where(
+            involving(bindparam("member_id"), bindparam("contact_id")),
+            Interaction.kind.in_(list(section_of)),
+        )
+        .subquery()
+    )
+    return (
+        select(Interaction, ranked.c.section, ranked.c.total)
+        .join(ranked, ranked.c.id == Interaction.id)
+        .where(ranked.c.rank <= bindparam("limit"))
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        # Each line names both people; the one asked about is already in the session.
+        .options(joinedload(Interaction.contact), joinedload(Interaction.related_contact))
+    )
 
 
 @dataclass(frozen=True)
@@ -156,16 +210,7 @@ class MemberData:
         ).one_or_none()
 
     def _involving(self, contact_id: int) -> ColumnElement[bool]:
-        # An introduction made is stored twice (one row per person introduced), so the row
-        # where the contact is the other side is left out; an introduction received is stored
-        # once, against the introducer, and also belongs to the person it led to.
-        return (Interaction.member_id == self.member_id) & (
-            (Interaction.contact_id == contact_id)
-            | (
-                (Interaction.related_contact_id == contact_id)
-                & (Interaction.kind == InteractionKind.INTRO_RECEIVED.value)
-            )
-        )
+        return involving(self.member_id, contact_id)
 
     def ledger_with(
         self, contact_id: int, kinds: Iterable[InteractionKind], limit: int
@@ -184,33 +229,10 @@ class MemberData:
         """``ledger_with`` for several sections at once: each section's newest ``limit``
         entries involving one contact, newest first, and each section's total, in a single
         query (window functions; both people each line names are joined in)."""
-        section_of = {kind.value: name for name, kinds in sections.items() for kind in kinds}
-        section = case(
-            *((Interaction.kind == kind, name) for kind, name in section_of.items()),
-            else_=None,
-        )
-        ranked = (
-            select(
-                Interaction.id,
-                section.label("section"),
-                func.row_number()
-                .over(
-                    partition_by=section,
-                    order_by=(Interaction.occurred_at.desc(), Interaction.id.desc()),
-                )
-                .label("rank"),
-                func.count().over(partition_by=section).label("total"),
-            )
-            .where(self._involving(contact_id), Interaction.kind.in_(list(section_of)))
-            .subquery()
-        )
+        key = tuple((name, tuple(kind.value for kind in kinds)) for name, kinds in sections.items())
         rows = self.session.execute(
-            select(Interaction, ranked.c.section, ranked.c.total)
-            .join(ranked, ranked.c.id == Interaction.id)
-            .where(ranked.c.rank <= limit)
-            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-            # Each line names both people; the one asked about is already in the session.
-            .options(joinedload(Interaction.contact), joinedload(Interaction.related_contact))
+            _sections_statement(key),
+            {"member_id": self.member_id, "contact_id": contact_id, "limit": limit},
         ).all()
         found = LedgerSections({name: [] for name in sections}, dict.fromkeys(sections, 0))
         for interaction, name, total in rows:

@@ -16,29 +16,57 @@ from bot.weekly_person import ContactFacts, choose, pick_for, touches
 NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
 TODAY = NOW.date().toordinal()
 
-# Few names, days and balances, so that most lists are full of ties.
-contacts = st.lists(
-    st.builds(
-        lambda name, days, cadence, balance: (name, days, cadence, balance),
+UNPLACED = st.just(0)
+NO_LEVEL: st.SearchStrategy[str | None] = st.just(None)
+AWAKE = st.just(False)
+
+
+def contact_lists(
+    days: st.SearchStrategy[int],
+    cadences: list[int | None],
+    *,
+    networks: st.SearchStrategy[int] = UNPLACED,
+    levels: st.SearchStrategy[str | None] = NO_LEVEL,
+    snoozed: st.SearchStrategy[bool] = AWAKE,
+) -> st.SearchStrategy[list[ContactFacts]]:
+    """Networks of up to 25 contacts with few names, days and balances, so that most lists are
+    full of ties."""
+    specs = st.tuples(
         st.sampled_from(["ana", "Ana", "bo", "Cy", "cy"]),
-        st.one_of(st.none(), st.integers(0, 4).map(lambda n: 60 + n * 10)),
-        st.sampled_from([None, 30, 45]),
+        st.one_of(st.none(), days),
+        st.sampled_from(cadences),
         st.integers(-2, 1),
-    ),
-    max_size=25,
-).map(
-    lambda specs: [
-        ContactFacts(
-            id=i,
-            member_id=1,
-            key=f"~{name} {i}",
-            name=name,
-            cadence_days=cadence,
-            last_touch_day=None if days is None else TODAY - days,
-            balance=balance,
-        )
-        for i, (name, days, cadence, balance) in enumerate(specs, start=1)
-    ]
+        networks,
+        levels,
+        snoozed,
+    )
+    return st.lists(specs, max_size=25).map(
+        lambda found: [
+            ContactFacts(
+                id=i,
+                member_id=1,
+                key=f"~{name} {i}",
+                name=name,
+                networks=bits,
+                level=level,
+                cadence_days=cadence,
+                last_touch_day=None if since is None else TODAY - since,
+                snoozed_until_day=TODAY + 3 if paused else None,
+                balance=balance,
+            )
+            for i, (name, since, cadence, balance, bits, level, paused) in enumerate(found, start=1)
+        ]
+    )
+
+
+contacts = contact_lists(st.integers(0, 4).map(lambda n: 60 + n * 10), [None, 30, 45])
+# Placements and snoozes too, so that gap points and snoozes take part in the weekly person.
+placed = contact_lists(
+    st.integers(0, 4).map(lambda n: 20 + n * 20),
+    [None, 30],
+    networks=st.sampled_from([0, 1, 2, 3, 4]),
+    levels=st.sampled_from([None, "above", "peer", "below"]),
+    snoozed=st.booleans(),
 )
 
 
@@ -72,37 +100,6 @@ def test_whom_you_owe_most_is_the_lowest_balance_then_by_name_then_oldest(
     for order in (network, shuffled):
         found = owe_most(order)
         assert (found.id if found else None) == expected
-
-
-# Placements and snoozes too, so that gap points and snoozes take part in the weekly person.
-placed = st.lists(
-    st.tuples(
-        st.sampled_from(["ana", "Ana", "bo", "Cy", "cy"]),
-        st.one_of(st.none(), st.integers(0, 4).map(lambda n: 20 + n * 20)),
-        st.sampled_from([None, 30]),
-        st.integers(-2, 1),
-        st.sampled_from([0, 1, 2, 3, 4]),
-        st.sampled_from([None, "above", "peer", "below"]),
-        st.booleans(),
-    ),
-    max_size=25,
-).map(
-    lambda specs: [
-        ContactFacts(
-            id=i,
-            member_id=1,
-            key=f"~{name} {i}",
-            name=name,
-            networks=networks,
-            level=level,
-            cadence_days=cadence,
-            last_touch_day=None if days is None else TODAY - days,
-            snoozed_until_day=TODAY + 3 if snoozed else None,
-            balance=balance,
-        )
-        for i, (name, days, cadence, balance, networks, level, snoozed) in enumerate(specs, start=1)
-    ]
-)
 
 
 @given(placed, st.one_of(st.none(), st.integers(1, 25)), st.randoms(use_true_random=False))

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ledger import LedgerLine, contact_label
+from bot.ledger import LedgerLine, label_of
 from bot.network import (
     Gap,
     Placement,
@@ -43,7 +43,7 @@ from bot.nudges import SentPeople, owe_most, sent_people
 from bot.people import MemberRef
 from bot.weekly_person import ContactFacts, Pick, this_weeks_person
 from storage.models import Contact, Interaction, InteractionKind, Member
-from storage.repository import MemberData, find_member
+from storage.repository import ContactRow, LineRow, MemberData, find_member
 
 RECENT_DAYS = 90
 RECENT_FETCH = 40  # the newest ledger lines read; favours among them are shown
@@ -112,10 +112,10 @@ def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
     if member is None:
         return _empty(ref)
     data = MemberData(session, member)
-    rows = data.contacts()
+    # Plain rows, not ORM objects: Home only reads, and reads every column of every contact.
+    rows = data.contact_rows()
     balances = {row.id: row.balance for row in rows}
-    # Contacts are all in the session now, so each line's contact is found without a query.
-    lines = data.recent_interactions(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
+    lines = data.recent_lines(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
     sent = sent_people(session, member, now)
     return assemble(ref, member, rows, balances, lines, now, sent)
 
@@ -130,9 +130,9 @@ def _empty(ref: MemberRef) -> HomeData:
 def assemble(
     ref: MemberRef,
     member: Member,
-    rows: Sequence[Contact],
+    rows: Sequence[ContactRow],
     balances: dict[int, int],
-    lines: Sequence[Interaction],
+    lines: Sequence[LineRow],
     now: datetime,
     sent: SentPeople | None = None,
 ) -> HomeData:
@@ -140,7 +140,7 @@ def assemble(
 
     ``sent`` is who this week's and last week's DMs named (none when no DM has gone out).
     """
-    labels = {row.id: contact_label(row) for row in rows}
+    labels = {row.id: label_of(row.name, row.slack_user_id, row.organisation) for row in rows}
     contacts = [_home_contact(row, labels, balances, now) for row in rows]
     facts = [_facts(row, balances) for row in rows]
     sent = sent or SentPeople()
@@ -151,7 +151,14 @@ def assemble(
         (c for c in contacts if c.touch.state in URGENCY),
         key=lambda c: (URGENCY[c.touch.state], c.touch.days_to_due or 0, c.label.casefold()),
     )
-    ledger = [LedgerLine.of(line) for line in lines if line.kind in FAVOUR_KINDS]
+    # Each line's people are named from the contacts read just before; a line about a contact
+    # added in between (another request, on a database that reads committed rows) waits for
+    # the next publish.
+    ledger = [
+        LedgerLine.of_row(line, labels)
+        for line in lines
+        if line.kind in FAVOUR_KINDS and line.contact_id in labels
+    ]
     # The DM's rule, so Home and the weekly DM name the same person, ties included.
     owed = owe_most(facts)
     result = review(Placement(c.networks, c.level) for c in contacts)
@@ -172,7 +179,7 @@ def assemble(
     )
 
 
-def _facts(row: Contact, balances: dict[int, int]) -> ContactFacts:
+def _facts(row: ContactRow, balances: dict[int, int]) -> ContactFacts:
     return ContactFacts(
         id=row.id,
         member_id=row.member_id,
@@ -191,7 +198,7 @@ def _facts(row: Contact, balances: dict[int, int]) -> ContactFacts:
 
 
 def _home_contact(
-    row: Contact, labels: dict[int, str], balances: dict[int, int], now: datetime
+    row: ContactRow, labels: dict[int, str], balances: dict[int, int], now: datetime
 ) -> HomeContact:
     return HomeContact(
         key=row.key,
@@ -206,7 +213,7 @@ def _home_contact(
     )
 
 
-def _introducers(rows: Sequence[Contact], labels: dict[int, str]) -> list[Introducer]:
+def _introducers(rows: Sequence[ContactRow], labels: dict[int, str]) -> list[Introducer]:
     met: dict[int, list[str]] = {}
     for row in rows:
         if row.met_through_id in labels:

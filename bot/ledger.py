@@ -6,7 +6,7 @@ for the handlers to render. They never commit: the caller's transaction does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -27,7 +27,7 @@ from storage.models import (
     Level,
     Member,
 )
-from storage.repository import MemberData, get_or_create_member
+from storage.repository import LineRow, MemberData, get_or_create_member
 
 MAX_CADENCE_DAYS = 365 * 2
 KEY_MAX = NAME_MAX + 1  # contacts.key: "~" and the case-folded name, which can grow (ß -> ss)
@@ -118,6 +118,23 @@ class LedgerLine:
             occurred_at=interaction.occurred_at,
             message_link=interaction.message_link,
             thanked=interaction.thanked_at is not None,
+        )
+
+    @classmethod
+    def of_row(cls, line: LineRow, labels: Mapping[int, str]) -> LedgerLine:
+        """A line read as plain columns, its people named from ``labels`` (label by id)."""
+        related = line.related_contact_id
+        return cls(
+            id=line.id,
+            kind=InteractionKind(line.kind),
+            contact=labels[line.contact_id],
+            related=labels.get(related) if related is not None else None,
+            contact_id=line.contact_id,
+            related_id=related,
+            what=line.what,
+            occurred_at=line.occurred_at,
+            message_link=line.message_link,
+            thanked=line.thanked_at is not None,
         )
 
 

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, case, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -111,6 +122,42 @@ def _sections_statement(sections: tuple[tuple[str, tuple[str, ...]], ...]) -> Se
     )
 
 
+class ContactRow(NamedTuple):
+    """A contact's columns as plain values, for views that only read (no ORM object)."""
+
+    id: int
+    member_id: int
+    key: str
+    name: str
+    slack_user_id: str | None
+    organisation: str | None
+    networks: int = 0
+    level: str | None = None
+    bond: str | None = None
+    cadence_days: int | None = None
+    met_through_id: int | None = None
+    last_touch_at: datetime | None = None
+    snoozed_until: date | None = None
+    balance: int = 0
+
+
+class LineRow(NamedTuple):
+    """A ledger entry's columns as plain values; contacts are referred to by id."""
+
+    id: int
+    kind: str
+    contact_id: int
+    what: str
+    occurred_at: datetime
+    related_contact_id: int | None = None
+    message_link: str | None = None
+    thanked_at: datetime | None = None
+
+
+_CONTACT_ROWS = select(*(getattr(Contact, name) for name in ContactRow._fields))
+_LINE_ROWS = select(*(getattr(Interaction, name) for name in LineRow._fields))
+
+
 @dataclass(frozen=True)
 class LedgerSections:
     """The newest ledger lines with one contact per section, and each section's total."""
@@ -154,36 +201,51 @@ class MemberData:
             select(Contact).where(Contact.member_id == self.member_id).order_by(Contact.name)
         ).all()
 
+    def contact_rows(self) -> list[ContactRow]:
+        """Every contact as plain rows, by name: what Home reads, without ORM objects."""
+        result = self.session.execute(
+            _CONTACT_ROWS.where(Contact.member_id == self.member_id).order_by(Contact.name)
+        )
+        return [ContactRow(*row) for row in result]
+
     def add_interaction(self, interaction: Interaction) -> Interaction:
         """Record an interaction, restart that contact's stay-in-touch clock and move the
         balance with them.
 
         The ledger is append-only (rows leave only with their contact or member), so the kept
         balance always equals the ledger's sum. A contact already in the database is updated
-        in SQL (``balance = balance + 1``), so two writes at once both count.
+        in SQL, in one statement (``_touch``), so two writes at once both count.
         """
         interaction.member_id = self.member_id
         self.session.add(interaction)
         contact = interaction.contact
-        if contact.last_touch_at is None or interaction.occurred_at > contact.last_touch_at:
-            contact.last_touch_at = interaction.occurred_at
         step = weight(interaction.kind)
-        if step and contact.id is None:
+        if contact.id is None:
+            if contact.last_touch_at is None or interaction.occurred_at > contact.last_touch_at:
+                contact.last_touch_at = interaction.occurred_at
             contact.balance = (contact.balance or 0) + step
-        elif step:
-            self._move_balance(contact, step)
+        else:
+            self._touch(contact, interaction.occurred_at, step)
         self.session.flush()
         return interaction
 
-    def _move_balance(self, contact: Contact, step: int) -> None:
-        """One UPDATE ... RETURNING: the new balance comes back without reloading the contact."""
-        balance = self.session.execute(
+    def _touch(self, contact: Contact, when: datetime, step: int) -> None:
+        """One UPDATE ... RETURNING for a stored contact: the last touch becomes ``when`` if
+        that is later, and the balance moves by ``step``, both computed by the database from
+        the row as it is, and both come back without reloading the contact."""
+        at = literal(when, Contact.last_touch_at.type)
+        later = or_(Contact.last_touch_at.is_(None), Contact.last_touch_at < at)
+        touched, balance = self.session.execute(
             update(Contact)
             .where(Contact.id == contact.id)
-            .values(balance=Contact.balance + step)
-            .returning(Contact.balance)
+            .values(
+                last_touch_at=case((later, at), else_=Contact.last_touch_at),
+                balance=Contact.balance + step,
+            )
+            .returning(Contact.last_touch_at, Contact.balance)
             .execution_options(synchronize_session=False)
-        ).scalar_one()
+        ).one()
+        set_committed_value(contact, "last_touch_at", touched)
         set_committed_value(contact, "balance", balance)
 
     def interactions_with(self, contact_id: int, limit: int | None = None) -> Sequence[Interaction]:
@@ -240,13 +302,16 @@ class MemberData:
             found.totals[name] = int(total)
         return found
 
-    def recent_interactions(self, since: datetime, limit: int = 20) -> Sequence[Interaction]:
-        return self.session.scalars(
-            select(Interaction)
-            .where(Interaction.member_id == self.member_id, Interaction.occurred_at >= since)
+    def recent_lines(self, since: datetime, limit: int = 20) -> list[LineRow]:
+        """The newest ledger entries since ``since``, newest first, as plain rows."""
+        result = self.session.execute(
+            _LINE_ROWS.where(
+                Interaction.member_id == self.member_id, Interaction.occurred_at >= since
+            )
             .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
             .limit(limit)
-        ).all()
+        )
+        return [LineRow(*row) for row in result]
 
     def count_by_kind(self, contact_id: int) -> dict[str, int]:
         rows = self.session.execute(

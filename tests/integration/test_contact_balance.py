@@ -9,12 +9,12 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import case, func, select
+from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ledger
@@ -133,6 +133,54 @@ def test_a_recorded_favour_reports_the_balance_it_leaves(
         assert got.balance == -1
         card = ledger.history(session, ref, maria, NOW)
         assert card.balance == -1
+
+
+def test_a_favour_with_someone_known_is_one_update_and_the_clock_only_moves_forward(
+    sessions: sessionmaker[Session],
+) -> None:
+    ref = MemberRef("T1", "U1")
+    maria = PEOPLE[0]
+    with transaction(sessions) as session:
+        ledger.record_favour(
+            session, ref, maria, InteractionKind.CATCH_UP, "", NOW, when=NOW - timedelta(days=3)
+        )
+    statements: list[str] = []
+    bind = sessions.kw["bind"]
+
+    def record(*args: object) -> None:
+        statements.append(" ".join(str(args[2]).split()).upper())
+
+    def touched() -> tuple[datetime | None, int]:
+        with sessions() as session:
+            contact = session.scalars(select(Contact)).one()
+            return contact.last_touch_at, contact.balance
+
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        # An older favour moves the balance but leaves the last touch where it was.
+        with transaction(sessions) as session:
+            got = ledger.record_favour(
+                session,
+                ref,
+                maria,
+                InteractionKind.FAVOUR_RECEIVED,
+                "a review",
+                NOW,
+                when=NOW - timedelta(days=10),
+            )
+            assert got.balance == -1
+        assert touched() == (NOW - timedelta(days=3), -1)
+        # A newer one moves both.
+        with transaction(sessions) as session:
+            got = ledger.record_favour(
+                session, ref, maria, InteractionKind.FAVOUR_GIVEN, "an intro", NOW
+            )
+            assert got.balance == 0 and got.contact.last_touch_at == NOW
+        assert touched() == (NOW, 0)
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+    updates = [x for x in statements if x.startswith("UPDATE CONTACTS")]
+    assert len(updates) == 2, updates  # one per favour
 
 
 def test_two_writers_at_once_both_count(pg_url: str) -> None:

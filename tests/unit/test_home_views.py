@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slack_sdk.models.views import View
 
@@ -11,16 +12,18 @@ from bot.home import HomeData, assemble
 from bot.network import TouchState
 from bot.people import MemberRef
 from handlers.home_views import VIEW_BLOCKS_MAX, home_view
-from storage.models import Contact, Interaction, InteractionKind, Member, Network
+from storage.models import InteractionKind, Member, Network
+from storage.repository import ContactRow, LineRow
 
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 REF = MemberRef("T1", "U1")
 LEVELS = ("above", "peer", "below")
 
 
-def contact(i: int, **kw: object) -> Contact:
-    values: dict[str, object] = {
+def contact(i: int, **kw: Any) -> ContactRow:
+    values: dict[str, Any] = {
         "id": i,
+        "member_id": 1,
         "key": f"~person {i}",
         "slack_user_id": None,
         "name": f"Person {i:04d}",
@@ -34,11 +37,11 @@ def contact(i: int, **kw: object) -> Contact:
         "snoozed_until": None,
     }
     values.update(kw)
-    return Contact(**values)
+    return ContactRow(**values)
 
 
 def data(
-    contacts: list[Contact], lines: list[Interaction] | None = None, **member: object
+    contacts: list[ContactRow], lines: list[LineRow] | None = None, **member: object
 ) -> HomeData:
     balances: dict[int, int] = {}
     for line in lines or []:
@@ -81,7 +84,7 @@ def test_empty_network_invites_a_first_step_and_offers_every_action() -> None:
     assert "No focus of inquiry yet" in text
 
 
-def small_network() -> tuple[list[Contact], list[Interaction]]:
+def small_network() -> tuple[list[ContactRow], list[LineRow]]:
     maria = contact(
         1,
         key="U2",
@@ -113,26 +116,23 @@ def small_network() -> tuple[list[Contact], list[Interaction]]:
         last_touch_at=NOW - timedelta(days=2),
     )
     lines = [
-        Interaction(
+        LineRow(
             id=10,
-            contact=maria,
             contact_id=1,
             kind=InteractionKind.FAVOUR_RECEIVED,
             what="Reviewed my *proposal*",
             occurred_at=NOW - timedelta(days=3),
         ),
-        Interaction(
+        LineRow(
             id=11,
-            contact=maria,
             contact_id=1,
             kind=InteractionKind.INTRO_RECEIVED,
             what="",
-            related_contact=dana,
+            related_contact_id=3,
             occurred_at=NOW - timedelta(days=2),
         ),
-        Interaction(
+        LineRow(
             id=12,
-            contact=bob,
             contact_id=2,
             kind=InteractionKind.FAVOUR_GIVEN,
             what="Covered the on-call",
@@ -181,9 +181,8 @@ def test_two_thousand_contacts_stay_within_limits_and_are_summarised() -> None:
         for i in range(1, 2001)
     ]
     lines = [
-        Interaction(
+        LineRow(
             id=i,
-            contact=contacts[i],
             contact_id=i + 1,
             what=f"favour {i} " + "x" * 900,
             kind=(InteractionKind.FAVOUR_RECEIVED, InteractionKind.FAVOUR_GIVEN)[i % 2],

@@ -36,10 +36,10 @@ from bench.slack_load import (
     wait_until,
     who_body,
 )
+from bench.slack_process import SlackProcess
 from bot.app import create_app
 from bot.config import settings_from_env
 from bot.runtime import Runtime
-from tests.fake_slack import FakeSlack
 
 SECRET = "bench-signing-secret"
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,8 @@ TARGETS = 400
 WORKERS = os.cpu_count() or 1
 # In-process, the app reads this frozen clock: the generated data's "now".
 NOW = datagen.NOW.replace(tzinfo=UTC)
+# How a saved form's confirmation reaches the member.
+CONFIRMATIONS = ("chat.postEphemeral", "chat.postMessage")
 
 
 @dataclass(frozen=True)
@@ -86,15 +88,16 @@ def targets(url: str, wanted: int = TARGETS) -> list[Target]:
     return chosen[:wanted]
 
 
-def fake_slack_for(chosen: list[Target]) -> FakeSlack:
-    fake = FakeSlack().start()
+def fake_slack_for(chosen: list[Target]) -> SlackProcess:
+    """The fake Slack, in its own process, knowing every member and contact targeted."""
+    users = []
     for target in chosen:
-        fake.add_user(target.user_id, f"Member {target.user_id}", tz="Europe/London")
-        fake.add_user(target.contact_user_id, target.contact_name, tz="Europe/London")
-    return fake
+        users.append((target.user_id, f"Member {target.user_id}", "Europe/London"))
+        users.append((target.contact_user_id, target.contact_name, "Europe/London"))
+    return SlackProcess(users)
 
 
-def settings(fake: FakeSlack, url: str) -> Any:
+def settings(fake: SlackProcess, url: str) -> Any:
     return settings_from_env(
         {
             "SLACK_BOT_TOKEN": TOKEN,
@@ -162,7 +165,7 @@ def available(app: Any, body: str, kind: str) -> str | None:
 
 def run(backend: str, size: AckSize) -> Iterator[dict[str, Any]]:
     url = datagen.work_copy(backend, size.data, "ack")
-    fake: FakeSlack | None = None
+    fake: SlackProcess | None = None
     try:
         chosen = targets(url, size.targets)
         fake = fake_slack_for(chosen)
@@ -179,7 +182,7 @@ def in_process(
     backend: str,
     size: AckSize,
     url: str,
-    fake: FakeSlack,
+    fake: SlackProcess,
     chosen: list[Target],
     missing: dict[str, str],
 ) -> Iterator[dict[str, Any]]:
@@ -215,18 +218,18 @@ def in_process(
     finally:
         # A saved form's confirmation is sent after the ack, in the background: let those
         # finish before the fake Slack and the database go away.
-        sent = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("chat.postMessage"))
+        sent = fake.calls(*CONFIRMATIONS)
         wait_until(lambda: _settled(fake, sent), 30, "confirmations finishing")
         runtime.close()
 
 
-def _settled(fake: FakeSlack, before: int) -> bool:
+def _settled(fake: SlackProcess, before: int) -> bool:
     """True once no confirmation arrived at the fake Slack for a quarter of a second."""
     import time
 
-    now = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("chat.postMessage"))
+    now = fake.calls(*CONFIRMATIONS)
     time.sleep(0.25)
-    later = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("chat.postMessage"))
+    later = fake.calls(*CONFIRMATIONS)
     return now == later and later >= before
 
 
@@ -283,7 +286,7 @@ def over_http(
     backend: str,
     size: AckSize,
     url: str,
-    fake: FakeSlack,
+    fake: SlackProcess,
     chosen: list[Target],
     missing: dict[str, str],
 ) -> Iterator[dict[str, Any]]:

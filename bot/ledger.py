@@ -105,24 +105,17 @@ class LedgerLine:
 
     @classmethod
     def of(cls, interaction: Interaction) -> LedgerLine:
+        """A stored entry, its people named through its relationships."""
+        # Only the labels: building a whole ContactInfo would load "met through" per line.
+        labels = {interaction.contact_id: contact_label(interaction.contact)}
         related = interaction.related_contact
-        return cls(
-            id=interaction.id,
-            kind=InteractionKind(interaction.kind),
-            # Only the labels: building a whole ContactInfo would load "met through" per line.
-            contact=contact_label(interaction.contact),
-            related=contact_label(related) if related else None,
-            contact_id=interaction.contact_id,
-            related_id=interaction.related_contact_id,
-            what=interaction.what,
-            occurred_at=interaction.occurred_at,
-            message_link=interaction.message_link,
-            thanked=interaction.thanked_at is not None,
-        )
+        if related is not None:
+            labels[related.id] = contact_label(related)
+        return cls.of_row(interaction, labels)
 
     @classmethod
-    def of_row(cls, line: LineRow, labels: Mapping[int, str]) -> LedgerLine:
-        """A line read as plain columns, its people named from ``labels`` (label by id)."""
+    def of_row(cls, line: LineRow | Interaction, labels: Mapping[int, str]) -> LedgerLine:
+        """An entry read as plain columns, its people named from ``labels`` (label by id)."""
         related = line.related_contact_id
         return cls(
             id=line.id,

@@ -35,8 +35,8 @@ def _serve(users: list[User], channel: Connection) -> None:
                 channel.send(sum(len(fake.calls_to(method)) for method in request[1]))
             else:
                 break
-    except EOFError:  # the parent went away
-        pass
+    except EOFError:
+        return  # the parent went away; the fake still stops below
     finally:
         fake.stop()
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ledger import LedgerLine, label_of
+from bot.ledger import LedgerLine, contact_label
 from bot.network import (
     Gap,
     Placement,
@@ -140,7 +140,7 @@ def assemble(
 
     ``sent`` is who this week's and last week's DMs named (none when no DM has gone out).
     """
-    labels = {row.id: label_of(row.name, row.slack_user_id, row.organisation) for row in rows}
+    labels = {row.id: contact_label(row) for row in rows}
     contacts = [_home_contact(row, labels, balances, now) for row in rows]
     facts = [_facts(row, balances) for row in rows]
     sent = sent or SentPeople()

@@ -27,7 +27,7 @@ from storage.models import (
     Level,
     Member,
 )
-from storage.repository import LineRow, MemberData, get_or_create_member
+from storage.repository import ContactRow, LineRow, MemberData, get_or_create_member
 
 MAX_CADENCE_DAYS = 365 * 2
 KEY_MAX = NAME_MAX + 1  # contacts.key: "~" and the case-folded name, which can grow (ß -> ss)
@@ -78,7 +78,7 @@ class ContactInfo:
         )
 
 
-def contact_label(contact: Contact | ContactInfo) -> str:
+def contact_label(contact: Contact | ContactInfo | ContactRow) -> str:
     """How a contact is named: a Slack user's name, or an outside name with the organisation."""
     return label_of(contact.name, contact.slack_user_id, contact.organisation)
 

@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.people import MemberRef
-from storage.models import Contact, Interaction, Member, Nudge, QuestionAsked, SlackUser
+from storage.models import (
+    Contact,
+    HomeVisit,
+    Interaction,
+    Member,
+    Nudge,
+    QuestionAsked,
+    SlackUser,
+)
 from storage.repository import find_member
 
 EXPORT_FORMAT = "ally-export/1"
@@ -100,13 +108,20 @@ def _delete(session: Session, model: Any, which: ColumnElement[bool]) -> int:
 
 def forget(session: Session, ref: MemberRef) -> Erased:
     """Delete every row that belongs to ``ref`` (their settings, contacts, ledger, questions,
-    nudges). Other members' own notes are theirs and stay."""
+    nudges, when they last entered Home). Other members' own notes are theirs and stay."""
     which = (
         (Member.enterprise_id == ref.enterprise_id)
         & (Member.team_id == ref.team_id)
         & (Member.user_id == ref.user_id)
     )
-    return Erased(_erase_members(session, which))
+    counts = _erase_members(session, which)
+    visits = (
+        (HomeVisit.enterprise_id == ref.enterprise_id)
+        & (HomeVisit.team_id == ref.team_id)
+        & (HomeVisit.user_id == ref.user_id)
+    )
+    counts["home_visits"] = _delete(session, HomeVisit, visits)
+    return Erased(counts)
 
 
 def erase_workspace(
@@ -121,12 +136,15 @@ def erase_workspace(
         if not enterprise_id:
             raise ValueError("an organisation-wide erasure needs the enterprise id")
         members = Member.enterprise_id == enterprise_id
+        visits = HomeVisit.enterprise_id == enterprise_id
         users = SlackUser.enterprise_id == enterprise_id
     else:
         if not team_id:
             raise ValueError("a workspace erasure needs the team id")
         members = (Member.enterprise_id == enterprise_id) & (Member.team_id == team_id)
+        visits = (HomeVisit.enterprise_id == enterprise_id) & (HomeVisit.team_id == team_id)
         users = (SlackUser.enterprise_id == enterprise_id) & (SlackUser.team_id == team_id)
     counts = _erase_members(session, members)
+    counts["home_visits"] = _delete(session, HomeVisit, visits)
     counts["slack_users"] = _delete(session, SlackUser, users)
     return Erased(counts)

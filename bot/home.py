@@ -11,7 +11,10 @@ most important gap in the network instead.
 
 ``watch_commits`` + ``begin_changes``/``end_changes`` tell the handlers whether a listener
 committed a change to a member's data, so the Home tab can be republished after any write
-without every handler having to remember to do it.
+without every handler having to remember to do it. It is republished only for a member who may be
+looking at it (``may_be_looking``: they entered Home within ``LOOKING``); Slack sends
+``app_home_opened`` every time someone enters Home, and that publishes it fresh, so anyone else
+would never see a republish before the next one replaced it.
 """
 
 from __future__ import annotations
@@ -43,7 +46,14 @@ from bot.nudges import SentPeople, owe_most, sent_people
 from bot.people import MemberRef
 from bot.weekly_person import ContactFacts, Pick, this_weeks_person
 from storage.models import Contact, Interaction, InteractionKind, Member
-from storage.repository import ContactRow, LineRow, MemberData, find_member
+from storage.repository import (
+    ContactRow,
+    LineRow,
+    MemberData,
+    find_member,
+    home_seen_since,
+    record_home_visit,
+)
 
 RECENT_DAYS = 90
 RECENT_FETCH = 40  # the newest ledger lines read; favours among them are shown
@@ -55,6 +65,9 @@ FAVOUR_KINDS = (
 )
 RECEIVED = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVED)
 URGENCY = {TouchState.OVERDUE: 0, TouchState.DUE: 1, TouchState.DUE_SOON: 2}
+# How long after entering Home a member may still have it on screen (working from its buttons
+# and the modals they open, or with Home in a window of its own).
+LOOKING = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,16 @@ def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
     lines = data.recent_lines(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
     sent = sent_people(session, member, now)
     return assemble(ref, member, rows, balances, lines, now, sent)
+
+
+def entered_home(session: Session, ref: MemberRef, now: datetime) -> None:
+    """Record that ``ref`` entered Home (or used one of its buttons) at ``now``."""
+    record_home_visit(session, ref.enterprise_id, ref.team_id, ref.user_id, now)
+
+
+def may_be_looking(session: Session, ref: MemberRef, now: datetime) -> bool:
+    """Whether ``ref`` entered Home recently enough to have it on screen still."""
+    return home_seen_since(session, ref.enterprise_id, ref.team_id, ref.user_id, now - LOOKING)
 
 
 def _empty(ref: MemberRef) -> HomeData:

@@ -7,8 +7,12 @@ completion handler after it, in the listener's own thread (with or without
 the completion handler asks whether any commit changed a member, a contact or the ledger and, if
 so, republishes the acting member's Home on Bolt's listener executor, so the reply to Slack never
 waits on ``views.publish`` or its rate-limit retries. One publish per listener, whatever it wrote,
-and no handler has to remember to call it. Code that writes outside a listener (the scheduler)
-calls ``publish`` itself.
+and no handler has to remember to call it.
+
+Only a member who may be looking at Home gets the republish: one who entered it in the last
+``bot.home.LOOKING`` (recorded on ``app_home_opened`` and on every click of a Home button). Slack
+sends ``app_home_opened`` each time someone enters Home, and that publishes it fresh, so for
+anyone else a republish would be work (and a rate-limited call) nobody sees.
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ from slack_bolt.listener.listener_completion_handler import ListenerCompletionHa
 from slack_bolt.listener.listener_start_handler import ListenerStartHandler
 from slack_sdk import WebClient
 
-from bot.home import begin_changes, end_changes, home, watch_commits
+from bot.home import (
+    begin_changes,
+    end_changes,
+    entered_home,
+    home,
+    may_be_looking,
+    watch_commits,
+)
 from bot.people import MemberRef
 from bot.runtime import Runtime
 from handlers.home_views import home_view
@@ -49,7 +60,8 @@ class TrackChanges(ListenerStartHandler):
 
 
 class RepublishHome(ListenerCompletionHandler):
-    """After each listener: republish the acting member's Home if it changed their data."""
+    """After each listener: republish the acting member's Home if it changed their data and they
+    may be looking at it; note a click on a Home button as a visit."""
 
     def __init__(self, inner: ListenerCompletionHandler, app: App, runtime: Runtime) -> None:
         self.inner = inner
@@ -61,19 +73,33 @@ class RepublishHome(ListenerCompletionHandler):
             self.inner.handle(request=request, response=response)
         finally:
             changed = end_changes()
+            on_home = from_home(request.body)
             member = member_of(request.context)
             client = request.context.client
-            if changed and member is not None and client is not None:
+            if (changed or on_home) and member is not None and client is not None:
                 executor = self.app.listener_runner.listener_executor
-                executor.submit(self._republish, client, member)
+                executor.submit(self._refresh, client, member, changed, on_home)
 
-    def _republish(self, client: WebClient, member: MemberRef) -> None:
+    def _refresh(self, client: WebClient, member: MemberRef, changed: bool, on_home: bool) -> None:
         try:
-            publish(client, self.runtime, member)
+            now = self.runtime.clock()
+            with transaction(self.runtime.sessions) as session:
+                if on_home:
+                    entered_home(session, member, now)
+                elif not may_be_looking(session, member, now):
+                    return
+            if changed:
+                publish(client, self.runtime, member)
         except Exception:
             log.exception(
                 "Home republish failed for team=%s user=%s", member.team_id, member.user_id
             )
+
+
+def from_home(body: dict) -> bool:
+    """Whether the request is a click on one of the Home tab's buttons."""
+    view = body.get("view") if body.get("type") == "block_actions" else None
+    return isinstance(view, dict) and view.get("type") == "home"
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -89,4 +115,6 @@ def register(app: App, runtime: Runtime) -> None:
         member = member_of(context)
         if event.get("tab", "home") != "home" or member is None:
             return
+        with transaction(runtime.sessions) as session:
+            entered_home(session, member, runtime.clock())
         publish(client, runtime, member)

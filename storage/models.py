@@ -197,6 +197,24 @@ class SlackUser(Base):
     fetched_at: Mapped[Instant]
 
 
+class HomeVisit(Base):
+    """When a Slack user last entered Ally's Home tab.
+
+    Home is republished after a write only for someone who may still be looking at it; everyone
+    else gets a fresh Home the next time they open it. Keyed by Slack identity, not by member:
+    opening Home creates no member.
+    """
+
+    __tablename__ = "home_visits"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_id: Mapped[SlackId]
+    user_id: Mapped[SlackId]
+    seen_at: Mapped[Instant]
+
+
 class QuestionAsked(Base):
     """Which informational-interview questions were suggested for whom, so none repeats."""
 

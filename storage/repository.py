@@ -23,7 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.models import Contact, Interaction, InteractionKind, Member
+from storage.db import dialect_insert
+from storage.models import Contact, HomeVisit, Interaction, InteractionKind, Member
 
 # +1 when the member helped the contact, -1 when the contact helped the member.
 GIVEN_KINDS = (InteractionKind.FAVOUR_GIVEN, InteractionKind.INTRO_MADE)
@@ -59,6 +60,32 @@ def get_or_create_member(
         session.add(member)
         session.flush()
     return member
+
+
+def record_home_visit(
+    session: Session, enterprise_id: str, team_id: str, user_id: str, now: datetime
+) -> None:
+    """Note that this Slack user entered Home at ``now`` (one upsert, safe under concurrency)."""
+    keys = {"enterprise_id": enterprise_id, "team_id": team_id, "user_id": user_id}
+    statement = dialect_insert(session, HomeVisit).values(**keys, seen_at=now)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=list(keys), set_={"seen_at": now}),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def home_seen_since(
+    session: Session, enterprise_id: str, team_id: str, user_id: str, since: datetime
+) -> bool:
+    """Whether this Slack user entered Home at or after ``since``."""
+    seen = session.scalar(
+        select(HomeVisit.seen_at).where(
+            HomeVisit.enterprise_id == enterprise_id,
+            HomeVisit.team_id == team_id,
+            HomeVisit.user_id == user_id,
+        )
+    )
+    return seen is not None and seen >= since
 
 
 def weight(kind: str) -> int:

@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.home import entered_home
 from bot.ledger import ContactUpdate, record_favour, record_intro_received, update_contact
 from bot.people import MemberRef, OutsidePerson, SlackPerson
 from storage.db import transaction
 from storage.models import (
     Contact,
+    HomeVisit,
     Interaction,
     InteractionKind,
     Level,
@@ -24,14 +26,14 @@ from storage.models import (
 )
 from storage.repository import find_member
 
-TABLES = (Member, Contact, Interaction, QuestionAsked, Nudge, SlackUser)
+TABLES = (Member, Contact, Interaction, QuestionAsked, Nudge, HomeVisit, SlackUser)
 
 
 def give_data(
     sessions: sessionmaker[Session], ref: MemberRef, now: datetime, *, secret: str = "private"
 ) -> None:
     """Two contacts (one with notes containing ``secret``), three ledger lines, a suggested
-    question, a nudge and a cached directory entry for ``ref``."""
+    question, a nudge, a visit to Home and a cached directory entry for ``ref``."""
     with transaction(sessions) as session:
         ally = SlackPerson(user_id="U2", name="Maria Lopez")
         outside = OutsidePerson(name="Dana Lee", organisation="Acme")
@@ -63,6 +65,7 @@ def give_data(
                 sent_at=now,
             )
         )
+        entered_home(session, ref, now)
         cached = session.scalars(
             select(SlackUser).where(
                 SlackUser.enterprise_id == ref.enterprise_id,

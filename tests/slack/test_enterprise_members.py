@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
+from bot.home import entered_home
 from bot.ledger import record_favour
 from bot.people import MemberRef, SlackPerson
 from bot.reactions import set_reaction_emoji
@@ -51,6 +52,9 @@ def log_maria(slack: SlackDriver, fake: FakeSlack, extra: dict[str, Any]) -> Non
 def test_a_button_from_a_grid_workspace_writes_and_republishes_under_the_org(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
+    # The member has Home open, entered under the organisation's identity.
+    with transaction(runtime.sessions) as session:
+        entered_home(session, MemberRef("T1", "U1", "E1"), runtime.clock())
     log_maria(slack, fake_slack, IN_GRID)
     assert favours(runtime) == {("E1", "T1", "U1"): 1}
 

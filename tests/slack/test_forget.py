@@ -66,6 +66,7 @@ def test_confirm_deletes_all_of_the_members_data_only(
     assert "all your Ally data is deleted" in said and "2 contacts" in said
     assert member_counts(db_runtime.sessions, ANA) == {}
     assert member_counts(db_runtime.sessions, BOB) == bob_before
+    assert counts(db_runtime.sessions)["home_visits"] == 1  # Bob's
     # Forgetting again is harmless.
     said = press(driver, fake_slack, "forget_confirm", user="U1", owner="U1")
     assert "0 contacts" in said

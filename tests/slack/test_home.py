@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from slack_bolt import App
+
 from bot.ledger import ContactUpdate, record_favour, update_contact
 from bot.people import MemberRef, SlackPerson
 from bot.runtime import Runtime
@@ -12,7 +14,7 @@ from storage.db import transaction
 from storage.models import Bond, InteractionKind, Level, Network
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack
-from tests.slack.home_helpers import wait_for
+from tests.slack.home_helpers import wait_for, wait_until_on_home
 from tests.slack_requests import SlackDriver
 
 ANA = MemberRef("T1", "U1")
@@ -95,7 +97,50 @@ def test_a_request_that_writes_nothing_does_not_republish(
 
 
 def test_writes_from_other_modules_republish_too(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    home_opened(slack)
     # `/ally focus` lives in handlers/questions.py and knows nothing about Home.
     slack.command("focus pricing strategy")
-    views = wait_for(lambda: published(fake_slack))
+    views = wait_for(lambda: published(fake_slack)[1:])
     assert "Focus of inquiry: *pricing strategy*" in views[-1]
+
+
+def test_home_is_republished_only_while_the_member_may_be_looking_at_it(
+    slack: SlackDriver, fake_slack: FakeSlack, app: App, clock: FrozenClock
+) -> None:
+    home_opened(slack)
+    clock.advance(minutes=29)
+    slack.command("focus pricing strategy")
+    views = wait_for(lambda: published(fake_slack)[1:])
+    assert "Focus of inquiry: *pricing strategy*" in views[-1]
+
+    clock.advance(minutes=2)  # half an hour since they entered Home: they have moved on
+    assert "hiring" in slack.command("focus hiring").text
+    app.listener_runner.listener_executor.shutdown(wait=True)
+    assert len(published(fake_slack)) == 2
+
+
+def test_a_write_by_someone_who_never_opened_home_publishes_nothing_until_they_do(
+    slack: SlackDriver, fake_slack: FakeSlack, app: App
+) -> None:
+    slack.command("focus pricing strategy")
+    slack.command("react :raised_hands:")
+    app.listener_runner.listener_executor.shutdown(wait=True)  # all work after the replies
+    assert published(fake_slack) == []
+    home_opened(slack)  # entering Home shows everything written before
+    (view,) = published(fake_slack)
+    assert "Focus of inquiry: *pricing strategy*" in view and ":raised_hands:" in view
+
+
+def test_a_click_on_a_home_button_counts_as_being_on_home(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
+) -> None:
+    home_opened(slack)
+    clock.advance(hours=3)  # Home left open on screen all afternoon
+    home = {"id": "VHOME", "type": "home"}
+    slack.action("nudge_settings", extra={"view": home, "container": {"type": "view"}})
+    wait_until_on_home(runtime, ANA)
+    clock.advance(minutes=1)
+    slack.command("focus pricing strategy")
+    assert wait_for(
+        lambda: any("Focus of inquiry: *pricing strategy*" in v for v in published(fake_slack))
+    )

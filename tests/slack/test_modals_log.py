@@ -4,12 +4,14 @@ or written through bot/ledger.py and confirmed to the member."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from slack_bolt import App
 
 import handlers
 from bot.app import create_app
@@ -21,6 +23,7 @@ from storage.db import transaction
 from storage.models import InteractionKind, Network
 from tests.conftest import SECRET, FrozenClock, make_settings
 from tests.fake_slack import Call, FakeSlack
+from tests.slack.home_helpers import wait_until_on_home
 from tests.slack_requests import TEAM, SlackDriver
 
 ANA = MemberRef(team_id=TEAM, user_id="U1")
@@ -200,7 +203,7 @@ def test_views_open_reaches_slack_well_inside_the_trigger_window(
 
 
 def test_a_favour_received_is_saved_and_confirmed_where_the_member_was(
-    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, app: App
 ) -> None:
     metadata = open_and_metadata(slack, fake_slack)
     values = log_values(who_user="U2", what="reviewed my launch plan", networks=("operational",))
@@ -221,9 +224,29 @@ def test_a_favour_received_is_saved_and_confirmed_where_the_member_was(
     assert "Maria Lopez" in notice["text"] and "reviewed my launch plan" in notice["text"]
     assert "say_thanks" in str(notice["blocks"])
     assert fake_slack.calls_to("chat.postMessage") == []
-    # The member's Home tab is republished with the new favour.
-    (home,) = wait_for(fake_slack, "views.publish")
-    assert home["user_id"] == "U1"
+    # Recorded from a channel by a member who has not entered Home: nothing to republish, they
+    # get a fresh Home when they next open it.
+    app.listener_runner.listener_executor.shutdown(wait=True)
+    assert fake_slack.calls_to("views.publish") == []
+
+
+def test_a_favour_recorded_from_homes_button_republishes_home(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
+) -> None:
+    home = {"id": "VHOME", "type": "home"}
+    reply = slack.action(
+        "open_log_modal", extra={"view": home, "container": {"type": "view", "view_id": "VHOME"}}
+    )
+    assert reply.status == 200
+    metadata = opened_view(fake_slack, "trig-action")["private_metadata"]
+    wait_until_on_home(runtime, ANA)
+    clock.advance(minutes=5)  # filling in the form
+    values = log_values(who_user="U2", what="reviewed my launch plan")
+    assert slack.submit("log_favour_modal", values, private_metadata=metadata).body == ""
+
+    (published,) = wait_for(fake_slack, "views.publish")
+    assert published["user_id"] == "U1"
+    assert "reviewed my launch plan" in json.dumps(published["view"])
 
 
 def test_a_favour_given_to_an_outside_person_on_an_earlier_day(

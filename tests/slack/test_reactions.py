@@ -52,6 +52,8 @@ def test_reacting_offers_to_log_and_logging_records_the_favour(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
 ) -> None:
     permalinks(fake_slack)
+    # Home open in a window of its own, so the favour shows there once it is logged.
+    slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
     react(slack, emoji="pray::skin-tone-3")
     [offer] = fake_slack.calls_to("chat.postEphemeral")
     assert offer["channel"] == "C7" and offer["user"] == "U1"

@@ -12,7 +12,7 @@ from storage.models import InteractionKind
 from storage.repository import get_or_create_member
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack
-from tests.slack.home_helpers import wait_for
+from tests.slack.home_helpers import wait_for, wait_until_on_home
 from tests.slack_requests import SlackDriver
 
 ANA = MemberRef("T1", "U1")
@@ -34,7 +34,8 @@ def test_catch_up_then_referrals_become_introductions(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
 ) -> None:
     set_focus(runtime, clock, "pricing strategy")
-    slack.action("home_log_catch_up")
+    slack.action("home_log_catch_up", extra={"view": {"id": "VHOME", "type": "home"}})
+    wait_until_on_home(runtime, ANA)
     opened = fake_slack.calls_to("views.open")[-1]["view"]
     assert opened["callback_id"] == "home_catch_up_modal"
     reply = slack.submit(

@@ -56,7 +56,7 @@ def test_uninstall_erases_only_that_workspace(
         assert slack.event(event).status == 200
 
     after = counts(db_runtime.sessions)
-    assert after["members"] == 1 and after["slack_users"] == 1
+    assert after["members"] == 1 and after["slack_users"] == 1 and after["home_visits"] == 1
     assert member_counts(db_runtime.sessions, T2_A) == t2_only
     assert member_counts(db_runtime.sessions, T1_A) == {}
     [line] = uninstall_lines(caplog)
@@ -66,7 +66,7 @@ def test_uninstall_erases_only_that_workspace(
     assert erased["contacts"] == before["contacts"] - after["contacts"]
     assert erased["interactions"] == before["interactions"] - after["interactions"]
     assert erased["nudges"] == 2 and erased["questions_asked"] == 2
-    assert erased["slack_users"] == 2
+    assert erased["slack_users"] == 2 and erased["home_visits"] == 2
     assert erased["rows"] == sum(before.values()) - sum(after.values())
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from bench import datagen
 from bench.bare_bolt import TOKEN, bare_app
-from bench.measure import ms, percentile
+from bench.measure import ms, percentile, tree_cpu_seconds
 from bench.slack_load import (
     Target,
     dispatch,
@@ -251,6 +251,10 @@ def open_home(runtime: Runtime, chosen: list[Target]) -> None:
             entered_home(session, MemberRef(target.team_id, target.user_id), NOW)
 
 
+def _ms_or_none(seconds: float | None) -> float | None:
+    return None if seconds is None else ms(seconds)
+
+
 def _settled(fake: SlackProcess, before: int) -> bool:
     """True once no confirmation arrived at the fake Slack for a quarter of a second."""
     import time
@@ -268,9 +272,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running server subprocess: where to send Slack's requests, and its process id."""
+
+    endpoint: str
+    pid: int
+
+
 @contextmanager
-def server(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[str]:
-    """Start a server subprocess on a free port; yield its /slack/events URL; stop it."""
+def server(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[Server]:
+    """Start a server subprocess on a free port; yield its /slack/events URL and pid; stop it."""
     port = free_port()
     full_env = {
         key: value
@@ -293,7 +305,7 @@ def server(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(healthy(base), 60, f"{' '.join(command)} answering /healthz")
-        yield f"{base}/slack/events"
+        yield Server(f"{base}/slack/events", process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -335,21 +347,33 @@ def over_http(
         "ally": (ally_command(), {**env, "SLACK_BOT_TOKEN": TOKEN, "DATABASE_URL": url}, data_dir),
         "bolt": ([sys.executable, "-m", "bench.bare_bolt"], env, ROOT),
     }
+    cpu: dict[str, dict[str, float | None]] = {}
     for who, (command, server_env, cwd) in servers.items():
-        with server(command, server_env, cwd) as endpoint:
+        with server(command, server_env, cwd) as running:
             for kind in kinds:
                 # Warm up every worker thread and the users.info cache for every target
                 # (the server's wall clock may find the generated cache stale).
                 # Each target once, spread over the clients.
                 shares = [chosen[c :: size.clients] for c in range(size.clients)]
                 warm = [bodies(kind, share, len(share), day) for share in shares if share]
-                hammer(endpoint, SECRET, warm, ally=who == "ally")
-                results.setdefault(kind, {})[who] = hammer(
-                    endpoint, SECRET, plan[kind], ally=who == "ally"
-                )
+                hammer(running.endpoint, SECRET, warm, ally=who == "ally")
+                before = tree_cpu_seconds(running.pid)
+                result = hammer(running.endpoint, SECRET, plan[kind], ally=who == "ally")
+                after = tree_cpu_seconds(running.pid)
+                results.setdefault(kind, {})[who] = result
+                spent = None if before is None or after is None else after - before
+                per_request = None
+                if spent is not None and result.latencies:
+                    per_request = spent / len(result.latencies)
+                cpu.setdefault(kind, {})[who] = per_request
     for kind in kinds:
         ally, bolt = results[kind]["ally"], results[kind]["bolt"]
-        extra = {"error_samples": ally.samples + bolt.samples} if ally.errors + bolt.errors else {}
+        extra: dict[str, Any] = {
+            "ally_server_cpu_ms": _ms_or_none(cpu[kind]["ally"]),
+            "bolt_server_cpu_ms": _ms_or_none(cpu[kind]["bolt"]),
+        }
+        if ally.errors + bolt.errors:
+            extra["error_samples"] = ally.samples + bolt.samples
         yield line(
             kind,
             "http",

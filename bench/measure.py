@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -52,6 +53,36 @@ def cpu_seconds() -> float:
     """User + system CPU time this process has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def tree_cpu_seconds(root: int) -> float | None:
+    """User + system CPU time used so far by process ``root`` and its live descendants.
+
+    Read from /proc (None where there is none); a descendant that has exited no longer counts.
+    """
+    proc = Path("/proc")
+    if not (proc / str(root)).is_dir():
+        return None
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone since the listing
+            continue
+        # "pid (comm) state ppid ... utime stime ...": comm may hold spaces, so split after it.
+        fields = stat.rsplit(")", 1)[1].split()
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += ticks.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bench import __main__ as bench_main
 from bench import datagen
+from bench.measure import tree_cpu_seconds
 
 TINY = datagen.Size(members=3, contacts=6, interactions=25, seed=3)
 
@@ -98,3 +102,31 @@ def test_nudge_plan_prints_its_json_line(
     assert plan["runs"] == len(plan["seconds_runs"]) == len(plan["raw_sql_seconds_runs"]) == 3
     assert isinstance(plan["seconds"], float) and plan["seconds"] >= 0
     assert isinstance(plan["raw_sql_seconds"], float) and plan["raw_sql_seconds"] >= 0
+
+
+def test_a_servers_cpu_counts_its_workers() -> None:
+    """``tree_cpu_seconds`` adds up a process and its live children, as gunicorn's master and
+    its workers (the HTTP lines' ``ally_server_cpu_ms``)."""
+    # The worker burns 0.3 s of CPU, then both wait for their shared stdin to close.
+    worker = (
+        "import sys, time\n"
+        "end = time.process_time() + 0.3\n"
+        "while time.process_time() < end: pass\n"
+        "sys.stdin.read()\n"
+    )
+    master = (
+        "import subprocess, sys\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {worker!r}])\n"
+        "sys.stdin.read()\n"
+        "child.wait()\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", master], stdin=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while (tree_cpu_seconds(server.pid) or 0) < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        spent = tree_cpu_seconds(server.pid)
+        assert spent is not None and spent >= 0.3
+    finally:
+        server.communicate(timeout=20)
+    assert tree_cpu_seconds(server.pid) is None  # gone

@@ -331,7 +331,9 @@ def over_http(
     missing: dict[str, str],
 ) -> Iterator[dict[str, Any]]:
     kinds = [k for k in ("who", "log_favour") if k not in missing]
-    # The server reads the wall clock; the form's date must not be in the future there.
+    # The server reads the wall clock; the form's date must not be in the future there. The
+    # Home visits the in-process pass recorded are at the generated data's "now", long before
+    # the wall clock: nobody here is looking at Home, so no saved form republishes it.
     day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     plan = {
         kind: [

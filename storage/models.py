@@ -90,16 +90,23 @@ class NudgeStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
-class Member(Base):
+class SlackIdentity:
+    """Columns naming one Slack user in one workspace (and its Enterprise Grid organisation, or
+    ""): whom a member, a cached directory entry and a Home visit belong to. Each table keeps
+    the three unique together."""
+
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_id: Mapped[SlackId]
+    user_id: Mapped[SlackId]
+
+
+class Member(SlackIdentity, Base):
     """A person who uses Ally in one workspace, with their own settings."""
 
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("enterprise_id", "team_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
-    team_id: Mapped[SlackId]
-    user_id: Mapped[SlackId]
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     tz_checked_at: Mapped[MaybeInstant]
     focus: Mapped[str | None] = mapped_column(String(FOCUS_MAX), nullable=True)
@@ -180,16 +187,13 @@ class Interaction(Base):
     related_contact: Mapped[Contact | None] = relationship(foreign_keys=[related_contact_id])
 
 
-class SlackUser(Base):
+class SlackUser(SlackIdentity, Base):
     """A cache of ``users.info`` so names are not fetched on every request."""
 
     __tablename__ = "slack_users"
     __table_args__ = (UniqueConstraint("enterprise_id", "team_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
-    team_id: Mapped[SlackId]
-    user_id: Mapped[SlackId]
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     tz: Mapped[str | None] = mapped_column(String(64), nullable=True)
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -197,7 +201,7 @@ class SlackUser(Base):
     fetched_at: Mapped[Instant]
 
 
-class HomeVisit(Base):
+class HomeVisit(SlackIdentity, Base):
     """When a Slack user last entered Ally's Home tab.
 
     Home is republished after a write only for someone who may still be looking at it; everyone
@@ -209,9 +213,6 @@ class HomeVisit(Base):
     __table_args__ = (UniqueConstraint("enterprise_id", "team_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
-    team_id: Mapped[SlackId]
-    user_id: Mapped[SlackId]
     seen_at: Mapped[Instant]
 
 

@@ -109,18 +109,9 @@ def _delete(session: Session, model: Any, which: ColumnElement[bool]) -> int:
 def forget(session: Session, ref: MemberRef) -> Erased:
     """Delete every row that belongs to ``ref`` (their settings, contacts, ledger, questions,
     nudges, when they last entered Home). Other members' own notes are theirs and stay."""
-    which = (
-        (Member.enterprise_id == ref.enterprise_id)
-        & (Member.team_id == ref.team_id)
-        & (Member.user_id == ref.user_id)
-    )
-    counts = _erase_members(session, which)
-    visits = (
-        (HomeVisit.enterprise_id == ref.enterprise_id)
-        & (HomeVisit.team_id == ref.team_id)
-        & (HomeVisit.user_id == ref.user_id)
-    )
-    counts["home_visits"] = _delete(session, HomeVisit, visits)
+    who = (ref.enterprise_id, ref.team_id, ref.user_id)
+    counts = _erase_members(session, Member.user_is(*who))
+    counts["home_visits"] = _delete(session, HomeVisit, HomeVisit.user_is(*who))
     return Erased(counts)
 
 
@@ -132,19 +123,12 @@ def erase_workspace(
     ``whole_enterprise`` is for an organisation-wide (Enterprise Grid) install, which covers every
     workspace of ``enterprise_id``.
     """
-    if whole_enterprise:
-        if not enterprise_id:
-            raise ValueError("an organisation-wide erasure needs the enterprise id")
-        members = Member.enterprise_id == enterprise_id
-        visits = HomeVisit.enterprise_id == enterprise_id
-        users = SlackUser.enterprise_id == enterprise_id
-    else:
-        if not team_id:
-            raise ValueError("a workspace erasure needs the team id")
-        members = (Member.enterprise_id == enterprise_id) & (Member.team_id == team_id)
-        visits = (HomeVisit.enterprise_id == enterprise_id) & (HomeVisit.team_id == team_id)
-        users = (SlackUser.enterprise_id == enterprise_id) & (SlackUser.team_id == team_id)
-    counts = _erase_members(session, members)
-    counts["home_visits"] = _delete(session, HomeVisit, visits)
-    counts["slack_users"] = _delete(session, SlackUser, users)
+    if whole_enterprise and not enterprise_id:
+        raise ValueError("an organisation-wide erasure needs the enterprise id")
+    if not whole_enterprise and not team_id:
+        raise ValueError("a workspace erasure needs the team id")
+    where = (enterprise_id, None if whole_enterprise else team_id)
+    counts = _erase_members(session, Member.workspace_is(*where))
+    counts["home_visits"] = _delete(session, HomeVisit, HomeVisit.workspace_is(*where))
+    counts["slack_users"] = _delete(session, SlackUser, SlackUser.workspace_is(*where))
     return Erased(counts)

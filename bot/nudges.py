@@ -334,11 +334,7 @@ def member_batches(
 
 def member_row(session: Session, ref: MemberRef) -> MemberRow | None:
     member = session.scalars(
-        select(Member).where(
-            Member.enterprise_id == ref.enterprise_id,
-            Member.team_id == ref.team_id,
-            Member.user_id == ref.user_id,
-        )
+        select(Member).where(Member.user_is(ref.enterprise_id, ref.team_id, ref.user_id))
     ).one_or_none()
     return _member_row(member) if member else None
 

@@ -20,9 +20,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.types import UTCDateTime
 
@@ -98,6 +100,18 @@ class SlackIdentity:
     enterprise_id: Mapped[str] = mapped_column(String(32), default="")
     team_id: Mapped[SlackId]
     user_id: Mapped[SlackId]
+
+    @classmethod
+    def workspace_is(cls, enterprise_id: str, team_id: str | None) -> ColumnElement[bool]:
+        """This table's rows of one workspace, or of the whole organisation when ``team_id`` is
+        None (an organisation-wide install)."""
+        which = cls.enterprise_id == enterprise_id
+        return which if team_id is None else and_(which, cls.team_id == team_id)
+
+    @classmethod
+    def user_is(cls, enterprise_id: str, team_id: str, user_id: str) -> ColumnElement[bool]:
+        """This table's rows of one Slack user in one workspace."""
+        return and_(cls.workspace_is(enterprise_id, team_id), cls.user_id == user_id)
 
 
 class Member(SlackIdentity, Base):

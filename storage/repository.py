@@ -33,11 +33,7 @@ RECEIVED_KINDS = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVE
 
 def find_member(session: Session, enterprise_id: str, team_id: str, user_id: str) -> Member | None:
     return session.scalars(
-        select(Member).where(
-            Member.enterprise_id == enterprise_id,
-            Member.team_id == team_id,
-            Member.user_id == user_id,
-        )
+        select(Member).where(Member.user_is(enterprise_id, team_id, user_id))
     ).one_or_none()
 
 
@@ -79,11 +75,7 @@ def home_seen_since(
 ) -> bool:
     """Whether this Slack user entered Home at or after ``since``."""
     seen = session.scalar(
-        select(HomeVisit.seen_at).where(
-            HomeVisit.enterprise_id == enterprise_id,
-            HomeVisit.team_id == team_id,
-            HomeVisit.user_id == user_id,
-        )
+        select(HomeVisit.seen_at).where(HomeVisit.user_is(enterprise_id, team_id, user_id))
     )
     return seen is not None and seen >= since
 

@@ -42,11 +42,11 @@ from bench.slack_load import (
     who_body,
 )
 from bench.slack_process import SlackProcess
-from bot.app import create_app
-from bot.config import settings_from_env
-from bot.home import entered_home
-from bot.people import MemberRef
-from bot.runtime import Runtime
+from bot.home.service import entered_home
+from bot.ledger.people import MemberRef
+from bot.platform.app import create_app
+from bot.platform.config import settings_from_env
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 
 SECRET = "bench-signing-secret"

@@ -1,7 +1,7 @@
 """The baseline: a bare Bolt app on its default settings whose listeners only ack.
 
 Same signing secret and the same transport as Ally: in-process through ``app.dispatch``, or
-over HTTP through the same gunicorn set-up (``bot.server.serve_http``), started as
+over HTTP through the same gunicorn set-up (``bot.platform.server.serve_http``), started as
 ``python -m bench.bare_bolt`` with ``PORT``, ``SLACK_API_URL`` and ``SLACK_SIGNING_SECRET`` set.
 """
 
@@ -12,8 +12,8 @@ import os
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.config import settings_from_env
-from bot.runtime import Runtime
+from bot.platform.config import settings_from_env
+from bot.platform.runtime import Runtime
 from storage.db import make_engine, make_session_factory
 
 TOKEN = "xoxb-bench"
@@ -49,7 +49,7 @@ def main() -> None:
         runtime = Runtime(settings, engine, make_session_factory(engine))
         return bare_app(settings.api_base_url, settings.signing_secret or ""), runtime
 
-    from bot.server import serve_http
+    from bot.platform.server import serve_http
 
     serve_http(build, settings.port, settings.workers)
 

@@ -1,6 +1,6 @@
 """``nudge_plan``: planning a week's nudges for every member, next to a raw SQL lower bound.
 
-The planner is the nudges module's entry point ``bot.nudges.plan(sessions, now)``: it yields
+The planner is ``bot.nudges.planning.plan(sessions, now)``: it yields
 each batch of due members with what their DM will say, without writing. It runs in a fresh
 child process so that ``peak_rss_mb`` is the planner's own, with every statement counted by an
 SQLAlchemy ``before_cursor_execute`` listener. The lower bound, in another fresh child, is one
@@ -30,23 +30,23 @@ LAST_INTERACTION_SQL = (
     "GROUP BY c.id"
 )
 # What every child imports: loaded once by the fork server rather than by each child.
-CHILD_MODULES = ("bench.nudge_plan", "bot.nudges", "storage.db")
+CHILD_MODULES = ("bench.nudge_plan", "bot.nudges.planning", "storage.db")
 
 
 def missing() -> str | None:
     """None when the planning entry point exists on this checkout, else what is missing."""
-    if importlib.util.find_spec("bot.nudges") is None:
-        return "bot.nudges (the nudges branch) is not merged: nothing to plan with"
-    import bot.nudges
+    if importlib.util.find_spec("bot.nudges.planning") is None:
+        return "bot.nudges.planning (the nudges branch) is not merged: nothing to plan with"
+    import bot.nudges.planning
 
-    if not hasattr(bot.nudges, "plan"):
-        return "bot.nudges.plan(sessions, now) is missing"
+    if not hasattr(bot.nudges.planning, "plan"):
+        return "bot.nudges.planning.plan(sessions, now) is missing"
     return None
 
 
 def plan_in_child(url: str) -> dict[str, Any]:
     """Plan every due nudge at PLAN_AT; runs in a fresh interpreter."""
-    from bot.nudges import plan
+    from bot.nudges.planning import plan
     from storage.db import make_engine, make_session_factory
 
     engine = make_engine(url)

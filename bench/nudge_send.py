@@ -1,11 +1,11 @@
 """``nudge_send``: delivering a week of nudge DMs to the fake Slack while it answers 5% with 429.
 
-The sender is the nudges module's ``bot.delivery.Delivery(runtime, client).run(now)``, with the
-app's own Web API client and retry policy (``bot.app.web_client``). The fake Slack answers every
+The sender is ``bot.nudges.delivery.Delivery(runtime, client).run(now)``, with the app's own
+Web API client and retry policy (``bot.platform.app.web_client``). The fake Slack answers every
 20th ``chat.postMessage`` with HTTP 429 and ``Retry-After: 0`` (slack_sdk still waits up to a
 second of jitter before retrying). Afterwards every DM Slack accepted is counted per member:
 ``duplicates`` are extra DMs to anyone, ``missing`` are members who had something to say (per
-``bot.nudges.plan`` before the run) and got no DM.
+``bot.nudges.planning.plan`` before the run) and got no DM.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ FAIL_EVERY = 20  # 5%
 
 def missing() -> str | None:
     """None when the delivery entry point exists on this checkout, else what is missing."""
-    for module in ("bot.nudges", "bot.delivery"):
+    for module in ("bot.nudges.planning", "bot.nudges.delivery"):
         if importlib.util.find_spec(module) is None:
             return f"{module} (the nudges branch) is not merged: nothing to deliver with"
-    import bot.delivery
+    import bot.nudges.delivery
 
-    if not hasattr(bot.delivery, "Delivery"):
-        return "bot.delivery.Delivery(runtime, client).run(now) is missing"
+    if not hasattr(bot.nudges.delivery, "Delivery"):
+        return "bot.nudges.delivery.Delivery(runtime, client).run(now) is missing"
     return None
 
 
@@ -65,11 +65,11 @@ class RateLimitedSlack:
 
 
 def run(backend: str, size: datagen.Size) -> dict[str, Any]:
-    from bot.app import web_client
-    from bot.config import settings_from_env
-    from bot.delivery import Delivery
-    from bot.nudges import plan
-    from bot.runtime import Runtime
+    from bot.nudges.delivery import Delivery
+    from bot.nudges.planning import plan
+    from bot.platform.app import web_client
+    from bot.platform.config import settings_from_env
+    from bot.platform.runtime import Runtime
 
     logging.getLogger("bot").setLevel(logging.ERROR)
     url = datagen.work_copy(backend, size, "send")

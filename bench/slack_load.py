@@ -23,8 +23,8 @@ from slack_bolt import App, BoltRequest
 from tests.slack_requests import command_body, interactive_body, sign
 
 FORM = "application/x-www-form-urlencoded"
-# Ally refuses a request whose exact signature it has seen (bot/replay.py), so no two requests
-# may share a body: each carries its own trigger id, as Slack's do.
+# Ally refuses a request whose exact signature it has seen (bot/platform/replay.py), so no two
+# requests may share a body: each carries its own trigger id, as Slack's do.
 _TRIGGERS = itertools.count(1)
 # What the app answers when a listener failed; counted as an error, like a non-200.
 FAILURE_TEXTS = ("something went wrong", "Sorry, something")

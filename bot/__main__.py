@@ -1,5 +1,5 @@
 """``python -m bot`` is the same as the ``ally-bot`` console script."""
 
-from bot.cli import main
+from bot.platform.cli import main
 
 raise SystemExit(main())

@@ -17,11 +17,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import AllyError
-from bot.people import MemberRef
-from bot.runtime import Runtime
-from handlers.blocks import Reply, actions, button, context, say, section
-from handlers.members import member_of
-from handlers.slack_errors import error_code, explain
+from bot.ledger.people import MemberRef
+from bot.platform.runtime import Runtime
+from handlers.kit.blocks import Reply, actions, button, context, say, section
+from handlers.kit.members import member_of
+from handlers.kit.slack_errors import error_code, explain
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,11 @@ class Subcommand:
 
 def subcommands() -> dict[str, Subcommand]:
     """Every ``/ally`` subcommand, by name, from the modules that implement them."""
-    from handlers import data_rights, ledger_commands, log_modal, nudges, questions, reactions
+    from handlers.data_rights import commands as data_rights
+    from handlers.ledger import commands as ledger_commands
+    from handlers.ledger import log_modal, reactions
+    from handlers.nudges import dm as nudges
+    from handlers.questions import commands as questions
 
     table: dict[str, Subcommand] = {}
     for module in (ledger_commands, log_modal, questions, reactions, data_rights, nudges):

@@ -17,9 +17,9 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 import handlers
-from bot.app import create_app
-from bot.config import Settings, settings_from_env
-from bot.runtime import Runtime
+from bot.platform.app import create_app
+from bot.platform.config import Settings, settings_from_env
+from bot.platform.runtime import Runtime
 from storage.db import normalise_url
 from storage.migrate import upgrade
 from tests.fake_slack import FakeSlack

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.home import entered_home
-from bot.ledger import ContactUpdate, record_favour, record_intro_received, update_contact
-from bot.people import MemberRef, OutsidePerson, SlackPerson
+from bot.home.service import entered_home
+from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
+from bot.ledger.service import ContactUpdate, record_favour, record_intro_received, update_contact
 from storage.db import transaction
 from storage.models import (
     Contact,

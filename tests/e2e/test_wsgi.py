@@ -9,8 +9,8 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.runtime import Runtime
-from bot.server import MAX_BODY_BYTES, AllyWSGI
+from bot.platform.runtime import Runtime
+from bot.platform.server import MAX_BODY_BYTES, AllyWSGI
 from storage.db import make_engine, make_session_factory
 from tests.conftest import SECRET
 from tests.slack_requests import command_body, sign

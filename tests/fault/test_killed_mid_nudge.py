@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from bot.runtime import Runtime
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Nudge, NudgeStatus
 from tests.conftest import FrozenClock, make_settings

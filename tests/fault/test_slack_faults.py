@@ -9,9 +9,9 @@ from collections import Counter
 
 from slack_bolt import App
 
-from bot.home import entered_home
-from bot.people import MemberRef
-from bot.runtime import Runtime
+from bot.home.service import entered_home
+from bot.ledger.people import MemberRef
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from tests.fake_slack import FakeSlack
 from tests.fault.flaky import FAULTS, Flaky

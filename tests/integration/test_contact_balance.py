@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import ledger
 from bot.errors import InvalidInput
-from bot.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger import service as ledger
+from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Contact, Interaction, InteractionKind
 

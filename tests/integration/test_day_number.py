@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Date, Engine, literal, select
 
-from bot.nudges import collector_paused
+from bot.nudges.planning import collector_paused
 from storage.db import make_engine
 from storage.types import DayNumber, UTCDateTime
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
-from bot.home import home
-from bot.ledger import record_intro_received
-from bot.people import MemberRef, OutsidePerson
+from bot.home.service import home
+from bot.ledger.people import MemberRef, OutsidePerson
+from bot.ledger.service import record_intro_received
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Contact, Interaction, InteractionKind
 from storage.repository import get_or_create_member

@@ -1,18 +1,18 @@
-"""Home and the weekly DM name the same person: one rule (bot.weekly_person), one record of
+"""Home and the weekly DM name the same person: one rule (bot.nudges.weekly_person), one record of
 who was named (the week's nudge row), never the same person two weeks running unless kept."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.app import web_client
-from bot.delivery import Delivery
-from bot.home import Suggestion, home
-from bot.ledger import record_favour
-from bot.nudge_settings import keep_person, log_catch_up
-from bot.nudges import plan
-from bot.people import MemberRef, SlackPerson
-from bot.runtime import Runtime
+from bot.home.service import Suggestion, home
+from bot.ledger.people import MemberRef, SlackPerson
+from bot.ledger.service import record_favour
+from bot.nudges.delivery import Delivery
+from bot.nudges.planning import plan
+from bot.nudges.settings import keep_person, log_catch_up
+from bot.platform.app import web_client
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Contact, InteractionKind, Nudge
 from tests.conftest import FrozenClock

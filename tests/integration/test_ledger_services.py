@@ -1,4 +1,4 @@
-"""The ledger services (bot/ledger.py) on real SQLite and PostgreSQL databases."""
+"""The ledger services (bot/ledger/service.py) on real SQLite and PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import ledger
 from bot.errors import InvalidInput, NotFound
-from bot.ledger import ContactUpdate
-from bot.network import TouchState
-from bot.people import MemberRef, OutsidePerson, SlackPerson
+from bot.ledger import service as ledger
+from bot.ledger.network import TouchState
+from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
+from bot.ledger.service import ContactUpdate
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Bond, InteractionKind, Level, Network
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.runtime import Runtime
+from bot.platform.runtime import Runtime
 from storage.models import NudgeStatus, QuestionAsked
 from tests.conftest import FrozenClock, make_settings
 from tests.fake_slack import FakeSlack, Params

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, update
 
-from bot.app import web_client
-from bot.delivery import EVENT_TYPE, Delivery
-from bot.nudges import plan
-from bot.runtime import Runtime
+from bot.nudges.delivery import EVENT_TYPE, Delivery
+from bot.nudges.planning import plan
+from bot.platform.app import web_client
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member, NudgeStatus
 from tests.conftest import FrozenClock, make_settings

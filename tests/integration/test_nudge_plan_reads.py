@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import ledger
-from bot.network import TouchState
-from bot.nudges import plan
-from bot.people import MemberRef, OutsidePerson, SlackPerson
+from bot.ledger import service as ledger
+from bot.ledger.network import TouchState
+from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
+from bot.nudges.planning import plan
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Contact, InteractionKind
 

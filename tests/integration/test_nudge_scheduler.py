@@ -7,8 +7,8 @@ from datetime import UTC, timedelta
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import scheduler
-from bot.runtime import Runtime
+from bot.nudges import scheduler
+from bot.platform.runtime import Runtime
 from tests.fake_slack import FakeSlack
 from tests.integration.nudge_fixtures import add_member, nudges
 

@@ -25,8 +25,8 @@ from sqlalchemy import (
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import make_url
 
-from bot.cli import main
-from bot.people import MemberRef
+from bot.ledger.people import MemberRef
+from bot.platform.cli import main
 from storage.db import make_engine, make_session_factory, normalise_url
 from storage.migrate import upgrade
 from storage.models import Base

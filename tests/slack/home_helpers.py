@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.home import may_be_looking
-from bot.people import MemberRef
-from bot.runtime import Runtime
+from bot.home.service import may_be_looking
+from bot.ledger.people import MemberRef
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 
 T = TypeVar("T")

@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from bot.home import entered_home
-from bot.ledger import record_favour
-from bot.people import MemberRef, SlackPerson
-from bot.reactions import set_reaction_emoji
-from bot.runtime import Runtime
+from bot.home.service import entered_home
+from bot.ledger.people import MemberRef, SlackPerson
+from bot.ledger.reactions import set_reaction_emoji
+from bot.ledger.service import record_favour
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Interaction, InteractionKind, Member, SlackUser
 from tests.conftest import FrozenClock

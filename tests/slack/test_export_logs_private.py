@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 import handlers
-from bot import logs
-from bot.app import create_app
-from bot.people import MemberRef
-from bot.runtime import Runtime
+from bot.ledger.people import MemberRef
+from bot.platform import logs
+from bot.platform.app import create_app
+from bot.platform.runtime import Runtime
 from tests.conftest import FrozenClock, make_settings
 from tests.fake_slack import FakeSlack
 from tests.member_data import give_data

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from slack_bolt import App
 
-from bot.ledger import ContactUpdate, record_favour, update_contact
-from bot.people import MemberRef, SlackPerson
-from bot.runtime import Runtime
+from bot.ledger.people import MemberRef, SlackPerson
+from bot.ledger.service import ContactUpdate, record_favour, update_contact
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Bond, InteractionKind, Level, Network
 from tests.conftest import FrozenClock
@@ -98,7 +98,7 @@ def test_a_request_that_writes_nothing_does_not_republish(
 
 def test_writes_from_other_modules_republish_too(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     home_opened(slack)
-    # `/ally focus` lives in handlers/questions.py and knows nothing about Home.
+    # `/ally focus` lives in handlers/questions/commands.py and knows nothing about Home.
     slack.command("focus pricing strategy")
     views = wait_for(lambda: published(fake_slack)[1:])
     assert "Focus of inquiry: *pricing strategy*" in views[-1]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from slack_bolt import App
 
-from bot.runtime import Runtime
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Interaction
 from tests.conftest import SECRET

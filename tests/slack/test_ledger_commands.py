@@ -8,8 +8,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.runtime import Runtime
-from handlers.blocks import MESSAGE_BLOCKS_MAX
+from bot.platform.runtime import Runtime
+from handlers.kit.blocks import MESSAGE_BLOCKS_MAX
 from storage.db import transaction
 from storage.models import Contact, Interaction
 from tests.conftest import FrozenClock

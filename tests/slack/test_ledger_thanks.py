@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.runtime import Runtime
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Interaction
 from tests.fake_slack import FakeSlack

@@ -7,9 +7,15 @@ from typing import Any
 
 import pytest
 
-from bot.ledger import ContactCard, ContactUpdate, contact_card, record_favour, update_contact
-from bot.people import OutsidePerson, SlackPerson
-from bot.runtime import Runtime
+from bot.ledger.people import OutsidePerson, SlackPerson
+from bot.ledger.service import (
+    ContactCard,
+    ContactUpdate,
+    contact_card,
+    record_favour,
+    update_contact,
+)
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Bond, InteractionKind, Level, Network
 from tests.fake_slack import FakeSlack

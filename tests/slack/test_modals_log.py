@@ -1,6 +1,6 @@
 """The **Record who helped you** modal end to end: ``/ally log`` and the ``open_log_modal``
 button open it (views.open against the fake Slack), a submission is validated into field errors
-or written through bot/ledger.py and confirmed to the member."""
+or written through bot/ledger/service.py and confirmed to the member."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pytest
 from slack_bolt import App
 
 import handlers
-from bot.app import create_app
 from bot.errors import NotFound
-from bot.ledger import History, contact_card, history
-from bot.people import MemberRef, OutsidePerson, SlackPerson
-from bot.runtime import Runtime
+from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
+from bot.ledger.service import History, contact_card, history
+from bot.platform.app import create_app
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import InteractionKind, Network
 from tests.conftest import SECRET, FrozenClock, make_settings

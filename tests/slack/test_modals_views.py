@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 from slack_sdk.errors import SlackObjectFormationError
 
-from bot.ledger import ContactCard, ContactInfo
-from handlers.modal_views import (
+from bot.ledger.service import ContactCard, ContactInfo
+from handlers.ledger.modal_views import (
     CONTACT_CALLBACK,
     LOG_CALLBACK,
     METADATA_MAX,

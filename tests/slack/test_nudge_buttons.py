@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import web_client
-from bot.delivery import Delivery
-from bot.people import SlackPerson
-from bot.runtime import Runtime
+from bot.ledger.people import SlackPerson
+from bot.nudges.delivery import Delivery
+from bot.platform.app import web_client
+from bot.platform.runtime import Runtime
 from storage.models import Contact, Interaction, InteractionKind, Member, Nudge
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack

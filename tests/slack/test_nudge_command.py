@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.runtime import Runtime
+from bot.platform.runtime import Runtime
 from storage.models import Member
 from tests.conftest import FrozenClock
 from tests.slack_requests import SlackDriver

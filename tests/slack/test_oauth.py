@@ -19,12 +19,12 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from sqlalchemy import select
 
 import handlers
-from bot.app import create_app
-from bot.delivery import send_due
-from bot.oauth import BOT_SCOPES
-from bot.people import MemberRef
-from bot.runtime import Runtime
-from bot.server import AllyWSGI
+from bot.ledger.people import MemberRef
+from bot.nudges.delivery import send_due
+from bot.platform.app import create_app
+from bot.platform.oauth import BOT_SCOPES
+from bot.platform.runtime import Runtime
+from bot.platform.server import AllyWSGI
 from tests.conftest import SECRET, FrozenClock, make_settings
 from tests.fake_slack import FakeSlack
 from tests.integration.nudge_fixtures import add_member, nudges
@@ -169,7 +169,7 @@ def test_enterprise_grid_org_install_keys_members_by_enterprise(
 ) -> None:
     answer = oauth_answer(None, "xoxb-for-E1", enterprise="E1", org_install=True)
     install(oauth_app, oauth_runtime, fake_slack, "code-e", answer)
-    # Org-wide: a Grid user is one member across the org's workspaces (handlers.members).
+    # Org-wide: a Grid user is one member across the org's workspaces (handlers.kit.members).
     grid_member = MemberRef(team_id="", user_id="U1", enterprise_id="E1")
     give_data(oauth_runtime.sessions, grid_member, clock())
     # The same user id in a workspace of no enterprise is someone else's data.

@@ -8,10 +8,11 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.ledger import ContactUpdate, update_contact
-from bot.people import MemberRef, SlackPerson
-from bot.questions import BY_ID, get_focus
-from bot.runtime import Runtime
+from bot.ledger.people import MemberRef, SlackPerson
+from bot.ledger.service import ContactUpdate, update_contact
+from bot.platform.runtime import Runtime
+from bot.questions.bank import BY_ID
+from bot.questions.service import get_focus
 from storage.db import transaction
 from storage.models import FOCUS_MAX, Bond, Level, Network
 from tests.fake_slack import FakeSlack

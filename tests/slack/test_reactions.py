@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.ledger import history
-from bot.people import MemberRef, SlackPerson
-from bot.runtime import Runtime
+from bot.ledger.people import MemberRef, SlackPerson
+from bot.ledger.service import history
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack, Params

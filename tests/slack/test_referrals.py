@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.ledger import history
-from bot.people import MemberRef, OutsidePerson, SlackPerson
-from bot.runtime import Runtime
+from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
+from bot.ledger.service import history
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import InteractionKind
 from storage.repository import get_or_create_member

@@ -14,10 +14,10 @@ import pytest
 from slack_bolt import App
 
 import handlers
-from bot.app import create_app
-from bot.people import MemberRef
-from bot.runtime import Runtime
-from bot.server import MAX_BODY_BYTES, AllyWSGI
+from bot.ledger.people import MemberRef
+from bot.platform.app import create_app
+from bot.platform.runtime import Runtime
+from bot.platform.server import MAX_BODY_BYTES, AllyWSGI
 from tests.conftest import SECRET, FrozenClock, make_settings
 from tests.fake_slack import FakeSlack
 from tests.member_data import counts, give_data

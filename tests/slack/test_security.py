@@ -15,10 +15,10 @@ from slack_bolt import Ack, App, BoltRequest
 from sqlalchemy import create_engine, func, select
 
 import handlers
-from bot.app import create_app
-from bot.ledger import record_favour
-from bot.people import MemberRef, outside_person
-from bot.runtime import Runtime
+from bot.ledger.people import MemberRef, outside_person
+from bot.ledger.service import record_favour
+from bot.platform.app import create_app
+from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Base, InteractionKind
 from tests.conftest import SECRET

@@ -14,9 +14,9 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 import handlers
-from bot.app import create_app
-from bot.people import MemberRef
-from bot.runtime import Runtime
+from bot.ledger.people import MemberRef
+from bot.platform.app import create_app
+from bot.platform.runtime import Runtime
 from tests.conftest import SECRET, FrozenClock, make_settings
 from tests.fake_slack import FakeSlack
 from tests.member_data import counts, give_data, member_counts

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from slack_bolt import App
 
-from bot.app import create_app
-from bot.config import ConfigError, Settings, load_environment, settings_from_env
-from bot.runtime import Runtime
+from bot.platform.app import create_app
+from bot.platform.config import ConfigError, Settings, load_environment, settings_from_env
+from bot.platform.runtime import Runtime
 from tests.e2e.process import ALLY_VARIABLES
 from tests.fake_slack import FakeSlack
 
@@ -207,9 +207,9 @@ def test_a_missing_env_file_is_fine(tmp_path: Path) -> None:
 
 def test_env_example_documents_every_variable() -> None:
     root = Path(__file__).resolve().parents[2]
-    source = (root / "bot" / "config.py").read_text()
+    source = (root / "bot" / "platform" / "config.py").read_text()
     read = set(re.findall(r'_(?:get|int)\(env, "([A-Z_]+)"', source))
-    assert "SLACK_BOT_TOKEN" in read, "the scan of bot/config.py found nothing"
+    assert "SLACK_BOT_TOKEN" in read, "the scan of bot/platform/config.py found nothing"
     lines = (root / ".env.example").read_text().splitlines()
     documented: set[str] = set()
     for number, line in enumerate(lines):
@@ -245,7 +245,7 @@ def test_slack_api_url_is_the_base_of_the_oauth_flows_client(
 
 def test_every_web_client_is_given_a_base_url() -> None:
     # A WebClient made without base_url would talk to slack.com whatever SLACK_API_URL says; each
-    # must take it from the settings (bot.app.web_client) or from a client that did.
+    # must take it from the settings (bot.platform.app.web_client) or from a client that did.
     root = Path(__file__).resolve().parents[2]
     made: dict[str, bool] = {}
     for folder in ("bot", "handlers", "storage"):
@@ -254,7 +254,7 @@ def test_every_web_client_is_given_a_base_url() -> None:
                 if isinstance(node, ast.Call) and _called_name(node) in CLIENTS:
                     keywords = {keyword.arg for keyword in node.keywords}
                     made[f"{path.relative_to(root)}:{node.lineno}"] = "base_url" in keywords
-    assert any(where.startswith("bot/app.py:") for where in made), made
+    assert any(where.startswith("bot/platform/app.py:") for where in made), made
     assert [where for where, has_base in made.items() if not has_base] == []
 
 

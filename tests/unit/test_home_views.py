@@ -8,10 +8,10 @@ from typing import Any
 
 from slack_sdk.models.views import View
 
-from bot.home import HomeData, assemble
-from bot.network import TouchState
-from bot.people import MemberRef
-from handlers.home_views import VIEW_BLOCKS_MAX, home_view
+from bot.home.service import HomeData, assemble
+from bot.ledger.network import TouchState
+from bot.ledger.people import MemberRef
+from handlers.home.views import VIEW_BLOCKS_MAX, home_view
 from storage.models import InteractionKind, Member, Network
 from storage.repository import ContactRow, LineRow
 
@@ -155,7 +155,7 @@ def test_small_network_shows_grid_states_favours_and_this_weeks_person() -> None
     assert "*Maria Lopez*: overdue by 10 days" in text  # 100 days, connection max 90
     assert "*Bob Chen*: due soon (in 3 days)" in text
     # Maria: overdue, above you in a thin strategic network, and you owe her two; the rule and
-    # the words are the weekly DM's (bot.weekly_person).
+    # the words are the weekly DM's (bot.nudges.weekly_person).
     assert "This week's person: Maria Lopez" in text
     assert "It has been 100 days since you last talked." in text
     assert "Send Maria Lopez a two-line note today" in text

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.network import (
+from bot.ledger.network import (
     CellStatus,
     Placement,
     TouchState,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.network import day_number
-from bot.nudge_message import (
+from bot.ledger.network import day_number
+from bot.nudges.message import (
     KEEP_PERSON,
     LOG_CATCH_UP,
     NOT_NOW,
@@ -15,8 +15,8 @@ from bot.nudge_message import (
     plain_text,
     render,
 )
-from bot.nudges import Favour, Schedule, compose
-from bot.weekly_person import ContactFacts, Reason, choose, pick_for, this_weeks_person
+from bot.nudges.planning import Favour, Schedule, compose
+from bot.nudges.weekly_person import ContactFacts, Reason, choose, pick_for, this_weeks_person
 from storage.models import Bond, Level, Network
 
 NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)

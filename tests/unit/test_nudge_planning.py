@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.nudges import Schedule, due, next_slot, slot_in_week
+from bot.nudges.planning import Schedule, due, next_slot, slot_in_week
 
 MINUTE = timedelta(minutes=1)
 

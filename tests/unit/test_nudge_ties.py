@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.network import TouchState, cadence_days
-from bot.nudges import STAY_IN_TOUCH_MAX, owe_most, stay_in_touch
-from bot.weekly_person import ContactFacts, choose, pick_for, touches
+from bot.ledger.network import TouchState, cadence_days
+from bot.nudges.planning import STAY_IN_TOUCH_MAX, owe_most, stay_in_touch
+from bot.nudges.weekly_person import ContactFacts, choose, pick_for, touches
 
 NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
 TODAY = NOW.date().toordinal()

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.app import web_client
 from bot.errors import AllyError, InvalidInput
-from bot.people import MemberRef, OutsidePerson
-from bot.runtime import Runtime
-from handlers import ledger_commands as lc
-from handlers.blocks import MESSAGE_BLOCKS_MAX, Reply
+from bot.ledger.people import MemberRef, OutsidePerson
+from bot.platform.app import web_client
+from bot.platform.runtime import Runtime
 from handlers.commands import Command, dispatch, subcommands
-from handlers.mentions import Mention
+from handlers.kit.blocks import MESSAGE_BLOCKS_MAX, Reply
+from handlers.kit.mentions import Mention
+from handlers.ledger import commands as lc
 from storage.models import Bond, Level, Network
 from tests.fake_slack import FakeSlack
 

@@ -8,17 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import InvalidInput
-from bot.ledger import ContactInfo
-from bot.questions import (
-    ALL_BONDS,
-    BANK,
-    BY_ID,
-    KINDS,
-    BankQuestion,
-    check_focus,
-    fit_score,
-    fitting,
-)
+from bot.ledger.service import ContactInfo
+from bot.questions.bank import ALL_BONDS, BANK, BY_ID, KINDS, BankQuestion
+from bot.questions.service import check_focus, fit_score, fitting
 from storage.models import FOCUS_MAX, Bond, Level, Network
 
 

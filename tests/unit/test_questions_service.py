@@ -10,17 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import InvalidInput
-from bot.ledger import ContactUpdate, update_contact
-from bot.people import MemberRef, OutsidePerson, SlackPerson
-from bot.questions import (
-    BY_ID,
-    clear_focus,
-    fitting,
-    get_focus,
-    plan,
-    set_focus,
-    suggest,
-)
+from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
+from bot.ledger.service import ContactUpdate, update_contact
+from bot.questions.bank import BY_ID
+from bot.questions.service import clear_focus, fitting, get_focus, plan, set_focus, suggest
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import FOCUS_MAX, Bond, Level, Network, QuestionAsked
 from tests.conftest import START

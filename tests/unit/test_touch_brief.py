@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.network import day_number, touch_brief, touch_state
+from bot.ledger.network import day_number, touch_brief, touch_state
 
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 TODAY = NOW.date().toordinal()

@@ -1,0 +1,323 @@
+"""Everything the Home tab shows, assembled in a constant number of queries.
+
+``home(session, ref, now)`` reads the member, their contacts, their reciprocity balances, their
+recent ledger and the people their weekly DMs named this week and last (five queries, whatever
+the size of the network) and returns plain values; the handlers layer turns them into Block Kit.
+It never writes: opening Home creates nothing.
+
+This week's person is the weekly DM's (``bot.nudges.weekly_person``): once this week's DM has
+gone out, the person it named; before that, the one it will name. With nobody to name, Home
+suggests the most important gap in the network instead.
+
+``watch_commits`` + ``begin_changes``/``end_changes`` tell the handlers whether a listener
+committed a change to a member's data, so the Home tab can be republished after any write
+without every handler having to remember to do it. It is republished only for a member who may be
+looking at it (``may_be_looking``: they entered Home within ``LOOKING``); Slack sends
+``app_home_opened`` every time someone enters Home, and that publishes it fresh, so anyone else
+would never see a republish before the next one replaced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.ledger.network import (
+    Gap,
+    Placement,
+    Review,
+    Touch,
+    TouchState,
+    cadence_days,
+    day_number,
+    level_label,
+    networks_of,
+    review,
+    touch_state,
+)
+from bot.ledger.people import MemberRef
+from bot.ledger.service import LedgerLine, contact_label
+from bot.nudges.planning import SentPeople, owe_most, sent_people
+from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
+from storage.models import Contact, Interaction, InteractionKind, Member
+from storage.repository import (
+    ContactRow,
+    LineRow,
+    MemberData,
+    find_member,
+    home_seen_since,
+    record_home_visit,
+)
+
+RECENT_DAYS = 90
+RECENT_FETCH = 40  # the newest ledger lines read; favours among them are shown
+FAVOUR_KINDS = (
+    InteractionKind.FAVOUR_RECEIVED,
+    InteractionKind.FAVOUR_GIVEN,
+    InteractionKind.INTRO_RECEIVED,
+    InteractionKind.INTRO_MADE,
+)
+RECEIVED = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVED)
+URGENCY = {TouchState.OVERDUE: 0, TouchState.DUE: 1, TouchState.DUE_SOON: 2}
+# How long after entering Home a member may still have it on screen (working from its buttons
+# and the modals they open, or with Home in a window of its own).
+LOOKING = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class HomeContact:
+    """One contact as Home shows it."""
+
+    key: str
+    label: str
+    networks: int
+    level: str | None
+    ideal_days: int
+    touch: Touch
+    balance: int  # favours given minus received
+    met_through: str | None
+
+
+@dataclass(frozen=True)
+class Introducer:
+    """Someone through whom the member met others (the snowball of seed 002)."""
+
+    label: str
+    introduced: list[str]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """This week's person (or, with nobody to name, the gap to fill) and a concrete next step."""
+
+    contact: HomeContact | None
+    gap: Gap | None
+    reason: str
+    next_step: str
+
+
+@dataclass(frozen=True)
+class HomeData:
+    member: MemberRef
+    focus: str | None
+    reaction_emoji: str
+    contacts: int
+    review: Review
+    attention: list[HomeContact]  # overdue, due, due soon: most urgent first
+    never_met: int  # contacts with nothing logged yet
+    received: list[LedgerLine]  # recent favours and intros received, newest first
+    given: list[LedgerLine]
+    balance: int  # across everyone: given minus received
+    owe_most: HomeContact | None  # the person whose balance is most in their favour
+    introducers: list[Introducer] = field(default_factory=list)
+    this_week: Suggestion | None = None
+
+
+def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
+    """Assemble a member's Home in four queries; a member who never used Ally gets an empty one."""
+    member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
+    if member is None:
+        return _empty(ref)
+    data = MemberData(session, member)
+    # Plain rows, not ORM objects: Home only reads, and reads every column of every contact.
+    rows = data.contact_rows()
+    balances = {row.id: row.balance for row in rows}
+    lines = data.recent_lines(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
+    sent = sent_people(session, member, now)
+    return assemble(ref, member, rows, balances, lines, now, sent)
+
+
+def entered_home(session: Session, ref: MemberRef, now: datetime) -> None:
+    """Record that ``ref`` entered Home (or used one of its buttons) at ``now``."""
+    record_home_visit(session, ref.enterprise_id, ref.team_id, ref.user_id, now)
+
+
+def may_be_looking(session: Session, ref: MemberRef, now: datetime) -> bool:
+    """Whether ``ref`` entered Home recently enough to have it on screen still."""
+    return home_seen_since(session, ref.enterprise_id, ref.team_id, ref.user_id, now - LOOKING)
+
+
+def _empty(ref: MemberRef) -> HomeData:
+    empty = review([])
+    return HomeData(
+        ref, None, "pray", 0, empty, [], 0, [], [], 0, None, [], suggest([], None, empty, None)
+    )
+
+
+def assemble(
+    ref: MemberRef,
+    member: Member,
+    rows: Sequence[ContactRow],
+    balances: dict[int, int],
+    lines: Sequence[LineRow],
+    now: datetime,
+    sent: SentPeople | None = None,
+) -> HomeData:
+    """Turn loaded rows into ``HomeData`` (pure apart from reading the rows' attributes).
+
+    ``sent`` is who this week's and last week's DMs named (none when no DM has gone out).
+    """
+    labels = {row.id: contact_label(row) for row in rows}
+    contacts = [_home_contact(row, labels, balances, now) for row in rows]
+    facts = [_facts(row, balances) for row in rows]
+    sent = sent or SentPeople()
+    pick = this_weeks_person(
+        facts, now, this_week=sent.this_week, last_week=sent.last_week, keep_last=sent.keep_last
+    )
+    attention = sorted(
+        (c for c in contacts if c.touch.state in URGENCY),
+        key=lambda c: (URGENCY[c.touch.state], c.touch.days_to_due or 0, c.label.casefold()),
+    )
+    # Each line's people are named from the contacts read just before; a line about a contact
+    # added in between (another request, on a database that reads committed rows) waits for
+    # the next publish.
+    ledger = [
+        LedgerLine.of_row(line, labels)
+        for line in lines
+        if line.kind in FAVOUR_KINDS and line.contact_id in labels
+    ]
+    # The DM's rule, so Home and the weekly DM name the same person, ties included.
+    owed = owe_most(facts)
+    result = review(Placement(c.networks, c.level) for c in contacts)
+    return HomeData(
+        member=ref,
+        focus=member.focus,
+        reaction_emoji=member.reaction_emoji or "pray",
+        contacts=len(contacts),
+        review=result,
+        attention=attention,
+        never_met=sum(1 for c in contacts if c.touch.state == TouchState.NEW),
+        received=[line for line in ledger if line.kind in RECEIVED],
+        given=[line for line in ledger if line.kind not in RECEIVED],
+        balance=sum(balances.values()),
+        owe_most=next(c for c in contacts if c.key == owed.key) if owed else None,
+        introducers=_introducers(rows, labels),
+        this_week=suggest(contacts, pick, result, member.focus),
+    )
+
+
+def _facts(row: ContactRow, balances: dict[int, int]) -> ContactFacts:
+    return ContactFacts(
+        id=row.id,
+        member_id=row.member_id,
+        key=row.key,
+        name=row.name,
+        slack_user_id=row.slack_user_id,
+        organisation=row.organisation,
+        networks=row.networks,
+        level=row.level,
+        bond=row.bond,
+        cadence_days=row.cadence_days,
+        last_touch_day=day_number(row.last_touch_at),
+        snoozed_until_day=day_number(row.snoozed_until),
+        balance=balances.get(row.id, 0),
+    )
+
+
+def _home_contact(
+    row: ContactRow, labels: dict[int, str], balances: dict[int, int], now: datetime
+) -> HomeContact:
+    return HomeContact(
+        key=row.key,
+        label=labels[row.id],
+        networks=row.networks,
+        level=row.level,
+        ideal_days=cadence_days(row.cadence_days, row.bond),
+        touch=touch_state(row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until),
+        balance=balances.get(row.id, 0),
+        # By id, from the rows already loaded: no query per contact.
+        met_through=labels.get(row.met_through_id) if row.met_through_id else None,
+    )
+
+
+def _introducers(rows: Sequence[ContactRow], labels: dict[int, str]) -> list[Introducer]:
+    met: dict[int, list[str]] = {}
+    for row in rows:
+        if row.met_through_id in labels:
+            met.setdefault(row.met_through_id, []).append(labels[row.id])
+    ranked = sorted(met.items(), key=lambda item: (-len(item[1]), labels[item[0]].casefold()))
+    return [Introducer(labels[cid], sorted(names, key=str.casefold)) for cid, names in ranked]
+
+
+def suggest(
+    contacts: Sequence[HomeContact], pick: Pick | None, result: Review, focus: str | None
+) -> Suggestion | None:
+    """This week's person (``pick``, from ``bot.nudges.weekly_person``), or the most important gap.
+
+    With nobody to name, the first missing cell of the review becomes the suggestion, with the
+    snowball as the next step: ask someone already in that network whom to talk to.
+    """
+    if pick is not None:
+        person = next(c for c in contacts if c.key == pick.contact.key)
+        return Suggestion(person, None, pick.why, pick.next_step)
+    if not result.missing:
+        return None
+    gap = result.missing[0]
+    about = f" about {focus}" if focus else ""
+    insider = next((c for c in contacts if gap.network in networks_of(c.networks)), None)
+    if insider is not None:
+        step = f"Ask {insider.label} who {level_label(gap.level.value)} you should talk to{about}."
+    else:
+        step = f"Think of one person you could learn from{about}, and add them to your network."
+    return Suggestion(None, gap, f"There is {gap.describe()}.", step)
+
+
+# -- knowing when a member's data changed ------------------------------------------------------
+
+_WATCHED = (Member, Contact, Interaction)
+_CHANGED = "ally_member_data_changed"
+
+
+@dataclass
+class Changes:
+    """Whether any commit changed member data while this was being tracked."""
+
+    committed: bool = False
+
+
+# The tracker for the code running in this context (one Slack listener); unset elsewhere.
+_changes: ContextVar[Changes | None] = ContextVar("ally_changes", default=None)
+
+
+def watch_commits(sessions: sessionmaker[Session]) -> None:
+    """Track commits that change a member, a contact or the ledger (idempotent per factory)."""
+    if not event.contains(sessions, "after_commit", _after_commit):
+        event.listen(sessions, "after_flush", _after_flush)
+        event.listen(sessions, "after_commit", _after_commit)
+        event.listen(sessions, "after_rollback", _after_rollback)
+
+
+def begin_changes() -> Changes:
+    """Start tracking commits made from the current context (thread)."""
+    changes = Changes()
+    _changes.set(changes)
+    return changes
+
+
+def end_changes() -> bool:
+    """Stop tracking; True when a commit changed member data since ``begin_changes``."""
+    changes = _changes.get()
+    _changes.set(None)
+    return changes is not None and changes.committed
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, _WATCHED) for obj in changed):
+        session.info[_CHANGED] = True
+
+
+def _after_commit(session: Session) -> None:
+    changes = _changes.get()
+    if session.info.pop(_CHANGED, False) and changes is not None:
+        changes.committed = True
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

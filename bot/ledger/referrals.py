@@ -1,0 +1,81 @@
+"""Catch-ups and the snowball of seed 002: "who else should I talk to about <focus>?".
+
+Each name a contact suggests is logged as an introduction received from them, so the person
+joins the member's network as "met through" the one who suggested them, and the snowball shows
+in ``/ally who`` and on Home.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.errors import InvalidInput, NotFound
+from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.service import (
+    Recorded,
+    check_what,
+    open_member,
+    record_favour,
+    record_intro_received,
+)
+from bot.questions.service import get_focus
+from storage.models import InteractionKind
+
+MAX_REFERRALS = 5
+
+
+def person_for_key(session: Session, ref: MemberRef, key: str, now: datetime) -> Person:
+    """The person behind one of the member's contact keys (``U123`` or ``~dana lee``)."""
+    contact = open_member(session, ref, now).contact_by_key(key)
+    if contact is None:
+        raise NotFound("I can't find that person in your network any more.")
+    if contact.slack_user_id:
+        return SlackPerson(contact.slack_user_id, contact.name)
+    return OutsidePerson(contact.name, contact.organisation)
+
+
+def focus_of(session: Session, ref: MemberRef) -> str | None:
+    """The member's focus of inquiry (``bot.questions.service`` owns it); creates no member."""
+    return get_focus(session, ref)
+
+
+def log_catch_up(
+    session: Session, ref: MemberRef, person: Person, note: str, now: datetime
+) -> Recorded:
+    """A catch-up, coffee or informational interview with ``person``: restarts the clock."""
+    return record_favour(session, ref, person, InteractionKind.CATCH_UP, note, now)
+
+
+def referral_note(focus: str | None) -> str:
+    return f"suggested you talk to them about {focus}" if focus else "suggested you talk to them"
+
+
+def record_referrals(
+    session: Session,
+    ref: MemberRef,
+    introducer: Person,
+    people: Sequence[Person],
+    now: datetime,
+    *,
+    field: str = "people",
+) -> list[Recorded]:
+    """Log each of ``people`` as an introduction received from ``introducer``.
+
+    Between one and ``MAX_REFERRALS`` distinct people; someone already in the network keeps
+    the "met through" they had. Raises ``InvalidInput`` (``field``) before writing anything.
+    """
+    keys = [p.key for p in people]
+    if not people:
+        raise InvalidInput(field, "Add at least one name, or close this window.")
+    if len(set(keys)) > MAX_REFERRALS:
+        raise InvalidInput(field, f"Up to {MAX_REFERRALS} names at a time, please.")
+    if introducer.key in keys:
+        raise InvalidInput(field, f"{introducer.label} can't refer you to themselves.")
+    if ref.user_id in keys:
+        raise InvalidInput(field, "That's you! Pick the people they suggested.")
+    note = check_what(referral_note(focus_of(session, ref)), required=False)
+    unique = list({p.key: p for p in people}.values())
+    return [record_intro_received(session, ref, introducer, p, note, now) for p in unique]

@@ -1,0 +1,556 @@
+"""The private two-way ledger: favours, introductions and catch-ups, and what they add up to.
+
+Services take a session, the member and ``now``; they validate, write and return plain values
+for the handlers to render. They never commit: the caller's transaction does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from bot.errors import InvalidInput, NotFound
+from bot.ledger.network import Placement, Review, Touch, TouchState, review, touch_state
+from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from storage.models import (
+    LINK_MAX,
+    NAME_MAX,
+    NOTES_MAX,
+    WHAT_MAX,
+    Bond,
+    Contact,
+    Interaction,
+    InteractionKind,
+    Level,
+    Member,
+)
+from storage.repository import ContactRow, LineRow, MemberData, get_or_create_member
+
+MAX_CADENCE_DAYS = 365 * 2
+KEY_MAX = NAME_MAX + 1  # contacts.key: "~" and the case-folded name, which can grow (ß -> ss)
+
+
+def open_member(session: Session, ref: MemberRef, now: datetime) -> MemberData:
+    """The member's repository, creating the member on first use."""
+    member = get_or_create_member(session, ref.enterprise_id, ref.team_id, ref.user_id, now)
+    return MemberData(session, member)
+
+
+@dataclass(frozen=True)
+class ContactInfo:
+    id: int
+    key: str
+    name: str
+    slack_user_id: str | None
+    organisation: str | None
+    networks: int
+    level: str | None
+    bond: str | None
+    cadence_days: int | None
+    notes: str | None
+    met_through: str | None
+    last_touch_at: datetime | None
+    snoozed_until: date | None
+
+    @property
+    def label(self) -> str:
+        return contact_label(self)
+
+    @classmethod
+    def of(cls, contact: Contact) -> ContactInfo:
+        return cls(
+            id=contact.id,
+            key=contact.key,
+            name=contact.name,
+            slack_user_id=contact.slack_user_id,
+            organisation=contact.organisation,
+            networks=contact.networks,
+            level=contact.level,
+            bond=contact.bond,
+            cadence_days=contact.cadence_days,
+            notes=contact.notes,
+            met_through=contact.met_through.name if contact.met_through else None,
+            last_touch_at=contact.last_touch_at,
+            snoozed_until=contact.snoozed_until,
+        )
+
+
+def contact_label(contact: Contact | ContactInfo | ContactRow) -> str:
+    """How a contact is named: a Slack user's name, or an outside name with the organisation."""
+    return label_of(contact.name, contact.slack_user_id, contact.organisation)
+
+
+def label_of(name: str, slack_user_id: str | None, organisation: str | None) -> str:
+    """``contact_label`` for a contact read as plain columns (the planner's Core rows)."""
+    if slack_user_id:
+        return name or slack_user_id
+    return f"{name} ({organisation})" if organisation else name
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    id: int
+    kind: InteractionKind
+    contact: str  # the contact's label
+    related: str | None  # for introductions, the other person
+    contact_id: int
+    related_id: int | None
+    what: str
+    occurred_at: datetime
+    message_link: str | None
+    thanked: bool
+
+    @classmethod
+    def of(cls, interaction: Interaction) -> LedgerLine:
+        """A stored entry, its people named through its relationships."""
+        # Only the labels: building a whole ContactInfo would load "met through" per line.
+        labels = {interaction.contact_id: contact_label(interaction.contact)}
+        related = interaction.related_contact
+        if related is not None:
+            labels[related.id] = contact_label(related)
+        return cls.of_row(interaction, labels)
+
+    @classmethod
+    def of_row(cls, line: LineRow | Interaction, labels: Mapping[int, str]) -> LedgerLine:
+        """An entry read as plain columns, its people named from ``labels`` (label by id)."""
+        related = line.related_contact_id
+        return cls(
+            id=line.id,
+            kind=InteractionKind(line.kind),
+            contact=labels[line.contact_id],
+            related=labels.get(related) if related is not None else None,
+            contact_id=line.contact_id,
+            related_id=related,
+            what=line.what,
+            occurred_at=line.occurred_at,
+            message_link=line.message_link,
+            thanked=line.thanked_at is not None,
+        )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a write did, for the confirmation message."""
+
+    contact: ContactInfo
+    lines: list[LedgerLine]
+    new_contact: bool
+    balance: int
+    # The other person in an introduction: who introduced the member, or the second person.
+    other: ContactInfo | None = None
+
+
+def plain_text(text: str) -> str:
+    """``text`` on one line, without control characters (PostgreSQL refuses NUL in text)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def check_what(what: str, *, field: str = "what", required: bool = True) -> str:
+    """A description of what happened: one line, present when ``required``, not too long."""
+    what = plain_text(what)
+    if required and not what:
+        raise InvalidInput(field, "Say what happened, e.g. “for the custom report”.")
+    if len(what) > WHAT_MAX:
+        raise InvalidInput(
+            field, f"That's {len(what)} characters; keep it under {WHAT_MAX} (a sentence or two)."
+        )
+    return what
+
+
+def check_when(when: datetime, now: datetime, *, field: str = "when") -> datetime:
+    """Refuse a day after today; "today" is the calendar day in ``when``'s own time zone, so a
+    date a member picked in their local zone is checked against their local date."""
+    today = now.astimezone(when.tzinfo).date() if when.tzinfo else now.date()
+    if when.date() > today:
+        raise InvalidInput(field, "That date is in the future: pick today or an earlier day.")
+    return when
+
+
+def check_link(link: str | None) -> str | None:
+    if link is not None and len(link) > LINK_MAX:
+        raise InvalidInput("link", "That message link is too long to keep.")
+    return link
+
+
+def _check_not_self(data: MemberData, person: Person, field: str) -> None:
+    if isinstance(person, SlackPerson) and person.user_id == data.member.user_id:
+        raise InvalidInput(field, "That's you! Pick the person who helped you, or whom you helped.")
+
+
+def contact_for(
+    data: MemberData, person: Person, now: datetime, *, field: str = "who"
+) -> tuple[Contact, bool]:
+    """The member's contact for ``person``, created on first mention; refreshes a Slack name."""
+    _check_not_self(data, person, field)
+    if len(person.key) > KEY_MAX:
+        raise InvalidInput(field, f"That name is too long: keep it under {NAME_MAX} characters.")
+    contact = data.contact_by_key(person.key)
+    if contact is not None:
+        if isinstance(person, SlackPerson) and person.name and contact.name != person.name:
+            contact.name = person.name
+        return contact, False
+    contact = Contact(
+        key=person.key,
+        slack_user_id=person.user_id if isinstance(person, SlackPerson) else None,
+        name=person.name or (person.user_id if isinstance(person, SlackPerson) else ""),
+        organisation=person.organisation if isinstance(person, OutsidePerson) else None,
+        networks=0,
+        created_at=now,
+    )
+    return data.add_contact(contact), True
+
+
+def _record(
+    data: MemberData,
+    contact: Contact,
+    kind: InteractionKind,
+    what: str,
+    when: datetime,
+    now: datetime,
+    link: str | None = None,
+    related: Contact | None = None,
+) -> Interaction:
+    return data.add_interaction(
+        Interaction(
+            contact=contact,
+            kind=kind.value,
+            what=what,
+            occurred_at=when,
+            message_link=link,
+            related_contact=related,
+            created_at=now,
+        )
+    )
+
+
+def record_favour(
+    session: Session,
+    ref: MemberRef,
+    person: Person,
+    kind: InteractionKind,
+    what: str,
+    now: datetime,
+    *,
+    when: datetime | None = None,
+    link: str | None = None,
+    networks: int = 0,
+) -> Recorded:
+    """Record a favour received or given, a catch-up or a thank-you with ``person``."""
+    if kind in (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE):
+        raise ValueError("use record_intro_received / record_intro_made for introductions")
+    required = kind in (InteractionKind.FAVOUR_RECEIVED, InteractionKind.FAVOUR_GIVEN)
+    what = check_what(what, required=required)
+    when = check_when(when or now, now)
+    link = check_link(link)
+    data = open_member(session, ref, now)
+    contact, new = contact_for(data, person, now)
+    if networks:
+        contact.networks |= networks
+    line = _record(data, contact, kind, what, when, now, link)
+    return Recorded(ContactInfo.of(contact), [LedgerLine.of(line)], new, contact.balance)
+
+
+def record_intro_received(
+    session: Session,
+    ref: MemberRef,
+    introducer: Person,
+    introduced: Person,
+    note: str,
+    now: datetime,
+    *,
+    when: datetime | None = None,
+    link: str | None = None,
+) -> Recorded:
+    """``introducer`` introduced the member to ``introduced``, who joins as "met through" them."""
+    if introducer.key == introduced.key:
+        raise InvalidInput(
+            "introduced", "Pick two different people: who introduced you, and to whom."
+        )
+    note = check_what(note, field="what", required=False)
+    when = check_when(when or now, now)
+    data = open_member(session, ref, now)
+    by, _ = contact_for(data, introducer, now, field="who")
+    to, new = contact_for(data, introduced, now, field="introduced")
+    if to.met_through_id is None:
+        to.met_through = by
+    line = _record(data, by, InteractionKind.INTRO_RECEIVED, note, when, now, link, related=to)
+    # Meeting someone through an introduction is a touch with them too.
+    if to.last_touch_at is None or when > to.last_touch_at:
+        to.last_touch_at = when
+    return Recorded(ContactInfo.of(to), [LedgerLine.of(line)], new, by.balance, ContactInfo.of(by))
+
+
+def record_intro_made(
+    session: Session,
+    ref: MemberRef,
+    first: Person,
+    second: Person,
+    note: str,
+    now: datetime,
+    *,
+    when: datetime | None = None,
+) -> Recorded:
+    """The member introduced ``first`` and ``second`` to each other: a favour given to each."""
+    if first.key == second.key:
+        raise InvalidInput("introduced", "Pick two different people to introduce to each other.")
+    note = check_what(note, field="what", required=False)
+    when = check_when(when or now, now)
+    data = open_member(session, ref, now)
+    a, _ = contact_for(data, first, now, field="who")
+    b, new_b = contact_for(data, second, now, field="introduced")
+    lines = [
+        _record(data, a, InteractionKind.INTRO_MADE, note, when, now, related=b),
+        _record(data, b, InteractionKind.INTRO_MADE, note, when, now, related=a),
+    ]
+    return Recorded(
+        ContactInfo.of(a),
+        [LedgerLine.of(x) for x in lines],
+        new_b,
+        a.balance,
+        ContactInfo.of(b),
+    )
+
+
+@dataclass(frozen=True)
+class ContactUpdate:
+    """Fields to change on a contact; ``None`` leaves a field as it is."""
+
+    networks: int | None = None
+    level: Level | None = None
+    bond: Bond | None = None
+    cadence_days: int | None = None
+    notes: str | None = None
+    met_through: Person | None = None
+    clear_met_through: bool = False
+
+
+def check_cadence(days: int, *, field: str = "cadence") -> int:
+    if not 1 <= days <= MAX_CADENCE_DAYS:
+        raise InvalidInput(field, f"Pick a cadence from 1 day to {MAX_CADENCE_DAYS // 7} weeks.")
+    return days
+
+
+def update_contact(
+    session: Session, ref: MemberRef, person: Person, update: ContactUpdate, now: datetime
+) -> Recorded:
+    """Add ``person`` to the network or change how they are placed."""
+    data = open_member(session, ref, now)
+    contact, new = contact_for(data, person, now)
+    if update.networks is not None:
+        contact.networks = update.networks
+    if update.level is not None:
+        contact.level = update.level.value
+    if update.bond is not None:
+        contact.bond = update.bond.value
+    if update.cadence_days is not None:
+        contact.cadence_days = check_cadence(update.cadence_days)
+    if update.notes is not None:
+        notes = update.notes.strip()
+        if len(notes) > NOTES_MAX:
+            raise InvalidInput("notes", f"Keep notes under {NOTES_MAX} characters.")
+        contact.notes = notes or None
+    if update.clear_met_through:
+        contact.met_through = None
+    elif update.met_through is not None:
+        through, _ = contact_for(data, update.met_through, now, field="met_through")
+        if through.id == contact.id:
+            raise InvalidInput("met_through", "Someone can't be met through themselves.")
+        contact.met_through = through
+    session.flush()
+    return Recorded(ContactInfo.of(contact), [], new, contact.balance)
+
+
+SECTIONS: dict[str, tuple[InteractionKind, ...]] = {
+    "received": (InteractionKind.FAVOUR_RECEIVED,),
+    "given": (InteractionKind.FAVOUR_GIVEN,),
+    "intros": (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE),
+    "catch_ups": (InteractionKind.CATCH_UP, InteractionKind.THANKS),
+}
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    """One contact as the member placed them, with the person they met them through."""
+
+    contact: ContactInfo
+    met_through: ContactInfo | None
+
+    @property
+    def person(self) -> Person:
+        """The contact as a person the ledger services accept."""
+        info = self.contact
+        if info.slack_user_id:
+            return SlackPerson(user_id=info.slack_user_id, name=info.name)
+        return OutsidePerson(name=info.name, organisation=info.organisation)
+
+
+def contact_card(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactCard:
+    """The member's contact with ``key`` (``U123`` or ``~dana lee``); ``NotFound`` if none."""
+    data = open_member(session, ref, now)
+    contact = data.contact_by_key(key)
+    if contact is None:
+        raise NotFound("That person is not in your network any more.")
+    through = contact.met_through
+    return ContactCard(ContactInfo.of(contact), ContactInfo.of(through) if through else None)
+
+
+@dataclass(frozen=True)
+class History:
+    """``/ally who``: everything the member has logged with one person.
+
+    Each list holds the newest entries of its kind (at most the ``limit`` given to
+    ``history``); ``totals`` has each section's total, so a view can say how many are not
+    shown.
+    """
+
+    contact: ContactInfo
+    received: list[LedgerLine] = field(default_factory=list)
+    given: list[LedgerLine] = field(default_factory=list)
+    intros: list[LedgerLine] = field(default_factory=list)
+    catch_ups: list[LedgerLine] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+    balance: int = 0
+    touch: Touch = field(default_factory=lambda: Touch(TouchState.NEW, None, None))
+
+    def total(self, section: str) -> int:
+        """How many entries ``section`` ("received", "given", "intros", "catch_ups") has."""
+        return self.totals.get(section, 0)
+
+
+def history(
+    session: Session, ref: MemberRef, person: Person, now: datetime, limit: int = 10
+) -> History:
+    """The member's history with ``person``: favours both ways, intros, last touch, balance."""
+    data = open_member(session, ref, now)
+    contact = data.contact_by_key(person.key)
+    if contact is None:
+        raise NotFound(
+            f"You haven't logged anything with {person.label} yet. "
+            f"Try `/ally thanks` or `/ally add` first."
+        )
+    # One query for every section's newest entries and totals (not one per section).
+    found = data.ledger_sections(contact.id, SECTIONS, limit)
+    sections = {name: [LedgerLine.of(i) for i in found.lines[name]] for name in SECTIONS}
+    return History(
+        contact=ContactInfo.of(contact),
+        totals=found.totals,
+        balance=contact.balance,
+        touch=touch_of(contact, now),
+        **sections,
+    )
+
+
+def touch_of(contact: Contact | ContactInfo, now: datetime) -> Touch:
+    """Where ``contact`` stands on the stay-in-touch clock at ``now``."""
+    return touch_state(
+        contact.last_touch_at, contact.cadence_days, contact.bond, now, contact.snoozed_until
+    )
+
+
+@dataclass(frozen=True)
+class Due:
+    contact: ContactInfo
+    touch: Touch
+
+
+@dataclass(frozen=True)
+class NetworkOverview:
+    """``/ally network``: the 2-2-2 review plus who is due or overdue."""
+
+    review: Review
+    contacts: int
+    overdue: list[Due]
+    due: list[Due]
+
+
+def overview(session: Session, ref: MemberRef, now: datetime) -> NetworkOverview:
+    data = open_member(session, ref, now)
+    contacts = data.contacts()
+    placements = [Placement(c.networks, c.level) for c in contacts]
+    overdue: list[Due] = []
+    due: list[Due] = []
+    for contact in contacts:
+        touch = touch_of(contact, now)
+        if touch.state == TouchState.OVERDUE:
+            overdue.append(Due(ContactInfo.of(contact), touch))
+        elif touch.state == TouchState.DUE:
+            due.append(Due(ContactInfo.of(contact), touch))
+    overdue.sort(key=lambda d: -(d.touch.days_since or 0))
+    due.sort(key=lambda d: -(d.touch.days_since or 0))
+    return NetworkOverview(review(placements), len(contacts), overdue, due)
+
+
+def member_of(session: Session, ref: MemberRef, now: datetime) -> Member:
+    return open_member(session, ref, now).member
+
+
+def contacts_of(session: Session, ref: MemberRef, now: datetime) -> Sequence[ContactInfo]:
+    return [ContactInfo.of(c) for c in open_member(session, ref, now).contacts()]
+
+
+# -- saying thanks ------------------------------------------------------------------------------
+
+THANKABLE = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVED)
+THANKS_MAX = WHAT_MAX
+
+
+@dataclass(frozen=True)
+class ThanksTarget:
+    """A favour the member received, and the Slack user to thank for it."""
+
+    line: LedgerLine
+    contact: ContactInfo
+    slack_user_id: str
+    thanked_at: datetime | None
+
+
+def _thankable(data: MemberData, interaction_id: int) -> tuple[Interaction, ThanksTarget]:
+    interaction = data.interaction_by_id(interaction_id)
+    if interaction is None or interaction.kind not in {k.value for k in THANKABLE}:
+        raise NotFound("I can't find that favour in your ledger any more.")
+    contact = ContactInfo.of(interaction.contact)
+    if contact.slack_user_id is None:
+        raise InvalidInput(
+            "message",
+            f"{contact.label} isn't in this Slack workspace, so I can't message them: "
+            "thank them your usual way, then log it with `/ally met`.",
+        )
+    target = ThanksTarget(
+        LedgerLine.of(interaction), contact, contact.slack_user_id, interaction.thanked_at
+    )
+    return interaction, target
+
+
+def thanks_target(
+    session: Session, ref: MemberRef, interaction_id: int, now: datetime
+) -> ThanksTarget:
+    """The favour ``interaction_id`` if it is the member's own and its ally can be messaged."""
+    return _thankable(open_member(session, ref, now), interaction_id)[1]
+
+
+def check_thanks(words: str, *, field: str = "message") -> str:
+    """The member's thank-you message: present, and short enough to send and keep."""
+    words = "".join(c for c in words if c.isprintable() or c in "\n\t").strip()
+    if not words:
+        raise InvalidInput(field, "Write a few words of thanks (or press Cancel).")
+    if len(words) > THANKS_MAX:
+        raise InvalidInput(
+            field, f"That's {len(words)} characters; keep it under {THANKS_MAX} for a DM."
+        )
+    return words
+
+
+def record_thanks(
+    session: Session, ref: MemberRef, interaction_id: int, words: str, now: datetime
+) -> ThanksTarget:
+    """Mark the favour thanked (the first time) and log the thank-you as a THANKS interaction."""
+    words = check_thanks(words)
+    data = open_member(session, ref, now)
+    interaction, target = _thankable(data, interaction_id)
+    if interaction.thanked_at is None:
+        interaction.thanked_at = now
+    _record(data, interaction.contact, InteractionKind.THANKS, plain_text(words), now, now)
+    return ThanksTarget(target.line, target.contact, target.slack_user_id, interaction.thanked_at)

@@ -1,0 +1,524 @@
+"""Weekly nudges: who is due at a given instant, and what their DM says.
+
+Planning is pure over a frozen clock. ``due`` turns a member's schedule (weekday, minute, time
+zone, pause) into the instant their nudge falls due in the current ISO week of their own
+calendar; once that instant has passed the nudge stays due for the rest of that local week, so
+a process that was down at the slot catches up the same week (and never sends last week's later).
+``compose`` turns plain facts about one member's network into the DM's content.
+
+``plan`` reads those facts for a batch of members at a time with a fixed number of queries
+(members, finished weeks, contacts with their kept balances, favours, last week's person), so
+the cost of a run grows with the number of batches, never with contacts, and memory holds one
+batch.
+"""
+
+from __future__ import annotations
+
+import gc
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
+
+from bot.ledger.network import TouchState, cadence_days
+from bot.ledger.people import MemberRef
+from bot.nudges.weekly_person import ContactFacts, Pick, choose, touches
+from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
+from storage.repository import RECEIVED_KINDS
+from storage.types import DayNumber
+
+BATCH_SIZE = 500
+STAY_IN_TOUCH_MAX = 3
+THANKS_MAX = 3
+THANKS_WINDOW = timedelta(days=7)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# -- when ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A member's nudge settings: on/off, weekday (Monday = 0), minute of the day, zone."""
+
+    enabled: bool = True
+    weekday: int = 0
+    minute: int = 9 * 60
+    tz: str = "UTC"
+    paused_until: date | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{WEEKDAYS[self.weekday]}s at {self.minute // 60:02d}:{self.minute % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One week's nudge slot: the ISO week key in the member's calendar and the UTC instant."""
+
+    week: str
+    due_at: datetime
+    local: datetime
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The member's zone; an unknown or empty name falls back to UTC rather than failing."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def week_key(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def slot_in_week(schedule: Schedule, year: int, week: int) -> Slot:
+    """The schedule's slot in ISO week ``year``-``week`` of the member's own calendar.
+
+    A wall time that does not exist (the hour skipped when clocks go forward) lands just after
+    the gap; one that happens twice (clocks go back) is its first occurrence.
+    """
+    tz = zone(schedule.tz)
+    day = date.fromisocalendar(year, week, schedule.weekday + 1)
+    wall = datetime.combine(day, time(schedule.minute // 60, schedule.minute % 60), tzinfo=tz)
+    due_at = wall.astimezone(UTC)
+    return Slot(week=week_key(day), due_at=due_at, local=due_at.astimezone(tz))
+
+
+def current_slot(schedule: Schedule, now: datetime) -> Slot:
+    """This week's slot, where "this week" is the ISO week of ``now`` in the member's zone."""
+    year, week, _ = now.astimezone(zone(schedule.tz)).isocalendar()
+    return slot_in_week(schedule, year, week)
+
+
+def paused(schedule: Schedule, slot: Slot) -> bool:
+    """A pause covers every week whose slot falls before the day it ends."""
+    return schedule.paused_until is not None and slot.local.date() < schedule.paused_until
+
+
+def due(schedule: Schedule, now: datetime) -> Slot | None:
+    """This week's slot if the member's nudge is due at ``now``, else None."""
+    if not schedule.enabled:
+        return None
+    slot = current_slot(schedule, now)
+    if now < slot.due_at or paused(schedule, slot):
+        return None
+    return slot
+
+
+def next_slot(schedule: Schedule, now: datetime, *, sent_this_week: bool = False) -> Slot | None:
+    """When the next nudge will go out (None when nudges are off)."""
+    if not schedule.enabled:
+        return None
+    slot = current_slot(schedule, now)
+    for _ in range(60):  # a pause is at most a few weeks; stop rather than loop forever
+        if not paused(schedule, slot) and not (
+            sent_this_week and slot == current_slot(schedule, now)
+        ):
+            return slot
+        after = slot.local + timedelta(days=7)
+        year, week, _ = after.isocalendar()
+        slot = slot_in_week(schedule, year, week)
+    return None
+
+
+# -- what ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Favour:
+    """A favour received in the last week and not thanked yet."""
+
+    interaction_id: int
+    contact: ContactFacts
+    what: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class StayInTouch:
+    contact: ContactFacts
+    state: TouchState
+    days_since: int
+    cadence: int
+
+
+@dataclass(frozen=True)
+class NudgeContent:
+    """Everything one member's DM says; each part is empty when it has nothing to say."""
+
+    start_here: bool = False
+    stay_in_touch: list[StayInTouch] = field(default_factory=list)
+    thanks: list[Favour] = field(default_factory=list)
+    owe_most: ContactFacts | None = None
+    person: Pick | None = None
+    questions: list[str] = field(default_factory=list)
+
+    @property
+    def has_news(self) -> bool:
+        return bool(
+            self.start_here or self.stay_in_touch or self.thanks or self.owe_most or self.person
+        )
+
+
+def stay_in_touch(
+    contacts: Sequence[ContactFacts],
+    now: datetime,
+    touched: Sequence[tuple[TouchState, int | None]] | None = None,
+) -> list[StayInTouch]:
+    """The most overdue contacts (due or overdue, not snoozed), most days past due first.
+
+    ``touched`` is ``weekly_person.touches(contacts, now)`` when the caller has it already.
+    """
+    if touched is None:
+        touched = touches(contacts, now)
+    # Most days past due first, then by name, then the contact added first: the same list
+    # whatever order the contacts come in. Names are only read for the few that could be kept.
+    found: list[tuple[int, int, TouchState, int, int]] = []
+    for i, (c, (state, days_since)) in enumerate(zip(contacts, touched, strict=True)):
+        if (state is TouchState.OVERDUE or state is TouchState.DUE) and days_since is not None:
+            cadence = cadence_days(c.cadence_days, c.bond)
+            found.append((cadence - days_since, i, state, days_since, cadence))
+    if len(found) > STAY_IN_TOUCH_MAX:
+        last_kept = heapq.nsmallest(STAY_IN_TOUCH_MAX, [f[0] for f in found])[-1]
+        found = [f for f in found if f[0] <= last_kept]
+    found.sort(key=lambda f: (f[0], contacts[f[1]].label.casefold(), contacts[f[1]].id))
+    return [
+        StayInTouch(contacts[i], state, days_since, cadence)
+        for _, i, state, days_since, cadence in found[:STAY_IN_TOUCH_MAX]
+    ]
+
+
+def owe_most(contacts: Iterable[ContactFacts]) -> ContactFacts | None:
+    """The person the member owes most (most negative balance), if they owe anyone.
+
+    Ties go to the name, then to the contact added first.
+    """
+    owing = [c for c in contacts if c.balance < 0]
+    if not owing:
+        return None
+    most = min(c.balance for c in owing)
+    return min((c for c in owing if c.balance == most), key=lambda c: (c.label.casefold(), c.id))
+
+
+def compose(
+    contacts: Sequence[ContactFacts],
+    favours: Sequence[Favour],
+    now: datetime,
+    *,
+    last_person_id: int | None = None,
+    keep_last: bool = False,
+) -> NudgeContent:
+    """The DM's content for one member; an empty network gets the start-here message."""
+    if not contacts:
+        return NudgeContent(start_here=True)
+    # One stay-in-touch reading per contact serves both "stay in touch" and the weekly person.
+    touched = touches(contacts, now)
+    return NudgeContent(
+        stay_in_touch=stay_in_touch(contacts, now, touched),
+        thanks=list(favours)[:THANKS_MAX],
+        owe_most=owe_most(contacts),
+        person=choose(
+            contacts, now, last_person_id=last_person_id, keep_last=keep_last, touched=touched
+        ),
+    )
+
+
+# -- reading a batch of members ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    ref: MemberRef
+    schedule: Schedule
+    tz_checked_at: datetime | None
+    focus: str | None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A member whose nudge is due this week, with what it will say."""
+
+    member: MemberRow
+    slot: Slot
+    content: NudgeContent
+
+
+def schedule_of(member: Member) -> Schedule:
+    """A member's nudge settings as a ``Schedule``."""
+    return Schedule(
+        member.nudges_enabled,
+        member.nudge_weekday,
+        member.nudge_minute,
+        member.tz,
+        member.nudges_paused_until,
+    )
+
+
+def _member_row(m: Member) -> MemberRow:
+    return MemberRow(
+        id=m.id,
+        ref=MemberRef(team_id=m.team_id, user_id=m.user_id, enterprise_id=m.enterprise_id),
+        schedule=schedule_of(m),
+        tz_checked_at=m.tz_checked_at,
+        focus=m.focus,
+    )
+
+
+def member_batches(
+    sessions: sessionmaker[Session], batch_size: int = BATCH_SIZE
+) -> Iterator[list[MemberRow]]:
+    """Members with nudges on, ``batch_size`` at a time by id (one query per batch)."""
+    after = 0
+    while True:
+        with sessions() as session:
+            # Plain columns through the Core connection: no ORM identity map for a batch of
+            # rows that only become ``MemberRow``s.
+            rows = [
+                MemberRow(
+                    id=member_id,
+                    ref=MemberRef(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id),
+                    schedule=Schedule(enabled, weekday, minute, tz, paused_until),
+                    tz_checked_at=tz_checked_at,
+                    focus=focus,
+                )
+                for (
+                    member_id,
+                    team_id,
+                    user_id,
+                    enterprise_id,
+                    enabled,
+                    weekday,
+                    minute,
+                    tz,
+                    paused_until,
+                    tz_checked_at,
+                    focus,
+                ) in session.connection()
+                .execute(
+                    select(
+                        Member.id,
+                        Member.team_id,
+                        Member.user_id,
+                        Member.enterprise_id,
+                        Member.nudges_enabled,
+                        Member.nudge_weekday,
+                        Member.nudge_minute,
+                        Member.tz,
+                        Member.nudges_paused_until,
+                        Member.tz_checked_at,
+                        Member.focus,
+                    )
+                    .where(Member.id > after, Member.nudges_enabled.is_(True))
+                    .order_by(Member.id)
+                    .limit(batch_size)
+                )
+                .all()
+            ]
+        if not rows:
+            return
+        after = rows[-1].id
+        yield rows
+
+
+def member_row(session: Session, ref: MemberRef) -> MemberRow | None:
+    member = session.scalars(
+        select(Member).where(Member.user_is(ref.enterprise_id, ref.team_id, ref.user_id))
+    ).one_or_none()
+    return _member_row(member) if member else None
+
+
+def finished(session: Session, due_now: Sequence[tuple[MemberRow, Slot]]) -> set[tuple[int, str]]:
+    """(member id, week) pairs among ``due_now`` whose nudge was already sent or skipped."""
+    if not due_now:
+        return set()
+    wanted = {(m.id, s.week) for m, s in due_now}
+    rows = session.execute(
+        select(Nudge.member_id, Nudge.week).where(
+            Nudge.member_id.in_({m for m, _ in wanted}),
+            Nudge.week.in_({w for _, w in wanted}),
+            Nudge.status != NudgeStatus.PLANNED.value,
+        )
+    ).all()
+    return {(m, w) for m, w in rows if (m, w) in wanted}
+
+
+def previous_week(slot: Slot) -> str:
+    return week_key(slot.local.date() - timedelta(days=7))
+
+
+@dataclass(frozen=True)
+class SentPeople:
+    """The weekly person of the DMs already sent this week and last week (contact ids)."""
+
+    this_week: int | None = None
+    last_week: int | None = None
+    keep_last: bool = False  # the member asked to keep last week's person
+
+
+def sent_people(session: Session, member: Member, now: datetime) -> SentPeople:
+    """Who this week's and last week's DMs named, in the member's own calendar (one query)."""
+    slot = current_slot(schedule_of(member), now)
+    weeks = {slot.week: "this", previous_week(slot): "last"}
+    found: dict[str, tuple[int | None, bool]] = {
+        weeks[week]: (person, bool(keep))
+        for week, person, keep in session.execute(
+            select(Nudge.week, Nudge.person_contact_id, Nudge.keep_person).where(
+                Nudge.member_id == member.id,
+                Nudge.week.in_(weeks),
+                Nudge.status == NudgeStatus.SENT.value,
+            )
+        )
+    }
+    this_week, _ = found.get("this", (None, False))
+    last_week, keep = found.get("last", (None, False))
+    return SentPeople(this_week, last_week, keep and last_week is not None)
+
+
+# The columns of ``ContactFacts``, field by field: days come as day numbers, a small int
+# being far cheaper for a driver to hand over than a date (SQLite's are text to parse).
+_FACT_COLUMNS: dict[str, ColumnElement[Any] | QueryableAttribute[Any]] = {
+    "id": Contact.id,
+    "member_id": Contact.member_id,
+    "key": Contact.key,
+    "name": Contact.name,
+    "slack_user_id": Contact.slack_user_id,
+    "organisation": Contact.organisation,
+    "networks": Contact.networks,
+    "level": Contact.level,
+    "bond": Contact.bond,
+    "cadence_days": Contact.cadence_days,
+    "last_touch_day": DayNumber(Contact.last_touch_at),
+    "snoozed_until_day": DayNumber(Contact.snoozed_until),
+    "balance": Contact.balance,
+}
+_CONTACT_FACTS = select(*(_FACT_COLUMNS[name] for name in ContactFacts._fields))
+# A row of ``_CONTACT_FACTS`` made into a ``ContactFacts`` without a Python call per row.
+_contact_facts = partial(tuple.__new__, ContactFacts)
+
+
+def contents(
+    session: Session, due_now: Sequence[tuple[MemberRow, Slot]], now: datetime
+) -> dict[int, NudgeContent]:
+    """Each due member's DM content, read with three queries whatever the batch size."""
+    if not due_now:
+        return {}
+    ids = [m.id for m, _ in due_now]
+    # Through the Core connection and straight from the driver, in one fetchall: each row is
+    # already a ``ContactFacts`` in all but type, and SQLAlchemy's rows and type processing
+    # would cost more than the planning done with them.
+    connection = session.connection()
+    result = connection.execute(_CONTACT_FACTS.where(Contact.member_id.in_(ids)))
+    rows = result.cursor.fetchall()
+    result.close()
+    facts: dict[int, list[ContactFacts]] = defaultdict(list)
+    for contact in map(_contact_facts, rows):
+        facts[contact.member_id].append(contact)
+    favours: dict[int, list[Favour]] = defaultdict(list)
+    for fav in connection.execute(
+        select(
+            Interaction.id,
+            Interaction.member_id,
+            Interaction.contact_id,
+            Interaction.what,
+            Interaction.occurred_at,
+        )
+        .where(
+            Interaction.member_id.in_(ids),
+            Interaction.kind.in_([k.value for k in RECEIVED_KINDS]),
+            Interaction.occurred_at >= now - THANKS_WINDOW,
+            Interaction.occurred_at <= now,
+            Interaction.thanked_at.is_(None),
+        )
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+    ).all():
+        interaction_id, member_id, contact_id, what, occurred_at = fav
+        # A week's favours are few: the contact is found among the member's own.
+        contact = next(c for c in facts[member_id] if c.id == contact_id)
+        favours[member_id].append(Favour(interaction_id, contact, what, occurred_at))
+    previous = {m.id: previous_week(s) for m, s in due_now}
+    last_person = {
+        member_id: (person_id, bool(keep))
+        for member_id, week, person_id, keep in connection.execute(
+            select(Nudge.member_id, Nudge.week, Nudge.person_contact_id, Nudge.keep_person).where(
+                Nudge.member_id.in_(ids),
+                Nudge.week.in_(set(previous.values())),
+                Nudge.status == NudgeStatus.SENT.value,
+            )
+        )
+        if previous.get(member_id) == week
+    }
+    return {
+        m.id: compose(
+            facts[m.id],
+            favours[m.id],
+            now,
+            last_person_id=last_person.get(m.id, (None, False))[0],
+            keep_last=last_person.get(m.id, (None, False))[1],
+        )
+        for m, _ in due_now
+    }
+
+
+def due_members(members: Iterable[MemberRow], now: datetime) -> list[tuple[MemberRow, Slot]]:
+    return [(m, slot) for m in members if (slot := due(m.schedule, now)) is not None]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off for one planning batch.
+
+    A batch makes tens of thousands of tuples (rows, ``ContactFacts``, touch readings), none of
+    them in a cycle, so reference counting frees them all. Yet each one counts towards the
+    collector's next pass, and those passes over the whole heap took about a quarter of
+    planning's time (``bench/``). The pause is process-wide but short, one batch; garbage
+    cycles made meanwhile, by any thread, wait for the next pass. The collector comes back on
+    afterwards, unless it was already off.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def plan(
+    sessions: sessionmaker[Session], now: datetime, batch_size: int = BATCH_SIZE
+) -> Iterator[list[Planned]]:
+    """Every nudge due at ``now`` and not yet sent this week, one batch at a time (no writes)."""
+    for members in member_batches(sessions, batch_size):
+        with sessions() as session, collector_paused():
+            candidates = due_members(members, now)
+            done = finished(session, candidates)
+            todo = [(m, s) for m, s in candidates if (m.id, s.week) not in done]
+            content = contents(session, todo, now)
+        yield [Planned(m, s, content[m.id]) for m, s in todo]
+
+
+def preview(
+    session: Session, ref: MemberRef, now: datetime
+) -> tuple[MemberRow, Slot, NudgeContent]:
+    """What ``ref`` would get this week at ``now``, whether or not it is due yet."""
+    member = member_row(session, ref)
+    if member is None:
+        member = MemberRow(0, ref, Schedule(), None, None)
+        return member, current_slot(member.schedule, now), NudgeContent(start_here=True)
+    slot = current_slot(member.schedule, now)
+    return member, slot, contents(session, [(member, slot)], now)[member.id]
+
+
+def with_questions(content: NudgeContent, questions: Sequence[str]) -> NudgeContent:
+    return replace(content, questions=list(questions))

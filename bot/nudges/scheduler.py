@@ -1,0 +1,68 @@
+"""The in-process scheduler: wakes every few minutes and sends the nudges that are due.
+
+APScheduler only times the wake-ups; it does not coordinate processes (its FAQ says so), so any
+number of processes may run this job at once: bot/nudges/delivery.py claims work in the database.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.nudges.delivery import send_due
+from bot.platform.runtime import Runtime
+
+JOB_ID = "ally-send-nudges"
+EVERY = timedelta(minutes=5)
+log = logging.getLogger(__name__)
+
+
+def send_nudges(runtime: Runtime) -> None:
+    """One wake-up: send what is due now; a failure is logged and retried on the next one."""
+    try:
+        summary = send_due(runtime, runtime.clock())
+    except Exception:
+        log.exception("sending nudges failed; the next run retries")
+        return
+    if summary.planned:
+        log.info("nudges: %s", summary)
+
+
+def start(
+    runtime: Runtime, every: timedelta = EVERY, first_run_in: timedelta = timedelta(seconds=10)
+) -> BackgroundScheduler:
+    """Start the nudge job (explicit UTC trigger, one instance, missed runs coalesced)."""
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(
+        send_nudges,
+        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+        args=[runtime],
+        id=JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=int(every.total_seconds()),
+        # The first run soon after start-up, so a restart catches up without waiting.
+        next_run_time=datetime.now(UTC) + first_run_in,
+    )
+    scheduler.start()
+    log.info("nudge scheduler started: every %s", every)
+    return scheduler
+
+
+def stop(scheduler: BackgroundScheduler) -> None:
+    """Stop cleanly: no new runs, and wait for a run in progress to finish."""
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+        log.info("nudge scheduler stopped")
+
+
+def start_until_exit(runtime: Runtime) -> BackgroundScheduler:
+    """Start the job and stop it cleanly when the process exits (Socket Mode or a worker)."""
+    scheduler = start(runtime)
+    atexit.register(stop, scheduler)
+    return scheduler

@@ -1,0 +1,316 @@
+"""This week's person: one contact to invest in, with one concrete next step.
+
+The rule (pure; the caller passes ``now`` and the facts):
+
+1. Stay in touch (seed 000: keep in touch when you don't need anything): an overdue contact
+   scores 3, a due one 2, one due soon 1, and someone never touched since they were added 1.
+2. Reciprocity (seed 001: give before you ask): +1 for each favour the member owes them, up to 3.
+3. Network gaps (seed 003: which part of the network needs development): +2 when the contact
+   is one of fewer than two people at their level in one of their networks, so that thin part
+   of the network depends on them.
+
+Snoozed contacts are left out, and so is last week's person: never the same person two weeks
+running, unless the member asked to keep them (the DM's "Keep <name> next week" button), in
+which case they stay, snoozes aside. The highest score wins; ties go to the longest since the
+last touch, then to the name, then to the contact added first. The next step follows from the
+biggest reason the person was chosen.
+
+The weekly DM and the Home tab both name this week's person with ``choose``; once this week's
+DM has gone out, Home shows the person it named (``pick_for``), so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from bot.ledger.network import (
+    TARGET_PER_LEVEL,
+    TouchState,
+    level_label,
+    network_bits,
+    touch_brief,
+)
+from bot.ledger.service import label_of
+from storage.models import Level
+
+TOUCH_POINTS = {
+    TouchState.OVERDUE: 3,
+    TouchState.DUE: 2,
+    TouchState.DUE_SOON: 1,
+    TouchState.NEW: 1,
+}
+OWED_POINTS_MAX = 3
+GAP_POINTS = 2
+LEVEL_VALUES = frozenset(level.value for level in Level)
+
+
+class ContactFacts(NamedTuple):
+    """What planning knows about one contact: name, placement, stay-in-touch clock and balance.
+
+    A named tuple rather than a dataclass, in the order the planner selects the columns: the
+    weekly planning makes one per contact of every member straight from the database's rows.
+    Days are day numbers (``date.toordinal()``), which the rule only subtracts and compares.
+    """
+
+    id: int
+    member_id: int
+    key: str
+    name: str
+    slack_user_id: str | None = None
+    organisation: str | None = None
+    networks: int = 0
+    level: str | None = None
+    bond: str | None = None
+    cadence_days: int | None = None
+    # The (UTC) day of the last touch, and the first day after a snooze.
+    last_touch_day: int | None = None
+    snoozed_until_day: int | None = None
+    # Favours and intros given minus received: negative means the member owes them.
+    balance: int = 0
+
+    @property
+    def label(self) -> str:
+        """How Ally names the contact (built when asked: most contacts are never named)."""
+        return label_of(self.name, self.slack_user_id, self.organisation)
+
+
+class Reason(enum.StrEnum):
+    OWED = "owed"
+    OUT_OF_TOUCH = "out of touch"
+    NEVER_MET = "never met"
+    GAP = "gap"
+    KEEP_WARM = "keep warm"
+
+
+@dataclass(frozen=True)
+class Pick:
+    """This week's person, why, and what to do next."""
+
+    contact: ContactFacts
+    score: int
+    reason: Reason
+    why: str
+    next_step: str
+
+
+def _cell_counts(contacts: Sequence[ContactFacts]) -> dict[tuple[int, str], int]:
+    """Contacts per (network bit, level): the 2-2-2 review's grid, counted without a Review."""
+    # Counting each (networks bitmask, level) once and spreading it over the networks costs a
+    # few dict updates per member instead of a lookup per contact and network.
+    placed = Counter([(c.networks, c.level) for c in contacts])
+    counts: dict[tuple[int, str], int] = {}
+    for (bits, level), n in placed.items():
+        if level not in LEVEL_VALUES:
+            continue
+        for value, _ in network_bits(bits):
+            counts[value, level] = counts.get((value, level), 0) + n
+    return counts
+
+
+def _thin_part(networks: int, level: str | None, counts: dict[tuple[int, str], int]) -> str | None:
+    """The thin part of the network that a contact placed here holds up, if any."""
+    if level not in LEVEL_VALUES:
+        return None
+    for value, label in network_bits(networks):
+        if counts.get((value, level), 0) < TARGET_PER_LEVEL:
+            return f"{label} network, {level_label(level)}"
+    return None
+
+
+Touches = Sequence[tuple[TouchState, int | None]]
+
+
+def touches(contacts: Sequence[ContactFacts], now: datetime) -> list[tuple[TouchState, int | None]]:
+    """Each contact's stay-in-touch state and days since the last touch, in order."""
+    today = now.date().toordinal()
+    return [
+        touch_brief(c.last_touch_day, c.cadence_days, c.bond, today, c.snoozed_until_day)
+        for c in contacts
+    ]
+
+
+class _Thin:
+    """Each placement's thin part within one member's network, worked out once per placement."""
+
+    def __init__(self, contacts: Sequence[ContactFacts]) -> None:
+        self.counts = _cell_counts(contacts)
+        self.parts: dict[tuple[int, str | None], str | None] = {}
+        # Gap points per placement, filled as placements are met.
+        self.points: dict[tuple[int, str | None], int] = {}
+
+    def part(self, place: tuple[int, str | None]) -> str | None:
+        """The thin part of the network a contact at ``place`` (networks, level) holds up."""
+        if place not in self.parts:
+            self.parts[place] = _thin_part(*place, self.counts)
+        return self.parts[place]
+
+    def of(self, contact: ContactFacts) -> str | None:
+        return self.part((contact.networks, contact.level))
+
+    def gap_points(self, place: tuple[int, str | None]) -> int:
+        points = self.points[place] = GAP_POINTS if self.part(place) else 0
+        return points
+
+
+def _owed_points(balance: int) -> int:
+    """One point per favour the member owes, up to ``OWED_POINTS_MAX``."""
+    return 0 if balance >= 0 else min(OWED_POINTS_MAX, -balance)
+
+
+def _score(state: TouchState, balance: int, gap_points: int) -> int:
+    owed_points = _owed_points(balance) if balance < 0 else 0  # no call for most contacts
+    return TOUCH_POINTS.get(state, 0) + owed_points + gap_points
+
+
+def _pick(contact: ContactFacts, state: TouchState, days_since: int | None, thin: _Thin) -> Pick:
+    """``contact`` scored and explained: only the chosen one gets its sentences built."""
+    part = thin.of(contact)
+    touch_points = TOUCH_POINTS.get(state, 0)
+    owed_points = _owed_points(contact.balance)
+    reason, why, step = _explain(contact, state, days_since, owed_points, touch_points, part)
+    score = _score(state, contact.balance, GAP_POINTS if part else 0)
+    return Pick(contact, score, reason, why, step)
+
+
+def choose(
+    contacts: Sequence[ContactFacts],
+    now: datetime,
+    *,
+    last_person_id: int | None = None,
+    keep_last: bool = False,
+    touched: Touches | None = None,
+) -> Pick | None:
+    """This week's person by the rule in the module docstring, or None when nobody fits.
+
+    ``touched`` is ``touches(contacts, now)`` when the caller has it already.
+    """
+    if touched is None:
+        touched = touches(contacts, now)
+    thin = _Thin(contacts)
+    gaps = thin.points
+    best: tuple[ContactFacts, TouchState, int | None] | None = None
+    best_score, best_since = -1, -1
+    best_name: tuple[str, int] | None = None
+    for contact, (state, days_since) in zip(contacts, touched, strict=True):
+        if state is TouchState.SNOOZED:
+            continue
+        if contact.id == last_person_id:
+            if keep_last:
+                return _pick(contact, state, days_since, thin)
+            continue
+        place = (contact.networks, contact.level)
+        gap = gaps.get(place)
+        if gap is None:
+            gap = thin.gap_points(place)
+        # Highest score, then longest since the last touch (never touched counts as -1), then
+        # the name alphabetically, then the oldest contact: the same pick whatever order the
+        # contacts come in. Most contacts fall at the first comparison; names are only
+        # compared (and casefolded) on a tie.
+        score = _score(state, contact.balance, gap)
+        if score < best_score:
+            continue
+        since = -1 if days_since is None else days_since
+        if best is None or score > best_score or since > best_since:
+            best, best_score, best_since, best_name = (
+                (contact, state, days_since),
+                score,
+                since,
+                None,
+            )
+        elif since == best_since:
+            name = (contact.label.casefold(), contact.id)
+            if best_name is None:
+                best_name = (best[0].label.casefold(), best[0].id)
+            if name < best_name:
+                best, best_name = (contact, state, days_since), name
+    return _pick(*best, thin) if best is not None else None
+
+
+def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) -> Pick | None:
+    """``person_id`` as this week's person, scored and explained within the whole network.
+
+    None when they have left the network or are snoozed since.
+    """
+    person = next((c for c in contacts if c.id == person_id), None)
+    if person is None:
+        return None
+    state, days_since = touch_brief(
+        person.last_touch_day,
+        person.cadence_days,
+        person.bond,
+        now.date().toordinal(),
+        person.snoozed_until_day,
+    )
+    if state is TouchState.SNOOZED:
+        return None
+    return _pick(person, state, days_since, _Thin(contacts))
+
+
+def this_weeks_person(
+    contacts: Sequence[ContactFacts],
+    now: datetime,
+    *,
+    this_week: int | None = None,
+    last_week: int | None = None,
+    keep_last: bool = False,
+) -> Pick | None:
+    """The person of this week's DM once it is sent (``this_week``), else the one it will name.
+
+    ``last_week`` and ``keep_last`` are last week's DM's person and whether the member asked to
+    keep them, exactly as the weekly DM's planning passes them to ``choose``.
+    """
+    if this_week is not None:
+        named = pick_for(contacts, this_week, now)
+        if named is not None:
+            return named
+    return choose(contacts, now, last_person_id=last_week, keep_last=keep_last)
+
+
+def _explain(
+    contact: ContactFacts,
+    state: TouchState,
+    days_since: int | None,
+    owed_points: int,
+    touch_points: int,
+    thin: str | None,
+) -> tuple[Reason, str, str]:
+    name = contact.label
+    if owed_points and owed_points >= touch_points:
+        owed = -contact.balance
+        favours = "favour" if owed == 1 else "favours"
+        return (
+            Reason.OWED,
+            f"You owe {name} {owed} {favours}.",
+            f"Ask {name} what they are working on this month and offer one concrete piece "
+            "of help before you ask for anything.",
+        )
+    if state in (TouchState.OVERDUE, TouchState.DUE) and days_since is not None:
+        return (
+            Reason.OUT_OF_TOUCH,
+            f"It has been {days_since} days since you last talked.",
+            f"Send {name} a two-line note today and suggest a 20-minute catch-up this week.",
+        )
+    if state == TouchState.NEW:
+        return (
+            Reason.NEVER_MET,
+            f"You added {name} but haven't logged a conversation yet.",
+            f"Book 20 minutes with {name} for an informational interview: ask about their "
+            "work, not for a favour.",
+        )
+    if thin:
+        return (
+            Reason.GAP,
+            f"{name} is one of the few people in your {thin}.",
+            f"Ask {name} who else you should get to know there, and offer to return the favour.",
+        )
+    return (
+        Reason.KEEP_WARM,
+        "Keeping a good relationship warm before you need it.",
+        f"Share something useful with {name} this week: an article, an introduction or a "
+        "thank-you.",
+    )

@@ -1,0 +1,152 @@
+"""The ``ally-bot`` command line: run the bot, migrate the database, preview and send nudges."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError
+
+from bot.nudges import cli as nudge_cli
+from bot.platform.config import ConfigError, Settings, load_environment, settings_from_env
+from bot.platform.runtime import Runtime
+
+log = logging.getLogger("ally")
+
+
+def configure_logging(level: str) -> None:
+    """JSON lines on stderr, one per event, with no tokens or note text (bot.platform.logs)."""
+    from bot.platform.logs import configure
+
+    configure(level, sys.stderr)
+    # Alembic announces each of its plugins at INFO on every start; only its own work matters.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def _check_schema(runtime: Runtime) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(
+        alembic_config(runtime.settings.database_url)
+    ).get_current_head()
+    # Reading the revision is not news: keep Alembic's "Context impl" lines out of the log.
+    alembic_log = logging.getLogger("alembic.runtime.migration")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        with runtime.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            has_tables = bool(inspect(connection).get_table_names())
+    finally:
+        alembic_log.setLevel(level)
+    if current != head:
+        what = "is out of date" if has_tables else "has no tables yet"
+        raise ConfigError(
+            f"DATABASE_URL's database {what} (at {current or 'nothing'}, needs {head}): "
+            "run `ally-bot migrate` first (`make run` does it for you)."
+        )
+
+
+def cmd_run(settings: Settings) -> int:
+    from bot.platform.app import create_app
+    from bot.platform.server import serve_http, serve_socket_mode
+
+    def build() -> tuple:
+        runtime = Runtime.start(settings)
+        _check_schema(runtime)
+        app = create_app(runtime)
+        if settings.scheduler:
+            from bot.nudges.scheduler import start_until_exit
+
+            start_until_exit(runtime)
+        return app, runtime
+
+    if settings.socket_mode:
+        assert settings.app_token is not None
+        app, runtime = build()
+        log.info("Ally is connecting to Slack over Socket Mode")
+        try:
+            serve_socket_mode(app, settings.app_token)
+        except SlackApiError as error:
+            raise ConfigError(
+                f"SLACK_APP_TOKEN was refused by Slack ({error.response.get('error')}): create an "
+                "App-Level Token with the connections:write scope under Basic Information and put "
+                "it in .env."
+            ) from None
+        finally:
+            runtime.close()
+        log.info("Ally stopped")
+        return 0
+    # Check the schema once before forking workers, so a bad database fails fast and loud.
+    probe = Runtime.start(settings)
+    try:
+        _check_schema(probe)
+    finally:
+        probe.close()
+    log.info("Ally is serving HTTP on port %s with %s worker(s)", settings.port, settings.workers)
+    serve_http(build, settings.port, settings.workers)
+    return 0
+
+
+def cmd_migrate(settings: Settings) -> int:
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+    log.info("database is up to date")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="ally-bot", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("check", help="check the configuration for `run`; print what to fix")
+    nudge_cli.add_parser(commands)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ally-bot``; problems a person must fix are one line on stderr, never a traceback."""
+    args = parser().parse_args(argv)
+    env = load_environment()
+    try:
+        settings = settings_from_env(env, for_serving=args.command in ("run", "check"))
+        configure_logging(settings.log_level)
+        if args.command == "run":
+            return cmd_run(settings)
+        if args.command == "migrate":
+            return cmd_migrate(settings)
+        if args.command == "check":
+            mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
+            print(f"ally-bot: configuration is complete ({mode})")
+            return 0
+        if args.command == "nudges":
+            return nudge_cli.run(args, settings, _check_schema)
+    except ConfigError as error:
+        print(f"ally-bot: {error}", file=sys.stderr)
+        return 2
+    except DBAPIError as error:
+        log.debug("database error", exc_info=True)  # the whole story with LOG_LEVEL=DEBUG
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        print(
+            f"ally-bot: cannot use the database at DATABASE_URL ({reason}): check the URL and "
+            "that the database server is running.",
+            file=sys.stderr,
+        )
+        return 2
+    except (SlackClientError, OSError) as error:
+        log.debug("Slack unreachable", exc_info=True)
+        print(
+            f"ally-bot: cannot reach Slack ({error}): check the network and SLACK_API_URL.",
+            file=sys.stderr,
+        )
+        return 1
+    return 1

@@ -1,0 +1,68 @@
+"""Ally removed from a workspace (``app_uninstalled``) or its tokens revoked (``tokens_revoked``).
+
+Uninstalling erases the workspace's data in one transaction and drops its installation; a
+revocation drops only the revoked tokens. Slack may send the two in either order, and each step
+is idempotent, so any order (or a repeat) ends in the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltContext
+from slack_bolt.listener.builtins import TokenRevocationListeners
+
+from bot.data_rights import service as data_rights
+from bot.platform.logs import fields
+from bot.platform.runtime import Runtime
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    # Bolt's own listeners delete installations from the store; in single-workspace mode there
+    # is no store (the token lives in the environment), so only the data is Ally's to delete.
+    store = app.installation_store
+    revocation = TokenRevocationListeners(store) if store is not None else None
+
+    @app.event("app_uninstalled")
+    def on_uninstalled(context: BoltContext) -> None:
+        enterprise_id = context.enterprise_id or ""
+        whole_org = bool(context.is_enterprise_install)
+        with transaction(runtime.sessions) as session:
+            erased = data_rights.erase_workspace(
+                session,
+                enterprise_id=enterprise_id,
+                team_id=context.team_id,
+                whole_enterprise=whole_org,
+            )
+        if revocation is not None:
+            revocation.handle_app_uninstalled_events(context)
+        log.info(
+            "app uninstalled: workspace data erased",
+            extra=fields(
+                enterprise=enterprise_id,
+                team=context.team_id,
+                enterprise_install=whole_org,
+                rows=erased.total,
+                installation_removed=revocation is not None,
+                **erased.counts,
+            ),
+        )
+
+    @app.event("tokens_revoked")
+    def on_tokens_revoked(event: dict, context: BoltContext) -> None:
+        tokens = event.get("tokens") or {}
+        if revocation is not None:
+            revocation.handle_tokens_revoked_events(event, context)
+        log.info(
+            "tokens revoked",
+            extra=fields(
+                enterprise=context.enterprise_id,
+                team=context.team_id,
+                bot_tokens=len(tokens.get("bot") or []),
+                user_tokens=len(tokens.get("oauth") or []),
+                installation_removed=revocation is not None,
+            ),
+        )

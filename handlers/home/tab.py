@@ -1,0 +1,121 @@
+"""The Home tab: published when a member opens it, republished after any write they make.
+
+How republishing works, in one place: Bolt calls a start handler before each listener and a
+completion handler after it, in the listener's own thread (with or without
+``process_before_response``). We wrap both: the start handler begins tracking commits
+(``bot.home.service.begin_changes``; ``bot.home.service.watch_commits`` sees every commit of
+the session factory);
+the completion handler asks whether any commit changed a member, a contact or the ledger and, if
+so, republishes the acting member's Home on Bolt's listener executor, so the reply to Slack never
+waits on ``views.publish`` or its rate-limit retries. One publish per listener, whatever it wrote,
+and no handler has to remember to call it.
+
+Only a member who may be looking at Home gets the republish: one who entered it in the last
+``bot.home.service.LOOKING`` (recorded on ``app_home_opened`` and on every click of a Home
+button). Slack sends ``app_home_opened`` each time someone enters Home, and that publishes it
+fresh, so for anyone else a republish would be work (and a rate-limited call) nobody sees.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
+from slack_bolt.listener.listener_start_handler import ListenerStartHandler
+from slack_sdk import WebClient
+
+from bot.home.service import (
+    begin_changes,
+    end_changes,
+    entered_home,
+    home,
+    may_be_looking,
+    watch_commits,
+)
+from bot.ledger.people import MemberRef
+from bot.platform.runtime import Runtime
+from handlers.home.views import home_view
+from handlers.kit.members import member_of
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def publish(client: WebClient, runtime: Runtime, member: MemberRef) -> None:
+    """Build ``member``'s Home from the database as it is now and publish it."""
+    with transaction(runtime.sessions) as session:
+        data = home(session, member, runtime.clock())
+    client.views_publish(user_id=member.user_id, view=home_view(data))
+
+
+class TrackChanges(ListenerStartHandler):
+    """Before each listener: start tracking the commits it makes."""
+
+    def __init__(self, inner: ListenerStartHandler) -> None:
+        self.inner = inner
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        begin_changes()
+        self.inner.handle(request=request, response=response)
+
+
+class RepublishHome(ListenerCompletionHandler):
+    """After each listener: republish the acting member's Home if it changed their data and they
+    may be looking at it; note a click on a Home button as a visit."""
+
+    def __init__(self, inner: ListenerCompletionHandler, app: App, runtime: Runtime) -> None:
+        self.inner = inner
+        self.app = app
+        self.runtime = runtime
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        try:
+            self.inner.handle(request=request, response=response)
+        finally:
+            changed = end_changes()
+            on_home = from_home(request.body)
+            member = member_of(request.context)
+            client = request.context.client
+            if (changed or on_home) and member is not None and client is not None:
+                executor = self.app.listener_runner.listener_executor
+                executor.submit(self._refresh, client, member, changed, on_home)
+
+    def _refresh(self, client: WebClient, member: MemberRef, changed: bool, on_home: bool) -> None:
+        try:
+            now = self.runtime.clock()
+            with transaction(self.runtime.sessions) as session:
+                if on_home:
+                    entered_home(session, member, now)
+                elif not may_be_looking(session, member, now):
+                    return
+            if changed:
+                publish(client, self.runtime, member)
+        except Exception:
+            log.exception(
+                "Home republish failed for team=%s user=%s", member.team_id, member.user_id
+            )
+
+
+def from_home(body: dict) -> bool:
+    """Whether the request is a click on one of the Home tab's buttons."""
+    view = body.get("view") if body.get("type") == "block_actions" else None
+    return isinstance(view, dict) and view.get("type") == "home"
+
+
+def register(app: App, runtime: Runtime) -> None:
+    watch_commits(runtime.sessions)
+    runner = app.listener_runner
+    runner.listener_start_handler = TrackChanges(runner.listener_start_handler)
+    runner.listener_completion_handler = RepublishHome(
+        runner.listener_completion_handler, app, runtime
+    )
+
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict, context: BoltContext, client: WebClient) -> None:
+        member = member_of(context)
+        if event.get("tab", "home") != "home" or member is None:
+            return
+        with transaction(runtime.sessions) as session:
+            entered_home(session, member, runtime.clock())
+        publish(client, runtime, member)

@@ -1,0 +1,296 @@
+"""The Home tab as pure builders: ``home_view(HomeData) -> View``.
+
+Every list is capped and summarised ("and 1,940 more"), so the view stays well inside Slack's
+100 blocks (and each text inside its limits) for a network of any size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.home.service import HomeContact, HomeData, Suggestion
+from bot.ledger.network import (
+    LEVELS,
+    CellStatus,
+    NetworkScore,
+    TouchState,
+    describe_touch,
+    network_label,
+)
+from bot.ledger.service import LedgerLine
+from handlers.kit.blocks import actions, button, clip, context, escape, section
+from storage.models import InteractionKind
+
+VIEW_BLOCKS_MAX = 100
+FIELD_MAX = 2000
+ATTENTION_SHOWN = 8
+GAPS_SHOWN = 6
+FAVOURS_SHOWN = 5
+INTRODUCERS_SHOWN = 5
+NAMES_PER_INTRODUCER = 5
+
+STATUS_MARK = {
+    CellStatus.HEALTHY: ":white_check_mark: healthy",
+    CellStatus.THIN: ":large_yellow_circle: thin",
+    CellStatus.MISSING: ":red_circle: missing",
+}
+TOUCH_MARK = {
+    TouchState.OVERDUE: ":red_circle:",
+    TouchState.DUE: ":large_orange_circle:",
+    TouchState.DUE_SOON: ":large_yellow_circle:",
+}
+LEVEL_TITLE = {"above": "Above you", "peer": "At your level", "below": "Below you"}
+
+
+def home_view(data: HomeData) -> View:
+    """The member's Home tab."""
+    blocks: list[Block] = [
+        HeaderBlock(text="Your network at a glance"),
+        context(_summary(data)),
+        main_actions(),
+        DividerBlock(),
+        *network_blocks(data),
+        DividerBlock(),
+        *this_week_blocks(data.this_week),
+        DividerBlock(),
+        *stay_in_touch_blocks(data.attention, data.never_met),
+        DividerBlock(),
+        *favour_blocks(data),
+    ]
+    if data.introducers:
+        blocks += [DividerBlock(), *snowball_blocks(data)]
+    blocks.append(
+        context(
+            f"React with :{data.reaction_emoji}: to someone's message to log that they helped "
+            "you. Everything here is private to you."
+        )
+    )
+    if len(blocks) > VIEW_BLOCKS_MAX:  # the caps above make this unreachable; fail loudly if not
+        raise ValueError(f"Home has {len(blocks)} blocks; Slack allows {VIEW_BLOCKS_MAX}")
+    return View(type="home", callback_id="home", blocks=blocks)
+
+
+def _summary(data: HomeData) -> str:
+    people = f"{data.contacts:,} {'person' if data.contacts == 1 else 'people'} in your network"
+    if data.focus:
+        return f"{people} · Focus of inquiry: *{escape(data.focus)}*"
+    return f"{people} · No focus of inquiry yet: set one with `/ally focus <topic>`"
+
+
+def main_actions() -> Block:
+    """A button for every action a member takes from Home."""
+    return actions(
+        button("Record who helped you", "open_log_modal", style="primary"),
+        button("Add a contact", "open_contact_modal"),
+        button("Log a catch-up", "home_log_catch_up"),
+        button("Questions to ask", "show_questions"),
+        button("Settings", "nudge_settings"),
+        block_id="home_actions",
+    )
+
+
+# -- the three networks -------------------------------------------------------------------------
+
+
+def network_blocks(data: HomeData) -> list[Block]:
+    """The grid (a section per network, a field per level), strongest, needs work and gaps."""
+    result = data.review
+    blocks: list[Block] = [
+        section("*The three networks*  (aim for 2 above you, 2 at your level, 2 below you)")
+    ]
+    blocks += [_network_row(row) for row in result.grid]
+    verdict = []
+    if result.on_target:
+        verdict.append(":tada: All three networks meet the 2-2-2 target.")
+    if result.strongest is not None:
+        verdict.append(f"*Strongest:* {network_label(result.strongest)}")
+    if result.needs_work is not None:
+        verdict.append(f"*Needs work:* {network_label(result.needs_work)}")
+    if verdict:
+        blocks.append(section("   ".join(verdict)))
+    if result.missing and data.contacts:
+        shown = [f"• {gap.describe()}" for gap in result.missing[:GAPS_SHOWN]]
+        blocks.append(
+            section(
+                "*Missing key relationships*\n"
+                + "\n".join(shown)
+                + _more(len(result.missing) - GAPS_SHOWN)
+            )
+        )
+    if not data.contacts:
+        blocks.append(
+            section(
+                "Nobody here yet. Start with the people you deliver with and the people who get "
+                "your work noticed: *Add a contact*, or *Record who helped you*."
+            )
+        )
+    if result.unplaced:
+        who = "person has" if result.unplaced == 1 else "people have"
+        blocks.append(
+            context(
+                f"{result.unplaced:,} {who} no network or level yet, so they don't count "
+                "toward the grid: place them with `/ally add @person …`."
+            )
+        )
+    return blocks
+
+
+def _network_row(row: NetworkScore) -> SectionBlock:
+    people = f"{row.total:,} {'person' if row.total == 1 else 'people'}"
+    title = f"*{network_label(row.network).capitalize()}*  {STATUS_MARK[row.status]} · {people}"
+    fields = [
+        MarkdownTextObject(
+            text=f"*{LEVEL_TITLE[level.value]}*\n{row.counts[level.value]:,} · "
+            f"{STATUS_MARK[row.cell(level)]}"
+        )
+        for level in LEVELS
+    ]
+    return SectionBlock(text=MarkdownTextObject(text=title), fields=fields)
+
+
+# -- this week's person -------------------------------------------------------------------------
+
+
+def this_week_blocks(suggestion: Suggestion | None) -> list[Block]:
+    """This week's person, why, the next step, and the buttons to act on it."""
+    if suggestion is None:
+        return [section("*This week's person*\nNobody is due and no part of the grid is empty.")]
+    if suggestion.contact is None:
+        return [
+            section(
+                f"*This week: fill a gap*\n{escape(suggestion.reason)}\n"
+                f"*Next step:* {escape(suggestion.next_step)}"
+            )
+        ]
+    contact = suggestion.contact
+    return [
+        section(
+            f"*This week's person: {escape(contact.label)}*\n{escape(suggestion.reason)}\n"
+            f"*Next step:* {escape(suggestion.next_step)}"
+        ),
+        actions(
+            button("Log a catch-up", "home_log_catch_up", value=contact.key, style="primary"),
+            button("Questions to ask", "show_questions", value=contact.key),
+            button("Edit contact", "open_contact_modal", value=contact.key),
+            block_id="home_this_week",
+        ),
+    ]
+
+
+# -- stay in touch ------------------------------------------------------------------------------
+
+
+def stay_in_touch_blocks(attention: Sequence[HomeContact], never_met: int) -> list[Block]:
+    """Who is overdue, due and due soon, most urgent first, each with a catch-up button."""
+    counts = {state: 0 for state in TOUCH_MARK}
+    for contact in attention:
+        counts[contact.touch.state] += 1
+    if not attention:
+        blocks: list[Block] = [section("*Stay in touch*\nEveryone is up to date. :sparkles:")]
+    else:
+        tally = " · ".join(
+            f"{TOUCH_MARK[state]} {n:,} {state.value}" for state, n in counts.items() if n
+        )
+        blocks = [section(f"*Stay in touch*   {tally}")]
+        for contact in attention[:ATTENTION_SHOWN]:
+            text = (
+                f"{TOUCH_MARK[contact.touch.state]} *{escape(contact.label)}*: "
+                f"{describe_touch(contact.touch)} · every {contact.ideal_days} days"
+            )
+            blocks.append(
+                SectionBlock(
+                    text=MarkdownTextObject(text=clip(text)),
+                    accessory=button("Log a catch-up", "home_log_catch_up", value=contact.key),
+                )
+            )
+        hidden = len(attention) - ATTENTION_SHOWN
+        if hidden > 0:
+            blocks.append(context(f"and {hidden:,} more to get back in touch with"))
+    if never_met:
+        who = "person" if never_met == 1 else "people"
+        blocks.append(context(f"{never_met:,} {who} with nothing logged yet."))
+    return blocks
+
+
+# -- favours both ways --------------------------------------------------------------------------
+
+
+def favour_blocks(data: HomeData) -> list[Block]:
+    """Recent favours received and given, and the reciprocity balance."""
+    if not data.received and not data.given:
+        body = "*Recent favours*\nNothing in the last 90 days. Who helped you lately?"
+        return [section(body), _balance(data)]
+    fields = [
+        MarkdownTextObject(text=_favour_field("They helped you", data.received)),
+        MarkdownTextObject(text=_favour_field("You helped", data.given)),
+    ]
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(text="*Recent favours* (last 90 days)"), fields=fields
+        ),
+        _balance(data),
+    ]
+
+
+def _favour_field(title: str, lines: Sequence[LedgerLine]) -> str:
+    if not lines:
+        return f"*{title}*\nNothing yet."
+    shown = [f"• {_favour_line(line)}" for line in lines[:FAVOURS_SHOWN]]
+    return clip(f"*{title}*\n" + "\n".join(shown) + _more(len(lines) - FAVOURS_SHOWN), FIELD_MAX)
+
+
+def _favour_line(line: LedgerLine) -> str:
+    who = escape(line.contact)
+    when = f"{line.occurred_at:%-d %b}"
+    if line.kind == InteractionKind.INTRO_RECEIVED:
+        what = f"introduced you to {escape(line.related or 'someone')}"
+    elif line.kind == InteractionKind.INTRO_MADE:
+        what = f"you introduced them to {escape(line.related or 'someone')}"
+    else:
+        what = escape(clip(line.what, 80)) or "a favour"
+    return f"*{who}*: {what} ({when})"
+
+
+def _balance(data: HomeData) -> ContextBlock:
+    if data.balance > 0:
+        text = f"Balance: you've given {data.balance:,} more than you've received."
+    elif data.balance < 0:
+        text = f"Balance: you've received {-data.balance:,} more than you've given."
+    else:
+        text = "Balance: even."
+    if data.owe_most is not None:
+        text += (
+            f" You owe *{escape(data.owe_most.label)}* the most ({-data.owe_most.balance}): "
+            "a chance to help them first."
+        )
+    return context(text)
+
+
+# -- the snowball -------------------------------------------------------------------------------
+
+
+def snowball_blocks(data: HomeData) -> list[Block]:
+    """Whom the member met through whom (referrals and introductions)."""
+    lines = []
+    for introducer in data.introducers[:INTRODUCERS_SHOWN]:
+        names = ", ".join(escape(n) for n in introducer.introduced[:NAMES_PER_INTRODUCER])
+        extra = len(introducer.introduced) - NAMES_PER_INTRODUCER
+        if extra > 0:
+            names += f" and {extra:,} more"
+        lines.append(f"• through *{escape(introducer.label)}*: {names}")
+    text = "*Met through*\n" + "\n".join(lines)
+    return [section(text + _more(len(data.introducers) - INTRODUCERS_SHOWN))]
+
+
+def _more(hidden: int) -> str:
+    return f"\n_and {hidden:,} more_" if hidden > 0 else ""

@@ -1,0 +1,394 @@
+"""``/ally`` subcommands for the ledger: thanks, gave, intro, introduced, met, add, who, network.
+
+Each subcommand is read in two steps: a pure ``parse_*`` function turns the text into plain
+values (raising ``InvalidInput`` with a friendly message), then the handler resolves Slack
+mentions to people in a short transaction and writes or reads in a second one. The dispatcher
+in handlers/commands.py turns any ``AllyError`` into an ephemeral reply with the usage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import InvalidInput
+from bot.ledger import directory
+from bot.ledger import service as ledger
+from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.service import ContactUpdate, check_cadence, check_what, plain_text
+from bot.platform.runtime import Runtime
+from bot.questions.service import get_focus
+from handlers.commands import Command, Subcommand
+from handlers.kit.blocks import Reply
+from handlers.kit.members import member_of
+from handlers.kit.mentions import Mention, PersonToken, require_person, strip_word
+from handlers.ledger import views
+from handlers.ledger.contact_modal import open_contact
+from handlers.ledger.referrals import referral_offer
+from storage.db import transaction
+from storage.models import Bond, InteractionKind, Level, Network
+
+log = logging.getLogger(__name__)
+
+ARGS_MAX = 4000  # Slack sends at most a few thousand characters; anything longer is not typed
+
+# -- parsing (pure) -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnePerson:
+    person: PersonToken
+    text: str
+
+
+@dataclass(frozen=True)
+class TwoPeople:
+    first: PersonToken
+    second: PersonToken
+    note: str
+
+
+@dataclass(frozen=True)
+class AddOptions:
+    person: PersonToken
+    networks: int | None = None
+    level: Level | None = None
+    bond: Bond | None = None
+    cadence_days: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return (self.networks, self.level, self.bond, self.cadence_days) == (None,) * 4
+
+
+NETWORK_WORDS = {
+    network_name: Network[network_name.upper()]
+    for network_name in ("strategic", "operational", "developmental")
+}
+LEVEL_WORDS = {level.value: level for level in Level}
+BOND_WORDS = {bond.value: bond for bond in Bond}
+UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+FILLERS = {"and", "&"}
+ADD_OPTIONS = (
+    "strategic, operational, developmental; above, peer, below; alliance, connection; "
+    "every N days|weeks"
+)
+
+
+def clean(text: str) -> str:
+    """The command text on one line, without control characters, of a sane length."""
+    if len(text) > ARGS_MAX:
+        raise InvalidInput("what", f"That's {len(text)} characters: keep it to a sentence or two.")
+    return plain_text(text)
+
+
+def parse_thanks(text: str) -> OnePerson:
+    """``@person [for] <what>``: a favour the member received."""
+    person, rest = require_person(clean(text), example="/ally thanks @maria for the report")
+    return OnePerson(person, check_what(strip_word(rest, "for")))
+
+
+def parse_gave(text: str) -> OnePerson:
+    """``@person <what>``: a favour the member gave."""
+    person, rest = require_person(clean(text), example="/ally gave @maria feedback on her talk")
+    return OnePerson(person, check_what(rest))
+
+
+def parse_met(text: str) -> OnePerson:
+    """``@person [note]``: a catch-up."""
+    person, rest = require_person(clean(text), example="/ally met @maria coffee about Q3")
+    return OnePerson(person, check_what(rest, required=False))
+
+
+def parse_two(text: str, example: str) -> TwoPeople:
+    """``@a [to|and] @b [note]``: two different people and an optional note."""
+    first, rest = require_person(clean(text), example=example)
+    rest = strip_word(strip_word(rest, "to"), "and")
+    second, rest = require_person(rest, field="introduced", example=example)
+    if token_key(first) == token_key(second):
+        raise InvalidInput("introduced", "Name two different people.")
+    return TwoPeople(first, second, check_what(rest, required=False))
+
+
+def token_key(token: PersonToken) -> str:
+    """The contact key a person token will have (a Slack user id or ``~name``)."""
+    return token.user_id if isinstance(token, Mention) else token.key
+
+
+def parse_intro(text: str) -> TwoPeople:
+    return parse_two(text, "/ally intro @maria @bob")
+
+
+def parse_introduced(text: str) -> TwoPeople:
+    return parse_two(text, "/ally introduced @maria @bob")
+
+
+def parse_cadence(words: Sequence[str]) -> tuple[int, int]:
+    """``every N days|weeks`` (or ``every week``) at the start of ``words``: days, words used."""
+    example = "Say how often as `every N days` or `every N weeks`, e.g. `every 3 weeks`."
+    if not words:
+        raise InvalidInput("cadence", example)
+    count, used = 1, 1
+    if words[0].isdecimal() and words[0].isascii():
+        if len(words[0]) > 4 or len(words) < 2:
+            raise InvalidInput("cadence", example)
+        count, used = int(words[0]), 2
+    unit = words[used - 1]
+    if unit not in UNIT_DAYS:
+        raise InvalidInput("cadence", example)
+    return check_cadence(count * UNIT_DAYS[unit]), used
+
+
+def parse_add(text: str) -> AddOptions:
+    """``@person [networks...] [level] [bond] [every N days|weeks]``."""
+    person, rest = require_person(clean(text), example="/ally add @maria strategic above")
+    words = rest.replace(",", " ").casefold().split()
+    networks: int | None = None
+    level: Level | None = None
+    bond: Bond | None = None
+    cadence: int | None = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if word in FILLERS:
+            continue
+        if word in NETWORK_WORDS:
+            networks = (networks or 0) | NETWORK_WORDS[word]
+        elif word in LEVEL_WORDS:
+            if level is not None and level != LEVEL_WORDS[word]:
+                raise InvalidInput("level", "Pick one level: above, peer or below.")
+            level = LEVEL_WORDS[word]
+        elif word in BOND_WORDS:
+            if bond is not None and bond != BOND_WORDS[word]:
+                raise InvalidInput("bond", "Pick one: alliance or connection.")
+            bond = BOND_WORDS[word]
+        elif word == "every":
+            if cadence is not None:
+                raise InvalidInput("cadence", "Give one cadence, e.g. `every 3 weeks`.")
+            cadence, used = parse_cadence(words[i:])
+            i += used
+        else:
+            shown = word if len(word) <= 30 else word[:30] + "…"
+            raise InvalidInput(
+                "options", f"I don't know the option `{shown}`. Options: {ADD_OPTIONS}."
+            )
+    return AddOptions(person, networks, level, bond, cadence)
+
+
+def parse_who(text: str) -> PersonToken:
+    """``@person`` and nothing else."""
+    person, rest = require_person(clean(text), example="/ally who @maria")
+    if rest.strip():
+        raise InvalidInput("who", "`who` takes one person and nothing else.")
+    return person
+
+
+def parse_network(text: str) -> None:
+    if clean(text):
+        raise InvalidInput("network", "`network` takes no options.")
+
+
+# -- people ---------------------------------------------------------------------------------------
+
+
+def resolve(
+    command: Command, tokens: Sequence[tuple[PersonToken, str]], *, active: bool = True
+) -> list[Person]:
+    """Turn mentions into people with names (from the cache, or ``users.info`` once a day).
+
+    A short transaction of its own, so the write that follows never waits on Slack. With
+    ``active=False`` bots and deactivated users are allowed (to read an old history).
+    """
+    for token, field in tokens:
+        if isinstance(token, Mention) and token.user_id == command.member.user_id:
+            raise InvalidInput(field, "That's you! Name someone else.")
+    people: list[Person] = []
+    with transaction(command.runtime.sessions) as session:
+        for token, field in tokens:
+            if isinstance(token, OutsidePerson):
+                people.append(token)
+            elif active:
+                people.append(
+                    directory.person(
+                        session,
+                        command.client,
+                        command.member,
+                        token.user_id,
+                        command.now,
+                        field=field,
+                    )
+                )
+            else:
+                row = directory.lookup(
+                    session, command.client, command.member, token.user_id, command.now, field=field
+                )
+                people.append(SlackPerson(token.user_id, row.name))
+    return people
+
+
+# -- subcommands ----------------------------------------------------------------------------------
+
+
+def thanks(command: Command) -> Reply:
+    args = parse_thanks(command.args)
+    [person] = resolve(command, [(args.person, "who")])
+    with transaction(command.runtime.sessions) as session:
+        recorded = ledger.record_favour(
+            session, command.member, person, InteractionKind.FAVOUR_RECEIVED, args.text, command.now
+        )
+    return views.favour_received(recorded)
+
+
+def gave(command: Command) -> Reply:
+    args = parse_gave(command.args)
+    [person] = resolve(command, [(args.person, "who")])
+    with transaction(command.runtime.sessions) as session:
+        recorded = ledger.record_favour(
+            session, command.member, person, InteractionKind.FAVOUR_GIVEN, args.text, command.now
+        )
+    return views.favour_given(recorded)
+
+
+def met(command: Command) -> Reply:
+    args = parse_met(command.args)
+    [person] = resolve(command, [(args.person, "who")])
+    with transaction(command.runtime.sessions) as session:
+        recorded = ledger.record_favour(
+            session, command.member, person, InteractionKind.CATCH_UP, args.text, command.now
+        )
+        focus = get_focus(session, command.member)
+    # Seed 002's snowball: every catch-up is a chance to ask who else to talk to.
+    reply = views.catch_up(recorded, command.now)
+    offer = referral_offer(recorded.contact.key, recorded.contact.label, focus)
+    return Reply(reply.text, [*reply.blocks, *offer])
+
+
+def intro(command: Command) -> Reply:
+    args = parse_intro(command.args)
+    by, to = resolve(command, [(args.first, "who"), (args.second, "introduced")])
+    with transaction(command.runtime.sessions) as session:
+        recorded = ledger.record_intro_received(
+            session, command.member, by, to, args.note, command.now
+        )
+    return views.intro_received(recorded)
+
+
+def introduced(command: Command) -> Reply:
+    args = parse_introduced(command.args)
+    first, second = resolve(command, [(args.first, "who"), (args.second, "introduced")])
+    with transaction(command.runtime.sessions) as session:
+        recorded = ledger.record_intro_made(
+            session, command.member, first, second, args.note, command.now
+        )
+    return views.intro_made(recorded)
+
+
+def add(command: Command) -> Reply | None:
+    args = parse_add(command.args)
+    [person] = resolve(command, [(args.person, "who")])
+    update = ContactUpdate(
+        networks=args.networks, level=args.level, bond=args.bond, cadence_days=args.cadence_days
+    )
+    with transaction(command.runtime.sessions) as session:
+        recorded = ledger.update_contact(session, command.member, person, update, command.now)
+    if args.empty and command.trigger_id:
+        # No options: the contact form is the quickest way to place them.
+        try:
+            open_contact(
+                command.runtime,
+                command.client,
+                command.member,
+                command.trigger_id,
+                recorded.contact.key,
+                command.channel_id,
+            )
+            return None
+        except SlackApiError as error:
+            log.warning("views.open failed for /ally add: %s", error.response)
+    return views.placement(recorded, command.now, changed=not args.empty)
+
+
+def who(command: Command) -> Reply:
+    token = parse_who(command.args)
+    [person] = resolve(command, [(token, "who")], active=False)
+    with transaction(command.runtime.sessions) as session:
+        found = ledger.history(session, command.member, person, command.now)
+    return views.history(found)
+
+
+def network(command: Command) -> Reply:
+    parse_network(command.args)
+    return network_review(command.runtime, command.member, command.now)
+
+
+def network_review(runtime: Runtime, member: MemberRef, now: datetime) -> Reply:
+    """The network review for ``member`` (``/ally network`` and the ``show_network`` button)."""
+    with transaction(runtime.sessions) as session:
+        found = ledger.overview(session, member, now)
+    return views.network(found)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "thanks": Subcommand(
+        thanks, "/ally thanks @person [for] <what>", "someone helped you; offers to say thanks"
+    ),
+    "gave": Subcommand(gave, "/ally gave @person <what>", "you helped someone"),
+    "intro": Subcommand(
+        intro, "/ally intro @a @b [note]", "@a introduced you to @b (@b joins your network)"
+    ),
+    "introduced": Subcommand(
+        introduced, "/ally introduced @a @b [note]", "you introduced @a to @b (a favour to each)"
+    ),
+    "met": Subcommand(
+        met, "/ally met @person [note]", "a catch-up or coffee (restarts the stay-in-touch clock)"
+    ),
+    "add": Subcommand(
+        add,
+        "/ally add @person [strategic|operational|developmental ...] [above|peer|below] "
+        "[alliance|connection] [every N days|weeks]",
+        "add someone to your network or change where they sit",
+    ),
+    "who": Subcommand(who, "/ally who @person", "your history with someone, both ways"),
+    "network": Subcommand(network, "/ally network", "review your three networks, level by level"),
+}
+
+
+# -- buttons --------------------------------------------------------------------------------------
+
+
+def tell(client: WebClient, body: dict[str, Any], respond: Respond, reply: Reply) -> None:
+    """Answer a button press where the member pressed it; only they see it.
+
+    Message buttons carry a ``response_url``; Home tab buttons do not, so the answer goes to
+    the member's DM with Ally instead.
+    """
+    user_id = (body.get("user") or {}).get("id", "")
+    if body.get("response_url"):
+        respond(response_type="ephemeral", replace_original=False, **reply.as_kwargs())
+        return
+    channel = (body.get("channel") or {}).get("id")
+    if channel:
+        client.chat_postEphemeral(channel=channel, user=user_id, **reply.as_kwargs())
+    else:
+        client.chat_postMessage(channel=user_id, **reply.as_kwargs())
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_show_network(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        member = member_of(context)
+        if member is None:
+            return
+        tell(client, body, respond, network_review(runtime, member, runtime.clock()))
+
+    app.action(views.NETWORK_ACTION)(on_show_network)

@@ -1,0 +1,206 @@
+"""The **contact** modal: place one person in the member's network and edit them in place.
+
+Opened by the ``open_contact_modal`` button (value = the contact's key) and by ``/ally add
+@person`` with no options; submitted as ``contact_modal``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import InvalidInput, NotFound
+from bot.ledger.network import level_label, network_label, networks_of
+from bot.ledger.people import MemberRef, Person
+from bot.ledger.service import ContactInfo, ContactUpdate, contact_card, update_contact
+from bot.platform.runtime import Runtime
+from handlers.kit.blocks import Reply, context, escape, say, section
+from handlers.kit.members import member_of
+from handlers.ledger.log_modal import (
+    FormErrors,
+    choose_person,
+    confirm_after_ack,
+    could_not_open,
+    notify,
+)
+from handlers.ledger.modal_views import (
+    BOND,
+    CADENCE,
+    CONTACT_CALLBACK,
+    LEVEL,
+    MET_NAME,
+    MET_USER,
+    NETWORKS,
+    NOTES,
+    cadence_text,
+    contact_view,
+    decode_metadata,
+    option_value,
+    options_values,
+    text_value,
+    user_value,
+)
+from storage.db import transaction
+from storage.models import Bond, Level, Network
+
+log = logging.getLogger(__name__)
+
+
+def open_contact(
+    runtime: Runtime,
+    client: WebClient,
+    member: MemberRef,
+    trigger_id: str,
+    key: str,
+    channel: str | None = None,
+) -> None:
+    """Open the contact modal for the member's contact ``key``; ``NotFound`` if there is none."""
+    now = runtime.clock()
+    with transaction(runtime.sessions) as session:
+        card = contact_card(session, member, key, now)
+    client.views_open(trigger_id=trigger_id, view=contact_view(card, channel))
+
+
+@dataclass(frozen=True)
+class ContactEntry:
+    """A contact form as submitted."""
+
+    networks: list[str]
+    level: str | None
+    bond: str | None
+    cadence: str | None
+    notes: str
+    met_user: str | None
+    met_name: str
+
+
+def read_contact(values: dict[str, Any]) -> ContactEntry:
+    return ContactEntry(
+        networks=options_values(values, NETWORKS),
+        level=option_value(values, LEVEL),
+        bond=option_value(values, BOND),
+        cadence=option_value(values, CADENCE),
+        notes=text_value(values, NOTES),
+        met_user=user_value(values, MET_USER),
+        met_name=text_value(values, MET_NAME),
+    )
+
+
+def check_contact(entry: ContactEntry) -> int:
+    """The form's own rules; returns the networks as bits."""
+    errors: dict[str, str] = {}
+    bits = 0
+    for name in entry.networks:
+        if name.upper() not in Network.__members__:
+            errors[NETWORKS] = "Pick networks from the list."
+            break
+        bits |= Network[name.upper()]
+    if entry.level is not None and entry.level not in Level._value2member_map_:
+        errors[LEVEL] = "Pick a level from the list."
+    if entry.bond is not None and entry.bond not in Bond._value2member_map_:
+        errors[BOND] = "Pick alliance or connection."
+    if entry.cadence is not None and not entry.cadence.isdigit():
+        errors[CADENCE] = "Pick how often to stay in touch from the list."
+    if entry.met_user and entry.met_name:
+        errors[MET_NAME] = (
+            "You picked a Slack user and typed a name: keep just one. "
+            "Clear this field to use the Slack user."
+        )
+    if errors:
+        raise FormErrors(errors)
+    return bits
+
+
+def save_contact(
+    runtime: Runtime, client: WebClient, member: MemberRef, key: str, entry: ContactEntry
+) -> ContactInfo:
+    """Validate the form and edit the contact in place; ``FormErrors`` for anything to fix."""
+    bits = check_contact(entry)
+    now = runtime.clock()
+    met_block = MET_USER if entry.met_user else MET_NAME
+    fields = {"cadence": CADENCE, "notes": NOTES, "met_through": met_block}
+    try:
+        with transaction(runtime.sessions) as session:
+            card = contact_card(session, member, key, now)
+            through: Person | None = None
+            if entry.met_user or entry.met_name:
+                through = choose_person(
+                    session, client, member, now, entry.met_user, entry.met_name, "met_through"
+                )
+            update = ContactUpdate(
+                networks=bits,
+                level=Level(entry.level) if entry.level else None,
+                bond=Bond(entry.bond) if entry.bond else None,
+                cadence_days=int(entry.cadence) if entry.cadence else None,
+                notes=entry.notes,
+                met_through=through,
+                # An emptied "met through" means they met this person on their own.
+                clear_met_through=through is None,
+            )
+            return update_contact(session, member, card.person, update, now).contact
+    except NotFound as error:
+        raise FormErrors({NETWORKS: error.message}) from None
+    except InvalidInput as error:
+        raise FormErrors({fields.get(error.field, NOTES): error.message}) from None
+    except SlackApiError as error:
+        log.warning("users.info failed while saving a contact form: %s", error.response)
+        raise FormErrors(
+            {met_block: "I couldn't reach Slack to check this person. Please press Save again."}
+        ) from None
+
+
+def summary(info: ContactInfo) -> Reply:
+    """The confirmation after a contact is saved: how they are placed now."""
+    networks = ", ".join(network_label(n) for n in networks_of(info.networks)) or "no network yet"
+    parts = [networks, level_label(info.level)]
+    if info.bond:
+        parts.append(info.bond)
+    if info.cadence_days:
+        parts.append(cadence_text(info.cadence_days).lower())
+    if info.met_through:
+        parts.append(f"met through {escape(info.met_through)}")
+    text = f"Saved *{escape(info.label)}*: {' · '.join(parts)}."
+    return Reply(
+        text=text.replace("*", ""), blocks=[section(text), context("Only you can see this.")]
+    )
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        member = member_of(context)
+        if member is None:
+            return
+        channel = (body.get("channel") or {}).get("id")
+        key = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        try:
+            open_contact(runtime, client, member, body["trigger_id"], key, channel)
+        except NotFound as error:
+            notify(client, member.user_id, channel, say(error.message))
+        except SlackApiError as error:
+            log.warning("views.open failed for open_contact_modal: %s", error.response)
+            could_not_open(client, member, channel)
+
+    def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        member = member_of(context)
+        if member is None:
+            ack()
+            return
+        view = body.get("view") or {}
+        meta = decode_metadata(view.get("private_metadata"))
+        entry = read_contact((view.get("state") or {}).get("values") or {})
+        try:
+            info = save_contact(runtime, client, member, meta.get("key", ""), entry)
+        except FormErrors as error:
+            ack(response_action="errors", errors=error.errors)
+            return
+        ack()
+        confirm_after_ack(app, client, member.user_id, meta.get("channel"), summary(info))
+
+    app.action("open_contact_modal")(on_open)
+    app.view(CONTACT_CALLBACK)(on_submit)

@@ -1,0 +1,438 @@
+"""The **Record who helped you** modal: ``/ally log``, the ``open_log_modal`` button, and its
+submission (``log_favour_modal``).
+
+The modal must open inside Slack's 3-second trigger window, so ``views.open`` is called while
+the request is being handled (the app answers Slack after the listener returns). A submission is
+validated and written before the ack, so a bad field comes back as a field error and nothing is
+lost; the confirmation is sent after Slack has its answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.errors import InvalidInput
+from bot.ledger import directory
+from bot.ledger.people import MemberRef, Person, outside_person
+from bot.ledger.service import (
+    ContactUpdate,
+    Recorded,
+    record_favour,
+    record_intro_received,
+    update_contact,
+)
+from bot.platform.runtime import Runtime
+from handlers.commands import Command, Subcommand
+from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
+from handlers.kit.members import member_of
+from handlers.kit.mentions import Mention, take_person
+from handlers.ledger.modal_views import (
+    DIRECTION,
+    DIRECTIONS,
+    HELPED_ME,
+    I_HELPED,
+    INTRODUCED_ME,
+    LOG_CALLBACK,
+    NETWORKS,
+    WHAT,
+    WHEN,
+    WHO_NAME,
+    WHO_USER,
+    WITH_NAME,
+    WITH_USER,
+    LogForm,
+    date_value,
+    decode_metadata,
+    log_favour_view,
+    option_value,
+    options_values,
+    text_value,
+    user_value,
+)
+from storage.db import transaction
+from storage.models import InteractionKind, Network
+
+log = logging.getLogger(__name__)
+FAVOUR_KINDS = {HELPED_ME: InteractionKind.FAVOUR_RECEIVED, I_HELPED: InteractionKind.FAVOUR_GIVEN}
+QUICK_TIMEOUT = 1  # seconds
+
+
+# -- shared by every modal and shortcut ------------------------------------------------------
+
+
+def notify(client: WebClient, user_id: str, channel: str | None, reply: Reply) -> None:
+    """Tell the member privately: ephemeral where they came from, else a DM."""
+    deliver(client, user_id, channel, reply.as_kwargs())
+
+
+def deliver(client: WebClient, user_id: str, channel: str | None, message: dict[str, Any]) -> None:
+    """Send a built message (``text`` and ``blocks``) privately to the member."""
+    if channel:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user_id, **message)
+            return
+        except SlackApiError as error:
+            # e.g. a DM with someone else, or a channel Ally is not in: fall back to a DM.
+            log.info("postEphemeral in %s failed (%s); sending a DM", channel, error.response)
+    dm = client.conversations_open(users=user_id)["channel"]["id"]
+    client.chat_postMessage(channel=dm, **message)
+
+
+def confirm_after_ack(
+    app: App, client: WebClient, user_id: str, channel: str | None, reply: Reply
+) -> None:
+    """Send a saved form's confirmation once Slack has its answer, on Bolt's listener executor.
+
+    The form's ack must not wait on ``chat.postEphemeral`` (or its rate-limit retries); Bolt's
+    lazy listeners would do the same but copy the whole request for each one first.
+    """
+    message = reply.as_kwargs()
+
+    def send() -> None:
+        # Nothing waits on this job's result: anything it raises is logged here or lost.
+        try:
+            deliver(client, user_id, channel, message)
+        except Exception:
+            log.exception("could not confirm a saved form to %s", user_id)
+
+    app.listener_runner.listener_executor.submit(send)
+
+
+def quick_client(client: WebClient) -> WebClient:
+    """The same client without retries and with a short timeout, for calls made inside the
+    3-second trigger window: waiting out a Retry-After there would lose the modal."""
+    return WebClient(
+        token=client.token, base_url=client.base_url, timeout=QUICK_TIMEOUT, retry_handlers=[]
+    )
+
+
+def member_zone(runtime: Runtime, client: WebClient, member: MemberRef, now: datetime) -> str:
+    """The member's Slack time zone (``users.info`` through the directory cache), else UTC."""
+    try:
+        with transaction(runtime.sessions) as session:
+            tz = directory.lookup(session, quick_client(client), member, member.user_id, now).tz
+    except (SlackApiError, InvalidInput, OSError) as error:
+        log.info("no time zone for %s (%s); using UTC", member.user_id, error)
+        return "UTC"
+    return tz if tz and _zone(tz) is not None else "UTC"
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def open_log(
+    runtime: Runtime,
+    client: WebClient,
+    member: MemberRef,
+    trigger_id: str,
+    *,
+    who_user: str | None = None,
+    who_name: str | None = None,
+    what: str = "",
+    link: str | None = None,
+    channel: str | None = None,
+) -> None:
+    """Open the Record modal, its date defaulting to today in the member's own time zone."""
+    now = runtime.clock()
+    tz = member_zone(runtime, client, member, now)
+    today = now.astimezone(ZoneInfo(tz)).date()
+    form = LogForm(
+        today=today,
+        tz=tz,
+        who_user=who_user,
+        who_name=who_name,
+        what=what,
+        link=link,
+        channel=channel,
+    )
+    client.views_open(trigger_id=trigger_id, view=log_favour_view(form))
+
+
+def could_not_open(client: WebClient, member: MemberRef, channel: str | None) -> None:
+    notify(
+        client,
+        member.user_id,
+        channel,
+        say("Slack didn't let me open the form in time. Please try again."),
+    )
+
+
+# -- /ally log and the open_log_modal button -------------------------------------------------
+
+
+def log_command(command: Command) -> Reply | None:
+    """``/ally log [@person] [what]``: open the Record modal, pre-filled from the text."""
+    if not command.trigger_id:
+        return say("I can't open a form from here. Try `/ally thanks @person for …` instead.")
+    person, rest = take_person(command.args)
+    who_user = person.user_id if isinstance(person, Mention) else None
+    who_name = person.label if person is not None and not isinstance(person, Mention) else None
+    try:
+        open_log(
+            command.runtime,
+            command.client,
+            command.member,
+            command.trigger_id,
+            who_user=who_user,
+            who_name=who_name,
+            what=rest.strip(),
+            channel=command.channel_id,
+        )
+    except SlackApiError as error:
+        log.warning("views.open failed for /ally log: %s", error.response)
+        return say("Slack didn't let me open the form in time. Please try `/ally log` again.")
+    return None
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "log": Subcommand(
+        log_command,
+        "/ally log [@person]",
+        "open a form to record a favour or an introduction",
+    ),
+}
+
+
+# -- the submission --------------------------------------------------------------------------
+
+
+class FormErrors(Exception):
+    """Field errors for Slack: ``{block_id: message}``."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """A Record form as submitted, before anyone is looked up."""
+
+    who_user: str | None
+    who_name: str
+    direction: str | None
+    what: str
+    with_user: str | None
+    with_name: str
+    day: str | None
+    networks: list[str]
+
+
+def read_log(values: dict[str, Any]) -> LogEntry:
+    return LogEntry(
+        who_user=user_value(values, WHO_USER),
+        who_name=text_value(values, WHO_NAME),
+        direction=option_value(values, DIRECTION),
+        what=text_value(values, WHAT),
+        with_user=user_value(values, WITH_USER),
+        with_name=text_value(values, WITH_NAME),
+        day=date_value(values, WHEN),
+        networks=options_values(values, NETWORKS),
+    )
+
+
+def check_shape(entry: LogEntry) -> None:
+    """The form's own rules (which fields go together); the ledger checks the values."""
+    errors: dict[str, str] = {}
+    if not entry.who_user and not entry.who_name:
+        errors[WHO_USER] = "Pick someone in Slack, or type an outside name in the next field."
+    elif entry.who_user and entry.who_name:
+        # One person per entry: guessing which of the two was meant could log the wrong one.
+        errors[WHO_NAME] = (
+            "You picked a Slack user and typed a name: keep just one. "
+            "Clear this field to log the Slack user."
+        )
+    if entry.direction not in DIRECTIONS:
+        errors[DIRECTION] = "Pick which way the help went."
+    elif entry.direction == INTRODUCED_ME:
+        if not entry.with_user and not entry.with_name:
+            errors[WITH_USER] = "Whom did they introduce you to? Pick them, or type a name below."
+        elif entry.with_user and entry.with_name:
+            errors[WITH_NAME] = (
+                "You picked a Slack user and typed a name: keep just one. "
+                "Clear this field to use the Slack user."
+            )
+    elif entry.with_user or entry.with_name:
+        block = WITH_USER if entry.with_user else WITH_NAME
+        errors[block] = (
+            "This is only for introductions: clear it, or choose “They introduced me to someone”."
+        )
+    if entry.day is not None:
+        try:
+            date.fromisoformat(entry.day)
+        except ValueError:
+            errors[WHEN] = "Pick a date from the calendar."
+    known = {n.name.lower() for n in Network if n.name}
+    if any(n not in known for n in entry.networks):
+        errors[NETWORKS] = "Pick networks from the list."
+    if errors:
+        raise FormErrors(errors)
+
+
+def occurred_at(day: str | None, tz: str, now: datetime) -> datetime:
+    """When it happened: now if the day is today in the member's zone, else that day's noon."""
+    zone = _zone(tz) or ZoneInfo("UTC")
+    local_now = now.astimezone(zone)
+    if day is None:
+        return local_now
+    chosen = date.fromisoformat(day)
+    if chosen == local_now.date():
+        return local_now
+    return datetime.combine(chosen, time(12), zone)
+
+
+def choose_person(
+    session: Session,
+    client: WebClient,
+    member: MemberRef,
+    now: datetime,
+    user: str | None,
+    name: str,
+    field: str,
+) -> Person:
+    """A Slack user (real, active, human, via the directory) or an outside person's name."""
+    if user:
+        return directory.person(session, client, member, user, now, field=field)
+    return outside_person(name, field=field)
+
+
+@dataclass(frozen=True)
+class Saved:
+    recorded: Recorded
+    kind: InteractionKind
+    day: date  # the day it happened, in the member's zone
+
+
+def save_log(
+    runtime: Runtime, client: WebClient, member: MemberRef, entry: LogEntry, meta: dict[str, str]
+) -> Saved:
+    """Validate and write one Record form; raise ``FormErrors`` for anything to fix."""
+    check_shape(entry)
+    now = runtime.clock()
+    fields = {
+        "who": WHO_USER if entry.who_user else WHO_NAME,
+        "introduced": WITH_USER if entry.with_user else WITH_NAME,
+        "what": WHAT,
+        "when": WHEN,
+        "link": WHAT,
+    }
+    bits = 0
+    for name in entry.networks:
+        bits |= Network[name.upper()]
+    when = occurred_at(entry.day, meta.get("tz", "UTC"), now)
+    day = when.date()
+    link = meta.get("link")
+    try:
+        with transaction(runtime.sessions) as session:
+            who = choose_person(session, client, member, now, entry.who_user, entry.who_name, "who")
+            if entry.direction == INTRODUCED_ME:
+                to = choose_person(
+                    session, client, member, now, entry.with_user, entry.with_name, "introduced"
+                )
+                recorded = record_intro_received(
+                    session, member, who, to, entry.what, now, when=when, link=link
+                )
+                if bits:
+                    placed = recorded.contact.networks | bits
+                    update_contact(session, member, to, ContactUpdate(networks=placed), now)
+                return Saved(recorded, InteractionKind.INTRO_RECEIVED, day)
+            kind = FAVOUR_KINDS[entry.direction or HELPED_ME]
+            recorded = record_favour(
+                session, member, who, kind, entry.what, now, when=when, link=link, networks=bits
+            )
+            return Saved(recorded, kind, day)
+    except InvalidInput as error:
+        raise FormErrors({fields.get(error.field, WHAT): error.message}) from None
+    except SlackApiError as error:
+        log.warning("users.info failed while saving a Record form: %s", error.response)
+        block = WITH_USER if entry.direction == INTRODUCED_ME and entry.with_user else WHO_USER
+        raise FormErrors(
+            {block: "I couldn't reach Slack to check this person. Please press Save again."}
+        ) from None
+
+
+def confirmation(recorded: Recorded, kind: InteractionKind, day: date) -> Reply:
+    """What the member reads once a Record form is saved."""
+    line = recorded.lines[0]
+    when = day.strftime("%a %d %b")
+    what = f": {escape(line.what)}" if line.what else ""
+    blocks = []
+    if kind == InteractionKind.INTRO_RECEIVED:
+        by, to = escape(line.contact), escape(recorded.contact.label)
+        text = f"Saved: *{by}* introduced you to *{to}* ({when}){what}."
+        blocks = [
+            section(text),
+            context(f"{to} is in your network now, met through {by}. Only you can see this."),
+            actions(
+                button(
+                    f"Place {recorded.contact.label}", "open_contact_modal", recorded.contact.key
+                )
+            ),
+        ]
+        return Reply(text=text.replace("*", ""), blocks=blocks)
+    name = escape(recorded.contact.label)
+    if kind == InteractionKind.FAVOUR_RECEIVED:
+        text = f"Saved: *{name}* helped you ({when}){what}."
+    else:
+        text = f"Saved: you helped *{name}* ({when}){what}."
+    balance = recorded.balance
+    standing = (
+        "even"
+        if balance == 0
+        else f"you've given {balance} more"
+        if balance > 0
+        else f"they've given {-balance} more"
+    )
+    blocks = [section(text), context(f"Between you and {name}: {standing}. Only you can see this.")]
+    if kind == InteractionKind.FAVOUR_RECEIVED:
+        blocks.append(actions(button("Say thanks", "say_thanks", str(line.id), style="primary")))
+    return Reply(text=text.replace("*", ""), blocks=blocks)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_open_button(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        member = member_of(context)
+        if member is None:
+            return
+        channel = (body.get("channel") or {}).get("id")
+        try:
+            open_log(runtime, client, member, body["trigger_id"], channel=channel)
+        except SlackApiError as error:
+            log.warning("views.open failed for open_log_modal: %s", error.response)
+            could_not_open(client, member, channel)
+
+    def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        member = member_of(context)
+        if member is None:
+            ack()
+            return
+        view = body.get("view") or {}
+        meta = decode_metadata(view.get("private_metadata"))
+        entry = read_log((view.get("state") or {}).get("values") or {})
+        try:
+            saved = save_log(runtime, client, member, entry, meta)
+        except FormErrors as error:
+            ack(response_action="errors", errors=error.errors)
+            return
+        ack()
+        reply = confirmation(saved.recorded, saved.kind, saved.day)
+        confirm_after_ack(app, client, member.user_id, meta.get("channel"), reply)
+
+    app.action("open_log_modal")(on_open_button)
+    app.view(LOG_CALLBACK)(on_submit)

@@ -1,0 +1,138 @@
+"""Reaction capture: react with your emoji (default :pray:) to log a message's author.
+
+``reaction_added`` -> an ephemeral offer in that channel with a [Log it] button
+(``log_reaction_favour``) -> a favour received, with the message's permalink. Your own messages,
+bots' messages and other emoji are ignored. ``/ally react :emoji:`` changes the emoji.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import AllyError
+from bot.ledger.directory import lookup
+from bot.ledger.directory import person as slack_person
+from bot.ledger.reactions import base_emoji, log_reaction_favour, reaction_emoji, set_reaction_emoji
+from bot.platform.runtime import Runtime
+from handlers.commands import Command, Subcommand
+from handlers.kit.blocks import Reply, actions, button, escape, say, section
+from handlers.kit.members import member_of
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+ACTION = "log_reaction_favour"
+
+
+def offer(author: str, author_id: str, emoji: str, link: str | None) -> Reply:
+    """The ephemeral offer after a reaction."""
+    where = f" for <{link}|this message>" if link else " for this message"
+    value = json.dumps({"u": author_id, "e": emoji, "l": link}, separators=(",", ":"))
+    return Reply(
+        text=f"Log {author} as having helped you?",
+        blocks=[
+            section(
+                f":{emoji}: Log *{escape(author)}* as having helped you{where}? "
+                "Only you will see it."
+            ),
+            actions(button("Log it", ACTION, value=value, style="primary")),
+        ],
+    )
+
+
+def logged(author: str, link: str | None, interaction_id: int) -> Reply:
+    what = f"<{link}|their message>" if link else "their message"
+    return Reply(
+        text=f"Logged: {author} helped you.",
+        blocks=[
+            section(f":white_check_mark: Logged: *{escape(author)}* helped you ({what})."),
+            actions(button("Say thanks", "say_thanks", value=str(interaction_id))),
+        ],
+    )
+
+
+def react(command: Command) -> Reply:
+    """``/ally react [:emoji:]``: show or change the emoji that offers to log a favour."""
+    with transaction(command.runtime.sessions) as session:
+        if not command.args:
+            current = reaction_emoji(session, command.member)
+            return say(
+                f"React with :{current}: to someone's message to log that they helped you. "
+                "Change it with `/ally react :emoji:`."
+            )
+        name = set_reaction_emoji(session, command.member, command.args, command.now)
+    return say(f"Done: react with :{name}: to log that someone helped you.")
+
+
+SUBCOMMANDS = {
+    "react": Subcommand(
+        react, "/ally react [:emoji:]", "the emoji that logs a message's author as a help"
+    )
+}
+
+
+def register(app: App, runtime: Runtime) -> None:
+    @app.event("reaction_added")
+    def on_reaction(event: dict, context: BoltContext, client: WebClient) -> None:
+        member = member_of(context)
+        item = event.get("item") or {}
+        author_id = event.get("item_user")
+        reactor = event.get("user")
+        if member is None or item.get("type") != "message" or not author_id:
+            return
+        if author_id == reactor or not item.get("channel") or not item.get("ts"):
+            return
+        now = runtime.clock()
+        with transaction(runtime.sessions) as session:
+            emoji = reaction_emoji(session, member)
+            if base_emoji(event.get("reaction") or "") != emoji:
+                return
+            author = lookup(session, client, member, author_id, now)
+            if author.is_bot or author.deleted:
+                return
+            name = author.name
+        try:
+            link = client.chat_getPermalink(channel=item["channel"], message_ts=item["ts"]).get(
+                "permalink"
+            )
+        except SlackApiError as error:
+            log.warning("chat.getPermalink failed: %s", error.response.get("error"))
+            link = None
+        reply = offer(name, author_id, emoji, link)
+        try:
+            client.chat_postEphemeral(
+                channel=item["channel"], user=member.user_id, **reply.as_kwargs()
+            )
+        except SlackApiError as error:
+            # e.g. a channel Ally is not in: there is nowhere to show the offer; nothing is lost.
+            log.warning("reaction offer not shown: %s", error.response.get("error"))
+
+    @app.action(ACTION)
+    def on_log_it(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        member = member_of(context)
+        if member is None:
+            return
+        now = runtime.clock()
+        try:
+            value = json.loads((body.get("actions") or [{}])[0].get("value") or "")
+            author_id, emoji, link = str(value["u"]), str(value["e"]), value.get("l")
+        except (ValueError, KeyError, TypeError):
+            respond(replace_original=True, text="That button is out of date: nothing was logged.")
+            return
+        try:
+            with transaction(runtime.sessions) as session:
+                author = slack_person(session, client, member, author_id, now)
+                recorded = log_reaction_favour(session, member, author, emoji, link, now)
+        except AllyError as error:
+            respond(replace_original=True, text=f"Nothing was logged: {error.message}")
+            return
+        reply = logged(recorded.contact.label, link, recorded.lines[0].id)
+        respond(replace_original=True, **reply.as_kwargs())

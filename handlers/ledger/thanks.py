@@ -1,0 +1,164 @@
+"""Say thanks: a button on a favour received opens a modal; submitting it DMs the ally.
+
+The button's value and the modal's ``private_metadata`` hold an interaction id, which anyone
+could forge, so every step looks the interaction up within the pressing member's own ledger.
+
+Pressed in a message that stays (the weekly DM, not an ephemeral reply), the modal also carries
+that message's channel and ts; once the thanks has gone out, the message is rewritten in place
+(``chat.update``) so the button's block says "Thanked <name>", like the DM's other buttons.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import AllyError, NotFound
+from bot.ledger import service as ledger
+from bot.ledger.people import MemberRef
+from bot.platform.runtime import Runtime
+from handlers.kit.blocks import escape
+from handlers.kit.members import member_of
+from handlers.ledger import views
+from handlers.ledger.commands import tell
+from handlers.nudges.dm import updated_blocks
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+CHANNEL = re.compile(r"^[CDG][A-Z0-9]{1,30}$")
+TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
+
+
+def interaction_id(raw: Any) -> int:
+    """An interaction id from a button value or view metadata; anything else is not found."""
+    text = str(raw or "").strip()
+    if not (text.isdecimal() and text.isascii() and len(text) <= 18):
+        raise NotFound("I can't find that favour in your ledger any more.")
+    return int(text)
+
+
+def target_for(runtime: Runtime, member: MemberRef, raw_id: Any) -> ledger.ThanksTarget:
+    with transaction(runtime.sessions) as session:
+        return ledger.thanks_target(session, member, interaction_id(raw_id), runtime.clock())
+
+
+def pressed_in(body: dict[str, Any]) -> str:
+    """``"<channel> <ts>"`` of the message a button was pressed in, when it can be updated."""
+    container = body.get("container") or {}
+    if container.get("type") != "message" or container.get("is_ephemeral"):
+        return ""  # the Home tab, a modal, or an ephemeral reply that chat.update can't touch
+    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    ts = str(container.get("message_ts") or (body.get("message") or {}).get("ts") or "")
+    return f"{channel} {ts}" if CHANNEL.match(channel) and TS.match(ts) else ""
+
+
+def read_metadata(metadata: Any) -> tuple[str, tuple[str, str] | None]:
+    """The favour's id and, when the modal came from a message, that message's channel and ts."""
+    parts = str(metadata or "").split()
+    if len(parts) == 3 and CHANNEL.match(parts[1]) and TS.match(parts[2]):
+        return parts[0], (parts[1], parts[2])
+    return (parts[0] if parts else ""), None
+
+
+def show_thanked(
+    client: WebClient, message: tuple[str, str], interaction: int, target: ledger.ThanksTarget
+) -> None:
+    """Rewrite the message the member pressed Say thanks in: that block now says it is done."""
+    channel, ts = message
+    done = f":white_check_mark: Thanked *{escape(target.contact.label)}*."
+    try:
+        # The message as it is now (other buttons may have been pressed since the modal opened).
+        history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+        found = [m for m in history.get("messages") or [] if m.get("ts") == ts]
+        if not found:
+            return
+        pressed = {"action_id": views.THANKS_ACTION, "value": str(interaction)}
+        client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=found[0].get("text") or done,
+            blocks=updated_blocks(found[0].get("blocks") or [], pressed, done),
+        )
+    except SlackApiError as error:
+        # The thanks went out and is recorded; only the DM's note of it is missing.
+        code = error.response.get("error") if error.response is not None else None
+        log.warning("say thanks: could not update the message it came from: %s", code)
+
+
+def submitted_words(body: dict[str, Any]) -> str:
+    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    field = (values.get(views.THANKS_BLOCK) or {}).get(views.THANKS_BLOCK) or {}
+    return str(field.get("value") or "")
+
+
+def deliver(client: WebClient, member: MemberRef, target: ledger.ThanksTarget, words: str) -> None:
+    """DM the ally on the member's behalf."""
+    channel = client.conversations_open(users=target.slack_user_id)["channel"]["id"]
+    client.chat_postMessage(
+        channel=channel, **views.thanks_dm(member.user_id, target, words).as_kwargs()
+    )
+
+
+# Answers from conversations.open / chat.postMessage that no retry will fix.
+CANNOT_DM = {"user_not_found", "user_disabled", "cannot_dm_bot", "account_inactive"}
+
+
+def undelivered(target: ledger.ThanksTarget, code: str | None) -> str:
+    """Why the thank-you did not go out, and whether pressing Send again can help."""
+    if code in CANNOT_DM:
+        return (
+            f"I can't message {target.contact.label} (their account may be deactivated). "
+            "Thank them your usual way; copy your words first."
+        )
+    return "I couldn't deliver that just now. Your words are still here: press Send again."
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_say_thanks(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        member = member_of(context)
+        if member is None:
+            return
+        value = ((body.get("actions") or [{}])[0]).get("value")
+        try:
+            target = target_for(runtime, member, value)
+        except AllyError as error:
+            tell(client, body, respond, views.notice(error.message))
+            return
+        view = views.say_thanks_modal(target, pressed_in(body))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def on_submit(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+        member = member_of(context)
+        if member is None:
+            ack()
+            return
+        raw_id, message = read_metadata((body.get("view") or {}).get("private_metadata"))
+        try:
+            words = ledger.check_thanks(submitted_words(body))
+            target = target_for(runtime, member, raw_id)
+        except AllyError as error:
+            ack(response_action="errors", errors={views.THANKS_BLOCK: error.message})
+            return
+        try:
+            deliver(client, member, target, words)
+        except SlackApiError as error:
+            code = error.response.get("error") if error.response is not None else None
+            log.warning("say thanks: DM to %s failed: %s", target.slack_user_id, code)
+            ack(response_action="errors", errors={views.THANKS_BLOCK: undelivered(target, code)})
+            return
+        with transaction(runtime.sessions) as session:
+            done = ledger.record_thanks(session, member, target.line.id, words, runtime.clock())
+        ack(response_action="update", view=views.thanks_sent_modal(done))
+        if message is not None:
+            show_thanked(client, message, done.line.id, done)
+
+    app.action(views.THANKS_ACTION)(on_say_thanks)
+    app.view(views.THANKS_VIEW)(on_submit)

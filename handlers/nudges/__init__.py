@@ -1,0 +1,14 @@
+"""``/ally nudges`` and the weekly DM's buttons."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.platform.runtime import Runtime
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Register this capability's listeners on ``app``."""
+    from handlers.nudges import dm
+
+    dm.register(app, runtime)

@@ -1,0 +1,274 @@
+"""``/ally questions [@person|topic]``, ``/ally focus [<topic>|clear]`` and [Three more].
+
+The questions come from ``bot.questions.service``; this module reads who or what they are for
+out of the command text or the button, and renders the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.errors import AllyError, InvalidInput
+from bot.ledger import directory
+from bot.ledger.network import level_label, network_label, networks_of
+from bot.ledger.people import MemberRef
+from bot.platform.runtime import Runtime
+from bot.questions.service import Suggestions, clear_focus, get_focus, plan, set_focus
+from handlers.commands import Command, Subcommand
+from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
+from handlers.kit.members import member_of
+from handlers.kit.mentions import Mention, take_person
+from storage.db import transaction
+from storage.models import NAME_MAX
+
+log = logging.getLogger(__name__)
+
+QUESTIONS_USAGE = "/ally questions [@person|topic]"
+FOCUS_USAGE = "/ally focus [<topic>|clear]"
+USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
+ANY_MENTION = re.compile(r"<@[UW][A-Z0-9]*(\|[^>]*)?>")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of what a member typed (``should_escape``: &amp; &lt; &gt;)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _topic(text: str) -> str | None:
+    """The free-text topic after a person (or instead of one), without a leading "about"."""
+    text = text.strip()
+    head, _, tail = text.partition(" ")
+    if head.casefold() in ("about", "on", "re:"):
+        text = tail.strip()
+    if ANY_MENTION.search(text):
+        raise InvalidInput(
+            "topic", f"Name the person first, then the topic: `{QUESTIONS_USAGE}` [topic]."
+        )
+    return unescape(text) or None
+
+
+# -- the [Three more] button's value ------------------------------------------------------------
+# The agreed value is the contact key ("U123", "~dana lee") or empty; with a topic the value is a
+# small JSON object instead. Contact keys never start with "{", so the two cannot be confused.
+
+
+def button_value(key: str, topic: str | None) -> str:
+    if topic:
+        return json.dumps({"key": key, "topic": topic}, ensure_ascii=False)
+    return key
+
+
+def read_button_value(value: str | None) -> tuple[str, str | None]:
+    value = value or ""
+    if value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return "", None
+        if not isinstance(data, dict):
+            return "", None
+        key, topic = data.get("key"), data.get("topic")
+        return (
+            key if isinstance(key, str) else "",
+            topic if isinstance(topic, str) and topic.strip() else None,
+        )
+    return value, None
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def why_line(found: Suggestions, label: str | None) -> str:
+    """A short "why these" line: the person's placement, the focus, and the no-repeat rule."""
+    parts: list[str] = []
+    contact = found.contact
+    if contact is not None:
+        placement = [level_label(contact.level)] if contact.level else []
+        nets = networks_of(contact.networks)
+        if nets:
+            placement.append(" and ".join(network_label(n) for n in nets) + " network")
+        if contact.bond:
+            placement.append(contact.bond)
+        if placement:
+            parts.append(f"{escape(contact.label)}: {', '.join(placement)}.")
+        else:
+            parts.append(
+                f"Place {escape(contact.label)} with `/ally add` (level, network, alliance or "
+                "connection) to tailor these."
+            )
+    elif label:
+        parts.append(
+            f"{escape(label)} isn't in your network yet: `/ally add` them with a level and "
+            "network to tailor these."
+        )
+    if found.focus_from_topic:
+        parts.append(f"Worded around “{escape(found.focus or '')}”.")
+    elif found.focus:
+        parts.append(f"Worded around your focus, “{escape(found.focus)}”.")
+    else:
+        parts.append("Set a focus with `/ally focus <topic>` to word these around it.")
+    who = escape(contact.label if contact else label or "")
+    if found.new_round:
+        parts.append("You've seen every question that fits, so they start over.")
+    elif who:
+        parts.append(f"No repeats for {who} until all {found.fitting} that fit have come up.")
+    else:
+        parts.append(f"No repeats until all {found.fitting} have come up.")
+    return " ".join(parts)
+
+
+def questions_reply(found: Suggestions, label: str | None) -> Reply:
+    """Three questions, who they are for, why these, and [Three more]."""
+    who = found.contact.label if found.contact else label
+    if who:
+        title = f"Questions for your next conversation with {escape(who)}"
+    elif found.focus_from_topic:
+        title = f"Questions about {escape(found.focus or '')}"
+    else:
+        title = "Questions for your next informational interview"
+    numbered = [section(f"{i}. {escape(q.text)}") for i, q in enumerate(found.questions, start=1)]
+    topic = found.focus if found.focus_from_topic else None
+    return Reply(
+        text=title + ": " + " ".join(escape(q.text) for q in found.questions),
+        blocks=[
+            section(f"*{title}*"),
+            *numbered,
+            context(why_line(found, label)),
+            actions(
+                button("Three more", "show_questions", value=button_value(found.scope, topic)),
+            ),
+        ],
+    )
+
+
+# -- the work behind both entry points ---------------------------------------------------------
+
+
+def _questions(
+    runtime: Runtime,
+    client: WebClient,
+    member: MemberRef,
+    *,
+    mention: Mention | None = None,
+    key: str = "",
+    label: str | None = None,
+    topic: str | None = None,
+) -> Reply:
+    now = runtime.clock()
+    with transaction(runtime.sessions) as session:
+        if mention is not None:
+            if mention.user_id == member.user_id:
+                raise InvalidInput("who", "That's you! Name the person you're about to meet.")
+            person = directory.person(session, client, member, mention.user_id, now)
+            key, label = person.key, person.label
+        found = plan(session, member, now, contact_key=key or None, topic=topic)
+    return questions_reply(found, label)
+
+
+def questions_command(command: Command) -> Reply:
+    """``/ally questions [@person|topic]``: three questions for a person, a topic, or anyone."""
+    person, rest = take_person(command.args)
+    topic = _topic(rest)
+    if isinstance(person, Mention):
+        return _questions(
+            command.runtime, command.client, command.member, mention=person, topic=topic
+        )
+    if person is not None:
+        return _questions(
+            command.runtime,
+            command.client,
+            command.member,
+            key=person.key,
+            label=person.label,
+            topic=topic,
+        )
+    return _questions(command.runtime, command.client, command.member, topic=topic)
+
+
+def focus_command(command: Command) -> Reply:
+    """``/ally focus [<topic>|clear]``: show, set or clear the focus of inquiry."""
+    runtime, member = command.runtime, command.member
+    text = unescape(command.args).strip()
+    with transaction(runtime.sessions) as session:
+        if not text:
+            focus = get_focus(session, member)
+            if focus is None:
+                return say(
+                    "You haven't set a focus of inquiry yet: a challenge you'd genuinely like to "
+                    "learn about and contribute to. Set one with `/ally focus <topic>`, e.g. "
+                    "`/ally focus customer onboarding`, and your questions will be worded "
+                    "around it."
+                )
+            return say(
+                f"Your focus of inquiry is *{escape(focus)}*. "
+                "Change it with `/ally focus <topic>` or remove it with `/ally focus clear`."
+            )
+        if text.casefold() in ("clear", "none", "off", "reset"):
+            previous = clear_focus(session, member)
+            if previous is None:
+                return say("You had no focus of inquiry set, so there was nothing to clear.")
+            return say(
+                f"Cleared your focus of inquiry (it was *{escape(previous)}*). "
+                "Questions will be general until you set a new one."
+            )
+        focus = set_focus(session, member, text, runtime.clock())
+    shown = escape(focus)
+    return say(
+        f"Your focus of inquiry is now *{shown}*. Questions will be worded around it, and "
+        f"you can open with: “I'm working on a project about {shown} and I'd really like to "
+        f"speak with you about your experiences with it.” Try `/ally questions @person`."
+    )
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "questions": Subcommand(
+        questions_command, QUESTIONS_USAGE, "three informational-interview questions"
+    ),
+    "focus": Subcommand(focus_command, FOCUS_USAGE, "show, set or clear your focus of inquiry"),
+}
+
+
+# -- the [Three more] button ---------------------------------------------------------------------
+
+
+def _from_button(runtime: Runtime, client: WebClient, member: MemberRef, value: str) -> Reply:
+    key, topic = read_button_value(value)
+    if len(key) > NAME_MAX + 1:
+        key = ""
+    if USER_ID.match(key):
+        return _questions(runtime, client, member, mention=Mention(key), topic=topic)
+    label = key[1:] if key.startswith("~") else None
+    return _questions(runtime, client, member, key=key if label else "", label=label, topic=topic)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_show_questions(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        member = member_of(context)
+        if member is None:
+            return
+        value = ((body.get("actions") or [{}])[0] or {}).get("value")
+        try:
+            reply = _from_button(runtime, client, member, value or "")
+        except AllyError as error:
+            reply = say(error.message)
+        except Exception:
+            log.exception("show_questions failed team=%s user=%s", member.team_id, member.user_id)
+            reply = say("Sorry, something went wrong on my side. Please try again in a moment.")
+        if body.get("response_url"):
+            # In the ephemeral questions message, replace the three with three more; under a
+            # DM (the weekly nudge), add them below and leave the DM as it is.
+            ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+            respond(response_type="ephemeral", replace_original=ephemeral, **reply.as_kwargs())
+        else:
+            # The Home tab has no response_url: the questions go to the member's DM with Ally.
+            client.chat_postMessage(channel=member.user_id, **reply.as_kwargs())
+
+    app.action("show_questions")(on_show_questions)

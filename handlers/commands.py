@@ -16,6 +16,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import ids
 from bot.errors import AllyError
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
@@ -75,8 +76,8 @@ def help_reply(table: dict[str, Subcommand]) -> Reply:
             ),
             section(lines),
             actions(
-                button("Record who helped you", "open_log_modal", style="primary"),
-                button("Review my network", "show_network"),
+                button("Record who helped you", ids.OPEN_LOG_MODAL, style="primary"),
+                button("Review my network", ids.SHOW_NETWORK),
             ),
             context('Mention people with @, or put an outside name in quotes: "Dana Lee (Acme)".'),
         ],

@@ -204,11 +204,6 @@ class MemberData:
             .options(joinedload(Contact.met_through))
         ).one_or_none()
 
-    def contact_by_id(self, contact_id: int) -> Contact | None:
-        return self.session.scalars(
-            select(Contact).where(Contact.member_id == self.member_id, Contact.id == contact_id)
-        ).one_or_none()
-
     def add_contact(self, contact: Contact) -> Contact:
         contact.member_id = self.member_id
         self.session.add(contact)
@@ -267,21 +262,6 @@ class MemberData:
         set_committed_value(contact, "last_touch_at", touched)
         set_committed_value(contact, "balance", balance)
 
-    def interactions_with(self, contact_id: int, limit: int | None = None) -> Sequence[Interaction]:
-        """The ledger with one contact, newest first, with intros where they are the other side."""
-        query = (
-            select(Interaction)
-            .where(
-                Interaction.member_id == self.member_id,
-                (Interaction.contact_id == contact_id)
-                | (Interaction.related_contact_id == contact_id),
-            )
-            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        return self.session.scalars(query).all()
-
     def interaction_by_id(self, interaction_id: int) -> Interaction | None:
         """One of this member's interactions; ``None`` for anyone else's."""
         return self.session.scalars(
@@ -331,11 +311,3 @@ class MemberData:
             .limit(limit)
         )
         return [LineRow(*row) for row in result]
-
-    def count_by_kind(self, contact_id: int) -> dict[str, int]:
-        rows = self.session.execute(
-            select(Interaction.kind, func.count())
-            .where(Interaction.member_id == self.member_id, Interaction.contact_id == contact_id)
-            .group_by(Interaction.kind)
-        ).all()
-        return {kind: int(n) for kind, n in rows}

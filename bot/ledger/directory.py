@@ -111,8 +111,3 @@ def person(
     if row.deleted:
         raise InvalidInput(field, f"{row.name}'s account is deactivated.")
     return SlackPerson(user_id=user_id, name=row.name)
-
-
-def cached_names(session: Session, ref: MemberRef, user_ids: Iterable[str]) -> dict[str, str]:
-    """Names already in the cache, without calling Slack (for rendering long lists)."""
-    return {uid: row.name for uid, row in _cached(session, ref, user_ids).items()}

@@ -128,10 +128,6 @@ class Touch:
     days_to_due: int | None = None
     days_overdue: int = 0
 
-    @property
-    def needs_attention(self) -> bool:
-        return self.state in (TouchState.DUE_SOON, TouchState.DUE, TouchState.OVERDUE)
-
 
 def touch_state(
     last_touch: datetime | None,

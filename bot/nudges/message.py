@@ -17,18 +17,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.nudges.planning import NudgeContent, Schedule
+from bot import ids
+from bot.nudges.planning import STAY_IN_TOUCH_MAX, THANKS_MAX, NudgeContent, Schedule
 
-LOG_CATCH_UP = "nudge_log_catch_up"
-SAY_THANKS = "say_thanks"  # the ledger's action: opens the thank-you modal
-SNOOZE = "nudge_snooze"
-NOT_NOW = "nudge_not_now"
-SETTINGS = "nudge_settings"
-KEEP_PERSON = "nudge_keep_person"  # value = contact key: the same person next week
-OPEN_LOG_MODAL = "open_log_modal"
 FOOTER_BLOCK = "nudge_footer"
 TEXT_MAX = 3000
-MESSAGE_BLOCKS_MAX = 50
 
 
 def _clip(text: str, limit: int = TEXT_MAX) -> str:
@@ -62,7 +55,7 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
     summary: list[str] = []
     if content.stay_in_touch:
         blocks.append(_section("*Stay in touch* (no agenda needed)"))
-        for s in content.stay_in_touch:
+        for s in content.stay_in_touch[:STAY_IN_TOUCH_MAX]:
             name = escape(s.contact.label)
             blocks.append(
                 _section(
@@ -74,21 +67,21 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
                 ActionsBlock(
                     block_id=f"touch:{s.contact.id}",
                     elements=[
-                        _button("Log a catch-up", LOG_CATCH_UP, s.contact.key, "primary"),
-                        _button("Snooze 2 weeks", SNOOZE, s.contact.key),
+                        _button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, s.contact.key, "primary"),
+                        _button("Snooze 2 weeks", ids.NUDGE_SNOOZE, s.contact.key),
                     ],
                 )
             )
         summary.append(f"{len(content.stay_in_touch)} to stay in touch with")
     if content.thanks:
         blocks.append(_section("*Say thank you* for last week's help"))
-        for f in content.thanks:
+        for f in content.thanks[:THANKS_MAX]:
             what = f": {escape(f.what)}" if f.what else ""
             blocks.append(_section(f"*{escape(f.contact.label)}*{what}"))
             blocks.append(
                 ActionsBlock(
                     block_id=f"thanks:{f.interaction_id}",
-                    elements=[_button("Say thanks", SAY_THANKS, str(f.interaction_id))],
+                    elements=[_button("Say thanks", ids.SAY_THANKS, str(f.interaction_id))],
                 )
             )
         summary.append(f"{len(content.thanks)} to thank")
@@ -115,8 +108,8 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
             ActionsBlock(
                 block_id=f"person:{p.contact.id}",
                 elements=[
-                    _button("Log a catch-up", LOG_CATCH_UP, p.contact.key, "primary"),
-                    _button(keep, KEEP_PERSON, p.contact.key),
+                    _button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, p.contact.key, "primary"),
+                    _button(keep, ids.NUDGE_KEEP_PERSON, p.contact.key),
                 ],
             )
         )
@@ -127,7 +120,7 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
         blocks.append(_section(f"*Three questions for {who}*\n{lines}"))
     blocks.extend(_footer(schedule))
     text = "Your weekly Ally nudge: " + (", ".join(summary) or "a quiet week") + "."
-    return _clip(text), blocks[:MESSAGE_BLOCKS_MAX]
+    return _clip(text), blocks
 
 
 def _footer(schedule: Schedule) -> list[Block]:
@@ -143,9 +136,9 @@ def _footer(schedule: Schedule) -> list[Block]:
         ActionsBlock(
             block_id=FOOTER_BLOCK,
             elements=[
-                _button("Not now", NOT_NOW),
-                _button("Pause 2 weeks", SNOOZE),
-                _button("Settings", SETTINGS),
+                _button("Not now", ids.NUDGE_NOT_NOW),
+                _button("Pause 2 weeks", ids.NUDGE_SNOOZE),
+                _button("Settings", ids.NUDGE_SETTINGS),
             ],
         ),
     ]
@@ -165,7 +158,7 @@ def _start_here(schedule: Schedule) -> tuple[str, list[Block]]:
         ),
         ActionsBlock(
             block_id="start_here",
-            elements=[_button("Record who helped you", OPEN_LOG_MODAL, style="primary")],
+            elements=[_button("Record who helped you", ids.OPEN_LOG_MODAL, style="primary")],
         ),
         *_footer(schedule),
     ]

@@ -9,6 +9,7 @@ import logging
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk.errors import SlackApiError
 
+from bot import ids
 from bot.data_rights import service as data_rights
 from bot.platform.logs import fields
 from bot.platform.runtime import Runtime
@@ -17,9 +18,6 @@ from handlers.kit.blocks import Reply, actions, button, say, section
 from handlers.kit.members import member_of
 from handlers.kit.slack_errors import error_code, explain
 from storage.db import transaction
-
-CONFIRM = "forget_confirm"
-CANCEL = "forget_cancel"
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +72,8 @@ def confirm_forget(command: Command) -> Reply:
                 "It can't be undone. Use `/ally export` first if you want a copy."
             ),
             actions(
-                button("Delete everything", CONFIRM, value=owner, style="danger"),
-                button("Keep my data", CANCEL, value=owner),
+                button("Delete everything", ids.FORGET_CONFIRM, value=owner, style="danger"),
+                button("Keep my data", ids.FORGET_CANCEL, value=owner),
                 block_id="forget",
             ),
         ],
@@ -106,7 +104,7 @@ def _tell(respond: Respond, body: dict, text: str) -> None:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    @app.action(CONFIRM)
+    @app.action(ids.FORGET_CONFIRM)
     def on_confirm(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
         ack()
         member = member_of(context)
@@ -138,7 +136,7 @@ def register(app: App, runtime: Runtime) -> None:
             "If you use Ally again, you start from scratch.",
         )
 
-    @app.action(CANCEL)
+    @app.action(ids.FORGET_CANCEL)
     def on_cancel(ack: Ack, body: dict, respond: Respond) -> None:
         ack()
         _tell(respond, body, "Nothing was deleted. Your data stays private to you.")

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot import ids
 from bot.home.service import HomeContact, HomeData, Suggestion
 from bot.ledger.network import (
     LEVELS,
@@ -77,7 +78,7 @@ def home_view(data: HomeData) -> View:
     )
     if len(blocks) > VIEW_BLOCKS_MAX:  # the caps above make this unreachable; fail loudly if not
         raise ValueError(f"Home has {len(blocks)} blocks; Slack allows {VIEW_BLOCKS_MAX}")
-    return View(type="home", callback_id="home", blocks=blocks)
+    return View(type="home", callback_id=ids.HOME, blocks=blocks)
 
 
 def _summary(data: HomeData) -> str:
@@ -90,10 +91,10 @@ def _summary(data: HomeData) -> str:
 def main_actions() -> Block:
     """A button for every action a member takes from Home."""
     return actions(
-        button("Record who helped you", "open_log_modal", style="primary"),
-        button("Add a contact", "open_contact_modal"),
-        button("Log a catch-up", "home_log_catch_up"),
-        button("Questions to ask", "show_questions"),
+        button("Record who helped you", ids.OPEN_LOG_MODAL, style="primary"),
+        button("Add a contact", ids.OPEN_CONTACT_MODAL),
+        button("Log a catch-up", ids.HOME_LOG_CATCH_UP),
+        button("Questions to ask", ids.SHOW_QUESTIONS),
         button("Settings", "nudge_settings"),
         block_id="home_actions",
     )
@@ -179,9 +180,9 @@ def this_week_blocks(suggestion: Suggestion | None) -> list[Block]:
             f"*Next step:* {escape(suggestion.next_step)}"
         ),
         actions(
-            button("Log a catch-up", "home_log_catch_up", value=contact.key, style="primary"),
-            button("Questions to ask", "show_questions", value=contact.key),
-            button("Edit contact", "open_contact_modal", value=contact.key),
+            button("Log a catch-up", ids.HOME_LOG_CATCH_UP, value=contact.key, style="primary"),
+            button("Questions to ask", ids.SHOW_QUESTIONS, value=contact.key),
+            button("Edit contact", ids.OPEN_CONTACT_MODAL, value=contact.key),
             block_id="home_this_week",
         ),
     ]
@@ -210,7 +211,7 @@ def stay_in_touch_blocks(attention: Sequence[HomeContact], never_met: int) -> li
             blocks.append(
                 SectionBlock(
                     text=MarkdownTextObject(text=clip(text)),
-                    accessory=button("Log a catch-up", "home_log_catch_up", value=contact.key),
+                    accessory=button("Log a catch-up", ids.HOME_LOG_CATCH_UP, value=contact.key),
                 )
             )
         hidden = len(attention) - ATTENTION_SHOWN

@@ -66,3 +66,24 @@ class Reply:
 def say(text: str) -> Reply:
     """A one-section reply."""
     return Reply(text=text, blocks=[section(text)])
+
+
+def updated_blocks(message_blocks: list[dict], action: dict, done: str) -> list[dict]:
+    """The DM's blocks with the pressed button's block replaced by ``done``."""
+    line = ContextBlock(elements=[MarkdownTextObject(text=done[:3000])]).to_dict()
+    result: list[dict] = []
+    replaced = False
+    for block in message_blocks:
+        elements = block.get("elements") or []
+        pressed = block.get("type") == "actions" and any(
+            e.get("action_id") == action.get("action_id") and e.get("value") == action.get("value")
+            for e in elements
+        )
+        if pressed and not replaced:
+            result.append({**line, "block_id": block.get("block_id") or "done"})
+            replaced = True
+        else:
+            result.append(block)
+    if not replaced:
+        result.append(line)
+    return result

@@ -12,12 +12,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import ids
 from bot.errors import InvalidInput
 from bot.ledger import directory
 from bot.ledger import service as ledger
@@ -29,6 +29,7 @@ from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply
 from handlers.kit.members import member_of
 from handlers.kit.mentions import Mention, PersonToken, require_person, strip_word
+from handlers.kit.replies import tell
 from handlers.ledger import views
 from handlers.ledger.contact_modal import open_contact
 from handlers.ledger.referrals import referral_offer
@@ -364,23 +365,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 # -- buttons --------------------------------------------------------------------------------------
 
 
-def tell(client: WebClient, body: dict[str, Any], respond: Respond, reply: Reply) -> None:
-    """Answer a button press where the member pressed it; only they see it.
-
-    Message buttons carry a ``response_url``; Home tab buttons do not, so the answer goes to
-    the member's DM with Ally instead.
-    """
-    user_id = (body.get("user") or {}).get("id", "")
-    if body.get("response_url"):
-        respond(response_type="ephemeral", replace_original=False, **reply.as_kwargs())
-        return
-    channel = (body.get("channel") or {}).get("id")
-    if channel:
-        client.chat_postEphemeral(channel=channel, user=user_id, **reply.as_kwargs())
-    else:
-        client.chat_postMessage(channel=user_id, **reply.as_kwargs())
-
-
 def register(app: App, runtime: Runtime) -> None:
     def on_show_network(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
@@ -391,4 +375,4 @@ def register(app: App, runtime: Runtime) -> None:
             return
         tell(client, body, respond, network_review(runtime, member, runtime.clock()))
 
-    app.action(views.NETWORK_ACTION)(on_show_network)
+    app.action(ids.SHOW_NETWORK)(on_show_network)

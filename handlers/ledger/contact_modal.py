@@ -14,6 +14,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import ids
 from bot.errors import InvalidInput, NotFound
 from bot.ledger.network import level_label, network_label, networks_of
 from bot.ledger.people import MemberRef, Person
@@ -21,17 +22,15 @@ from bot.ledger.service import ContactInfo, ContactUpdate, contact_card, update_
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply, context, escape, say, section
 from handlers.kit.members import member_of
+from handlers.kit.replies import confirm_after_ack, notify
 from handlers.ledger.log_modal import (
     FormErrors,
     choose_person,
-    confirm_after_ack,
     could_not_open,
-    notify,
 )
 from handlers.ledger.modal_views import (
     BOND,
     CADENCE,
-    CONTACT_CALLBACK,
     LEVEL,
     MET_NAME,
     MET_USER,
@@ -202,5 +201,5 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         confirm_after_ack(app, client, member.user_id, meta.get("channel"), summary(info))
 
-    app.action("open_contact_modal")(on_open)
-    app.view(CONTACT_CALLBACK)(on_submit)
+    app.action(ids.OPEN_CONTACT_MODAL)(on_open)
+    app.view(ids.CONTACT_MODAL)(on_submit)

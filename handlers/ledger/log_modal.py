@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot import ids
 from bot.errors import InvalidInput
 from bot.ledger import directory
 from bot.ledger.people import MemberRef, Person, outside_person
@@ -35,13 +36,13 @@ from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
 from handlers.kit.members import member_of
 from handlers.kit.mentions import Mention, take_person
+from handlers.kit.replies import confirm_after_ack, notify, quick_client
 from handlers.ledger.modal_views import (
     DIRECTION,
     DIRECTIONS,
     HELPED_ME,
     I_HELPED,
     INTRODUCED_ME,
-    LOG_CALLBACK,
     NETWORKS,
     WHAT,
     WHEN,
@@ -63,56 +64,6 @@ from storage.models import InteractionKind, Network
 
 log = logging.getLogger(__name__)
 FAVOUR_KINDS = {HELPED_ME: InteractionKind.FAVOUR_RECEIVED, I_HELPED: InteractionKind.FAVOUR_GIVEN}
-QUICK_TIMEOUT = 1  # seconds
-
-
-# -- shared by every modal and shortcut ------------------------------------------------------
-
-
-def notify(client: WebClient, user_id: str, channel: str | None, reply: Reply) -> None:
-    """Tell the member privately: ephemeral where they came from, else a DM."""
-    deliver(client, user_id, channel, reply.as_kwargs())
-
-
-def deliver(client: WebClient, user_id: str, channel: str | None, message: dict[str, Any]) -> None:
-    """Send a built message (``text`` and ``blocks``) privately to the member."""
-    if channel:
-        try:
-            client.chat_postEphemeral(channel=channel, user=user_id, **message)
-            return
-        except SlackApiError as error:
-            # e.g. a DM with someone else, or a channel Ally is not in: fall back to a DM.
-            log.info("postEphemeral in %s failed (%s); sending a DM", channel, error.response)
-    dm = client.conversations_open(users=user_id)["channel"]["id"]
-    client.chat_postMessage(channel=dm, **message)
-
-
-def confirm_after_ack(
-    app: App, client: WebClient, user_id: str, channel: str | None, reply: Reply
-) -> None:
-    """Send a saved form's confirmation once Slack has its answer, on Bolt's listener executor.
-
-    The form's ack must not wait on ``chat.postEphemeral`` (or its rate-limit retries); Bolt's
-    lazy listeners would do the same but copy the whole request for each one first.
-    """
-    message = reply.as_kwargs()
-
-    def send() -> None:
-        # Nothing waits on this job's result: anything it raises is logged here or lost.
-        try:
-            deliver(client, user_id, channel, message)
-        except Exception:
-            log.exception("could not confirm a saved form to %s", user_id)
-
-    app.listener_runner.listener_executor.submit(send)
-
-
-def quick_client(client: WebClient) -> WebClient:
-    """The same client without retries and with a short timeout, for calls made inside the
-    3-second trigger window: waiting out a Retry-After there would lose the modal."""
-    return WebClient(
-        token=client.token, base_url=client.base_url, timeout=QUICK_TIMEOUT, retry_handlers=[]
-    )
 
 
 def member_zone(runtime: Runtime, client: WebClient, member: MemberRef, now: datetime) -> str:
@@ -378,7 +329,7 @@ def confirmation(recorded: Recorded, kind: InteractionKind, day: date) -> Reply:
             context(f"{to} is in your network now, met through {by}. Only you can see this."),
             actions(
                 button(
-                    f"Place {recorded.contact.label}", "open_contact_modal", recorded.contact.key
+                    f"Place {recorded.contact.label}", ids.OPEN_CONTACT_MODAL, recorded.contact.key
                 )
             ),
         ]
@@ -398,7 +349,7 @@ def confirmation(recorded: Recorded, kind: InteractionKind, day: date) -> Reply:
     )
     blocks = [section(text), context(f"Between you and {name}: {standing}. Only you can see this.")]
     if kind == InteractionKind.FAVOUR_RECEIVED:
-        blocks.append(actions(button("Say thanks", "say_thanks", str(line.id), style="primary")))
+        blocks.append(actions(button("Say thanks", ids.SAY_THANKS, str(line.id), style="primary")))
     return Reply(text=text.replace("*", ""), blocks=blocks)
 
 
@@ -434,5 +385,5 @@ def register(app: App, runtime: Runtime) -> None:
         reply = confirmation(saved.recorded, saved.kind, saved.day)
         confirm_after_ack(app, client, member.user_id, meta.get("channel"), reply)
 
-    app.action("open_log_modal")(on_open_button)
-    app.view(LOG_CALLBACK)(on_submit)
+    app.action(ids.OPEN_LOG_MODAL)(on_open_button)
+    app.view(ids.LOG_FAVOUR_MODAL)(on_submit)

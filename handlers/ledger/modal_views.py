@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot import ids
 from bot.ledger.network import cadence_days, level_label, network_label
 from bot.ledger.service import ContactCard
 from handlers.kit.blocks import clip, context, escape, section
@@ -35,7 +36,6 @@ METADATA_MAX = 3000  # Slack's limit on private_metadata
 
 # -- Record who helped you ------------------------------------------------------------------
 
-LOG_CALLBACK = "log_favour_modal"
 WHO_USER = "who_user"
 WHO_NAME = "who_name"
 WHAT = "what"
@@ -194,7 +194,7 @@ def log_favour_view(form: LogForm) -> View:
     metadata = encode_metadata({"tz": form.tz, "link": form.link, "channel": form.channel})
     return View(
         type="modal",
-        callback_id=LOG_CALLBACK,
+        callback_id=ids.LOG_FAVOUR_MODAL,
         title="Record who helped you",
         submit="Save",
         close="Cancel",
@@ -205,7 +205,6 @@ def log_favour_view(form: LogForm) -> View:
 
 # -- Contact ----------------------------------------------------------------------------------
 
-CONTACT_CALLBACK = "contact_modal"
 LEVEL = "level"
 BOND = "bond"
 CADENCE = "cadence"
@@ -335,7 +334,7 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
     ]
     return View(
         type="modal",
-        callback_id=CONTACT_CALLBACK,
+        callback_id=ids.CONTACT_MODAL,
         title="Edit contact",
         submit="Save",
         close="Cancel",

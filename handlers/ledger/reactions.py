@@ -14,6 +14,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import ids
 from bot.errors import AllyError
 from bot.ledger.directory import lookup
 from bot.ledger.directory import person as slack_person
@@ -25,8 +26,6 @@ from handlers.kit.members import member_of
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
-
-ACTION = "log_reaction_favour"
 
 
 def offer(author: str, author_id: str, emoji: str, link: str | None) -> Reply:
@@ -40,7 +39,7 @@ def offer(author: str, author_id: str, emoji: str, link: str | None) -> Reply:
                 f":{emoji}: Log *{escape(author)}* as having helped you{where}? "
                 "Only you will see it."
             ),
-            actions(button("Log it", ACTION, value=value, style="primary")),
+            actions(button("Log it", ids.LOG_REACTION_FAVOUR, value=value, style="primary")),
         ],
     )
 
@@ -51,7 +50,7 @@ def logged(author: str, link: str | None, interaction_id: int) -> Reply:
         text=f"Logged: {author} helped you.",
         blocks=[
             section(f":white_check_mark: Logged: *{escape(author)}* helped you ({what})."),
-            actions(button("Say thanks", "say_thanks", value=str(interaction_id))),
+            actions(button("Say thanks", ids.SAY_THANKS, value=str(interaction_id))),
         ],
     )
 
@@ -112,7 +111,7 @@ def register(app: App, runtime: Runtime) -> None:
             # e.g. a channel Ally is not in: there is nowhere to show the offer; nothing is lost.
             log.warning("reaction offer not shown: %s", error.response.get("error"))
 
-    @app.action(ACTION)
+    @app.action(ids.LOG_REACTION_FAVOUR)
     def on_log_it(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
     ) -> None:

@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
+from bot import ids
 from bot.errors import AllyError, InvalidInput
 from bot.ledger.directory import person as slack_person
 from bot.ledger.people import MemberRef, OutsidePerson, Person, outside_person
@@ -43,9 +44,6 @@ from storage.models import NAME_MAX, WHAT_MAX
 
 log = logging.getLogger(__name__)
 
-CATCH_UP_CALLBACK = "home_catch_up_modal"
-REFERRALS_CALLBACK = "referrals_modal"
-
 
 # -- views ----------------------------------------------------------------------------------------
 
@@ -61,7 +59,7 @@ def referral_offer(contact_key: str, name: str, focus: str | None) -> list[Block
             f"*{escape(who_else(focus))}* Ask {escape(name)}: the people they suggest join "
             f"your network as met through them."
         ),
-        actions(button("Add who they suggested", "ask_referrals", value=contact_key)),
+        actions(button("Add who they suggested", ids.ASK_REFERRALS, value=contact_key)),
     ]
 
 
@@ -99,7 +97,7 @@ def catch_up_view(contact_key: str | None, name: str | None) -> View:
     )
     return View(
         type="modal",
-        callback_id=CATCH_UP_CALLBACK,
+        callback_id=ids.CATCH_UP_MODAL,
         title="Log a catch-up",
         submit="Log it",
         close="Cancel",
@@ -141,7 +139,7 @@ def referrals_view(contact_key: str, name: str, focus: str | None, logged: str =
         blocks.append(context("Set a focus of inquiry with `/ally focus <topic>` to sharpen this."))
     return View(
         type="modal",
-        callback_id=REFERRALS_CALLBACK,
+        callback_id=ids.REFERRALS_MODAL,
         title="Who else?",
         submit="Add them",
         close="Not now",
@@ -279,7 +277,7 @@ def register(app: App, runtime: Runtime) -> None:
             ),
         )
 
-    app.action("home_log_catch_up")(open_catch_up)
-    app.action("ask_referrals")(open_referrals)
-    app.view(CATCH_UP_CALLBACK)(submit_catch_up)
-    app.view(REFERRALS_CALLBACK)(submit_referrals)
+    app.action(ids.HOME_LOG_CATCH_UP)(open_catch_up)
+    app.action(ids.ASK_REFERRALS)(open_referrals)
+    app.view(ids.CATCH_UP_MODAL)(submit_catch_up)
+    app.view(ids.REFERRALS_MODAL)(submit_referrals)

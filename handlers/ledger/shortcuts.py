@@ -11,10 +11,12 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import ids
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import clip
 from handlers.kit.members import member_of
-from handlers.ledger.log_modal import could_not_open, open_log, quick_client
+from handlers.kit.replies import quick_client
+from handlers.ledger.log_modal import could_not_open, open_log
 from handlers.ledger.modal_views import PREFILL_TEXT_MAX
 
 log = logging.getLogger(__name__)
@@ -94,5 +96,5 @@ def register(app: App, runtime: Runtime) -> None:
             log.warning("views.open failed for the log_message_favour shortcut: %s", error.response)
             could_not_open(client, member, channel)
 
-    app.global_shortcut("log_favour")(on_global)
-    app.message_shortcut("log_message_favour")(on_message)
+    app.global_shortcut(ids.LOG_FAVOUR_SHORTCUT)(on_global)
+    app.message_shortcut(ids.LOG_MESSAGE_FAVOUR_SHORTCUT)(on_message)

@@ -18,15 +18,15 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import ids
 from bot.errors import AllyError, NotFound
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
-from handlers.kit.blocks import escape
+from handlers.kit.blocks import escape, updated_blocks
 from handlers.kit.members import member_of
+from handlers.kit.replies import tell
 from handlers.ledger import views
-from handlers.ledger.commands import tell
-from handlers.nudges.dm import updated_blocks
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def show_thanked(
         found = [m for m in history.get("messages") or [] if m.get("ts") == ts]
         if not found:
             return
-        pressed = {"action_id": views.THANKS_ACTION, "value": str(interaction)}
+        pressed = {"action_id": ids.SAY_THANKS, "value": str(interaction)}
         client.chat_update(
             channel=channel,
             ts=ts,
@@ -160,5 +160,5 @@ def register(app: App, runtime: Runtime) -> None:
         if message is not None:
             show_thanked(client, message, done.line.id, done)
 
-    app.action(views.THANKS_ACTION)(on_say_thanks)
-    app.view(views.THANKS_VIEW)(on_submit)
+    app.action(ids.SAY_THANKS)(on_say_thanks)
+    app.view(ids.SAY_THANKS_MODAL)(on_submit)

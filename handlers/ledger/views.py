@@ -14,6 +14,7 @@ from datetime import date, datetime
 from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
+from bot import ids
 from bot.ledger.network import (
     LEVELS,
     CellStatus,
@@ -37,11 +38,7 @@ from bot.ledger.service import (
 from handlers.kit.blocks import TEXT_MAX, Reply, actions, button, clip, context, escape, section
 from storage.models import InteractionKind
 
-THANKS_ACTION = "say_thanks"
-THANKS_VIEW = "say_thanks_modal"
 THANKS_BLOCK = "message"
-CONTACT_ACTION = "open_contact_modal"
-NETWORK_ACTION = "show_network"
 LINE_MAX = 400  # one ledger line in a list; the section holds several
 THANKS_MAX = 1000
 
@@ -162,7 +159,7 @@ def favour_received(recorded: Recorded) -> Reply:
     ]
     if contact.slack_user_id:
         blocks.append(
-            actions(button("Say thanks", THANKS_ACTION, value=str(line.id), style="primary"))
+            actions(button("Say thanks", ids.SAY_THANKS, value=str(line.id), style="primary"))
         )
     else:
         blocks.append(
@@ -200,7 +197,7 @@ def intro_received(recorded: Recorded) -> Reply:
     )
     introducer = recorded.other
     thank = (
-        actions(button(f"Say thanks to {line.contact}", THANKS_ACTION, value=str(line.id)))
+        actions(button(f"Say thanks to {line.contact}", ids.SAY_THANKS, value=str(line.id)))
         if introducer is not None and introducer.slack_user_id
         else context(f"{by} isn't in Slack: thank them your usual way.")
     )
@@ -245,7 +242,9 @@ def placement(recorded: Recorded, now: datetime, *, changed: bool) -> Reply:
         blocks=[
             section(f"{head}\n{placement_text(contact)}"),
             context(touch_text(touch_of(contact, now), contact)),
-            actions(button("Edit networks, level, cadence", CONTACT_ACTION, value=contact.key)),
+            actions(
+                button("Edit networks, level, cadence", ids.OPEN_CONTACT_MODAL, value=contact.key)
+            ),
         ],
     )
 
@@ -278,10 +277,10 @@ def history(h: History) -> Reply:
             blocks.append(
                 section(bullets([line_text(x) for x in lines], h.total(key), heading=title))
             )
-    buttons = [button("Edit networks, level, cadence", CONTACT_ACTION, value=contact.key)]
+    buttons = [button("Edit networks, level, cadence", ids.OPEN_CONTACT_MODAL, value=contact.key)]
     unthanked = next((x for x in h.received if not x.thanked), None)
     if contact.slack_user_id and unthanked is not None:
-        buttons.insert(0, button("Say thanks", THANKS_ACTION, value=str(unthanked.id)))
+        buttons.insert(0, button("Say thanks", ids.SAY_THANKS, value=str(unthanked.id)))
     blocks.append(actions(*buttons))
     return Reply(text=f"Your history with {escape(contact.label)}", blocks=blocks)
 
@@ -386,7 +385,7 @@ def say_thanks_modal(target: ThanksTarget, pressed_in: str = "") -> View:
         blocks.append(context(f"You already thanked them for this on {day(target.thanked_at)}."))
     return View(
         type="modal",
-        callback_id=THANKS_VIEW,
+        callback_id=ids.SAY_THANKS_MODAL,
         title="Say thanks",
         submit="Send",
         close="Cancel",
@@ -398,7 +397,7 @@ def say_thanks_modal(target: ThanksTarget, pressed_in: str = "") -> View:
 def thanks_sent_modal(target: ThanksTarget) -> View:
     return View(
         type="modal",
-        callback_id=THANKS_VIEW + "_done",
+        callback_id=ids.SAY_THANKS_DONE,
         title="Say thanks",
         close="Done",
         blocks=[section(f"Sent. {escape(target.contact.label)} got your thanks.")],

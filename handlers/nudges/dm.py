@@ -13,13 +13,13 @@ from datetime import datetime
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
+from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
 
+from bot import ids
 from bot.errors import AllyError, InvalidInput
 from bot.ledger.people import MemberRef
 from bot.ledger.service import contact_card
-from bot.nudges.message import KEEP_PERSON, LOG_CATCH_UP, NOT_NOW, SETTINGS, SNOOZE
 from bot.nudges.planning import WEEKDAYS
 from bot.nudges.settings import (
     NudgeSettings,
@@ -34,7 +34,7 @@ from bot.nudges.settings import (
 from bot.platform.runtime import Runtime
 from bot.questions.service import get_focus
 from handlers.commands import Command, Subcommand
-from handlers.kit.blocks import Reply, escape, section
+from handlers.kit.blocks import Reply, escape, section, updated_blocks
 from handlers.kit.blocks import context as note
 from handlers.kit.members import member_of
 from handlers.ledger.referrals import referral_offer, who_else
@@ -124,27 +124,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 
 
 # -- the DM's buttons ---------------------------------------------------------------------------
-
-
-def updated_blocks(message_blocks: list[dict], action: dict, done: str) -> list[dict]:
-    """The DM's blocks with the pressed button's block replaced by ``done``."""
-    line = ContextBlock(elements=[MarkdownTextObject(text=done[:3000])]).to_dict()
-    result: list[dict] = []
-    replaced = False
-    for block in message_blocks:
-        elements = block.get("elements") or []
-        pressed = block.get("type") == "actions" and any(
-            e.get("action_id") == action.get("action_id") and e.get("value") == action.get("value")
-            for e in elements
-        )
-        if pressed and not replaced:
-            result.append({**line, "block_id": block.get("block_id") or "done"})
-            replaced = True
-        else:
-            result.append(block)
-    if not replaced:
-        result.append(line)
-    return result
 
 
 Work = Callable[[Session, MemberRef, str, datetime, WebClient], str]
@@ -237,8 +216,8 @@ def _settings(
 
 
 def register(app: App, runtime: Runtime) -> None:
-    app.action(LOG_CATCH_UP)(_button(runtime, _catch_up, _ask_referrals))
-    app.action(SNOOZE)(_button(runtime, _snooze))
-    app.action(NOT_NOW)(_button(runtime, _not_now))
-    app.action(SETTINGS)(_button(runtime, _settings))
-    app.action(KEEP_PERSON)(_button(runtime, _keep))
+    app.action(ids.NUDGE_LOG_CATCH_UP)(_button(runtime, _catch_up, _ask_referrals))
+    app.action(ids.NUDGE_SNOOZE)(_button(runtime, _snooze))
+    app.action(ids.NUDGE_NOT_NOW)(_button(runtime, _not_now))
+    app.action(ids.NUDGE_SETTINGS)(_button(runtime, _settings))
+    app.action(ids.NUDGE_KEEP_PERSON)(_button(runtime, _keep))

@@ -13,6 +13,7 @@ import re
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot import ids
 from bot.errors import AllyError, InvalidInput
 from bot.ledger import directory
 from bot.ledger.network import level_label, network_label, networks_of
@@ -140,7 +141,7 @@ def questions_reply(found: Suggestions, label: str | None) -> Reply:
             *numbered,
             context(why_line(found, label)),
             actions(
-                button("Three more", "show_questions", value=button_value(found.scope, topic)),
+                button("Three more", ids.SHOW_QUESTIONS, value=button_value(found.scope, topic)),
             ),
         ],
     )
@@ -271,4 +272,4 @@ def register(app: App, runtime: Runtime) -> None:
             # The Home tab has no response_url: the questions go to the member's DM with Ally.
             client.chat_postMessage(channel=member.user_id, **reply.as_kwargs())
 
-    app.action("show_questions")(on_show_questions)
+    app.action(ids.SHOW_QUESTIONS)(on_show_questions)

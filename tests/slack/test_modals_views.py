@@ -7,10 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 from slack_sdk.errors import SlackObjectFormationError
 
+from bot import ids
 from bot.ledger.service import ContactCard, ContactInfo
 from handlers.ledger.modal_views import (
-    CONTACT_CALLBACK,
-    LOG_CALLBACK,
     METADATA_MAX,
     LogForm,
     cadence_text,
@@ -58,7 +57,7 @@ def test_the_record_modal_is_valid_and_carries_its_metadata() -> None:
         channel="C" + "9" * 20,
     )
     view = log_favour_view(form).to_dict()
-    assert view["callback_id"] == LOG_CALLBACK
+    assert view["callback_id"] == ids.LOG_FAVOUR_MODAL
     assert len(view["private_metadata"]) <= METADATA_MAX
     assert decode_metadata(view["private_metadata"]) == {
         "tz": form.tz,
@@ -102,7 +101,7 @@ def test_the_contact_modal_is_valid_with_every_value_at_its_limit() -> None:
         info(id=2, key="~x", name="X" * NAME_MAX, slack_user_id=None),
     )
     view = contact_view(card, channel="C1").to_dict()
-    assert view["callback_id"] == CONTACT_CALLBACK
+    assert view["callback_id"] == ids.CONTACT_MODAL
     assert len(view["private_metadata"]) <= METADATA_MAX
     assert decode_metadata(view["private_metadata"])["key"] == card.contact.key
     fields = blocks_by_id(view)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from bot import ids
 from bot.ledger.network import day_number
 from bot.nudges.message import (
-    KEEP_PERSON,
-    LOG_CATCH_UP,
-    NOT_NOW,
-    SAY_THANKS,
-    SETTINGS,
-    SNOOZE,
+    FOOTER_BLOCK,
     plain_text,
     render,
 )
@@ -84,8 +81,15 @@ def test_gratitude_reciprocity_and_buttons() -> None:
     shown = plain_text(content, Schedule(tz="Asia/Kolkata"))
     assert "you owe *Person 1* the most (2 favours)" in shown
     assert "&lt;b&gt;deck&lt;/b&gt;" in shown  # what members typed is never markup
-    ids = action_ids(blocks)
-    assert {SAY_THANKS, NOT_NOW, SNOOZE, SETTINGS, LOG_CATCH_UP, KEEP_PERSON} <= set(ids)
+    wanted = {
+        ids.SAY_THANKS,
+        ids.NUDGE_NOT_NOW,
+        ids.NUDGE_SNOOZE,
+        ids.NUDGE_SETTINGS,
+        ids.NUDGE_LOG_CATCH_UP,
+        ids.NUDGE_KEEP_PERSON,
+    }
+    assert wanted <= set(action_ids(blocks))
     assert content.person is not None
     [person] = [b.to_dict() for b in blocks if b.to_dict().get("block_id") == "person:1"]
     keep = person["elements"][1]
@@ -153,11 +157,14 @@ def test_weekly_person_skips_snoozed_and_suggests_an_interview_for_new_contacts(
     assert pick.reason == Reason.NEVER_MET and "informational interview" in pick.next_step
 
 
-def test_message_stays_within_slacks_limits() -> None:
+def test_message_stays_within_slacks_limits_and_keeps_its_footer() -> None:
     contacts = [contact(i, 100 + i, balance=-1) for i in range(40)]
-    favours = [Favour(i, contacts[i], "x" * 1000, NOW) for i in range(10)]
-    content = compose(contacts, favours, NOW)
+    favours = [Favour(i, contacts[i], "x" * 1000, NOW) for i in range(40)]
+    planned = compose(contacts, favours, NOW)
+    # More than planning ever hands over: render itself must keep the DM within Slack's 50 blocks.
+    content = replace(planned, stay_in_touch=planned.stay_in_touch * 20, thanks=favours)
     _, blocks = render(content, Schedule())
     assert len(blocks) <= 50
+    assert blocks[-1].to_dict()["block_id"] == FOOTER_BLOCK
     for block in blocks:
         block.validate_json()

@@ -1,0 +1,38 @@
+"""Every id that ties a Slack surface Ally sends to the listener that answers it, in one place.
+
+Action ids go on buttons, view callback ids on modals, shortcut callback ids in ``manifest.yml``.
+A message built in ``bot/`` (the weekly DM) and the listener in ``handlers/`` that answers its
+buttons both name the id from here, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+# Buttons (``block_actions``)
+OPEN_LOG_MODAL = "open_log_modal"  # opens "Record who helped you"
+OPEN_CONTACT_MODAL = "open_contact_modal"  # value: the contact's key, or none for a new contact
+SAY_THANKS = "say_thanks"  # value: the favour's interaction id; opens the thank-you modal
+SHOW_NETWORK = "show_network"
+SHOW_QUESTIONS = "show_questions"  # value: the contact's key or a topic
+HOME_LOG_CATCH_UP = "home_log_catch_up"  # value: the contact's key, or none to pick someone
+ASK_REFERRALS = "ask_referrals"  # value: the contact's key
+LOG_REACTION_FAVOUR = "log_reaction_favour"
+FORGET_CONFIRM = "forget_confirm"
+FORGET_CANCEL = "forget_cancel"
+NUDGE_LOG_CATCH_UP = "nudge_log_catch_up"
+NUDGE_SNOOZE = "nudge_snooze"
+NUDGE_NOT_NOW = "nudge_not_now"
+NUDGE_SETTINGS = "nudge_settings"
+NUDGE_KEEP_PERSON = "nudge_keep_person"  # value: the contact's key, the same person next week
+
+# Views (``view_submission``), by callback id
+LOG_FAVOUR_MODAL = "log_favour_modal"
+CONTACT_MODAL = "contact_modal"
+CATCH_UP_MODAL = "home_catch_up_modal"
+REFERRALS_MODAL = "referrals_modal"
+SAY_THANKS_MODAL = "say_thanks_modal"
+SAY_THANKS_DONE = "say_thanks_modal_done"
+HOME = "home"
+
+# Shortcuts, as declared in manifest.yml
+LOG_FAVOUR_SHORTCUT = "log_favour"
+LOG_MESSAGE_FAVOUR_SHORTCUT = "log_message_favour"

@@ -1,0 +1,84 @@
+"""Answering a member privately from any listener: where they are, by DM, or after the ack.
+
+Every reply Ally sends is visible only to the member it answers: an ephemeral message in the
+channel they came from, the ``response_url`` of a pressed button, or their DM with Ally.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers.kit.blocks import Reply
+
+log = logging.getLogger(__name__)
+QUICK_TIMEOUT = 1  # seconds
+
+
+def tell(client: WebClient, body: dict[str, Any], respond: Respond, reply: Reply) -> None:
+    """Answer a button press where the member pressed it; only they see it.
+
+    Message buttons carry a ``response_url``; Home tab buttons do not, so the answer goes to
+    the member's DM with Ally instead.
+    """
+    user_id = (body.get("user") or {}).get("id", "")
+    if body.get("response_url"):
+        respond(response_type="ephemeral", replace_original=False, **reply.as_kwargs())
+        return
+    channel = (body.get("channel") or {}).get("id")
+    if channel:
+        client.chat_postEphemeral(channel=channel, user=user_id, **reply.as_kwargs())
+    else:
+        client.chat_postMessage(channel=user_id, **reply.as_kwargs())
+
+
+def notify(client: WebClient, user_id: str, channel: str | None, reply: Reply) -> None:
+    """Tell the member privately: ephemeral where they came from, else a DM."""
+    send_privately(client, user_id, channel, reply.as_kwargs())
+
+
+def send_privately(
+    client: WebClient, user_id: str, channel: str | None, message: dict[str, Any]
+) -> None:
+    """Send a built message (``text`` and ``blocks``) privately to the member."""
+    if channel:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user_id, **message)
+            return
+        except SlackApiError as error:
+            # e.g. a DM with someone else, or a channel Ally is not in: fall back to a DM.
+            log.info("postEphemeral in %s failed (%s); sending a DM", channel, error.response)
+    dm = client.conversations_open(users=user_id)["channel"]["id"]
+    client.chat_postMessage(channel=dm, **message)
+
+
+def confirm_after_ack(
+    app: App, client: WebClient, user_id: str, channel: str | None, reply: Reply
+) -> None:
+    """Send a saved form's confirmation once Slack has its answer, on Bolt's listener executor.
+
+    The form's ack must not wait on ``chat.postEphemeral`` (or its rate-limit retries); Bolt's
+    lazy listeners would do the same but copy the whole request for each one first.
+    """
+    message = reply.as_kwargs()
+
+    def send() -> None:
+        # Nothing waits on this job's result: anything it raises is logged here or lost.
+        try:
+            send_privately(client, user_id, channel, message)
+        except Exception:
+            log.exception("could not confirm a saved form to %s", user_id)
+
+    app.listener_runner.listener_executor.submit(send)
+
+
+def quick_client(client: WebClient) -> WebClient:
+    """The same client without retries and with a short timeout, for calls made inside the
+    3-second trigger window: waiting out a Retry-After there would lose the modal."""
+    return WebClient(
+        token=client.token, base_url=client.base_url, timeout=QUICK_TIMEOUT, retry_handlers=[]
+    )

@@ -136,7 +136,7 @@ def line(
 ) -> dict[str, Any]:
     ally_p50, ally_p99 = percentile(ally, 50), percentile(ally, 99)
     bolt_p50, bolt_p99 = percentile(bolt, 50), percentile(bolt, 99)
-    ratio = round(ally_p50 / bolt_p50, 3) if bolt_p50 else None
+    ratio = _ratio(ally_p50, bolt_p50)
     p99_target = 0.025 if transport == "in_process" else 0.050
     return {
         "name": "ack",
@@ -198,6 +198,7 @@ def in_process(
     runtime = Runtime.start(settings(fake, url), clock=lambda: NOW)
     ally = create_app(runtime)
     bolt = bare_app(fake.base_url, SECRET)
+    floor = bare_app(fake.base_url, SECRET, process_before_response=True)
     day = NOW.date().isoformat()
     try:
         for kind, home_open in (("who", False), ("log_favour", False), ("log_favour", True)):
@@ -215,8 +216,10 @@ def in_process(
             for body in bodies(kind, chosen, min(50, size.in_process), day):
                 dispatch(ally, SECRET, body)
                 dispatch(bolt, SECRET, body, ally=False)
+                dispatch(floor, SECRET, body, ally=False)
             ally_t: list[float] = []
             bolt_t: list[float] = []
+            floor_t: list[float] = []
             errors = 0
             for body in requests:
                 elapsed, outcome = dispatch(ally, SECRET, body)
@@ -224,6 +227,9 @@ def in_process(
                 errors += outcome.failed
                 elapsed, outcome = dispatch(bolt, SECRET, body, ally=False)
                 bolt_t.append(elapsed)
+                errors += outcome.failed
+                elapsed, outcome = dispatch(floor, SECRET, body, ally=False)
+                floor_t.append(elapsed)
                 errors += outcome.failed
             yield line(
                 kind,
@@ -235,6 +241,9 @@ def in_process(
                 errors,
                 1,
                 home_open=home_open,
+                bolt_floor_p50_ms=ms(percentile(floor_t, 50)),
+                bolt_floor_p99_ms=ms(percentile(floor_t, 99)),
+                ratio_p50_floor=_ratio(percentile(ally_t, 50), percentile(floor_t, 50)),
             )
     finally:
         # A saved form's confirmation is sent after the ack, in the background: let those
@@ -249,6 +258,10 @@ def open_home(runtime: Runtime, chosen: list[Target]) -> None:
     with transaction(runtime.sessions) as session:
         for target in chosen:
             entered_home(session, MemberRef(target.team_id, target.user_id), NOW)
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return round(numerator / denominator, 3) if numerator is not None and denominator else None
 
 
 def _ms_or_none(seconds: float | None) -> float | None:
@@ -370,9 +383,12 @@ def over_http(
                 cpu.setdefault(kind, {})[who] = per_request
     for kind in kinds:
         ally, bolt = results[kind]["ally"], results[kind]["bolt"]
+        ally_cpu, bolt_cpu = cpu[kind]["ally"], cpu[kind]["bolt"]
         extra: dict[str, Any] = {
-            "ally_server_cpu_ms": _ms_or_none(cpu[kind]["ally"]),
-            "bolt_server_cpu_ms": _ms_or_none(cpu[kind]["bolt"]),
+            "ally_server_cpu_ms": _ms_or_none(ally_cpu),
+            "bolt_server_cpu_ms": _ms_or_none(bolt_cpu),
+            # Ally's server CPU per request over the bare app's, same server set-up, same run.
+            "cpu_ratio": _ratio(ally_cpu, bolt_cpu),
         }
         if ally.errors + bolt.errors:
             extra["error_samples"] = ally.samples + bolt.samples

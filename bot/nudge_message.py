@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.nudges import NudgeContent, Schedule
+from bot.slack_text import mrkdwn as escape
 
 LOG_CATCH_UP = "nudge_log_catch_up"
 SAY_THANKS = "say_thanks"  # the ledger's action: opens the thank-you modal
@@ -33,11 +34,6 @@ MESSAGE_BLOCKS_MAX = 50
 
 def _clip(text: str, limit: int = TEXT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def escape(text: str) -> str:
-    """Show what a member typed as text, never as markup or mentions."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _section(text: str) -> SectionBlock:

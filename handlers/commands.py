@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import AllyError
 from bot.people import MemberRef
 from bot.runtime import Runtime
+from bot.slack_text import typed
 from handlers.blocks import Reply, actions, button, context, say, section
 from handlers.members import member_of
 from handlers.slack_errors import error_code, explain
@@ -119,7 +120,8 @@ def register(app: App, runtime: Runtime) -> None:
             client=client,
             member=member,
             now=runtime.clock(),
-            args=body.get("text") or "",
+            # Read once here: every subcommand sees what the member typed.
+            args=typed(body.get("text") or ""),
             trigger_id=body.get("trigger_id"),
             channel_id=body.get("channel_id"),
         )

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
+from bot.slack_text import typed
 from handlers.blocks import clip
 from handlers.log_modal import could_not_open, open_log, quick_client
 from handlers.members import member_of
@@ -53,9 +54,8 @@ def permalink(client: WebClient, body: dict[str, Any]) -> str | None:
 
 
 def plain(text: str) -> str:
-    """Message text as a person reads it: Slack's three escapes undone, whitespace collapsed."""
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return " ".join(text.split())
+    """Message text as its author typed it, whitespace collapsed."""
+    return " ".join(typed(text).split())
 
 
 def register(app: App, runtime: Runtime) -> None:

@@ -302,7 +302,7 @@ def test_what_members_type_is_shown_as_text_not_markup(slack: SlackDriver) -> No
     # A mention in the description stays a mention.
     assert "the intro to <@U3>" in shown
     # The same characters typed literally arrive escaped and are shown as typed, not as markup.
-    literal = "thanks \"Dana\" for the &lt;!here&gt; &amp; &lt;b&gt;bold&lt;/b&gt; intro"
+    literal = 'thanks "Dana" for the &lt;!here&gt; &amp; &lt;b&gt;bold&lt;/b&gt; intro'
     typed = ok(slack.command(literal, sent=True))
     assert "<!here>" not in typed.body
     assert "&lt;!here&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in typed.body

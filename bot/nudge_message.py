@@ -116,7 +116,7 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
                 ],
             )
         )
-        summary.append(f"this week's person: {p.contact.label}")
+        summary.append(f"this week's person: {escape(p.contact.label)}")
     if content.questions:
         who = escape(content.person.contact.label) if content.person else "your next conversation"
         lines = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))

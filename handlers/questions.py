@@ -253,7 +253,7 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             reply = _from_button(runtime, client, member, value or "")
         except AllyError as error:
-            reply = say(error.message)
+            reply = say(escape(error.message))
         except Exception:
             log.exception("show_questions failed team=%s user=%s", member.team_id, member.user_id)
             reply = say("Sorry, something went wrong on my side. Please try again in a moment.")

@@ -25,7 +25,7 @@ from bot.people import MemberRef, OutsidePerson, Person, SlackPerson
 from bot.questions import get_focus
 from bot.runtime import Runtime
 from handlers import ledger_views as views
-from handlers.blocks import Reply, escape
+from handlers.blocks import Reply
 from handlers.commands import Command, Subcommand
 from handlers.contact_modal import open_contact
 from handlers.members import member_of
@@ -175,7 +175,7 @@ def parse_add(text: str) -> AddOptions:
             cadence, used = parse_cadence(words[i:])
             i += used
         else:
-            shown = escape(word if len(word) <= 30 else word[:30] + "…")
+            shown = word if len(word) <= 30 else word[:30] + "…"
             raise InvalidInput(
                 "options", f"I don't know the option `{shown}`. Options: {ADD_OPTIONS}."
             )

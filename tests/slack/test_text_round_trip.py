@@ -218,3 +218,13 @@ def test_message_shortcut_prefills_the_message_as_its_author_typed_it(
         if b["type"] == "input" and b["element"]["type"] == "plain_text_input"
     ]
     assert "R&D <draft> &amp; <@U3>" in values
+
+
+def test_words_ally_echoes_back_are_shown_as_typed(slack: SlackDriver) -> None:
+    assert "I don't know `/ally R&amp;D&lt;x&gt;`" in slack.command("R&D<x>").body
+    option = slack.command("add <@U2> <weird>&co").body
+    assert "I don't know the option `&lt;weird&gt;&amp;co`" in option
+    day = slack.command("nudges <mon>").body
+    assert "I don't know the day `&lt;mon&gt;`" in day
+    name = slack.command('thanks "Ann & <Co>" for the R&D budget').body
+    assert "Ann &amp; &lt;Co&gt;" in name and "&amp;amp;" not in name

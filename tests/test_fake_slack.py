@@ -72,6 +72,17 @@ def test_an_unknown_method_is_refused_like_slack(client: WebClient, fake: FakeSl
     assert "chat.postMessage" in KNOWN_METHODS and "users.list" not in KNOWN_METHODS
 
 
+def test_the_known_methods_are_the_ones_the_fake_answers() -> None:
+    # A new built-in handler (``_users_list`` for users.list) must be listed in KNOWN_METHODS.
+    answered = {
+        name[1:].replace("_", ".")
+        for name in vars(FakeSlack)
+        if name.startswith("_") and not name.startswith("__")
+    }
+    helpers = {"answer", "hook", "upload", "view"}
+    assert answered - helpers == KNOWN_METHODS
+
+
 def test_messages_within_slacks_limits_are_accepted(client: WebClient) -> None:
     posted = client.chat_postMessage(channel="C1", text="x" * 40_000, blocks=[section()] * 50)
     assert posted["ok"]

@@ -124,7 +124,6 @@ def test_messages_within_slacks_limits_are_accepted(client: WebClient) -> None:
             },
             "invalid_blocks",
         ),
-        ({}, "no_text"),
     ],
 )
 def test_messages_over_slacks_limits_are_refused(
@@ -145,6 +144,10 @@ def test_missing_arguments_are_refused(client: WebClient) -> None:
     )
     assert refused(lambda: client.api_call("chat.postEphemeral", json={"channel": "C1"})) == (
         "invalid_arguments"
+    )
+    # chat.postMessage's own error for a message with no text, blocks or attachments.
+    assert refused(lambda: client.api_call("chat.postMessage", json={"channel": "C1"})) == (
+        "no_text"
     )
 
 

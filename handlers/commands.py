@@ -20,7 +20,8 @@ from bot import ids
 from bot.errors import AllyError
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
-from handlers.kit.blocks import Reply, actions, button, context, say, section
+from bot.slack_text import typed
+from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
 from handlers.kit.members import member_of
 from handlers.kit.slack_errors import error_code, explain
 
@@ -89,7 +90,7 @@ def usage_reply(word: str, table: dict[str, Subcommand]) -> Reply:
     closest = difflib.get_close_matches(word.casefold(), list(table), n=1, cutoff=0.0)
     sub = table[closest[0]] if closest else None
     hint = f" Did you mean `{sub.usage}`?" if sub else ""
-    shown = word if len(word) <= 40 else word[:40] + "…"
+    shown = escape(word if len(word) <= 40 else word[:40] + "…")
     return say(f"I don't know `/ally {shown}`.{hint} Type `/ally help` to see everything I can do.")
 
 
@@ -104,7 +105,8 @@ def dispatch(command: Command, table: dict[str, Subcommand]) -> Reply | None:
     try:
         return sub.handler(Command(**{**command.__dict__, "args": rest.strip()}))
     except AllyError as error:
-        return say(f"{error.message}\nUsage: `{sub.usage}`")
+        # Messages are plain text (modals show them as field errors): escaped for mrkdwn here.
+        return say(f"{escape(error.message)}\nUsage: `{sub.usage}`")
     except SlackApiError as error:
         # Not a rate limit (the client retries those): a refusal the member should hear about.
         log.warning("/ally %s: Slack refused a call (%s)", name, error_code(error))
@@ -124,7 +126,8 @@ def register(app: App, runtime: Runtime) -> None:
             client=client,
             member=member,
             now=runtime.clock(),
-            args=body.get("text") or "",
+            # Read once here: every subcommand sees what the member typed.
+            args=typed(body.get("text") or ""),
             trigger_id=body.get("trigger_id"),
             channel_id=body.get("channel_id"),
         )

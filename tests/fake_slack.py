@@ -2,7 +2,9 @@
 
 Point a client at ``fake.base_url``. Every call is kept in ``fake.calls`` as (method, params).
 Answers come from small built-in handlers (users, DMs, messages, views, files) that tests can
-override with ``fake.on(method, handler)`` or make fail with ``fake.fail(method, ...)``.
+override with ``fake.on(method, handler)`` or make fail with ``fake.fail(method, ...)``. Like
+Slack, it answers ``unknown_method`` for a method it does not know and refuses messages and views
+that break Slack's limits (tests/fake_slack_rules.py lists the methods and the limits).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.fake_slack_rules import KNOWN_METHODS, refusal, response_refusal
 
 Params = dict[str, Any]
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
@@ -72,6 +76,9 @@ class FakeSlack:
                 if self.path.startswith("/upload/"):
                     # files upload v2, step 2: the file's bytes POSTed to the issued URL.
                     status, headers, body = fake._upload(self.path.rsplit("/", 1)[-1], raw)
+                elif self.path.startswith("/hooks/"):
+                    name = self.path.rsplit("/", 1)[-1]
+                    status, headers, body = fake._hook(name, raw, dict(self.headers))
                 else:
                     method = self.path.rsplit("/", 1)[-1].split("?")[0]
                     status, headers, body = fake._answer(method, raw, dict(self.headers))
@@ -104,6 +111,12 @@ class FakeSlack:
         assert self._server is not None
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/api/"
+
+    def response_url(self, name: str = "respond") -> str:
+        """A ``response_url`` served by the fake; what is posted to it is a call named ``name``."""
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/hooks/{name}"
 
     def add_user(
         self,
@@ -163,13 +176,24 @@ class FakeSlack:
                 if failure.times <= 0:
                     queue.pop(0)
                 return failure.status, failure.headers, failure.body
-        handler = self._handlers.get(method) or getattr(self, "_" + method.replace(".", "_"), None)
-        if handler is None:
-            return 200, {}, {"ok": True}
+            refused = refusal(method, params, KNOWN_METHODS | set(self._handlers))
+        if refused is not None:
+            return 200, {}, refused
+        handler = self._handlers.get(method) or getattr(self, "_" + method.replace(".", "_"))
         answer = handler(params)
         if isinstance(answer, tuple):
             return answer
         return 200, {}, answer
+
+    def _hook(self, name: str, raw: str, headers: dict[str, str]) -> tuple[int, dict, dict]:
+        """A post to a response_url: recorded as a call, its message held to Slack's limits."""
+        params = _parse(raw, headers.get("Content-Type", ""))
+        with self._lock:
+            self.calls.append(Call(name, params, headers))
+        refused = response_refusal(params)
+        if refused is not None:
+            return 400, {}, refused
+        return 200, {}, {"ok": True}
 
     def _auth_test(self, params: Params) -> dict:
         return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}

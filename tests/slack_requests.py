@@ -3,12 +3,18 @@
 ``SlackDriver.command`` / ``.action`` / ``.submit`` / ``.event`` build Slack's payloads, sign them
 with ``v0=HMAC-SHA256(secret, "v0:{ts}:{body}")`` and hand them to ``app.dispatch`` (in-process)
 or POST them to a running server (``post``).
+
+Text goes in as a member types it and comes out as Slack sends it (``as_sent``): ``&``, ``<`` and
+``>`` escaped in slash command text and in message text of events and message shortcuts, Slack's
+markup kept (mentions as ``<@U123|name>``, channels, links). Values in a modal's submitted state
+stay as typed, as Slack sends them.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -24,13 +30,50 @@ TEAM = "T1"
 _serial = itertools.count(1)
 
 
+# What Slack's client turns into markup as the member types (autocomplete, auto-linking); in a
+# test's text these pass through as markup, every other ``& < >`` is escaped.
+# Source: https://api.slack.com/reference/surfaces/formatting and, for commands with
+# ``should_escape: true``, https://api.slack.com/interactivity/slash-commands.
+MARKUP = re.compile(
+    r"<(?:@[UW][A-Z0-9]{1,30}|#C[A-Z0-9]{1,30}|![a-z^A-Z0-9]+|https?://[^\s<>|]+|mailto:[^\s<>|]+)"
+    r"(?:\|[^<>]*)?>"
+)
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three escapes, as it applies them to the text it sends an app."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def as_sent(typed: str) -> str:
+    """``typed`` as Slack sends it: ``& < >`` escaped, Slack markup kept, ``<@U1>`` as
+    ``<@U1|u1>`` (a command with ``should_escape: true`` names the user)."""
+    out: list[str] = []
+    end = 0
+    for match in MARKUP.finditer(typed):
+        out.append(slack_escape(typed[end : match.start()]))
+        token = match.group(0)
+        target, bar, label = token[1:-1].partition("|")
+        if target.startswith("@") and not bar:
+            label, bar = target[1:].lower(), "|"
+        # Inside a token Slack escapes ``&`` (a link's query string) like everywhere else.
+        out.append(f"<{target.replace('&', '&amp;')}{bar}{slack_escape(label)}>")
+        end = match.end()
+    out.append(slack_escape(typed[end:]))
+    return "".join(out)
+
+
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
-def command_body(text: str, *, user: str, team: str = TEAM, trigger_id: str = "trig-1") -> str:
+def command_body(
+    text: str, *, user: str, team: str = TEAM, trigger_id: str = "trig-1", sent: bool = False
+) -> str:
+    """A slash command's form body; ``text`` as the member typed it, or as Slack sends it
+    (``sent=True``)."""
     return urlencode(
         {
             "token": "legacy",
@@ -41,7 +84,7 @@ def command_body(text: str, *, user: str, team: str = TEAM, trigger_id: str = "t
             "user_id": user,
             "user_name": user.lower(),
             "command": "/ally",
-            "text": text,
+            "text": text if sent else as_sent(text),
             "api_app_id": "A1",
             "response_url": f"https://hooks.slack.invalid/commands/{next(_serial)}",
             "trigger_id": trigger_id,
@@ -92,8 +135,12 @@ class SlackDriver:
         response: BoltResponse = self.app.dispatch(BoltRequest(body=body, headers=all_headers))
         return Reply(response.status, response.body)
 
-    def command(self, text: str, *, user: str = "U1", trigger_id: str = "trig-1") -> Reply:
-        body = command_body(text, user=user, team=self.team, trigger_id=trigger_id)
+    def command(
+        self, text: str, *, user: str = "U1", trigger_id: str = "trig-1", sent: bool = False
+    ) -> Reply:
+        """``/ally <text>`` with ``text`` as the member typed it (``sent=True``: as Slack sends
+        it, already escaped)."""
+        body = command_body(text, user=user, team=self.team, trigger_id=trigger_id, sent=sent)
         return self.send(body, "application/x-www-form-urlencoded")
 
     def interactive(self, payload: dict[str, Any]) -> Reply:
@@ -150,7 +197,10 @@ class SlackDriver:
         channel: str = "C1",
         trigger_id: str = "trig-msc",
     ) -> Reply:
-        """A message shortcut used on ``message`` (``user``, ``ts``, ``text``) in ``channel``."""
+        """A message shortcut used on ``message`` (``user``, ``ts``, ``text`` as typed) in
+        ``channel``."""
+        if isinstance(message.get("text"), str):
+            message = {**message, "text": as_sent(message["text"])}
         payload = {
             "type": "message_action",
             "token": "legacy",
@@ -201,7 +251,9 @@ class SlackDriver:
         event_id: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        """An Events API callback; message text in ``event`` is given as typed."""
         event_id = event_id or f"Ev{next(_serial)}"
+        event = _event_as_sent(event)
         body = json.dumps(
             {
                 "token": "legacy",
@@ -214,6 +266,17 @@ class SlackDriver:
             }
         )
         return self.send(body, "application/json", headers)
+
+
+def _event_as_sent(event: dict[str, Any]) -> dict[str, Any]:
+    """Message text in an event (``text``, and an edited message's ``message.text``) escaped."""
+    out = dict(event)
+    if isinstance(out.get("text"), str):
+        out["text"] = as_sent(out["text"])
+    inner = out.get("message")
+    if isinstance(inner, dict) and isinstance(inner.get("text"), str):
+        out["message"] = {**inner, "text": as_sent(inner["text"])}
+    return out
 
 
 def post(url: str, secret: str, body: str, content_type: str, **headers: str) -> Reply:

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot import ids
 from bot.nudges.planning import STAY_IN_TOUCH_MAX, THANKS_MAX, NudgeContent, Schedule
+from bot.slack_text import mrkdwn as escape
 
 FOOTER_BLOCK = "nudge_footer"
 TEXT_MAX = 3000
@@ -26,11 +27,6 @@ TEXT_MAX = 3000
 
 def _clip(text: str, limit: int = TEXT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def escape(text: str) -> str:
-    """Show what a member typed as text, never as markup or mentions."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _section(text: str) -> SectionBlock:
@@ -113,7 +109,7 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
                 ],
             )
         )
-        summary.append(f"this week's person: {p.contact.label}")
+        summary.append(f"this week's person: {escape(p.contact.label)}")
     if content.questions:
         who = escape(content.person.contact.label) if content.person else "your next conversation"
         lines = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))

@@ -14,18 +14,19 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.slack_text import mrkdwn
+
 MESSAGE_BLOCKS_MAX = 50  # Slack's limit per message; slack_sdk does not check it
 TEXT_MAX = 3000
+
+# What a member typed, escaped once for mrkdwn (user mentions stay mentions): the views' one way
+# to put member text into mrkdwn. Never for plain_text objects, which Slack shows as they are.
+escape = mrkdwn
 
 
 def clip(text: str, limit: int = TEXT_MAX) -> str:
     """Shorten ``text`` to fit a Block Kit text field, marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def escape(text: str) -> str:
-    """Escape what a member typed so Slack shows it as text, not as markup or mentions."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def section(text: str) -> SectionBlock:

@@ -180,7 +180,7 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             open_contact(runtime, client, member, body["trigger_id"], key, channel)
         except NotFound as error:
-            notify(client, member.user_id, channel, say(error.message))
+            notify(client, member.user_id, channel, say(escape(error.message)))
         except SlackApiError as error:
             log.warning("views.open failed for open_contact_modal: %s", error.response)
             could_not_open(client, member, channel)

@@ -33,7 +33,7 @@ def offer(author: str, author_id: str, emoji: str, link: str | None) -> Reply:
     where = f" for <{link}|this message>" if link else " for this message"
     value = json.dumps({"u": author_id, "e": emoji, "l": link}, separators=(",", ":"))
     return Reply(
-        text=f"Log {author} as having helped you?",
+        text=f"Log {escape(author)} as having helped you?",
         blocks=[
             section(
                 f":{emoji}: Log *{escape(author)}* as having helped you{where}? "
@@ -47,7 +47,7 @@ def offer(author: str, author_id: str, emoji: str, link: str | None) -> Reply:
 def logged(author: str, link: str | None, interaction_id: int) -> Reply:
     what = f"<{link}|their message>" if link else "their message"
     return Reply(
-        text=f"Logged: {author} helped you.",
+        text=f"Logged: {escape(author)} helped you.",
         blocks=[
             section(f":white_check_mark: Logged: *{escape(author)}* helped you ({what})."),
             actions(button("Say thanks", ids.SAY_THANKS, value=str(interaction_id))),
@@ -131,7 +131,7 @@ def register(app: App, runtime: Runtime) -> None:
                 author = slack_person(session, client, member, author_id, now)
                 recorded = log_reaction_favour(session, member, author, emoji, link, now)
         except AllyError as error:
-            respond(replace_original=True, text=f"Nothing was logged: {error.message}")
+            respond(replace_original=True, text=f"Nothing was logged: {escape(error.message)}")
             return
         reply = logged(recorded.contact.label, link, recorded.lines[0].id)
         respond(replace_original=True, **reply.as_kwargs())

@@ -212,7 +212,7 @@ def register(app: App, runtime: Runtime) -> None:
             try:
                 name = person_for_key(session, member, key, runtime.clock()).label
             except AllyError as error:
-                view = done_view(error.message)
+                view = done_view(escape(error.message))
             else:
                 view = referrals_view(key, name, focus_of(session, member))
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -238,7 +238,7 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors={field: error.message})
             return
         except AllyError as error:
-            ack(response_action="update", view=done_view(error.message))
+            ack(response_action="update", view=done_view(escape(error.message)))
             return
         logged = f":white_check_mark: Logged a catch-up with *{escape(recorded.contact.label)}*."
         ack(
@@ -267,12 +267,12 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors={field: error.message})
             return
         except AllyError as error:
-            ack(response_action="update", view=done_view(error.message))
+            ack(response_action="update", view=done_view(escape(error.message)))
             return
         ack(
             response_action="update",
             view=done_view(
-                f"Logged {_names(people)} as introduced by {introducer.label}. "
+                f"Logged {escape(_names(people))} as introduced by {escape(introducer.label)}. "
                 "Reach out to them next: the snowball shows on your Home tab."
             ),
         )

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.platform.runtime import Runtime
+from bot.slack_text import typed
 from handlers.kit.blocks import clip
 from handlers.kit.members import member_of
 from handlers.kit.replies import quick_client
@@ -55,9 +56,8 @@ def permalink(client: WebClient, body: dict[str, Any]) -> str | None:
 
 
 def plain(text: str) -> str:
-    """Message text as a person reads it: Slack's three escapes undone, whitespace collapsed."""
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return " ".join(text.split())
+    """Message text as its author typed it, whitespace collapsed."""
+    return " ".join(typed(text).split())
 
 
 def register(app: App, runtime: Runtime) -> None:

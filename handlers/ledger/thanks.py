@@ -130,7 +130,7 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             target = target_for(runtime, member, value)
         except AllyError as error:
-            tell(client, body, respond, views.notice(error.message))
+            tell(client, body, respond, views.notice(escape(error.message)))
             return
         view = views.say_thanks_modal(target, pressed_in(body))
         client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -42,7 +42,6 @@ THANKS_BLOCK = "message"
 LINE_MAX = 400  # one ledger line in a list; the section holds several
 THANKS_MAX = 1000
 
-_ESCAPED_MENTION = re.compile(r"&lt;@(?P<id>[UW][A-Z0-9]{1,30})(?:\|[^&<>]*)?&gt;")
 _SAFE_LINK = re.compile(r"^https://[^\s|<>]+$")
 _STATUS_MARK = {
     CellStatus.HEALTHY: ":large_green_circle:",
@@ -52,11 +51,6 @@ _STATUS_MARK = {
 
 
 # -- small pieces ---------------------------------------------------------------------------------
-
-
-def show_what(text: str) -> str:
-    """What a member typed, shown as text; Slack mentions in it stay mentions."""
-    return _ESCAPED_MENTION.sub(lambda m: f"<@{m.group('id')}>", escape(text))
 
 
 def name(contact: ContactInfo) -> str:
@@ -105,7 +99,7 @@ def placement_text(contact: ContactInfo) -> str:
 
 def line_text(line: LedgerLine) -> str:
     """One ledger entry, as seen from the contact whose history it is in."""
-    what = show_what(line.what)
+    what = escape(line.what)
     if line.kind == InteractionKind.INTRO_RECEIVED:
         text = f"{escape(line.contact)} introduced you to {escape(line.related or '?')}"
         text += f": {what}" if what else ""
@@ -152,7 +146,7 @@ def favour_received(recorded: Recorded) -> Reply:
     """Confirm a favour received and offer to thank the ally, when Ally can message them."""
     contact = recorded.contact
     line = recorded.lines[0]
-    text = f"Noted: {name(contact)}{_new(recorded)} helped you: {show_what(line.what)}"
+    text = f"Noted: {name(contact)}{_new(recorded)} helped you: {escape(line.what)}"
     blocks: list[Block] = [
         section(text),
         context(balance_text(recorded.balance, escape(contact.label))),
@@ -174,7 +168,7 @@ def favour_received(recorded: Recorded) -> Reply:
 def favour_given(recorded: Recorded) -> Reply:
     contact = recorded.contact
     line = recorded.lines[0]
-    text = f"Noted: you helped {name(contact)}{_new(recorded)}: {show_what(line.what)}"
+    text = f"Noted: you helped {name(contact)}{_new(recorded)}: {escape(line.what)}"
     return Reply(
         text=f"Noted: you helped {escape(contact.label)}.",
         blocks=[section(text), context(balance_text(recorded.balance, escape(contact.label)))],
@@ -188,7 +182,7 @@ def intro_received(recorded: Recorded) -> Reply:
     by = escape(line.contact)
     text = f"Noted: *{by}* introduced you to {name(met)}."
     if line.what:
-        text += f"\n{show_what(line.what)}"
+        text += f"\n{escape(line.what)}"
     through = f", met through {escape(met.met_through)}" if met.met_through else ""
     joined = (
         f"{escape(met.label)} joins your network{through}."
@@ -211,7 +205,7 @@ def intro_made(recorded: Recorded) -> Reply:
     first, second = recorded.lines[0].contact, recorded.lines[0].related or "?"
     text = f"Noted: you introduced *{escape(first)}* to *{escape(second)}*."
     if recorded.lines[0].what:
-        text += f"\n{show_what(recorded.lines[0].what)}"
+        text += f"\n{escape(recorded.lines[0].what)}"
     return Reply(
         text=f"Noted: you introduced {escape(first)} to {escape(second)}.",
         blocks=[section(text), context("That's a favour given to each of them.")],
@@ -223,7 +217,7 @@ def catch_up(recorded: Recorded, now: datetime) -> Reply:
     line = recorded.lines[0]
     text = f"Noted: a catch-up with {name(contact)}{_new(recorded)}."
     if line.what:
-        text += f"\n{show_what(line.what)}"
+        text += f"\n{escape(line.what)}"
     return Reply(
         text=f"Noted: a catch-up with {escape(contact.label)}.",
         blocks=[section(text), context(touch_text(touch_of(contact, now), contact))],
@@ -368,7 +362,7 @@ def say_thanks_modal(target: ThanksTarget, pressed_in: str = "") -> View:
     blocks: list[Block] = [
         section(
             f"I'll send this to *{escape(target.contact.label)}* in a DM from Ally, on your "
-            f"behalf, for: {show_what(clip(what_they_did(target), 500))}"
+            f"behalf, for: {escape(clip(what_they_did(target), 500))}"
         ),
         InputBlock(
             block_id=THANKS_BLOCK,
@@ -406,8 +400,8 @@ def thanks_sent_modal(target: ThanksTarget) -> View:
 
 def thanks_dm(member_user_id: str, target: ThanksTarget, words: str) -> Reply:
     """The DM the ally receives: who is thanking them, for what, in the member's words."""
-    what = show_what(clip(what_they_did(target), 800))
-    quoted = "\n".join(f"> {show_what(x)}" for x in words.splitlines() if x.strip())
+    what = escape(clip(what_they_did(target), 800))
+    quoted = "\n".join(f"> {escape(x)}" for x in words.splitlines() if x.strip())
     return Reply(
         text=f"<@{member_user_id}> wanted to say thanks for {what}",
         blocks=[

@@ -52,7 +52,7 @@ def parse_weekday(word: str) -> int:
         i for i, day in enumerate(WEEKDAYS) if len(word) >= 2 and day.casefold().startswith(word)
     ]
     if len(matches) != 1:
-        raise InvalidInput("weekday", f"I don't know the day `{escape(word[:20])}`: try `monday`.")
+        raise InvalidInput("weekday", f"I don't know the day `{word[:20]}`: try `monday`.")
     return matches[0]
 
 
@@ -60,9 +60,7 @@ def parse_time(text: str) -> int:
     """Minutes after midnight from ``09:00``, ``9:30``, ``17:45``, ``9am`` or ``5:30pm``."""
     match = TIME.match(text.casefold().strip())
     if match is None:
-        raise InvalidInput(
-            "time", f"I can't read the time `{escape(text[:20])}`: use HH:MM, e.g. `09:00`."
-        )
+        raise InvalidInput("time", f"I can't read the time `{text[:20]}`: use HH:MM, e.g. `09:00`.")
     hour, minute = int(match.group("h")), int(match.group("m") or 0)
     ampm = match.group("ampm")
     if ampm:
@@ -70,9 +68,7 @@ def parse_time(text: str) -> int:
             raise InvalidInput("time", "With am/pm, the hour goes from 1 to 12.")
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     if hour > 23 or minute > 59:
-        raise InvalidInput(
-            "time", f"`{escape(text[:20])}` is not a time of day: use 00:00 to 23:59."
-        )
+        raise InvalidInput("time", f"`{text[:20]}` is not a time of day: use 00:00 to 23:59.")
     return hour * 60 + minute
 
 
@@ -146,7 +142,7 @@ def _button(runtime: Runtime, work: Work, follow_up: FollowUp | None = None) -> 
                 done = work(session, member, value, now, client)
                 after = follow_up(session, member, value, now) if follow_up else None
         except AllyError as error:
-            done = error.message
+            done = escape(error.message)
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
             "channel_id"

@@ -35,11 +35,6 @@ USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
 ANY_MENTION = re.compile(r"<@[UW][A-Z0-9]*(\|[^>]*)?>")
 
 
-def unescape(text: str) -> str:
-    """Undo Slack's escaping of what a member typed (``should_escape``: &amp; &lt; &gt;)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def _topic(text: str) -> str | None:
     """The free-text topic after a person (or instead of one), without a leading "about"."""
     text = text.strip()
@@ -50,7 +45,7 @@ def _topic(text: str) -> str | None:
         raise InvalidInput(
             "topic", f"Name the person first, then the topic: `{QUESTIONS_USAGE}` [topic]."
         )
-    return unescape(text) or None
+    return text or None
 
 
 # -- the [Three more] button's value ------------------------------------------------------------
@@ -194,7 +189,7 @@ def questions_command(command: Command) -> Reply:
 def focus_command(command: Command) -> Reply:
     """``/ally focus [<topic>|clear]``: show, set or clear the focus of inquiry."""
     runtime, member = command.runtime, command.member
-    text = unescape(command.args).strip()
+    text = command.args.strip()
     with transaction(runtime.sessions) as session:
         if not text:
             focus = get_focus(session, member)
@@ -259,7 +254,7 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             reply = _from_button(runtime, client, member, value or "")
         except AllyError as error:
-            reply = say(error.message)
+            reply = say(escape(error.message))
         except Exception:
             log.exception("show_questions failed team=%s user=%s", member.team_id, member.user_id)
             reply = say("Sorry, something went wrong on my side. Please try again in a moment.")

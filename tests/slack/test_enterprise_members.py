@@ -44,7 +44,7 @@ def log_maria(slack: SlackDriver, fake: FakeSlack, extra: dict[str, Any]) -> Non
     reply = slack.action(
         "log_reaction_favour",
         value=MARIA,
-        extra={"response_url": fake.base_url + "response_url", **extra},
+        extra={"response_url": fake.response_url("response_url"), **extra},
     )
     assert reply.status == 200
 

@@ -55,7 +55,7 @@ def test_a_run_logs_ids_but_no_secrets_and_no_notes(
             "forget_confirm",
             user="U1",
             value="U1",
-            extra={"response_url": fake_slack.base_url + "respond"},
+            extra={"response_url": fake_slack.response_url("respond")},
         )
         fake_slack.fail("conversations.open", status=200, error="account_inactive")
         slack.command("export", user="U1")

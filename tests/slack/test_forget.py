@@ -38,7 +38,7 @@ def press(driver: SlackDriver, fake: FakeSlack, action: str, *, user: str, owner
     """Press a confirmation button; returns what replaced the confirmation message."""
     fake.reset()
     reply = driver.action(
-        action, user=user, value=owner, extra={"response_url": fake.base_url + "respond"}
+        action, user=user, value=owner, extra={"response_url": fake.response_url("respond")}
     )
     assert reply.status == 200
     [answer] = fake.calls_to("respond")

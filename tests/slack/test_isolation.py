@@ -59,7 +59,7 @@ def test_say_thanks_on_someone_elses_favour_is_refused(
     viewer: str,
 ) -> None:
     driver, user = (slack, "U2") if viewer == "U2 in T1" else (other_workspace, "U1")
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     driver.action("say_thanks", user=user, value=ana_logged, extra={"response_url": hook})
     assert fake_slack.calls_to("views.open") == []
     [answer] = fake_slack.calls_to("response_hook")

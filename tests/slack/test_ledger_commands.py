@@ -191,7 +191,7 @@ def test_show_network_button_answers_where_it_was_pressed(
     slack: SlackDriver, fake_slack: FakeSlack
 ) -> None:
     ok(slack.command("add <@U2> operational below"))
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     assert slack.action("show_network", extra={"response_url": hook}).status == 200
     [answer] = fake_slack.calls_to("response_hook")
     assert answer["response_type"] == "ephemeral" and "1 people" in answer["text"]
@@ -293,9 +293,16 @@ def test_any_command_text_through_bolt_gets_an_ephemeral_reply(
 
 
 def test_what_members_type_is_shown_as_text_not_markup(slack: SlackDriver) -> None:
+    # @channel and #x picked in Slack's composer arrive as markup; they are shown as the member
+    # saw them, as text, and ping nobody.
     reply = ok(slack.command('thanks "Dana <!channel>" for the intro to <@U3|bob> & <#C1|x>'))
     shown = reply.body
-    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
-    assert "<#C1" not in shown and "&amp;" in shown
+    assert "<!channel>" not in shown and "Dana @channel" in shown
+    assert "<#C1" not in shown and "&amp; #x" in shown
     # A mention in the description stays a mention.
     assert "the intro to <@U3>" in shown
+    # The same characters typed literally arrive escaped and are shown as typed, not as markup.
+    literal = 'thanks "Dana" for the &lt;!here&gt; &amp; &lt;b&gt;bold&lt;/b&gt; intro'
+    typed = ok(slack.command(literal, sent=True))
+    assert "<!here>" not in typed.body
+    assert "&lt;!here&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in typed.body

@@ -124,7 +124,7 @@ def test_outside_people_cannot_be_messaged(
     slack.command('thanks "Dana Lee" for the tip')
     with transaction(runtime.sessions) as session:
         favour_id = str(session.query(Interaction.id).scalar())
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     slack.action("say_thanks", value=favour_id, extra={"response_url": hook})
     assert fake_slack.calls_to("views.open") == []
     [answer] = fake_slack.calls_to("response_hook")

@@ -15,7 +15,7 @@ from tests.slack_requests import SlackDriver
 MESSAGE = {
     "user": "U2",
     "ts": "1700000123.004500",
-    "text": "Here's the deck you asked for &amp; my notes on <@U3>'s draft",
+    "text": "Here's the deck you asked for & my notes on <@U3>'s draft",
 }
 
 

@@ -136,7 +136,7 @@ def test_a_workspace_that_never_installed_is_told_to_install(
     oauth_app: App, fake_slack: FakeSlack
 ) -> None:
     fields = dict(parse_qsl(command_body("export", user="U1", team="T9")))
-    fields["response_url"] = fake_slack.base_url + "respond"
+    fields["response_url"] = fake_slack.response_url("respond")
     reply = SlackDriver(oauth_app, SECRET, team="T9").send(
         urlencode(fields), "application/x-www-form-urlencoded"
     )

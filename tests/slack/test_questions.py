@@ -78,7 +78,7 @@ def test_three_more_replaces_the_three_with_new_ones(
         "show_questions",
         value=value,
         extra={
-            "response_url": fake_slack.base_url + "respond",
+            "response_url": fake_slack.response_url("respond"),
             "container": {"type": "message", "is_ephemeral": True},
         },
     )
@@ -99,7 +99,7 @@ def test_three_more_under_a_dm_adds_below_and_from_home_goes_to_the_dm(
         "show_questions",
         value="U2",
         extra={
-            "response_url": fake_slack.base_url + "respond",
+            "response_url": fake_slack.response_url("respond"),
             "container": {"type": "message", "is_ephemeral": False},
         },
     )
@@ -115,7 +115,7 @@ def test_outside_person_and_topic(slack: SlackDriver, fake_slack: FakeSlack) -> 
     assert "Dana Lee (Acme)" in dana.text
     assert three_more(dana)["value"] == "~dana lee"
 
-    topic = slack.command("questions about pricing &amp; packaging")
+    topic = slack.command("questions about pricing & packaging")
     assert "Questions about pricing &amp; packaging" in topic.text
     for text in questions_in(topic):
         assert "pricing &amp; packaging" in text  # escaped for Slack, stored as typed
@@ -124,7 +124,7 @@ def test_outside_person_and_topic(slack: SlackDriver, fake_slack: FakeSlack) -> 
     slack.action(
         "show_questions",
         value=value,
-        extra={"response_url": fake_slack.base_url + "respond"},
+        extra={"response_url": fake_slack.response_url("respond")},
     )
     (call,) = fake_slack.calls_to("respond")
     assert "Questions about pricing &amp; packaging" in call["text"]
@@ -148,7 +148,7 @@ def test_focus_show_set_use_clear(slack: SlackDriver, runtime: Runtime) -> None:
     assert "haven't set a focus" in slack.command("focus").text
     assert "nothing to clear" in slack.command("focus clear").text
 
-    reply = slack.command("focus   R&amp;D   budgets ")
+    reply = slack.command("focus   R&D   budgets ")
     assert "now *R&amp;D budgets*" in reply.text
     assert "I'm working on a project about R&amp;D budgets" in reply.text
     with runtime.sessions() as session:

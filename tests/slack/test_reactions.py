@@ -67,7 +67,7 @@ def test_reacting_offers_to_log_and_logging_records_the_favour(
         "log_reaction_favour",
         value=button["value"],
         extra={
-            "response_url": fake_slack.base_url + "response_url",
+            "response_url": fake_slack.response_url("response_url"),
             "channel": {"id": "C7"},
             "container": {"type": "message", "is_ephemeral": True},
         },
@@ -129,7 +129,7 @@ def test_a_garbled_button_logs_nothing(slack: SlackDriver, fake_slack: FakeSlack
     slack.action(
         "log_reaction_favour",
         value="{not json",
-        extra={"response_url": fake_slack.base_url + "response_url"},
+        extra={"response_url": fake_slack.response_url("response_url")},
     )
     [answer] = fake_slack.calls_to("response_url")
     assert "nothing was logged" in answer["text"]

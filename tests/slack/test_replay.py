@@ -63,7 +63,7 @@ def test_a_replayed_confirmation_does_not_erase_again(
         "team": {"id": "T1"},
         "user": {"id": "U1", "team_id": "T1"},
         "api_app_id": "A1",
-        "response_url": fake_slack.base_url + "respond",
+        "response_url": fake_slack.response_url("respond"),
         "actions": [{"action_id": "forget_confirm", "value": "U1", "action_ts": "1.2"}],
     }
     body = interactive_body(payload)

@@ -1,0 +1,246 @@
+"""What the fake Slack accepts: the methods it knows, and Slack's limits on messages and views.
+
+``refusal(method, params)`` returns Slack's error body for a call that real Slack would refuse,
+or None. Blocks and views are parsed with ``slack_sdk.models`` and checked with ``to_dict()``
+(which runs the SDK's own validators, nested elements included); the limits the SDK does not
+check are checked here. Each limit names the Slack page it comes from, so it can be re-checked:
+
+- BLOCKS: https://api.slack.com/reference/block-kit/blocks
+- ELEMENTS: https://api.slack.com/reference/block-kit/block-elements
+- OBJECTS: https://api.slack.com/reference/block-kit/composition-objects
+- VIEWS: https://api.slack.com/reference/surfaces/views
+- POST: https://api.slack.com/methods/chat.postMessage (errors: ``msg_too_long``, ``no_text``,
+  ``invalid_blocks``, ``invalid_arguments``)
+- VIEWS_OPEN: https://api.slack.com/methods/views.open (``invalid_arguments``, ``invalid_blocks``)
+- METHODS: https://api.slack.com/web ("unknown_method": HTTP 200 with ``ok: false``)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Set
+from typing import Any
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+# Every Web API method the fake answers; anything else gets ``unknown_method`` (METHODS).
+KNOWN_METHODS = frozenset(
+    {
+        "apps.connections.open",
+        "auth.test",
+        "chat.getPermalink",
+        "chat.postEphemeral",
+        "chat.postMessage",
+        "chat.update",
+        "conversations.history",
+        "conversations.open",
+        "files.completeUploadExternal",
+        "files.getUploadURLExternal",
+        "oauth.v2.access",
+        "users.info",
+        "views.open",
+        "views.publish",
+        "views.push",
+        "views.update",
+    }
+)
+
+MESSAGE_TEXT_MAX = 40_000  # POST: "truncated ... 40,000 characters"; over it, msg_too_long
+MESSAGE_BLOCKS_MAX = 50  # BLOCKS: "up to 50 blocks in each message" (the SDK does not check it)
+VIEW_BLOCKS_MAX = 100  # BLOCKS / VIEWS: "up to 100 blocks in modals or Home tabs"
+TEXT_OBJECT_MIN = 1  # OBJECTS, text object: "minimum length of 1"
+INPUT_MAX_LENGTH = 3000  # ELEMENTS, plain_text_input: max_length / min_length at most 3000
+OPTION_TEXT_MAX = 75  # OBJECTS, option: text 75 characters
+OPTION_VALUE_MAX = 150  # OBJECTS, option: value 150 characters
+
+_MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update")
+_VIEW_METHODS = ("views.open", "views.publish", "views.push", "views.update")
+# Arguments each method needs (POST, VIEWS_OPEN and each method's page: "Required arguments").
+_REQUIRED = {
+    "chat.postMessage": ("channel",),
+    "chat.postEphemeral": ("channel", "user"),
+    "chat.update": ("channel", "ts"),
+    "chat.getPermalink": ("channel", "message_ts"),
+    "conversations.history": ("channel",),
+    "conversations.open": ("users",),
+    "users.info": ("user",),
+    "views.open": ("trigger_id", "view"),
+    "views.push": ("trigger_id", "view"),
+    "views.publish": ("user_id", "view"),
+    "views.update": ("view",),
+}
+
+
+class Refused(Exception):
+    """Slack's ``error`` code for a call it refuses, with why (for the test's failure message)."""
+
+    def __init__(self, error: str, why: str) -> None:
+        super().__init__(f"{error}: {why}")
+        self.error = error
+        self.why = why
+
+
+def refusal(method: str, params: dict[str, Any], known: Set[str]) -> dict[str, Any] | None:
+    """Slack's answer body when it would refuse this call; None when the call is fine."""
+    if method not in known:
+        return {"ok": False, "error": "unknown_method", "req_method": method}
+    try:
+        _check(method, params)
+    except Refused as refused:
+        return {"ok": False, "error": refused.error, "fake_slack_reason": refused.why}
+    return None
+
+
+def response_refusal(params: dict[str, Any]) -> dict[str, Any] | None:
+    """Slack's answer to a message posted to a ``response_url`` that breaks its limits."""
+    try:
+        if params.get("text") or params.get("blocks"):
+            check_message(params)
+    except Refused as refused:
+        return {"ok": False, "error": refused.error, "fake_slack_reason": refused.why}
+    return None
+
+
+def _check(method: str, params: dict[str, Any]) -> None:
+    for name in _REQUIRED.get(method, ()):
+        if params.get(name) in (None, "", [], {}):
+            raise Refused("invalid_arguments", f"{method} needs `{name}`")
+    if method in _MESSAGE_METHODS:
+        check_message(params)
+    elif method in _VIEW_METHODS:
+        check_view(_json(params.get("view"), "view"))
+
+
+def check_message(params: dict[str, Any]) -> None:
+    """A message's text and blocks as chat.postMessage / postEphemeral / update take them."""
+    text = params.get("text")
+    blocks = _json(params.get("blocks"), "blocks") if params.get("blocks") else None
+    if not text and not blocks and not params.get("attachments"):
+        # POST: "no_text: No text provided" (one of text, blocks or attachments is required).
+        raise Refused("no_text", "a message needs text, blocks or attachments")
+    if isinstance(text, str) and len(text) > MESSAGE_TEXT_MAX:
+        raise Refused("msg_too_long", f"text is {len(text)} characters (max {MESSAGE_TEXT_MAX})")
+    if blocks is not None:
+        if not isinstance(blocks, list):
+            raise Refused("invalid_blocks", "blocks must be an array")
+        if len(blocks) > MESSAGE_BLOCKS_MAX:
+            raise Refused("invalid_blocks", f"{len(blocks)} blocks (max {MESSAGE_BLOCKS_MAX})")
+        for block in blocks:
+            check_block(block)
+
+
+def check_view(view: Any) -> None:
+    """A modal or Home view as views.open / push / update / publish take it (VIEWS)."""
+    if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
+        raise Refused("invalid_arguments", "view must be an object of type modal or home")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        raise Refused("invalid_arguments", "a view needs `blocks`")
+    if len(blocks) > VIEW_BLOCKS_MAX:
+        raise Refused("invalid_blocks", f"{len(blocks)} blocks (max {VIEW_BLOCKS_MAX})")
+    if view["type"] == "modal":
+        if not view.get("title"):
+            raise Refused("invalid_arguments", "a modal needs a title")  # VIEWS: title required
+        # VIEWS: "submit ... required when an input block is within the blocks array".
+        if any(b.get("type") == "input" for b in blocks if isinstance(b, dict)) and not view.get(
+            "submit"
+        ):
+            raise Refused("invalid_arguments", "a modal with an input block needs `submit`")
+    for block in blocks:
+        check_block(block)
+    try:
+        # Title 24, submit/close 24, private_metadata 3000, callback_id 255, blocks 1-100.
+        View(**{k: v for k, v in view.items() if k not in ("id", "hash", "state")}).to_dict()
+    except (SlackObjectFormationError, TypeError) as error:
+        raise Refused("invalid_arguments", f"view: {error}") from error
+
+
+def check_block(block: Any) -> None:
+    """One block: the SDK's validators, then what the SDK leaves unchecked."""
+    if not isinstance(block, dict):
+        raise Refused("invalid_blocks", f"a block must be an object, not {block!r}")
+    parsed = Block.parse(block)
+    if parsed is None:
+        raise Refused("invalid_blocks", f"unknown block type {block.get('type')!r}")
+    try:
+        parsed.to_dict()
+    except SlackObjectFormationError as error:
+        raise Refused("invalid_blocks", f"{block.get('type')} block: {error}") from error
+    for text in _text_objects(block):
+        if len(str(text.get("text") or "")) < TEXT_OBJECT_MIN:
+            raise Refused("invalid_blocks", f"empty text object in a {block.get('type')} block")
+    for element in _elements(block):
+        _check_element(element)
+
+
+def _check_element(element: dict[str, Any]) -> None:
+    kind = element.get("type")
+    if kind == "plain_text_input":
+        # ELEMENTS, plain_text_input: max_length 1-3000, min_length 0-3000, and an initial value
+        # Slack would not let the member type (longer than max_length) is refused.
+        max_length = element.get("max_length")
+        min_length = element.get("min_length")
+        if max_length is not None and not 1 <= int(max_length) <= INPUT_MAX_LENGTH:
+            raise Refused("invalid_blocks", f"max_length {max_length} is outside 1-3000")
+        if min_length is not None and not 0 <= int(min_length) <= INPUT_MAX_LENGTH:
+            raise Refused("invalid_blocks", f"min_length {min_length} is outside 0-3000")
+        initial = element.get("initial_value")
+        if initial is not None and max_length is not None and len(initial) > int(max_length):
+            raise Refused(
+                "invalid_blocks",
+                f"initial_value is {len(initial)} characters, over max_length {max_length}",
+            )
+    for option in _options(element):
+        text = (option.get("text") or {}).get("text") or ""
+        if len(text) > OPTION_TEXT_MAX:
+            raise Refused("invalid_blocks", f"option text over {OPTION_TEXT_MAX} characters")
+        if len(str(option.get("value") or "")) > OPTION_VALUE_MAX:
+            raise Refused("invalid_blocks", f"option value over {OPTION_VALUE_MAX} characters")
+
+
+def _elements(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for key in ("element", "accessory"):
+        if isinstance(block.get(key), dict):
+            yield block[key]
+    for element in block.get("elements") or []:
+        if isinstance(element, dict) and element.get("type") not in ("mrkdwn", "plain_text"):
+            yield element
+
+
+def _options(element: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for option in element.get("options") or []:
+        if isinstance(option, dict):
+            yield option
+    for group in element.get("option_groups") or []:
+        yield from _options(group if isinstance(group, dict) else {})
+    for key in ("initial_option",):
+        if isinstance(element.get(key), dict):
+            yield element[key]
+    for option in element.get("initial_options") or []:
+        if isinstance(option, dict):
+            yield option
+
+
+def _text_objects(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The block's own text objects (text, fields, context elements, label, hint)."""
+    for key in ("text", "label", "hint"):
+        if isinstance(block.get(key), dict):
+            yield block[key]
+    for field in block.get("fields") or []:
+        if isinstance(field, dict):
+            yield field
+    if block.get("type") == "context":
+        for element in block.get("elements") or []:
+            if isinstance(element, dict) and element.get("type") in ("mrkdwn", "plain_text"):
+                yield element
+
+
+def _json(value: Any, name: str) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as error:
+            raise Refused("invalid_arguments", f"`{name}` is not JSON") from error
+    return value

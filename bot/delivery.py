@@ -31,14 +31,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import directory, questions
+from bot import directory, metrics, questions
 from bot.clock import Clock
 from bot.errors import InvalidInput
 from bot.nudge_message import render
@@ -112,7 +111,7 @@ def posting_client(client: WebClient) -> WebClient:
         timeout=client.timeout,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
+            metrics.CountingRateLimitRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
@@ -173,6 +172,7 @@ class Delivery:
         if not todo:
             return
         summary.planned += len(todo)
+        metrics.nudges("planned", len(todo))
         self._insert_planned(todo)
         claims = self._claim(todo)
         summary.skipped += len(todo) - len(claims)
@@ -184,6 +184,7 @@ class Delivery:
         for claim in claims:
             outcome = self._deliver(claim, content[claim.member.id], now)
             setattr(summary, outcome, getattr(summary, outcome) + 1)
+            metrics.nudges(outcome)
             self.progress(summary)
 
     def _refresh_zones(self, members: list[MemberRow], now: datetime) -> list[MemberRow]:

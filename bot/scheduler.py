@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.delivery import send_due
 from bot.runtime import Runtime
 
@@ -27,7 +28,9 @@ def send_nudges(runtime: Runtime) -> None:
         summary = send_due(runtime, runtime.clock())
     except Exception:
         log.exception("sending nudges failed; the next run retries")
+        metrics.nudge_run(ok=False)
         return
+    metrics.nudge_run(ok=True)
     if summary.planned:
         log.info("nudges: %s", summary)
 

@@ -25,7 +25,7 @@ from bot import metrics
 from bot.config import ConfigError
 from bot.logs import describe, log_request
 from bot.metrics import CountingRateLimitRetryHandler
-from bot.oauth import oauth_settings
+from bot.oauth import oauth_flow
 from bot.replay import replay_guard
 from bot.runtime import Runtime
 
@@ -92,11 +92,10 @@ def create_app(runtime: Runtime, register: list[Register] | None = None) -> App:
     comes from the installation store (OAuth) instead of ``SLACK_BOT_TOKEN``.
     """
     settings = runtime.settings
-    oauth = oauth_settings(runtime)
     app = AllyApp(
         # The client carries SLACK_BOT_TOKEN (none in OAuth mode) and Bolt takes the token from it.
         signing_secret=settings.signing_secret or "",
-        oauth_settings=oauth,
+        oauth_flow=oauth_flow(runtime),
         client=web_client(runtime),
         # Answer Slack after the listener returns: no ack polling loop, and work that must
         # happen inside Slack's 3 seconds (views.open) is done before the response.

@@ -346,6 +346,7 @@ def test_the_manifest_redirects_installers_to_the_callback_ally_serves(
     assert settings is not None
     [url] = manifest["oauth_config"]["redirect_urls"]
     parsed = urlparse(url)
-    # Slack only redirects to HTTPS URLs (api.slack.com/authentication/oauth-v2).
+    # Slack requires HTTPS redirect URLs, even for local development (as Auth.js's Slack
+    # provider notes: authjs.dev/getting-started/providers/slack).
     assert parsed.scheme == "https"
     assert parsed.path == settings.redirect_uri_path == "/slack/oauth_redirect"

@@ -2,8 +2,8 @@
 
 HTTP routes: ``POST /slack/events`` for every Slack request, ``GET /healthz`` for the load
 balancer, ``GET /metrics`` for Prometheus (bot/metrics.py), and the OAuth install pages when
-``SLACK_CLIENT_ID`` is set. Both modes stop cleanly
-on SIGTERM (what process managers and ``docker stop`` send) and SIGINT (Ctrl+C).
+``SLACK_CLIENT_ID`` is set. Both modes stop cleanly on SIGTERM (what process managers and
+``docker stop`` send) and SIGINT (Ctrl+C).
 """
 
 from __future__ import annotations

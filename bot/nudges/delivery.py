@@ -31,7 +31,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from slack_sdk.models.metadata import Metadata
@@ -54,6 +53,7 @@ from bot.nudges.planning import (
     member_batches,
     with_questions,
 )
+from bot.platform import metrics
 from bot.platform.clock import Clock
 from bot.platform.oauth import WorkspaceClients
 from bot.platform.runtime import Runtime
@@ -113,7 +113,7 @@ def posting_client(client: WebClient) -> WebClient:
         timeout=client.timeout,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
+            metrics.CountingRateLimitRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
@@ -174,6 +174,7 @@ class Delivery:
         if not todo:
             return
         summary.planned += len(todo)
+        metrics.nudges("planned", len(todo))
         self._insert_planned(todo)
         claims = self._claim(todo)
         summary.skipped += len(todo) - len(claims)
@@ -185,6 +186,7 @@ class Delivery:
         for claim in claims:
             outcome = self._deliver(claim, content[claim.member.id], now)
             setattr(summary, outcome, getattr(summary, outcome) + 1)
+            metrics.nudges(outcome)
             self.progress(summary)
 
     def _refresh_zones(self, members: list[MemberRow], now: datetime) -> list[MemberRow]:

@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.nudges.delivery import send_due
+from bot.platform import metrics
 from bot.platform.runtime import Runtime
 
 JOB_ID = "ally-send-nudges"
@@ -27,7 +28,9 @@ def send_nudges(runtime: Runtime) -> None:
         summary = send_due(runtime, runtime.clock())
     except Exception:
         log.exception("sending nudges failed; the next run retries")
+        metrics.nudge_run(ok=False)
         return
+    metrics.nudge_run(ok=True)
     if summary.planned:
         log.info("nudges: %s", summary)
 

@@ -17,14 +17,15 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
 
+from bot.platform import metrics
 from bot.platform.config import ConfigError
-from bot.platform.logs import log_request
-from bot.platform.oauth import oauth_settings
+from bot.platform.logs import describe, log_request
+from bot.platform.metrics import CountingRateLimitRetryHandler
+from bot.platform.oauth import oauth_flow
 from bot.platform.replay import replay_guard
 from bot.platform.runtime import Runtime
 
@@ -46,7 +47,7 @@ def retry_handlers() -> list[RetryHandler]:
     """Retry connection errors and timeouts, 429s (honouring Retry-After) and Slack's 5xx."""
     return [
         ConnectionErrorRetryHandler(max_retry_count=2, error_types=CONNECTION_ERRORS),
-        RateLimitErrorRetryHandler(max_retry_count=3),
+        CountingRateLimitRetryHandler(max_retry_count=3),
         ServerErrorRetryHandler(max_retry_count=2),
     ]
 
@@ -70,12 +71,17 @@ def installed_listeners() -> list[Register]:
 
 
 class AllyApp(App):
-    """Bolt's App, writing the one structured log line per Slack request once it is answered."""
+    """Bolt's App, writing the one structured log line per Slack request once it is answered,
+    and counting it for ``/metrics``."""
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
         response = super().dispatch(req)
-        log_request(req, response, (time.perf_counter() - started) * 1000)
+        elapsed = time.perf_counter() - started
+        log_request(req, response, elapsed * 1000)
+        kind, _name = describe(req.body or {})
+        retried = bool(req.headers.get("x-slack-retry-num"))
+        metrics.slack_request(kind, response.status, elapsed, retried=retried)
         return response
 
 
@@ -86,11 +92,10 @@ def create_app(runtime: Runtime, register: list[Register] | None = None) -> App:
     comes from the installation store (OAuth) instead of ``SLACK_BOT_TOKEN``.
     """
     settings = runtime.settings
-    oauth = oauth_settings(runtime)
     app = AllyApp(
         # The client carries SLACK_BOT_TOKEN (none in OAuth mode) and Bolt takes the token from it.
         signing_secret=settings.signing_secret or "",
-        oauth_settings=oauth,
+        oauth_flow=oauth_flow(runtime),
         client=web_client(runtime),
         # Answer Slack after the listener returns: no ack polling loop, and work that must
         # happen inside Slack's 3 seconds (views.open) is done before the response.

@@ -95,6 +95,45 @@ def cmd_run(settings: Settings) -> int:
     return 0
 
 
+def cmd_check(settings: Settings, live: bool) -> int:
+    """Check the configuration; with ``live``, also the token (``auth.test``) and the database.
+
+    Quiet when all is well apart from one line, so it serves as a container's health check.
+    """
+    mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
+    if not live:
+        print(f"ally-bot: configuration is complete ({mode})")
+        return 0
+    runtime = Runtime.start(settings)
+    try:
+        _check_schema(runtime)  # connects: an unreachable database is a DBAPIError
+        if settings.oauth:
+            slack = "OAuth: each workspace's token is checked when it is used"
+        else:
+            from bot.platform.app import web_client
+
+            # The one line below says what went wrong; the SDK's retry lines would bury it.
+            logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)
+            try:
+                identity = web_client(runtime).auth_test()
+            except SlackApiError as error:
+                code = error.response.get("error") if error.response is not None else error
+                raise SlackRefused(
+                    f"SLACK_BOT_TOKEN was refused by Slack's auth.test ({code}): copy the Bot "
+                    "User OAuth Token (xoxb-...) again from OAuth & Permissions, or reinstall "
+                    "the app."
+                ) from None
+            slack = f"Slack accepts the token for team {identity.get('team_id')}"
+    finally:
+        runtime.close()
+    print(f"ally-bot: live check passed ({mode}; database migrated and answering; {slack})")
+    return 0
+
+
+class SlackRefused(Exception):
+    """Slack answered, and said no (a revoked or mistyped token)."""
+
+
 def cmd_migrate(settings: Settings) -> int:
     from storage.migrate import upgrade
 
@@ -108,7 +147,14 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
     commands.add_parser("migrate", help="bring the database schema up to date")
-    commands.add_parser("check", help="check the configuration for `run`; print what to fix")
+    check = commands.add_parser(
+        "check", help="check the configuration for `run`; print what to fix"
+    )
+    check.add_argument(
+        "--live",
+        action="store_true",
+        help="also call Slack's auth.test and reach the database (a health check)",
+    )
     nudge_cli.add_parser(commands)
     return root
 
@@ -125,14 +171,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             return cmd_migrate(settings)
         if args.command == "check":
-            mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
-            print(f"ally-bot: configuration is complete ({mode})")
-            return 0
+            return cmd_check(settings, args.live)
         if args.command == "nudges":
             return nudge_cli.run(args, settings, _check_schema)
     except ConfigError as error:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2
+    except SlackRefused as error:
+        print(f"ally-bot: {error}", file=sys.stderr)
+        return 1
     except DBAPIError as error:
         log.debug("database error", exc_info=True)  # the whole story with LOG_LEVEL=DEBUG
         reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 
+from slack_bolt.oauth.oauth_flow import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.ledger.people import MemberRef
+from bot.platform import oauth_pages
 from bot.platform.runtime import Runtime
 
 # The bot scopes Ally asks for at install; the same list as manifest.yml's oauth_config.
@@ -60,8 +63,24 @@ def oauth_settings(runtime: Runtime) -> OAuthSettings | None:
             logger=logging.getLogger("ally.oauth.states"),
         ),
         state_expiration_seconds=STATE_EXPIRES_SECONDS,
+        callback_options=oauth_pages.CALLBACKS,
         logger=logging.getLogger("ally.oauth"),
     )
+
+
+class AllyOAuthFlow(OAuthFlow):
+    """Bolt's OAuth flow, with Ally's own install page (bot/platform/oauth_pages.py)."""
+
+    def build_install_page_html(self, url: str, request: BoltRequest) -> str:
+        return oauth_pages.install_page(url)
+
+
+def oauth_flow(runtime: Runtime) -> OAuthFlow | None:
+    """The OAuth flow when ``SLACK_CLIENT_ID`` is set; None for a single workspace."""
+    settings = oauth_settings(runtime)
+    if settings is None:
+        return None
+    return AllyOAuthFlow(settings=settings, logger=logging.getLogger("ally.oauth"))
 
 
 class WorkspaceClients:

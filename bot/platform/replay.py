@@ -15,6 +15,7 @@ from collections.abc import Callable
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.platform import metrics
 from bot.platform.logs import fields
 from bot.platform.runtime import Runtime
 from storage.db import transaction
@@ -50,6 +51,7 @@ def replay_guard(runtime: Runtime) -> Middleware:
         with transaction(runtime.sessions) as session:
             if next(counter) % PRUNE_EVERY == 0:
                 prune(session, request_ts)
+                metrics.purge()
             fresh = remember(session, "sig:" + signature, request_ts)
             event_fresh = event_id is None or remember(session, f"event:{event_id}", request_ts)
         if not fresh or (retry is not None and not event_fresh):

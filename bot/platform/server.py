@@ -1,15 +1,19 @@
 """Serving Ally: Socket Mode, or HTTP through gunicorn (a production WSGI server).
 
 HTTP routes: ``POST /slack/events`` for every Slack request, ``GET /healthz`` for the load
-balancer, and the OAuth install pages when ``SLACK_CLIENT_ID`` is set. Both modes stop cleanly
-on SIGTERM (what process managers and ``docker stop`` send) and SIGINT (Ctrl+C).
+balancer, ``GET /metrics`` for Prometheus (bot/platform/metrics.py), and the OAuth install
+pages when ``SLACK_CLIENT_ID`` is set. Both modes stop cleanly on SIGTERM (what process managers and
+``docker stop`` send) and SIGINT (Ctrl+C).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,6 +23,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.platform import metrics
 from bot.platform.runtime import Runtime
 
 # Slack's own payloads are far smaller; anything larger is refused before it is read.
@@ -29,7 +34,8 @@ StartResponse = Callable[..., Any]
 
 
 class AllyWSGI:
-    """Bolt's WSGI adapter plus a health check, a request size limit and a UTF-8 check."""
+    """Bolt's WSGI adapter plus a health check, metrics, a request size limit and a UTF-8
+    check. ``/healthz`` and ``/metrics`` are answered here, before Bolt: no signature."""
 
     def __init__(self, app: App, runtime: Runtime) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
@@ -39,6 +45,12 @@ class AllyWSGI:
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return self._health(start_response)
+        if path == "/metrics" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            body, content_type = metrics.exposition()
+            start_response(
+                "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+            )
+            return [body]
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -90,8 +102,16 @@ def serve_http(build: Callable[[], tuple[App, Runtime]], port: int, workers: int
     """Run gunicorn in this process; each worker builds its own app, engine and scheduler.
 
     gunicorn's arbiter handles SIGTERM (graceful stop) and SIGINT (quick stop) and exits 0.
+    Every worker counts its metrics in files under one temporary folder, made here before the
+    workers start and removed when the server stops, so ``/metrics`` adds them all up.
     """
     from gunicorn.app.base import BaseApplication
+
+    metrics_dir = tempfile.mkdtemp(prefix="ally-metrics-")
+    os.environ[metrics.MULTIPROC_ENV] = metrics_dir
+
+    def child_exit(_server: Any, worker: Any) -> None:
+        metrics.worker_exited(worker.pid)
 
     class Gunicorn(BaseApplication):
         def load_config(self) -> None:
@@ -104,6 +124,7 @@ def serve_http(build: Callable[[], tuple[App, Runtime]], port: int, workers: int
             self.cfg.set("accesslog", None)
             self.cfg.set("proc_name", "ally-bot")
             self.cfg.set("logger_class", ServerLog)
+            self.cfg.set("child_exit", child_exit)
             # gunicorn >= 24 opens a control socket at one fixed path per user, which several
             # Ally processes on one machine would fight over; Ally does not use it.
             if "control_socket_disable" in self.cfg.settings:
@@ -113,7 +134,10 @@ def serve_http(build: Callable[[], tuple[App, Runtime]], port: int, workers: int
             app, runtime = build()
             return AllyWSGI(app, runtime)
 
-    Gunicorn().run()
+    try:
+        Gunicorn().run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def serve_socket_mode(app: App, app_token: str) -> None:

@@ -1,6 +1,7 @@
 """Installing Ally into several workspaces through OAuth (``SLACK_CLIENT_ID`` set): the
 install page, the callback against the fake Slack's ``oauth.v2.access``, the installation in
-the app's own database, and requests from each workspace using that workspace's own token."""
+the app's own database, and requests from each workspace using that workspace's own token; the
+install, success and failure pages are Ally's own and say what happened."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlparse
 from wsgiref.util import setup_testing_defaults
@@ -22,7 +24,7 @@ import handlers
 from bot.ledger.people import MemberRef
 from bot.nudges.delivery import send_due
 from bot.platform.app import create_app
-from bot.platform.oauth import BOT_SCOPES
+from bot.platform.oauth import BOT_SCOPES, oauth_settings
 from bot.platform.runtime import Runtime
 from bot.platform.server import AllyWSGI
 from tests.conftest import SECRET, FrozenClock, make_settings
@@ -234,3 +236,117 @@ def test_weekly_nudges_use_each_workspace_token(
     assert posted == {"DU2": "Bearer xoxb-for-T2", "DU3": "Bearer xoxb-for-T3"}
     [skipped] = [n for n in nudges(oauth_runtime) if n.status == "skipped"]
     assert skipped.error == "Ally is not installed in this workspace"
+
+
+# -- the install pages: Ally's own install page, success and failure pages ------------------
+
+COOKIE = "slack-app-oauth-state"
+
+
+def start(app: App, runtime: Runtime) -> tuple[str, dict[str, str], str]:
+    """Open the install page; returns the page, its headers and the state it issued."""
+    status, headers, page = wsgi_get(app, runtime, "/slack/install")
+    assert status == 200
+    link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page)
+    assert link is not None, page
+    state = parse_qs(urlparse(link.group(1).replace("&amp;", "&")).query)["state"][0]
+    return page, headers, state
+
+
+def test_the_install_page_is_allys_own(oauth_app: App, oauth_runtime: Runtime) -> None:
+    page, headers, _ = start(oauth_app, oauth_runtime)
+
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert "<title>Add Ally to your Slack workspace · Ally</title>" in page
+    assert '<a class="button" href="https://slack.com/oauth/v2/authorize?' in page
+    assert ">Add to Slack</a>" in page
+    assert "Everything a member logs is private to them" in page
+    assert "Send each member a short weekly DM" in page
+
+
+def test_success_page_names_the_workspace_and_the_next_step(
+    oauth_app: App, oauth_runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    answer = oauth_answer("T2", "xoxb-for-T2")
+    answer["team"]["name"] = "Acme <Research> & Co"
+    page = install(oauth_app, oauth_runtime, fake_slack, "code-2", answer)
+
+    assert "<h1>Ally is installed</h1>" in page
+    assert "<strong>Acme &lt;Research&gt; &amp; Co</strong>" in page
+    assert 'href="slack://app?team=T2&amp;id=A1">Open Ally in Slack</a>' in page
+    assert 'href="https://app.slack.com/client/T2"' in page
+    assert "<code>/ally help</code>" in page
+    assert "<code>/invite @Ally</code>" in page
+
+
+def test_cancelling_on_slack_shows_a_clear_failure_page(
+    oauth_app: App, oauth_runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    _, _, state = start(oauth_app, oauth_runtime)
+    status, headers, page = wsgi_get(
+        oauth_app,
+        oauth_runtime,
+        "/slack/oauth_redirect",
+        urlencode({"error": "access_denied", "state": state}),
+        cookie=f"{COOKIE}={state}",
+    )
+
+    assert status == 200
+    assert "<h1>Ally was not installed</h1>" in page
+    assert "The install was cancelled" in page
+    assert '<a class="button" href="/slack/install">Try again</a>' in page
+    assert "<code>access_denied</code>" in page
+    # The state cookie is cleared whatever the outcome.
+    assert headers["set-cookie"].startswith(f"{COOKIE}=deleted;")
+    assert fake_slack.calls_to("oauth.v2.access") == []
+
+
+def test_a_code_slack_refuses_installs_nothing_and_says_so(
+    oauth_app: App, oauth_runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    _, _, state = start(oauth_app, oauth_runtime)
+    status, _, page = wsgi_get(
+        oauth_app,
+        oauth_runtime,
+        "/slack/oauth_redirect",
+        urlencode({"code": "not-a-code", "state": state}),
+        cookie=f"{COOKIE}={state}",
+    )
+
+    assert status == 401  # Bolt's suggested status for a refused code
+    assert "Slack did not accept the authorisation code" in page
+    assert "<code>invalid_code</code>" in page
+    assert len(fake_slack.calls_to("oauth.v2.access")) == 1
+    store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=oauth_runtime.engine)
+    assert store.find_installation(enterprise_id=None, team_id="T2") is None
+
+
+def test_a_redirect_in_another_browser_says_to_start_again(
+    oauth_app: App, oauth_runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    _, _, state = start(oauth_app, oauth_runtime)
+    status, _, page = wsgi_get(
+        oauth_app,
+        oauth_runtime,
+        "/slack/oauth_redirect",
+        urlencode({"code": "code-2", "state": state}),
+    )
+
+    assert status == 400
+    assert "This install was started in another browser" in page
+    assert "<script" not in page
+    assert fake_slack.calls_to("oauth.v2.access") == []
+
+
+def test_the_manifest_redirects_installers_to_the_callback_ally_serves(
+    oauth_runtime: Runtime,
+) -> None:
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text())
+    settings = oauth_settings(oauth_runtime)
+    assert settings is not None
+    [url] = manifest["oauth_config"]["redirect_urls"]
+    parsed = urlparse(url)
+    # Slack requires HTTPS redirect URLs, even for local development (as Auth.js's Slack
+    # provider notes: authjs.dev/getting-started/providers/slack).
+    assert parsed.scheme == "https"
+    assert parsed.path == settings.redirect_uri_path == "/slack/oauth_redirect"

@@ -24,6 +24,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 
 from bot.config import ConfigError
 from bot.logs import log_request
+from bot.malformed import refuse, request_problem
 from bot.oauth import oauth_settings
 from bot.replay import replay_guard
 from bot.runtime import Runtime
@@ -73,6 +74,10 @@ class AllyApp(App):
     """Bolt's App, writing the one structured log line per Slack request once it is answered."""
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        problem = request_problem(req)
+        if problem is not None:
+            # Before Bolt reads it: its middleware would raise on this shape (a 500).
+            return refuse(problem)
         started = time.perf_counter()
         response = super().dispatch(req)
         log_request(req, response, (time.perf_counter() - started) * 1000)

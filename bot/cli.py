@@ -13,7 +13,9 @@ from sqlalchemy.exc import DBAPIError
 
 from bot import nudge_cli
 from bot.config import ConfigError, Settings, load_environment, settings_from_env
+from bot.logs import fields as _fields
 from bot.runtime import Runtime
+from storage.sealed import BadKey, MissingKey
 
 log = logging.getLogger("ally")
 
@@ -98,8 +100,33 @@ def cmd_run(settings: Settings) -> int:
 def cmd_migrate(settings: Settings) -> int:
     from storage.migrate import upgrade
 
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, encryption_keys=settings.encryption_keys)
     log.info("database is up to date")
+    return 0
+
+
+def cmd_keygen() -> int:
+    """Print a fresh key for ALLY_ENCRYPTION_KEY (needs no configuration)."""
+    from storage.sealed import new_key
+
+    print(new_key())
+    return 0
+
+
+def cmd_reseal(settings: Settings) -> int:
+    """Seal every stored Slack token with the newest key of ALLY_ENCRYPTION_KEY (rotation)."""
+    from storage.sealed import MissingKey, Sealer, reseal_tokens
+
+    if not settings.encryption_keys:
+        raise MissingKey("ALLY_ENCRYPTION_KEY is not set: there is no key to seal tokens with.")
+    runtime = Runtime.start(settings)
+    try:
+        _check_schema(runtime)
+        count = reseal_tokens(runtime.engine, Sealer(settings.encryption_keys))
+    finally:
+        runtime.close()
+    log.info("tokens resealed with the newest key", extra=_fields(tokens=count))
+    print(f"ally-bot: {count} stored token(s) sealed with the newest key")
     return 0
 
 
@@ -109,6 +136,10 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("check", help="check the configuration for `run`; print what to fix")
+    commands.add_parser("keygen", help="print a fresh key for ALLY_ENCRYPTION_KEY")
+    commands.add_parser(
+        "reseal", help="seal every stored token with the newest ALLY_ENCRYPTION_KEY key"
+    )
     nudge_cli.add_parser(commands)
     return root
 
@@ -116,6 +147,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ally-bot``; problems a person must fix are one line on stderr, never a traceback."""
     args = parser().parse_args(argv)
+    if args.command == "keygen":
+        return cmd_keygen()
     env = load_environment()
     try:
         settings = settings_from_env(env, for_serving=args.command in ("run", "check"))
@@ -124,13 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings)
         if args.command == "migrate":
             return cmd_migrate(settings)
+        if args.command == "reseal":
+            return cmd_reseal(settings)
         if args.command == "check":
             mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
             print(f"ally-bot: configuration is complete ({mode})")
             return 0
         if args.command == "nudges":
             return nudge_cli.run(args, settings, _check_schema)
-    except ConfigError as error:
+    except (ConfigError, MissingKey, BadKey) as error:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2
     except DBAPIError as error:

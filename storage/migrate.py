@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
 from storage.db import normalise_url, prepare_sqlite_file
+from storage.sealed import MIGRATION_KEYS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,11 +22,21 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (default: the newest)."""
+def upgrade(url: str, revision: str = "head", encryption_keys: Sequence[str] = ()) -> None:
+    """Bring the database at ``url`` up to ``revision`` (default: the newest).
+
+    ``encryption_keys`` (ALLY_ENCRYPTION_KEY) seal the Slack tokens stored in plain text
+    (revision 0006); without them the environment variable is read.
+    """
     prepare_sqlite_file(url)
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(_with_keys(alembic_config(url), encryption_keys), revision)
 
 
-def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+def downgrade(url: str, revision: str, encryption_keys: Sequence[str] = ()) -> None:
+    command.downgrade(_with_keys(alembic_config(url), encryption_keys), revision)
+
+
+def _with_keys(config: Config, encryption_keys: Sequence[str]) -> Config:
+    if encryption_keys:
+        config.attributes[MIGRATION_KEYS] = tuple(encryption_keys)
+    return config

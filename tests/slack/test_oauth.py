@@ -21,7 +21,7 @@ from sqlalchemy import select
 import handlers
 from bot.app import create_app
 from bot.delivery import send_due
-from bot.oauth import BOT_SCOPES
+from bot.oauth import BOT_SCOPES, installation_store
 from bot.people import MemberRef
 from bot.runtime import Runtime
 from bot.server import AllyWSGI
@@ -120,9 +120,13 @@ def test_install_then_requests_use_each_workspace_token(
     exchange = fake_slack.calls_to("oauth.v2.access")[0]
     assert exchange["code"] == "code-2"
 
-    store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=oauth_runtime.engine)
+    store = installation_store(oauth_runtime)
     found = store.find_installation(enterprise_id=None, team_id="T2")
     assert found is not None and found.bot_token == "xoxb-for-T2"
+    # The SDK's own store, reading the rows as they are, sees only sealed tokens.
+    raw = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=oauth_runtime.engine)
+    stored = raw.find_installation(enterprise_id=None, team_id="T2")
+    assert stored is not None and str(stored.bot_token).startswith("fernet:")
 
     for team, token in (("T2", "xoxb-for-T2"), ("T3", "xoxb-for-T3")):
         fake_slack.reset()

@@ -15,6 +15,7 @@ from bot import nudge_cli
 from bot.config import ConfigError, Settings, load_environment, settings_from_env
 from bot.logs import fields as _fields
 from bot.runtime import Runtime
+from storage.migrate import ForeignKeyViolation
 from storage.sealed import BadKey, MissingKey
 
 log = logging.getLogger("ally")
@@ -168,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, MissingKey, BadKey) as error:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2
+    except ForeignKeyViolation as error:
+        print(f"ally-bot: migration refused: {error}; nothing was committed.", file=sys.stderr)
+        return 1
     except DBAPIError as error:
         log.debug("database error", exc_info=True)  # the whole story with LOG_LEVEL=DEBUG
         reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__

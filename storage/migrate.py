@@ -14,9 +14,13 @@ from storage.sealed import MIGRATION_KEYS
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows that point at nothing (SQLite's ``PRAGMA foreign_key_check``)."""
+
+
+def alembic_config(url: str, script_location: Path = MIGRATIONS) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(script_location))
     # Alembic's config is ConfigParser-based: a literal % in a password must be doubled.
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     return config

@@ -26,7 +26,7 @@ from bot.config import ConfigError
 from bot.logs import log_request
 from bot.malformed import refuse, request_problem
 from bot.oauth import oauth_settings
-from bot.replay import replay_guard
+from bot.replay import release, replay_guard
 from bot.runtime import Runtime
 
 Register = Callable[[App, Runtime], None]
@@ -71,7 +71,10 @@ def installed_listeners() -> list[Register]:
 
 
 class AllyApp(App):
-    """Bolt's App, writing the one structured log line per Slack request once it is answered."""
+    """Bolt's App, writing the one structured log line per Slack request once it is answered,
+    and giving a failed request's replay keys back so that Slack's retry is handled."""
+
+    runtime: Runtime | None = None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         problem = request_problem(req)
@@ -80,6 +83,8 @@ class AllyApp(App):
             return refuse(problem)
         started = time.perf_counter()
         response = super().dispatch(req)
+        if response.status >= 500 and self.runtime is not None:
+            release(self.runtime, req)
         log_request(req, response, (time.perf_counter() - started) * 1000)
         return response
 
@@ -103,6 +108,7 @@ def create_app(runtime: Runtime, register: list[Register] | None = None) -> App:
         token_verification_enabled=False,
         logger=logging.getLogger("ally.bolt"),
     )
+    app.runtime = runtime
     app.use(replay_guard(runtime))
     listeners = installed_listeners() if register is None else register
     if not listeners:

@@ -106,6 +106,27 @@ def cmd_migrate(settings: Settings) -> int:
     return 0
 
 
+def cmd_sweep(settings: Settings) -> int:
+    """Erase the data of every workspace with no installation left (OAuth mode)."""
+    from bot.sweep import sweep_uninstalled
+
+    if not settings.oauth:
+        print("ally-bot: nothing to sweep: without SLACK_CLIENT_ID there is one workspace")
+        return 0
+    runtime = Runtime.start(settings)
+    try:
+        _check_schema(runtime)
+        swept = sweep_uninstalled(runtime)
+    finally:
+        runtime.close()
+    for one in swept:
+        where = "/".join(part for part in (one.enterprise_id, one.team_id) if part)
+        print(f"ally-bot: erased {one.erased.total} row(s) of uninstalled workspace {where}")
+    if not swept:
+        print("ally-bot: every workspace with data is still installed")
+    return 0
+
+
 def cmd_keygen() -> int:
     """Print a fresh key for ALLY_ENCRYPTION_KEY (needs no configuration)."""
     from storage.sealed import new_key
@@ -138,6 +159,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("check", help="check the configuration for `run`; print what to fix")
     commands.add_parser("keygen", help="print a fresh key for ALLY_ENCRYPTION_KEY")
+    commands.add_parser("sweep", help="erase the data of workspaces that uninstalled Ally")
     commands.add_parser(
         "reseal", help="seal every stored token with the newest ALLY_ENCRYPTION_KEY key"
     )
@@ -160,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_migrate(settings)
         if args.command == "reseal":
             return cmd_reseal(settings)
+        if args.command == "sweep":
+            return cmd_sweep(settings)
         if args.command == "check":
             mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
             print(f"ally-bot: configuration is complete ({mode})")

@@ -30,6 +30,8 @@ from storage.repository import find_member
 EXPORT_FORMAT = "ally-export/1"
 # Deleted children first, so an erasure does not depend on the database cascading for it.
 MEMBER_TABLES = (Nudge, QuestionAsked, Interaction, Contact)
+# Tables keyed by Slack identity rather than by member.
+IDENTITY_TABLES = (Member, SlackUser, HomeVisit)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,15 @@ def forget(session: Session, ref: MemberRef) -> Erased:
     return Erased(counts)
 
 
+def workspaces(session: Session) -> set[tuple[str, str]]:
+    """Every (enterprise, team) that any table holds rows of."""
+    found: set[tuple[str, str]] = set()
+    for model in IDENTITY_TABLES:
+        rows = session.execute(select(model.enterprise_id, model.team_id).distinct())
+        found.update((str(e or ""), str(t or "")) for e, t in rows)
+    return found
+
+
 def erase_workspace(
     session: Session, *, enterprise_id: str, team_id: str | None, whole_enterprise: bool = False
 ) -> Erased:
@@ -125,7 +136,8 @@ def erase_workspace(
     """
     if whole_enterprise and not enterprise_id:
         raise ValueError("an organisation-wide erasure needs the enterprise id")
-    if not whole_enterprise and not team_id:
+    # Members of an organisation-wide install are keyed with the team "" (handlers.members).
+    if not whole_enterprise and not team_id and not (enterprise_id and team_id == ""):
         raise ValueError("a workspace erasure needs the team id")
     where = (enterprise_id, None if whole_enterprise else team_id)
     counts = _erase_members(session, Member.workspace_is(*where))

@@ -134,6 +134,29 @@ def oauth_settings(runtime: Runtime) -> OAuthSettings | None:
     )
 
 
+def workspace_bot(store: SealedInstallationStore, enterprise_id: str, team_id: str) -> Bot | None:
+    """The bot installed for a workspace (or for its whole Enterprise Grid organisation)."""
+    enterprise = enterprise_id or None
+    bot = store.find_bot(enterprise_id=enterprise, team_id=team_id or None)
+    if bot is None and enterprise is not None:
+        # An org-wide install on Enterprise Grid is stored without a team.
+        bot = store.find_bot(enterprise_id=enterprise, team_id=None, is_enterprise_install=True)
+    return bot
+
+
+def is_installed(store: SealedInstallationStore, enterprise_id: str, team_id: str) -> bool:
+    """Whether any installation (a bot, or an install row) is left for the workspace."""
+    if workspace_bot(store, enterprise_id, team_id) is not None:
+        return True
+    enterprise = enterprise_id or None
+    found = store.find_installation(enterprise_id=enterprise, team_id=team_id or None)
+    if found is None and enterprise is not None:
+        found = store.find_installation(
+            enterprise_id=enterprise, team_id=None, is_enterprise_install=True
+        )
+    return found is not None
+
+
 class WorkspaceClients:
     """Web API clients for work that runs outside a Slack request (the weekly nudges).
 
@@ -156,13 +179,7 @@ class WorkspaceClients:
             return self._single
         key = (ref.enterprise_id, ref.team_id)
         if key not in self._cache:
-            enterprise = ref.enterprise_id or None
-            bot = self._store.find_bot(enterprise_id=enterprise, team_id=ref.team_id or None)
-            if bot is None and enterprise is not None:
-                # An org-wide install on Enterprise Grid is stored without a team.
-                bot = self._store.find_bot(
-                    enterprise_id=enterprise, team_id=None, is_enterprise_install=True
-                )
+            bot = workspace_bot(self._store, ref.enterprise_id, ref.team_id)
             self._cache[key] = (
                 self._make(self._runtime, token=bot.bot_token) if bot and bot.bot_token else None
             )

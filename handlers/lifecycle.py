@@ -11,10 +11,12 @@ import logging
 
 from slack_bolt import App, BoltContext
 from slack_bolt.listener.builtins import TokenRevocationListeners
+from slack_sdk import WebClient
 
 from bot import data_rights
 from bot.logs import fields
 from bot.runtime import Runtime
+from handlers.data_rights import delete_copies_later
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ def register(app: App, runtime: Runtime) -> None:
     revocation = TokenRevocationListeners(store) if store is not None else None
 
     @app.event("app_uninstalled")
-    def on_uninstalled(context: BoltContext) -> None:
+    def on_uninstalled(context: BoltContext, client: WebClient) -> None:
         enterprise_id = context.enterprise_id or ""
         whole_org = bool(context.is_enterprise_install)
         with transaction(runtime.sessions) as session:
@@ -39,6 +41,12 @@ def register(app: App, runtime: Runtime) -> None:
             )
         if revocation is not None:
             revocation.handle_app_uninstalled_events(context)
+        if erased.copies:
+            # Slack revokes the tokens on uninstall, so this mostly says how much was refused;
+            # with a token that still works (single workspace), the DMs and files go too.
+            app.listener_runner.listener_executor.submit(
+                delete_copies_later, client, erased.copies, context.team_id or ""
+            )
         log.info(
             "app uninstalled: workspace data erased",
             extra=fields(

@@ -29,6 +29,7 @@ from tests.conftest import SECRET, FrozenClock, make_settings
 from tests.fake_slack import FakeSlack
 from tests.integration.nudge_fixtures import add_member, nudges
 from tests.member_data import give_data
+from tests.slack.home_helpers import wait_for
 from tests.slack_requests import SlackDriver, command_body
 
 CLIENT_ID = "1111.2222"
@@ -132,6 +133,7 @@ def test_install_then_requests_use_each_workspace_token(
         fake_slack.reset()
         reply = SlackDriver(oauth_app, SECRET, team=team).command("export", user="U1")
         assert "direct message" in reply.text, reply.text
+        wait_for(lambda: fake_slack.calls_to("files.completeUploadExternal"))
         assert tokens_used(fake_slack, "conversations.open") == [f"Bearer {token}"]
         assert tokens_used(fake_slack, "files.completeUploadExternal") == [f"Bearer {token}"]
 
@@ -191,6 +193,7 @@ def test_enterprise_grid_org_install_keys_members_by_enterprise(
         body, "application/x-www-form-urlencoded"
     )
     assert "direct message" in reply.text, reply.text
+    oauth_app.listener_runner.listener_executor.shutdown(wait=True)  # the file is sent after
     assert tokens_used(fake_slack, "conversations.open") == ["Bearer xoxb-for-E1"]
     exported = json.loads(next(iter(fake_slack.uploads.values())))
     assert exported["workspace"] == {"enterprise_id": "E1", "team_id": ""}

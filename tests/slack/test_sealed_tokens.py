@@ -107,6 +107,34 @@ def test_the_weekly_dm_reads_tokens_through_the_sealed_store(
     assert posted.headers["Authorization"] == "Bearer xoxb-bot-T2"
 
 
+def test_the_command_line_sends_with_each_workspace_token(
+    runtime_old_key: Runtime,
+    fake_slack: FakeSlack,
+    db_url: str,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """``ally-bot nudges send`` in OAuth mode: the token comes out of the sealed store."""
+    installation_store(runtime_old_key).save(installation())
+    # U1 lives in London (the fake's users.info), as the command line's real clock will ask.
+    add_member(runtime_old_key, "U1", "Europe/London", team_id="T2")
+    monkeypatch.chdir(tmp_path)  # no .env
+    for name, value in {
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": "client-secret",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": fake_slack.base_url,
+        "DATABASE_URL": db_url,
+        "ALLY_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert cli.main(["nudges", "send", "--at", clock.now.isoformat()]) == 0
+    [posted] = fake_slack.calls_to("chat.postMessage")
+    assert posted.headers["Authorization"] == "Bearer xoxb-bot-T2"
+
+
 def test_rotation_new_writes_use_the_newest_key_and_old_rows_still_read(
     runtime_old_key: Runtime, fake_slack: FakeSlack, db_url: str, clock: FrozenClock
 ) -> None:

@@ -1,5 +1,6 @@
-"""``/ally export`` (a JSON file of everything Ally holds about you, sent by DM) and
-``/ally forget`` (erase it all, after a confirmation only you can give)."""
+"""``/ally export`` (a JSON file of everything Ally holds about you, sent by DM after Slack has
+its answer, once per command) and ``/ally forget`` (erase it all, after a confirmation only you
+can give, and delete Ally's DMs and export files from Slack)."""
 
 from __future__ import annotations
 

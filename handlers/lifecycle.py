@@ -2,7 +2,10 @@
 
 Uninstalling erases the workspace's data in one transaction and drops its installation; a
 revocation drops only the revoked tokens. Slack may send the two in either order, and each step
-is idempotent, so any order (or a repeat) ends in the same state.
+is idempotent, so any order (or a repeat) ends in the same state. A failure is answered 503
+(handlers.errors) so that Slack sends the event again, and the replay guard lets that retry
+through (bot.replay.release). Ally's DMs and files in Slack are deleted after the answer, as
+far as the (usually already revoked) token allows; bot.sweep is the backstop for the data.
 """
 
 from __future__ import annotations

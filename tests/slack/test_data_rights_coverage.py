@@ -135,3 +135,43 @@ def test_a_revoked_token_stops_the_slack_clean_up_politely(
         "files": 0,
         "refused": 4,
     }
+
+
+def test_an_oauth_uninstall_leaves_no_row_in_any_table_installations_included(
+    fake_slack: FakeSlack, db_url: str, clock: FrozenClock
+) -> None:
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.oauth import installation_store
+
+    settings = make_settings(
+        fake_slack, db_url, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="client-secret"
+    )
+    runtime = Runtime.start(settings, clock=clock)
+    try:
+        store = installation_store(runtime)
+        for team in ("T1", "T2"):
+            store.save(
+                Installation(
+                    app_id="A1",
+                    enterprise_id=None,
+                    team_id=team,
+                    bot_token=f"xoxb-for-{team}",
+                    bot_id="BBOT",
+                    bot_user_id="UBOT",
+                    user_id="UADMIN",
+                    installed_at=1_700_000_000.0,
+                )
+            )
+        for ref in (ANA, BOB, OTHER):
+            give_data(runtime.sessions, ref, clock())
+        before = rows_of_workspace(runtime.sessions, "T1")
+        assert before["slack_installations"] == 1 and before["slack_bots"] == 1
+        other = rows_of_workspace(runtime.sessions, "T2")
+        app = create_app(runtime, register=[handlers.register])
+        assert SlackDriver(app, SECRET).event({"type": "app_uninstalled"}).status == 200
+        app.listener_runner.listener_executor.shutdown(wait=True)
+        assert set(rows_of_workspace(runtime.sessions, "T1").values()) == {0}
+        assert rows_of_workspace(runtime.sessions, "T2") == other
+    finally:
+        runtime.close()

@@ -3,20 +3,33 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench migrate clean
+# constraints.txt pins every package to the version the test suite last passed with.
+CONSTRAINTS := constraints.txt
+
+.PHONY: run test lint format bench migrate clean constraints
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Ally needs Python 3.11 or newer (found " + sys.version.split()[0] + "): run make with PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	touch $@ $(VENV)/.installed
+
+# Refresh the pins: install the newest versions pyproject.toml allows, run the suite, and
+# write down what passed.
+constraints: | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade -e '.[test]'
+	$(BIN)/python -m pytest -q
+	@{ echo "# The versions the test suite passed with; refresh with make constraints."; \
+	  $(BIN)/pip freeze --exclude-editable --local | grep -iv '^ally[ =@]'; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	touch $(VENV)/.installed-test $(VENV)/.installed
 
 migrate: $(VENV)/.installed
 	$(BIN)/ally-bot migrate

@@ -573,7 +573,7 @@ def sqlite_database(size: Size) -> Path:
     building = path.with_suffix(f".building-{os.getpid()}")
     building.unlink(missing_ok=True)
     upgrade(f"sqlite:///{building}")
-    engine = create_engine(f"sqlite:///{building}")
+    engine = create_engine(f"sqlite:///{building}", hide_parameters=True)
     indexes = _indexes()
     with engine.begin() as connection:
         for index in indexes:
@@ -587,7 +587,7 @@ def sqlite_database(size: Size) -> Path:
         raw.commit()
     finally:
         raw.close()
-    engine = create_engine(f"sqlite:///{building}")
+    engine = create_engine(f"sqlite:///{building}", hide_parameters=True)
     with engine.begin() as connection_:
         for index in indexes:
             index.create(connection_)
@@ -676,7 +676,7 @@ def pg_database(size: Size) -> str:
     try:
         url = pg_url_for(building)
         upgrade(url)
-        engine = create_engine(normalise_url(url))
+        engine = create_engine(normalise_url(url), hide_parameters=True)
         indexes = _indexes()
         with engine.begin() as connection_:
             for index in indexes:

@@ -39,6 +39,10 @@ class Command:
     args: str
     trigger_id: str | None
     channel_id: str | None
+    # Where to answer later (up to 30 minutes), and a way to run work after Slack has its
+    # answer (Bolt's listener executor); both absent outside a Slack request.
+    response_url: str | None = None
+    later: Callable[[Callable[[], None]], object] | None = None
 
 
 Handler = Callable[[Command], Reply | None]
@@ -130,6 +134,8 @@ def register(app: App, runtime: Runtime) -> None:
             args=typed(body.get("text") or ""),
             trigger_id=body.get("trigger_id"),
             channel_id=body.get("channel_id"),
+            response_url=body.get("response_url"),
+            later=app.listener_runner.listener_executor.submit,
         )
         try:
             reply = dispatch(command, table)

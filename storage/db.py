@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+# The database holds members' private notes and the workspaces' tokens: only Ally's own user
+# may read the SQLite file (and list the folder it is in).
+SQLITE_FILE_MODE = 0o600
+SQLITE_DIR_MODE = 0o700
 
 
 def normalise_url(url: str) -> str:
@@ -20,10 +27,39 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL; None for PostgreSQL and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def prepare_sqlite_file(url: str) -> None:
+    """Create a SQLite database's folder (0700) and empty file (0600) before SQLite does, so
+    the file never exists with the process umask's looser mode. SQLite creates its -wal and
+    -shm files with the database file's mode. Existing files and folders are left as they are."""
+    path = sqlite_path(url)
+    if path is None or path.exists():
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(mode=SQLITE_DIR_MODE, parents=True, exist_ok=True)
+    # Another process may create it first: that one chose the same mode.
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, SQLITE_FILE_MODE))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine tuned for Ally's workload on SQLite or PostgreSQL."""
+    """Create an engine tuned for Ally's workload on SQLite or PostgreSQL.
+
+    ``hide_parameters``: a database error (a locked SQLite file, a value too long, a lost
+    server) would otherwise print the statement's bound values, members' notes among them, in
+    the exception and so in the log.
+    """
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        prepare_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine

@@ -2,37 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-from storage.db import normalise_url
+from storage.db import normalise_url, prepare_sqlite_file
+from storage.sealed import MIGRATION_KEYS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows that point at nothing (SQLite's ``PRAGMA foreign_key_check``)."""
+
+
+def alembic_config(url: str, script_location: Path = MIGRATIONS) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(script_location))
     # Alembic's config is ConfigParser-based: a literal % in a password must be doubled.
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (default: the newest)."""
-    _ensure_sqlite_dir(url)
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", encryption_keys: Sequence[str] = ()) -> None:
+    """Bring the database at ``url`` up to ``revision`` (default: the newest).
+
+    ``encryption_keys`` (ALLY_ENCRYPTION_KEY) seal the Slack tokens stored in plain text
+    (revision 0006); without them the environment variable is read.
+    """
+    prepare_sqlite_file(url)
+    command.upgrade(_with_keys(alembic_config(url), encryption_keys), revision)
 
 
-def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+def downgrade(url: str, revision: str, encryption_keys: Sequence[str] = ()) -> None:
+    command.downgrade(_with_keys(alembic_config(url), encryption_keys), revision)
 
 
-def _ensure_sqlite_dir(url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+def _with_keys(config: Config, encryption_keys: Sequence[str]) -> Config:
+    if encryption_keys:
+        config.attributes[MIGRATION_KEYS] = tuple(encryption_keys)
+    return config

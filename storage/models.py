@@ -230,6 +230,30 @@ class HomeVisit(SlackIdentity, Base):
     seen_at: Mapped[Instant]
 
 
+class ExportStatus(enum.StrEnum):
+    PENDING = "pending"  # asked for; Slack has its answer, the file is not sent yet
+    SENDING = "sending"  # claimed by the one process that sends it
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ExportFile(SlackIdentity, Base):
+    """One ``/ally export``: asked for once per command (``request_key``), sent once, and the
+    file Slack stored, so that forgetting the member deletes it from Slack too."""
+
+    __tablename__ = "export_files"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", "user_id", "request_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A digest of the command's response_url: the same command delivered twice is one export.
+    request_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default=ExportStatus.PENDING)
+    requested_at: Mapped[Instant]
+    sent_at: Mapped[MaybeInstant]
+    channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    file_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
 class QuestionAsked(Base):
     """Which informational-interview questions were suggested for whom, so none repeats."""
 

@@ -26,6 +26,8 @@ from tests.fake_slack import FakeSlack
 from tests.slack_requests import SlackDriver
 
 SECRET = "test-signing-secret"
+# A fixed Fernet key for ALLY_ENCRYPTION_KEY in tests (OAuth mode requires one).
+TEST_ENCRYPTION_KEY = "q0Dq2mB7u0n3JQnq6y0Wm7jZ3J0xGQ9m8b0bS3wWd2E="
 PG_ENV = "ALLY_TEST_DATABASE_URL"
 BACKEND_ENV = "ALLY_TEST_BACKEND"
 # A Monday morning in London (GMT), the default nudge slot's week.
@@ -133,6 +135,7 @@ def make_settings(fake: FakeSlack, database_url: str, **extra: str) -> Settings:
         "SLACK_API_URL": fake.base_url,
         "DATABASE_URL": database_url,
         "ALLY_SCHEDULER": "off",
+        "ALLY_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         **extra,
     }
     return settings_from_env(env)

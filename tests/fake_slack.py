@@ -239,6 +239,28 @@ class FakeSlack:
     def _chat_update(self, params: Params) -> dict:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
 
+    def _chat_delete(self, params: Params) -> dict:
+        """https://api.slack.com/methods/chat.delete: ``channel`` and ``ts``; a bot token deletes
+        the bot's own messages; ``message_not_found`` for one that is not there."""
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        with self._lock:
+            posted = self.messages.get(channel, [])
+            found = [m for m in posted if m["ts"] == ts]
+            if not found:
+                return {"ok": False, "error": "message_not_found"}
+            posted.remove(found[0])
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _files_delete(self, params: Params) -> dict:
+        """https://api.slack.com/methods/files.delete: ``file``; ``file_not_found`` (or
+        ``file_deleted``) for one that is not there."""
+        file_id = str(params.get("file"))
+        with self._lock:
+            if file_id not in self.uploads:
+                return {"ok": False, "error": "file_not_found"}
+            del self.uploads[file_id]
+        return {"ok": True}
+
     def _chat_postEphemeral(self, params: Params) -> dict:
         return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
 

@@ -30,6 +30,7 @@ KNOWN_METHODS = frozenset(
     {
         "apps.connections.open",
         "auth.test",
+        "chat.delete",
         "chat.getPermalink",
         "chat.postEphemeral",
         "chat.postMessage",
@@ -37,6 +38,7 @@ KNOWN_METHODS = frozenset(
         "conversations.history",
         "conversations.open",
         "files.completeUploadExternal",
+        "files.delete",
         "files.getUploadURLExternal",
         "oauth.v2.access",
         "users.info",

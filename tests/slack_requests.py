@@ -292,3 +292,26 @@ def post(url: str, secret: str, body: str, content_type: str, **headers: str) ->
             return Reply(response.status, response.read().decode())
     except urllib.error.HTTPError as error:
         return Reply(error.code, error.read().decode())
+
+
+def wsgi_post(
+    wsgi: Any, body: str, content_type: str, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    """POST ``body`` with exactly ``headers`` to a WSGI app's ``/slack/events``, in-process."""
+    import io
+    from wsgiref.util import setup_testing_defaults
+
+    data = body.encode()
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/slack/events",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+    }
+    for key, value in headers.items():
+        environ["HTTP_" + key.upper().replace("-", "_")] = value
+    setup_testing_defaults(environ)
+    status: list[str] = []
+    answer = b"".join(wsgi(environ, lambda s, h, exc=None: status.append(s)))
+    return int(status[0].split()[0]), answer

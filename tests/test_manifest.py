@@ -52,6 +52,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "files.upload_v2": {"files:write"},
     "files.getUploadURLExternal": {"files:write"},
     "files.completeUploadExternal": {"files:write"},
+    "files.delete": {"files:write"},  # docs.slack.dev/reference/methods/files.delete
     "reactions.get": {"reactions:read"},
     "team.info": {"team:read"},
 }

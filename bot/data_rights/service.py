@@ -2,22 +2,31 @@
 workspace's data erased when Ally is uninstalled from it.
 
 Services take a session and never commit: the caller's transaction makes an erasure all or
-nothing.
+nothing. An erasure also returns Ally's own copies in Slack (the weekly DMs it posted, the
+export files it uploaded), which ``delete_copies`` removes once the rows are gone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.ledger.people import MemberRef
+from bot.platform.logs import fields
+from storage.db import dialect_insert
 from storage.models import (
     Contact,
+    ExportFile,
+    ExportStatus,
     HomeVisit,
     Interaction,
     Member,
@@ -30,13 +39,33 @@ from storage.repository import find_member
 EXPORT_FORMAT = "ally-export/1"
 # Deleted children first, so an erasure does not depend on the database cascading for it.
 MEMBER_TABLES = (Nudge, QuestionAsked, Interaction, Contact)
+# Tables keyed by Slack identity rather than by member.
+IDENTITY_TABLES = (Member, SlackUser, HomeVisit, ExportFile)
+# Slack's answers that mean the token may no longer delete anything: stop trying.
+TOKEN_GONE = frozenset(
+    {"invalid_auth", "token_revoked", "account_inactive", "not_authed", "missing_scope"}
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SlackCopies:
+    """What Ally itself put in Slack for someone: DMs (channel, ts) and uploaded files."""
+
+    messages: tuple[tuple[str, str], ...] = ()
+    files: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.messages or self.files)
 
 
 @dataclass(frozen=True)
 class Erased:
-    """How many rows an erasure deleted, per table."""
+    """How many rows an erasure deleted, per table, and Ally's copies left in Slack."""
 
     counts: dict[str, int]
+    copies: SlackCopies = field(default_factory=SlackCopies)
 
     @property
     def total(self) -> int:
@@ -57,11 +86,16 @@ def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     }
 
 
+IDENTITY = ("id", "enterprise_id", "team_id", "user_id")
+
+
 def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
-    """Everything Ally holds about ``ref``: settings, contacts, ledger, questions, nudges.
+    """Everything Ally holds about ``ref``: settings, contacts, ledger, questions, nudges, their
+    cached Slack profile, their Home visits and their past exports.
 
     Read-only: a member who never used Ally gets an export that says so, and no row is created.
     """
+    who = (ref.enterprise_id, ref.team_id, ref.user_id)
     result: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "exported_at": now.isoformat(),
@@ -73,11 +107,19 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
         "questions_asked": [],
         "nudges": [],
     }
-    member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
+    identity_tables: tuple[tuple[str, Any, Any], ...] = (
+        ("slack_profile", SlackUser, SlackUser.id),
+        ("home_visits", HomeVisit, HomeVisit.id),
+        ("export_files", ExportFile, ExportFile.requested_at),
+    )
+    for name, table, ordering in identity_tables:
+        found = session.scalars(select(table).where(table.user_is(*who)).order_by(ordering))
+        result[name] = [_row(row, skip=IDENTITY) for row in found]
+    member = find_member(session, *who)
     if member is None:
         return result
     internal = ("member_id",)
-    result["member"] = _row(member, skip=("id", "enterprise_id", "team_id", "user_id"))
+    result["member"] = _row(member, skip=IDENTITY)
     for key, model, order in (
         ("contacts", Contact, Contact.id),
         ("interactions", Interaction, Interaction.occurred_at),
@@ -89,6 +131,85 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
         )
         result[key] = [_row(row, skip=internal) for row in rows]
     return result
+
+
+# -- export: asked for once, sent once ---------------------------------------------------------
+
+
+def request_key(response_url: str) -> str:
+    """The key of one ``/ally export`` command: a digest of its response URL, which Slack makes
+    unique per command."""
+    return hashlib.sha256(response_url.encode()).hexdigest()
+
+
+def request_export(session: Session, ref: MemberRef, key: str, now: datetime) -> bool:
+    """Record that ``ref`` asked for an export; False when this command was already recorded."""
+    inserted = session.execute(
+        dialect_insert(session, ExportFile)
+        .values(
+            enterprise_id=ref.enterprise_id,
+            team_id=ref.team_id,
+            user_id=ref.user_id,
+            request_key=key,
+            status=ExportStatus.PENDING,
+            requested_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(ExportFile.id)
+    ).first()
+    return inserted is not None
+
+
+def _this_export(ref: MemberRef, key: str) -> ColumnElement[bool]:
+    return ExportFile.user_is(ref.enterprise_id, ref.team_id, ref.user_id) & (
+        ExportFile.request_key == key
+    )
+
+
+def claim_export(session: Session, ref: MemberRef, key: str) -> bool:
+    """Take the export to send it; only one caller ever gets True for one request."""
+    result = session.execute(
+        update(ExportFile)
+        .where(_this_export(ref, key), ExportFile.status == ExportStatus.PENDING)
+        .values(status=ExportStatus.SENDING)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def export_sent(
+    session: Session, ref: MemberRef, key: str, channel_id: str, file_id: str | None, now: datetime
+) -> None:
+    session.execute(
+        update(ExportFile)
+        .where(_this_export(ref, key))
+        .values(status=ExportStatus.SENT, channel_id=channel_id, file_id=file_id, sent_at=now)
+    )
+
+
+def export_failed(session: Session, ref: MemberRef, key: str) -> None:
+    session.execute(
+        update(ExportFile).where(_this_export(ref, key)).values(status=ExportStatus.FAILED)
+    )
+
+
+# -- erasure -----------------------------------------------------------------------------------
+
+
+def _copies(session: Session, members: Any, files_where: ColumnElement[bool]) -> SlackCopies:
+    messages = session.execute(
+        select(Nudge.channel_id, Nudge.message_ts).where(
+            Nudge.member_id.in_(members),
+            Nudge.channel_id.is_not(None),
+            Nudge.message_ts.is_not(None),
+        )
+    ).all()
+    files = session.scalars(
+        select(ExportFile.file_id).where(files_where, ExportFile.file_id.is_not(None))
+    ).all()
+    return SlackCopies(
+        messages=tuple((str(c), str(ts)) for c, ts in messages),
+        files=tuple(str(f) for f in files),
+    )
 
 
 def _erase_members(session: Session, which: ColumnElement[bool]) -> dict[str, int]:
@@ -107,28 +228,92 @@ def _delete(session: Session, model: Any, which: ColumnElement[bool]) -> int:
 
 
 def forget(session: Session, ref: MemberRef) -> Erased:
-    """Delete every row that belongs to ``ref`` (their settings, contacts, ledger, questions,
-    nudges, when they last entered Home). Other members' own notes are theirs and stay."""
+    """Delete every row about ``ref``: their settings, contacts, ledger, questions, nudges, when
+    they last entered Home, their cached Slack profile and their exports. Other members' own
+    notes are theirs and stay."""
     who = (ref.enterprise_id, ref.team_id, ref.user_id)
+    copies = _copies(
+        session, select(Member.id).where(Member.user_is(*who)), ExportFile.user_is(*who)
+    )
     counts = _erase_members(session, Member.user_is(*who))
-    counts["home_visits"] = _delete(session, HomeVisit, HomeVisit.user_is(*who))
-    return Erased(counts)
+    for model in (HomeVisit, SlackUser, ExportFile):
+        counts[model.__tablename__] = _delete(session, model, model.user_is(*who))
+    return Erased(counts, copies)
+
+
+def workspaces(session: Session) -> set[tuple[str, str]]:
+    """Every (enterprise, team) that any table holds rows of."""
+    found: set[tuple[str, str]] = set()
+    for model in IDENTITY_TABLES:
+        rows = session.execute(select(model.enterprise_id, model.team_id).distinct())
+        found.update((str(e or ""), str(t or "")) for e, t in rows)
+    return found
 
 
 def erase_workspace(
     session: Session, *, enterprise_id: str, team_id: str | None, whole_enterprise: bool = False
 ) -> Erased:
-    """Delete all of a workspace's data: every member's and the cached directory.
+    """Delete all of a workspace's data: every member's, the cached directory, Home visits and
+    exports.
 
     ``whole_enterprise`` is for an organisation-wide (Enterprise Grid) install, which covers every
     workspace of ``enterprise_id``.
     """
     if whole_enterprise and not enterprise_id:
         raise ValueError("an organisation-wide erasure needs the enterprise id")
-    if not whole_enterprise and not team_id:
+    # Members of an organisation-wide install are keyed with the team "" (handlers.kit.members).
+    if not whole_enterprise and not team_id and not (enterprise_id and team_id == ""):
         raise ValueError("a workspace erasure needs the team id")
     where = (enterprise_id, None if whole_enterprise else team_id)
+    copies = _copies(
+        session,
+        select(Member.id).where(Member.workspace_is(*where)),
+        ExportFile.workspace_is(*where),
+    )
     counts = _erase_members(session, Member.workspace_is(*where))
-    counts["home_visits"] = _delete(session, HomeVisit, HomeVisit.workspace_is(*where))
-    counts["slack_users"] = _delete(session, SlackUser, SlackUser.workspace_is(*where))
-    return Erased(counts)
+    for model in (HomeVisit, SlackUser, ExportFile):
+        counts[model.__tablename__] = _delete(session, model, model.workspace_is(*where))
+    return Erased(counts, copies)
+
+
+@dataclass(frozen=True)
+class CopiesDeleted:
+    messages: int
+    files: int
+    refused: int
+
+
+def delete_copies(client: WebClient, copies: SlackCopies, *, team: str | None) -> CopiesDeleted:
+    """Delete Ally's DMs (``chat.delete``) and uploaded files (``files.delete``) from Slack, as far
+    as the token allows: a message or file already gone counts as deleted; a token that may no
+    longer act (revoked by an uninstall) stops the attempt. One log line says how it went.
+
+    https://api.slack.com/methods/chat.delete, https://api.slack.com/methods/files.delete
+    """
+    done = {"messages": 0, "files": 0, "refused": 0}
+    gone = {"message_not_found", "file_not_found", "file_deleted", "channel_not_found"}
+    calls: list[tuple[str, str, str]] = [("messages", c, ts) for c, ts in copies.messages]
+    calls += [("files", f, "") for f in copies.files]
+    stopped = None
+    for position, (kind, what, ts) in enumerate(calls):
+        try:
+            if kind == "messages":
+                client.chat_delete(channel=what, ts=ts)
+            else:
+                client.files_delete(file=what)
+            done[kind] += 1
+        except SlackApiError as error:
+            code = str(error.response.get("error", ""))
+            if code in gone:
+                done[kind] += 1
+            elif code in TOKEN_GONE:
+                stopped = code
+                done["refused"] += len(calls) - position
+                break
+            else:
+                done["refused"] += 1
+    log.info(
+        "Ally's copies in Slack deleted",
+        extra=fields(team=team, stopped_by=stopped, **done),
+    )
+    return CopiesDeleted(**done)

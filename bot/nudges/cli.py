@@ -53,7 +53,7 @@ def run(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
-    if args.nudges_command == "send" and settings.bot_token is None:
+    if args.nudges_command == "send" and settings.bot_token is None and not settings.oauth:
         raise ConfigError(
             "SLACK_BOT_TOKEN is not set: `nudges send` DMs members with the bot token (xoxb-...)."
         )

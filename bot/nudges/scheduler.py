@@ -1,4 +1,5 @@
-"""The in-process scheduler: wakes every few minutes and sends the nudges that are due.
+"""The in-process scheduler: wakes every few minutes and sends the nudges that are due; with
+OAuth, also sweeps the data of uninstalled workspaces away every hour (bot.data_rights.sweep).
 
 APScheduler only times the wake-ups; it does not coordinate processes (its FAQ says so), so any
 number of processes may run this job at once: bot/nudges/delivery.py claims work in the database.
@@ -13,12 +14,15 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.data_rights.sweep import sweep_uninstalled
 from bot.nudges.delivery import send_due
 from bot.platform import metrics
 from bot.platform.runtime import Runtime
 
 JOB_ID = "ally-send-nudges"
 EVERY = timedelta(minutes=5)
+SWEEP_JOB_ID = "ally-sweep-uninstalled"
+SWEEP_EVERY = timedelta(hours=1)
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +37,14 @@ def send_nudges(runtime: Runtime) -> None:
     metrics.nudge_run(ok=True)
     if summary.planned:
         log.info("nudges: %s", summary)
+
+
+def sweep(runtime: Runtime) -> None:
+    """One sweep of uninstalled workspaces (bot.data_rights.sweep); a failure waits for the next."""
+    try:
+        sweep_uninstalled(runtime)
+    except Exception:
+        log.exception("sweeping uninstalled workspaces failed; the next run retries")
 
 
 def start(
@@ -52,6 +64,18 @@ def start(
         # The first run soon after start-up, so a restart catches up without waiting.
         next_run_time=datetime.now(UTC) + first_run_in,
     )
+    if runtime.settings.oauth:
+        scheduler.add_job(
+            sweep,
+            IntervalTrigger(seconds=SWEEP_EVERY.total_seconds(), timezone=UTC),
+            args=[runtime],
+            id=SWEEP_JOB_ID,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(SWEEP_EVERY.total_seconds()),
+            next_run_time=datetime.now(UTC) + first_run_in,
+        )
     scheduler.start()
     log.info("nudge scheduler started: every %s", every)
     return scheduler

@@ -24,9 +24,10 @@ from slack_sdk.http_retry.handler import RetryHandler
 from bot.platform import metrics
 from bot.platform.config import ConfigError
 from bot.platform.logs import describe, log_request
+from bot.platform.malformed import refuse, request_problem
 from bot.platform.metrics import CountingRateLimitRetryHandler
 from bot.platform.oauth import oauth_flow
-from bot.platform.replay import replay_guard
+from bot.platform.replay import release, replay_guard
 from bot.platform.runtime import Runtime
 
 Register = Callable[[App, Runtime], None]
@@ -72,11 +73,20 @@ def installed_listeners() -> list[Register]:
 
 class AllyApp(App):
     """Bolt's App, writing the one structured log line per Slack request once it is answered,
-    and counting it for ``/metrics``."""
+    and counting it for ``/metrics``; a failed request's replay keys are given back so that
+    Slack's retry is handled."""
+
+    runtime: Runtime | None = None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        problem = request_problem(req)
+        if problem is not None:
+            # Before Bolt reads it: its middleware would raise on this shape (a 500).
+            return refuse(problem)
         started = time.perf_counter()
         response = super().dispatch(req)
+        if response.status >= 500 and self.runtime is not None:
+            release(self.runtime, req)
         elapsed = time.perf_counter() - started
         log_request(req, response, elapsed * 1000)
         kind, _name = describe(req.body or {})
@@ -103,6 +113,7 @@ def create_app(runtime: Runtime, register: list[Register] | None = None) -> App:
         token_verification_enabled=False,
         logger=logging.getLogger("ally.bolt"),
     )
+    app.runtime = runtime
     app.use(replay_guard(runtime))
     listeners = installed_listeners() if register is None else register
     if not listeners:

@@ -13,7 +13,10 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.nudges import cli as nudge_cli
 from bot.platform.config import ConfigError, Settings, load_environment, settings_from_env
+from bot.platform.logs import fields as _fields
 from bot.platform.runtime import Runtime
+from storage.migrate import ForeignKeyViolation
+from storage.sealed import BadKey, MissingKey
 
 log = logging.getLogger("ally")
 
@@ -137,8 +140,54 @@ class SlackRefused(Exception):
 def cmd_migrate(settings: Settings) -> int:
     from storage.migrate import upgrade
 
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, encryption_keys=settings.encryption_keys)
     log.info("database is up to date")
+    return 0
+
+
+def cmd_sweep(settings: Settings) -> int:
+    """Erase the data of every workspace with no installation left (OAuth mode)."""
+    from bot.data_rights.sweep import sweep_uninstalled
+
+    if not settings.oauth:
+        print("ally-bot: nothing to sweep: without SLACK_CLIENT_ID there is one workspace")
+        return 0
+    runtime = Runtime.start(settings)
+    try:
+        _check_schema(runtime)
+        swept = sweep_uninstalled(runtime)
+    finally:
+        runtime.close()
+    for one in swept:
+        where = "/".join(part for part in (one.enterprise_id, one.team_id) if part)
+        print(f"ally-bot: erased {one.erased.total} row(s) of uninstalled workspace {where}")
+    if not swept:
+        print("ally-bot: every workspace with data is still installed")
+    return 0
+
+
+def cmd_keygen() -> int:
+    """Print a fresh key for ALLY_ENCRYPTION_KEY (needs no configuration)."""
+    from storage.sealed import new_key
+
+    print(new_key())
+    return 0
+
+
+def cmd_reseal(settings: Settings) -> int:
+    """Seal every stored Slack token with the newest key of ALLY_ENCRYPTION_KEY (rotation)."""
+    from storage.sealed import MissingKey, Sealer, reseal_tokens
+
+    if not settings.encryption_keys:
+        raise MissingKey("ALLY_ENCRYPTION_KEY is not set: there is no key to seal tokens with.")
+    runtime = Runtime.start(settings)
+    try:
+        _check_schema(runtime)
+        count = reseal_tokens(runtime.engine, Sealer(settings.encryption_keys))
+    finally:
+        runtime.close()
+    log.info("tokens resealed with the newest key", extra=_fields(tokens=count))
+    print(f"ally-bot: {count} stored token(s) sealed with the newest key")
     return 0
 
 
@@ -155,6 +204,11 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also call Slack's auth.test and reach the database (a health check)",
     )
+    commands.add_parser("keygen", help="print a fresh key for ALLY_ENCRYPTION_KEY")
+    commands.add_parser("sweep", help="erase the data of workspaces that uninstalled Ally")
+    commands.add_parser(
+        "reseal", help="seal every stored token with the newest ALLY_ENCRYPTION_KEY key"
+    )
     nudge_cli.add_parser(commands)
     return root
 
@@ -162,6 +216,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ally-bot``; problems a person must fix are one line on stderr, never a traceback."""
     args = parser().parse_args(argv)
+    if args.command == "keygen":
+        return cmd_keygen()
     env = load_environment()
     try:
         settings = settings_from_env(env, for_serving=args.command in ("run", "check"))
@@ -170,15 +226,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings)
         if args.command == "migrate":
             return cmd_migrate(settings)
+        if args.command == "reseal":
+            return cmd_reseal(settings)
+        if args.command == "sweep":
+            return cmd_sweep(settings)
         if args.command == "check":
             return cmd_check(settings, args.live)
         if args.command == "nudges":
             return nudge_cli.run(args, settings, _check_schema)
-    except ConfigError as error:
+    except (ConfigError, MissingKey, BadKey) as error:
         print(f"ally-bot: {error}", file=sys.stderr)
         return 2
     except SlackRefused as error:
         print(f"ally-bot: {error}", file=sys.stderr)
+        return 1
+    except ForeignKeyViolation as error:
+        print(f"ally-bot: migration refused: {error}; nothing was committed.", file=sys.stderr)
         return 1
     except DBAPIError as error:
         log.debug("database error", exc_info=True)  # the whole story with LOG_LEVEL=DEBUG

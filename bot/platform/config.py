@@ -15,6 +15,8 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from storage.sealed import BadKey, parse_keys
+
 DEFAULT_DATABASE_URL = "sqlite:///data/ally.db"
 DATABASES = ("sqlite", "postgresql", "postgres")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -37,6 +39,8 @@ class Settings:
     log_level: str
     scheduler: bool
     workers: int
+    # ALLY_ENCRYPTION_KEY: Fernet keys, newest first, that seal the stored Slack tokens.
+    encryption_keys: tuple[str, ...] = ()
 
     @property
     def socket_mode(self) -> bool:
@@ -158,6 +162,7 @@ def settings_from_env(env: Mapping[str, str], *, for_serving: bool = True) -> Se
         raise ConfigError(f"ALLY_SCHEDULER={scheduler_raw!r} is not on/off: set it to on or off.")
 
     database_url = _database_url(env)
+    encryption_keys = _encryption_keys(env, oauth=client_id is not None)
 
     return Settings(
         bot_token=bot_token,
@@ -171,4 +176,21 @@ def settings_from_env(env: Mapping[str, str], *, for_serving: bool = True) -> Se
         log_level=log_level,
         scheduler=scheduler_raw == "on",
         workers=_int(env, "WEB_CONCURRENCY", 1, 1, 64),
+        encryption_keys=encryption_keys,
     )
+
+
+def _encryption_keys(env: Mapping[str, str], *, oauth: bool) -> tuple[str, ...]:
+    """``ALLY_ENCRYPTION_KEY``: required with OAuth, where each workspace's token is stored."""
+    try:
+        keys = parse_keys(_get(env, "ALLY_ENCRYPTION_KEY"))
+    except BadKey as error:
+        raise ConfigError(
+            f"ALLY_ENCRYPTION_KEY is malformed ({error}): run `ally-bot keygen` for a new key."
+        ) from None
+    if oauth and not keys:
+        raise ConfigError(
+            "ALLY_ENCRYPTION_KEY is not set but SLACK_CLIENT_ID is: workspace tokens are stored "
+            "encrypted; run `ally-bot keygen` and put the key in .env."
+        )
+    return keys

@@ -1,8 +1,11 @@
 """Structured logs: one JSON object per line, with the workspace and member ids of each event.
 
-Nothing secret goes out: Slack tokens are masked in every line whatever logged them, and the
-Slack SDK's DEBUG lines (which carry request bodies, and so members' private notes) are held at
-INFO. Ally's own lines carry ids, names of actions and counts, never what a member typed.
+Nothing secret goes out: one filter (``PrivateLines``) on Ally's handler masks Slack tokens in
+every line whatever logged them and drops the request and response bodies that the Slack
+libraries print (members' private notes travel in them); Bolt's line about a failed signature
+check, which an unsigned caller could fill with a megabyte of body, is kept out of INFO. The
+Slack SDK's DEBUG lines are held at INFO. Ally's own lines carry ids, names of actions and
+counts, never what a member typed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ FIELDS = "ally_fields"
 TOKEN = re.compile(r"\bx(?:ox[abeprs]|app)-[A-Za-z0-9-]+")
 # Libraries whose DEBUG output includes request and response bodies.
 CHATTY = ("slack_sdk", "slack_bolt", "ally.bolt", "ally.oauth", "urllib3")
+# Where the Slack libraries' lines start to quote a body: "body: {...}", "Unhandled request
+# ({...})", "payload: ...". Everything from there on is dropped.
+BODY = re.compile(r"(?i)\b(?:request body|body|payload|json_body|body_params)\b\s*[:=]|\(\{|\{")
+# slack_bolt's RequestVerification logs the whole body at INFO when a signature does not match
+# (slack_bolt/middleware/request_verification/request_verification.py, ``_debug_log_error``).
+SIGNATURE_FAILED = "Invalid request signature detected"
+DETAIL = re.compile(r"(?m)^DETAIL:.*$")
+# No line is longer than this, whatever a caller sent.
+MAX_EVENT_CHARS = 2000
 
 request_log = logging.getLogger("ally.requests")
 
@@ -30,6 +42,49 @@ request_log = logging.getLogger("ally.requests")
 def redact(text: str) -> str:
     """Mask anything that looks like a Slack token."""
     return TOKEN.sub(lambda m: m.group(0)[:5] + "[redacted]", text)
+
+
+def _from_slack_library(name: str) -> bool:
+    return name.split(".", 1)[0] in ("slack_sdk", "slack_bolt", "slack") or name.startswith(
+        ("ally.bolt", "ally.oauth")
+    )
+
+
+class PrivateLines(logging.Filter):
+    """The one filter on Ally's log handler: tokens masked and request bodies dropped.
+
+    A line from the Slack libraries is cut where it starts quoting a body. Bolt's failed
+    signature line becomes a short DEBUG line (no body, no signature) shown only when the log
+    level is DEBUG; Ally's own ``slack request`` line already records the 401. Every line is
+    capped at ``MAX_EVENT_CHARS``.
+    """
+
+    def __init__(self, level: int = logging.INFO) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a caller's bad format string: keep the template, not the args
+            message = str(record.msg)
+        if _from_slack_library(record.name):
+            if message.startswith(SIGNATURE_FAILED):
+                record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+                if self.level > logging.DEBUG:
+                    return False
+                message = "slack request refused: invalid signature or timestamp"
+            cut = BODY.search(message)
+            if cut is not None:
+                message = message[: cut.start()].rstrip(" ,:(") + " [body dropped]"
+        if len(message) > MAX_EVENT_CHARS:
+            message = message[:MAX_EVENT_CHARS] + " [cut]"
+        record.msg, record.args = redact(message), None
+        if record.exc_info:
+            # PostgreSQL's DETAIL line quotes the values of a key it refused.
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact(DETAIL.sub("DETAIL: [dropped]", text))
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,7 +100,9 @@ class JsonFormatter(logging.Formatter):
         fields = getattr(record, FIELDS, None)
         if isinstance(fields, Mapping):
             line.update({k: v for k, v in fields.items() if k not in line})
-        if record.exc_info:
+        if record.exc_text:
+            line["error"] = record.exc_text
+        elif record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return redact(json.dumps(line, default=str, ensure_ascii=False))
 
@@ -54,6 +111,7 @@ def configure(level: str = "INFO", stream: IO[str] | None = None) -> logging.Han
     """Send every log record to ``stream`` (stderr) as JSON lines; returns the handler."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(PrivateLines(logging.getLevelName(level)))
     root = logging.getLogger()
     for old in list(root.handlers):
         if isinstance(old.formatter, JsonFormatter):
@@ -98,7 +156,7 @@ def log_request(req: BoltRequest, resp: BoltResponse, elapsed_ms: float) -> None
         "slack request",
         extra=fields(
             kind=kind,
-            name=name,
+            name=name[:100],
             enterprise=context.enterprise_id,
             team=context.team_id,
             user=context.user_id,

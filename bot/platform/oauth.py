@@ -2,23 +2,29 @@
 
 The installation and state stores are slack_sdk's SQLAlchemy ones on the same engine as the rest
 of Ally, so every process behind the load balancer sees every install. Their tables are created
-by Alembic (revision 0002), never by ``create_tables()`` at run time.
+by Alembic (revision 0002), never by ``create_tables()`` at run time. The installation store is
+wrapped so that every token it writes is sealed with ``ALLY_ENCRYPTION_KEY`` (storage.sealed)
+and every token it reads is opened: Bolt, the weekly delivery and the CLI all go through it.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
+from typing import Any, TypeVar
 
 from slack_bolt.oauth.oauth_flow import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.ledger.people import MemberRef
 from bot.platform import oauth_pages
 from bot.platform.runtime import Runtime
+from storage.sealed import BOT_TOKENS, INSTALLATION_TOKENS, Sealer
 
 # The bot scopes Ally asks for at install; the same list as manifest.yml's oauth_config.
 BOT_SCOPES = (
@@ -36,11 +42,75 @@ STATE_EXPIRES_SECONDS = 600
 log = logging.getLogger(__name__)
 
 
-def installation_store(runtime: Runtime) -> SQLAlchemyInstallationStore:
+Entity = TypeVar("Entity", Installation, Bot)
+
+
+def _fields(entity: Installation | Bot) -> tuple[str, ...]:
+    return INSTALLATION_TOKENS if isinstance(entity, Installation) else BOT_TOKENS
+
+
+class SealedInstallationStore(SQLAlchemyInstallationStore):
+    """slack_sdk's SQLAlchemy installation store with bot, user and refresh tokens sealed.
+
+    Writes hand the SDK a copy whose tokens are sealed with the newest key; reads open them
+    with any listed key (a plain value, stored before sealing, is read as it is).
+    """
+
+    def __init__(self, sealer: Sealer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sealer = sealer
+
+    def _convert(self, entity: Entity, change: Any) -> Entity:
+        converted = copy.copy(entity)
+        for name in _fields(entity):
+            setattr(converted, name, change(getattr(entity, name, None)))
+        return converted
+
+    def save(self, installation: Installation) -> None:
+        # The SDK's save() also calls self.save_bot() with the (already sealed) copy's bot.
+        super().save(self._convert(installation, self.sealer.seal))
+
+    def save_bot(self, bot: Bot) -> None:
+        super().save_bot(self._convert(bot, self.sealer.seal))
+
+    def find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        found = super().find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+        return None if found is None else self._convert(found, self.sealer.open)
+
+    def find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        found = super().find_installation(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+        return None if found is None else self._convert(found, self.sealer.open)
+
+
+def installation_store(runtime: Runtime) -> SealedInstallationStore:
     """The installations (one row per install, bots and user tokens) in Ally's database."""
-    assert runtime.settings.client_id is not None
-    return SQLAlchemyInstallationStore(
-        client_id=runtime.settings.client_id,
+    settings = runtime.settings
+    assert settings.client_id is not None
+    return SealedInstallationStore(
+        Sealer(settings.encryption_keys),
+        client_id=settings.client_id,
         engine=runtime.engine,
         logger=logging.getLogger("ally.oauth.installations"),
     )
@@ -83,6 +153,29 @@ def oauth_flow(runtime: Runtime) -> OAuthFlow | None:
     return AllyOAuthFlow(settings=settings, logger=logging.getLogger("ally.oauth"))
 
 
+def workspace_bot(store: SealedInstallationStore, enterprise_id: str, team_id: str) -> Bot | None:
+    """The bot installed for a workspace (or for its whole Enterprise Grid organisation)."""
+    enterprise = enterprise_id or None
+    bot = store.find_bot(enterprise_id=enterprise, team_id=team_id or None)
+    if bot is None and enterprise is not None:
+        # An org-wide install on Enterprise Grid is stored without a team.
+        bot = store.find_bot(enterprise_id=enterprise, team_id=None, is_enterprise_install=True)
+    return bot
+
+
+def is_installed(store: SealedInstallationStore, enterprise_id: str, team_id: str) -> bool:
+    """Whether any installation (a bot, or an install row) is left for the workspace."""
+    if workspace_bot(store, enterprise_id, team_id) is not None:
+        return True
+    enterprise = enterprise_id or None
+    found = store.find_installation(enterprise_id=enterprise, team_id=team_id or None)
+    if found is None and enterprise is not None:
+        found = store.find_installation(
+            enterprise_id=enterprise, team_id=None, is_enterprise_install=True
+        )
+    return found is not None
+
+
 class WorkspaceClients:
     """Web API clients for work that runs outside a Slack request (the weekly nudges).
 
@@ -105,13 +198,7 @@ class WorkspaceClients:
             return self._single
         key = (ref.enterprise_id, ref.team_id)
         if key not in self._cache:
-            enterprise = ref.enterprise_id or None
-            bot = self._store.find_bot(enterprise_id=enterprise, team_id=ref.team_id or None)
-            if bot is None and enterprise is not None:
-                # An org-wide install on Enterprise Grid is stored without a team.
-                bot = self._store.find_bot(
-                    enterprise_id=enterprise, team_id=None, is_enterprise_install=True
-                )
+            bot = workspace_bot(self._store, ref.enterprise_id, ref.team_id)
             self._cache[key] = (
                 self._make(self._runtime, token=bot.bot_token) if bot and bot.bot_token else None
             )

@@ -3,7 +3,8 @@
 Bolt has already checked the signature and the five-minute timestamp window when this runs. A
 request whose exact signature was seen before is a replay: it is acknowledged and dropped. An
 event that Slack retries (``X-Slack-Retry-Num``) after the first delivery arrived is
-acknowledged without redoing its work, so a slow first attempt is not run twice.
+acknowledged without redoing its work, so a slow first attempt is not run twice. A request that
+failed (answered 5xx, so that Slack retries it) gives its keys back: the retry is then handled.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.platform import metrics
 from bot.platform.logs import fields
 from bot.platform.runtime import Runtime
 from storage.db import transaction
-from storage.seen_requests import prune, remember
+from storage.seen_requests import forget, prune, remember
 
 PRUNE_EVERY = 200  # requests per process between clean-ups of old keys
 
@@ -30,6 +31,37 @@ Middleware = Callable[[BoltRequest, BoltResponse, Callable[[], BoltResponse]], B
 def _header(req: BoltRequest, name: str) -> str | None:
     values = req.headers.get(name) or []
     return values[0] if values else None
+
+
+def _keys(req: BoltRequest) -> list[str]:
+    """The keys ``replay_guard`` records for ``req`` (none for unsigned or Socket Mode ones)."""
+    signature = _header(req, "x-slack-signature")
+    timestamp = _header(req, "x-slack-request-timestamp")
+    if req.mode == "socket_mode" or not signature or not timestamp or not timestamp.isdigit():
+        return []
+    keys = ["sig:" + signature]
+    body = req.body or {}
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        keys.append(f"event:{body['event_id']}")
+    return keys
+
+
+def release(runtime: Runtime, req: BoltRequest) -> None:
+    """Forget a failed request's keys, so that Slack's retry of it is handled, not dropped."""
+    keys = _keys(req)
+    if not keys:
+        return
+    try:
+        with transaction(runtime.sessions) as session:
+            for key in keys:
+                forget(session, key)
+    except Exception:  # the database is what failed: a retry may then be dropped as a replay
+        log.exception("could not release a failed request's replay keys")
+        return
+    log.info(
+        "failed request released for Slack's retry",
+        extra=fields(team=req.context.team_id, user=req.context.user_id, keys=len(keys)),
+    )
 
 
 def replay_guard(runtime: Runtime) -> Middleware:

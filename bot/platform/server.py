@@ -24,6 +24,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.platform import metrics
+from bot.platform.malformed import body_problem, refuse
 from bot.platform.runtime import Runtime
 
 # Slack's own payloads are far smaller; anything larger is refused before it is read.
@@ -66,6 +67,12 @@ class AllyWSGI:
             except UnicodeDecodeError:
                 return _plain(start_response, "400 Bad Request", "Request body is not UTF-8\n")
             environ["wsgi.input"] = io.BytesIO(body)
+            if path == self.slack.path and environ.get("REQUEST_METHOD") == "POST":
+                content_type = str(environ.get("CONTENT_TYPE") or "").split(";")[0].strip()
+                problem = body_problem(body.decode("utf-8"), content_type or None)
+                if problem is not None:
+                    refuse(problem)
+                    return _plain(start_response, "400 Bad Request", "Malformed request\n")
         return self.slack(environ, start_response)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:

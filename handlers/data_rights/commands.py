@@ -1,13 +1,17 @@
-"""``/ally export`` (a JSON file of everything Ally holds about you, sent by DM) and
-``/ally forget`` (erase it all, after a confirmation only you can give)."""
+"""``/ally export`` (a JSON file of everything Ally holds about you, sent by DM after Slack has
+its answer, once per command) and ``/ally forget`` (erase it all, after a confirmation only you
+can give, and delete Ally's DMs and export files from Slack)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot import ids
 from bot.data_rights import service as data_rights
@@ -23,30 +27,59 @@ log = logging.getLogger(__name__)
 
 
 def export_file(command: Command) -> Reply:
-    """Build the member's export and DM it to them as a JSON file (files upload v2)."""
+    """Answer at once and DM the export after: building and uploading it may take longer than
+    Slack's 3 seconds. A command that arrives twice is one export (``request_export``)."""
     member = command.member
+    key = data_rights.request_key(command.response_url or uuid.uuid4().hex)
     with transaction(command.runtime.sessions) as session:
-        data = data_rights.export(session, member, command.now)
-    content = json.dumps(data, indent=2, ensure_ascii=False)
-    filename = f"ally-export-{command.now.date().isoformat()}.json"
+        fresh = data_rights.request_export(session, member, key, command.now)
+    if fresh:
+        if command.later is not None:
+            command.later(lambda: send_export(command, key))
+        else:
+            send_export(command, key)
+    return say(
+        "I'm putting your data together: it will arrive in a direct message from me in a moment, "
+        "as a JSON file."
+    )
+
+
+def send_export(command: Command, key: str) -> None:
+    """Build the member's export and DM it as a JSON file (files upload v2), once per request."""
+    member = command.member
+    runtime = command.runtime
     try:
+        with transaction(runtime.sessions) as session:
+            if not data_rights.claim_export(session, member, key):
+                return  # another process has it (or had it)
+            data = data_rights.export(session, member, command.now)
+        content = json.dumps(data, indent=2, ensure_ascii=False)
+        filename = f"ally-export-{command.now.date().isoformat()}.json"
         channel = command.client.conversations_open(users=member.user_id)["channel"]["id"]
-        command.client.files_upload_v2(
+        uploaded = command.client.files_upload_v2(
             channel=channel,
             content=content,
             filename=filename,
             title="Your Ally data",
             initial_comment=(
-                "Here is everything Ally holds about you: your settings, contacts, "
-                "ledger, suggested questions and weekly nudges."
+                "Here is everything Ally holds about you: your settings, contacts, ledger, "
+                "suggested questions, weekly nudges, cached profile and Home visits."
             ),
         )
+        file_id = (uploaded.get("file") or {}).get("id")
+        with transaction(runtime.sessions) as session:
+            data_rights.export_sent(session, member, key, channel, file_id, runtime.clock())
     except SlackApiError as error:
         log.warning(
             "export not delivered",
             extra=fields(team=member.team_id, user=member.user_id, slack_error=error_code(error)),
         )
-        return say(f"I couldn't send your export. {explain(error)}")
+        _export_failed(command, key, f"I couldn't send your export. {explain(error)}")
+        return
+    except Exception:
+        log.exception("export failed", extra=fields(team=member.team_id, user=member.user_id))
+        _export_failed(command, key, "I couldn't send your export. Please try again in a moment.")
+        return
     log.info(
         "export sent",
         extra=fields(
@@ -57,7 +90,25 @@ def export_file(command: Command) -> Reply:
             bytes=len(content.encode()),
         ),
     )
-    return say(f"I've sent you a direct message with your data as a JSON file (`{filename}`).")
+
+
+def _export_failed(command: Command, key: str, text: str) -> None:
+    """Record the failure and tell the member through the command's response URL."""
+    try:
+        with transaction(command.runtime.sessions) as session:
+            data_rights.export_failed(session, command.member, key)
+    except Exception:
+        log.exception("could not record a failed export")
+    if not command.response_url:
+        return
+    try:
+        WebhookClient(command.response_url, timeout=10).send(
+            text=text, response_type="ephemeral", replace_original=False
+        )
+    except Exception as error:  # the member's DM and the response URL both failed
+        log.warning(
+            "could not tell the member about a failed export", extra=fields(error=repr(error))
+        )
 
 
 def confirm_forget(command: Command) -> Reply:
@@ -68,7 +119,8 @@ def confirm_forget(command: Command) -> Reply:
         blocks=[
             section(
                 "*Delete all your Ally data?*\nThis erases your contacts, your ledger of favours "
-                "and introductions, your notes, suggested questions, weekly nudges and settings. "
+                "and introductions, your notes, suggested questions, weekly nudges and settings, "
+                "and deletes my weekly DMs and export files from Slack. "
                 "It can't be undone. Use `/ally export` first if you want a copy."
             ),
             actions(
@@ -103,9 +155,19 @@ def _tell(respond: Respond, body: dict, text: str) -> None:
         log.warning("could not update the forget message", extra=fields(error=repr(error)))
 
 
+def delete_copies_later(client: WebClient, copies: data_rights.SlackCopies, team: str) -> None:
+    """Delete Ally's DMs and files from Slack after the answer (one call per message or file)."""
+    try:
+        data_rights.delete_copies(client, copies, team=team)
+    except Exception:
+        log.exception("could not delete Ally's copies in Slack", extra=fields(team=team))
+
+
 def register(app: App, runtime: Runtime) -> None:
     @app.action(ids.FORGET_CONFIRM)
-    def on_confirm(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
+    def on_confirm(
+        ack: Ack, body: dict, context: BoltContext, respond: Respond, client: WebClient
+    ) -> None:
         ack()
         member = member_of(context)
         if member is None or _pressed_value(body) != member.user_id:
@@ -127,6 +189,10 @@ def register(app: App, runtime: Runtime) -> None:
                 **erased.counts,
             ),
         )
+        if erased.copies:
+            app.listener_runner.listener_executor.submit(
+                delete_copies_later, client, erased.copies, member.team_id
+            )
         _tell(
             respond,
             body,

@@ -2,7 +2,11 @@
 
 Uninstalling erases the workspace's data in one transaction and drops its installation; a
 revocation drops only the revoked tokens. Slack may send the two in either order, and each step
-is idempotent, so any order (or a repeat) ends in the same state.
+is idempotent, so any order (or a repeat) ends in the same state. A failure is answered 503
+(handlers.kit.errors) so that Slack sends the event again, and the replay guard lets that retry
+through (bot.platform.replay.release). Ally's DMs and files in Slack are deleted after the
+answer, as far as the (usually already revoked) token allows; bot.data_rights.sweep is the
+backstop for the data.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ import logging
 
 from slack_bolt import App, BoltContext
 from slack_bolt.listener.builtins import TokenRevocationListeners
+from slack_sdk import WebClient
 
 from bot.data_rights import service as data_rights
 from bot.platform.logs import fields
 from bot.platform.runtime import Runtime
+from handlers.data_rights.commands import delete_copies_later
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -27,7 +33,7 @@ def register(app: App, runtime: Runtime) -> None:
     revocation = TokenRevocationListeners(store) if store is not None else None
 
     @app.event("app_uninstalled")
-    def on_uninstalled(context: BoltContext) -> None:
+    def on_uninstalled(context: BoltContext, client: WebClient) -> None:
         enterprise_id = context.enterprise_id or ""
         whole_org = bool(context.is_enterprise_install)
         with transaction(runtime.sessions) as session:
@@ -39,6 +45,12 @@ def register(app: App, runtime: Runtime) -> None:
             )
         if revocation is not None:
             revocation.handle_app_uninstalled_events(context)
+        if erased.copies:
+            # Slack revokes the tokens on uninstall, so this mostly says how much was refused;
+            # with a token that still works (single workspace), the DMs and files go too.
+            app.listener_runner.listener_executor.submit(
+                delete_copies_later, client, erased.copies, context.team_id or ""
+            )
         log.info(
             "app uninstalled: workspace data erased",
             extra=fields(

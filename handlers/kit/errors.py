@@ -16,9 +16,19 @@ SORRY = "Sorry, something went wrong on my side, so that wasn't done. Please try
 SORRY_MODAL = "Sorry, I couldn't save this just now. Please submit it again in a moment."
 
 
+# Events whose work must not be lost: an erasure that failed is answered 5xx, so that Slack
+# retries it (up to three times, with X-Slack-Retry-Num), instead of 200, which would end it.
+# https://api.slack.com/apis/events-api#retries ("http_error": any answer other than 2xx)
+MUST_RETRY = frozenset({"app_uninstalled", "tokens_revoked"})
+
+
 def apology(body: dict) -> BoltResponse:
     """What Slack shows the member after a failure: an ephemeral reply to a command; a modal
-    kept open (with what they typed) and a note on its first field; otherwise a plain ack."""
+    kept open (with what they typed) and a note on its first field; a 503 for an event Slack
+    must deliver again; otherwise a plain ack."""
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    if isinstance(event, dict) and event.get("type") in MUST_RETRY:
+        return BoltResponse(status=503, body="")
     if body.get("command"):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": SORRY})
     if body.get("type") == "view_submission":

@@ -28,6 +28,7 @@ ALLY_VARIABLES = (
     "WEB_CONCURRENCY",
     "LOG_LEVEL",
     "ALLY_SCHEDULER",
+    "ALLY_ENCRYPTION_KEY",
 )
 ALLY_BOT = str(Path(sys.executable).with_name("ally-bot"))
 # Starting takes about a second; a loaded CI machine may take several.

@@ -63,7 +63,7 @@ def test_members_lose_nothing_when_slack_fails_every_third_call(
         assert reply.json.get("response_action") == "update", reply.body
         assert "Logged a catch-up" in reply.text, reply.text
         reply = slack.command("export", user=user)
-        assert "sent you a direct message" in reply.text, reply.text
+        assert "direct message from me in a moment" in reply.text, reply.text
         expected.update(
             {
                 (user, "favour_received", ally): 1,

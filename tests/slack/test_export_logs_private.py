@@ -18,6 +18,7 @@ from bot.platform.runtime import Runtime
 from tests.conftest import FrozenClock, make_settings
 from tests.fake_slack import FakeSlack
 from tests.member_data import give_data
+from tests.slack.home_helpers import wait_for
 from tests.slack_requests import SlackDriver
 
 BOT_TOKEN = "xoxb-1234-very-secret-bot-token"
@@ -50,6 +51,7 @@ def test_a_run_logs_ids_but_no_secrets_and_no_notes(
         give_data(runtime.sessions, MemberRef(team_id="T1", user_id="U1"), clock(), secret=NOTE)
         slack = SlackDriver(create_app(runtime, register=[handlers.register]), SIGNING_SECRET)
         assert "direct message" in slack.command("export", user="U1").text
+        wait_for(lambda: fake_slack.calls_to("files.completeUploadExternal"))  # sent after
         slack.command("forget", user="U1")
         slack.action(
             "forget_confirm",
@@ -63,11 +65,12 @@ def test_a_run_logs_ids_but_no_secrets_and_no_notes(
         # DEBUG lines would print that reply, and the request body, if they were let through.
         assert "leaving-in-spring" in slack.command(NOTE, user="U1").text
         slack.event({"type": "app_uninstalled"})
+        slack.app.listener_runner.listener_executor.shutdown(wait=True)
     finally:
         runtime.close()
 
     # The export really carried the note to Slack, so the logs had the chance to leak it.
-    assert any(NOTE in content for content in fake_slack.uploads.values())
+    assert any(NOTE in upload["content"] for upload in fake_slack.calls_to("upload"))
     text = captured.getvalue()
     assert BOT_TOKEN not in text and "xoxb-1234" not in text
     assert SIGNING_SECRET not in text

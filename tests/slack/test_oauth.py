@@ -24,13 +24,14 @@ import handlers
 from bot.ledger.people import MemberRef
 from bot.nudges.delivery import send_due
 from bot.platform.app import create_app
-from bot.platform.oauth import BOT_SCOPES, oauth_settings
+from bot.platform.oauth import BOT_SCOPES, installation_store, oauth_settings
 from bot.platform.runtime import Runtime
 from bot.platform.server import AllyWSGI
 from tests.conftest import SECRET, FrozenClock, make_settings
 from tests.fake_slack import FakeSlack
 from tests.integration.nudge_fixtures import add_member, nudges
 from tests.member_data import give_data
+from tests.slack.home_helpers import wait_for
 from tests.slack_requests import SlackDriver, command_body
 
 CLIENT_ID = "1111.2222"
@@ -122,14 +123,19 @@ def test_install_then_requests_use_each_workspace_token(
     exchange = fake_slack.calls_to("oauth.v2.access")[0]
     assert exchange["code"] == "code-2"
 
-    store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=oauth_runtime.engine)
+    store = installation_store(oauth_runtime)
     found = store.find_installation(enterprise_id=None, team_id="T2")
     assert found is not None and found.bot_token == "xoxb-for-T2"
+    # The SDK's own store, reading the rows as they are, sees only sealed tokens.
+    raw = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=oauth_runtime.engine)
+    stored = raw.find_installation(enterprise_id=None, team_id="T2")
+    assert stored is not None and str(stored.bot_token).startswith("fernet:")
 
     for team, token in (("T2", "xoxb-for-T2"), ("T3", "xoxb-for-T3")):
         fake_slack.reset()
         reply = SlackDriver(oauth_app, SECRET, team=team).command("export", user="U1")
         assert "direct message" in reply.text, reply.text
+        wait_for(lambda: fake_slack.calls_to("files.completeUploadExternal"))
         assert tokens_used(fake_slack, "conversations.open") == [f"Bearer {token}"]
         assert tokens_used(fake_slack, "files.completeUploadExternal") == [f"Bearer {token}"]
 
@@ -189,6 +195,7 @@ def test_enterprise_grid_org_install_keys_members_by_enterprise(
         body, "application/x-www-form-urlencoded"
     )
     assert "direct message" in reply.text, reply.text
+    oauth_app.listener_runner.listener_executor.shutdown(wait=True)  # the file is sent after
     assert tokens_used(fake_slack, "conversations.open") == ["Bearer xoxb-for-E1"]
     exported = json.loads(next(iter(fake_slack.uploads.values())))
     assert exported["workspace"] == {"enterprise_id": "E1", "team_id": ""}

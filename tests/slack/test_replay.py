@@ -48,6 +48,8 @@ def test_a_replayed_command_is_done_once(db_runtime: Runtime, fake_slack: FakeSl
     assert "direct message" in first.send(body, FORM, headers).text
     replay = second.send(body, FORM, headers)
     assert replay.status == 200 and replay.body == ""
+    for driver in (first, second):  # the file is sent after the answer
+        driver.app.listener_runner.listener_executor.shutdown(wait=True)
     assert len(fake_slack.calls_to("files.completeUploadExternal")) == 1
 
 

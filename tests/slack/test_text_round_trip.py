@@ -21,6 +21,7 @@ from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack
+from tests.slack.home_helpers import wait_for
 from tests.slack_requests import SlackDriver, slack_escape
 
 _TOKEN_OR_ENTITY = re.compile(r"<(?P<token>[^<>]*)>|&(?P<entity>amp|lt|gt);")
@@ -173,7 +174,8 @@ def read_back_everywhere(
 
     fake.reset()
     slack.command("export", user=user)
-    [upload] = fake.calls_to("upload")
+    # The file is delivered after Slack has its answer.
+    [upload] = wait_for(lambda: fake.calls_to("upload"))
     exported = json.loads(upload["content"])
     assert text.stored in {i["what"] for i in exported["interactions"]}
 

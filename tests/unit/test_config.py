@@ -17,7 +17,13 @@ from tests.fake_slack import FakeSlack
 
 HTTP = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}
 SOCKET = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
-OAUTH = {"SLACK_CLIENT_ID": "123.456", "SLACK_CLIENT_SECRET": "cs", "SLACK_SIGNING_SECRET": "s"}
+KEY = "q0Dq2mB7u0n3JQnq6y0Wm7jZ3J0xGQ9m8b0bS3wWd2E="
+OAUTH = {
+    "SLACK_CLIENT_ID": "123.456",
+    "SLACK_CLIENT_SECRET": "cs",
+    "SLACK_SIGNING_SECRET": "s",
+    "ALLY_ENCRYPTION_KEY": KEY,
+}
 
 
 def refused(env: dict[str, str], *, for_serving: bool = True) -> str:
@@ -115,6 +121,26 @@ def test_missing_signing_secret_with_oauth() -> None:
 def test_client_id_without_secret() -> None:
     message = refused({"SLACK_CLIENT_ID": "1", "SLACK_SIGNING_SECRET": "s"})
     assert message.startswith("SLACK_CLIENT_SECRET is not set")
+
+
+def test_oauth_needs_an_encryption_key() -> None:
+    without = {k: v for k, v in OAUTH.items() if k != "ALLY_ENCRYPTION_KEY"}
+    message = refused(without)
+    assert message.startswith("ALLY_ENCRYPTION_KEY is not set")
+    assert "ally-bot keygen" in message
+    # Every command that touches the stored tokens needs it, not only `run`.
+    assert refused(without, for_serving=False).startswith("ALLY_ENCRYPTION_KEY is not set")
+
+
+def test_encryption_keys_newest_first_and_malformed_ones() -> None:
+    older = "Z3JY8Cj9jQeC1mJd3vO1e4L7bq3v9ZQk8nV0mC2pQ1s="
+    settings = settings_from_env({**OAUTH, "ALLY_ENCRYPTION_KEY": f" {KEY} , {older} "})
+    assert settings.encryption_keys == (KEY, older)
+    message = refused({**OAUTH, "ALLY_ENCRYPTION_KEY": f"{KEY},not-a-key"})
+    assert message.startswith("ALLY_ENCRYPTION_KEY is malformed (key 2 of 2")
+    # Optional without OAuth, but checked when given.
+    assert settings_from_env(HTTP).encryption_keys == ()
+    assert refused({**HTTP, "ALLY_ENCRYPTION_KEY": "short"}).startswith("ALLY_ENCRYPTION_KEY")
 
 
 def test_oauth_and_socket_mode_together() -> None:

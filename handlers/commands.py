@@ -55,11 +55,20 @@ def subcommands() -> dict[str, Subcommand]:
     from handlers.data_rights import commands as data_rights
     from handlers.ledger import commands as ledger_commands
     from handlers.ledger import log_modal, reactions
+    from handlers.ledger import projects as ledger_projects
     from handlers.nudges import dm as nudges
     from handlers.questions import commands as questions
 
     table: dict[str, Subcommand] = {}
-    for module in (ledger_commands, log_modal, questions, reactions, data_rights, nudges):
+    for module in (
+        ledger_commands,
+        ledger_projects,
+        log_modal,
+        questions,
+        reactions,
+        data_rights,
+        nudges,
+    ):
         table.update(module.SUBCOMMANDS)
     return table
 

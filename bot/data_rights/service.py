@@ -20,8 +20,12 @@ from storage.models import (
     Contact,
     HomeVisit,
     Interaction,
+    MeetingPlan,
     Member,
     Nudge,
+    PlanMessage,
+    Project,
+    ProjectAlly,
     QuestionAsked,
     SlackUser,
 )
@@ -29,7 +33,16 @@ from storage.repository import find_member
 
 EXPORT_FORMAT = "ally-export/1"
 # Deleted children first, so an erasure does not depend on the database cascading for it.
-MEMBER_TABLES = (Nudge, QuestionAsked, Interaction, Contact)
+MEMBER_TABLES = (
+    Nudge,
+    PlanMessage,
+    MeetingPlan,
+    ProjectAlly,
+    Project,
+    QuestionAsked,
+    Interaction,
+    Contact,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,8 @@ def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
-    """Everything Ally holds about ``ref``: settings, contacts, ledger, questions, nudges.
+    """Everything Ally holds about ``ref``: settings, contacts, ledger, questions, nudges,
+    projects and meeting plans.
 
     Read-only: a member who never used Ally gets an export that says so, and no row is created.
     """
@@ -72,6 +86,10 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
         "interactions": [],
         "questions_asked": [],
         "nudges": [],
+        "projects": [],
+        "project_allies": [],
+        "meeting_plans": [],
+        "plan_messages": [],
     }
     member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
     if member is None:
@@ -83,6 +101,10 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
         ("interactions", Interaction, Interaction.occurred_at),
         ("questions_asked", QuestionAsked, QuestionAsked.asked_at),
         ("nudges", Nudge, Nudge.week),
+        ("projects", Project, Project.started_at),
+        ("project_allies", ProjectAlly, ProjectAlly.project_id),
+        ("meeting_plans", MeetingPlan, MeetingPlan.day),
+        ("plan_messages", PlanMessage, PlanMessage.day),
     ):
         rows = session.scalars(
             select(model).where(model.member_id == member.id).order_by(order, model.id)

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.ledger import projects
 from bot.ledger.network import (
     Gap,
     Placement,
@@ -42,6 +43,7 @@ from bot.ledger.network import (
     touch_state,
 )
 from bot.ledger.people import MemberRef
+from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine, contact_label
 from bot.nudges.planning import SentPeople, owe_most, sent_people
 from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
@@ -117,6 +119,7 @@ class HomeData:
     owe_most: HomeContact | None  # the person whose balance is most in their favour
     introducers: list[Introducer] = field(default_factory=list)
     this_week: Suggestion | None = None
+    projects: list[ProjectView] = field(default_factory=list)  # active, oldest first
 
 
 def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
@@ -130,7 +133,8 @@ def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
     balances = {row.id: row.balance for row in rows}
     lines = data.recent_lines(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
     sent = sent_people(session, member, now)
-    return assemble(ref, member, rows, balances, lines, now, sent)
+    found = projects.active_of(session, member.id, now)
+    return assemble(ref, member, rows, balances, lines, now, sent, found)
 
 
 def entered_home(session: Session, ref: MemberRef, now: datetime) -> None:
@@ -158,6 +162,7 @@ def assemble(
     lines: Sequence[LineRow],
     now: datetime,
     sent: SentPeople | None = None,
+    active: Sequence[ProjectView] = (),
 ) -> HomeData:
     """Turn loaded rows into ``HomeData`` (pure apart from reading the rows' attributes).
 
@@ -168,7 +173,12 @@ def assemble(
     facts = [_facts(row, balances) for row in rows]
     sent = sent or SentPeople()
     pick = this_weeks_person(
-        facts, now, this_week=sent.this_week, last_week=sent.last_week, keep_last=sent.keep_last
+        facts,
+        now,
+        this_week=sent.this_week,
+        last_week=sent.last_week,
+        keep_last=sent.keep_last,
+        goals=projects.goals_of(active),
     )
     attention = sorted(
         (c for c in contacts if c.touch.state in URGENCY),
@@ -199,6 +209,7 @@ def assemble(
         owe_most=next(c for c in contacts if c.key == owed.key) if owed else None,
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
+        projects=list(active),
     )
 
 

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot import ids
 from bot.nudges.planning import STAY_IN_TOUCH_MAX, THANKS_MAX, NudgeContent, Schedule
+from bot.nudges.weekly_person import Pick, Reason
 
 FOOTER_BLOCK = "nudge_footer"
 TEXT_MAX = 3000
@@ -53,6 +54,11 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
         _section("*Your week with Ally*: five minutes for the people your work depends on.")
     ]
     summary: list[str] = []
+    # An unmet project ally comes first (seed 001: meet each within 30 days).
+    project_first = content.person is not None and content.person.reason is Reason.PROJECT
+    if content.person is not None and project_first:
+        blocks.extend(_person(content.person))
+        summary.append(f"meet {content.person.contact.label} for your project")
     if content.stay_in_touch:
         blocks.append(_section("*Stay in touch* (no agenda needed)"))
         for s in content.stay_in_touch[:STAY_IN_TOUCH_MAX]:
@@ -94,26 +100,9 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
                 f"({owed} {favours}). What could you do for them this week?"
             )
         )
-    if content.person is not None:
-        p = content.person
-        blocks.append(DividerBlock())
-        blocks.append(
-            _section(
-                f"*This week's person: {escape(p.contact.label)}*\n{escape(p.why)}\n"
-                f"*Next step:* {escape(p.next_step)}"
-            )
-        )
-        keep = f"Keep {_clip(p.contact.label, 50)} next week"
-        blocks.append(
-            ActionsBlock(
-                block_id=f"person:{p.contact.id}",
-                elements=[
-                    _button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, p.contact.key, "primary"),
-                    _button(keep, ids.NUDGE_KEEP_PERSON, p.contact.key),
-                ],
-            )
-        )
-        summary.append(f"this week's person: {p.contact.label}")
+    if content.person is not None and not project_first:
+        blocks.extend(_person(content.person))
+        summary.append(f"this week's person: {content.person.contact.label}")
     if content.questions:
         who = escape(content.person.contact.label) if content.person else "your next conversation"
         lines = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))
@@ -121,6 +110,25 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
     blocks.extend(_footer(schedule))
     text = "Your weekly Ally nudge: " + (", ".join(summary) or "a quiet week") + "."
     return _clip(text), blocks
+
+
+def _person(p: Pick) -> list[Block]:
+    """This week's person: why, the next step, and the buttons to act on it."""
+    keep = f"Keep {_clip(p.contact.label, 50)} next week"
+    return [
+        DividerBlock(),
+        _section(
+            f"*This week's person: {escape(p.contact.label)}*\n{escape(p.why)}\n"
+            f"*Next step:* {escape(p.next_step)}"
+        ),
+        ActionsBlock(
+            block_id=f"person:{p.contact.id}",
+            elements=[
+                _button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, p.contact.key, "primary"),
+                _button(keep, ids.NUDGE_KEEP_PERSON, p.contact.key),
+            ],
+        ),
+    ]
 
 
 def _footer(schedule: Schedule) -> list[Block]:

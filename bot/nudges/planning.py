@@ -30,6 +30,7 @@ from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 from bot.ledger.network import TouchState, cadence_days
 from bot.ledger.people import MemberRef
+from bot.ledger.projects import ProjectGoal, unmet_goals
 from bot.nudges.weekly_person import ContactFacts, Pick, choose, touches
 from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
 from storage.repository import RECEIVED_KINDS
@@ -218,8 +219,12 @@ def compose(
     *,
     last_person_id: int | None = None,
     keep_last: bool = False,
+    goals: Sequence[ProjectGoal] = (),
 ) -> NudgeContent:
-    """The DM's content for one member; an empty network gets the start-here message."""
+    """The DM's content for one member; an empty network gets the start-here message.
+
+    ``goals`` are the member's unmet project allies: the first becomes this week's person.
+    """
     if not contacts:
         return NudgeContent(start_here=True)
     # One stay-in-touch reading per contact serves both "stay in touch" and the weekly person.
@@ -229,7 +234,12 @@ def compose(
         thanks=list(favours)[:THANKS_MAX],
         owe_most=owe_most(contacts),
         person=choose(
-            contacts, now, last_person_id=last_person_id, keep_last=keep_last, touched=touched
+            contacts,
+            now,
+            last_person_id=last_person_id,
+            keep_last=keep_last,
+            touched=touched,
+            goals=goals,
         ),
     )
 
@@ -411,7 +421,7 @@ _contact_facts = partial(tuple.__new__, ContactFacts)
 def contents(
     session: Session, due_now: Sequence[tuple[MemberRow, Slot]], now: datetime
 ) -> dict[int, NudgeContent]:
-    """Each due member's DM content, read with three queries whatever the batch size."""
+    """Each due member's DM content, read with five queries whatever the batch size."""
     if not due_now:
         return {}
     ids = [m.id for m, _ in due_now]
@@ -459,6 +469,7 @@ def contents(
         )
         if previous.get(member_id) == week
     }
+    goals = unmet_goals(session, ids, now)
     return {
         m.id: compose(
             facts[m.id],
@@ -466,6 +477,7 @@ def contents(
             now,
             last_person_id=last_person.get(m.id, (None, False))[0],
             keep_last=last_person.get(m.id, (None, False))[1],
+            goals=goals.get(m.id, ()),
         )
         for m, _ in due_now
     }

@@ -15,6 +15,9 @@ which case they stay, snoozes aside. The highest score wins; ties go to the long
 last touch, then to the name, then to the contact added first. The next step follows from the
 biggest reason the person was chosen.
 
+An unmet ally of an active project comes before all of that (seed 001: meet each within 30
+days), the project closest to its 30 days first, snoozes aside only when snoozed.
+
 The weekly DM and the Home tab both name this week's person with ``choose``; once this week's
 DM has gone out, Home shows the person it named (``pick_for``), so the two never disagree.
 """
@@ -35,6 +38,7 @@ from bot.ledger.network import (
     network_bits,
     touch_brief,
 )
+from bot.ledger.projects import ProjectGoal
 from bot.ledger.service import label_of
 from storage.models import Level
 
@@ -80,6 +84,7 @@ class ContactFacts(NamedTuple):
 
 
 class Reason(enum.StrEnum):
+    PROJECT = "project"
     OWED = "owed"
     OUT_OF_TOUCH = "out of touch"
     NEVER_MET = "never met"
@@ -177,6 +182,39 @@ def _pick(contact: ContactFacts, state: TouchState, days_since: int | None, thin
     return Pick(contact, score, reason, why, step)
 
 
+def _project_pick(contact: ContactFacts, state: TouchState, goal: ProjectGoal, thin: _Thin) -> Pick:
+    name = contact.label
+    if goal.days_left > 0:
+        clock = f"{goal.days_left} day{'s' if goal.days_left != 1 else ''} left"
+    else:
+        clock = "the 30 days are up"
+    return Pick(
+        contact,
+        _score(state, contact.balance, GAP_POINTS if thin.of(contact) else 0),
+        Reason.PROJECT,
+        f"One of your allies for “{goal.project}”, not met yet ({clock}).",
+        f"Book 30 minutes with {name} to talk through how their knowledge could support "
+        f"“{goal.project}”, and offer something in return.",
+    )
+
+
+def _project_first(
+    contacts: Sequence[ContactFacts],
+    touched: Touches,
+    goals: Sequence[ProjectGoal],
+    thin: _Thin,
+) -> Pick | None:
+    """The unmet project ally closest to their 30 days, unless snoozed."""
+    if not goals:
+        return None
+    at = {c.id: i for i, c in enumerate(contacts)}
+    for goal in goals:
+        i = at.get(goal.contact_id)
+        if i is not None and touched[i][0] is not TouchState.SNOOZED:
+            return _project_pick(contacts[i], touched[i][0], goal, thin)
+    return None
+
+
 def choose(
     contacts: Sequence[ContactFacts],
     now: datetime,
@@ -184,14 +222,19 @@ def choose(
     last_person_id: int | None = None,
     keep_last: bool = False,
     touched: Touches | None = None,
+    goals: Sequence[ProjectGoal] = (),
 ) -> Pick | None:
     """This week's person by the rule in the module docstring, or None when nobody fits.
 
-    ``touched`` is ``touches(contacts, now)`` when the caller has it already.
+    ``touched`` is ``touches(contacts, now)`` when the caller has it already; ``goals`` are
+    the member's unmet project allies, closest to their 30 days first.
     """
     if touched is None:
         touched = touches(contacts, now)
     thin = _Thin(contacts)
+    first = _project_first(contacts, touched, goals, thin)
+    if first is not None:
+        return first
     gaps = thin.points
     best: tuple[ContactFacts, TouchState, int | None] | None = None
     best_score, best_since = -1, -1
@@ -231,7 +274,12 @@ def choose(
     return _pick(*best, thin) if best is not None else None
 
 
-def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) -> Pick | None:
+def pick_for(
+    contacts: Sequence[ContactFacts],
+    person_id: int,
+    now: datetime,
+    goals: Sequence[ProjectGoal] = (),
+) -> Pick | None:
     """``person_id`` as this week's person, scored and explained within the whole network.
 
     None when they have left the network or are snoozed since.
@@ -248,6 +296,9 @@ def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) ->
     )
     if state is TouchState.SNOOZED:
         return None
+    goal = next((g for g in goals if g.contact_id == person_id), None)
+    if goal is not None:
+        return _project_pick(person, state, goal, _Thin(contacts))
     return _pick(person, state, days_since, _Thin(contacts))
 
 
@@ -258,6 +309,7 @@ def this_weeks_person(
     this_week: int | None = None,
     last_week: int | None = None,
     keep_last: bool = False,
+    goals: Sequence[ProjectGoal] = (),
 ) -> Pick | None:
     """The person of this week's DM once it is sent (``this_week``), else the one it will name.
 
@@ -265,10 +317,10 @@ def this_weeks_person(
     keep them, exactly as the weekly DM's planning passes them to ``choose``.
     """
     if this_week is not None:
-        named = pick_for(contacts, this_week, now)
+        named = pick_for(contacts, this_week, now, goals)
         if named is not None:
             return named
-    return choose(contacts, now, last_person_id=last_week, keep_last=keep_last)
+    return choose(contacts, now, last_person_id=last_week, keep_last=keep_last, goals=goals)
 
 
 def _explain(

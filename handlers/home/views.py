@@ -28,6 +28,7 @@ from bot.ledger.network import (
     describe_touch,
     network_label,
 )
+from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine
 from handlers.kit.blocks import actions, button, clip, context, escape, section
 from storage.models import InteractionKind
@@ -39,6 +40,7 @@ GAPS_SHOWN = 6
 FAVOURS_SHOWN = 5
 INTRODUCERS_SHOWN = 5
 NAMES_PER_INTRODUCER = 5
+PROJECTS_SHOWN = 5
 
 STATUS_MARK = {
     CellStatus.HEALTHY: ":white_check_mark: healthy",
@@ -62,6 +64,7 @@ def home_view(data: HomeData) -> View:
         DividerBlock(),
         *network_blocks(data),
         DividerBlock(),
+        *project_blocks(data.projects),
         *this_week_blocks(data.this_week),
         DividerBlock(),
         *stay_in_touch_blocks(data.attention, data.never_met),
@@ -157,6 +160,32 @@ def _network_row(row: NetworkScore) -> SectionBlock:
         for level in LEVELS
     ]
     return SectionBlock(text=MarkdownTextObject(text=title), fields=fields)
+
+
+# -- project alliances -------------------------------------------------------------------------
+
+
+def project_blocks(projects: Sequence[ProjectView]) -> list[Block]:
+    """Active projects with their allies, who is met, and the days left of the 30."""
+    if not projects:
+        return []
+    lines = [project_line(p) for p in projects[:PROJECTS_SHOWN]]
+    more = len(projects) - PROJECTS_SHOWN
+    if more > 0:
+        lines.append(_more(more))
+    return [
+        section("*Project allies* (meet each within 30 days)\n" + "\n".join(lines)),
+        DividerBlock(),
+    ]
+
+
+def project_line(project: ProjectView) -> str:
+    """One project: its name, the 30-day clock and each ally, met or not."""
+    allies = ", ".join(
+        f"{':white_check_mark:' if a.met else ':hourglass_flowing_sand:'} {escape(a.label)}"
+        for a in project.allies
+    )
+    return f"• *{escape(project.name)}* ({project.when}): {allies}"
 
 
 # -- this week's person -------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from bot.ledger.network import (
     cadence_days,
     day_number,
     level_label,
-    networks_of,
+    network_label,
     review,
     touch_state,
 )
@@ -194,7 +194,7 @@ def assemble(
     ]
     # The DM's rule, so Home and the weekly DM name the same person, ties included.
     owed = owe_most(facts)
-    result = review(Placement(c.networks, c.level) for c in contacts)
+    result = review(Placement(r.networks, r.level, r.bond) for r in rows)
     return HomeData(
         member=ref,
         focus=member.focus,
@@ -261,8 +261,8 @@ def suggest(
 ) -> Suggestion | None:
     """This week's person (``pick``, from ``bot.nudges.weekly_person``), or the most important gap.
 
-    With nobody to name, the first missing cell of the review becomes the suggestion, with the
-    snowball as the next step: ask someone already in that network whom to talk to.
+    With nobody to name, the review's biggest gap becomes the suggestion, with the snowball as
+    the next step: ask someone already in the network whom to talk to.
     """
     if pick is not None:
         person = next(c for c in contacts if c.key == pick.contact.key)
@@ -270,13 +270,23 @@ def suggest(
     if not result.missing:
         return None
     gap = result.missing[0]
+    return Suggestion(None, gap, f"You have {gap.describe()}.", gap_step(gap, contacts, focus))
+
+
+def gap_step(gap: Gap, contacts: Sequence[HomeContact], focus: str | None) -> str:
+    """The next step for a gap: ask someone already in the network (seed 002's snowball)."""
     about = f" about {focus}" if focus else ""
-    insider = next((c for c in contacts if gap.network in networks_of(c.networks)), None)
-    if insider is not None:
-        step = f"Ask {insider.label} who {level_label(gap.level.value)} you should talk to{about}."
-    else:
-        step = f"Think of one person you could learn from{about}, and add them to your network."
-    return Suggestion(None, gap, f"There is {gap.describe()}.", step)
+    if gap.level is not None:
+        insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
+        where = level_label(gap.level.value)
+        if insider is not None:
+            return f"Ask {insider.label} who else you should get to know {where}{about}."
+        return f"Think of one person {where} you could learn from{about}, and add them."
+    network = network_label(gap.network) if gap.network else ""
+    return (
+        f"Think of one person for your {network} network you could learn from{about}, "
+        "and add them with `/ally add`."
+    )
 
 
 # -- knowing when a member's data changed ------------------------------------------------------

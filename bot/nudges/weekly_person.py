@@ -5,9 +5,8 @@ The rule (pure; the caller passes ``now`` and the facts):
 1. Stay in touch (seed 000: keep in touch when you don't need anything): an overdue contact
    scores 3, a due one 2, one due soon 1, and someone never touched since they were added 1.
 2. Reciprocity (seed 001: give before you ask): +1 for each favour the member owes them, up to 3.
-3. Network gaps (seed 003: which part of the network needs development): +2 when the contact
-   is one of fewer than two people at their level in one of their networks, so that thin part
-   of the network depends on them.
+3. Gaps (seed 001: two connections above you, two at your level, two below): +2 when the
+   contact is a connection at a level with fewer than two, so that thin level depends on them.
 
 Snoozed contacts are left out, and so is last week's person: never the same person two weeks
 running, unless the member asked to keep them (the DM's "Keep <name> next week" button), in
@@ -34,8 +33,8 @@ from typing import NamedTuple
 from bot.ledger.network import (
     TARGET_PER_LEVEL,
     TouchState,
+    is_connection,
     level_label,
-    network_bits,
     touch_brief,
 )
 from bot.ledger.projects import ProjectGoal
@@ -103,27 +102,18 @@ class Pick:
     next_step: str
 
 
-def _cell_counts(contacts: Sequence[ContactFacts]) -> dict[tuple[int, str], int]:
-    """Contacts per (network bit, level): the 2-2-2 review's grid, counted without a Review."""
-    # Counting each (networks bitmask, level) once and spreading it over the networks costs a
-    # few dict updates per member instead of a lookup per contact and network.
-    placed = Counter([(c.networks, c.level) for c in contacts])
-    counts: dict[tuple[int, str], int] = {}
-    for (bits, level), n in placed.items():
-        if level not in LEVEL_VALUES:
-            continue
-        for value, _ in network_bits(bits):
-            counts[value, level] = counts.get((value, level), 0) + n
-    return counts
+def _level_counts(contacts: Sequence[ContactFacts]) -> dict[str, int]:
+    """Connections per level: the 2-2-2 target, counted without a Review."""
+    placed = Counter([c.level for c in contacts if is_connection(c.bond)])
+    return {level: placed.get(level, 0) for level in LEVEL_VALUES}
 
 
-def _thin_part(networks: int, level: str | None, counts: dict[tuple[int, str], int]) -> str | None:
-    """The thin part of the network that a contact placed here holds up, if any."""
-    if level not in LEVEL_VALUES:
+def _thin_part(bond: str | None, level: str | None, counts: dict[str, int]) -> str | None:
+    """The thin level of connections a contact placed here holds up, if any."""
+    if level not in LEVEL_VALUES or not is_connection(bond):
         return None
-    for value, label in network_bits(networks):
-        if counts.get((value, level), 0) < TARGET_PER_LEVEL:
-            return f"{label} network, {level_label(level)}"
+    if counts[level] < TARGET_PER_LEVEL:
+        return level_label(level)
     return None
 
 
@@ -143,21 +133,21 @@ class _Thin:
     """Each placement's thin part within one member's network, worked out once per placement."""
 
     def __init__(self, contacts: Sequence[ContactFacts]) -> None:
-        self.counts = _cell_counts(contacts)
-        self.parts: dict[tuple[int, str | None], str | None] = {}
+        self.counts = _level_counts(contacts)
+        self.parts: dict[tuple[str | None, str | None], str | None] = {}
         # Gap points per placement, filled as placements are met.
-        self.points: dict[tuple[int, str | None], int] = {}
+        self.points: dict[tuple[str | None, str | None], int] = {}
 
-    def part(self, place: tuple[int, str | None]) -> str | None:
-        """The thin part of the network a contact at ``place`` (networks, level) holds up."""
+    def part(self, place: tuple[str | None, str | None]) -> str | None:
+        """The thin level a contact at ``place`` (bond, level) holds up."""
         if place not in self.parts:
             self.parts[place] = _thin_part(*place, self.counts)
         return self.parts[place]
 
     def of(self, contact: ContactFacts) -> str | None:
-        return self.part((contact.networks, contact.level))
+        return self.part((contact.bond, contact.level))
 
-    def gap_points(self, place: tuple[int, str | None]) -> int:
+    def gap_points(self, place: tuple[str | None, str | None]) -> int:
         points = self.points[place] = GAP_POINTS if self.part(place) else 0
         return points
 
@@ -246,7 +236,7 @@ def choose(
             if keep_last:
                 return _pick(contact, state, days_since, thin)
             continue
-        place = (contact.networks, contact.level)
+        place = (contact.bond, contact.level)
         gap = gaps.get(place)
         if gap is None:
             gap = thin.gap_points(place)
@@ -357,7 +347,7 @@ def _explain(
     if thin:
         return (
             Reason.GAP,
-            f"{name} is one of the few people in your {thin}.",
+            f"{name} is one of your few connections {thin}.",
             f"Ask {name} who else you should get to know there, and offer to return the favour.",
         )
     return (

@@ -21,16 +21,13 @@ from slack_sdk.models.views import View
 from bot import ids
 from bot.home.service import HomeContact, HomeData, Suggestion
 from bot.ledger.network import (
-    LEVELS,
-    CellStatus,
-    NetworkScore,
     TouchState,
     describe_touch,
-    network_label,
 )
 from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine
 from handlers.kit.blocks import actions, button, clip, context, escape, section
+from handlers.ledger.review_text import alliances_text, connections_text, network_text
 from storage.models import InteractionKind
 
 VIEW_BLOCKS_MAX = 100
@@ -42,17 +39,11 @@ INTRODUCERS_SHOWN = 5
 NAMES_PER_INTRODUCER = 5
 PROJECTS_SHOWN = 5
 
-STATUS_MARK = {
-    CellStatus.HEALTHY: ":white_check_mark: healthy",
-    CellStatus.THIN: ":large_yellow_circle: thin",
-    CellStatus.MISSING: ":red_circle: missing",
-}
 TOUCH_MARK = {
     TouchState.OVERDUE: ":red_circle:",
     TouchState.DUE: ":large_orange_circle:",
     TouchState.DUE_SOON: ":large_yellow_circle:",
 }
-LEVEL_TITLE = {"above": "Above you", "peer": "At your level", "below": "Below you"}
 
 
 def home_view(data: HomeData) -> View:
@@ -110,26 +101,15 @@ def network_blocks(data: HomeData) -> list[Block]:
     """The grid (a section per network, a field per level), strongest, needs work and gaps."""
     result = data.review
     blocks: list[Block] = [
-        section("*The three networks*  (aim for 2 above you, 2 at your level, 2 below you)")
+        section(connections_text(result) + "\n" + alliances_text(result, len(data.projects))),
+        section(
+            "*The three networks*\n" + "\n".join(network_text(result, row) for row in result.grid)
+        ),
     ]
-    blocks += [_network_row(row) for row in result.grid]
-    verdict = []
-    if result.on_target:
-        verdict.append(":tada: All three networks meet the 2-2-2 target.")
-    if result.strongest is not None:
-        verdict.append(f"*Strongest:* {network_label(result.strongest)}")
-    if result.needs_work is not None:
-        verdict.append(f"*Needs work:* {network_label(result.needs_work)}")
-    if verdict:
-        blocks.append(section("   ".join(verdict)))
     if result.missing and data.contacts:
         shown = [f"• {gap.describe()}" for gap in result.missing[:GAPS_SHOWN]]
         blocks.append(
-            section(
-                "*Missing key relationships*\n"
-                + "\n".join(shown)
-                + _more(len(result.missing) - GAPS_SHOWN)
-            )
+            section("*Missing*\n" + "\n".join(shown) + _more(len(result.missing) - GAPS_SHOWN))
         )
     if not data.contacts:
         blocks.append(
@@ -142,24 +122,11 @@ def network_blocks(data: HomeData) -> list[Block]:
         who = "person has" if result.unplaced == 1 else "people have"
         blocks.append(
             context(
-                f"{result.unplaced:,} {who} no network or level yet, so they don't count "
-                "toward the grid: place them with `/ally add @person …`."
+                f"{result.unplaced:,} {who} no network or level yet, so the review can't "
+                "count them: place them with `/ally add @person …`."
             )
         )
     return blocks
-
-
-def _network_row(row: NetworkScore) -> SectionBlock:
-    people = f"{row.total:,} {'person' if row.total == 1 else 'people'}"
-    title = f"*{network_label(row.network).capitalize()}*  {STATUS_MARK[row.status]} · {people}"
-    fields = [
-        MarkdownTextObject(
-            text=f"*{LEVEL_TITLE[level.value]}*\n{row.counts[level.value]:,} · "
-            f"{STATUS_MARK[row.cell(level)]}"
-        )
-        for level in LEVELS
-    ]
-    return SectionBlock(text=MarkdownTextObject(text=title), fields=fields)
 
 
 # -- project alliances -------------------------------------------------------------------------

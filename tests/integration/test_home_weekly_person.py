@@ -98,8 +98,10 @@ def test_with_nobody_to_name_home_suggests_a_gap_and_a_snowball_step(
     # Last week's person is the only one: the rule names nobody, and neither does the DM.
     suggestion = this_week(runtime, ana)
     assert suggestion.contact is None and suggestion.gap is not None
-    assert suggestion.reason.startswith("There is no one")
-    assert "add them to your network" in suggestion.next_step
+    assert suggestion.reason == "You have no connection above you (aim for 2)."
+    assert suggestion.next_step == (
+        "Ask Contact 0 (Acme) who else you should get to know above you."
+    )
     send(runtime)
     assert dm_person(runtime, "2026-W48") is None
 

@@ -33,8 +33,16 @@ from storage.models import Base
 from tests.conftest import PG_ENV, START
 from tests.member_data import give_data
 
-# The first release's tables (seen_requests came with 0002, home_visits with 0005).
-LATER = ("seen_requests", "home_visits")
+# The first release's tables (seen_requests came with 0002, home_visits with 0005, projects
+# and meeting plans with 0006_habits).
+LATER = (
+    "seen_requests",
+    "home_visits",
+    "projects",
+    "project_allies",
+    "meeting_plans",
+    "plan_messages",
+)
 DATA_TABLES = [t.name for t in Base.metadata.sorted_tables if t.name not in LATER]
 
 
@@ -125,7 +133,7 @@ def test_migrate_upgrades_a_first_release_database_losing_nothing(
 
         with engine.connect() as connection:
             version = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert version.scalar_one() == "0005"
+            assert version.scalar_one() == "0006_habits"
         assert snapshot(engine, first_release) == before
         with engine.connect() as connection:
             # 0003: no nudge of the first release asked to keep its person.
@@ -135,10 +143,17 @@ def test_migrate_upgrades_a_first_release_database_losing_nothing(
         assert kept and not any(kept)
         # Per member: Maria did a favour, got one and introduced Dana (-1); nothing with Dana.
         assert balances == {"U2": -1, "~dana lee": 0}
-        # 0005: the table of Home visits.
-        assert {"slack_installations", "slack_bots", "slack_oauth_states", "home_visits"} <= set(
-            inspect(engine).get_table_names()
-        )
+        # 0005: the table of Home visits; 0006_habits: projects and meeting plans.
+        assert {
+            "slack_installations",
+            "slack_bots",
+            "slack_oauth_states",
+            "home_visits",
+            "projects",
+            "project_allies",
+            "meeting_plans",
+            "plan_messages",
+        } <= set(inspect(engine).get_table_names())
         # Migrating again is a no-op.
         assert main(["migrate"]) == 0
         assert snapshot(engine, first_release) == before

@@ -85,7 +85,7 @@ def test_home_shows_active_projects_with_days_left(
         calls = [c for c in fake_slack.calls_to("views.publish") if c["user_id"] == "U1"]
         return json.dumps(calls[-1]["view"], ensure_ascii=False) if calls else ""
 
-    view = wait_for(lambda: "Project allies" in home() and home())
+    view: str = wait_for(lambda: home() if "Project allies" in home() else "")
     assert "Q3 launch* (20 days left)" in view
     assert ":white_check_mark: Maria Lopez" in view
     assert ":hourglass_flowing_sand: Dana Lee (Acme)" in view

@@ -110,8 +110,8 @@ def test_weekly_person_weighs_overdue_reciprocity_and_gaps() -> None:
     overdue = contact(1, 120)  # overdue: 3
     owed = contact(2, 5, balance=-3)  # owes 3: 3, not due
     thin = contact(
-        3, 5, networks=Network.STRATEGIC, level=Level.ABOVE.value, bond=Bond.ALLIANCE.value
-    )  # thin strategic/above: 2
+        3, 5, networks=Network.STRATEGIC, level=Level.ABOVE.value, bond=Bond.CONNECTION.value
+    )  # one of fewer than two connections above: 2
     pick = choose([overdue, owed, thin], NOW)
     # Tie on 3 points: the longest since the last touch wins.
     assert pick is not None and pick.contact.id == 1
@@ -121,7 +121,11 @@ def test_weekly_person_weighs_overdue_reciprocity_and_gaps() -> None:
     assert pick is not None and pick.contact.id == 2 and pick.reason == Reason.OWED
     pick = choose([thin, contact(4, 5)], NOW)
     assert pick is not None and pick.contact.id == 3 and pick.reason == Reason.GAP
-    assert "strategic network, above you" in pick.why
+    assert pick.why == "Person 3 is one of your few connections above you."
+    # An alliance holds up no level of the connections' 2-2-2.
+    ally = thin._replace(bond=Bond.ALLIANCE.value)
+    pick = choose([ally, contact(4, 5)], NOW)
+    assert pick is not None and pick.reason == Reason.KEEP_WARM
 
 
 def test_weekly_person_is_never_the_same_two_weeks_running_unless_asked() -> None:

@@ -57,6 +57,7 @@ def subcommands() -> dict[str, Subcommand]:
     from handlers.ledger import log_modal, reactions
     from handlers.ledger import projects as ledger_projects
     from handlers.nudges import dm as nudges
+    from handlers.nudges import plans
     from handlers.questions import commands as questions
 
     table: dict[str, Subcommand] = {}
@@ -66,6 +67,7 @@ def subcommands() -> dict[str, Subcommand]:
         log_modal,
         questions,
         reactions,
+        plans,
         data_rights,
         nudges,
     ):

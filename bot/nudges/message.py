@@ -124,7 +124,8 @@ def _person(p: Pick) -> list[Block]:
         ActionsBlock(
             block_id=f"person:{p.contact.id}",
             elements=[
-                _button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, p.contact.key, "primary"),
+                _button("Plan it", ids.PLAN_IT, p.contact.key, "primary"),
+                _button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, p.contact.key),
                 _button(keep, ids.NUDGE_KEEP_PERSON, p.contact.key),
             ],
         ),

@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.nudges.delivery import send_due
+from bot.nudges.plans import send_plans
 from bot.platform.runtime import Runtime
 
 JOB_ID = "ally-send-nudges"
@@ -22,14 +23,23 @@ log = logging.getLogger(__name__)
 
 
 def send_nudges(runtime: Runtime) -> None:
-    """One wake-up: send what is due now; a failure is logged and retried on the next one."""
+    """One wake-up: send the weekly DMs due now, then the meeting plans' reminders and
+    follow-ups; a failure is logged and retried on the next one."""
+    now = runtime.clock()
     try:
-        summary = send_due(runtime, runtime.clock())
+        summary = send_due(runtime, now)
     except Exception:
         log.exception("sending nudges failed; the next run retries")
+    else:
+        if summary.planned:
+            log.info("nudges: %s", summary)
+    try:
+        plans = send_plans(runtime, now)
+    except Exception:
+        log.exception("sending plan reminders failed; the next run retries")
         return
-    if summary.planned:
-        log.info("nudges: %s", summary)
+    if plans.planned:
+        log.info("plan reminders and follow-ups: %s", plans)
 
 
 def start(

@@ -176,7 +176,8 @@ def this_week_blocks(suggestion: Suggestion | None) -> list[Block]:
             f"*Next step:* {escape(suggestion.next_step)}"
         ),
         actions(
-            button("Log a catch-up", ids.HOME_LOG_CATCH_UP, value=contact.key, style="primary"),
+            button("Plan it", ids.PLAN_IT, value=contact.key, style="primary"),
+            button("Log a catch-up", ids.HOME_LOG_CATCH_UP, value=contact.key),
             button("Questions to ask", ids.SHOW_QUESTIONS, value=contact.key),
             button("Edit contact", ids.OPEN_CONTACT_MODAL, value=contact.key),
             block_id="home_this_week",

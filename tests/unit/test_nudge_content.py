@@ -88,11 +88,13 @@ def test_gratitude_reciprocity_and_buttons() -> None:
         ids.NUDGE_SETTINGS,
         ids.NUDGE_LOG_CATCH_UP,
         ids.NUDGE_KEEP_PERSON,
+        ids.PLAN_IT,
     }
     assert wanted <= set(action_ids(blocks))
     assert content.person is not None
     [person] = [b.to_dict() for b in blocks if b.to_dict().get("block_id") == "person:1"]
-    keep = person["elements"][1]
+    plan_it, _, keep = person["elements"]
+    assert (plan_it["text"]["text"], plan_it["value"]) == ("Plan it", "U1")
     assert keep["text"]["text"] == "Keep Person 1 next week" and keep["value"] == "U1"
     thanks = [b.to_dict() for b in blocks if b.to_dict().get("block_id") == "thanks:77"]
     assert thanks[0]["elements"][0]["value"] == "77"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot import ids
 from bot.nudges.delivery import Delivery
 from bot.nudges.plans import PlanSender
+from bot.nudges.scheduler import send_nudges
 from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
 from storage.db import transaction
@@ -275,3 +276,15 @@ def test_paused_or_off_members_get_no_plan_messages(
     clock.advance(days=1)
     assert send(runtime, clock) == 0
     assert len(dms(fake_slack)) == 1
+
+
+def test_the_scheduler_job_sends_plan_messages_after_the_weekly_dm(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock, ana: None
+) -> None:
+    slack.command("plan <@U2> today coffee")
+    send_nudges(runtime)  # the job the scheduler runs every few minutes
+    texts = [m["text"] for m in dms(fake_slack)]
+    assert texts[-1] == "Today: coffee with Maria Lopez."
+    assert texts[0].startswith("Your weekly Ally nudge")  # the weekly DM went first
+    send_nudges(runtime)
+    assert [m["text"] for m in dms(fake_slack)] == texts

@@ -19,7 +19,7 @@ would never see a republish before the next one replaced it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,7 +45,8 @@ from bot.ledger.network import (
 from bot.ledger.people import MemberRef
 from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine, contact_label
-from bot.nudges.planning import SentPeople, owe_most, sent_people
+from bot.nudges.give_first import give_first
+from bot.nudges.planning import SentPeople, given_to, sent_people
 from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
 from storage.models import Contact, Interaction, InteractionKind, Member
 from storage.repository import (
@@ -105,6 +106,15 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class GiveSuggestion:
+    """Seed 000's give first, as Home shows it: whom, why, and one concrete way."""
+
+    contact: HomeContact
+    reason: str
+    way: str
+
+
+@dataclass(frozen=True)
 class HomeData:
     member: MemberRef
     focus: str | None
@@ -116,14 +126,14 @@ class HomeData:
     received: list[LedgerLine]  # recent favours and intros received, newest first
     given: list[LedgerLine]
     balance: int  # across everyone: given minus received
-    owe_most: HomeContact | None  # the person whose balance is most in their favour
+    give_first: GiveSuggestion | None  # whom to give to first, and how
     introducers: list[Introducer] = field(default_factory=list)
     this_week: Suggestion | None = None
     projects: list[ProjectView] = field(default_factory=list)  # active, oldest first
 
 
 def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
-    """Assemble a member's Home in four queries; a member who never used Ally gets an empty one."""
+    """Assemble a member's Home in six queries; a member who never used Ally gets an empty one."""
     member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
     if member is None:
         return _empty(ref)
@@ -134,7 +144,8 @@ def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
     lines = data.recent_lines(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
     sent = sent_people(session, member, now)
     found = projects.active_of(session, member.id, now)
-    return assemble(ref, member, rows, balances, lines, now, sent, found)
+    given = given_to(session, [member.id]).get(member.id, set())
+    return assemble(ref, member, rows, balances, lines, now, sent, found, given)
 
 
 def entered_home(session: Session, ref: MemberRef, now: datetime) -> None:
@@ -163,6 +174,7 @@ def assemble(
     now: datetime,
     sent: SentPeople | None = None,
     active: Sequence[ProjectView] = (),
+    given: Collection[int] = (),
 ) -> HomeData:
     """Turn loaded rows into ``HomeData`` (pure apart from reading the rows' attributes).
 
@@ -193,7 +205,7 @@ def assemble(
         if line.kind in FAVOUR_KINDS and line.contact_id in labels
     ]
     # The DM's rule, so Home and the weekly DM name the same person, ties included.
-    owed = owe_most(facts)
+    gift = give_first(facts, given)
     result = review(Placement(r.networks, r.level, r.bond) for r in rows)
     return HomeData(
         member=ref,
@@ -206,7 +218,13 @@ def assemble(
         received=[line for line in ledger if line.kind in RECEIVED],
         given=[line for line in ledger if line.kind not in RECEIVED],
         balance=sum(balances.values()),
-        owe_most=next(c for c in contacts if c.key == owed.key) if owed else None,
+        give_first=(
+            GiveSuggestion(
+                next(c for c in contacts if c.key == gift.contact.key), gift.reason, gift.way
+            )
+            if gift
+            else None
+        ),
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
         projects=list(active),

@@ -91,15 +91,12 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
                 )
             )
         summary.append(f"{len(content.thanks)} to thank")
-    if content.owe_most is not None:
-        owed = -content.owe_most.balance
-        favours = "favour" if owed == 1 else "favours"
+    if content.give_first is not None:
+        g = content.give_first
         blocks.append(
-            _section(
-                f"*Give back*: you owe *{escape(content.owe_most.label)}* the most "
-                f"({owed} {favours}). What could you do for them this week?"
-            )
+            _section(f"*Give first*: {escape(g.reason)}\n{escape(g.way)}"),
         )
+        summary.append(f"a way to help {g.contact.label}")
     if content.person is not None and not project_first:
         blocks.extend(_person(content.person))
         summary.append(f"this week's person: {content.person.contact.label}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,9 +31,10 @@ from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 from bot.ledger.network import TouchState, cadence_days
 from bot.ledger.people import MemberRef
 from bot.ledger.projects import ProjectGoal, unmet_goals
+from bot.nudges.give_first import GiveFirst, give_first
 from bot.nudges.weekly_person import ContactFacts, Pick, choose, touches
 from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
-from storage.repository import RECEIVED_KINDS
+from storage.repository import GIVEN_KINDS, RECEIVED_KINDS
 from storage.types import DayNumber
 
 BATCH_SIZE = 500
@@ -161,14 +162,14 @@ class NudgeContent:
     start_here: bool = False
     stay_in_touch: list[StayInTouch] = field(default_factory=list)
     thanks: list[Favour] = field(default_factory=list)
-    owe_most: ContactFacts | None = None
+    give_first: GiveFirst | None = None
     person: Pick | None = None
     questions: list[str] = field(default_factory=list)
 
     @property
     def has_news(self) -> bool:
         return bool(
-            self.start_here or self.stay_in_touch or self.thanks or self.owe_most or self.person
+            self.start_here or self.stay_in_touch or self.thanks or self.give_first or self.person
         )
 
 
@@ -200,18 +201,6 @@ def stay_in_touch(
     ]
 
 
-def owe_most(contacts: Iterable[ContactFacts]) -> ContactFacts | None:
-    """The person the member owes most (most negative balance), if they owe anyone.
-
-    Ties go to the name, then to the contact added first.
-    """
-    owing = [c for c in contacts if c.balance < 0]
-    if not owing:
-        return None
-    most = min(c.balance for c in owing)
-    return min((c for c in owing if c.balance == most), key=lambda c: (c.label.casefold(), c.id))
-
-
 def compose(
     contacts: Sequence[ContactFacts],
     favours: Sequence[Favour],
@@ -220,10 +209,12 @@ def compose(
     last_person_id: int | None = None,
     keep_last: bool = False,
     goals: Sequence[ProjectGoal] = (),
+    given_to: Collection[int] = (),
 ) -> NudgeContent:
     """The DM's content for one member; an empty network gets the start-here message.
 
     ``goals`` are the member's unmet project allies: the first becomes this week's person.
+    ``given_to`` are the contacts the member has ever given something to (for give first).
     """
     if not contacts:
         return NudgeContent(start_here=True)
@@ -232,7 +223,7 @@ def compose(
     return NudgeContent(
         stay_in_touch=stay_in_touch(contacts, now, touched),
         thanks=list(favours)[:THANKS_MAX],
-        owe_most=owe_most(contacts),
+        give_first=give_first(contacts, given_to),
         person=choose(
             contacts,
             now,
@@ -421,7 +412,7 @@ _contact_facts = partial(tuple.__new__, ContactFacts)
 def contents(
     session: Session, due_now: Sequence[tuple[MemberRow, Slot]], now: datetime
 ) -> dict[int, NudgeContent]:
-    """Each due member's DM content, read with five queries whatever the batch size."""
+    """Each due member's DM content, read with six queries whatever the batch size."""
     if not due_now:
         return {}
     ids = [m.id for m, _ in due_now]
@@ -470,6 +461,7 @@ def contents(
         if previous.get(member_id) == week
     }
     goals = unmet_goals(session, ids, now)
+    given = given_to(session, ids)
     return {
         m.id: compose(
             facts[m.id],
@@ -478,9 +470,25 @@ def contents(
             last_person_id=last_person.get(m.id, (None, False))[0],
             keep_last=last_person.get(m.id, (None, False))[1],
             goals=goals.get(m.id, ()),
+            given_to=given.get(m.id, set()),
         )
         for m, _ in due_now
     }
+
+
+def given_to(session: Session, member_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Per member, the contacts they have ever done a favour for or introduced (one query)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    for member_id, contact_id in session.execute(
+        select(Interaction.member_id, Interaction.contact_id)
+        .where(
+            Interaction.member_id.in_(member_ids),
+            Interaction.kind.in_([k.value for k in GIVEN_KINDS]),
+        )
+        .distinct()
+    ):
+        found[member_id].add(contact_id)
+    return found
 
 
 def due_members(members: Iterable[MemberRow], now: datetime) -> list[tuple[MemberRow, Slot]]:

@@ -4,7 +4,8 @@ The rule (pure; the caller passes ``now`` and the facts):
 
 1. Stay in touch (seed 000: keep in touch when you don't need anything): an overdue contact
    scores 3, a due one 2, one due soon 1, and someone never touched since they were added 1.
-2. Reciprocity (seed 001: give before you ask): +1 for each favour the member owes them, up to 3.
+2. Reciprocity (seed 000: be an ally first): +1 for each favour received from them beyond
+   those given, up to 3.
 3. Gaps (seed 001: two connections above you, two at your level, two below): +2 when the
    contact is a connection at a level with fewer than two, so that thin level depends on them.
 
@@ -47,7 +48,7 @@ TOUCH_POINTS = {
     TouchState.DUE_SOON: 1,
     TouchState.NEW: 1,
 }
-OWED_POINTS_MAX = 3
+RECEIVED_POINTS_MAX = 3
 GAP_POINTS = 2
 LEVEL_VALUES = frozenset(level.value for level in Level)
 
@@ -73,7 +74,7 @@ class ContactFacts(NamedTuple):
     # The (UTC) day of the last touch, and the first day after a snooze.
     last_touch_day: int | None = None
     snoozed_until_day: int | None = None
-    # Favours and intros given minus received: negative means the member owes them.
+    # Favours and intros given minus received: negative when they have helped the member more.
     balance: int = 0
 
     @property
@@ -84,7 +85,7 @@ class ContactFacts(NamedTuple):
 
 class Reason(enum.StrEnum):
     PROJECT = "project"
-    OWED = "owed"
+    GIVE_FIRST = "give first"
     OUT_OF_TOUCH = "out of touch"
     NEVER_MET = "never met"
     GAP = "gap"
@@ -152,22 +153,22 @@ class _Thin:
         return points
 
 
-def _owed_points(balance: int) -> int:
-    """One point per favour the member owes, up to ``OWED_POINTS_MAX``."""
-    return 0 if balance >= 0 else min(OWED_POINTS_MAX, -balance)
+def _received_points(balance: int) -> int:
+    """One point per favour received beyond those given, up to ``RECEIVED_POINTS_MAX``."""
+    return 0 if balance >= 0 else min(RECEIVED_POINTS_MAX, -balance)
 
 
 def _score(state: TouchState, balance: int, gap_points: int) -> int:
-    owed_points = _owed_points(balance) if balance < 0 else 0  # no call for most contacts
-    return TOUCH_POINTS.get(state, 0) + owed_points + gap_points
+    received = _received_points(balance) if balance < 0 else 0  # no call for most contacts
+    return TOUCH_POINTS.get(state, 0) + received + gap_points
 
 
 def _pick(contact: ContactFacts, state: TouchState, days_since: int | None, thin: _Thin) -> Pick:
     """``contact`` scored and explained: only the chosen one gets its sentences built."""
     part = thin.of(contact)
     touch_points = TOUCH_POINTS.get(state, 0)
-    owed_points = _owed_points(contact.balance)
-    reason, why, step = _explain(contact, state, days_since, owed_points, touch_points, part)
+    received = _received_points(contact.balance)
+    reason, why, step = _explain(contact, state, days_since, received, touch_points, part)
     score = _score(state, contact.balance, GAP_POINTS if part else 0)
     return Pick(contact, score, reason, why, step)
 
@@ -317,17 +318,17 @@ def _explain(
     contact: ContactFacts,
     state: TouchState,
     days_since: int | None,
-    owed_points: int,
+    received_points: int,
     touch_points: int,
     thin: str | None,
 ) -> tuple[Reason, str, str]:
     name = contact.label
-    if owed_points and owed_points >= touch_points:
-        owed = -contact.balance
-        favours = "favour" if owed == 1 else "favours"
+    if received_points and received_points >= touch_points:
+        more = -contact.balance
+        times = "once" if more == 1 else f"{more} times"
         return (
-            Reason.OWED,
-            f"You owe {name} {owed} {favours}.",
+            Reason.GIVE_FIRST,
+            f"{name} has helped you {times} more than you've helped them.",
             f"Ask {name} what they are working on this month and offer one concrete piece "
             "of help before you ask for anything.",
         )

@@ -266,11 +266,8 @@ def _balance(data: HomeData) -> ContextBlock:
         text = f"Balance: you've received {-data.balance:,} more than you've given."
     else:
         text = "Balance: even."
-    if data.owe_most is not None:
-        text += (
-            f" You owe *{escape(data.owe_most.label)}* the most ({-data.owe_most.balance}): "
-            "a chance to help them first."
-        )
+    if data.give_first is not None:
+        text += f" *Give first:* {escape(data.give_first.reason)} {escape(data.give_first.way)}"
     return context(text)
 
 

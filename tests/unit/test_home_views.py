@@ -160,7 +160,7 @@ def test_small_network_shows_grid_states_favours_and_this_weeks_person() -> None
     assert "no connection below you (aim for 2)" in text
     assert "*Maria Lopez*: overdue by 10 days" in text  # 100 days, connection max 90
     assert "*Bob Chen*: due soon (in 3 days)" in text
-    # Maria: overdue, above you in a thin strategic network, and you owe her two; the rule and
+    # Maria: overdue, above you in a thin strategic network, and she has helped you twice more; the rule and
     # the words are the weekly DM's (bot.nudges.weekly_person).
     assert "This week's person: Maria Lopez" in text
     assert "It has been 100 days since you last talked." in text
@@ -168,7 +168,10 @@ def test_small_network_shows_grid_states_favours_and_this_weeks_person() -> None
     assert "Reviewed my *proposal*" in text  # what members type is shown as they typed it
     assert "introduced you to Dana Lee (Acme &lt;Corp&gt;)" in text  # and escaped
     assert "Covered the on-call" in text
-    assert "received 1 more than you've given" in text and "You owe *Maria Lopez*" in text
+    assert (
+        "received 1 more than you've given" in text
+        and "*Give first:* Maria Lopez has helped you 2 times more" in text
+    )
     assert "through *Maria Lopez*: Dana Lee" in text
     assert ":raised_hands:" in text
     assert {"home_log_catch_up", "show_questions", "open_contact_modal"} <= actions_in(as_dict)

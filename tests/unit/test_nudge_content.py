@@ -69,17 +69,18 @@ def test_stay_in_touch_lists_the_three_most_overdue_with_days_since() -> None:
     assert "Person 6" not in shown.split("This week's person")[0]
 
 
-def test_gratitude_reciprocity_and_buttons() -> None:
+def test_gratitude_give_first_and_buttons() -> None:
     owed = contact(1, 3, balance=-2)
     slightly = contact(2, 3, balance=-1)
     even = contact(3, 3, balance=1)
     favour = Favour(77, owed, "reviewed my <b>deck</b>", NOW - timedelta(days=2))
     content = compose([owed, slightly, even], [favour], NOW)
-    assert content.owe_most == owed
+    assert content.give_first is not None and content.give_first.contact == owed
     assert [f.interaction_id for f in content.thanks] == [77]
     text, blocks = render(content, Schedule(tz="Asia/Kolkata"))
     shown = plain_text(content, Schedule(tz="Asia/Kolkata"))
-    assert "you owe *Person 1* the most (2 favours)" in shown
+    assert "*Give first*: Person 1 has helped you 2 times more than you've helped them." in shown
+    assert "Share something useful with Person 1: an article, a lead or a tool" in shown
     assert "&lt;b&gt;deck&lt;/b&gt;" in shown  # what members typed is never markup
     wanted = {
         ids.SAY_THANKS,
@@ -120,7 +121,7 @@ def test_weekly_person_weighs_overdue_reciprocity_and_gaps() -> None:
     assert pick.reason == Reason.OUT_OF_TOUCH
     assert "120 days" in pick.why and "catch-up" in pick.next_step
     pick = choose([owed, thin], NOW)
-    assert pick is not None and pick.contact.id == 2 and pick.reason == Reason.OWED
+    assert pick is not None and pick.contact.id == 2 and pick.reason == Reason.GIVE_FIRST
     pick = choose([thin, contact(4, 5)], NOW)
     assert pick is not None and pick.contact.id == 3 and pick.reason == Reason.GAP
     assert pick.why == "Person 3 is one of your few connections above you."

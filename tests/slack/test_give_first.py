@@ -70,9 +70,9 @@ def test_no_member_facing_text_says_owe() -> None:
     for package in ("bot", "handlers"):
         for path in sorted((ROOT / package).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                    if OWE.search(node.value):
-                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+                text = node.value if isinstance(node, ast.Constant) else None
+                if isinstance(text, str) and OWE.search(text):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     for doc in ("README.md", "manifest.yml"):
         for number, line in enumerate((ROOT / doc).read_text().splitlines(), 1):
             if OWE.search(line):

@@ -160,8 +160,8 @@ def test_small_network_shows_grid_states_favours_and_this_weeks_person() -> None
     assert "no connection below you (aim for 2)" in text
     assert "*Maria Lopez*: overdue by 10 days" in text  # 100 days, connection max 90
     assert "*Bob Chen*: due soon (in 3 days)" in text
-    # Maria: overdue, above you in a thin strategic network, and she has helped you twice more; the rule and
-    # the words are the weekly DM's (bot.nudges.weekly_person).
+    # Maria: overdue, a connection above you, and she has helped you twice more; the rule
+    # and the words are the weekly DM's (bot.nudges.weekly_person).
     assert "This week's person: Maria Lopez" in text
     assert "It has been 100 days since you last talked." in text
     assert "Send Maria Lopez a two-line note today" in text

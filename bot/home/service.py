@@ -37,8 +37,7 @@ from bot.ledger.network import (
     TouchState,
     cadence_days,
     day_number,
-    level_label,
-    network_label,
+    gap_step,
     review,
     touch_state,
 )
@@ -288,23 +287,9 @@ def suggest(
     if not result.missing:
         return None
     gap = result.missing[0]
-    return Suggestion(None, gap, f"You have {gap.describe()}.", gap_step(gap, contacts, focus))
-
-
-def gap_step(gap: Gap, contacts: Sequence[HomeContact], focus: str | None) -> str:
-    """The next step for a gap: ask someone already in the network (seed 002's snowball)."""
-    about = f" about {focus}" if focus else ""
-    if gap.level is not None:
-        insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
-        where = level_label(gap.level.value)
-        if insider is not None:
-            return f"Ask {insider.label} who else you should get to know {where}{about}."
-        return f"Think of one person {where} you could learn from{about}, and add them."
-    network = network_label(gap.network) if gap.network else ""
-    return (
-        f"Think of one person for your {network} network you could learn from{about}, "
-        "and add them with `/ally add`."
-    )
+    insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
+    step = gap_step(gap, insider.label if insider else None, focus)
+    return Suggestion(None, gap, f"You have {gap.describe()}.", step)
 
 
 # -- knowing when a member's data changed ------------------------------------------------------

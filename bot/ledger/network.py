@@ -409,3 +409,18 @@ def gap_list(connections: dict[str, int], grid: Sequence[NetworkScore]) -> list[
         if 0 < connections[level.value] < TARGET_PER_LEVEL
     ]
     return empty + networks + thin
+
+
+def gap_step(gap: Gap, insider: str | None, focus: str | None) -> str:
+    """The next step for a gap: ask someone already in the network (seed 002's snowball)."""
+    about = f" about {focus}" if focus else ""
+    if gap.level is not None:
+        where = level_label(gap.level.value)
+        if insider is not None:
+            return f"Ask {insider} who else you should get to know {where}{about}."
+        return f"Think of one person {where} you could learn from{about}, and add them."
+    network = network_label(gap.network) if gap.network else ""
+    return (
+        f"Think of one person for your {network} network you could learn from{about}, "
+        "and add them with `/ally add`."
+    )

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
-from bot.ledger.network import TouchState, cadence_days
+from bot.ledger.network import Gap, Placement, TouchState, cadence_days, gap_step, review
 from bot.ledger.people import MemberRef
 from bot.ledger.projects import ProjectGoal, unmet_goals
 from bot.nudges.give_first import GiveFirst, give_first
@@ -163,13 +163,19 @@ class NudgeContent:
     stay_in_touch: list[StayInTouch] = field(default_factory=list)
     thanks: list[Favour] = field(default_factory=list)
     give_first: GiveFirst | None = None
+    gap: GapSuggestion | None = None  # with no person to name: the review's biggest gap
     person: Pick | None = None
     questions: list[str] = field(default_factory=list)
 
     @property
     def has_news(self) -> bool:
         return bool(
-            self.start_here or self.stay_in_touch or self.thanks or self.give_first or self.person
+            self.start_here
+            or self.stay_in_touch
+            or self.thanks
+            or self.give_first
+            or self.person
+            or self.gap
         )
 
 
@@ -210,6 +216,7 @@ def compose(
     keep_last: bool = False,
     goals: Sequence[ProjectGoal] = (),
     given_to: Collection[int] = (),
+    focus: str | None = None,
 ) -> NudgeContent:
     """The DM's content for one member; an empty network gets the start-here message.
 
@@ -220,18 +227,44 @@ def compose(
         return NudgeContent(start_here=True)
     # One stay-in-touch reading per contact serves both "stay in touch" and the weekly person.
     touched = touches(contacts, now)
+    person = choose(
+        contacts,
+        now,
+        last_person_id=last_person_id,
+        keep_last=keep_last,
+        touched=touched,
+        goals=goals,
+    )
     return NudgeContent(
         stay_in_touch=stay_in_touch(contacts, now, touched),
         thanks=list(favours)[:THANKS_MAX],
         give_first=give_first(contacts, given_to),
-        person=choose(
-            contacts,
-            now,
-            last_person_id=last_person_id,
-            keep_last=keep_last,
-            touched=touched,
-            goals=goals,
-        ),
+        person=person,
+        gap=None if person is not None else gap_suggestion(contacts, focus),
+    )
+
+
+@dataclass(frozen=True)
+class GapSuggestion:
+    """The review's biggest gap as the week's suggestion, with the snowball as the next step:
+    what Home shows when it has nobody to name, so the two say the same."""
+
+    gap: Gap
+    reason: str
+    next_step: str
+
+
+def gap_suggestion(contacts: Sequence[ContactFacts], focus: str | None) -> GapSuggestion | None:
+    """The review's biggest gap and whom to ask about it, or None when nothing is missing."""
+    result = review(Placement(c.networks, c.level, c.bond) for c in contacts)
+    if not result.missing:
+        return None
+    gap = result.missing[0]
+    insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
+    return GapSuggestion(
+        gap,
+        f"You have {gap.describe()}.",
+        gap_step(gap, insider.label if insider else None, focus),
     )
 
 
@@ -471,6 +504,7 @@ def contents(
             keep_last=last_person.get(m.id, (None, False))[1],
             goals=goals.get(m.id, ()),
             given_to=given.get(m.id, set()),
+            focus=m.focus,
         )
         for m, _ in due_now
     }

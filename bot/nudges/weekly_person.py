@@ -10,7 +10,7 @@ The rule (pure; the caller passes ``now`` and the facts):
    contact is a connection at a level with fewer than two, so that thin level depends on them.
 
 Snoozed contacts are left out, and so is last week's person: never the same person two weeks
-running, unless the member asked to keep them (the DM's "Keep <name> next week" button), in
+running, unless the member asked to keep them (the DM's "Keep for next week" button), in
 which case they stay, snoozes aside. The highest score wins; ties go to the longest since the
 last touch, then to the name, then to the contact added first. The next step follows from the
 biggest reason the person was chosen.

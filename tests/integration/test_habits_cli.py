@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.ledger import projects
 from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
 from bot.nudges import meeting_plans
+from bot.nudges.settings import snooze_contact
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import PlanMessage
@@ -43,9 +44,8 @@ def test_preview_and_send_put_the_unmet_project_ally_first(
             [SlackPerson("U2", "Maria Lopez"), OutsidePerson("Dana Lee", "Acme")],
             clock.now,
         )
-    code, out, _ = finish(
-        ally_bot(fake_slack, db_url, tmp_path, "nudges", "preview", "--team", "T1", "--user", "U1")
-    )
+    preview = ("nudges", "preview", "--team", "T1", "--user", "U1", "--at", AT)
+    code, out, _ = finish(ally_bot(fake_slack, db_url, tmp_path, *preview))
     assert code == 0
     first = out.split("\n\n", 1)[1].splitlines()
     assert "This week's person: Maria Lopez" in "\n".join(first[2:5])
@@ -116,3 +116,16 @@ def test_three_parallel_senders_send_each_reminder_and_follow_up_once(
     assert sorted(rows) == sorted(
         [("follow_up", "sent")] * len(users) + [("reminder", "sent")] * len(users)
     )
+
+
+def test_preview_suggests_the_biggest_gap_when_nobody_is_due(
+    runtime: Runtime, fake_slack: FakeSlack, db_url: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    ref = add_member(runtime, "U1", "Europe/London", contacts=1)
+    with transaction(runtime.sessions) as session:
+        snooze_contact(session, ref, "~contact 0", clock.now)  # the only person: not this week
+    preview = ("nudges", "preview", "--team", "T1", "--user", "U1", "--at", AT)
+    code, out, _ = finish(ally_bot(fake_slack, db_url, tmp_path, *preview))
+    assert code == 0
+    assert "*This week: fill a gap*\nYou have no connection above you (aim for 2)." in out
+    assert out.count("Contact 0 (Acme)*") == 1  # once, for give first

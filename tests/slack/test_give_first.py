@@ -41,7 +41,7 @@ def test_the_dm_and_home_suggest_a_concrete_way_to_give_first(
     slack.command("thanks <@U2> for the intro to finance")
     slack.command("add <@U3> operational peer alliance")
     dm = weekly_dm(runtime, fake_slack, clock)
-    assert "*Give first*: Maria Lopez has helped you 2 times more than you've helped them." in dm
+    assert "*Give first:* Maria Lopez has helped you 2 times more than you've helped them." in dm
     assert "Share something useful with Maria Lopez" in dm
     shown = home(slack, fake_slack)
     assert "*Give first:* Maria Lopez has helped you 2 times more" in shown

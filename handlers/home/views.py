@@ -38,6 +38,10 @@ FAVOURS_SHOWN = 5
 INTRODUCERS_SHOWN = 5
 NAMES_PER_INTRODUCER = 5
 PROJECTS_SHOWN = 5
+METHOD_LINE = (
+    "*The method:* one to three allies per project, met within 30 days · six connections, "
+    "two above you, two at your level, two below · one person a week with a plan · give first."
+)
 
 TOUCH_MARK = {
     TouchState.OVERDUE: ":red_circle:",
@@ -51,6 +55,7 @@ def home_view(data: HomeData) -> View:
     blocks: list[Block] = [
         HeaderBlock(text="Your network at a glance"),
         context(_summary(data)),
+        context(METHOD_LINE),
         main_actions(),
         DividerBlock(),
         *network_blocks(data),

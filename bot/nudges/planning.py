@@ -7,7 +7,8 @@ a process that was down at the slot catches up the same week (and never sends la
 ``compose`` turns plain facts about one member's network into the DM's content.
 
 ``plan`` reads those facts for a batch of members at a time with a fixed number of queries
-(members, finished weeks, contacts with their kept balances, favours, last week's person), so
+(members, finished weeks, contacts with their kept balances, favours, last week's person,
+unmet project allies and their catch-ups, whom each member ever gave to), so
 the cost of a run grows with the number of batches, never with contacts, and memory holds one
 batch.
 """

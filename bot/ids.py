@@ -36,3 +36,12 @@ HOME = "home"
 # Shortcuts, as declared in manifest.yml
 LOG_FAVOUR_SHORTCUT = "log_favour"
 LOG_MESSAGE_FAVOUR_SHORTCUT = "log_message_favour"
+
+# Meeting plans (seed 001's one person a week): the Plan it button and form, and the
+# "did you meet?" answers (value: the plan's id)
+PLAN_IT = "plan_it"  # value: the contact's key
+PLAN_MODAL = "plan_modal"
+PLAN_MET = "plan_met"
+PLAN_NOT_YET = "plan_not_yet"
+PLAN_SKIP = "plan_skip"
+LEARNED_MODAL = "plan_learned_modal"

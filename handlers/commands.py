@@ -60,13 +60,36 @@ def subcommands() -> dict[str, Subcommand]:
     from handlers.data_rights import commands as data_rights
     from handlers.ledger import commands as ledger_commands
     from handlers.ledger import log_modal, reactions
+    from handlers.ledger import projects as ledger_projects
     from handlers.nudges import dm as nudges
+    from handlers.nudges import plans
     from handlers.questions import commands as questions
 
     table: dict[str, Subcommand] = {}
-    for module in (ledger_commands, log_modal, questions, reactions, data_rights, nudges):
+    for module in (
+        ledger_commands,
+        ledger_projects,
+        log_modal,
+        questions,
+        reactions,
+        plans,
+        data_rights,
+        nudges,
+    ):
         table.update(module.SUBCOMMANDS)
     return table
+
+
+# The method in a few lines, as /ally help and the Home tab tell it.
+METHOD = (
+    "*How it works*\n"
+    "• *Allies for your project:* name one to three people whose advice your current project "
+    "needs, and meet each within 30 days (`/ally project`).\n"
+    "• *Six connections:* two above you, two at your level, two below (`/ally network`).\n"
+    "• *One person a week:* decide when and what (*Plan it*, `/ally plan`); I remind you on "
+    "the day and ask afterwards what you learned and who else to talk to.\n"
+    "• *Give first:* help before you need anything; I suggest one concrete way each week."
+)
 
 
 def help_reply(table: dict[str, Subcommand]) -> Reply:
@@ -79,6 +102,7 @@ def help_reply(table: dict[str, Subcommand]) -> Reply:
                 "and helps you stay in touch with the people your work depends on. "
                 "Only you can see what you log."
             ),
+            section(METHOD),
             section(lines),
             actions(
                 button("Record who helped you", ids.OPEN_LOG_MODAL, style="primary"),

@@ -295,3 +295,96 @@ class Nudge(Base):
     # the database fills in false, so rows written without it (any release) stay valid.
     keep_person: Mapped[bool] = mapped_column(Boolean, server_default=false())
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Project(Base):
+    """Seed 001's alliance goal: one to three allies for a current project, each to be met
+    within 30 days of naming them. ``done_at`` is set when the member closes the project."""
+
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("member_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    # The name case-folded with its spaces collapsed: one project per name per member.
+    key: Mapped[str] = mapped_column(String(NAME_MAX))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    started_at: Mapped[Instant]
+    done_at: Mapped[MaybeInstant]
+
+    allies: Mapped[list[ProjectAlly]] = relationship(
+        back_populates="project",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ProjectAlly.id",
+    )
+
+
+class ProjectAlly(Base):
+    """One ally named for a project. Met means a catch-up logged with them since the project
+    started, read from the ledger, so nothing here can disagree with it."""
+
+    __tablename__ = "project_allies"
+    __table_args__ = (UniqueConstraint("project_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+
+    project: Mapped[Project] = relationship(back_populates="allies")
+    contact: Mapped[Contact] = relationship()
+
+
+class PlanStatus(enum.StrEnum):
+    PLANNED = "planned"  # waiting for its day, then for "did you meet?"
+    MET = "met"  # the member said yes
+    SKIPPED = "skipped"  # the member dropped it
+
+
+class MeetingPlan(Base):
+    """Seed 001's "one person a week": who, when (a day in the member's calendar) and what."""
+
+    __tablename__ = "meeting_plans"
+    __table_args__ = (Index("ix_meeting_plans_status_day", "status", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    what: Mapped[str] = mapped_column(String(WHAT_MAX), default="")
+    status: Mapped[str] = mapped_column(String(12), default=PlanStatus.PLANNED)
+    # Seed 002's reflection after a conversation: what was learned, what to ask next.
+    learned: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_question: Mapped[str | None] = mapped_column(String(WHAT_MAX), nullable=True)
+    created_at: Mapped[Instant]
+    updated_at: Mapped[Instant]
+
+    contact: Mapped[Contact] = relationship()
+
+
+class PlanStep(enum.StrEnum):
+    REMINDER = "reminder"  # on the planned day: the questions to bring
+    FOLLOW_UP = "follow_up"  # the day after: "did you meet?"
+
+
+class PlanMessage(Base):
+    """One DM about a plan (its reminder or its follow-up for one planned day), claimed and
+    recorded like the weekly nudge so that it goes out once whatever runs or fails."""
+
+    __tablename__ = "plan_messages"
+    __table_args__ = (UniqueConstraint("plan_id", "step", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("meeting_plans.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(12))
+    day: Mapped[date] = mapped_column(Date)  # the plan's day this message is about
+    status: Mapped[str] = mapped_column(String(12), default=NudgeStatus.PLANNED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[MaybeInstant]
+    sent_at: Mapped[MaybeInstant]
+    channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.home.service import entered_home
 from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
+from bot.ledger.projects import start as start_project
 from bot.ledger.service import ContactUpdate, record_favour, record_intro_received, update_contact
+from bot.nudges.meeting_plans import make_plan
 from storage.db import transaction
 from storage.models import (
     Base,
@@ -21,15 +23,33 @@ from storage.models import (
     Interaction,
     InteractionKind,
     Level,
+    MeetingPlan,
     Member,
     Nudge,
     NudgeStatus,
+    PlanMessage,
+    PlanStep,
+    Project,
+    ProjectAlly,
     QuestionAsked,
     SlackUser,
 )
 from storage.repository import find_member
 
-TABLES = (Member, Contact, Interaction, QuestionAsked, Nudge, HomeVisit, SlackUser, ExportFile)
+TABLES = (
+    Member,
+    Contact,
+    Interaction,
+    QuestionAsked,
+    Nudge,
+    HomeVisit,
+    SlackUser,
+    ExportFile,
+    Project,
+    ProjectAlly,
+    MeetingPlan,
+    PlanMessage,
+)
 
 # How each table of storage.models' metadata relates to a member. Every table must be listed:
 # a new table fails tests/slack/test_data_rights_coverage.py until someone says here whether
@@ -46,6 +66,10 @@ OWNERSHIP = {
     "slack_users": BY_IDENTITY,
     "home_visits": BY_IDENTITY,
     "export_files": BY_IDENTITY,
+    "projects": BY_MEMBER,
+    "project_allies": BY_MEMBER,
+    "meeting_plans": BY_MEMBER,
+    "plan_messages": BY_MEMBER,
     # Request signatures and event ids, kept 15 minutes against replays.
     "seen_requests": NOT_PERSONAL,
 }
@@ -55,7 +79,8 @@ def give_data(
     sessions: sessionmaker[Session], ref: MemberRef, now: datetime, *, secret: str = "private"
 ) -> None:
     """Two contacts (one with notes containing ``secret``), three ledger lines, a suggested
-    question, a nudge, a visit to Home and a cached directory entry for ``ref``."""
+    question, a nudge, a project with its ally, a meeting plan with its reminder, a visit to
+    Home, a past export and a cached directory entry for ``ref``."""
     with transaction(sessions) as session:
         ally = SlackPerson(user_id="U2", name="Maria Lopez")
         outside = OutsidePerson(name="Dana Lee", organisation="Acme")
@@ -83,6 +108,19 @@ def give_data(
                 status=NudgeStatus.SENT,
                 due_at=now,
                 planned_at=now - timedelta(minutes=5),
+                attempts=1,
+                sent_at=now,
+            )
+        )
+        start_project(session, ref, f"launch {secret}", [ally], now)
+        plan, _ = make_plan(session, ref, ally, now.date() + timedelta(days=1), "coffee", now)
+        session.add(
+            PlanMessage(
+                member_id=member.id,
+                plan_id=plan.id,
+                step=PlanStep.REMINDER,
+                day=plan.day,
+                status=NudgeStatus.SENT,
                 attempts=1,
                 sent_at=now,
             )

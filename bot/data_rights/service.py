@@ -29,8 +29,12 @@ from storage.models import (
     ExportStatus,
     HomeVisit,
     Interaction,
+    MeetingPlan,
     Member,
     Nudge,
+    PlanMessage,
+    Project,
+    ProjectAlly,
     QuestionAsked,
     SlackUser,
 )
@@ -38,7 +42,16 @@ from storage.repository import find_member
 
 EXPORT_FORMAT = "ally-export/1"
 # Deleted children first, so an erasure does not depend on the database cascading for it.
-MEMBER_TABLES = (Nudge, QuestionAsked, Interaction, Contact)
+MEMBER_TABLES = (
+    Nudge,
+    PlanMessage,
+    MeetingPlan,
+    ProjectAlly,
+    Project,
+    QuestionAsked,
+    Interaction,
+    Contact,
+)
 # Tables keyed by Slack identity rather than by member.
 IDENTITY_TABLES = (Member, SlackUser, HomeVisit, ExportFile)
 # Slack's answers that mean the token may no longer delete anything: stop trying.
@@ -90,8 +103,9 @@ IDENTITY = ("id", "enterprise_id", "team_id", "user_id")
 
 
 def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
-    """Everything Ally holds about ``ref``: settings, contacts, ledger, questions, nudges, their
-    cached Slack profile, their Home visits and their past exports.
+    """Everything Ally holds about ``ref``: settings, contacts, ledger, questions, nudges,
+    projects and meeting plans, their cached Slack profile, their Home visits and their past
+    exports.
 
     Read-only: a member who never used Ally gets an export that says so, and no row is created.
     """
@@ -106,6 +120,10 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
         "interactions": [],
         "questions_asked": [],
         "nudges": [],
+        "projects": [],
+        "project_allies": [],
+        "meeting_plans": [],
+        "plan_messages": [],
     }
     identity_tables: tuple[tuple[str, Any, Any], ...] = (
         ("slack_profile", SlackUser, SlackUser.id),
@@ -125,6 +143,10 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
         ("interactions", Interaction, Interaction.occurred_at),
         ("questions_asked", QuestionAsked, QuestionAsked.asked_at),
         ("nudges", Nudge, Nudge.week),
+        ("projects", Project, Project.started_at),
+        ("project_allies", ProjectAlly, ProjectAlly.project_id),
+        ("meeting_plans", MeetingPlan, MeetingPlan.day),
+        ("plan_messages", PlanMessage, PlanMessage.day),
     ):
         rows = session.scalars(
             select(model).where(model.member_id == member.id).order_by(order, model.id)

@@ -19,7 +19,7 @@ would never see a republish before the next one replaced it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.ledger import projects
 from bot.ledger.network import (
     Gap,
     Placement,
@@ -36,14 +37,15 @@ from bot.ledger.network import (
     TouchState,
     cadence_days,
     day_number,
-    level_label,
-    networks_of,
+    gap_step,
     review,
     touch_state,
 )
 from bot.ledger.people import MemberRef
+from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine, contact_label
-from bot.nudges.planning import SentPeople, owe_most, sent_people
+from bot.nudges.give_first import give_first
+from bot.nudges.planning import SentPeople, given_to, sent_people
 from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
 from storage.models import Contact, Interaction, InteractionKind, Member
 from storage.repository import (
@@ -103,6 +105,15 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class GiveSuggestion:
+    """Seed 000's give first, as Home shows it: whom, why, and one concrete way."""
+
+    contact: HomeContact
+    reason: str
+    way: str
+
+
+@dataclass(frozen=True)
 class HomeData:
     member: MemberRef
     focus: str | None
@@ -114,13 +125,14 @@ class HomeData:
     received: list[LedgerLine]  # recent favours and intros received, newest first
     given: list[LedgerLine]
     balance: int  # across everyone: given minus received
-    owe_most: HomeContact | None  # the person whose balance is most in their favour
+    give_first: GiveSuggestion | None  # whom to give to first, and how
     introducers: list[Introducer] = field(default_factory=list)
     this_week: Suggestion | None = None
+    projects: list[ProjectView] = field(default_factory=list)  # active, oldest first
 
 
 def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
-    """Assemble a member's Home in four queries; a member who never used Ally gets an empty one."""
+    """Assemble a member's Home in six queries; a member who never used Ally gets an empty one."""
     member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
     if member is None:
         return _empty(ref)
@@ -130,7 +142,9 @@ def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
     balances = {row.id: row.balance for row in rows}
     lines = data.recent_lines(now - timedelta(days=RECENT_DAYS), limit=RECENT_FETCH)
     sent = sent_people(session, member, now)
-    return assemble(ref, member, rows, balances, lines, now, sent)
+    found = projects.active_of(session, member.id, now)
+    given = given_to(session, [member.id]).get(member.id, set())
+    return assemble(ref, member, rows, balances, lines, now, sent, found, given)
 
 
 def entered_home(session: Session, ref: MemberRef, now: datetime) -> None:
@@ -158,6 +172,8 @@ def assemble(
     lines: Sequence[LineRow],
     now: datetime,
     sent: SentPeople | None = None,
+    active: Sequence[ProjectView] = (),
+    given: Collection[int] = (),
 ) -> HomeData:
     """Turn loaded rows into ``HomeData`` (pure apart from reading the rows' attributes).
 
@@ -168,7 +184,12 @@ def assemble(
     facts = [_facts(row, balances) for row in rows]
     sent = sent or SentPeople()
     pick = this_weeks_person(
-        facts, now, this_week=sent.this_week, last_week=sent.last_week, keep_last=sent.keep_last
+        facts,
+        now,
+        this_week=sent.this_week,
+        last_week=sent.last_week,
+        keep_last=sent.keep_last,
+        goals=projects.goals_of(active),
     )
     attention = sorted(
         (c for c in contacts if c.touch.state in URGENCY),
@@ -183,8 +204,8 @@ def assemble(
         if line.kind in FAVOUR_KINDS and line.contact_id in labels
     ]
     # The DM's rule, so Home and the weekly DM name the same person, ties included.
-    owed = owe_most(facts)
-    result = review(Placement(c.networks, c.level) for c in contacts)
+    gift = give_first(facts, given)
+    result = review(Placement(r.networks, r.level, r.bond) for r in rows)
     return HomeData(
         member=ref,
         focus=member.focus,
@@ -196,9 +217,16 @@ def assemble(
         received=[line for line in ledger if line.kind in RECEIVED],
         given=[line for line in ledger if line.kind not in RECEIVED],
         balance=sum(balances.values()),
-        owe_most=next(c for c in contacts if c.key == owed.key) if owed else None,
+        give_first=(
+            GiveSuggestion(
+                next(c for c in contacts if c.key == gift.contact.key), gift.reason, gift.way
+            )
+            if gift
+            else None
+        ),
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
+        projects=list(active),
     )
 
 
@@ -250,8 +278,8 @@ def suggest(
 ) -> Suggestion | None:
     """This week's person (``pick``, from ``bot.nudges.weekly_person``), or the most important gap.
 
-    With nobody to name, the first missing cell of the review becomes the suggestion, with the
-    snowball as the next step: ask someone already in that network whom to talk to.
+    With nobody to name, the review's biggest gap becomes the suggestion, with the snowball as
+    the next step: ask someone already in the network whom to talk to.
     """
     if pick is not None:
         person = next(c for c in contacts if c.key == pick.contact.key)
@@ -259,13 +287,9 @@ def suggest(
     if not result.missing:
         return None
     gap = result.missing[0]
-    about = f" about {focus}" if focus else ""
-    insider = next((c for c in contacts if gap.network in networks_of(c.networks)), None)
-    if insider is not None:
-        step = f"Ask {insider.label} who {level_label(gap.level.value)} you should talk to{about}."
-    else:
-        step = f"Think of one person you could learn from{about}, and add them to your network."
-    return Suggestion(None, gap, f"There is {gap.describe()}.", step)
+    insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
+    step = gap_step(gap, insider.label if insider else None, focus)
+    return Suggestion(None, gap, f"You have {gap.describe()}.", step)
 
 
 # -- knowing when a member's data changed ------------------------------------------------------

@@ -1,8 +1,10 @@
-"""The network review as pure functions: stay-in-touch states, the 2-2-2 grid, gaps.
+"""The network review as pure functions: stay-in-touch states, the 2-2-2 target, gaps.
 
-Seed 003 asks three questions of a network (which part is strongest, which needs development,
-which key relationships are missing); seed 001 sets the target of two people above, two at your
-level and two below. Nothing here touches the database or the clock: callers pass ``now``.
+Seed 001 sets the target of two connections above you, two at your level and two below (six
+in all), and tells alliances (the people you deliver with) apart from connections (the people
+who get your work noticed). Seed 003 asks three questions of the three networks (which is
+strongest, which needs development, which is missing). Nothing here touches the database or
+the clock: callers pass ``now``.
 """
 
 from __future__ import annotations
@@ -50,21 +52,6 @@ def networks_of(bits: int) -> list[Network]:
 _ALL_NETWORK_BITS = sum(n.value for n in NETWORKS)
 _NETWORKS_BY_BITS = {
     bits: tuple(n for n in NETWORKS if bits & n.value) for bits in range(_ALL_NETWORK_BITS + 1)
-}
-
-
-def network_bits(bits: int) -> tuple[tuple[int, str], ...]:
-    """``(value, label)`` of each network set in ``bits``, in the seed's order.
-
-    For per-contact loops: plain ints and strings, no enum member's ``value`` or ``name``
-    properties (each a Python-level call) on the way.
-    """
-    return _NETWORK_BITS[bits & _ALL_NETWORK_BITS]
-
-
-_NETWORK_BITS = {
-    bits: tuple((n.value, network_label(n)) for n in networks)
-    for bits, networks in _NETWORKS_BY_BITS.items()
 }
 
 
@@ -244,10 +231,19 @@ class CellStatus(enum.StrEnum):
 
 
 def cell_status(count: int) -> CellStatus:
-    """A cell of the grid is healthy at the 2-2-2 target (2 or more), thin at 1, missing at 0."""
+    """A level of the 2-2-2 target is healthy at two or more, thin at one, missing at none."""
     if count >= TARGET_PER_LEVEL:
         return CellStatus.HEALTHY
     return CellStatus.THIN if count else CellStatus.MISSING
+
+
+class Standing(enum.StrEnum):
+    """Seed 003's questions of a network: the strongest, the one that needs work, missing."""
+
+    STRONGEST = "strongest"
+    NEEDS_WORK = "needs work"
+    MISSING = "missing"
+    STEADY = "steady"
 
 
 @dataclass(frozen=True)
@@ -256,42 +252,31 @@ class Placement:
 
     networks: int
     level: str | None
-
-
-FULL_SCORE = TARGET_PER_LEVEL * len(LEVELS)
+    bond: str | None = None
 
 
 @dataclass(frozen=True)
 class NetworkScore:
-    """One row of the grid: a network's contacts counted by level."""
+    """One of the three networks: its people counted by level (shown, never a target)."""
 
     network: Network
     counts: dict[str, int]  # level -> number of contacts
     total: int  # everyone in the network, with or without a level
 
     @property
-    def score(self) -> int:
-        """How close the network is to the 2-2-2 target (0 to 6); extra people do not count."""
-        return sum(min(self.counts[level], TARGET_PER_LEVEL) for level in self.counts)
-
-    @property
-    def status(self) -> CellStatus:
-        """Healthy when every level meets the target, missing when nobody is in it, else thin."""
-        if self.score == FULL_SCORE:
-            return CellStatus.HEALTHY
-        return CellStatus.MISSING if self.total == 0 else CellStatus.THIN
-
-    def cell(self, level: Level) -> CellStatus:
-        return cell_status(self.counts[level.value])
+    def levels(self) -> int:
+        """How many of the three levels have someone: a tie-break for the strongest."""
+        return sum(1 for n in self.counts.values() if n)
 
 
 @dataclass(frozen=True)
 class Gap:
-    """A cell below the 2-2-2 target: who is missing, and how many are there now."""
+    """Something the review is missing: a level of connections below two (``level``), or a
+    network with nobody in it (``network``)."""
 
-    network: Network
-    level: Level
-    count: int
+    level: Level | None = None
+    network: Network | None = None
+    count: int = 0
 
     @property
     def status(self) -> CellStatus:
@@ -299,98 +284,143 @@ class Gap:
 
     @property
     def wanted(self) -> int:
-        return TARGET_PER_LEVEL - self.count
+        return TARGET_PER_LEVEL - self.count if self.level is not None else 1
 
     def describe(self) -> str:
-        where = f"{level_label(self.level.value)} in your {network_label(self.network)} network"
+        if self.level is None:
+            return f"no one in your {network_label(self.network or Network.STRATEGIC)} network"
+        where = level_label(self.level.value)
         if self.count == 0:
-            return f"no one {where}"
-        return f"only {self.count} {where} (aim for {TARGET_PER_LEVEL})"
+            return f"no connection {where} (aim for {TARGET_PER_LEVEL})"
+        return f"only {self.count} connection {where} (aim for {TARGET_PER_LEVEL})"
 
 
 @dataclass(frozen=True)
 class Review:
-    """Seed 003's three questions answered: strongest, needs work, missing relationships."""
+    """The network review.
+
+    Seed 001's target: two connections above you, two at your level and two below (six in all);
+    anyone not marked an alliance counts as a connection. Alliances (the people you deliver
+    with) are counted apart. Seed 003's three questions are asked of the three networks: which
+    is strongest, which needs work, which is missing; no network is asked for six people.
+    """
 
     grid: list[NetworkScore]
     strongest: Network | None
     needs_work: Network | None
     gaps: list[str]
-    unplaced: int  # contacts with no network or no level
-    missing: list[Gap] = field(default_factory=list)  # the cells below target, worst first
-
-    def cell(self, network: Network, level: Level) -> int:
-        for row in self.grid:
-            if row.network == network:
-                return row.counts[level.value]
-        return 0
+    unplaced: int  # contacts with no level (they cannot count toward 2-2-2) or no network
+    missing: list[Gap] = field(default_factory=list)  # the biggest gap first
+    connections: dict[str, int] = field(default_factory=dict)  # level -> connections
+    alliances: int = 0
 
     def row(self, network: Network) -> NetworkScore:
         return next(row for row in self.grid if row.network == network)
 
+    def standing(self, network: Network) -> Standing:
+        if self.row(network).total == 0:
+            return Standing.MISSING
+        if network == self.strongest:
+            return Standing.STRONGEST
+        if network == self.needs_work:
+            return Standing.NEEDS_WORK
+        return Standing.STEADY
+
+    def level_status(self, level: Level) -> CellStatus:
+        return cell_status(self.connections.get(level.value, 0))
+
+    @property
+    def connections_total(self) -> int:
+        return sum(self.connections.values())
+
     @property
     def on_target(self) -> bool:
-        """Two above, two at your level and two below in each of the three networks."""
-        return all(row.score == FULL_SCORE for row in self.grid)
+        """Two connections above, two at your level and two below."""
+        return all(self.connections.get(level.value, 0) >= TARGET_PER_LEVEL for level in LEVELS)
+
+
+def is_connection(bond: str | None) -> bool:
+    """Everyone not marked an alliance counts toward the connections' 2-2-2."""
+    return bond != Bond.ALLIANCE.value
 
 
 def review(placements: Iterable[Placement]) -> Review:
-    """Count contacts per network and level, and name the strongest, weakest and missing parts.
+    """Count connections per level and people per network; name the strongest, the network
+    that needs work, and what is missing.
 
-    - A network's score is its progress toward 2-2-2 (0-6); more than two per level adds nothing,
-      so ten peers do not hide an empty "above".
-    - Strongest: the highest score, then the most people, then the seed's order (strategic,
-      operational, developmental). None when the member has nobody in any network, or when all
-      three are level (nothing stands out).
-    - Needs work: the lowest score, then the fewest people, then the seed's order; None when it
-      is on target. Never the same network as the strongest.
-    - Missing: every cell below target, empty cells before thin ones, in the seed's order.
+    - Connections (bond not ``alliance``, with a level) are counted per level against 2-2-2;
+      alliances are counted apart.
+    - Strongest: the network with the most people, then the most levels covered, then the
+      seed's order (strategic, operational, developmental); None when nobody is in any network
+      or all three are level.
+    - Needs work: the network with the fewest people among those that have someone, then the
+      fewest levels, then the seed's order; never the strongest. A network with nobody in it is
+      missing, not needing work.
+    - Missing, biggest first: levels with no connection, networks with nobody, levels with one.
     """
     counts = {n: {level.value: 0 for level in LEVELS} for n in NETWORKS}
     totals = dict.fromkeys(NETWORKS, 0)
+    connections = {level.value: 0 for level in LEVELS}
+    alliances = 0
     unplaced = 0
     for p in placements:
-        if not p.networks or p.level not in counts[Network.STRATEGIC]:
+        placed = p.level in connections
+        if not p.networks or not placed:
             unplaced += 1
+        if not is_connection(p.bond):
+            alliances += 1
+        elif placed:
+            connections[p.level or ""] += 1
         for network in networks_of(p.networks):
             totals[network] += 1
-            if p.level in counts[network]:
-                counts[network][p.level] += 1
+            if placed:
+                counts[network][p.level or ""] += 1
     grid = [NetworkScore(n, counts[n], totals[n]) for n in NETWORKS]
     order = {n: i for i, n in enumerate(NETWORKS)}
-    best = min(grid, key=lambda row: (-row.score, -row.total, order[row.network]))
-    worst = min(grid, key=lambda row: (row.score, row.total, order[row.network]))
-    level_field = all((r.score, r.total) == (best.score, best.total) for r in grid)
+    best = min(grid, key=lambda row: (-row.total, -row.levels, order[row.network]))
+    level_field = all((r.total, r.levels) == (best.total, best.levels) for r in grid)
     strongest = None if best.total == 0 or level_field else best.network
+    present = [row for row in grid if row.total and row.network != strongest]
     needs_work = None
-    if worst.score < FULL_SCORE and worst.network != strongest:
-        needs_work = worst.network
-    missing = gap_cells(grid)
-    return Review(grid, strongest, needs_work, gaps(grid), unplaced, missing)
+    if present and strongest is not None:
+        needs_work = min(
+            present, key=lambda row: (row.total, row.levels, order[row.network])
+        ).network
+    missing = gap_list(connections, grid)
+    return Review(
+        grid,
+        strongest,
+        needs_work,
+        [gap.describe() for gap in missing],
+        unplaced,
+        missing,
+        connections,
+        alliances,
+    )
 
 
-def gap_cells(grid: Sequence[NetworkScore]) -> list[Gap]:
-    """Every cell below the 2-2-2 target: empty cells first, then thin ones, in seed order."""
-    cells = [
-        Gap(row.network, level, row.counts[level.value])
-        for row in grid
+def gap_list(connections: dict[str, int], grid: Sequence[NetworkScore]) -> list[Gap]:
+    """What is missing, biggest first: empty levels, empty networks, thin levels."""
+    empty = [Gap(level=level) for level in LEVELS if connections[level.value] == 0]
+    networks = [Gap(network=row.network) for row in grid if row.total == 0]
+    thin = [
+        Gap(level=level, count=connections[level.value])
         for level in LEVELS
-        if row.counts[level.value] < TARGET_PER_LEVEL
+        if 0 < connections[level.value] < TARGET_PER_LEVEL
     ]
-    return sorted(cells, key=lambda gap: gap.count > 0)
+    return empty + networks + thin
 
 
-def gaps(grid: Sequence[NetworkScore]) -> list[str]:
-    """The missing key relationships as sentences, most important first.
-
-    A network with nobody in it reads as one line rather than three empty cells.
-    """
-    missing: list[str] = []
-    thin: list[str] = []
-    for row in grid:
-        if row.total == 0:
-            missing.append(f"no one in your {network_label(row.network)} network yet")
-            continue
-        for gap in gap_cells([row]):
-            (thin if gap.count else missing).append(gap.describe())
-    return missing + thin
+def gap_step(gap: Gap, insider: str | None, focus: str | None) -> str:
+    """The next step for a gap: ask someone already in the network (seed 002's snowball)."""
+    about = f" about {focus}" if focus else ""
+    if gap.level is not None:
+        where = level_label(gap.level.value)
+        if insider is not None:
+            return f"Ask {insider} who else you should get to know {where}{about}."
+        return f"Think of one person {where} you could learn from{about}, and add them."
+    network = network_label(gap.network) if gap.network else ""
+    return (
+        f"Think of one person for your {network} network you could learn from{about}, "
+        "and add them with `/ally add`."
+    )

@@ -469,7 +469,7 @@ class NetworkOverview:
 def overview(session: Session, ref: MemberRef, now: datetime) -> NetworkOverview:
     data = open_member(session, ref, now)
     contacts = data.contacts()
-    placements = [Placement(c.networks, c.level) for c in contacts]
+    placements = [Placement(c.networks, c.level, c.bond) for c in contacts]
     overdue: list[Due] = []
     due: list[Due] = []
     for contact in contacts:

@@ -18,6 +18,7 @@ from bot.ledger.people import MemberRef
 from bot.nudges.delivery import Summary, interview_questions, send_due
 from bot.nudges.message import plain_text
 from bot.nudges.planning import WEEKDAYS, preview, with_questions
+from bot.nudges.plans import send_plans
 from bot.platform.config import ConfigError, Settings
 from bot.platform.runtime import Runtime
 from storage.models import Nudge, NudgeStatus
@@ -42,7 +43,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--user", required=True, help="Slack user id, e.g. U012AB3C4")
     show.add_argument("--enterprise", default="", help="Enterprise Grid id, if any")
     show.add_argument("--at", type=instant, help="the instant to plan for (default: now)")
-    send = sub.add_parser("send", help="send every nudge due at that instant, once")
+    send = sub.add_parser(
+        "send", help="send every nudge, plan reminder and follow-up due at that instant, once"
+    )
     send.add_argument("--at", type=instant, help="the instant to plan for (default: now)")
 
 
@@ -119,4 +122,7 @@ def send(runtime: Runtime, now: datetime, out: TextIO, err: TextIO) -> int:
     if tty:
         err.write("\n")
     out.write(f"nudges at {now.isoformat()}: {summary}\n")
-    return 1 if summary.failed else 0
+    plans = send_plans(runtime, now)
+    if plans.planned:
+        out.write(f"plan reminders and follow-ups at {now.isoformat()}: {plans}\n")
+    return 1 if summary.failed or plans.failed else 0

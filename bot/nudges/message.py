@@ -7,21 +7,24 @@ so a pressed button's block can be replaced in place with what was done.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
-    DividerBlock,
     MarkdownTextObject,
     SectionBlock,
 )
 
 from bot import ids
 from bot.nudges.planning import STAY_IN_TOUCH_MAX, THANKS_MAX, NudgeContent, Schedule
+from bot.nudges.weekly_person import ContactFacts, Reason
 from bot.slack_text import mrkdwn as escape
 
 FOOTER_BLOCK = "nudge_footer"
+DM_BLOCKS_MAX = 19  # a DM that reads at a glance: under 20 blocks (Slack allows 50)
 TEXT_MAX = 3000
 
 
@@ -41,80 +44,140 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
+@dataclass
+class _Entry:
+    """Everything the DM says about one person, so each appears once: ``lines`` are their
+    parts in the DM's order, ``buttons`` theirs, merged into one row."""
+
+    contact: ContactFacts
+    lines: list[str] = field(default_factory=list)
+    buttons: list[ButtonElement] = field(default_factory=list)
+    block_id: str = ""
+    person: bool = False
+    touch: bool = False
+    thanks: bool = False
+
+    @property
+    def blocks(self) -> list[Block]:
+        name = escape(self.contact.label)
+        head = f"*This week's person: {name}*" if self.person else f"*{name}*"
+        section = _section(head + "\n" + "\n".join(self.lines))
+        if not self.buttons:
+            return [section]
+        return [section, ActionsBlock(block_id=self.block_id, elements=self.buttons)]
+
+
+def _entries(content: NudgeContent) -> list[_Entry]:
+    """One entry per person, each placed where they first come up: an unmet project ally
+    first, then stay in touch, thanks, give first and this week's person."""
+    found: dict[int, _Entry] = {}
+
+    def entry(contact: ContactFacts) -> _Entry:
+        if contact.id not in found:
+            found[contact.id] = _Entry(contact)
+        return found[contact.id]
+
+    p = content.person
+    if p is not None and p.reason is Reason.PROJECT:
+        entry(p.contact)
+    for s in content.stay_in_touch[:STAY_IN_TOUCH_MAX]:
+        e = entry(s.contact)
+        e.touch = True
+        e.lines.append(
+            f"*Stay in touch:* {_days(s.days_since)} since you last talked "
+            f"(you aim for every {_days(s.cadence)})."
+        )
+    for f in content.thanks[:THANKS_MAX]:
+        e = entry(f.contact)
+        what = escape(f.what) if f.what else "a favour"
+        e.lines.append(f"*Say thank you* for last week's help: {what}")
+        if not e.thanks:  # one Say thanks per person: their latest favour
+            e.thanks = True
+            e.buttons.append(_button("Say thanks", ids.SAY_THANKS, str(f.interaction_id)))
+            e.block_id = f"thanks:{f.interaction_id}"
+    g = content.give_first
+    if g is not None:
+        entry(g.contact).lines.append(f"*Give first:* {escape(g.reason)} {escape(g.way)}")
+    if p is not None:
+        e = entry(p.contact)
+        e.person = True
+        # Out of touch is said once, by the stay-in-touch line, when the person has one.
+        why = "" if e.touch and p.reason is Reason.OUT_OF_TOUCH else f"{escape(p.why)}\n"
+        e.lines.append(f"{why}*Next step:* {escape(p.next_step)}")
+        if content.questions:
+            asks = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))
+            e.lines.append(f"*Three questions to ask*\n{asks}")
+    for e in found.values():
+        key = e.contact.key
+        first: list[ButtonElement] = []
+        if e.person:
+            first.append(_button("Plan it", ids.PLAN_IT, key, "primary"))
+        if e.person or e.touch:
+            first.append(_button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, key))
+        last: list[ButtonElement] = []
+        if e.touch:
+            last.append(_button("Snooze 2 weeks", ids.NUDGE_SNOOZE, key))
+        if e.person:
+            last.append(_button("Keep for next week", ids.NUDGE_KEEP_PERSON, key))
+        e.buttons = first + e.buttons + last
+        if e.person:
+            e.block_id = f"person:{e.contact.id}"
+        elif e.touch:
+            e.block_id = f"touch:{e.contact.id}"
+    return list(found.values())
+
+
+def _fit(entries: list[_Entry], room: int) -> list[_Entry]:
+    """The entries that fit in ``room`` blocks: thanks-only entries give way first, then
+    stay in touch, then give first; this week's person always stays."""
+    kept = list(entries)
+    for drop in (
+        lambda e: e.thanks and not e.touch and not e.person,
+        lambda e: e.touch and not e.person,
+        lambda e: not e.person,
+    ):
+        while sum(len(e.blocks) for e in kept) > room:
+            doomed = [e for e in kept if drop(e)]
+            if not doomed:
+                break
+            kept.remove(doomed[-1])
+    return kept
+
+
 def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]:
-    """The DM: fallback text for notifications, and the blocks."""
+    """The DM: fallback text for notifications, and the blocks (under 20: each person once,
+    in one section with one row of buttons)."""
     if content.start_here:
         return _start_here(schedule)
-    blocks: list[Block] = [
+    head: list[Block] = [
         _section("*Your week with Ally*: five minutes for the people your work depends on.")
     ]
+    tail: list[Block] = []
+    if content.person is None and content.gap is not None:
+        tail.append(
+            _section(
+                f"*This week: fill a gap*\n{escape(content.gap.reason)}\n"
+                f"*Next step:* {escape(content.gap.next_step)}"
+            )
+        )
+    footer = _footer(schedule)
+    room = DM_BLOCKS_MAX - len(head) - len(tail) - len(footer)
+    entries = _fit(_entries(content), room)
+    blocks = head + [b for e in entries for b in e.blocks] + tail + footer
+    p = content.person
     summary: list[str] = []
+    if p is not None and p.reason is Reason.PROJECT:
+        summary.append(f"meet {p.contact.label} for your project")
     if content.stay_in_touch:
-        blocks.append(_section("*Stay in touch* (no agenda needed)"))
-        for s in content.stay_in_touch[:STAY_IN_TOUCH_MAX]:
-            name = escape(s.contact.label)
-            blocks.append(
-                _section(
-                    f"*{name}*: {_days(s.days_since)} since you last talked "
-                    f"(you aim for every {_days(s.cadence)})."
-                )
-            )
-            blocks.append(
-                ActionsBlock(
-                    block_id=f"touch:{s.contact.id}",
-                    elements=[
-                        _button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, s.contact.key, "primary"),
-                        _button("Snooze 2 weeks", ids.NUDGE_SNOOZE, s.contact.key),
-                    ],
-                )
-            )
         summary.append(f"{len(content.stay_in_touch)} to stay in touch with")
     if content.thanks:
-        blocks.append(_section("*Say thank you* for last week's help"))
-        for f in content.thanks[:THANKS_MAX]:
-            what = f": {escape(f.what)}" if f.what else ""
-            blocks.append(_section(f"*{escape(f.contact.label)}*{what}"))
-            blocks.append(
-                ActionsBlock(
-                    block_id=f"thanks:{f.interaction_id}",
-                    elements=[_button("Say thanks", ids.SAY_THANKS, str(f.interaction_id))],
-                )
-            )
         summary.append(f"{len(content.thanks)} to thank")
-    if content.owe_most is not None:
-        owed = -content.owe_most.balance
-        favours = "favour" if owed == 1 else "favours"
-        blocks.append(
-            _section(
-                f"*Give back*: you owe *{escape(content.owe_most.label)}* the most "
-                f"({owed} {favours}). What could you do for them this week?"
-            )
-        )
-    if content.person is not None:
-        p = content.person
-        blocks.append(DividerBlock())
-        blocks.append(
-            _section(
-                f"*This week's person: {escape(p.contact.label)}*\n{escape(p.why)}\n"
-                f"*Next step:* {escape(p.next_step)}"
-            )
-        )
-        keep = f"Keep {_clip(p.contact.label, 50)} next week"
-        blocks.append(
-            ActionsBlock(
-                block_id=f"person:{p.contact.id}",
-                elements=[
-                    _button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, p.contact.key, "primary"),
-                    _button(keep, ids.NUDGE_KEEP_PERSON, p.contact.key),
-                ],
-            )
-        )
+    if content.give_first is not None:
+        summary.append(f"a way to help {escape(content.give_first.contact.label)}")
+    if p is not None and p.reason is not Reason.PROJECT:
         summary.append(f"this week's person: {escape(p.contact.label)}")
-    if content.questions:
-        who = escape(content.person.contact.label) if content.person else "your next conversation"
-        lines = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))
-        blocks.append(_section(f"*Three questions for {who}*\n{lines}"))
-    blocks.extend(_footer(schedule))
+    if p is None and content.gap is not None:
+        summary.append("a gap to fill")
     text = "Your weekly Ally nudge: " + (", ".join(summary) or "a quiet week") + "."
     return _clip(text), blocks
 

@@ -7,7 +7,8 @@ a process that was down at the slot catches up the same week (and never sends la
 ``compose`` turns plain facts about one member's network into the DM's content.
 
 ``plan`` reads those facts for a batch of members at a time with a fixed number of queries
-(members, finished weeks, contacts with their kept balances, favours, last week's person), so
+(members, finished weeks, contacts with their kept balances, favours, last week's person,
+unmet project allies and their catch-ups, whom each member ever gave to), so
 the cost of a run grows with the number of batches, never with contacts, and memory holds one
 batch.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import gc
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,11 +29,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
-from bot.ledger.network import TouchState, cadence_days
+from bot.ledger.network import Gap, Placement, TouchState, cadence_days, gap_step, review
 from bot.ledger.people import MemberRef
+from bot.ledger.projects import ProjectGoal, unmet_goals
+from bot.nudges.give_first import GiveFirst, give_first
 from bot.nudges.weekly_person import ContactFacts, Pick, choose, touches
 from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
-from storage.repository import RECEIVED_KINDS
+from storage.repository import GIVEN_KINDS, RECEIVED_KINDS
 from storage.types import DayNumber
 
 BATCH_SIZE = 500
@@ -160,14 +163,20 @@ class NudgeContent:
     start_here: bool = False
     stay_in_touch: list[StayInTouch] = field(default_factory=list)
     thanks: list[Favour] = field(default_factory=list)
-    owe_most: ContactFacts | None = None
+    give_first: GiveFirst | None = None
+    gap: GapSuggestion | None = None  # with no person to name: the review's biggest gap
     person: Pick | None = None
     questions: list[str] = field(default_factory=list)
 
     @property
     def has_news(self) -> bool:
         return bool(
-            self.start_here or self.stay_in_touch or self.thanks or self.owe_most or self.person
+            self.start_here
+            or self.stay_in_touch
+            or self.thanks
+            or self.give_first
+            or self.person
+            or self.gap
         )
 
 
@@ -199,18 +208,6 @@ def stay_in_touch(
     ]
 
 
-def owe_most(contacts: Iterable[ContactFacts]) -> ContactFacts | None:
-    """The person the member owes most (most negative balance), if they owe anyone.
-
-    Ties go to the name, then to the contact added first.
-    """
-    owing = [c for c in contacts if c.balance < 0]
-    if not owing:
-        return None
-    most = min(c.balance for c in owing)
-    return min((c for c in owing if c.balance == most), key=lambda c: (c.label.casefold(), c.id))
-
-
 def compose(
     contacts: Sequence[ContactFacts],
     favours: Sequence[Favour],
@@ -218,19 +215,57 @@ def compose(
     *,
     last_person_id: int | None = None,
     keep_last: bool = False,
+    goals: Sequence[ProjectGoal] = (),
+    given_to: Collection[int] = (),
+    focus: str | None = None,
 ) -> NudgeContent:
-    """The DM's content for one member; an empty network gets the start-here message."""
+    """The DM's content for one member; an empty network gets the start-here message.
+
+    ``goals`` are the member's unmet project allies: the first becomes this week's person.
+    ``given_to`` are the contacts the member has ever given something to (for give first).
+    """
     if not contacts:
         return NudgeContent(start_here=True)
     # One stay-in-touch reading per contact serves both "stay in touch" and the weekly person.
     touched = touches(contacts, now)
+    person = choose(
+        contacts,
+        now,
+        last_person_id=last_person_id,
+        keep_last=keep_last,
+        touched=touched,
+        goals=goals,
+    )
     return NudgeContent(
         stay_in_touch=stay_in_touch(contacts, now, touched),
         thanks=list(favours)[:THANKS_MAX],
-        owe_most=owe_most(contacts),
-        person=choose(
-            contacts, now, last_person_id=last_person_id, keep_last=keep_last, touched=touched
-        ),
+        give_first=give_first(contacts, given_to),
+        person=person,
+        gap=None if person is not None else gap_suggestion(contacts, focus),
+    )
+
+
+@dataclass(frozen=True)
+class GapSuggestion:
+    """The review's biggest gap as the week's suggestion, with the snowball as the next step:
+    what Home shows when it has nobody to name, so the two say the same."""
+
+    gap: Gap
+    reason: str
+    next_step: str
+
+
+def gap_suggestion(contacts: Sequence[ContactFacts], focus: str | None) -> GapSuggestion | None:
+    """The review's biggest gap and whom to ask about it, or None when nothing is missing."""
+    result = review(Placement(c.networks, c.level, c.bond) for c in contacts)
+    if not result.missing:
+        return None
+    gap = result.missing[0]
+    insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
+    return GapSuggestion(
+        gap,
+        f"You have {gap.describe()}.",
+        gap_step(gap, insider.label if insider else None, focus),
     )
 
 
@@ -411,7 +446,7 @@ _contact_facts = partial(tuple.__new__, ContactFacts)
 def contents(
     session: Session, due_now: Sequence[tuple[MemberRow, Slot]], now: datetime
 ) -> dict[int, NudgeContent]:
-    """Each due member's DM content, read with three queries whatever the batch size."""
+    """Each due member's DM content, read with six queries whatever the batch size."""
     if not due_now:
         return {}
     ids = [m.id for m, _ in due_now]
@@ -459,6 +494,8 @@ def contents(
         )
         if previous.get(member_id) == week
     }
+    goals = unmet_goals(session, ids, now)
+    given = given_to(session, ids)
     return {
         m.id: compose(
             facts[m.id],
@@ -466,9 +503,27 @@ def contents(
             now,
             last_person_id=last_person.get(m.id, (None, False))[0],
             keep_last=last_person.get(m.id, (None, False))[1],
+            goals=goals.get(m.id, ()),
+            given_to=given.get(m.id, set()),
+            focus=m.focus,
         )
         for m, _ in due_now
     }
+
+
+def given_to(session: Session, member_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Per member, the contacts they have ever done a favour for or introduced (one query)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    for member_id, contact_id in session.execute(
+        select(Interaction.member_id, Interaction.contact_id)
+        .where(
+            Interaction.member_id.in_(member_ids),
+            Interaction.kind.in_([k.value for k in GIVEN_KINDS]),
+        )
+        .distinct()
+    ):
+        found[member_id].add(contact_id)
+    return found
 
 
 def due_members(members: Iterable[MemberRow], now: datetime) -> list[tuple[MemberRow, Slot]]:

@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.data_rights.sweep import sweep_uninstalled
 from bot.nudges.delivery import send_due
+from bot.nudges.plans import send_plans
 from bot.platform import metrics
 from bot.platform.runtime import Runtime
 
@@ -27,16 +28,25 @@ log = logging.getLogger(__name__)
 
 
 def send_nudges(runtime: Runtime) -> None:
-    """One wake-up: send what is due now; a failure is logged and retried on the next one."""
+    """One wake-up: send the weekly DMs due now, then the meeting plans' reminders and
+    follow-ups; a failure is logged and retried on the next one."""
+    now = runtime.clock()
     try:
-        summary = send_due(runtime, runtime.clock())
+        summary = send_due(runtime, now)
     except Exception:
         log.exception("sending nudges failed; the next run retries")
         metrics.nudge_run(ok=False)
+    else:
+        metrics.nudge_run(ok=True)
+        if summary.planned:
+            log.info("nudges: %s", summary)
+    try:
+        plans = send_plans(runtime, now)
+    except Exception:
+        log.exception("sending plan reminders failed; the next run retries")
         return
-    metrics.nudge_run(ok=True)
-    if summary.planned:
-        log.info("nudges: %s", summary)
+    if plans.planned:
+        log.info("plan reminders and follow-ups: %s", plans)
 
 
 def sweep(runtime: Runtime) -> None:

@@ -4,16 +4,19 @@ The rule (pure; the caller passes ``now`` and the facts):
 
 1. Stay in touch (seed 000: keep in touch when you don't need anything): an overdue contact
    scores 3, a due one 2, one due soon 1, and someone never touched since they were added 1.
-2. Reciprocity (seed 001: give before you ask): +1 for each favour the member owes them, up to 3.
-3. Network gaps (seed 003: which part of the network needs development): +2 when the contact
-   is one of fewer than two people at their level in one of their networks, so that thin part
-   of the network depends on them.
+2. Reciprocity (seed 000: be an ally first): +1 for each favour received from them beyond
+   those given, up to 3.
+3. Gaps (seed 001: two connections above you, two at your level, two below): +2 when the
+   contact is a connection at a level with fewer than two, so that thin level depends on them.
 
 Snoozed contacts are left out, and so is last week's person: never the same person two weeks
-running, unless the member asked to keep them (the DM's "Keep <name> next week" button), in
+running, unless the member asked to keep them (the DM's "Keep for next week" button), in
 which case they stay, snoozes aside. The highest score wins; ties go to the longest since the
 last touch, then to the name, then to the contact added first. The next step follows from the
 biggest reason the person was chosen.
+
+An unmet ally of an active project comes before all of that (seed 001: meet each within 30
+days), the project closest to its 30 days first, snoozes aside only when snoozed.
 
 The weekly DM and the Home tab both name this week's person with ``choose``; once this week's
 DM has gone out, Home shows the person it named (``pick_for``), so the two never disagree.
@@ -31,10 +34,11 @@ from typing import NamedTuple
 from bot.ledger.network import (
     TARGET_PER_LEVEL,
     TouchState,
+    is_connection,
     level_label,
-    network_bits,
     touch_brief,
 )
+from bot.ledger.projects import ProjectGoal
 from bot.ledger.service import label_of
 from storage.models import Level
 
@@ -44,7 +48,7 @@ TOUCH_POINTS = {
     TouchState.DUE_SOON: 1,
     TouchState.NEW: 1,
 }
-OWED_POINTS_MAX = 3
+RECEIVED_POINTS_MAX = 3
 GAP_POINTS = 2
 LEVEL_VALUES = frozenset(level.value for level in Level)
 
@@ -70,7 +74,7 @@ class ContactFacts(NamedTuple):
     # The (UTC) day of the last touch, and the first day after a snooze.
     last_touch_day: int | None = None
     snoozed_until_day: int | None = None
-    # Favours and intros given minus received: negative means the member owes them.
+    # Favours and intros given minus received: negative when they have helped the member more.
     balance: int = 0
 
     @property
@@ -80,7 +84,8 @@ class ContactFacts(NamedTuple):
 
 
 class Reason(enum.StrEnum):
-    OWED = "owed"
+    PROJECT = "project"
+    GIVE_FIRST = "give first"
     OUT_OF_TOUCH = "out of touch"
     NEVER_MET = "never met"
     GAP = "gap"
@@ -98,27 +103,18 @@ class Pick:
     next_step: str
 
 
-def _cell_counts(contacts: Sequence[ContactFacts]) -> dict[tuple[int, str], int]:
-    """Contacts per (network bit, level): the 2-2-2 review's grid, counted without a Review."""
-    # Counting each (networks bitmask, level) once and spreading it over the networks costs a
-    # few dict updates per member instead of a lookup per contact and network.
-    placed = Counter([(c.networks, c.level) for c in contacts])
-    counts: dict[tuple[int, str], int] = {}
-    for (bits, level), n in placed.items():
-        if level not in LEVEL_VALUES:
-            continue
-        for value, _ in network_bits(bits):
-            counts[value, level] = counts.get((value, level), 0) + n
-    return counts
+def _level_counts(contacts: Sequence[ContactFacts]) -> dict[str, int]:
+    """Connections per level: the 2-2-2 target, counted without a Review."""
+    placed = Counter([c.level for c in contacts if is_connection(c.bond)])
+    return {level: placed.get(level, 0) for level in LEVEL_VALUES}
 
 
-def _thin_part(networks: int, level: str | None, counts: dict[tuple[int, str], int]) -> str | None:
-    """The thin part of the network that a contact placed here holds up, if any."""
-    if level not in LEVEL_VALUES:
+def _thin_part(bond: str | None, level: str | None, counts: dict[str, int]) -> str | None:
+    """The thin level of connections a contact placed here holds up, if any."""
+    if level not in LEVEL_VALUES or not is_connection(bond):
         return None
-    for value, label in network_bits(networks):
-        if counts.get((value, level), 0) < TARGET_PER_LEVEL:
-            return f"{label} network, {level_label(level)}"
+    if counts[level] < TARGET_PER_LEVEL:
+        return level_label(level)
     return None
 
 
@@ -138,43 +134,76 @@ class _Thin:
     """Each placement's thin part within one member's network, worked out once per placement."""
 
     def __init__(self, contacts: Sequence[ContactFacts]) -> None:
-        self.counts = _cell_counts(contacts)
-        self.parts: dict[tuple[int, str | None], str | None] = {}
+        self.counts = _level_counts(contacts)
+        self.parts: dict[tuple[str | None, str | None], str | None] = {}
         # Gap points per placement, filled as placements are met.
-        self.points: dict[tuple[int, str | None], int] = {}
+        self.points: dict[tuple[str | None, str | None], int] = {}
 
-    def part(self, place: tuple[int, str | None]) -> str | None:
-        """The thin part of the network a contact at ``place`` (networks, level) holds up."""
+    def part(self, place: tuple[str | None, str | None]) -> str | None:
+        """The thin level a contact at ``place`` (bond, level) holds up."""
         if place not in self.parts:
             self.parts[place] = _thin_part(*place, self.counts)
         return self.parts[place]
 
     def of(self, contact: ContactFacts) -> str | None:
-        return self.part((contact.networks, contact.level))
+        return self.part((contact.bond, contact.level))
 
-    def gap_points(self, place: tuple[int, str | None]) -> int:
+    def gap_points(self, place: tuple[str | None, str | None]) -> int:
         points = self.points[place] = GAP_POINTS if self.part(place) else 0
         return points
 
 
-def _owed_points(balance: int) -> int:
-    """One point per favour the member owes, up to ``OWED_POINTS_MAX``."""
-    return 0 if balance >= 0 else min(OWED_POINTS_MAX, -balance)
+def _received_points(balance: int) -> int:
+    """One point per favour received beyond those given, up to ``RECEIVED_POINTS_MAX``."""
+    return 0 if balance >= 0 else min(RECEIVED_POINTS_MAX, -balance)
 
 
 def _score(state: TouchState, balance: int, gap_points: int) -> int:
-    owed_points = _owed_points(balance) if balance < 0 else 0  # no call for most contacts
-    return TOUCH_POINTS.get(state, 0) + owed_points + gap_points
+    received = _received_points(balance) if balance < 0 else 0  # no call for most contacts
+    return TOUCH_POINTS.get(state, 0) + received + gap_points
 
 
 def _pick(contact: ContactFacts, state: TouchState, days_since: int | None, thin: _Thin) -> Pick:
     """``contact`` scored and explained: only the chosen one gets its sentences built."""
     part = thin.of(contact)
     touch_points = TOUCH_POINTS.get(state, 0)
-    owed_points = _owed_points(contact.balance)
-    reason, why, step = _explain(contact, state, days_since, owed_points, touch_points, part)
+    received = _received_points(contact.balance)
+    reason, why, step = _explain(contact, state, days_since, received, touch_points, part)
     score = _score(state, contact.balance, GAP_POINTS if part else 0)
     return Pick(contact, score, reason, why, step)
+
+
+def _project_pick(contact: ContactFacts, state: TouchState, goal: ProjectGoal, thin: _Thin) -> Pick:
+    name = contact.label
+    if goal.days_left > 0:
+        clock = f"{goal.days_left} day{'s' if goal.days_left != 1 else ''} left"
+    else:
+        clock = "the 30 days are up"
+    return Pick(
+        contact,
+        _score(state, contact.balance, GAP_POINTS if thin.of(contact) else 0),
+        Reason.PROJECT,
+        f"One of your allies for “{goal.project}”, not met yet ({clock}).",
+        f"Book 30 minutes with {name} to talk through how their knowledge could support "
+        f"“{goal.project}”, and offer something in return.",
+    )
+
+
+def _project_first(
+    contacts: Sequence[ContactFacts],
+    touched: Touches,
+    goals: Sequence[ProjectGoal],
+    thin: _Thin,
+) -> Pick | None:
+    """The unmet project ally closest to their 30 days, unless snoozed."""
+    if not goals:
+        return None
+    at = {c.id: i for i, c in enumerate(contacts)}
+    for goal in goals:
+        i = at.get(goal.contact_id)
+        if i is not None and touched[i][0] is not TouchState.SNOOZED:
+            return _project_pick(contacts[i], touched[i][0], goal, thin)
+    return None
 
 
 def choose(
@@ -184,14 +213,19 @@ def choose(
     last_person_id: int | None = None,
     keep_last: bool = False,
     touched: Touches | None = None,
+    goals: Sequence[ProjectGoal] = (),
 ) -> Pick | None:
     """This week's person by the rule in the module docstring, or None when nobody fits.
 
-    ``touched`` is ``touches(contacts, now)`` when the caller has it already.
+    ``touched`` is ``touches(contacts, now)`` when the caller has it already; ``goals`` are
+    the member's unmet project allies, closest to their 30 days first.
     """
     if touched is None:
         touched = touches(contacts, now)
     thin = _Thin(contacts)
+    first = _project_first(contacts, touched, goals, thin)
+    if first is not None:
+        return first
     gaps = thin.points
     best: tuple[ContactFacts, TouchState, int | None] | None = None
     best_score, best_since = -1, -1
@@ -203,7 +237,7 @@ def choose(
             if keep_last:
                 return _pick(contact, state, days_since, thin)
             continue
-        place = (contact.networks, contact.level)
+        place = (contact.bond, contact.level)
         gap = gaps.get(place)
         if gap is None:
             gap = thin.gap_points(place)
@@ -231,7 +265,12 @@ def choose(
     return _pick(*best, thin) if best is not None else None
 
 
-def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) -> Pick | None:
+def pick_for(
+    contacts: Sequence[ContactFacts],
+    person_id: int,
+    now: datetime,
+    goals: Sequence[ProjectGoal] = (),
+) -> Pick | None:
     """``person_id`` as this week's person, scored and explained within the whole network.
 
     None when they have left the network or are snoozed since.
@@ -248,6 +287,9 @@ def pick_for(contacts: Sequence[ContactFacts], person_id: int, now: datetime) ->
     )
     if state is TouchState.SNOOZED:
         return None
+    goal = next((g for g in goals if g.contact_id == person_id), None)
+    if goal is not None:
+        return _project_pick(person, state, goal, _Thin(contacts))
     return _pick(person, state, days_since, _Thin(contacts))
 
 
@@ -258,6 +300,7 @@ def this_weeks_person(
     this_week: int | None = None,
     last_week: int | None = None,
     keep_last: bool = False,
+    goals: Sequence[ProjectGoal] = (),
 ) -> Pick | None:
     """The person of this week's DM once it is sent (``this_week``), else the one it will name.
 
@@ -265,27 +308,27 @@ def this_weeks_person(
     keep them, exactly as the weekly DM's planning passes them to ``choose``.
     """
     if this_week is not None:
-        named = pick_for(contacts, this_week, now)
+        named = pick_for(contacts, this_week, now, goals)
         if named is not None:
             return named
-    return choose(contacts, now, last_person_id=last_week, keep_last=keep_last)
+    return choose(contacts, now, last_person_id=last_week, keep_last=keep_last, goals=goals)
 
 
 def _explain(
     contact: ContactFacts,
     state: TouchState,
     days_since: int | None,
-    owed_points: int,
+    received_points: int,
     touch_points: int,
     thin: str | None,
 ) -> tuple[Reason, str, str]:
     name = contact.label
-    if owed_points and owed_points >= touch_points:
-        owed = -contact.balance
-        favours = "favour" if owed == 1 else "favours"
+    if received_points and received_points >= touch_points:
+        more = -contact.balance
+        times = "once" if more == 1 else f"{more} times"
         return (
-            Reason.OWED,
-            f"You owe {name} {owed} {favours}.",
+            Reason.GIVE_FIRST,
+            f"{name} has helped you {times} more than you've helped them.",
             f"Ask {name} what they are working on this month and offer one concrete piece "
             "of help before you ask for anything.",
         )
@@ -305,7 +348,7 @@ def _explain(
     if thin:
         return (
             Reason.GAP,
-            f"{name} is one of the few people in your {thin}.",
+            f"{name} is one of your few connections {thin}.",
             f"Ask {name} who else you should get to know there, and offer to return the favour.",
         )
     return (

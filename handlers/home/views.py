@@ -21,15 +21,13 @@ from slack_sdk.models.views import View
 from bot import ids
 from bot.home.service import HomeContact, HomeData, Suggestion
 from bot.ledger.network import (
-    LEVELS,
-    CellStatus,
-    NetworkScore,
     TouchState,
     describe_touch,
-    network_label,
 )
+from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine
 from handlers.kit.blocks import actions, button, clip, context, escape, section
+from handlers.ledger.review_text import alliances_text, connections_text, network_text
 from storage.models import InteractionKind
 
 VIEW_BLOCKS_MAX = 100
@@ -39,18 +37,17 @@ GAPS_SHOWN = 6
 FAVOURS_SHOWN = 5
 INTRODUCERS_SHOWN = 5
 NAMES_PER_INTRODUCER = 5
+PROJECTS_SHOWN = 5
+METHOD_LINE = (
+    "*The method:* one to three allies per project, met within 30 days · six connections, "
+    "two above you, two at your level, two below · one person a week with a plan · give first."
+)
 
-STATUS_MARK = {
-    CellStatus.HEALTHY: ":white_check_mark: healthy",
-    CellStatus.THIN: ":large_yellow_circle: thin",
-    CellStatus.MISSING: ":red_circle: missing",
-}
 TOUCH_MARK = {
     TouchState.OVERDUE: ":red_circle:",
     TouchState.DUE: ":large_orange_circle:",
     TouchState.DUE_SOON: ":large_yellow_circle:",
 }
-LEVEL_TITLE = {"above": "Above you", "peer": "At your level", "below": "Below you"}
 
 
 def home_view(data: HomeData) -> View:
@@ -58,10 +55,12 @@ def home_view(data: HomeData) -> View:
     blocks: list[Block] = [
         HeaderBlock(text="Your network at a glance"),
         context(_summary(data)),
+        context(METHOD_LINE),
         main_actions(),
         DividerBlock(),
         *network_blocks(data),
         DividerBlock(),
+        *project_blocks(data.projects),
         *this_week_blocks(data.this_week),
         DividerBlock(),
         *stay_in_touch_blocks(data.attention, data.never_met),
@@ -107,26 +106,15 @@ def network_blocks(data: HomeData) -> list[Block]:
     """The grid (a section per network, a field per level), strongest, needs work and gaps."""
     result = data.review
     blocks: list[Block] = [
-        section("*The three networks*  (aim for 2 above you, 2 at your level, 2 below you)")
+        section(connections_text(result) + "\n" + alliances_text(result, len(data.projects))),
+        section(
+            "*The three networks*\n" + "\n".join(network_text(result, row) for row in result.grid)
+        ),
     ]
-    blocks += [_network_row(row) for row in result.grid]
-    verdict = []
-    if result.on_target:
-        verdict.append(":tada: All three networks meet the 2-2-2 target.")
-    if result.strongest is not None:
-        verdict.append(f"*Strongest:* {network_label(result.strongest)}")
-    if result.needs_work is not None:
-        verdict.append(f"*Needs work:* {network_label(result.needs_work)}")
-    if verdict:
-        blocks.append(section("   ".join(verdict)))
     if result.missing and data.contacts:
         shown = [f"• {gap.describe()}" for gap in result.missing[:GAPS_SHOWN]]
         blocks.append(
-            section(
-                "*Missing key relationships*\n"
-                + "\n".join(shown)
-                + _more(len(result.missing) - GAPS_SHOWN)
-            )
+            section("*Missing*\n" + "\n".join(shown) + _more(len(result.missing) - GAPS_SHOWN))
         )
     if not data.contacts:
         blocks.append(
@@ -139,24 +127,37 @@ def network_blocks(data: HomeData) -> list[Block]:
         who = "person has" if result.unplaced == 1 else "people have"
         blocks.append(
             context(
-                f"{result.unplaced:,} {who} no network or level yet, so they don't count "
-                "toward the grid: place them with `/ally add @person …`."
+                f"{result.unplaced:,} {who} no network or level yet, so the review can't "
+                "count them: place them with `/ally add @person …`."
             )
         )
     return blocks
 
 
-def _network_row(row: NetworkScore) -> SectionBlock:
-    people = f"{row.total:,} {'person' if row.total == 1 else 'people'}"
-    title = f"*{network_label(row.network).capitalize()}*  {STATUS_MARK[row.status]} · {people}"
-    fields = [
-        MarkdownTextObject(
-            text=f"*{LEVEL_TITLE[level.value]}*\n{row.counts[level.value]:,} · "
-            f"{STATUS_MARK[row.cell(level)]}"
-        )
-        for level in LEVELS
+# -- project alliances -------------------------------------------------------------------------
+
+
+def project_blocks(projects: Sequence[ProjectView]) -> list[Block]:
+    """Active projects with their allies, who is met, and the days left of the 30."""
+    if not projects:
+        return []
+    lines = [project_line(p) for p in projects[:PROJECTS_SHOWN]]
+    more = len(projects) - PROJECTS_SHOWN
+    if more > 0:
+        lines.append(_more(more))
+    return [
+        section("*Project allies* (meet each within 30 days)\n" + "\n".join(lines)),
+        DividerBlock(),
     ]
-    return SectionBlock(text=MarkdownTextObject(text=title), fields=fields)
+
+
+def project_line(project: ProjectView) -> str:
+    """One project: its name, the 30-day clock and each ally, met or not."""
+    allies = ", ".join(
+        f"{':white_check_mark:' if a.met else ':hourglass_flowing_sand:'} {escape(a.label)}"
+        for a in project.allies
+    )
+    return f"• *{escape(project.name)}* ({project.when}): {allies}"
 
 
 # -- this week's person -------------------------------------------------------------------------
@@ -180,7 +181,8 @@ def this_week_blocks(suggestion: Suggestion | None) -> list[Block]:
             f"*Next step:* {escape(suggestion.next_step)}"
         ),
         actions(
-            button("Log a catch-up", ids.HOME_LOG_CATCH_UP, value=contact.key, style="primary"),
+            button("Plan it", ids.PLAN_IT, value=contact.key, style="primary"),
+            button("Log a catch-up", ids.HOME_LOG_CATCH_UP, value=contact.key),
             button("Questions to ask", ids.SHOW_QUESTIONS, value=contact.key),
             button("Edit contact", ids.OPEN_CONTACT_MODAL, value=contact.key),
             block_id="home_this_week",
@@ -269,11 +271,8 @@ def _balance(data: HomeData) -> ContextBlock:
         text = f"Balance: you've received {-data.balance:,} more than you've given."
     else:
         text = "Balance: even."
-    if data.owe_most is not None:
-        text += (
-            f" You owe *{escape(data.owe_most.label)}* the most ({-data.owe_most.balance}): "
-            "a chance to help them first."
-        )
+    if data.give_first is not None:
+        text += f" *Give first:* {escape(data.give_first.reason)} {escape(data.give_first.way)}"
     return context(text)
 
 

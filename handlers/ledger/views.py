@@ -16,12 +16,9 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.ledger.network import (
-    LEVELS,
-    CellStatus,
     Touch,
     TouchState,
     cadence_days,
-    cell_status,
     level_label,
     network_label,
     networks_of,
@@ -36,6 +33,7 @@ from bot.ledger.service import (
     touch_of,
 )
 from handlers.kit.blocks import TEXT_MAX, Reply, actions, button, clip, context, escape, section
+from handlers.ledger.review_text import alliances_text, connections_text, network_text
 from storage.models import InteractionKind
 
 THANKS_BLOCK = "message"
@@ -43,11 +41,6 @@ LINE_MAX = 400  # one ledger line in a list; the section holds several
 THANKS_MAX = 1000
 
 _SAFE_LINK = re.compile(r"^https://[^\s|<>]+$")
-_STATUS_MARK = {
-    CellStatus.HEALTHY: ":large_green_circle:",
-    CellStatus.THIN: ":large_yellow_circle:",
-    CellStatus.MISSING: ":red_circle:",
-}
 
 
 # -- small pieces ---------------------------------------------------------------------------------
@@ -287,25 +280,15 @@ def network(o: NetworkOverview) -> Reply:
     review = o.review
     blocks: list[Block] = [
         section(
-            f"*Your network*: {o.contacts} people. Aim for two above you, two at your "
-            "level and two below, in each of the three networks."
-        )
+            f"*Your network*: {o.contacts} people. Seed 001's target is six connections: two "
+            "above you, two at your level and two below. Alliances are counted apart."
+        ),
+        section(connections_text(review) + "\n" + alliances_text(review)),
+        section(
+            "*The three networks* (which is strongest, which needs work, which is missing)\n"
+            + "\n".join(network_text(review, row) for row in review.grid)
+        ),
     ]
-    for row in review.grid:
-        cells = []
-        for level in LEVELS:
-            count = row.counts[level.value]
-            status = cell_status(count)
-            cells.append(f"{_STATUS_MARK[status]} {level_label(level.value)}: {count} ({status})")
-        title = network_label(row.network).capitalize()
-        blocks.append(section(f"*{title}* ({row.total})\n" + " · ".join(cells)))
-    verdict = []
-    if review.strongest is not None:
-        verdict.append(f"Strongest: *{network_label(review.strongest)}*")
-    if review.needs_work is not None:
-        verdict.append(f"Needs work: *{network_label(review.needs_work)}*")
-    if verdict:
-        blocks.append(section(" · ".join(verdict)))
     if review.gaps:
         gap_lines = [f"• {gap}" for gap in review.gaps]
         blocks.append(section(bullets(gap_lines, len(gap_lines), heading="*Missing*")))

@@ -1,4 +1,4 @@
-"""``/ally nudges`` and the weekly DM's buttons."""
+"""``/ally nudges`` and the weekly DM's buttons; ``/ally plan``, Plan it and "did you meet?"."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from bot.platform.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register this capability's listeners on ``app``."""
-    from handlers.nudges import dm
+    from handlers.nudges import dm, plans
 
     dm.register(app, runtime)
+    plans.register(app, runtime)

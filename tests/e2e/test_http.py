@@ -65,7 +65,8 @@ def test_a_favour_recorded_over_http_shows_in_who_and_network(
 
     assert ally(bot, "add <@U2> strategic above alliance").status == 200
     placed = ally(bot, "network")
-    assert "*Strategic* (1)" in placed.text and "above you: 1" in placed.text
+    assert "*Strategic*  :muscle: strongest · 1 person" in placed.text
+    assert "*Alliances* (the people you deliver with): 1 person" in placed.text
     assert "no network or level yet" not in placed.text
 
     # Another member sees none of it.

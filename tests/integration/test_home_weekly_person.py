@@ -58,7 +58,8 @@ def test_home_names_the_person_the_dm_will_name_and_then_did(
         log_catch_up(session, ana, "~contact 2", clock.now)
     suggestion = this_week(runtime, ana)
     assert suggestion.contact is not None and suggestion.contact.key == "~contact 2"
-    assert suggestion.reason == "You owe Contact 2 (Acme) 1 favour."  # explained as of now
+    # Explained as of now.
+    assert suggestion.reason == "Contact 2 (Acme) has helped you once more than you've helped them."
 
 
 def test_never_the_same_person_two_weeks_running_on_home_or_in_the_dm(
@@ -98,8 +99,10 @@ def test_with_nobody_to_name_home_suggests_a_gap_and_a_snowball_step(
     # Last week's person is the only one: the rule names nobody, and neither does the DM.
     suggestion = this_week(runtime, ana)
     assert suggestion.contact is None and suggestion.gap is not None
-    assert suggestion.reason.startswith("There is no one")
-    assert "add them to your network" in suggestion.next_step
+    assert suggestion.reason == "You have no connection above you (aim for 2)."
+    assert suggestion.next_step == (
+        "Ask Contact 0 (Acme) who else you should get to know above you."
+    )
     send(runtime)
     assert dm_person(runtime, "2026-W48") is None
 
@@ -122,8 +125,8 @@ def test_home_and_the_dm_owe_the_same_person_when_names_tie(
                 clock.now,
             )
     (planned,) = [p for batch in plan(runtime.sessions, clock.now) for p in batch]
-    dm = planned.content.owe_most
-    assert dm is not None and dm.key == "U2"
+    dm = planned.content.give_first
+    assert dm is not None and dm.contact.key == "U2"
     with runtime.sessions() as session:
-        owed = home(session, ana, clock.now).owe_most
-    assert owed is not None and owed.key == dm.key
+        first = home(session, ana, clock.now).give_first
+    assert first is not None and first.contact.key == dm.contact.key

@@ -124,8 +124,9 @@ def test_update_contact_places_them_in_the_review(sessions: sessionmaker[Session
     )
     with transaction(sessions) as s:
         review = ledger.overview(s, ANA, NOW).review
-    assert review.cell(Network.STRATEGIC, Level.ABOVE) == 1
-    assert review.cell(Network.OPERATIONAL, Level.ABOVE) == 1
+    assert review.row(Network.STRATEGIC).counts["above"] == 1
+    assert review.row(Network.OPERATIONAL).counts["above"] == 1
+    assert review.connections["above"] == 1  # counted once across its two networks
     assert review.strongest == Network.STRATEGIC and review.unplaced == 1
 
 

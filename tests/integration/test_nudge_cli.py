@@ -128,7 +128,7 @@ def test_preview_prints_the_dm_without_sending(
     assert code == 0, err
     assert "week 2026-W47" in out
     assert "Monday 16 Nov 09:00 America/New_York (2026-11-16 14:00 UTC): not due yet" in out
-    assert "*Stay in touch*" in out and "Contact 1 (Acme)" in out
+    assert "*Stay in touch:*" in out and "Contact 1 (Acme)" in out
     assert "[Log a catch-up]" in out
     assert fake_slack.calls_to("chat.postMessage") == []
     assert nudges(runtime) == []

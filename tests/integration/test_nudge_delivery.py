@@ -269,9 +269,10 @@ def test_dm_brings_three_new_questions_for_this_weeks_person(
     add_member(runtime, "U1", "Europe/London", contacts=1)
     deliver(runtime).run(clock.now)
     [message] = fake_slack.messages["DU1"]
-    [block] = [b for b in message["blocks"] if "Three questions for" in str(b)]
+    [block] = [b for b in message["blocks"] if "Three questions to ask" in str(b)]
     text = block["text"]["text"]
-    assert "*Three questions for Contact 0 (Acme)*" in text
+    # In this week's person's own section: they appear once in the DM.
+    assert text.startswith("*This week's person: Contact 0 (Acme)*")
     assert all(f"\n{i}. " in text for i in (1, 2, 3))
     with runtime.sessions() as session:
         asked = session.execute(select(QuestionAsked.scope, QuestionAsked.question_id)).all()

@@ -56,8 +56,8 @@ def test_days_snoozes_and_balances_read_alike_on_both_databases(
     # Dana is snoozed: neither overdue nor this week's person, though owed nothing and longest
     # out of touch.
     assert content.person is not None and content.person.contact.label == "Maria Lopez"
-    assert content.owe_most is not None and content.owe_most.label == "Maria Lopez"
-    assert content.owe_most.balance == -2
+    assert content.give_first is not None and content.give_first.contact.label == "Maria Lopez"
+    assert content.give_first.received_more == 2
     # Once the snooze has ended, Dana (200 days) is the most overdue.
     with transaction(sessions) as s:
         s.execute(

@@ -36,8 +36,16 @@ from tests.conftest import PG_ENV, START
 from tests.member_data import give_data
 
 # The first release's tables (seen_requests came with 0002, home_visits with 0005,
-# export_files with 0007).
-LATER = ("seen_requests", "home_visits", "export_files")
+# export_files with 0007, projects and meeting plans with 0008).
+LATER = (
+    "seen_requests",
+    "home_visits",
+    "export_files",
+    "projects",
+    "project_allies",
+    "meeting_plans",
+    "plan_messages",
+)
 DATA_TABLES = [t.name for t in Base.metadata.sorted_tables if t.name not in LATER]
 
 
@@ -141,10 +149,17 @@ def test_migrate_upgrades_a_first_release_database_losing_nothing(
         assert kept and not any(kept)
         # Per member: Maria did a favour, got one and introduced Dana (-1); nothing with Dana.
         assert balances == {"U2": -1, "~dana lee": 0}
-        # 0005: the table of Home visits.
-        assert {"slack_installations", "slack_bots", "slack_oauth_states", "home_visits"} <= set(
-            inspect(engine).get_table_names()
-        )
+        # 0005: the table of Home visits; 0008: projects and meeting plans.
+        assert {
+            "slack_installations",
+            "slack_bots",
+            "slack_oauth_states",
+            "home_visits",
+            "projects",
+            "project_allies",
+            "meeting_plans",
+            "plan_messages",
+        } <= set(inspect(engine).get_table_names())
         # Migrating again is a no-op.
         assert main(["migrate"]) == 0
         assert snapshot(engine, first_release) == before

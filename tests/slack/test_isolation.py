@@ -43,7 +43,7 @@ def test_who_and_network_show_only_your_own(
         assert "secret" not in reply.text and "confidential" not in reply.text
     network = driver.command("network", user=user).text
     assert "0 people" in network and "Bob Chen" not in network
-    assert "*Strategic* (0)" in network
+    assert "*Strategic*  :red_circle: missing · 0 people" in network
     # And the owner still sees it all.
     assert "secret project review" in slack.command("who <@U3>", user="U1").text
     assert "3 people" in slack.command("network", user="U1").text

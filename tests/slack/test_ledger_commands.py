@@ -166,7 +166,8 @@ def test_network_reviews_the_grid_gaps_and_who_is_due(
     slack: SlackDriver, clock: FrozenClock
 ) -> None:
     empty = ok(slack.command("network"))
-    assert "0 people" in empty.text and "no one in your strategic network yet" in empty.text
+    assert "0 people" in empty.text and "no connection above you (aim for 2)" in empty.text
+    assert "no one in your strategic network" in empty.text
 
     ok(slack.command("add <@U2> strategic above alliance"))
     ok(slack.command("add <@U3> strategic above"))
@@ -177,11 +178,17 @@ def test_network_reviews_the_grid_gaps_and_who_is_due(
     reply = ok(slack.command("network"))
     text = reply.text
     assert "3 people" in text
-    assert "*Strategic* (3)" in text and "above you: 2 (healthy)" in text
-    assert "at your level: 1 (thin)" in text and "below you: 0 (missing)" in text
-    assert "Strongest: *strategic*" in text and "Needs work: *developmental*" in text
-    assert "no one below you in your strategic network" in text
-    assert "no one in your developmental network yet" in text
+    # Connections: Bob above, Kathy at your level; Maria is an alliance, counted apart.
+    assert "*Connections*: 2 of the 6" in text
+    assert ":large_yellow_circle: above you: 1" in text
+    assert ":large_yellow_circle: at your level: 1" in text
+    assert ":red_circle: below you: 0" in text
+    assert "*Alliances* (the people you deliver with): 1 person" in text
+    assert "*Strategic*  :muscle: strongest · 3 people" in text
+    assert "*Operational*  :seedling: needs work · 1 person" in text
+    assert "*Developmental*  :red_circle: missing · 0 people" in text
+    assert "no connection below you (aim for 2)" in text
+    assert "no one in your developmental network" in text
     overdue = text.index("*Overdue*")
     due = text.index("*Due*")
     assert overdue < text.index("Kathy Ito", overdue) < due < text.index("Maria Lopez", due)

@@ -73,7 +73,9 @@ def test_empty_network_invites_a_first_step_and_offers_every_action() -> None:
     assert as_dict["type"] == "home"
     assert "0 people in your network" in text
     assert "Nobody here yet" in text
-    assert text.count(":red_circle: missing") >= 9  # every cell, plainly
+    # Each level of connections and each network, plainly missing.
+    assert "*Connections*: 0 of the 6" in text
+    assert text.count(":red_circle:") >= 6 and text.count(":red_circle: missing") == 3
     assert {
         "open_log_modal",
         "open_contact_modal",
@@ -148,21 +150,28 @@ def test_small_network_shows_grid_states_favours_and_this_weeks_person() -> None
     assert [c.touch.state for c in home.attention] == [TouchState.OVERDUE, TouchState.DUE_SOON]
     as_dict, text = rendered(home_view(home))
     assert "Focus of inquiry: *pricing*" in text
-    assert "*Operational*  :large_yellow_circle: thin · 2 people" in text
-    assert "*At your level*\\n2 · :white_check_mark: healthy" in text
-    assert "*Strongest:* operational" in text and "*Needs work:* developmental" in text
-    assert "no one above you in your developmental network" in text
+    # Connections (Maria above, Dana at your level) against 2-2-2; Bob, an alliance, apart.
+    assert "*Connections*: 2 of the 6" in text
+    assert ":large_yellow_circle: above you: 1" in text and ":red_circle: below you: 0" in text
+    assert "*Alliances* (the people you deliver with): 1 person" in text
+    assert "*Operational*  :muscle: strongest · 2 people" in text
+    assert "*Strategic*  :seedling: needs work · 1 person" in text
+    assert "*Developmental*  :red_circle: missing · 0 people" in text
+    assert "no connection below you (aim for 2)" in text
     assert "*Maria Lopez*: overdue by 10 days" in text  # 100 days, connection max 90
     assert "*Bob Chen*: due soon (in 3 days)" in text
-    # Maria: overdue, above you in a thin strategic network, and you owe her two; the rule and
-    # the words are the weekly DM's (bot.nudges.weekly_person).
+    # Maria: overdue, a connection above you, and she has helped you twice more; the rule
+    # and the words are the weekly DM's (bot.nudges.weekly_person).
     assert "This week's person: Maria Lopez" in text
     assert "It has been 100 days since you last talked." in text
     assert "Send Maria Lopez a two-line note today" in text
     assert "Reviewed my *proposal*" in text  # what members type is shown as they typed it
     assert "introduced you to Dana Lee (Acme &lt;Corp&gt;)" in text  # and escaped
     assert "Covered the on-call" in text
-    assert "received 1 more than you've given" in text and "You owe *Maria Lopez*" in text
+    assert (
+        "received 1 more than you've given" in text
+        and "*Give first:* Maria Lopez has helped you 2 times more" in text
+    )
     assert "through *Maria Lopez*: Dana Lee" in text
     assert ":raised_hands:" in text
     assert {"home_log_catch_up", "show_questions", "open_contact_modal"} <= actions_in(as_dict)
@@ -196,6 +205,6 @@ def test_two_thousand_contacts_stay_within_limits_and_are_summarised() -> None:
     hidden = len(home.attention) - 8
     assert hidden > 1000
     assert f"and {hidden:,} more to get back in touch with" in text
-    assert "All three networks meet the 2-2-2 target" in text
+    assert "*Connections*: all 6 in place" in text
     assert "_and " in text  # favours and introducers summarised too
     assert len(as_dict["blocks"]) < 60

@@ -9,6 +9,7 @@ import pytest
 from bot.ledger.network import (
     CellStatus,
     Placement,
+    Standing,
     TouchState,
     cadence_days,
     describe_touch,
@@ -23,76 +24,104 @@ NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 S, OP, D = Network.STRATEGIC, Network.OPERATIONAL, Network.DEVELOPMENTAL
 
 
-def people(network: Network, above: int = 0, peer: int = 0, below: int = 0) -> list[Placement]:
+def people(
+    network: Network, above: int = 0, peer: int = 0, below: int = 0, bond: str | None = None
+) -> list[Placement]:
     return (
-        [Placement(network, "above")] * above
-        + [Placement(network, "peer")] * peer
-        + [Placement(network, "below")] * below
+        [Placement(network, "above", bond)] * above
+        + [Placement(network, "peer", bond)] * peer
+        + [Placement(network, "below", bond)] * below
     )
 
 
-def test_empty_network_has_no_strongest_and_every_cell_missing() -> None:
+ALLY = Bond.ALLIANCE.value
+
+
+def test_empty_network_has_no_strongest_and_misses_every_level_and_network() -> None:
     result = review([])
-    assert result.strongest is None
-    assert result.needs_work == S  # all level: the seed's order decides where to start
-    assert len(result.missing) == 9
-    assert all(row.status == CellStatus.MISSING for row in result.grid)
-    assert result.gaps[0] == "no one in your strategic network yet"
+    assert result.strongest is None and result.needs_work is None
+    assert [(g.level, g.network) for g in result.missing] == [
+        (Level.ABOVE, None),
+        (Level.PEER, None),
+        (Level.BELOW, None),
+        (None, S),
+        (None, OP),
+        (None, D),
+    ]
+    assert result.gaps[0] == "no connection above you (aim for 2)"
+    assert all(result.standing(n) == Standing.MISSING for n in (S, OP, D))
     assert not result.on_target
 
 
-def test_two_two_two_is_the_target_and_extra_people_do_not_hide_a_gap() -> None:
-    result = review(people(S, above=0, peer=10, below=10) + people(OP, 2, 2, 2))
-    assert result.row(S).score == 4  # ten peers count as two
-    assert result.row(OP).score == 6
-    assert result.row(OP).status == CellStatus.HEALTHY
-    assert result.row(S).status == CellStatus.THIN
-    assert result.row(S).cell(Level.ABOVE) == CellStatus.MISSING
-    assert result.strongest == OP
-    assert result.needs_work == D
-    assert result.missing[0].network == S and result.missing[0].level == Level.ABOVE
-    assert "no one above you in your strategic network" in result.gaps
+def test_six_connections_in_all_meet_the_target_without_six_per_network() -> None:
+    # Seed 001: two above, two at your level, two below, six people in all, spread over the
+    # networks as they happen to be; no network is asked for six.
+    result = review(people(S, above=2) + people(OP, peer=2) + people(D, below=2))
+    assert result.on_target
+    assert result.connections == {"above": 2, "peer": 2, "below": 2}
+    assert result.missing == [] and result.gaps == []
+    assert result.strongest is None and result.needs_work is None  # all three level
 
 
-def test_strongest_breaks_ties_by_people_and_needs_work_by_fewest() -> None:
-    result = review(
-        people(S, 1, 1, 1) + people(OP, 1, 1, 1) + [Placement(OP, None)] + people(D, 2, 0, 0)
-    )
-    assert result.row(S).score == result.row(OP).score == 3
-    assert result.strongest == OP  # same score, more people
-    assert result.needs_work == D  # score 2
+def test_extra_people_do_not_hide_an_empty_level() -> None:
+    result = review(people(S, above=0, peer=10, below=10))
+    assert not result.on_target
+    assert result.level_status(Level.ABOVE) == CellStatus.MISSING
+    assert result.level_status(Level.PEER) == CellStatus.HEALTHY
+    assert result.missing[0].level == Level.ABOVE
+    assert result.gaps[:3] == [
+        "no connection above you (aim for 2)",
+        "no one in your operational network",
+        "no one in your developmental network",
+    ]
 
 
-def test_a_level_field_names_no_strongest_and_on_target_needs_no_work() -> None:
+def test_alliances_are_counted_apart_from_connections() -> None:
+    result = review(people(OP, 2, 2, 2, bond=ALLY) + people(S, above=1, bond="connection"))
+    assert result.alliances == 6
+    assert result.connections == {"above": 1, "peer": 0, "below": 0}
+    assert not result.on_target
+    # Unclassified contacts count as connections.
+    assert review(people(S, 1, 1, 1)).connections == {"above": 1, "peer": 1, "below": 1}
+
+
+def test_strongest_has_most_people_needs_work_fewest_and_empty_is_missing() -> None:
+    result = review(people(S, 1, 1, 1) + people(OP, 1, 1, 0) + [Placement(OP, None)])
+    assert result.row(S).total == 3 and result.row(OP).total == 3
+    assert result.strongest == S  # same people, more levels covered
+    assert result.needs_work == OP
+    assert result.standing(D) == Standing.MISSING
+    assert "no one in your developmental network" in result.gaps
+
+
+def test_a_level_field_names_no_strongest() -> None:
     level = review(people(S, 1, 1, 1) + people(OP, 1, 1, 1) + people(D, 1, 1, 1))
-    assert level.strongest is None
-    assert level.needs_work == S
-    full = review(people(S, 2, 2, 2) + people(OP, 2, 2, 2) + people(D, 2, 2, 2))
-    assert full.on_target
-    assert full.strongest is None and full.needs_work is None and full.missing == []
+    assert level.strongest is None and level.needs_work is None
+    assert level.on_target  # three in each level across the networks
 
 
 def test_needs_work_is_never_the_strongest() -> None:
     result = review(people(S, 2, 2, 2) + people(OP, 2, 2, 2) + people(D, 2, 2, 1))
-    assert result.strongest == S
-    assert result.needs_work == D
+    assert result.strongest in (S, OP) and result.needs_work == D
     only = review(people(S, 1, 0, 0))
-    assert only.strongest == S and only.needs_work == OP
+    assert only.strongest == S and only.needs_work is None
+    assert only.standing(OP) == Standing.MISSING
 
 
-def test_thin_cells_come_after_missing_ones_and_unplaced_are_counted() -> None:
+def test_thin_levels_come_after_missing_ones_and_unplaced_are_counted() -> None:
     result = review([*people(S, 1, 2, 0), Placement(0, "peer"), Placement(int(S | OP), None)])
     assert result.unplaced == 2
-    statuses = [gap.status for gap in result.missing]
-    assert statuses == sorted(statuses, key=lambda s: s != CellStatus.MISSING)
+    kinds = [(g.level, g.count) for g in result.missing if g.level is not None]
+    assert kinds == [(Level.BELOW, 0), (Level.ABOVE, 1)]
     assert result.row(S).total == 4  # the contact without a level still belongs to it
-    assert result.cell(S, Level.ABOVE) == 1
+    assert result.row(S).counts["above"] == 1
 
 
-def test_multi_network_contacts_count_in_each_network() -> None:
+def test_multi_network_contacts_count_in_each_network_and_once_as_connections() -> None:
     result = review([Placement(int(S | D), "above")] * 2)
-    assert result.cell(S, Level.ABOVE) == 2 and result.cell(D, Level.ABOVE) == 2
-    assert result.cell(OP, Level.ABOVE) == 0
+    assert result.row(S).counts["above"] == 2 and result.row(D).counts["above"] == 2
+    assert result.row(OP).counts["above"] == 0
+    assert result.connections["above"] == 2
 
 
 # -- stay in touch ------------------------------------------------------------------------------

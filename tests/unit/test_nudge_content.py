@@ -65,21 +65,28 @@ def test_stay_in_touch_lists_the_three_most_overdue_with_days_since() -> None:
     assert [s.contact.id for s in content.stay_in_touch] == [3, 4, 5]
     assert [s.days_since for s in content.stay_in_touch] == [100, 80, 70]
     shown = plain_text(content, Schedule())
-    assert "*Person 3*: 100 days since you last talked" in shown
-    assert "Person 6" not in shown.split("This week's person")[0]
+    # Person 3, most overdue, is also this week's person: one section says both.
+    assert (
+        "*This week's person: Person 3*\n*Stay in touch:* 100 days since you last talked" in shown
+    )
+    assert "*Person 4*\n*Stay in touch:* 80 days since you last talked" in shown
+    assert "Person 6" not in shown
 
 
-def test_gratitude_reciprocity_and_buttons() -> None:
+def test_gratitude_give_first_and_buttons() -> None:
     owed = contact(1, 3, balance=-2)
     slightly = contact(2, 3, balance=-1)
     even = contact(3, 3, balance=1)
     favour = Favour(77, owed, "reviewed my <b>deck</b>", NOW - timedelta(days=2))
     content = compose([owed, slightly, even], [favour], NOW)
-    assert content.owe_most == owed
+    assert content.give_first is not None and content.give_first.contact == owed
     assert [f.interaction_id for f in content.thanks] == [77]
     text, blocks = render(content, Schedule(tz="Asia/Kolkata"))
     shown = plain_text(content, Schedule(tz="Asia/Kolkata"))
-    assert "you owe *Person 1* the most (2 favours)" in shown
+    # Person 1 is thanked, given to first and this week's person: all in one section.
+    assert shown.count("Person 1*") == 1  # one section, under one heading
+    assert "*Give first:* Person 1 has helped you 2 times more than you've helped them." in shown
+    assert "Share something useful with Person 1: an article, a lead or a tool" in shown
     assert "&lt;b&gt;deck&lt;/b&gt;" in shown  # what members typed is never markup
     wanted = {
         ids.SAY_THANKS,
@@ -88,40 +95,98 @@ def test_gratitude_reciprocity_and_buttons() -> None:
         ids.NUDGE_SETTINGS,
         ids.NUDGE_LOG_CATCH_UP,
         ids.NUDGE_KEEP_PERSON,
+        ids.PLAN_IT,
     }
     assert wanted <= set(action_ids(blocks))
     assert content.person is not None
     [person] = [b.to_dict() for b in blocks if b.to_dict().get("block_id") == "person:1"]
-    keep = person["elements"][1]
-    assert keep["text"]["text"] == "Keep Person 1 next week" and keep["value"] == "U1"
-    thanks = [b.to_dict() for b in blocks if b.to_dict().get("block_id") == "thanks:77"]
-    assert thanks[0]["elements"][0]["value"] == "77"
+    buttons = [(e["action_id"], e.get("value")) for e in person["elements"]]
+    assert buttons == [
+        (ids.PLAN_IT, "U1"),
+        (ids.NUDGE_LOG_CATCH_UP, "U1"),
+        (ids.SAY_THANKS, "77"),
+        (ids.NUDGE_KEEP_PERSON, "U1"),
+    ]
+    assert person["elements"][-1]["text"]["text"] == "Keep for next week"
     assert "1 to thank" in text
 
 
 def test_nothing_to_say_has_no_news() -> None:
-    # One contact, touched yesterday, who was last week's person: nothing to say this week.
-    fresh = contact(1, 1)
-    content = compose([fresh], [], NOW, last_person_id=1)
-    assert not content.has_news
+    # Six connections, two at each level, all touched yesterday, none owed anything, and the
+    # only one the rule could name was last week's person: nothing to say this week.
+    levels = ["above", "above", "peer", "peer", "below", "below"]
+    network = [
+        contact(
+            i,
+            1,
+            networks=Network.STRATEGIC | Network.OPERATIONAL | Network.DEVELOPMENTAL,
+            level=level,
+        )
+        for i, level in enumerate(levels, 1)
+    ]
+    content = compose(network, [], NOW, last_person_id=1)
+    assert content.person is not None  # someone else is still worth keeping warm
+    quiet = compose(network[:1], [], NOW, last_person_id=1)
+    assert quiet.person is None and quiet.gap is not None  # a gap to fill instead
+    assert quiet.has_news
+
+
+def test_with_nobody_due_the_dm_suggests_the_reviews_biggest_gap() -> None:
+    fresh = contact(1, 1, networks=Network.STRATEGIC, level=Level.PEER.value)
+    content = compose([fresh], [], NOW, last_person_id=1, focus="pricing")
+    assert content.person is None and content.gap is not None
+    shown = plain_text(content, Schedule())
+    assert "*This week: fill a gap*\nYou have no connection above you (aim for 2)." in shown
+    assert (
+        "*Next step:* Ask Person 1 who else you should get to know above you about pricing."
+        in shown
+    )
+    assert "a gap to fill" in shown.splitlines()[0]
+
+
+def test_a_full_dm_names_each_person_once_in_under_twenty_blocks() -> None:
+    # Three overdue, three thanked (one of them also overdue), one to give to, this week's
+    # person and three questions: every part has something to say.
+    overdue = [contact(i, 100 + i) for i in (1, 2, 3)]
+    thanked = [contact(i, 3) for i in (4, 5)]
+    giver = contact(6, 3, balance=-4)
+    network = [*overdue, *thanked, giver, contact(7, None)]
+    favours = [
+        Favour(70 + c.id, c, f"helped with {c.id}", NOW - timedelta(days=1))
+        for c in (overdue[0], *thanked)
+    ]
+    content = compose(network, favours, NOW)
+    content = replace(content, questions=["Q one?", "Q two?", "Q three?"])
+    _, blocks = render(content, Schedule())
+    assert len(blocks) < 20
+    sections = [b.to_dict()["text"]["text"] for b in blocks if b.to_dict()["type"] == "section"]
+    for c in network:
+        assert sum(f"{c.name}*" in text for text in sections) <= 1, c.name
+    # Person 1 is overdue and thanked: one section with both, one row of buttons.
+    [one] = [t for t in sections if "Person 1*" in t]
+    assert "*Stay in touch:*" in one and "*Say thank you*" in one
 
 
 def test_weekly_person_weighs_overdue_reciprocity_and_gaps() -> None:
     overdue = contact(1, 120)  # overdue: 3
     owed = contact(2, 5, balance=-3)  # owes 3: 3, not due
     thin = contact(
-        3, 5, networks=Network.STRATEGIC, level=Level.ABOVE.value, bond=Bond.ALLIANCE.value
-    )  # thin strategic/above: 2
+        3, 5, networks=Network.STRATEGIC, level=Level.ABOVE.value, bond=Bond.CONNECTION.value
+    )  # one of fewer than two connections above: 2
     pick = choose([overdue, owed, thin], NOW)
     # Tie on 3 points: the longest since the last touch wins.
     assert pick is not None and pick.contact.id == 1
     assert pick.reason == Reason.OUT_OF_TOUCH
     assert "120 days" in pick.why and "catch-up" in pick.next_step
     pick = choose([owed, thin], NOW)
-    assert pick is not None and pick.contact.id == 2 and pick.reason == Reason.OWED
+    assert pick is not None and pick.contact.id == 2 and pick.reason == Reason.GIVE_FIRST
     pick = choose([thin, contact(4, 5)], NOW)
     assert pick is not None and pick.contact.id == 3 and pick.reason == Reason.GAP
-    assert "strategic network, above you" in pick.why
+    assert pick.why == "Person 3 is one of your few connections above you."
+    # An alliance holds up no level of the connections' 2-2-2.
+    ally = thin._replace(bond=Bond.ALLIANCE.value)
+    pick = choose([ally, contact(4, 5)], NOW)
+    assert pick is not None and pick.reason == Reason.KEEP_WARM
 
 
 def test_weekly_person_is_never_the_same_two_weeks_running_unless_asked() -> None:

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.ledger.network import TouchState, cadence_days
-from bot.nudges.planning import STAY_IN_TOUCH_MAX, owe_most, stay_in_touch
+from bot.nudges.give_first import give_first
+from bot.nudges.planning import STAY_IN_TOUCH_MAX, stay_in_touch
 from bot.nudges.weekly_person import ContactFacts, choose, pick_for, touches
 
 NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
@@ -89,17 +90,17 @@ def test_stay_in_touch_is_the_most_days_past_due_then_by_name_then_oldest(
 
 
 @given(contacts, st.randoms(use_true_random=False))
-def test_whom_you_owe_most_is_the_lowest_balance_then_by_name_then_oldest(
+def test_give_first_is_the_lowest_balance_then_by_name_then_oldest(
     network: list[ContactFacts], rng: object
 ) -> None:
-    owing = sorted((c.balance, c.name.casefold(), c.id) for c in network if c.balance < 0)
-    expected = owing[0][2] if owing else None
+    received = sorted((c.balance, c.name.casefold(), c.id) for c in network if c.balance < 0)
+    expected = received[0][2] if received else None
 
     shuffled = list(network)
     rng.shuffle(shuffled)  # type: ignore[attr-defined]
     for order in (network, shuffled):
-        found = owe_most(order)
-        assert (found.id if found else None) == expected
+        found = give_first(order, given_to={c.id for c in order})
+        assert (found.contact.id if found else None) == expected
 
 
 @given(placed, st.one_of(st.none(), st.integers(1, 25)), st.randoms(use_true_random=False))

@@ -1,0 +1,350 @@
+"""Sending the DMs about meeting plans: each plan's reminder on its day and its "did you
+meet?" the day after, exactly once each, at the member's own time of day.
+
+Run by the scheduler's job and ``ally-bot nudges send`` right after the weekly DMs, with the
+same discipline as bot/nudges/delivery.py:
+
+1. **Due**: a plan's reminder is due on its day (in the member's zone) from the member's nudge
+   time; its follow-up from the same time the day after, and stays due until answered. Nothing
+   goes to a member with nudges off or paused.
+2. **Plan**: a ``planned`` row per (plan, step, day), the unique key making it idempotent
+   across processes (``ON CONFLICT DO NOTHING``). Moving a plan to another day gives its
+   messages a new key, so the moved plan is reminded again.
+3. **Claim**: a lease on planned rows in one conditional ``UPDATE`` (rows locked first with
+   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock makes the condition atomic).
+4. **Send and record**: post, then mark ``sent`` only where this worker still holds the lease.
+   A retried row first looks for its message in the DM's history, so a crash between the post
+   and the record does not send it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.metadata import Metadata
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.ledger.people import MemberRef
+from bot.ledger.service import contact_label
+from bot.nudges import plan_message
+from bot.nudges.delivery import PERMANENT, Summary, posting_client, worker_id
+from bot.nudges.meeting_plans import PlanView
+from bot.nudges.planning import zone
+from bot.platform.clock import Clock
+from bot.platform.oauth import WorkspaceClients
+from bot.platform.runtime import Runtime
+from bot.questions import service as questions
+from storage.db import dialect_insert, transaction
+from storage.models import (
+    Contact,
+    MeetingPlan,
+    Member,
+    NudgeStatus,
+    PlanMessage,
+    PlanStatus,
+    PlanStep,
+)
+
+EVENT_TYPE = "ally_plan"
+LEASE = timedelta(minutes=10)
+QUESTIONS = 3
+log = logging.getLogger(__name__)
+
+
+def due_step(
+    day: date,
+    tz: str,
+    minute: int,
+    now: datetime,
+    *,
+    enabled: bool = True,
+    paused_until: date | None = None,
+) -> PlanStep | None:
+    """Which of a plan's messages is due at ``now``, if any (pure).
+
+    The reminder belongs to the planned day itself: a run that misses the day sends none. The
+    follow-up is due from the member's time the day after, and stays due until it is sent.
+    """
+    if not enabled:
+        return None
+    local = now.astimezone(zone(tz))
+    today = local.date()
+    if paused_until is not None and today < paused_until:
+        return None
+    at = time(minute // 60, minute % 60)
+    if today == day and local.time() >= at:
+        return PlanStep.REMINDER
+    after = day + timedelta(days=1)
+    if today > after or (today == after and local.time() >= at):
+        return PlanStep.FOLLOW_UP
+    return None
+
+
+@dataclass(frozen=True)
+class Due:
+    plan: PlanView
+    ref: MemberRef
+    step: PlanStep
+
+
+@dataclass(frozen=True)
+class Claim:
+    message_id: int
+    due: Due
+    attempts: int
+    channel_id: str | None
+
+
+def due_now(session: Session, now: datetime) -> list[Due]:
+    """Every plan message due at ``now`` and not yet sent or given up on."""
+    # Any zone's today is at most a day ahead of UTC's: plans after that are not due anywhere.
+    horizon = now.date() + timedelta(days=1)
+    rows = session.execute(
+        select(MeetingPlan, Contact, Member)
+        .join(Contact, Contact.id == MeetingPlan.contact_id)
+        .join(Member, Member.id == MeetingPlan.member_id)
+        .where(
+            MeetingPlan.status == PlanStatus.PLANNED.value,
+            MeetingPlan.day <= horizon,
+            Member.nudges_enabled.is_(True),
+        )
+        .order_by(MeetingPlan.id)
+    ).all()
+    found: list[Due] = []
+    for plan, contact, member in rows:
+        step = due_step(
+            plan.day,
+            member.tz,
+            member.nudge_minute,
+            now,
+            enabled=member.nudges_enabled,
+            paused_until=member.nudges_paused_until,
+        )
+        if step is None:
+            continue
+        view = PlanView(
+            plan.id, contact.key, contact_label(contact), plan.day, plan.what, plan.status
+        )
+        ref = MemberRef(member.team_id, member.user_id, member.enterprise_id)
+        found.append(Due(view, ref, step))
+    if not found:
+        return []
+    finished = set(
+        session.execute(
+            select(PlanMessage.plan_id, PlanMessage.step, PlanMessage.day).where(
+                PlanMessage.plan_id.in_({d.plan.id for d in found}),
+                PlanMessage.status != NudgeStatus.PLANNED.value,
+            )
+        ).all()
+    )
+    return [d for d in found if (d.plan.id, d.step.value, d.plan.day) not in finished]
+
+
+class PlanSender:
+    """One run of plan messages for one process (after the weekly DMs, in the same job)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        clients: WebClient | WorkspaceClients,
+        *,
+        clock: Clock | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.clients = clients
+        # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
+        self.clock = clock or runtime.clock
+        self.worker = worker or worker_id()
+
+    def run(self, now: datetime) -> Summary:
+        summary = Summary()
+        with self.runtime.sessions() as session:
+            todo = due_now(session, now)
+        if not todo:
+            return summary
+        summary.planned = len(todo)
+        self._insert_planned(todo)
+        claims = self._claim(todo)
+        summary.skipped += len(todo) - len(claims)
+        for claim in claims:
+            outcome = self._deliver(claim, now)
+            setattr(summary, outcome, getattr(summary, outcome) + 1)
+        return summary
+
+    def _insert_planned(self, todo: list[Due]) -> None:
+        with transaction(self.runtime.sessions) as session:
+            owners = dict(
+                session.execute(
+                    select(MeetingPlan.id, MeetingPlan.member_id).where(
+                        MeetingPlan.id.in_({d.plan.id for d in todo})
+                    )
+                ).all()
+            )
+            rows = [
+                {
+                    "member_id": owners[d.plan.id],
+                    "plan_id": d.plan.id,
+                    "step": d.step.value,
+                    "day": d.plan.day,
+                    "status": NudgeStatus.PLANNED.value,
+                    "attempts": 0,
+                }
+                for d in todo
+                if d.plan.id in owners
+            ]
+            if rows:
+                session.execute(
+                    dialect_insert(session, PlanMessage)
+                    .values(rows)
+                    .on_conflict_do_nothing(index_elements=["plan_id", "step", "day"])
+                )
+
+    def _claim(self, todo: list[Due]) -> list[Claim]:
+        """Lease the planned rows for ``todo`` that nobody else holds; return what we got."""
+        by_key = {(d.plan.id, d.step.value, d.plan.day): d for d in todo}
+        real_now = self.clock()
+        claimable = and_(
+            PlanMessage.status == NudgeStatus.PLANNED.value,
+            or_(PlanMessage.claimed_until.is_(None), PlanMessage.claimed_until < real_now),
+        )
+        with transaction(self.runtime.sessions) as session:
+            locked = session.execute(
+                select(PlanMessage.id, PlanMessage.plan_id, PlanMessage.step, PlanMessage.day)
+                .where(PlanMessage.plan_id.in_({d.plan.id for d in todo}), claimable)
+                .with_for_update(skip_locked=True)
+            ).all()
+            wanted = [row.id for row in locked if (row.plan_id, row.step, row.day) in by_key]
+            if not wanted:
+                return []
+            claimed = session.execute(
+                update(PlanMessage)
+                .where(PlanMessage.id.in_(wanted), claimable)
+                .values(
+                    claimed_by=self.worker,
+                    claimed_until=real_now + LEASE,
+                    attempts=PlanMessage.attempts + 1,
+                )
+                .returning(
+                    PlanMessage.id,
+                    PlanMessage.plan_id,
+                    PlanMessage.step,
+                    PlanMessage.day,
+                    PlanMessage.attempts,
+                    PlanMessage.channel_id,
+                )
+                .execution_options(synchronize_session=False)
+            ).all()
+        return [
+            Claim(row.id, by_key[(row.plan_id, row.step, row.day)], row.attempts, row.channel_id)
+            for row in claimed
+        ]
+
+    def _client(self, ref: MemberRef) -> WebClient | None:
+        if isinstance(self.clients, WebClient):
+            return self.clients
+        return self.clients.for_member(ref)
+
+    def _deliver(self, claim: Claim, now: datetime) -> str:
+        due = claim.due
+        client = self._client(due.ref)
+        if client is None:
+            self._finish(claim, NudgeStatus.SKIPPED, "Ally is not installed in this workspace")
+            return "skipped"
+        try:
+            channel = claim.channel_id or str(
+                client.conversations_open(users=due.ref.user_id)["channel"]["id"]
+            )
+            if claim.attempts > 1:
+                ts = self._already_posted(client, channel, claim)
+                if ts is not None:
+                    self._mark_sent(claim, channel, ts)
+                    return "sent"
+            if due.step is PlanStep.REMINDER:
+                with transaction(self.runtime.sessions) as session:
+                    chosen = questions.suggest(
+                        session, due.ref, now, contact_key=due.plan.contact_key, n=QUESTIONS
+                    )
+                text, blocks = plan_message.reminder(due.plan, [q.text for q in chosen])
+            else:
+                text, blocks = plan_message.follow_up(due.plan)
+            response = posting_client(client).chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                metadata=Metadata(
+                    event_type=EVENT_TYPE,
+                    event_payload={"message": claim.message_id},
+                ),
+                unfurl_links=False,
+            )
+        except SlackApiError as error:
+            code = str(error.response.get("error", "")) if error.response is not None else ""
+            if code in PERMANENT:
+                self._finish(claim, NudgeStatus.SKIPPED, f"can't DM this member: {code}")
+                return "skipped"
+            self._failed(claim, f"Slack said {code or error}")
+            return "failed"
+        except (SlackClientError, OSError) as error:
+            self._failed(claim, f"{type(error).__name__}: {error}")
+            return "failed"
+        self._mark_sent(claim, channel, str(response["ts"]))
+        return "sent"
+
+    def _already_posted(self, client: WebClient, channel: str, claim: Claim) -> str | None:
+        """The ts of this message if an earlier attempt got it into the DM (first page only:
+        an attempt is retried within minutes, so its message is among the latest)."""
+        page = client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") != EVENT_TYPE:
+                continue
+            if (metadata.get("event_payload") or {}).get("message") == claim.message_id:
+                return str(message["ts"])
+        return None
+
+    def _mark_sent(self, claim: Claim, channel: str, ts: str) -> None:
+        with transaction(self.runtime.sessions) as session:
+            session.execute(
+                update(PlanMessage)
+                .where(PlanMessage.id == claim.message_id, PlanMessage.claimed_by == self.worker)
+                .values(
+                    status=NudgeStatus.SENT.value,
+                    sent_at=self.clock(),
+                    channel_id=channel,
+                    message_ts=ts,
+                    claimed_by=None,
+                    claimed_until=None,
+                    error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    def _finish(self, claim: Claim, status: NudgeStatus, why: str) -> None:
+        with transaction(self.runtime.sessions) as session:
+            session.execute(
+                update(PlanMessage)
+                .where(PlanMessage.id == claim.message_id, PlanMessage.claimed_by == self.worker)
+                .values(status=status.value, error=why[:200], claimed_by=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _failed(self, claim: Claim, why: str) -> None:
+        log.warning("plan message %s failed: %s", claim.message_id, why)
+        with transaction(self.runtime.sessions) as session:
+            session.execute(
+                update(PlanMessage)
+                .where(PlanMessage.id == claim.message_id, PlanMessage.claimed_by == self.worker)
+                .values(error=why[:200], claimed_by=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def send_plans(runtime: Runtime, now: datetime) -> Summary:
+    """Send every plan reminder and follow-up due at ``now``, each once."""
+    return PlanSender(runtime, WorkspaceClients(runtime)).run(now)

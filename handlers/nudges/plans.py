@@ -1,0 +1,342 @@
+"""Meeting plans in Slack: ``/ally plan``, the **Plan it** form (the weekly DM's and Home's
+person), and the answers to "did you meet?" (Yes opens "what did you learn?")."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import (
+    Block,
+    DatePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot import ids
+from bot.errors import AllyError, InvalidInput
+from bot.ledger.directory import person as slack_person
+from bot.ledger.people import Person
+from bot.ledger.referrals import MAX_REFERRALS, focus_of, person_for_key
+from bot.ledger.service import open_member
+from bot.nudges import meeting_plans as plans
+from bot.nudges.meeting_plans import WHATS, PlanView
+from bot.platform.runtime import Runtime
+from handlers.commands import Command, Subcommand
+from handlers.kit.blocks import Reply, clip, context, escape, section, updated_blocks
+from handlers.kit.members import member_of
+from handlers.kit.mentions import require_person
+from handlers.ledger.commands import clean, resolve
+from handlers.ledger.referrals import done_view, outside_names, who_else
+from storage.db import transaction
+from storage.models import NAME_MAX, WHAT_MAX
+
+log = logging.getLogger(__name__)
+USAGE = "/ally plan @person <day> [what]"
+EXAMPLE = "/ally plan @maria thursday coffee"
+OTHER = "other"
+
+
+# -- /ally plan ---------------------------------------------------------------------------------
+
+
+def planned_text(plan: PlanView, replaced: bool) -> str:
+    verb = "Moved your plan:" if replaced else "Planned:"
+    return (
+        f":calendar: {verb} {escape(plan.doing)} with *{escape(plan.label)}* on {plan.when}. "
+        "I'll remind you that morning with questions to bring, and ask the day after how it went."
+    )
+
+
+def plan_command(command: Command) -> Reply:
+    text = clean(command.args)
+    if not text:
+        with transaction(command.runtime.sessions) as session:
+            found = plans.open_plans(session, command.member, command.now)
+        return listing(found)
+    token, rest = require_person(text, example=EXAMPLE)
+    with transaction(command.runtime.sessions) as session:
+        tz = open_member(session, command.member, command.now).member.tz
+    day, used = plans.parse_day(rest, plans.local_today(tz, command.now))
+    what = " ".join(rest.split()[used:])
+    plans.check_plan_what(what)
+    [person] = resolve(command, [(token, "who")])
+    with transaction(command.runtime.sessions) as session:
+        plan, replaced = plans.make_plan(session, command.member, person, day, what, command.now)
+    return Reply(planned_text(plan, replaced), [section(planned_text(plan, replaced))])
+
+
+def listing(found: list[PlanView]) -> Reply:
+    if not found:
+        text = (
+            "*No plans yet.* Pick one person this week and decide when and what: "
+            f"`{EXAMPLE}`, or press *Plan it* on your weekly DM or Home."
+        )
+        return Reply("No plans yet.", [section(text)])
+    lines = "\n".join(f"• {p.when}: {escape(p.doing)} with *{escape(p.label)}*" for p in found)
+    return Reply(f"{len(found)} planned.", [section(f"*Your plans*\n{lines}")])
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "plan": Subcommand(
+        plan_command,
+        USAGE,
+        "plan this week's conversation: a reminder on the day, a follow-up after",
+    ),
+}
+
+
+# -- the Plan it form ----------------------------------------------------------------------------
+
+
+def plan_view(key: str, name: str, today: date) -> View:
+    """Who is fixed (the button's person); when is a date, what a choice or free text."""
+    options = [Option(text=w.capitalize(), value=w) for w in WHATS]
+    options.append(Option(text="Something else (say below)", value=OTHER))
+    blocks: list[Block] = [
+        section(f"*Who:* {escape(name)}\nOne person a week: decide when, and what you'll do."),
+        InputBlock(
+            block_id="when",
+            label="When",
+            element=DatePickerElement(action_id="when", initial_date=today.isoformat()),
+        ),
+        InputBlock(
+            block_id="what",
+            label="What",
+            element=StaticSelectElement(
+                action_id="what", options=options, initial_option=options[0]
+            ),
+        ),
+        InputBlock(
+            block_id="other",
+            label="In your own words",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id="other", max_length=WHAT_MAX, placeholder="walk to the café, demo day"
+            ),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=ids.PLAN_MODAL,
+        title="Plan it",
+        submit="Plan it",
+        close="Cancel",
+        private_metadata=key,
+        blocks=blocks,
+    )
+
+
+def _value(values: dict, block: str) -> dict:
+    return (values.get(block) or {}).get(block) or {}
+
+
+def read_plan_form(values: dict) -> tuple[date, str]:
+    """The form's day and what; raises ``InvalidInput`` naming the field."""
+    picked = _value(values, "when").get("selected_date")
+    try:
+        day = date.fromisoformat(picked or "")
+    except ValueError:
+        raise InvalidInput("when", "Pick a day.") from None
+    choice = ((_value(values, "what").get("selected_option") or {}).get("value")) or WHATS[0]
+    other = (_value(values, "other").get("value") or "").strip()
+    if choice == OTHER and not other:
+        raise InvalidInput("other", "Say what you'll do, e.g. “walk to the café”.")
+    what = other if other else choice
+    return day, plans.check_plan_what(what)
+
+
+# -- what did you learn? -------------------------------------------------------------------------
+
+
+def learned_view(plan: PlanView, focus: str | None) -> View:
+    """Seed 002's reflection: what you learned, what you'll ask next, who else to talk to."""
+    blocks: list[Block] = [
+        section(
+            f":white_check_mark: Logged your {escape(plan.doing)} with *{escape(plan.label)}*."
+        ),
+        InputBlock(
+            block_id="learned",
+            label="What did you learn?",
+            element=PlainTextInputElement(
+                action_id="learned", multiline=True, max_length=plans.LEARNED_MAX
+            ),
+        ),
+        InputBlock(
+            block_id="next_question",
+            label="What will you ask next time?",
+            optional=True,
+            element=PlainTextInputElement(action_id="next_question", max_length=WHAT_MAX),
+        ),
+        InputBlock(
+            block_id="people",
+            label=clip(who_else(focus), 2000),
+            optional=True,
+            element=UserMultiSelectElement(
+                action_id="people",
+                placeholder="People they suggested",
+                max_selected_items=MAX_REFERRALS,
+            ),
+        ),
+        InputBlock(
+            block_id="outside",
+            label="People outside Slack they suggested, one per line",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id="outside",
+                multiline=True,
+                placeholder="Dana Lee (Acme)",
+                max_length=MAX_REFERRALS * (NAME_MAX + 3),
+            ),
+        ),
+        context("Only you can see this. Each person suggested joins your network."),
+    ]
+    return View(
+        type="modal",
+        callback_id=ids.LEARNED_MODAL,
+        title="What did you learn?",
+        submit="Save",
+        close="Later",
+        private_metadata=str(plan.id),
+        blocks=blocks,
+    )
+
+
+# -- listeners ----------------------------------------------------------------------------------
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def open_plan(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+        ack()
+        member = member_of(context)
+        key = (body.get("actions") or [{}])[0].get("value") or ""
+        if member is None or not key:
+            return
+        now = runtime.clock()
+        with transaction(runtime.sessions) as session:
+            try:
+                name = person_for_key(session, member, key, now).label
+                tz = open_member(session, member, now).member.tz
+            except AllyError as error:
+                view = done_view(error.message)
+            else:
+                view = plan_view(key, name, plans.local_today(tz, now))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def submit_plan(ack: Ack, body: dict, context: BoltContext) -> None:
+        member = member_of(context)
+        view = body["view"]
+        values = view["state"]["values"]
+        key = view.get("private_metadata") or ""
+        now = runtime.clock()
+        assert member is not None  # view submissions always carry the user
+        try:
+            day, what = read_plan_form(values)
+            with transaction(runtime.sessions) as session:
+                plan, replaced = plans.plan_for_key(session, member, key, day, what, now)
+        except InvalidInput as error:
+            field = error.field if error.field in values else "when"
+            ack(response_action="errors", errors={field: error.message})
+            return
+        except AllyError as error:
+            ack(response_action="update", view=done_view(error.message))
+            return
+        ack(response_action="update", view=done_view(planned_text(plan, replaced)))
+
+    def answer(work: str) -> Callable[..., None]:
+        def on_press(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+            ack()
+            member = member_of(context)
+            action = (body.get("actions") or [{}])[0]
+            if member is None:
+                return
+            now = runtime.clock()
+            plan_id = action.get("value") or ""
+            learned: View | None = None
+            try:
+                with transaction(runtime.sessions) as session:
+                    if work == "met":
+                        plan = plans.met(session, member, plan_id, now)
+                        done = (
+                            f":white_check_mark: You met *{escape(plan.label)}*: "
+                            "logged as a catch-up."
+                        )
+                        learned = learned_view(plan, focus_of(session, member))
+                    elif work == "not_yet":
+                        plan = plans.not_yet(session, member, plan_id, now)
+                        done = (
+                            f":arrow_right: Moved to {plan.when}. I'll remind you that day. "
+                            f"(Another day? `/ally plan @person <day>`.)"
+                        )
+                    else:
+                        plan = plans.skip(session, member, plan_id, now)
+                        done = f":wave: Dropped the plan with *{escape(plan.label)}*."
+            except AllyError as error:
+                done = error.message
+            message = body.get("message") or {}
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+                "channel_id"
+            )
+            if channel and "ts" in message:
+                client.chat_update(
+                    channel=channel,
+                    ts=message["ts"],
+                    text=message.get("text") or done,
+                    blocks=updated_blocks(message.get("blocks") or [], action, done),
+                )
+            if learned is not None and body.get("trigger_id"):
+                client.views_open(trigger_id=body["trigger_id"], view=learned)
+
+        return on_press
+
+    def submit_learned(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+        member = member_of(context)
+        view = body["view"]
+        values = view["state"]["values"]
+        plan_id = view.get("private_metadata") or ""
+        now = runtime.clock()
+        assert member is not None
+        try:
+            with transaction(runtime.sessions) as session:
+                users = _value(values, "people").get("selected_users") or []
+                people: list[Person] = [
+                    slack_person(session, client, member, u, now, field="people") for u in users
+                ]
+                people += outside_names(_value(values, "outside").get("value"), field="outside")
+                done = plans.reflect(
+                    session,
+                    member,
+                    plan_id,
+                    _value(values, "learned").get("value") or "",
+                    _value(values, "next_question").get("value") or "",
+                    people,
+                    now,
+                )
+        except InvalidInput as error:
+            field = error.field if error.field in values else "learned"
+            if error.field == "referrals":
+                field = "people"
+            ack(response_action="errors", errors={field: error.message})
+            return
+        except AllyError as error:
+            ack(response_action="update", view=done_view(error.message))
+            return
+        text = f"Saved what you learned from {done.plan.label}."
+        if done.referred:
+            names = ", ".join(p.label for p in done.referred)
+            text += f" {names} joined your network, met through {done.plan.label}: reach out next."
+        ack(response_action="update", view=done_view(text))
+
+    app.action(ids.PLAN_IT)(open_plan)
+    app.view(ids.PLAN_MODAL)(submit_plan)
+    app.action(ids.PLAN_MET)(answer("met"))
+    app.action(ids.PLAN_NOT_YET)(answer("not_yet"))
+    app.action(ids.PLAN_SKIP)(answer("skip"))
+    app.view(ids.LEARNED_MODAL)(submit_learned)

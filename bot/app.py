@@ -7,6 +7,7 @@ that this layer never imports the one above it (handlers -> bot -> storage).
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from http.client import RemoteDisconnected
@@ -21,6 +22,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.config import ConfigError
 from bot.logs import log_request
@@ -42,11 +46,47 @@ CONNECTION_ERRORS: list[type[Exception]] = [
 ]
 
 
-def retry_handlers() -> list[RetryHandler]:
+RATE_LIMIT_RETRIES = 3
+# Extra wait after Retry-After, as a share of it: spreads out clients that were limited
+# together without doubling a short wait (slack_sdk's own handler adds up to a whole second).
+RETRY_JITTER = 0.1
+
+
+class RateLimitRetry(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, waiting ``Retry-After`` through ``sleep`` (the runtime's)."""
+
+    def __init__(self, sleep: Callable[[float], None], max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("a 429 retry without a response")
+        state.next_attempt_requested = True
+        # Slack sends Retry-After in whole seconds (docs.slack.dev/apis/web-api/rate-limits).
+        values = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), [])
+        try:
+            wait = float(values[0]) if values else 1.0
+        except ValueError:
+            wait = 1.0
+        self.sleep(wait * (1 + RETRY_JITTER * random.random()))
+        state.increment_current_attempt()
+
+
+def retry_handlers(
+    sleep: Callable[[float], None] = time.sleep, rate_limit_retries: int = RATE_LIMIT_RETRIES
+) -> list[RetryHandler]:
     """Retry connection errors and timeouts, 429s (honouring Retry-After) and Slack's 5xx."""
     return [
         ConnectionErrorRetryHandler(max_retry_count=2, error_types=CONNECTION_ERRORS),
-        RateLimitErrorRetryHandler(max_retry_count=3),
+        RateLimitRetry(sleep, rate_limit_retries),
         ServerErrorRetryHandler(max_retry_count=2),
     ]
 
@@ -60,7 +100,7 @@ def web_client(runtime: Runtime, token: str | None = None) -> WebClient:
     return WebClient(
         token=token or (None if runtime.settings.oauth else runtime.settings.bot_token),
         base_url=runtime.settings.api_base_url,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(runtime.sleep),
         timeout=10,
     )
 

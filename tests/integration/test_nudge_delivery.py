@@ -23,7 +23,7 @@ from tests.integration.nudge_fixtures import add_member, nudges
 
 @pytest.fixture
 def runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
+    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
     yield rt
     rt.close()
 

@@ -39,7 +39,7 @@ def oauth_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Ite
     settings = make_settings(
         fake_slack, db_url, SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET="client-secret"
     )
-    runtime = Runtime.start(settings, clock=clock)
+    runtime = Runtime.start(settings, clock=clock, sleep=fake_slack.sleep)
     yield runtime
     runtime.close()
 

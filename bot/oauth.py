@@ -8,6 +8,7 @@ by Alembic (revision 0002), never by ``create_tables()`` at run time.
 from __future__ import annotations
 
 import logging
+import threading
 
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
@@ -80,20 +81,28 @@ class WorkspaceClients:
         self._single = None if runtime.settings.oauth else web_client(runtime)
         self._store = installation_store(runtime) if runtime.settings.oauth else None
         self._cache: dict[tuple[str, str], WebClient | None] = {}
+        # Workspaces are sent in parallel threads, each asking for its own client.
+        self._lock = threading.Lock()
 
     def for_member(self, ref: MemberRef) -> WebClient | None:
+        return self.for_workspace(ref.enterprise_id, ref.team_id)
+
+    def for_workspace(self, enterprise_id: str, team_id: str) -> WebClient | None:
+        """The workspace's client (its token from the installation store), None if not installed."""
         if self._store is None:
             return self._single
-        key = (ref.enterprise_id, ref.team_id)
-        if key not in self._cache:
-            enterprise = ref.enterprise_id or None
-            bot = self._store.find_bot(enterprise_id=enterprise, team_id=ref.team_id or None)
-            if bot is None and enterprise is not None:
-                # An org-wide install on Enterprise Grid is stored without a team.
-                bot = self._store.find_bot(
-                    enterprise_id=enterprise, team_id=None, is_enterprise_install=True
-                )
-            self._cache[key] = (
-                self._make(self._runtime, token=bot.bot_token) if bot and bot.bot_token else None
+        key = (enterprise_id, team_id)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        enterprise = enterprise_id or None
+        bot = self._store.find_bot(enterprise_id=enterprise, team_id=team_id or None)
+        if bot is None and enterprise is not None:
+            # An org-wide install on Enterprise Grid is stored without a team.
+            bot = self._store.find_bot(
+                enterprise_id=enterprise, team_id=None, is_enterprise_install=True
             )
-        return self._cache[key]
+        client = self._make(self._runtime, token=bot.bot_token) if bot and bot.bot_token else None
+        with self._lock:
+            self._cache[key] = client
+        return client

@@ -125,7 +125,7 @@ def test_migrate_upgrades_a_first_release_database_losing_nothing(
 
         with engine.connect() as connection:
             version = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert version.scalar_one() == "0005"
+            assert version.scalar_one() == "0006"
         assert snapshot(engine, first_release) == before
         with engine.connect() as connection:
             # 0003: no nudge of the first release asked to keep its person.
@@ -139,6 +139,11 @@ def test_migrate_upgrades_a_first_release_database_losing_nothing(
         assert {"slack_installations", "slack_bots", "slack_oauth_states", "home_visits"} <= set(
             inspect(engine).get_table_names()
         )
+        # 0006: no DM channel kept yet, no post of unknown outcome.
+        with engine.connect() as connection:
+            kept_dm = connection.execute(text("SELECT dm_channel_id FROM members")).scalars().all()
+            unsure = connection.execute(text("SELECT post_started_at FROM nudges")).scalars().all()
+        assert kept_dm and not any(kept_dm) and unsure and not any(unsure)
         # Migrating again is a no-op.
         assert main(["migrate"]) == 0
         assert snapshot(engine, first_release) == before

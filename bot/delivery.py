@@ -454,8 +454,7 @@ class Delivery:
                 ts = self._already_posted(client, channel, claim)
                 if ts is not None:
                     log.info("nudge %s for %s was already in Slack", claim.slot.week, member.ref)
-                    self._mark_sent(claim, channel, ts, content)
-                    return "sent"
+                    return "sent" if self._mark_sent(claim, channel, ts, content) else "skipped"
             if not content.has_news:
                 self._finish(claim, NudgeStatus.SKIPPED, "nothing to say this week")
                 return "skipped"
@@ -504,8 +503,10 @@ class Delivery:
                 outcome_known=posting and _never_sent(error),
             )
             return "failed"
-        self._mark_sent(claim, str(response.get("channel") or ""), str(response["ts"]), content)
-        return "sent"
+        channel = str(response.get("channel") or "")
+        recorded = self._mark_sent(claim, channel, str(response["ts"]), content)
+        # A DM posted after the claim was lost is recorded (and counted) by the row's holder.
+        return "sent" if recorded else "skipped"
 
     def _fence(self, claim: Claim) -> bool:
         """Renew our claim right before posting, if we still hold it; note the post starting.
@@ -558,8 +559,8 @@ class Delivery:
                 return None
         return None
 
-    def _mark_sent(self, claim: Claim, channel: str, ts: str, content: NudgeContent) -> None:
-        """Record the DM as sent, where this sender still holds the claim; keep the DM."""
+    def _mark_sent(self, claim: Claim, channel: str, ts: str, content: NudgeContent) -> bool:
+        """Record the DM as sent if this sender still holds the claim; keep the DM channel."""
         person = content.person.contact.id if content.person else None
         with transaction(self.runtime.sessions) as session:
             result = session.execute(
@@ -588,7 +589,11 @@ class Delivery:
         if not result.rowcount:  # type: ignore[attr-defined]
             # Another sender took the row while Slack answered; it reads the DM's history
             # (post_started_at is still set) and records this DM instead of posting again.
-            log.warning("nudge %s for %s: claim lost after posting", claim.slot.week, claim.member)
+            log.warning(
+                "nudge %s for %s: claim lost after posting", claim.slot.week, claim.member.ref
+            )
+            return False
+        return True
 
     def _forget_dm(self, member: MemberRow) -> None:
         with transaction(self.runtime.sessions) as session:

@@ -16,6 +16,7 @@ def register(app: App, runtime: Runtime) -> None:
         commands,
         contact_modal,
         data_rights,
+        directory_events,
         errors,
         home,
         ledger_commands,
@@ -36,6 +37,7 @@ def register(app: App, runtime: Runtime) -> None:
     thanks.register(app, runtime)
     data_rights.register(app, runtime)
     lifecycle.register(app, runtime)
+    directory_events.register(app, runtime)
     home.register(app, runtime)
     reactions.register(app, runtime)
     referrals.register(app, runtime)

@@ -28,6 +28,11 @@ Params = dict[str, Any]
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
 
 
+class DropConnection(Exception):
+    """Raised by a handler: the fake closes the connection without answering (the client sees
+    the connection dropped after its request was sent, whatever the handler did by then)."""
+
+
 @dataclass
 class Call:
     method: str
@@ -86,7 +91,11 @@ class FakeSlack:
                     status, headers, body = fake._upload(self.path.rsplit("/", 1)[-1], raw)
                 else:
                     method = self.path.rsplit("/", 1)[-1].split("?")[0]
-                    status, headers, body = fake._answer(method, raw, dict(self.headers))
+                    try:
+                        status, headers, body = fake._answer(method, raw, dict(self.headers))
+                    except DropConnection:
+                        self.close_connection = True
+                        return
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

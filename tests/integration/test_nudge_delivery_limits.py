@@ -23,7 +23,7 @@ from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member, NudgeStatus
 from tests.conftest import FrozenClock, make_settings
-from tests.fake_slack import DropConnection, FakeSlack, Params
+from tests.fake_slack import DropConnection, FakeSlack, Params, dm_channel
 from tests.fake_slack_limits import RateLimits
 from tests.integration.nudge_fixtures import add_member, nudges
 
@@ -162,7 +162,7 @@ def test_a_post_slack_may_have_made_is_reconciled_not_sent_again(
 
     def post_then_fail(params: Params) -> dict | tuple:
         answer = fake_slack._chat_postMessage(params)  # Slack posted the DM...
-        if params["channel"] == "U1" and not failed_once.is_set():
+        if dm_channel(params["channel"]) == "DU1" and not failed_once.is_set():
             failed_once.set()
             if failure == "500":  # ...then answered 500
                 return 500, {}, {"ok": False, "error": "internal_error"}
@@ -304,11 +304,11 @@ def test_one_workspaces_wait_does_not_hold_up_another(
     t1_saw_t2 = []
 
     def post(params: Params) -> dict:
-        if params["channel"] == "U1":
+        if dm_channel(params["channel"]) == "DU1":
             # T1's post is stuck (Slack slow, or T1 waiting out its limits) until T2's is in.
             t1_saw_t2.append(t2_posted.wait(timeout=30))
         answer = fake_slack._chat_postMessage(params)
-        if params["channel"] == "U2":
+        if dm_channel(params["channel"]) == "DU2":
             t2_posted.set()
         return answer
 

@@ -53,11 +53,32 @@ RETRY_JITTER = 0.1
 
 
 class RateLimitRetry(RateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler, waiting ``Retry-After`` through ``sleep`` (the runtime's)."""
+    """slack_sdk's 429 handler, waiting ``Retry-After`` through ``sleep`` (the runtime's).
 
-    def __init__(self, sleep: Callable[[float], None], max_retry_count: int) -> None:
+    With ``max_wait`` it gives up, rather than wait, when Slack asks for longer than that.
+    """
+
+    def __init__(
+        self,
+        sleep: Callable[[float], None],
+        max_retry_count: int,
+        max_wait: float | None = None,
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.sleep = sleep
+        self.max_wait = max_wait
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        return self.max_wait is None or retry_after(response) <= self.max_wait
 
     def prepare_for_next_attempt(
         self,
@@ -70,14 +91,18 @@ class RateLimitRetry(RateLimitErrorRetryHandler):
         if response is None:
             raise error or RuntimeError("a 429 retry without a response")
         state.next_attempt_requested = True
-        # Slack sends Retry-After in whole seconds (docs.slack.dev/apis/web-api/rate-limits).
-        values = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), [])
-        try:
-            wait = float(values[0]) if values else 1.0
-        except ValueError:
-            wait = 1.0
-        self.sleep(wait * (1 + RETRY_JITTER * random.random()))
+        self.sleep(retry_after(response) * (1 + RETRY_JITTER * random.random()))
         state.increment_current_attempt()
+
+
+def retry_after(response: HttpResponse | None) -> float:
+    """Slack's ``Retry-After`` in seconds (docs.slack.dev/apis/web-api/rate-limits); 1 if absent."""
+    headers = response.headers if response is not None else {}
+    values = next((v for k, v in headers.items() if k.lower() == "retry-after"), [])
+    try:
+        return float(values[0]) if values else 1.0
+    except ValueError:
+        return 1.0
 
 
 def retry_handlers(

@@ -70,13 +70,16 @@ from bot.nudges import (
     workspaces,
 )
 from bot.oauth import WorkspaceClients
-from bot.people import MemberRef
 from bot.runtime import Runtime
 from storage.db import dialect_insert, transaction
 from storage.models import Member, Nudge, NudgeStatus
 
 EVENT_TYPE = "ally_nudge"
-LEASE = timedelta(minutes=10)
+# A post waits out at most this much of Slack's Retry-After; a longer wait leaves the DM for the
+# next run. So one post lasts at most four attempts of the 10 s timeout plus three waits (about
+# 4 minutes), and LEASE, renewed right before the post, outlasts it: no one takes a row mid-post.
+MAX_POST_WAIT = 60.0
+LEASE = timedelta(minutes=5)
 # Rows claimed at once: at Slack's workspace-wide posting pace (several hundred a minute) a
 # claim is posted well inside its lease, and a sender that dies strands no more than this.
 CLAIM_SIZE = 50
@@ -164,7 +167,7 @@ def posting_client(client: WebClient, sleep: Callable[[float], None]) -> WebClie
         token=client.token,
         base_url=client.base_url,
         timeout=client.timeout,
-        retry_handlers=[RateLimitRetry(sleep, RATE_LIMIT_RETRIES)],
+        retry_handlers=[RateLimitRetry(sleep, RATE_LIMIT_RETRIES, max_wait=MAX_POST_WAIT)],
     )
 
 
@@ -634,9 +637,7 @@ class Delivery:
         with transaction(self.runtime.sessions) as session:
             session.execute(
                 update(Nudge)
-                .where(
-                    Nudge.id.in_([c.nudge_id for c in claims]), Nudge.claimed_by == self.worker
-                )
+                .where(Nudge.id.in_([c.nudge_id for c in claims]), Nudge.claimed_by == self.worker)
                 .values(claimed_by=None, claimed_until=None)
                 .execution_options(synchronize_session=False)
             )

@@ -93,6 +93,8 @@ USERS_LIST_PAGE = 200
 RECONCILE_PER_RUN = 3
 HISTORY_PAGES = 2
 WORKSPACE_THREADS = 8
+# What a users.list sweep that failed part-way leaves for the rest of the run.
+FAILED_SWEEP: dict[str, str] = {}
 # Slack errors that will not go away by retrying: the member can't be DMed at all.
 PERMANENT = frozenset({"user_not_found", "cannot_dm_bot", "user_disabled", "is_bot"})
 # Slack no longer accepts the workspace's token (docs.slack.dev/reference/methods/
@@ -305,7 +307,12 @@ class Delivery:
         else:
             if state.zones is None:
                 state.zones = self._all_zones(state.client)
-            zones = {m.id: state.zones.get(m.ref.user_id) or m.schedule.tz for m in stale}
+            # After a failed sweep nobody is marked checked: the next run tries again.
+            zones = (
+                {m.id: state.zones.get(m.ref.user_id) or m.schedule.tz for m in stale}
+                if state.zones is not FAILED_SWEEP
+                else {}
+            )
             if zones:
                 with transaction(self.runtime.sessions) as session:
                     session.execute(
@@ -349,7 +356,8 @@ class Delivery:
         return zones
 
     def _all_zones(self, client: WebClient) -> dict[str, str]:
-        """Every user's time zone in the workspace, from paged users.list (Tier 2)."""
+        """Every user's time zone in the workspace, from paged users.list (Tier 2);
+        ``FAILED_SWEEP`` when Slack could not give them all."""
         zones: dict[str, str] = {}
         try:
             for page in client.users_list(limit=USERS_LIST_PAGE):
@@ -359,8 +367,10 @@ class Delivery:
         except SlackApiError as error:
             _raise_if_token_gone(error)
             log.warning("users.list failed: %s; zones on record are kept", error)
+            return FAILED_SWEEP
         except SlackClientError as error:
             log.warning("users.list failed: %s; zones on record are kept", error)
+            return FAILED_SWEEP
         return zones
 
     def _insert_planned(self, todo: Sequence[tuple[MemberRow, Slot]]) -> None:

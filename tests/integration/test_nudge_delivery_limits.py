@@ -256,6 +256,23 @@ def test_many_stale_zones_are_read_with_paged_users_list(
     assert posted(fake_slack) == {f"D{user}": 1 for user in users}
 
 
+def test_a_failed_users_list_sweep_keeps_the_zones_on_record_and_is_tried_again(
+    runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    users = [f"UZ{i:02d}" for i in range(12)]
+    for user in users:
+        fake_slack.add_user(user, f"Member {user}", tz="Asia/Tokyo")
+        add_member(runtime, user, "Europe/London", checked=False)
+    fake_slack.fail("users.list", status=500, error="internal_error", times=3)
+    summary = Delivery(runtime, web_client(runtime)).run(clock.now)
+    assert summary.sent == len(users)  # by the zones on record: London, due at 09:00
+    with runtime.sessions() as session:
+        assert session.scalars(select(Member.tz_checked_at)).all() == [None] * len(users)
+    Delivery(runtime, web_client(runtime)).run(clock.advance(minutes=5))
+    with runtime.sessions() as session:
+        assert set(session.scalars(select(Member.tz)).all()) == {"Asia/Tokyo"}
+
+
 # -- OAuth installs, revoked tokens, workspaces in parallel -----------------------------------
 
 

@@ -28,7 +28,7 @@ def send_nudges(runtime: Runtime) -> None:
     except Exception:
         log.exception("sending nudges failed; the next run retries")
         return
-    if summary.planned:
+    if summary.planned or summary.unavailable:
         log.info("nudges: %s", summary)
 
 

@@ -96,6 +96,9 @@ class RateLimits:
 
     slack_minute: float = SLACK_MINUTE
     marketplace: bool = False
+    # chat.postMessage's limits (per minute, burst); a test may make them tighter.
+    post_per_channel: tuple[float, float] = POST_PER_CHANNEL
+    post_per_workspace: tuple[float, float] = POST_PER_WORKSPACE
     limited: int = 0
     _buckets: dict[tuple[str, ...], Bucket] = field(default_factory=dict)
 
@@ -130,7 +133,7 @@ class RateLimits:
         """None when the call may go through; else ``Retry-After`` in whole Slack seconds."""
         if method == "chat.postMessage":
             keys = [(token, method, "channel", channel or ""), (token, method, "workspace")]
-            limits = [POST_PER_CHANNEL, POST_PER_WORKSPACE]
+            limits = [self.post_per_channel, self.post_per_workspace]
         else:
             tier = self.tier(method)
             if tier is None:

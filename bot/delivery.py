@@ -6,7 +6,7 @@ batch at a time (see bot/nudges.py):
 
 1. **Zones**: members whose time zone was not checked this week are looked up; more than a few
    at once are read with paged ``users.list`` (Tier 2, 200 a page) rather than one ``users.info``
-   each. The ``user_change`` event keeps zones fresh in between (handlers/members_events.py).
+   each. The ``user_change`` event keeps zones fresh in between (handlers/directory_events.py).
 2. **Plan**: insert a ``planned`` row per (member, week); the unique key makes this idempotent
    across processes (``ON CONFLICT DO NOTHING``).
 3. **Claim**: take a lease on ``CLAIM_SIZE`` planned rows at a time (``claimed_by``,
@@ -481,7 +481,11 @@ class Delivery:
                 return "skipped"
             posting = True
             response = posting_client(client, self.runtime.sleep).chat_postMessage(
-                # The kept DM, or the user id: Slack posts that in the app's DM with them.
+                # The kept DM, or the user id: Slack posts that in the app's DM with them and
+                # answers with the DM's id ("passing the user's ID as the channel parameter ...
+                # no need for a separate call to conversations.open", api.slack.com/scopes/
+                # conversations.app_home:create; chat.postMessage's `channel` takes "an encoded
+                # ID ... that represents a channel, private group, or IM channel").
                 channel=member.dm_channel_id or member.ref.user_id,
                 text=text,
                 blocks=blocks,
@@ -505,8 +509,12 @@ class Delivery:
             self._failed(claim, f"Slack said {code or error}", outcome_known=posting)
             if code in TOKEN_GONE:
                 raise WorkspaceGone(code) from None
-            if code == "channel_not_found" and member.dm_channel_id:
-                self._forget_dm(member)
+            if code == "channel_not_found" and posting:
+                # A kept DM that is gone is forgotten; a user id Slack would not post to gets
+                # its DM opened and kept, for the next run.
+                self._keep_dm(
+                    member, None if member.dm_channel_id else self._try_open_dm(client, member)
+                )
             return "failed"
         except (SlackClientError, OSError) as error:
             # Refused before anything was sent: Slack cannot have posted.
@@ -608,12 +616,19 @@ class Delivery:
             return False
         return True
 
-    def _forget_dm(self, member: MemberRow) -> None:
+    def _try_open_dm(self, client: WebClient, member: MemberRow) -> str | None:
+        try:
+            return self._open_dm(client, member.ref.user_id)
+        except SlackClientError as error:
+            log.warning("conversations.open for %s failed: %s", member.ref, error)
+            return None
+
+    def _keep_dm(self, member: MemberRow, channel: str | None) -> None:
         with transaction(self.runtime.sessions) as session:
             session.execute(
                 update(Member)
                 .where(Member.id == member.id)
-                .values(dm_channel_id=None)
+                .values(dm_channel_id=channel)
                 .execution_options(synchronize_session=False)
             )
 

@@ -350,3 +350,16 @@ def test_a_member_who_moved_is_followed_from_the_user_change_event_without_askin
     assert fake_slack.calls == []
     with runtime.sessions() as session:
         assert session.scalars(select(Member.tz)).one() == "America/New_York"
+
+
+def test_a_dm_slack_will_not_post_by_user_id_is_opened_once_and_kept(
+    runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    add_member(runtime, "U1", "Europe/London")
+    fake_slack.fail("chat.postMessage", status=200, error="channel_not_found")
+    assert Delivery(runtime, web_client(runtime)).run(clock.now).failed == 1
+    with runtime.sessions() as session:
+        assert session.scalars(select(Member.dm_channel_id)).one() == "DU1"
+    assert Delivery(runtime, web_client(runtime)).run(clock.advance(minutes=5)).sent == 1
+    assert [c["channel"] for c in fake_slack.calls_to("chat.postMessage")] == ["U1", "DU1"]
+    assert posted(fake_slack) == {"DU1": 1}

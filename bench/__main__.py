@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench import ack, datagen, nudge_plan, nudge_send
+from bench import ack, datagen, nudge_plan, nudge_send, nudge_send_scale
 
 RESULTS = Path(__file__).parent / "results.json"
-NAMES = ("ack", "nudge_plan", "nudge_send")
+NAMES = ("ack", "nudge_plan", "nudge_send", "nudge_send_scale")
 
 
 @dataclass(frozen=True)
@@ -30,26 +30,34 @@ class Sizes:
     ack: ack.AckSize
     plan: tuple[datagen.Size, ...]
     send: datagen.Size
+    # One workspace of this many members, all due at once, at Slack's rate limits.
+    scale: datagen.Size
     # Planning runs per size, each paired with a lower-bound run; the line gives the medians.
     plan_runs: int = 3
+    # Seconds of this run per Slack minute for nudge_send_scale.
+    slack_minute: float = nudge_send_scale.SLACK_MINUTE
 
 
 FULL = Sizes(
     ack=ack.AckSize(datagen.Size(10_000), in_process=2000, clients=16, per_client=125),
     plan=(datagen.Size(1_000), datagen.Size(10_000), datagen.Size(100_000)),
     send=datagen.Size(10_000),
+    scale=datagen.Size(10_000),
 )
 QUICK = Sizes(
     ack=ack.AckSize(datagen.Size(1_000), in_process=100, clients=16, per_client=10, targets=64),
     plan=(datagen.Size(100), datagen.Size(1_000)),
     send=datagen.Size(100),
+    scale=datagen.Size(1_000),
 )
 # For the unit test: a few seconds end to end.
 TINY = Sizes(
     ack=ack.AckSize(datagen.Size(20), in_process=20, clients=2, per_client=5, targets=10),
     plan=(datagen.Size(10), datagen.Size(20)),
     send=datagen.Size(20),
+    scale=datagen.Size(20),
     plan_runs=1,
+    slack_minute=0.5,
 )
 
 
@@ -82,6 +90,13 @@ def benchmarks(sizes: Sizes, only: str | None, choice: str) -> Iterator[dict[str
             yield (
                 skipped("nudge_send", backend, why) if why else nudge_send.run(backend, sizes.send)
             )
+        if "nudge_send_scale" in selected:
+            for scenario in nudge_send_scale.SCENARIOS:
+                yield (
+                    skipped("nudge_send_scale", backend, down)
+                    if down
+                    else nudge_send_scale.run(backend, sizes.scale, scenario, sizes.slack_minute)
+                )
 
 
 def scaling(lines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -131,6 +146,14 @@ def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> 
     )
     parser.add_argument("--send-members", type=int, help="nudge_send size instead of the preset's")
     parser.add_argument(
+        "--scale-members", type=int, help="nudge_send_scale size instead of the preset's"
+    )
+    parser.add_argument(
+        "--slack-minute",
+        type=float,
+        help="nudge_send_scale: seconds of this run per Slack minute (default 6)",
+    )
+    parser.add_argument(
         "--plan-runs", type=int, help="planning runs per size (medians are reported; default 3)"
     )
     args = parser.parse_args(argv)
@@ -142,6 +165,10 @@ def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> 
         sizes = replace(sizes, send=datagen.Size(args.send_members))
     if args.plan_runs:
         sizes = replace(sizes, plan_runs=args.plan_runs)
+    if args.scale_members:
+        sizes = replace(sizes, scale=datagen.Size(args.scale_members))
+    if args.slack_minute:
+        sizes = replace(sizes, slack_minute=args.slack_minute)
     started = time.perf_counter()
     lines = [machine()]
     emit(json.dumps(lines[0]))

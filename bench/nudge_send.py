@@ -88,7 +88,7 @@ def run(backend: str, size: datagen.Size) -> dict[str, Any]:
                 "ALLY_SCHEDULER": "off",
             }
         )
-        runtime = Runtime.start(settings, clock=lambda: PLAN_AT)
+        runtime = Runtime.start(settings, clock=lambda: PLAN_AT, sleep=fake.sleep)
         try:
             expected = {
                 p.member.ref.user_id

@@ -123,6 +123,8 @@ class Member(SlackIdentity, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     tz_checked_at: Mapped[MaybeInstant]
+    # The app's DM with the member: it never changes, so it is kept rather than opened weekly.
+    dm_channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     focus: Mapped[str | None] = mapped_column(String(FOCUS_MAX), nullable=True)
     nudges_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     nudge_weekday: Mapped[int] = mapped_column(Integer, default=0)  # Monday = 0
@@ -285,6 +287,9 @@ class Nudge(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_until: Mapped[MaybeInstant]
+    # Set right before the DM is posted, cleared once Slack's answer is known: while set, the
+    # post's outcome is unknown and the DM's history decides, not a second post.
+    post_started_at: Mapped[MaybeInstant]
     sent_at: Mapped[MaybeInstant]
     channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -156,7 +156,7 @@ def app_db_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def runtime(fake_slack: FakeSlack, app_db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, app_db_url), clock=clock)
+    rt = Runtime.start(make_settings(fake_slack, app_db_url), clock=clock, sleep=fake_slack.sleep)
     yield rt
     rt.close()
 

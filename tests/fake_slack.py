@@ -5,6 +5,11 @@ Answers come from small built-in handlers (users, DMs, messages, views, files) t
 override with ``fake.on(method, handler)`` or make fail with ``fake.fail(method, ...)``. Like
 Slack, it answers ``unknown_method`` for a method it does not know and refuses messages and views
 that break Slack's limits (tests/fake_slack_rules.py lists the methods and the limits).
+
+Slack's rate limits are on by default (``fake.limits``, see tests/fake_slack_limits.py): a call
+over its method's limit for its token gets 429 with ``Retry-After``, on a clock where one Slack
+minute lasts 0.05 s. Give the app ``fake.sleep`` (``Runtime(sleep=...)``) so it waits out
+``Retry-After`` at that scale. ``FakeSlack(limits=None)`` turns them off.
 """
 
 from __future__ import annotations
@@ -12,16 +17,23 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from tests.fake_slack_limits import RateLimits
 from tests.fake_slack_rules import KNOWN_METHODS, refusal, response_refusal
 
 Params = dict[str, Any]
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
+
+
+class DropConnection(Exception):
+    """Raised by a handler: the fake closes the connection without answering (the client sees
+    the connection dropped after its request was sent, whatever the handler did by then)."""
 
 
 @dataclass
@@ -54,6 +66,10 @@ class FakeSlack:
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Messages posted with chat.postMessage, per channel, oldest first (for conversations.history).
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Slack's rate limits per token, on a scaled clock; None: no limits.
+    limits: RateLimits | None = field(default_factory=RateLimits)
+    # Tokens Slack no longer accepts, with the error it answers (token_revoked, invalid_auth).
+    revoked: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -81,7 +97,11 @@ class FakeSlack:
                     status, headers, body = fake._hook(name, raw, dict(self.headers))
                 else:
                     method = self.path.rsplit("/", 1)[-1].split("?")[0]
-                    status, headers, body = fake._answer(method, raw, dict(self.headers))
+                    try:
+                        status, headers, body = fake._answer(method, raw, dict(self.headers))
+                    except DropConnection:
+                        self.close_connection = True
+                        return
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -155,6 +175,17 @@ class FakeSlack:
         body = {"ok": False, "error": error}
         self._failures.setdefault(method, []).append(Failure(status, body, headers, times))
 
+    def revoke(self, token: str, error: str = "token_revoked") -> None:
+        """Answer every call made with ``token`` with ``error`` (an uninstall, a revocation)."""
+        self.revoked[token] = error
+
+    def sleep(self, slack_seconds: float) -> None:
+        """Sleep ``slack_seconds`` of the fake's Slack time (real seconds without limits)."""
+        if self.limits is None:
+            time.sleep(slack_seconds)
+        else:
+            self.limits.sleep(slack_seconds)
+
     # -- inspection -------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -179,6 +210,14 @@ class FakeSlack:
             refused = refusal(method, params, KNOWN_METHODS | set(self._handlers))
         if refused is not None:
             return 200, {}, refused
+        token = _token(params, headers)
+        if token in self.revoked:
+            return 200, {}, {"ok": False, "error": self.revoked[token]}
+        if self.limits is not None:
+            channel = dm_channel(str(params.get("channel", "")))
+            wait = self.limits.check(method, token, channel)
+            if wait is not None:
+                return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
         handler = self._handlers.get(method) or getattr(self, "_" + method.replace(".", "_"))
         answer = handler(params)
         if isinstance(answer, tuple):
@@ -209,10 +248,26 @@ class FakeSlack:
         return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
 
     def _chat_postMessage(self, params: Params) -> dict:
+        # A user id as ``channel`` posts in the app's DM with that user; Slack answers with
+        # the DM's own id.
+        channel = dm_channel(str(params.get("channel")))
         ts = f"{1700000000 + next(self._ts)}.000100"
         with self._lock:
-            self.messages.setdefault(str(params.get("channel")), []).append({**params, "ts": ts})
-        return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+            self.messages.setdefault(channel, []).append({**params, "ts": ts})
+        return {"ok": True, "channel": channel, "ts": ts, "message": params}
+
+    def _users_list(self, params: Params) -> dict:
+        """Every user, ``limit`` a page (at most 1,000), with Slack's cursor."""
+        users = list(self.users.values())
+        start = int(params.get("cursor") or 0)
+        limit = min(int(params.get("limit") or 1000), 1000)
+        page = users[start : start + limit]
+        after = start + limit
+        return {
+            "ok": True,
+            "members": page,
+            "response_metadata": {"next_cursor": str(after) if after < len(users) else ""},
+        }
 
     def _conversations_history(self, params: Params) -> dict:
         """A channel's messages newest first; metadata only with ``include_all_metadata``."""
@@ -222,7 +277,7 @@ class FakeSlack:
         latest = float(params.get("latest") or "inf")
         inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
         with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
-        found = [
+        found: list[dict[str, Any]] = [
             {
                 "type": "message",
                 "ts": m["ts"],
@@ -233,8 +288,19 @@ class FakeSlack:
             for m in reversed(posted)
             if float(m["ts"]) > oldest
             and (float(m["ts"]) <= latest if inclusive else float(m["ts"]) < latest)
-        ][: int(params.get("limit") or 100)]
-        return {"ok": True, "messages": found, "has_more": False}
+        ]
+        limit = int(params.get("limit") or 100)
+        if self.limits is not None:
+            limit = min(limit, self.limits.history_page_max())
+        start = int(params.get("cursor") or 0)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _chat_update(self, params: Params) -> dict:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
@@ -313,6 +379,16 @@ class FakeSlack:
         if self.socket_url is None:
             return {"ok": False, "error": "invalid_auth"}
         return {"ok": True, "url": self.socket_url}
+
+
+def dm_channel(channel: str) -> str:
+    """The app's DM with a user when ``channel`` is a user id (as the fake names DMs)."""
+    return "D" + channel if channel[:1] in ("U", "W") else channel
+
+
+def _token(params: Params, headers: dict[str, str]) -> str:
+    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    return auth.removeprefix("Bearer ").strip() or str(params.get("token", ""))
 
 
 def _parse(raw: str, content_type: str) -> Params:

@@ -42,6 +42,7 @@ KNOWN_METHODS = frozenset(
         "files.getUploadURLExternal",
         "oauth.v2.access",
         "users.info",
+        "users.list",
         "views.open",
         "views.publish",
         "views.push",

@@ -65,11 +65,11 @@ def test_an_unknown_method_is_refused_like_slack(client: WebClient, fake: FakeSl
     assert refused(lambda: client.api_call("chat.postMesage", json={"channel": "C1"})) == (
         "unknown_method"
     )
-    assert refused(lambda: client.api_call("users.list")) == "unknown_method"
+    assert refused(lambda: client.api_call("reminders.list")) == "unknown_method"
     # A method a test teaches the fake is known from then on.
-    fake.on("users.list", lambda params: {"ok": True, "members": []})
-    assert client.api_call("users.list")["members"] == []
-    assert "chat.postMessage" in KNOWN_METHODS and "users.list" not in KNOWN_METHODS
+    fake.on("reminders.list", lambda params: {"ok": True, "reminders": []})
+    assert client.api_call("reminders.list")["reminders"] == []
+    assert "chat.postMessage" in KNOWN_METHODS and "reminders.list" not in KNOWN_METHODS
 
 
 def test_the_known_methods_are_the_ones_the_fake_answers() -> None:

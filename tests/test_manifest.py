@@ -61,6 +61,7 @@ EVENT_SCOPES: dict[str, set[str]] = {
     "app_home_opened": set(),
     "app_uninstalled": set(),
     "tokens_revoked": set(),
+    "user_change": {"users:read"},
     "app_mention": {"app_mentions:read"},
     "reaction_added": {"reactions:read"},
     "reaction_removed": {"reactions:read"},

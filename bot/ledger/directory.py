@@ -1,6 +1,7 @@
 """Names and time zones of Slack users, from ``users.info``, cached in the database.
 
 A name is fetched at most once a day per user, so a busy command never waits on Slack for it.
+Slack's ``user_change`` event keeps names and members' time zones fresh in between.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
 from bot.ledger.people import MemberRef, SlackPerson
 from storage.db import dialect_insert
-from storage.models import NAME_MAX, SlackUser
+from storage.models import NAME_MAX, Member, SlackUser
 
 CACHE_FOR = timedelta(days=1)
 log = logging.getLogger(__name__)
@@ -111,3 +112,38 @@ def person(
     if row.deleted:
         raise InvalidInput(field, f"{row.name}'s account is deactivated.")
     return SlackPerson(user_id=user_id, name=row.name)
+
+
+def user_changed(
+    session: Session, enterprise_id: str, team_id: str, user: dict, now: datetime
+) -> int:
+    """Keep what Slack's ``user_change`` event says about a user: their zone and name.
+
+    The member's time zone (for the weekly DM's slot) is taken as checked now, so the weekly
+    send need not ask Slack for it; a cached name is refreshed. Returns the members updated.
+    """
+    user_id = str(user.get("id") or "")
+    if not user_id:
+        return 0
+    member_values: dict[str, object] = {"tz_checked_at": now}
+    if user.get("tz"):
+        member_values["tz"] = str(user["tz"])
+    updated = session.execute(
+        update(Member)
+        .where(Member.user_is(enterprise_id, team_id, user_id))
+        .values(**member_values)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(SlackUser)
+        .where(SlackUser.user_is(enterprise_id, team_id, user_id))
+        .values(
+            name=_display_name(user),
+            tz=user.get("tz"),
+            is_bot=bool(user.get("is_bot")),
+            deleted=bool(user.get("deleted")),
+            fetched_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(updated.rowcount)  # type: ignore[attr-defined]

@@ -57,8 +57,10 @@ def run(
     err: TextIO = sys.stderr,
 ) -> int:
     if args.nudges_command == "send" and settings.bot_token is None and not settings.oauth:
+        # With OAuth installs each workspace's token comes from the installation store.
         raise ConfigError(
-            "SLACK_BOT_TOKEN is not set: `nudges send` DMs members with the bot token (xoxb-...)."
+            "SLACK_BOT_TOKEN is not set: `nudges send` DMs members with the bot token (xoxb-...), "
+            "or with each workspace's installation when SLACK_CLIENT_ID is set."
         )
     runtime = Runtime.start(settings)
     try:

@@ -1,21 +1,36 @@
-"""Sending the weekly nudges: exactly one DM per member per ISO week, whatever runs or fails.
+"""Sending the weekly nudges: exactly one DM per member per ISO week, at Slack's own pace.
 
-For each batch of due members (see bot/nudges/planning.py):
+Workspaces are sent in parallel (a thread each, each with its own token and so its own Slack
+rate limits), so one workspace's limits never hold up another's. In a workspace, members go a
+batch at a time (see bot/nudges/planning.py):
 
-1. **Plan**: insert a ``planned`` row per (member, week); the unique key makes this idempotent
+1. **Zones**: members whose time zone was not checked this week are looked up; more than a few
+   at once are read with paged ``users.list`` (Tier 2, 200 a page) rather than one ``users.info``
+   each. The ``user_change`` event keeps zones fresh in between
+   (handlers/ledger/directory_events.py).
+2. **Plan**: insert a ``planned`` row per (member, week); the unique key makes this idempotent
    across processes (``ON CONFLICT DO NOTHING``).
-2. **Claim**: take a lease on planned rows (``claimed_by``, ``claimed_until``) in one conditional
-   ``UPDATE``; on PostgreSQL the rows are first locked with ``FOR UPDATE SKIP LOCKED`` so
-   concurrent processes pass over each other's work instead of queueing for it. On SQLite the
-   ``UPDATE`` holds the database's write lock, so its condition is checked atomically.
-3. **Send**: post the DM with message metadata (``ally_nudge`` and the week). A row that was
-   attempted before may have reached Slack just before a crash, so its DM channel's history is
-   checked for that week's message first; finding it marks the row sent without a second DM.
-4. **Record**: mark the row ``sent`` (with the message ts), or on failure keep it ``planned``
-   with the error and release the lease, so the next run retries it.
+3. **Claim**: take a lease on ``CLAIM_SIZE`` planned rows at a time (``claimed_by``,
+   ``claimed_until``) in one conditional ``UPDATE``; on PostgreSQL the rows are first locked with
+   ``FOR UPDATE SKIP LOCKED`` so concurrent processes pass over each other's work. Small claims
+   keep what a sender that dies strands small.
+4. **Fence, then post**: right before each DM the lease is renewed in a conditional ``UPDATE``
+   that only the holder of an unexpired claim can make, and it records ``post_started_at``. A
+   sender whose claim ran out (rate limits slowed it past its lease, and another sender took the
+   row) posts nothing. The DM goes to the member's kept DM channel, or to their user id, which
+   chat.postMessage accepts for the app's DM; Slack's answer names the DM, which is kept, so a
+   routine week costs one Web API call per DM.
+5. **Record**: mark the row ``sent`` (only where this sender still holds it), or on a clear
+   failure keep it ``planned`` with the error and release the lease for the next run.
 
-Slack's 429s, 5xx answers and connection errors are retried inside the client by slack_sdk's
-retry handlers (bot.platform.app.retry_handlers); what still fails is left for the next run.
+A post whose outcome is unknown (5xx, a dropped connection, a read timeout, a crash) keeps
+``post_started_at``: the posting client never retries it (only 429s, which Slack did not post),
+and whoever next claims the row reads the DM's history for this week's message first
+(``conversations.history`` is Tier 1 for apps outside the Marketplace, so at most
+``RECONCILE_PER_RUN`` such reads per workspace per run; the rest wait for the next run).
+
+A workspace whose token Slack refuses (revoked, uninstalled, deactivated) is skipped and named in
+the summary; its rows stay planned, and the other workspaces go on.
 """
 
 from __future__ import annotations
@@ -23,37 +38,38 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
 from bot.ledger import directory
-from bot.ledger.people import MemberRef
 from bot.nudges.message import render
 from bot.nudges.planning import (
     BATCH_SIZE,
     MemberRow,
     NudgeContent,
     Slot,
+    Workspace,
     contents,
     due,
     due_members,
     finished,
     member_batches,
     with_questions,
+    workspaces,
 )
 from bot.platform import metrics
+from bot.platform.app import RATE_LIMIT_RETRIES, RateLimitRetry
 from bot.platform.clock import Clock
 from bot.platform.oauth import WorkspaceClients
 from bot.platform.runtime import Runtime
@@ -62,12 +78,32 @@ from storage.db import dialect_insert, transaction
 from storage.models import Member, Nudge, NudgeStatus
 
 EVENT_TYPE = "ally_nudge"
-LEASE = timedelta(minutes=10)
-TZ_FRESH_FOR = timedelta(days=1)
-HISTORY_PAGES = 5
+# A post waits out at most this much of Slack's Retry-After; a longer wait leaves the DM for the
+# next run. So one post lasts at most four attempts of the 10 s timeout plus three waits (about
+# 4 minutes), and LEASE, renewed right before the post, outlasts it: no one takes a row mid-post.
+MAX_POST_WAIT = 60.0
+LEASE = timedelta(minutes=5)
+# Rows claimed at once: at Slack's workspace-wide posting pace (several hundred a minute) a
+# claim is posted well inside its lease, and a sender that dies strands no more than this.
+CLAIM_SIZE = 50
+# The user_change event keeps zones fresh; a weekly look catches what it missed.
+TZ_FRESH_FOR = timedelta(days=7)
+# Up to this many stale zones are read with users.info (Tier 4); more with paged users.list.
+USERS_INFO_UP_TO = 10
+# users.list: "we recommend no more than 200 results at a time" (its method page).
+USERS_LIST_PAGE = 200
+# DM histories read per workspace per run to settle posts of unknown outcome (Tier 1).
+RECONCILE_PER_RUN = 3
+HISTORY_PAGES = 2
+WORKSPACE_THREADS = 8
+# What a users.list sweep that failed part-way leaves for the rest of the run.
+FAILED_SWEEP: dict[str, str] = {}
 # Slack errors that will not go away by retrying: the member can't be DMed at all.
-PERMANENT = frozenset(
-    {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "is_bot"}
+PERMANENT = frozenset({"user_not_found", "cannot_dm_bot", "user_disabled", "is_bot"})
+# Slack no longer accepts the workspace's token (docs.slack.dev/reference/methods/
+# chat.postMessage, "Errors"): nothing can be sent there until Ally is installed again.
+TOKEN_GONE = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 )
 log = logging.getLogger(__name__)
 
@@ -76,18 +112,23 @@ QuestionSource = Callable[[Session, MemberRow, NudgeContent, datetime], list[str
 
 @dataclass
 class Summary:
-    """What one run did: due members, DMs sent, left to others or skipped, and failures."""
+    """What one run did: due members, DMs sent, left to others or skipped, and failures;
+    and the workspaces skipped because Slack refused their token."""
 
     planned: int = 0
     sent: int = 0
     skipped: int = 0
     failed: int = 0
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"planned {self.planned}, sent {self.sent}, "
             f"skipped {self.skipped}, failed {self.failed}"
         )
+        for label, why in sorted(self.unavailable.items()):
+            text += f"; workspace {label} skipped: Slack refused its token ({why})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -95,27 +136,43 @@ class Claim:
     nudge_id: int
     member: MemberRow
     slot: Slot
-    attempts: int
     channel_id: str | None
+    # A post of this row was started and its outcome is unknown.
+    post_started_at: datetime | None
 
 
-def posting_client(client: WebClient) -> WebClient:
-    """``client`` for the one call that posts a nudge, without the retry after a read timeout.
+class WorkspaceGone(Exception):
+    """Slack refused the workspace's token: skip the workspace for this run."""
 
-    The app's clients also retry a read timeout (Slack answered too slowly), which is safe for
-    reads but not here: Slack has usually posted the DM by then. So this client keeps the SDK's
-    own retries (429 with Retry-After, 5xx, its connection errors) and lets a timed-out attempt
-    fail; the next run finds the message in the DM's history instead of posting it again.
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class WorkspaceRun:
+    """One workspace's part of a run: its client and what the run learnt about it."""
+
+    workspace: Workspace
+    client: WebClient | None
+    reconciles_left: int = RECONCILE_PER_RUN
+    # user id -> Slack time zone, read once per run with users.list when many are stale.
+    zones: dict[str, str] | None = None
+
+
+def posting_client(client: WebClient, sleep: Callable[[float], None]) -> WebClient:
+    """``client`` for the one call that posts a nudge: it retries 429s only.
+
+    A 429 means Slack did not post, so waiting out Retry-After and posting again is safe. A 5xx,
+    a dropped connection or a read timeout may come after Slack posted the DM: those are never
+    retried here (the app's other clients retry them); the row keeps ``post_started_at`` and
+    the DM's history decides later.
     """
     return WebClient(
         token=client.token,
         base_url=client.base_url,
         timeout=client.timeout,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            metrics.CountingRateLimitRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=[RateLimitRetry(sleep, RATE_LIMIT_RETRIES, max_wait=MAX_POST_WAIT)],
     )
 
 
@@ -144,53 +201,98 @@ class Delivery:
         clock: Clock | None = None,
         worker: str | None = None,
         batch_size: int = BATCH_SIZE,
+        claim_size: int = CLAIM_SIZE,
         choose_questions: QuestionSource = interview_questions,
         progress: Callable[[Summary], None] | None = None,
     ) -> None:
         self.runtime = runtime
-        # One client for a single workspace, or each member's workspace client (OAuth installs).
+        # One client for a single workspace, or each workspace's client (OAuth installs).
         self.clients = clients
         # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
         self.clock = clock or runtime.clock
         self.worker = worker or worker_id()
         self.batch_size = batch_size
+        self.claim_size = claim_size
         self.choose_questions = choose_questions
         self.progress = progress or (lambda summary: None)
+        self._lock = threading.Lock()
 
     def run(self, now: datetime) -> Summary:
         """Send every nudge due at ``now`` that no one has sent this week."""
         summary = Summary()
-        for members in member_batches(self.runtime.sessions, self.batch_size):
-            self._batch(members, now, summary)
+        spaces = workspaces(self.runtime.sessions)
+        if len(spaces) <= 1:
+            for workspace in spaces:
+                self._workspace(workspace, now, summary)
+            return summary
+        with ThreadPoolExecutor(
+            max_workers=min(WORKSPACE_THREADS, len(spaces)), thread_name_prefix="ally-nudges"
+        ) as pool:
+            # Each workspace at its own pace; a failure in one surfaces after all have run.
+            for future in [pool.submit(self._workspace, w, now, summary) for w in spaces]:
+                future.result()
         return summary
 
+    def _count(self, summary: Summary, outcome: str, n: int = 1) -> None:
+        with self._lock:
+            setattr(summary, outcome, getattr(summary, outcome) + n)
+            self.progress(summary)
+        metrics.nudges(outcome, n)
+
+    # -- one workspace ---------------------------------------------------------------------
+    def _workspace(self, workspace: Workspace, now: datetime, summary: Summary) -> None:
+        state = WorkspaceRun(workspace, self._client(workspace))
+        try:
+            for members in member_batches(self.runtime.sessions, self.batch_size, workspace):
+                self._batch(members, now, summary, state)
+        except WorkspaceGone as gone:
+            log.warning(
+                "workspace %s skipped: Slack refused its token (%s); reinstall Ally there",
+                workspace.label,
+                gone.code,
+            )
+            with self._lock:
+                summary.unavailable[workspace.label] = gone.code
+                self.progress(summary)
+
+    def _client(self, workspace: Workspace) -> WebClient | None:
+        if isinstance(self.clients, WebClient):
+            return self.clients
+        return self.clients.for_workspace(workspace.enterprise_id, workspace.team_id)
+
     # -- one batch -------------------------------------------------------------------------
-    def _batch(self, members: list[MemberRow], now: datetime, summary: Summary) -> None:
-        members = self._refresh_zones(members, now)
+    def _batch(
+        self, members: list[MemberRow], now: datetime, summary: Summary, state: WorkspaceRun
+    ) -> None:
+        members = self._refresh_zones(members, now, state)
         with self.runtime.sessions() as session:
             candidates = due_members(members, now)
             done = finished(session, candidates)
         todo = [(m, s) for m, s in candidates if (m.id, s.week) not in done]
         if not todo:
             return
-        summary.planned += len(todo)
-        metrics.nudges("planned", len(todo))
+        self._count(summary, "planned", len(todo))
         self._insert_planned(todo)
-        claims = self._claim(todo)
-        summary.skipped += len(todo) - len(claims)
-        self.progress(summary)
-        if not claims:
-            return
-        with self.runtime.sessions() as session:
-            content = contents(session, [(c.member, c.slot) for c in claims], now)
-        for claim in claims:
-            outcome = self._deliver(claim, content[claim.member.id], now)
-            setattr(summary, outcome, getattr(summary, outcome) + 1)
-            metrics.nudges(outcome)
-            self.progress(summary)
+        for start in range(0, len(todo), self.claim_size):
+            chunk = todo[start : start + self.claim_size]
+            claims = self._claim(chunk)
+            self._count(summary, "skipped", len(chunk) - len(claims))
+            if not claims:
+                continue
+            with self.runtime.sessions() as session:
+                content = contents(session, [(c.member, c.slot) for c in claims], now)
+            for i, claim in enumerate(claims):
+                try:
+                    outcome = self._deliver(claim, content[claim.member.id], now, state)
+                except WorkspaceGone:
+                    self._release(claims[i + 1 :])
+                    raise
+                self._count(summary, outcome)
 
-    def _refresh_zones(self, members: list[MemberRow], now: datetime) -> list[MemberRow]:
-        """Follow members who moved: re-read ``users.info`` tz for stale members near their slot.
+    def _refresh_zones(
+        self, members: list[MemberRow], now: datetime, state: WorkspaceRun
+    ) -> list[MemberRow]:
+        """Follow members who moved: re-read the zones not checked this week, near their slot.
 
         Only members never checked, or due by the zone on record, are looked up, so a run
         calls Slack for the members it is about to DM rather than for everyone.
@@ -202,13 +304,37 @@ class Delivery:
             if m.tz_checked_at is None
             or (real_now - m.tz_checked_at > TZ_FRESH_FOR and due(m.schedule, now) is not None)
         ]
-        if not stale:
+        if not stale or state.client is None:
             return members
+        if state.zones is None and len(stale) <= USERS_INFO_UP_TO:
+            zones = self._zones_one_by_one(stale, state.client, real_now)
+        else:
+            if state.zones is None:
+                state.zones = self._all_zones(state.client)
+            # After a failed sweep nobody is marked checked: the next run tries again.
+            zones = (
+                {m.id: state.zones.get(m.ref.user_id) or m.schedule.tz for m in stale}
+                if state.zones is not FAILED_SWEEP
+                else {}
+            )
+            if zones:
+                with transaction(self.runtime.sessions) as session:
+                    session.execute(
+                        update(Member),
+                        [{"id": i, "tz": tz, "tz_checked_at": real_now} for i, tz in zones.items()],
+                    )
+        return [
+            replace(m, schedule=replace(m.schedule, tz=zones[m.id]), tz_checked_at=real_now)
+            if m.id in zones
+            else m
+            for m in members
+        ]
+
+    def _zones_one_by_one(
+        self, stale: list[MemberRow], client: WebClient, real_now: datetime
+    ) -> dict[int, str]:
         zones: dict[int, str] = {}
         for m in stale:
-            client = self._client(m.ref)
-            if client is None:
-                continue
             # One short transaction per member: no lock is held while the next member's
             # users.info call waits on Slack.
             try:
@@ -223,16 +349,33 @@ class Delivery:
                         .values(tz=tz, tz_checked_at=real_now)
                         .execution_options(synchronize_session=False)
                     )
+            except SlackApiError as error:
+                _raise_if_token_gone(error)
+                log.warning("users.info for %s failed: %s", m.ref.user_id, error)
+                continue
             except (SlackClientError, InvalidInput) as error:
                 log.warning("users.info for %s failed: %s", m.ref.user_id, error)
                 continue
             zones[m.id] = tz
-        return [
-            replace(m, schedule=replace(m.schedule, tz=zones[m.id]), tz_checked_at=real_now)
-            if m.id in zones
-            else m
-            for m in members
-        ]
+        return zones
+
+    def _all_zones(self, client: WebClient) -> dict[str, str]:
+        """Every user's time zone in the workspace, from paged users.list (Tier 2);
+        ``FAILED_SWEEP`` when Slack could not give them all."""
+        zones: dict[str, str] = {}
+        try:
+            for page in client.users_list(limit=USERS_LIST_PAGE):
+                for user in page.get("members") or []:
+                    if user.get("id") and user.get("tz"):
+                        zones[str(user["id"])] = str(user["tz"])
+        except SlackApiError as error:
+            _raise_if_token_gone(error)
+            log.warning("users.list failed: %s; zones on record are kept", error)
+            return FAILED_SWEEP
+        except SlackClientError as error:
+            log.warning("users.list failed: %s; zones on record are kept", error)
+            return FAILED_SWEEP
+        return zones
 
     def _insert_planned(self, todo: Sequence[tuple[MemberRow, Slot]]) -> None:
         real_now = self.clock()
@@ -280,46 +423,55 @@ class Delivery:
             claimed = session.execute(
                 update(Nudge)
                 .where(Nudge.id.in_(ids), claimable)
-                .values(
-                    claimed_by=self.worker,
-                    claimed_until=real_now + LEASE,
-                    attempts=Nudge.attempts + 1,
-                )
+                .values(claimed_by=self.worker, claimed_until=real_now + LEASE)
                 .returning(
                     Nudge.id,
                     Nudge.member_id,
                     Nudge.week,
-                    Nudge.attempts,
                     Nudge.channel_id,
+                    Nudge.post_started_at,
                 )
                 .execution_options(synchronize_session=False)
             ).all()
-        return [
+        found = [
             Claim(
                 row.id,
                 *by_key[(row.member_id, row.week)],
-                attempts=row.attempts,
                 channel_id=row.channel_id,
+                post_started_at=row.post_started_at,
             )
             for row in claimed
         ]
+        # Members in id order, as planned (RETURNING promises no order).
+        return sorted(found, key=lambda c: c.member.id)
 
     # -- one member ------------------------------------------------------------------------
-    def _deliver(self, claim: Claim, content: NudgeContent, now: datetime) -> str:
+    def _deliver(
+        self, claim: Claim, content: NudgeContent, now: datetime, state: WorkspaceRun
+    ) -> str:
         """Send one claimed nudge; returns the summary field it counts towards."""
         member = claim.member
-        client = self._client(member.ref)
+        client = state.client
         if client is None:
             self._finish(claim, NudgeStatus.SKIPPED, "Ally is not installed in this workspace")
             return "skipped"
+        posting = False
         try:
-            channel = claim.channel_id or self._open_dm(client, member.ref.user_id)
-            if claim.attempts > 1:
+            if claim.post_started_at is not None:
+                # An earlier post's outcome is unknown: the DM's history decides.
+                if state.reconciles_left <= 0:
+                    self._release([claim])
+                    return "skipped"
+                state.reconciles_left -= 1
+                channel = (
+                    claim.channel_id
+                    or member.dm_channel_id
+                    or self._open_dm(client, member.ref.user_id)
+                )
                 ts = self._already_posted(client, channel, claim)
                 if ts is not None:
                     log.info("nudge %s for %s was already in Slack", claim.slot.week, member.ref)
-                    self._mark_sent(claim, channel, ts, content)
-                    return "sent"
+                    return "sent" if self._mark_sent(claim, channel, ts, content) else "skipped"
             if not content.has_news:
                 self._finish(claim, NudgeStatus.SKIPPED, "nothing to say this week")
                 return "skipped"
@@ -328,8 +480,17 @@ class Delivery:
                     content, self.choose_questions(session, member, content, now)
                 )
             text, blocks = render(content, member.schedule)
-            response = posting_client(client).chat_postMessage(
-                channel=channel,
+            if not self._fence(claim):
+                log.info("claim on %s's nudge ran out; left to its new holder", member.ref)
+                return "skipped"
+            posting = True
+            response = posting_client(client, self.runtime.sleep).chat_postMessage(
+                # The kept DM, or the user id: Slack posts that in the app's DM with them and
+                # answers with the DM's id ("passing the user's ID as the channel parameter ...
+                # no need for a separate call to conversations.open", api.slack.com/scopes/
+                # conversations.app_home:create; chat.postMessage's `channel` takes "an encoded
+                # ID ... that represents a channel, private group, or IM channel").
+                channel=member.dm_channel_id or member.ref.user_id,
                 text=text,
                 blocks=blocks,
                 metadata=Metadata(
@@ -339,22 +500,63 @@ class Delivery:
                 unfurl_links=False,
             )
         except SlackApiError as error:
-            code = str(error.response.get("error", "")) if error.response is not None else ""
+            response_ = error.response
+            code = str(response_.get("error", "")) if response_ is not None else ""
+            status = response_.status_code if response_ is not None else 0
+            if status >= 500:
+                # Slack may have posted before failing: keep post_started_at, reconcile later.
+                self._failed(claim, f"Slack answered {status}: {code}", outcome_known=False)
+                return "failed"
             if code in PERMANENT:
                 self._finish(claim, NudgeStatus.SKIPPED, f"can't DM this member: {code}")
                 return "skipped"
-            self._failed(claim, f"Slack said {code or error}")
+            self._failed(claim, f"Slack said {code or error}", outcome_known=posting)
+            if code in TOKEN_GONE:
+                raise WorkspaceGone(code) from None
+            if code == "channel_not_found" and posting:
+                # A kept DM that is gone is forgotten; a user id Slack would not post to gets
+                # its DM opened and kept, for the next run.
+                self._keep_dm(
+                    member, None if member.dm_channel_id else self._try_open_dm(client, member)
+                )
             return "failed"
         except (SlackClientError, OSError) as error:
-            self._failed(claim, f"{type(error).__name__}: {error}")
+            # Refused before anything was sent: Slack cannot have posted.
+            self._failed(
+                claim,
+                f"{type(error).__name__}: {error}",
+                outcome_known=posting and _never_sent(error),
+            )
             return "failed"
-        self._mark_sent(claim, channel, str(response["ts"]), content)
-        return "sent"
+        channel = str(response.get("channel") or "")
+        recorded = self._mark_sent(claim, channel, str(response["ts"]), content)
+        # A DM posted after the claim was lost is recorded (and counted) by the row's holder.
+        return "sent" if recorded else "skipped"
 
-    def _client(self, ref: MemberRef) -> WebClient | None:
-        if isinstance(self.clients, WebClient):
-            return self.clients
-        return self.clients.for_member(ref)
+    def _fence(self, claim: Claim) -> bool:
+        """Renew our claim right before posting, if we still hold it; note the post starting.
+
+        Fails when the lease ran out (whether or not another sender took the row since): the
+        DM is then not posted by us.
+        """
+        real_now = self.clock()
+        with transaction(self.runtime.sessions) as session:
+            result = session.execute(
+                update(Nudge)
+                .where(
+                    Nudge.id == claim.nudge_id,
+                    Nudge.claimed_by == self.worker,
+                    Nudge.status == NudgeStatus.PLANNED.value,
+                    Nudge.claimed_until > real_now,
+                )
+                .values(
+                    claimed_until=real_now + LEASE,
+                    post_started_at=real_now,
+                    attempts=Nudge.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def _open_dm(self, client: WebClient, user_id: str) -> str:
         return str(client.conversations_open(users=user_id)["channel"]["id"])
@@ -362,13 +564,13 @@ class Delivery:
     def _already_posted(self, client: WebClient, channel: str, claim: Claim) -> str | None:
         """The ts of this week's nudge if an earlier attempt got it into the DM.
 
-        History comes newest first, so reaching an older week's nudge means this week's
-        was never posted.
+        History comes newest first (at most 15 messages a page for apps outside the
+        Marketplace), so reaching an older week's nudge means this week's was never posted.
         """
         cursor = None
         for _ in range(HISTORY_PAGES):
             page = client.conversations_history(
-                channel=channel, limit=100, include_all_metadata=True, cursor=cursor
+                channel=channel, limit=15, include_all_metadata=True, cursor=cursor
             )
             for message in page.get("messages") or []:
                 metadata = message.get("metadata") or {}
@@ -382,22 +584,55 @@ class Delivery:
                 return None
         return None
 
-    def _mark_sent(self, claim: Claim, channel: str, ts: str, content: NudgeContent) -> None:
+    def _mark_sent(self, claim: Claim, channel: str, ts: str, content: NudgeContent) -> bool:
+        """Record the DM as sent if this sender still holds the claim; keep the DM channel."""
         person = content.person.contact.id if content.person else None
         with transaction(self.runtime.sessions) as session:
-            session.execute(
+            result = session.execute(
                 update(Nudge)
-                .where(Nudge.id == claim.nudge_id)
+                .where(Nudge.id == claim.nudge_id, Nudge.claimed_by == self.worker)
                 .values(
                     status=NudgeStatus.SENT.value,
                     sent_at=self.clock(),
-                    channel_id=channel,
+                    channel_id=channel or None,
                     message_ts=ts,
                     person_contact_id=person,
                     claimed_by=None,
                     claimed_until=None,
+                    post_started_at=None,
                     error=None,
                 )
+                .execution_options(synchronize_session=False)
+            )
+            if channel and channel != claim.member.dm_channel_id:
+                session.execute(
+                    update(Member)
+                    .where(Member.id == claim.member.id)
+                    .values(dm_channel_id=channel)
+                    .execution_options(synchronize_session=False)
+                )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            # Another sender took the row while Slack answered; it reads the DM's history
+            # (post_started_at is still set) and records this DM instead of posting again.
+            log.warning(
+                "nudge %s for %s: claim lost after posting", claim.slot.week, claim.member.ref
+            )
+            return False
+        return True
+
+    def _try_open_dm(self, client: WebClient, member: MemberRow) -> str | None:
+        try:
+            return self._open_dm(client, member.ref.user_id)
+        except SlackClientError as error:
+            log.warning("conversations.open for %s failed: %s", member.ref, error)
+            return None
+
+    def _keep_dm(self, member: MemberRow, channel: str | None) -> None:
+        with transaction(self.runtime.sessions) as session:
+            session.execute(
+                update(Member)
+                .where(Member.id == member.id)
+                .values(dm_channel_id=channel)
                 .execution_options(synchronize_session=False)
             )
 
@@ -410,15 +645,43 @@ class Delivery:
                 .execution_options(synchronize_session=False)
             )
 
-    def _failed(self, claim: Claim, why: str) -> None:
+    def _failed(self, claim: Claim, why: str, *, outcome_known: bool) -> None:
+        """Release the claim with the error; a post known not to have landed is forgotten."""
         log.warning("nudge %s for %s failed: %s", claim.slot.week, claim.member.ref, why)
+        values: dict[str, object] = {"error": why[:200], "claimed_by": None, "claimed_until": None}
+        if outcome_known:
+            values["post_started_at"] = None
         with transaction(self.runtime.sessions) as session:
             session.execute(
                 update(Nudge)
                 .where(Nudge.id == claim.nudge_id, Nudge.claimed_by == self.worker)
-                .values(error=why[:200], claimed_by=None, claimed_until=None)
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
+
+    def _release(self, claims: Sequence[Claim]) -> None:
+        """Give claims back untouched, for the next run."""
+        if not claims:
+            return
+        with transaction(self.runtime.sessions) as session:
+            session.execute(
+                update(Nudge)
+                .where(Nudge.id.in_([c.nudge_id for c in claims]), Nudge.claimed_by == self.worker)
+                .values(claimed_by=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _raise_if_token_gone(error: SlackApiError) -> None:
+    code = error.response.get("error") if error.response is not None else None
+    if code in TOKEN_GONE:
+        raise WorkspaceGone(str(code)) from None
+
+
+def _never_sent(error: Exception) -> bool:
+    """The connection was refused: the request never reached Slack."""
+    reason = error.reason if isinstance(error, URLError) else error
+    return isinstance(reason, ConnectionRefusedError)
 
 
 def send_due(

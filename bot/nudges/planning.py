@@ -279,6 +279,20 @@ class MemberRow:
     schedule: Schedule
     tz_checked_at: datetime | None
     focus: str | None
+    # The app's DM with the member, once Slack has told us (None: post to the user id).
+    dm_channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One Slack workspace's members (an org-wide install: the org, with an empty team)."""
+
+    enterprise_id: str
+    team_id: str
+
+    @property
+    def label(self) -> str:
+        return "/".join(part for part in (self.enterprise_id, self.team_id) if part)
 
 
 @dataclass(frozen=True)
@@ -308,13 +322,33 @@ def _member_row(m: Member) -> MemberRow:
         schedule=schedule_of(m),
         tz_checked_at=m.tz_checked_at,
         focus=m.focus,
+        dm_channel_id=m.dm_channel_id,
     )
 
 
+def workspaces(sessions: sessionmaker[Session]) -> list[Workspace]:
+    """The workspaces with at least one member whose nudges are on."""
+    with sessions() as session:
+        rows = session.execute(
+            select(Member.enterprise_id, Member.team_id)
+            .where(Member.nudges_enabled.is_(True))
+            .distinct()
+            .order_by(Member.enterprise_id, Member.team_id)
+        ).all()
+    return [Workspace(enterprise_id, team_id) for enterprise_id, team_id in rows]
+
+
 def member_batches(
-    sessions: sessionmaker[Session], batch_size: int = BATCH_SIZE
+    sessions: sessionmaker[Session],
+    batch_size: int = BATCH_SIZE,
+    workspace: Workspace | None = None,
 ) -> Iterator[list[MemberRow]]:
-    """Members with nudges on, ``batch_size`` at a time by id (one query per batch)."""
+    """Members with nudges on (of one workspace, or all), ``batch_size`` at a time by id."""
+    scope = (
+        []
+        if workspace is None
+        else [Member.enterprise_id == workspace.enterprise_id, Member.team_id == workspace.team_id]
+    )
     after = 0
     while True:
         with sessions() as session:
@@ -327,6 +361,7 @@ def member_batches(
                     schedule=Schedule(enabled, weekday, minute, tz, paused_until),
                     tz_checked_at=tz_checked_at,
                     focus=focus,
+                    dm_channel_id=dm_channel_id,
                 )
                 for (
                     member_id,
@@ -340,6 +375,7 @@ def member_batches(
                     paused_until,
                     tz_checked_at,
                     focus,
+                    dm_channel_id,
                 ) in session.connection()
                 .execute(
                     select(
@@ -354,8 +390,9 @@ def member_batches(
                         Member.nudges_paused_until,
                         Member.tz_checked_at,
                         Member.focus,
+                        Member.dm_channel_id,
                     )
-                    .where(Member.id > after, Member.nudges_enabled.is_(True))
+                    .where(Member.id > after, Member.nudges_enabled.is_(True), *scope)
                     .order_by(Member.id)
                     .limit(batch_size)
                 )

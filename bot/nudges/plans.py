@@ -273,7 +273,7 @@ class PlanSender:
                 text, blocks = plan_message.reminder(due.plan, [q.text for q in chosen])
             else:
                 text, blocks = plan_message.follow_up(due.plan)
-            response = posting_client(client).chat_postMessage(
+            response = posting_client(client, self.runtime.sleep).chat_postMessage(
                 channel=channel,
                 text=text,
                 blocks=blocks,

@@ -38,7 +38,7 @@ def send_nudges(runtime: Runtime) -> None:
         metrics.nudge_run(ok=False)
     else:
         metrics.nudge_run(ok=True)
-        if summary.planned:
+        if summary.planned or summary.unavailable:
             log.info("nudges: %s", summary)
     try:
         plans = send_plans(runtime, now)

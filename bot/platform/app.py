@@ -7,6 +7,7 @@ that this layer never imports the one above it (handlers -> bot -> storage).
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from http.client import RemoteDisconnected
@@ -20,6 +21,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.platform import metrics
 from bot.platform.config import ConfigError
@@ -44,11 +48,73 @@ CONNECTION_ERRORS: list[type[Exception]] = [
 ]
 
 
-def retry_handlers() -> list[RetryHandler]:
+RATE_LIMIT_RETRIES = 3
+# Extra wait after Retry-After, as a share of it: spreads out clients that were limited
+# together without doubling a short wait (slack_sdk's own handler adds up to a whole second).
+RETRY_JITTER = 0.1
+
+
+class RateLimitRetry(CountingRateLimitRetryHandler):
+    """slack_sdk's 429 handler, counting each 429 for ``/metrics`` and waiting ``Retry-After``
+    through ``sleep`` (the runtime's).
+
+    With ``max_wait`` it gives up, rather than wait, when Slack asks for longer than that.
+    """
+
+    def __init__(
+        self,
+        sleep: Callable[[float], None],
+        max_retry_count: int,
+        max_wait: float | None = None,
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+        self.max_wait = max_wait
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        return self.max_wait is None or retry_after(response) <= self.max_wait
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("a 429 retry without a response")
+        state.next_attempt_requested = True
+        self.sleep(retry_after(response) * (1 + RETRY_JITTER * random.random()))
+        state.increment_current_attempt()
+
+
+def retry_after(response: HttpResponse | None) -> float:
+    """Slack's ``Retry-After`` in seconds (docs.slack.dev/apis/web-api/rate-limits); 1 if absent."""
+    headers = response.headers if response is not None else {}
+    values = next((v for k, v in headers.items() if k.lower() == "retry-after"), [])
+    try:
+        return float(values[0]) if values else 1.0
+    except ValueError:
+        return 1.0
+
+
+def retry_handlers(
+    sleep: Callable[[float], None] = time.sleep, rate_limit_retries: int = RATE_LIMIT_RETRIES
+) -> list[RetryHandler]:
     """Retry connection errors and timeouts, 429s (honouring Retry-After) and Slack's 5xx."""
     return [
         ConnectionErrorRetryHandler(max_retry_count=2, error_types=CONNECTION_ERRORS),
-        CountingRateLimitRetryHandler(max_retry_count=3),
+        RateLimitRetry(sleep, rate_limit_retries),
         ServerErrorRetryHandler(max_retry_count=2),
     ]
 
@@ -62,7 +128,7 @@ def web_client(runtime: Runtime, token: str | None = None) -> WebClient:
     return WebClient(
         token=token or (None if runtime.settings.oauth else runtime.settings.bot_token),
         base_url=runtime.settings.api_base_url,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(runtime.sleep),
         timeout=10,
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from typing import Any, TypeVar
 
 from slack_bolt.oauth.oauth_flow import OAuthFlow
@@ -192,14 +193,22 @@ class WorkspaceClients:
         self._single = None if runtime.settings.oauth else web_client(runtime)
         self._store = installation_store(runtime) if runtime.settings.oauth else None
         self._cache: dict[tuple[str, str], WebClient | None] = {}
+        # Workspaces are sent in parallel threads, each asking for its own client.
+        self._lock = threading.Lock()
 
     def for_member(self, ref: MemberRef) -> WebClient | None:
+        return self.for_workspace(ref.enterprise_id, ref.team_id)
+
+    def for_workspace(self, enterprise_id: str, team_id: str) -> WebClient | None:
+        """The workspace's client (its token from the installation store), None if not installed."""
         if self._store is None:
             return self._single
-        key = (ref.enterprise_id, ref.team_id)
-        if key not in self._cache:
-            bot = workspace_bot(self._store, ref.enterprise_id, ref.team_id)
-            self._cache[key] = (
-                self._make(self._runtime, token=bot.bot_token) if bot and bot.bot_token else None
-            )
-        return self._cache[key]
+        key = (enterprise_id, team_id)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        bot = workspace_bot(self._store, enterprise_id, team_id)
+        client = self._make(self._runtime, token=bot.bot_token) if bot and bot.bot_token else None
+        with self._lock:
+            self._cache[key] = client
+        return client

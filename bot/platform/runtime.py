@@ -1,7 +1,9 @@
-"""What a running Ally process holds: settings, the database and the clock."""
+"""What a running Ally process holds: settings, the database, the clock and how it sleeps."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -18,11 +20,18 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock = field(default=utc_now)
+    # How the process waits out Slack's Retry-After (tests run Slack's time faster).
+    sleep: Callable[[float], None] = field(default=time.sleep)
 
     @classmethod
-    def start(cls, settings: Settings, clock: Clock = utc_now) -> Runtime:
+    def start(
+        cls,
+        settings: Settings,
+        clock: Clock = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Runtime:
         engine = make_engine(settings.database_url)
-        return cls(settings, engine, make_session_factory(engine), clock)
+        return cls(settings, engine, make_session_factory(engine), clock, sleep)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -13,6 +13,7 @@ def register(app: App, runtime: Runtime) -> None:
     from handlers.ledger import (
         commands,
         contact_modal,
+        directory_events,
         log_modal,
         reactions,
         referrals,
@@ -22,6 +23,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     commands.register(app, runtime)
     contact_modal.register(app, runtime)
+    directory_events.register(app, runtime)
     log_modal.register(app, runtime)
     reactions.register(app, runtime)
     referrals.register(app, runtime)

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 @pytest.fixture
 def runtime(fake_slack: FakeSlack, pg_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, pg_url), clock=clock)
+    rt = Runtime.start(make_settings(fake_slack, pg_url), clock=clock, sleep=fake_slack.sleep)
     yield rt
     rt.close()
 

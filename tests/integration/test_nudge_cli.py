@@ -24,7 +24,7 @@ AT = "2026-11-16T10:00:00+00:00"
 
 @pytest.fixture
 def runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
+    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
     yield rt
     rt.close()
 

@@ -23,7 +23,7 @@ from tests.integration.nudge_fixtures import add_member, nudges
 
 @pytest.fixture
 def runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
+    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
     yield rt
     rt.close()
 
@@ -48,7 +48,8 @@ def test_one_dm_at_local_time_and_none_before(
     summary = deliver(runtime).run(clock.now)
     assert (summary.planned, summary.sent, summary.skipped, summary.failed) == (1, 1, 0, 0)
     [dm] = dms(fake_slack)
-    assert dm["channel"] == "DU2"
+    assert dm["channel"] == "U2"  # the user id: Slack posts it in the app's DM with them
+    assert fake_slack.calls_to("conversations.open") == []
     assert dm["metadata"]["event_type"] == EVENT_TYPE
     assert dm["metadata"]["event_payload"]["week"] == "2026-W47"
     assert "Contact 0" in str(dm["blocks"])
@@ -67,6 +68,9 @@ def test_none_twice_in_a_week_and_again_next_week(
     deliver(runtime).run(datetime(2026, 11, 23, 9, tzinfo=UTC))
     assert len(dms(fake_slack)) == 2
     assert [n.week for n in nudges(runtime)] == ["2026-W47", "2026-W48"]
+    # The DM Slack named the first week is kept: the second week posts straight to it.
+    assert [dm["channel"] for dm in dms(fake_slack)] == ["U1", "DU1"]
+    assert len(fake_slack.messages["DU1"]) == 2
 
 
 def test_caught_up_later_the_same_week(
@@ -96,9 +100,9 @@ def test_opted_out_and_paused_members_get_nothing(
 def test_member_who_moves_is_followed(
     runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
 ) -> None:
-    add_member(runtime, "U2", "Europe/London")  # on record: London, checked two days ago
+    add_member(runtime, "U2", "Europe/London")  # on record: London, checked 8 days ago
     with transaction(runtime.sessions) as session:
-        session.execute(update(Member).values(tz_checked_at=clock.now - timedelta(days=2)))
+        session.execute(update(Member).values(tz_checked_at=clock.now - timedelta(days=8)))
     # Slack says U2 now lives in New York: 10:00 UTC is 05:00 there, not due yet.
     assert deliver(runtime).run(clock.now).planned == 0
     assert [c["user"] for c in fake_slack.calls_to("users.info")] == ["U2"]
@@ -146,17 +150,19 @@ def test_a_dm_slack_accepted_but_answered_too_late_is_not_posted_twice(
     assert [n.status for n in nudges(runtime)] == [NudgeStatus.SENT]
 
 
-def test_a_dm_that_keeps_failing_stays_planned_and_is_retried(
+def test_a_dm_that_failed_with_a_5xx_stays_planned_and_is_checked_before_a_retry(
     runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
 ) -> None:
     add_member(runtime, "U1", "Europe/London")
-    fake_slack.fail("chat.postMessage", status=503, error="service_unavailable", times=3)
+    fake_slack.fail("chat.postMessage", status=503, error="service_unavailable")
     summary = deliver(runtime).run(clock.now)
     assert (summary.planned, summary.sent, summary.failed) == (1, 0, 1)
+    assert len(dms(fake_slack)) == 1  # a 5xx is not retried: Slack may have posted
     [row] = nudges(runtime)
     assert row.status == NudgeStatus.PLANNED and row.attempts == 1
     assert row.error is not None and "service_unavailable" in row.error
     assert row.claimed_by is None  # released for the next run
+    assert row.post_started_at is not None  # its outcome is unknown
 
     summary = deliver(runtime).run(clock.advance(minutes=5))
     assert summary.sent == 1
@@ -199,7 +205,7 @@ def test_permanent_slack_errors_skip_the_member(
     runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
 ) -> None:
     add_member(runtime, "U1", "Europe/London")
-    fake_slack.fail("conversations.open", status=200, error="account_inactive")
+    fake_slack.fail("chat.postMessage", status=200, error="cannot_dm_bot")
     summary = deliver(runtime).run(clock.now)
     assert (summary.sent, summary.skipped, summary.failed) == (0, 1, 0)
     assert nudges(runtime)[0].status == NudgeStatus.SKIPPED
@@ -252,8 +258,8 @@ def test_sending_cost_does_not_grow_with_contacts(
     deliver(runtime).run(clock.now)
     few = len(statements)
 
-    add_member(runtime, "U3", "Europe/London", contacts=25, team_id="T2")
-    add_member(runtime, "U4", "Asia/Kolkata", contacts=25, team_id="T2")
+    add_member(runtime, "U3", "Europe/London", contacts=25)
+    add_member(runtime, "U4", "Asia/Kolkata", contacts=25)
     statements.clear()
     assert deliver(runtime).run(clock.now).sent == 2
     assert len(statements) == few

@@ -160,6 +160,11 @@ def test_migrate_upgrades_a_first_release_database_losing_nothing(
             "meeting_plans",
             "plan_messages",
         } <= set(inspect(engine).get_table_names())
+        # 0009: no DM channel kept yet, no post of unknown outcome.
+        with engine.connect() as connection:
+            kept_dm = connection.execute(text("SELECT dm_channel_id FROM members")).scalars().all()
+            unsure = connection.execute(text("SELECT post_started_at FROM nudges")).scalars().all()
+        assert kept_dm and not any(kept_dm) and unsure and not any(unsure)
         # Migrating again is a no-op.
         assert main(["migrate"]) == 0
         assert snapshot(engine, first_release) == before

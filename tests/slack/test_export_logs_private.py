@@ -46,7 +46,7 @@ def test_a_run_logs_ids_but_no_secrets_and_no_notes(
     settings = make_settings(
         fake_slack, sqlite_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET
     )
-    runtime = Runtime.start(settings, clock=clock)
+    runtime = Runtime.start(settings, clock=clock, sleep=fake_slack.sleep)
     try:
         give_data(runtime.sessions, MemberRef(team_id="T1", user_id="U1"), clock(), secret=NOTE)
         slack = SlackDriver(create_app(runtime, register=[handlers.register]), SIGNING_SECRET)

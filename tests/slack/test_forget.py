@@ -22,7 +22,7 @@ BOB = MemberRef(team_id="T1", user_id="U3")
 
 @pytest.fixture
 def db_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
+    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
     give_data(runtime.sessions, ANA, clock())
     give_data(runtime.sessions, BOB, clock())
     yield runtime

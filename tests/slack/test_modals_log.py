@@ -437,7 +437,7 @@ def on_db(
     db_url: str, fake_slack: FakeSlack, clock: FrozenClock
 ) -> Iterator[tuple[SlackDriver, Runtime]]:
     """The real app on each database (the ``slack`` fixture runs on SQLite only)."""
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
+    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
     try:
         yield SlackDriver(create_app(rt, register=[handlers.register]), SECRET), rt
     finally:

@@ -42,7 +42,7 @@ def oauth_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Ite
     settings = make_settings(
         fake_slack, db_url, SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET="client-secret"
     )
-    runtime = Runtime.start(settings, clock=clock)
+    runtime = Runtime.start(settings, clock=clock, sleep=fake_slack.sleep)
     yield runtime
     runtime.close()
 
@@ -240,7 +240,8 @@ def test_weekly_nudges_use_each_workspace_token(
         c["channel"]: c.headers.get("Authorization")
         for c in fake_slack.calls_to("chat.postMessage")
     }
-    assert posted == {"DU2": "Bearer xoxb-for-T2", "DU3": "Bearer xoxb-for-T3"}
+    # Each to the member's user id: Slack posts it in the app's DM with them.
+    assert posted == {"U2": "Bearer xoxb-for-T2", "U3": "Bearer xoxb-for-T3"}
     [skipped] = [n for n in nudges(oauth_runtime) if n.status == "skipped"]
     assert skipped.error == "Ally is not installed in this workspace"
 

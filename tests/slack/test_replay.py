@@ -28,7 +28,7 @@ FORM = "application/x-www-form-urlencoded"
 
 @pytest.fixture
 def db_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
+    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
     yield runtime
     runtime.close()
 

@@ -31,7 +31,7 @@ REVOKED = {"type": "tokens_revoked", "tokens": {"oauth": ["UADMIN"], "bot": ["UB
 
 @pytest.fixture
 def db_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
+    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
     yield runtime
     runtime.close()
 
@@ -126,7 +126,7 @@ def oauth_app(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterato
     settings = make_settings(
         fake_slack, db_url, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="client-secret"
     )
-    runtime = Runtime.start(settings, clock=clock)
+    runtime = Runtime.start(settings, clock=clock, sleep=fake_slack.sleep)
     yield create_app(runtime, register=[handlers.register])
     runtime.close()
 

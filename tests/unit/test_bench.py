@@ -83,7 +83,9 @@ def test_nudge_plan_prints_its_json_line(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        bench_main, "TINY", bench_main.Sizes(ack=bench_main.TINY.ack, plan=(TINY,), send=TINY)
+        bench_main,
+        "TINY",
+        bench_main.Sizes(ack=bench_main.TINY.ack, plan=(TINY,), send=TINY, scale=TINY),
     )
     printed: list[str] = []
     out = tmp_path / "results.json"
@@ -130,3 +132,27 @@ def test_a_servers_cpu_counts_its_workers() -> None:
     finally:
         server.communicate(timeout=20)
     assert tree_cpu_seconds(server.pid) is None  # gone
+
+
+@pytest.mark.slow
+def test_nudge_send_scale_prints_its_json_lines(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        bench_main,
+        "TINY",
+        bench_main.Sizes(ack=bench_main.TINY.ack, plan=(TINY,), send=TINY, scale=TINY),
+    )
+    printed: list[str] = []
+    out = tmp_path / "results.json"
+    argv = ["--tiny", "--only", "nudge_send_scale", "--backend", "sqlite", "--out", str(out)]
+    assert bench_main.main(argv, emit=printed.append) == 0
+    lines = [json.loads(x) for x in printed if json.loads(x)["name"] == "nudge_send_scale"]
+    assert [x["scenario"] for x in lines] == ["one_workspace", "two_workspaces", "sender_killed"]
+    keys = {"members", "workspaces", "minutes_to_last_dm", "lower_bound_minutes", "ratio"}
+    for line in lines:
+        assert keys | {"calls_per_dm", "duplicates", "missing"} <= line.keys()
+        assert (line["duplicates"], line["missing"]) == (0, 0)
+        assert line["dms"] == line["recorded_sent"] > 0
+        assert 1 <= line["calls_per_dm"] <= 1.25
+    assert [x["workspaces"] for x in lines] == [1, 2, 1]

@@ -23,6 +23,8 @@ NUDGE_SNOOZE = "nudge_snooze"
 NUDGE_NOT_NOW = "nudge_not_now"
 NUDGE_SETTINGS = "nudge_settings"
 NUDGE_KEEP_PERSON = "nudge_keep_person"  # value: the contact's key, the same person next week
+PEOPLE_PAGE = "people_page"  # value: JSON {"filter": words, "page": n}; lists people
+SHOW_PERSON = "show_person"  # value: the contact's key; shows the history with them
 
 # Views (``view_submission``), by callback id
 LOG_FAVOUR_MODAL = "log_favour_modal"

@@ -222,6 +222,13 @@ class MemberData:
         )
         return [ContactRow(*row) for row in result]
 
+    def contact_rows_with_notes(self) -> list[tuple[ContactRow, str | None]]:
+        """Every contact as plain rows with its notes (for listing and searching people)."""
+        result = self.session.execute(
+            _CONTACT_ROWS.add_columns(Contact.notes).where(Contact.member_id == self.member_id)
+        )
+        return [(ContactRow(*row[:-1]), row[-1]) for row in result]
+
     def add_interaction(self, interaction: Interaction) -> Interaction:
         """Record an interaction, restart that contact's stay-in-touch clock and move the
         balance with them.

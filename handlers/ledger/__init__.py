@@ -14,6 +14,7 @@ def register(app: App, runtime: Runtime) -> None:
         commands,
         contact_modal,
         log_modal,
+        people,
         reactions,
         referrals,
         shortcuts,
@@ -23,6 +24,7 @@ def register(app: App, runtime: Runtime) -> None:
     commands.register(app, runtime)
     contact_modal.register(app, runtime)
     log_modal.register(app, runtime)
+    people.register(app, runtime)
     reactions.register(app, runtime)
     referrals.register(app, runtime)
     shortcuts.register(app, runtime)

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
 from bot import ids
+from bot.ledger.listing import Cell
 from bot.ledger.network import (
     LEVELS,
     CellStatus,
@@ -36,6 +37,7 @@ from bot.ledger.service import (
     touch_of,
 )
 from handlers.kit.blocks import TEXT_MAX, Reply, actions, button, clip, context, escape, section
+from handlers.ledger.people_views import cell_buttons, cell_names
 from storage.models import InteractionKind
 
 THANKS_BLOCK = "message"
@@ -288,8 +290,9 @@ def history(h: History) -> Reply:
 # -- network --------------------------------------------------------------------------------------
 
 
-def network(o: NetworkOverview) -> Reply:
-    """``/ally network``: the network x level grid, strongest, needs work, missing, who is due."""
+def network(o: NetworkOverview, cells: Sequence[Cell] = ()) -> Reply:
+    """``/ally network``: the network x level grid naming who is in each cell (the first few,
+    then a button listing the rest), strongest, needs work, missing, who is due."""
     review = o.review
     blocks: list[Block] = [
         section(
@@ -297,14 +300,24 @@ def network(o: NetworkOverview) -> Reply:
             "level and two below, in each of the three networks."
         )
     ]
+    by_cell = {(cell.network, cell.level): cell for cell in cells}
     for row in review.grid:
-        cells = []
+        lines = []
         for level in LEVELS:
             count = row.counts[level.value]
             status = cell_status(count)
-            cells.append(f"{_STATUS_MARK[status]} {level_label(level.value)}: {count} ({status})")
+            text = f"{_STATUS_MARK[status]} {level_label(level.value)}: {count} ({status})"
+            cell = by_cell.get((row.network, level))
+            if cell is not None and cell.names:
+                text += f": {cell_names(cell)}"
+            lines.append(text)
         title = network_label(row.network).capitalize()
-        blocks.append(section(f"*{title}* ({row.total})\n" + " · ".join(cells)))
+        blocks.append(section(f"*{title}* ({row.total})\n" + "\n".join(lines)))
+        more = cell_buttons(
+            [by_cell[(row.network, lv)] for lv in LEVELS if (row.network, lv) in by_cell]
+        )
+        if more:
+            blocks.append(actions(*more))
     verdict = []
     if review.strongest is not None:
         verdict.append(f"Strongest: *{network_label(review.strongest)}*")

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.ledger.listing import Cell, Person, cells, person_of, relevance
 from bot.ledger.network import (
     Gap,
     Placement,
@@ -56,6 +57,7 @@ from storage.repository import (
 )
 
 RECENT_DAYS = 90
+PEOPLE_SHOWN = 5  # Home's People section; "See all people" lists the rest
 RECENT_FETCH = 40  # the newest ledger lines read; favours among them are shown
 FAVOUR_KINDS = (
     InteractionKind.FAVOUR_RECEIVED,
@@ -117,6 +119,8 @@ class HomeData:
     owe_most: HomeContact | None  # the person whose balance is most in their favour
     introducers: list[Introducer] = field(default_factory=list)
     this_week: Suggestion | None = None
+    people: list[Person] = field(default_factory=list)  # the most relevant few
+    cells: list[Cell] = field(default_factory=list)  # who is in each network-by-level cell
 
 
 def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
@@ -199,6 +203,8 @@ def assemble(
         owe_most=next(c for c in contacts if c.key == owed.key) if owed else None,
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
+        people=sorted((person_of(row, now) for row in rows), key=relevance)[:PEOPLE_SHOWN],
+        cells=cells(rows, now),
     )
 
 

@@ -160,7 +160,7 @@ class PeoplePage:
         return self.page + 1 < self.pages
 
 
-def _person(row: ContactRow, now: datetime) -> Person:
+def person_of(row: ContactRow, now: datetime) -> Person:
     return Person(
         id=row.id,
         key=row.key,
@@ -228,7 +228,7 @@ def people(
     rows = MemberData(session, member).contact_rows_with_notes()
     matched = []
     for row, notes in rows:
-        person = _person(row, now)
+        person = person_of(row, now)
         if _matches(person, row, notes, wanted):
             matched.append(person)
     matched.sort(key=relevance if most_relevant_first else by_name)
@@ -261,7 +261,7 @@ def cells(rows: Sequence[ContactRow], now: datetime, shown: int = CELL_NAMES) ->
     for row in rows:
         if row.level not in LEVEL_WORDS:
             continue
-        person = _person(row, now)
+        person = person_of(row, now)
         for network in networks_of(row.networks):
             found[(network, row.level)].append(person)
     result = []

@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.home.service import HomeContact, HomeData, Suggestion
+from bot.ledger.listing import Cell, PeopleFilter
 from bot.ledger.network import (
     LEVELS,
     CellStatus,
@@ -30,7 +31,8 @@ from bot.ledger.network import (
 )
 from bot.ledger.service import LedgerLine
 from handlers.kit.blocks import actions, button, clip, context, escape, section
-from storage.models import InteractionKind
+from handlers.ledger.people_views import cell_buttons, cell_names, page_value, person_block
+from storage.models import InteractionKind, Level, Network
 
 VIEW_BLOCKS_MAX = 100
 FIELD_MAX = 2000
@@ -65,6 +67,8 @@ def home_view(data: HomeData) -> View:
         *this_week_blocks(data.this_week),
         DividerBlock(),
         *stay_in_touch_blocks(data.attention, data.never_met),
+        DividerBlock(),
+        *people_blocks(data),
         DividerBlock(),
         *favour_blocks(data),
     ]
@@ -109,7 +113,11 @@ def network_blocks(data: HomeData) -> list[Block]:
     blocks: list[Block] = [
         section("*The three networks*  (aim for 2 above you, 2 at your level, 2 below you)")
     ]
-    blocks += [_network_row(row) for row in result.grid]
+    by_cell = {(cell.network, cell.level): cell for cell in data.cells}
+    blocks += [_network_row(row, by_cell) for row in result.grid]
+    more = cell_buttons(data.cells)
+    if more:
+        blocks.append(actions(*more, block_id="home_cells"))
     verdict = []
     if result.on_target:
         verdict.append(":tada: All three networks meet the 2-2-2 target.")
@@ -146,17 +154,41 @@ def network_blocks(data: HomeData) -> list[Block]:
     return blocks
 
 
-def _network_row(row: NetworkScore) -> SectionBlock:
+def _network_row(row: NetworkScore, by_cell: dict[tuple[Network, Level], Cell]) -> SectionBlock:
     people = f"{row.total:,} {'person' if row.total == 1 else 'people'}"
     title = f"*{network_label(row.network).capitalize()}*  {STATUS_MARK[row.status]} · {people}"
-    fields = [
-        MarkdownTextObject(
-            text=f"*{LEVEL_TITLE[level.value]}*\n{row.counts[level.value]:,} · "
-            f"{STATUS_MARK[row.cell(level)]}"
-        )
-        for level in LEVELS
-    ]
+    fields = []
+    for level in LEVELS:
+        text = f"*{LEVEL_TITLE[level.value]}*\n{row.counts[level.value]:,} · "
+        text += STATUS_MARK[row.cell(level)]
+        cell = by_cell.get((row.network, level))
+        if cell is not None and cell.names:
+            text += f"\n{cell_names(cell)}"
+        fields.append(MarkdownTextObject(text=clip(text, FIELD_MAX)))
     return SectionBlock(text=MarkdownTextObject(text=title), fields=fields)
+
+
+# -- people -------------------------------------------------------------------------------------
+
+
+def people_blocks(data: HomeData) -> list[Block]:
+    """The most relevant few people (who needs a message soonest first), each with a History
+    button, and a button listing everyone."""
+    if not data.contacts:
+        return [section("*People*\nNobody yet: *Add a contact* to start.")]
+    blocks: list[Block] = [section(f"*People*   {data.contacts:,} in your network")]
+    blocks += [person_block(person) for person in data.people]
+    blocks.append(
+        actions(
+            button(
+                f"See all {data.contacts:,} people",
+                ids.PEOPLE_PAGE,
+                page_value(PeopleFilter(), 0),
+            ),
+            block_id="home_people",
+        )
+    )
+    return blocks
 
 
 # -- this week's person -------------------------------------------------------------------------

@@ -128,9 +128,7 @@ def test_pages_of_many_people_stay_within_slacks_limits(
 
     # The button replaces the page it was on (the ephemeral message's response_url).
     hook = fake_slack.base_url + "response_hook"
-    pressed = slack.action(
-        "people_page", value=next_page["value"], extra={"response_url": hook}
-    )
+    pressed = slack.action("people_page", value=next_page["value"], extra={"response_url": hook})
     assert pressed.status == 200
     [second] = fake_slack.calls_to("response_hook")
     assert second["replace_original"] is True
@@ -188,3 +186,52 @@ def test_network_names_who_is_in_each_cell_and_lists_the_rest(
     assert "6 people matching strategic, above you" in page["text"]
     assert len(listed(page["blocks"])) == 6
     assert re.search(r"Person 003", json.dumps(page["blocks"]))
+
+
+def home_view(slack: SlackDriver, fake_slack: FakeSlack) -> dict:
+    reply = slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
+    assert reply.status == 200
+    return fake_slack.calls_to("views.publish")[-1]["view"]
+
+
+def test_home_lists_the_most_relevant_people_and_who_is_in_each_cell(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
+) -> None:
+    ok(slack.command("add <@U2> strategic above alliance"))
+    ok(slack.command('add "Dana Lee (Acme)" strategic above connection every 1 weeks'))
+    ok(slack.command("add <@U3> strategic above"))
+    outside_people(runtime, 6, networks=1, level="above")
+    ok(slack.command("met <@U2> coffee"))
+    ok(slack.command('met "Dana Lee (Acme)" coffee'))
+    clock.advance(days=20)  # Dana (weekly) is overdue; Maria (30 days) is not yet due
+    view = home_view(slack, fake_slack)
+    shown = json.dumps(view, ensure_ascii=False)
+    assert "*People*   9 in your network" in shown
+    # Dana first (overdue), then the people never contacted by name; Maria (up to date) later.
+    assert listed(view["blocks"])[:3] == ["~dana lee", "U3", "~person 000"]
+    assert len(listed(view["blocks"])) == 5
+    assert (
+        "Above you*\\n9 · :white_check_mark: healthy\\n<@U3>, Dana Lee (Acme), <@U2> and 6 more"
+        in shown
+    )
+    [see_all] = [
+        b for b in buttons(view["blocks"], "people_page") if "See all" in b["text"]["text"]
+    ]
+    assert see_all["text"]["text"] == "See all 9 people"
+    [cell] = [b for b in buttons(view["blocks"], "people_page") if b is not see_all]
+    assert cell["text"]["text"] == "All 9 strategic, above you"
+
+    # From Home (no response_url, no channel) the list arrives in the DM with Ally.
+    home = {"view": {"type": "home", "id": "VHOME"}}
+    assert slack.action("people_page", value=see_all["value"], extra=home).status == 200
+    [dm] = fake_slack.calls_to("chat.postMessage")
+    assert dm["channel"] == "U1" and "Your people: 9 people" in dm["text"]
+    assert len(listed(dm["blocks"])) == 9
+    assert slack.action("people_page", value=cell["value"], extra=home).status == 200
+    assert "matching strategic, above you" in fake_slack.calls_to("chat.postMessage")[-1]["text"]
+
+
+def test_empty_home_points_at_adding_a_contact(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    shown = json.dumps(home_view(slack, fake_slack))
+    assert "Nobody yet: *Add a contact* to start." in shown
+    assert "show_person" not in shown and "people_page" not in shown

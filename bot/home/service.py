@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ledger.listing import Cell, Person, cells, person_of, relevance
+from bot.ledger.listing import Cell, Person, cells, most_relevant
 from bot.ledger.network import (
     Gap,
     Placement,
@@ -203,7 +203,7 @@ def assemble(
         owe_most=next(c for c in contacts if c.key == owed.key) if owed else None,
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
-        people=sorted((person_of(row, now) for row in rows), key=relevance)[:PEOPLE_SHOWN],
+        people=most_relevant(rows, now, PEOPLE_SHOWN),
         cells=cells(rows, now),
     )
 

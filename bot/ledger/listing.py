@@ -10,6 +10,7 @@ filtered here, so the same rules hold on SQLite and PostgreSQL, whatever the let
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,9 +24,11 @@ from bot.ledger.network import (
     Touch,
     TouchState,
     cadence_days,
+    day_number,
     level_label,
     network_label,
     networks_of,
+    touch_brief,
     touch_state,
 )
 from bot.ledger.people import MemberRef
@@ -177,34 +180,41 @@ def person_of(row: ContactRow, now: datetime) -> Person:
     )
 
 
-def _matches(person: Person, row: ContactRow, notes: str | None, wanted: PeopleFilter) -> bool:
-    if wanted.networks and person.networks & wanted.networks != wanted.networks:
-        return False
-    if wanted.level is not None and person.level != wanted.level.value:
-        return False
-    if wanted.bond is not None and person.bond != wanted.bond.value:
-        return False
-    if wanted.states and person.touch.state not in wanted.states:
-        return False
-    if wanted.words:
-        haystack = " ".join(x for x in (row.name, row.organisation, notes) if x).casefold()
-        return all(word in haystack for word in wanted.words)
-    return True
+def _mentions(row: ContactRow, notes: str | None, words: tuple[str, ...]) -> bool:
+    haystack = " ".join(x for x in (row.name, row.organisation, notes) if x).casefold()
+    return all(word in haystack for word in words)
 
 
-def relevance(person: Person) -> tuple[int, int, str, int]:
-    """Sort key, most relevant first: overdue (longest first), due, due soon, never contacted,
-    up to date, snoozed; then by name."""
-    return (
-        RELEVANCE[person.touch.state],
-        -(person.touch.days_since or 0),
-        person.label.casefold(),
-        person.id,
-    )
+def most_relevant(rows: Sequence[ContactRow], now: datetime, count: int) -> list[Person]:
+    """The ``count`` most relevant contacts: overdue (longest first), due, due soon, never
+    contacted, up to date, snoozed; then by name."""
+    today = now.date().toordinal()
+
+    def key(row: ContactRow) -> tuple[int, int, str, int]:
+        state, since = touch_brief(
+            day_number(row.last_touch_at),
+            row.cadence_days,
+            row.bond,
+            today,
+            day_number(row.snoozed_until),
+        )
+        return RELEVANCE[state], -(since or 0), contact_label(row).casefold(), row.id
+
+    return [person_of(row, now) for row in heapq.nsmallest(count, rows, key=key)]
 
 
 def by_name(person: Person) -> tuple[str, int]:
     return person.label.casefold(), person.id
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A contact that matched, with just what sorting needs (the page builds ``Person``)."""
+
+    row: ContactRow
+    label: str
+    state: TouchState
+    since: int
 
 
 def people(
@@ -220,22 +230,44 @@ def people(
     """One page of the member's contacts matching ``wanted``, by name (or most relevant first).
 
     Reads only; a member who never used Ally gets an empty page. A page past the end is the
-    last page.
+    last page. Networks, level and bond are filtered by the database; the clock and the words
+    here, with ``touch_brief`` (plain day numbers) for every contact and a whole ``Person`` for
+    the page's contacts alone, so a network of thousands answers well inside Slack's 3 s.
     """
     member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
     if member is None:
         return PeoplePage(wanted, [], 0, 0, 0, per_page)
-    rows = MemberData(session, member).contact_rows_with_notes()
-    matched = []
+    data = MemberData(session, member)
+    rows = data.placed_rows(
+        networks=wanted.networks,
+        level=wanted.level.value if wanted.level else None,
+        bond=wanted.bond.value if wanted.bond else None,
+        with_notes=bool(wanted.words),
+    )
+    everyone = len(rows) if wanted.empty else data.contact_count()
+    today = now.date().toordinal()
+    matched: list[_Candidate] = []
     for row, notes in rows:
-        person = person_of(row, now)
-        if _matches(person, row, notes, wanted):
-            matched.append(person)
-    matched.sort(key=relevance if most_relevant_first else by_name)
+        state, since = touch_brief(
+            day_number(row.last_touch_at),
+            row.cadence_days,
+            row.bond,
+            today,
+            day_number(row.snoozed_until),
+        )
+        if wanted.states and state not in wanted.states:
+            continue
+        if wanted.words and not _mentions(row, notes, wanted.words):
+            continue
+        matched.append(_Candidate(row, contact_label(row), state, since or 0))
+    if most_relevant_first:
+        matched.sort(key=lambda c: (RELEVANCE[c.state], -c.since, c.label.casefold(), c.row.id))
+    else:
+        matched.sort(key=lambda c: (c.label.casefold(), c.row.id))
     last = max(0, -(-len(matched) // per_page) - 1)
     page = min(max(page, 0), last)
-    shown = matched[page * per_page : (page + 1) * per_page]
-    return PeoplePage(wanted, shown, page, len(matched), len(rows), per_page)
+    shown = [person_of(c.row, now) for c in matched[page * per_page : (page + 1) * per_page]]
+    return PeoplePage(wanted, shown, page, len(matched), everyone, per_page)
 
 
 @dataclass(frozen=True)
@@ -255,20 +287,22 @@ class Cell:
 def cells(rows: Sequence[ContactRow], now: datetime, shown: int = CELL_NAMES) -> list[Cell]:
     """Every network-by-level cell, in the review's order, naming the first ``shown`` people
     by name (a contact in two networks is in both rows)."""
-    found: dict[tuple[Network, str], list[Person]] = {
+    found: dict[tuple[Network, str], list[tuple[str, int, ContactRow]]] = {
         (n, level.value): [] for n in NETWORKS for level in LEVELS
     }
     for row in rows:
         if row.level not in LEVEL_WORDS:
             continue
-        person = person_of(row, now)
+        named = (contact_label(row).casefold(), row.id, row)
         for network in networks_of(row.networks):
-            found[(network, row.level)].append(person)
+            found[(network, row.level)].append(named)
     result = []
     for network in NETWORKS:
         for level in LEVELS:
-            members = sorted(found[(network, level.value)], key=by_name)
-            result.append(Cell(network, level, members[:shown], len(members)))
+            members = found[(network, level.value)]
+            first = heapq.nsmallest(shown, members, key=lambda named: named[:2])
+            people = [person_of(row, now) for _, _, row in first]
+            result.append(Cell(network, level, people, len(members)))
     return result
 
 

@@ -203,10 +203,6 @@ def most_relevant(rows: Sequence[ContactRow], now: datetime, count: int) -> list
     return [person_of(row, now) for row in heapq.nsmallest(count, rows, key=key)]
 
 
-def by_name(person: Person) -> tuple[str, int]:
-    return person.label.casefold(), person.id
-
-
 @dataclass(frozen=True)
 class _Candidate:
     """A contact that matched, with just what sorting needs (the page builds ``Person``)."""

@@ -54,12 +54,21 @@ def subcommands() -> dict[str, Subcommand]:
     """Every ``/ally`` subcommand, by name, from the modules that implement them."""
     from handlers.data_rights import commands as data_rights
     from handlers.ledger import commands as ledger_commands
-    from handlers.ledger import log_modal, people, reactions
+    from handlers.ledger import corrections, log_modal, people, reactions
     from handlers.nudges import dm as nudges
     from handlers.questions import commands as questions
 
     table: dict[str, Subcommand] = {}
-    for module in (ledger_commands, people, log_modal, questions, reactions, data_rights, nudges):
+    for module in (
+        ledger_commands,
+        people,
+        corrections,
+        log_modal,
+        questions,
+        reactions,
+        data_rights,
+        nudges,
+    ):
         table.update(module.SUBCOMMANDS)
     return table
 

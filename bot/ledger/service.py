@@ -325,6 +325,10 @@ class ContactUpdate:
     notes: str | None = None
     met_through: Person | None = None
     clear_met_through: bool = False
+    # Set a field back to nothing (the contact form's "Not set" and "Default").
+    clear_level: bool = False
+    clear_bond: bool = False
+    clear_cadence: bool = False
 
 
 def check_cadence(days: int, *, field: str = "cadence") -> int:
@@ -341,6 +345,12 @@ def update_contact(
     contact, new = contact_for(data, person, now)
     if update.networks is not None:
         contact.networks = update.networks
+    if update.clear_level:
+        contact.level = None
+    if update.clear_bond:
+        contact.bond = None
+    if update.clear_cadence:
+        contact.cadence_days = None
     if update.level is not None:
         contact.level = update.level.value
     if update.bond is not None:

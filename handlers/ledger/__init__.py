@@ -13,6 +13,7 @@ def register(app: App, runtime: Runtime) -> None:
     from handlers.ledger import (
         commands,
         contact_modal,
+        corrections,
         log_modal,
         people,
         reactions,
@@ -23,6 +24,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     commands.register(app, runtime)
     contact_modal.register(app, runtime)
+    corrections.register(app, runtime)
     log_modal.register(app, runtime)
     people.register(app, runtime)
     reactions.register(app, runtime)

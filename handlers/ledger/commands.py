@@ -321,7 +321,9 @@ def who(command: Command) -> Reply:
     token = parse_who(command.args)
     [person] = resolve(command, [(token, "who")], active=False)
     with transaction(command.runtime.sessions) as session:
-        found = ledger.history(session, command.member, person, command.now)
+        found = ledger.history(
+            session, command.member, person, command.now, limit=views.LINES_SHOWN
+        )
     return views.history(found)
 
 

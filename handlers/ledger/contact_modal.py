@@ -31,10 +31,12 @@ from handlers.ledger.log_modal import (
 from handlers.ledger.modal_views import (
     BOND,
     CADENCE,
+    DEFAULT_CADENCE,
     LEVEL,
     MET_NAME,
     MET_USER,
     NETWORKS,
+    NOT_SET,
     NOTES,
     cadence_text,
     contact_view,
@@ -99,11 +101,11 @@ def check_contact(entry: ContactEntry) -> int:
             errors[NETWORKS] = "Pick networks from the list."
             break
         bits |= Network[name.upper()]
-    if entry.level is not None and entry.level not in Level._value2member_map_:
+    if entry.level not in (None, NOT_SET, *Level._value2member_map_):
         errors[LEVEL] = "Pick a level from the list."
-    if entry.bond is not None and entry.bond not in Bond._value2member_map_:
+    if entry.bond not in (None, NOT_SET, *Bond._value2member_map_):
         errors[BOND] = "Pick alliance or connection."
-    if entry.cadence is not None and not entry.cadence.isdigit():
+    if entry.cadence not in (None, DEFAULT_CADENCE) and not str(entry.cadence).isdigit():
         errors[CADENCE] = "Pick how often to stay in touch from the list."
     if entry.met_user and entry.met_name:
         errors[MET_NAME] = (
@@ -131,11 +133,19 @@ def save_contact(
                 through = choose_person(
                     session, client, member, now, entry.met_user, entry.met_name, "met_through"
                 )
+            level = entry.level if entry.level != NOT_SET else None
+            bond = entry.bond if entry.bond != NOT_SET else None
+            cadence = entry.cadence if entry.cadence != DEFAULT_CADENCE else None
+            # "Not set" and "Default" clear a choice; a choice missing from the submission
+            # (Slack sends a pre-selected one back) stays as it was.
             update = ContactUpdate(
                 networks=bits,
-                level=Level(entry.level) if entry.level else None,
-                bond=Bond(entry.bond) if entry.bond else None,
-                cadence_days=int(entry.cadence) if entry.cadence else None,
+                level=Level(level) if level else None,
+                bond=Bond(bond) if bond else None,
+                cadence_days=int(cadence) if cadence else None,
+                clear_level=entry.level == NOT_SET,
+                clear_bond=entry.bond == NOT_SET,
+                clear_cadence=entry.cadence == DEFAULT_CADENCE,
                 notes=entry.notes,
                 met_through=through,
                 # An emptied "met through" means they met this person on their own.

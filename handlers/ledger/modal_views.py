@@ -223,6 +223,8 @@ CADENCES = {
     180: "Every 6 months",
     365: "Once a year",
 }
+NOT_SET = "none"  # the contact form's "Not set" level or bond
+DEFAULT_CADENCE = "default"  # the contact form's "Default" cadence
 LEVELS = {
     Level.ABOVE: "Above me",
     Level.PEER: "At my level",
@@ -252,14 +254,22 @@ def _pick(options: list[Option], value: str | None) -> Option | None:
 def contact_view(card: ContactCard, channel: str | None = None) -> View:
     """The **contact** modal, pre-filled with how the member has placed this person."""
     info = card.contact
+    # Slack offers no way to unpick a radio button or a select: "Not set" and "Default" do.
     levels = [Option(value=k.value, text=_plain(v)) for k, v in LEVELS.items()]
+    levels.append(Option(value=NOT_SET, text=_plain("Not set")))
     bonds = [
         Option(value=k.value, text=_plain(label), description=_plain(hint))
         for k, (label, hint) in BONDS.items()
     ]
-    cadences = _cadence_options(info.cadence_days)
+    bonds.append(Option(value=NOT_SET, text=_plain("Not set")))
     through = card.met_through
     default_days = cadence_days(None, info.bond)
+    cadences = [
+        Option(
+            value=DEFAULT_CADENCE, text=_plain(f"Default ({cadence_text(default_days).lower()})")
+        )
+    ]
+    cadences += _cadence_options(info.cadence_days)
     blocks: list[Block] = [
         section(f"*{escape(clip(info.label, 200))}* · {level_label(info.level)}"),
         InputBlock(
@@ -272,7 +282,9 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
             block_id=LEVEL,
             label="Level",
             element=RadioButtonsElement(
-                action_id=LEVEL, options=levels, initial_option=_pick(levels, info.level)
+                action_id=LEVEL,
+                options=levels,
+                initial_option=_pick(levels, info.level or NOT_SET),
             ),
             optional=True,
         ),
@@ -280,7 +292,7 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
             block_id=BOND,
             label="Alliance or connection?",
             element=RadioButtonsElement(
-                action_id=BOND, options=bonds, initial_option=_pick(bonds, info.bond)
+                action_id=BOND, options=bonds, initial_option=_pick(bonds, info.bond or NOT_SET)
             ),
             optional=True,
         ),
@@ -291,7 +303,7 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
                 action_id=CADENCE,
                 placeholder=f"Default: {cadence_text(default_days).lower()}",
                 options=cadences,
-                initial_option=_pick(cadences, str(info.cadence_days or "")),
+                initial_option=_pick(cadences, str(info.cadence_days or DEFAULT_CADENCE)),
             ),
             hint="Leave empty for the default: every month for an alliance, "
             "every 2 months for a connection.",

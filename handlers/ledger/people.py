@@ -42,7 +42,7 @@ def person_history(runtime: Runtime, member: MemberRef, key: str) -> Reply:
     now = runtime.clock()
     with transaction(runtime.sessions) as session:
         card = ledger.contact_card(session, member, key, now)
-        found = ledger.history(session, member, card.person, now)
+        found = ledger.history(session, member, card.person, now, limit=views.LINES_SHOWN)
     return views.history(found)
 
 

@@ -11,7 +11,15 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement
+from slack_sdk.models.blocks import (
+    Block,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextInputElement,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
 from bot import ids
@@ -253,6 +261,20 @@ def placement(recorded: Recorded, now: datetime, *, changed: bool) -> Reply:
 
 # -- who ------------------------------------------------------------------------------------------
 
+LINES_SHOWN = 8  # per section: 4 sections of a heading, 8 lines and "…and N more" fit 50 blocks
+
+
+def line_block(line: LedgerLine) -> SectionBlock:
+    """One ledger line with a menu to edit or delete it."""
+    menu = OverflowMenuElement(
+        action_id=ids.LEDGER_LINE_MENU,
+        options=[
+            Option(value=f"edit:{line.id}", text="Edit"),
+            Option(value=f"delete:{line.id}", text="Delete"),
+        ],
+    )
+    return SectionBlock(text=MarkdownTextObject(text=line_text(line)), accessory=menu)
+
 
 def history(h: History) -> Reply:
     """``/ally who``: placement, clock, balance, counts and the newest entries of each kind."""
@@ -276,10 +298,14 @@ def history(h: History) -> Reply:
         ("*Catch-ups and thanks*", h.catch_ups, "catch_ups"),
     ):
         if lines:
-            blocks.append(
-                section(bullets([line_text(x) for x in lines], h.total(key), heading=title))
-            )
+            total = h.total(key)
+            shown = lines[:LINES_SHOWN]
+            blocks.append(section(f"{title} ({total})"))
+            blocks += [line_block(line) for line in shown]
+            if total > len(shown):
+                blocks.append(context(f"…and {total - len(shown)} more"))
     buttons = [button("Edit networks, level, cadence", ids.OPEN_CONTACT_MODAL, value=contact.key)]
+    buttons.append(button("Delete contact", ids.DELETE_CONTACT, value=contact.key, style="danger"))
     unthanked = next((x for x in h.received if not x.thanked), None)
     if contact.slack_user_id and unthanked is not None:
         buttons.insert(0, button("Say thanks", ids.SAY_THANKS, value=str(unthanked.id)))

@@ -74,8 +74,10 @@ Step = tuple[str, int, int, int, int]
 steps = st.lists(
     st.tuples(
         st.sampled_from(
-            ["simple", "simple", "intro_received", "intro_made", "thanks"]
-            + ["edit", "delete", "undo", "merge", "link", "delete_contact"]
+            [
+                *("simple", "simple", "intro_received", "intro_made", "thanks"),
+                *("edit", "delete", "undo", "merge", "link", "delete_contact"),
+            ]
         ),
         st.integers(0, len(PEOPLE) - 1),
         st.integers(0, len(PEOPLE) - 1),

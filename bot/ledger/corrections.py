@@ -64,10 +64,12 @@ class Removed:
 
 
 def _remove(data: MemberData, entry: Interaction) -> Removed:
+    twin = data.intro_twin(entry)
+    if twin is not None and twin.id < entry.id:
+        entry, twin = twin, entry  # name the introduction as it was logged: first person first
     line = LedgerLine.of(entry)
     contact = entry.contact
     touched = _touched(entry)
-    twin = data.intro_twin(entry)
     data.session.delete(entry)
     if twin is not None:
         touched |= _touched(twin)

@@ -31,6 +31,8 @@ from handlers.ledger.log_modal import (
 from handlers.ledger.modal_views import (
     BOND,
     CADENCE,
+    CONTACT_NAME,
+    CONTACT_USER,
     DEFAULT_CADENCE,
     LEVEL,
     MET_NAME,
@@ -41,6 +43,7 @@ from handlers.ledger.modal_views import (
     cadence_text,
     contact_view,
     decode_metadata,
+    new_contact_view,
     option_value,
     options_values,
     text_value,
@@ -60,7 +63,11 @@ def open_contact(
     key: str,
     channel: str | None = None,
 ) -> None:
-    """Open the contact modal for the member's contact ``key``; ``NotFound`` if there is none."""
+    """Open the contact modal for the member's contact ``key``; ``NotFound`` if there is none.
+    With no key, an empty form for adding someone new."""
+    if not key:
+        client.views_open(trigger_id=trigger_id, view=new_contact_view(channel))
+        return
     now = runtime.clock()
     with transaction(runtime.sessions) as session:
         card = contact_card(session, member, key, now)
@@ -78,6 +85,9 @@ class ContactEntry:
     notes: str
     met_user: str | None
     met_name: str
+    # Who, on the form for someone new (the Slack user picked, or the name typed).
+    user: str | None = None
+    name: str = ""
 
 
 def read_contact(values: dict[str, Any]) -> ContactEntry:
@@ -89,6 +99,8 @@ def read_contact(values: dict[str, Any]) -> ContactEntry:
         notes=text_value(values, NOTES),
         met_user=user_value(values, MET_USER),
         met_name=text_value(values, MET_NAME),
+        user=user_value(values, CONTACT_USER),
+        name=text_value(values, CONTACT_NAME),
     )
 
 
@@ -122,12 +134,24 @@ def save_contact(
 ) -> ContactInfo:
     """Validate the form and edit the contact in place; ``FormErrors`` for anything to fix."""
     bits = check_contact(entry)
+    if not key:
+        if not entry.user and not entry.name:
+            raise FormErrors({CONTACT_USER: "Pick someone in Slack, or type a name below."})
+        if entry.user and entry.name:
+            raise FormErrors(
+                {CONTACT_NAME: "You picked a Slack user and typed a name: keep just one."}
+            )
     now = runtime.clock()
     met_block = MET_USER if entry.met_user else MET_NAME
-    fields = {"cadence": CADENCE, "notes": NOTES, "met_through": met_block}
+    who_block = CONTACT_USER if entry.user else CONTACT_NAME
+    fields = {"cadence": CADENCE, "notes": NOTES, "met_through": met_block, "who": who_block}
     try:
         with transaction(runtime.sessions) as session:
-            card = contact_card(session, member, key, now)
+            if key:
+                card = contact_card(session, member, key, now)
+                person = card.person
+            else:
+                person = choose_person(session, client, member, now, entry.user, entry.name, "who")
             through: Person | None = None
             if entry.met_user or entry.met_name:
                 through = choose_person(
@@ -151,7 +175,7 @@ def save_contact(
                 # An emptied "met through" means they met this person on their own.
                 clear_met_through=through is None,
             )
-            return update_contact(session, member, card.person, update, now).contact
+            return update_contact(session, member, person, update, now).contact
     except NotFound as error:
         raise FormErrors({NETWORKS: error.message}) from None
     except InvalidInput as error:

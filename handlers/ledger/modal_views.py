@@ -28,7 +28,7 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.ledger.network import cadence_days, level_label, network_label
-from bot.ledger.service import ContactCard
+from bot.ledger.service import ContactCard, ContactInfo
 from handlers.kit.blocks import clip, context, escape, section
 from storage.models import NOTES_MAX, WHAT_MAX, Bond, Level, Network
 
@@ -249,6 +249,40 @@ def _cadence_options(current: int | None) -> list[Option]:
 
 def _pick(options: list[Option], value: str | None) -> Option | None:
     return next((o for o in options if o.value == value), None)
+
+
+CONTACT_USER = "contact_user"
+CONTACT_NAME = "contact_name"
+
+
+def new_contact_view(channel: str | None = None) -> View:
+    """The **contact** modal for someone not in the network yet: pick a Slack user or type an
+    outside name, then place them like any contact."""
+    blank = ContactCard(
+        ContactInfo(0, "", "", None, None, 0, None, None, None, None, None, None, None), None
+    )
+    view = contact_view(blank, channel)
+    who: list[Block] = [
+        InputBlock(
+            block_id=CONTACT_USER,
+            label="Someone in Slack…",
+            element=UserSelectElement(action_id=CONTACT_USER, placeholder="Pick a person"),
+            optional=True,
+        ),
+        InputBlock(
+            block_id=CONTACT_NAME,
+            label="…or someone outside Slack",
+            element=PlainTextInputElement(
+                action_id=CONTACT_NAME, placeholder="Dana Lee (Acme)", max_length=250
+            ),
+            hint="Their name, and their organisation in brackets if you like.",
+            optional=True,
+        ),
+    ]
+    view.blocks = [*who, *view.blocks[1:]]
+    view.title = PlainTextObject(text="Add a contact")
+    view.submit = PlainTextObject(text="Add")
+    return view
 
 
 def contact_view(card: ContactCard, channel: str | None = None) -> View:

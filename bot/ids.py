@@ -30,6 +30,7 @@ DELETE_ENTRY_CONFIRM = "delete_entry_confirm"  # value: the entry's interaction 
 DELETE_CONTACT = "delete_contact"  # value: the contact's key; asks to confirm
 DELETE_CONTACT_CONFIRM = "delete_contact_confirm"  # value: the contact's key
 CORRECTION_CANCEL = "correction_cancel"  # keeps what a confirmation offered to delete
+WAKE_CONTACT = "wake_contact"  # value: the contact's key; ends their snooze
 
 # Views (``view_submission``), by callback id
 LOG_FAVOUR_MODAL = "log_favour_modal"
@@ -39,6 +40,7 @@ REFERRALS_MODAL = "referrals_modal"
 SAY_THANKS_MODAL = "say_thanks_modal"
 SAY_THANKS_DONE = "say_thanks_modal_done"
 EDIT_ENTRY_MODAL = "edit_entry_modal"
+SETTINGS_MODAL = "settings_modal"
 HOME = "home"
 
 # Shortcuts, as declared in manifest.yml

@@ -121,6 +121,7 @@ class HomeData:
     this_week: Suggestion | None = None
     people: list[Person] = field(default_factory=list)  # the most relevant few
     cells: list[Cell] = field(default_factory=list)  # who is in each network-by-level cell
+    snoozed: int = 0  # contacts left out of reminders for now
 
 
 def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
@@ -205,6 +206,7 @@ def assemble(
         this_week=suggest(contacts, pick, result, member.focus),
         people=most_relevant(rows, now, PEOPLE_SHOWN),
         cells=cells(rows, now),
+        snoozed=sum(1 for c in contacts if c.touch.state == TouchState.SNOOZED),
     )
 
 

@@ -136,9 +136,9 @@ def _footer(schedule: Schedule) -> list[Block]:
         ActionsBlock(
             block_id=FOOTER_BLOCK,
             elements=[
-                _button("Not now", ids.NUDGE_NOT_NOW),
+                _button("Done for this week", ids.NUDGE_NOT_NOW),
                 _button("Pause 2 weeks", ids.NUDGE_SNOOZE),
-                _button("Settings", ids.NUDGE_SETTINGS),
+                _button("Settings…", ids.NUDGE_SETTINGS),
             ],
         ),
     ]

@@ -99,7 +99,7 @@ def main_actions() -> Block:
         button("Add a contact", ids.OPEN_CONTACT_MODAL),
         button("Log a catch-up", ids.HOME_LOG_CATCH_UP),
         button("Questions to ask", ids.SHOW_QUESTIONS),
-        button("Settings", "nudge_settings"),
+        button("Settings", ids.NUDGE_SETTINGS),
         block_id="home_actions",
     )
 
@@ -178,16 +178,15 @@ def people_blocks(data: HomeData) -> list[Block]:
         return [section("*People*\nNobody yet: *Add a contact* to start.")]
     blocks: list[Block] = [section(f"*People*   {data.contacts:,} in your network")]
     blocks += [person_block(person) for person in data.people]
-    blocks.append(
-        actions(
-            button(
-                f"See all {data.contacts:,} people",
-                ids.PEOPLE_PAGE,
-                page_value(PeopleFilter(), 0),
-            ),
-            block_id="home_people",
+    listing = [
+        button(f"See all {data.contacts:,} people", ids.PEOPLE_PAGE, page_value(PeopleFilter(), 0))
+    ]
+    if data.snoozed:
+        snoozed = PeopleFilter(states=frozenset({TouchState.SNOOZED}))
+        listing.append(
+            button(f"Snoozed ({data.snoozed:,})", ids.PEOPLE_PAGE, page_value(snoozed, 0))
         )
-    )
+    blocks.append(actions(*listing, block_id="home_people"))
     return blocks
 
 

@@ -13,9 +13,10 @@ from bot.errors import AllyError
 from bot.ledger import listing
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef
+from bot.nudges.settings import wake_contact
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
-from handlers.kit.blocks import Reply, say
+from handlers.kit.blocks import Reply, escape, say
 from handlers.kit.members import member_of
 from handlers.kit.replies import tell
 from handlers.ledger import views
@@ -96,5 +97,22 @@ def register(app: App, runtime: Runtime) -> None:
             reply = say(error.message)
         tell(client, body, respond, reply)
 
+    def on_wake(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        member = member_of(context)
+        if member is None:
+            return
+        key = str((body.get("actions") or [{}])[0].get("value") or "")
+        try:
+            with transaction(runtime.sessions) as session:
+                label = wake_contact(session, member, key, runtime.clock())
+            reply = say(f":alarm_clock: *{escape(label)}* is awake: reminders about them are back.")
+        except AllyError as error:
+            reply = say(error.message)
+        tell(client, body, respond, reply)
+
     app.action(ids.PEOPLE_PAGE)(on_page)
+    app.action(ids.WAKE_CONTACT)(on_wake)
     app.action(ids.SHOW_PERSON)(on_person)

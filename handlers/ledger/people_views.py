@@ -71,9 +71,13 @@ def person_text(person: Person) -> str:
 
 
 def person_block(person: Person) -> SectionBlock:
+    """A person with a History button; a snoozed person with a button to wake them."""
+    if person.touch.state == TouchState.SNOOZED:
+        accessory = button("Wake up", ids.WAKE_CONTACT, value=person.key)
+    else:
+        accessory = button("History", ids.SHOW_PERSON, value=person.key)
     return SectionBlock(
-        text=MarkdownTextObject(text=clip(person_text(person))),
-        accessory=button("History", ids.SHOW_PERSON, value=person.key),
+        text=MarkdownTextObject(text=clip(person_text(person))), accessory=accessory
     )
 
 

@@ -9,6 +9,7 @@ from bot.platform.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register this capability's listeners on ``app``."""
-    from handlers.nudges import dm
+    from handlers.nudges import dm, settings_modal
 
     dm.register(app, runtime)
+    settings_modal.register(app, runtime)

@@ -31,6 +31,8 @@ DELETE_CONTACT = "delete_contact"  # value: the contact's key; asks to confirm
 DELETE_CONTACT_CONFIRM = "delete_contact_confirm"  # value: the contact's key
 CORRECTION_CANCEL = "correction_cancel"  # keeps what a confirmation offered to delete
 WAKE_CONTACT = "wake_contact"  # value: the contact's key; ends their snooze
+IMPORT_CONFIRM = "import_confirm"  # value: the Slack file id of the address book to import
+IMPORT_CANCEL = "import_cancel"
 
 # Views (``view_submission``), by callback id
 LOG_FAVOUR_MODAL = "log_favour_modal"

@@ -14,6 +14,7 @@ def register(app: App, runtime: Runtime) -> None:
         commands,
         contact_modal,
         corrections,
+        imports,
         log_modal,
         people,
         reactions,
@@ -25,6 +26,7 @@ def register(app: App, runtime: Runtime) -> None:
     commands.register(app, runtime)
     contact_modal.register(app, runtime)
     corrections.register(app, runtime)
+    imports.register(app, runtime)
     log_modal.register(app, runtime)
     people.register(app, runtime)
     reactions.register(app, runtime)

@@ -88,7 +88,11 @@ def help_reply(table: dict[str, Subcommand]) -> Reply:
                 button("Record who helped you", ids.OPEN_LOG_MODAL, style="primary"),
                 button("Review my network", ids.SHOW_NETWORK),
             ),
-            context('Mention people with @, or put an outside name in quotes: "Dana Lee (Acme)".'),
+            context(
+                'Mention people with @, or put an outside name in quotes: "Dana Lee (Acme)". '
+                "To import your network, send Ally LinkedIn's Connections.csv, a Google Contacts "
+                "CSV or a vCard (.vcf) in a DM."
+            ),
         ],
     )
 

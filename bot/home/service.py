@@ -84,6 +84,7 @@ class HomeContact:
     touch: Touch
     balance: int  # favours given minus received
     met_through: str | None
+    slack_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class Introducer:
 
     label: str
     introduced: list[str]
+    slack_user_id: str | None = None
+    introduced_users: list[str | None] = field(default_factory=list)  # by ``introduced``
 
 
 @dataclass(frozen=True)
@@ -182,8 +185,9 @@ def assemble(
     # Each line's people are named from the contacts read just before; a line about a contact
     # added in between (another request, on a database that reads committed rows) waits for
     # the next publish.
+    users = {row.id: row.slack_user_id for row in rows}
     ledger = [
-        LedgerLine.of_row(line, labels)
+        LedgerLine.of_row(line, labels, users)
         for line in lines
         if line.kind in FAVOUR_KINDS and line.contact_id in labels
     ]
@@ -241,16 +245,24 @@ def _home_contact(
         balance=balances.get(row.id, 0),
         # By id, from the rows already loaded: no query per contact.
         met_through=labels.get(row.met_through_id) if row.met_through_id else None,
+        slack_user_id=row.slack_user_id,
     )
 
 
 def _introducers(rows: Sequence[ContactRow], labels: dict[int, str]) -> list[Introducer]:
-    met: dict[int, list[str]] = {}
+    users = {row.id: row.slack_user_id for row in rows}
+    met: dict[int, list[int]] = {}
     for row in rows:
         if row.met_through_id in labels:
-            met.setdefault(row.met_through_id, []).append(labels[row.id])
+            met.setdefault(row.met_through_id, []).append(row.id)
     ranked = sorted(met.items(), key=lambda item: (-len(item[1]), labels[item[0]].casefold()))
-    return [Introducer(labels[cid], sorted(names, key=str.casefold)) for cid, names in ranked]
+    result = []
+    for cid, ids in ranked:
+        ids.sort(key=lambda i: labels[i].casefold())
+        result.append(
+            Introducer(labels[cid], [labels[i] for i in ids], users[cid], [users[i] for i in ids])
+        )
+    return result
 
 
 def suggest(

@@ -31,6 +31,7 @@ from bot.ledger.network import (
 )
 from bot.ledger.service import LedgerLine
 from handlers.kit.blocks import actions, button, clip, context, escape, section
+from handlers.kit.mentions import person_mrkdwn
 from handlers.ledger.people_views import cell_buttons, cell_names, page_value, person_block
 from storage.models import InteractionKind, Level, Network
 
@@ -207,7 +208,8 @@ def this_week_blocks(suggestion: Suggestion | None) -> list[Block]:
     contact = suggestion.contact
     return [
         section(
-            f"*This week's person: {escape(contact.label)}*\n{escape(suggestion.reason)}\n"
+            f"*This week's person:* {person_mrkdwn(contact.label, contact.slack_user_id)}\n"
+            f"{escape(suggestion.reason)}\n"
             f"*Next step:* {escape(suggestion.next_step)}"
         ),
         actions(
@@ -236,7 +238,7 @@ def stay_in_touch_blocks(attention: Sequence[HomeContact], never_met: int) -> li
         blocks = [section(f"*Stay in touch*   {tally}")]
         for contact in attention[:ATTENTION_SHOWN]:
             text = (
-                f"{TOUCH_MARK[contact.touch.state]} *{escape(contact.label)}*: "
+                f"{TOUCH_MARK[contact.touch.state]} {_name(contact.label, contact.slack_user_id)}: "
                 f"{describe_touch(contact.touch)} · every {contact.ideal_days} days"
             )
             blocks.append(
@@ -282,15 +284,15 @@ def _favour_field(title: str, lines: Sequence[LedgerLine]) -> str:
 
 
 def _favour_line(line: LedgerLine) -> str:
-    who = escape(line.contact)
+    who = _name(line.contact, line.contact_user)
     when = f"{line.occurred_at:%-d %b}"
     if line.kind == InteractionKind.INTRO_RECEIVED:
-        what = f"introduced you to {escape(line.related or 'someone')}"
+        what = f"introduced you to {_other(line)}"
     elif line.kind == InteractionKind.INTRO_MADE:
-        what = f"you introduced them to {escape(line.related or 'someone')}"
+        what = f"you introduced them to {_other(line)}"
     else:
         what = escape(clip(line.what, 80)) or "a favour"
-    return f"*{who}*: {what} ({when})"
+    return f"{who}: {what} ({when})"
 
 
 def _balance(data: HomeData) -> ContextBlock:
@@ -302,7 +304,8 @@ def _balance(data: HomeData) -> ContextBlock:
         text = "Balance: even."
     if data.owe_most is not None:
         text += (
-            f" You owe *{escape(data.owe_most.label)}* the most ({-data.owe_most.balance}): "
+            f" You owe {_name(data.owe_most.label, data.owe_most.slack_user_id)} the most "
+            f"({-data.owe_most.balance}): "
             "a chance to help them first."
         )
     return context(text)
@@ -315,13 +318,24 @@ def snowball_blocks(data: HomeData) -> list[Block]:
     """Whom the member met through whom (referrals and introductions)."""
     lines = []
     for introducer in data.introducers[:INTRODUCERS_SHOWN]:
-        names = ", ".join(escape(n) for n in introducer.introduced[:NAMES_PER_INTRODUCER])
+        users = introducer.introduced_users or [None] * len(introducer.introduced)
+        pairs = list(zip(introducer.introduced, users, strict=True))[:NAMES_PER_INTRODUCER]
+        names = ", ".join(person_mrkdwn(n, u) for n, u in pairs)
         extra = len(introducer.introduced) - NAMES_PER_INTRODUCER
         if extra > 0:
             names += f" and {extra:,} more"
-        lines.append(f"• through *{escape(introducer.label)}*: {names}")
+        lines.append(f"• through {_name(introducer.label, introducer.slack_user_id)}: {names}")
     text = "*Met through*\n" + "\n".join(lines)
     return [section(text + _more(len(data.introducers) - INTRODUCERS_SHOWN))]
+
+
+def _name(label: str, slack_user_id: str | None) -> str:
+    """A person in a line: a Slack user as a mention (current name, clickable), else in bold."""
+    return person_mrkdwn(label, slack_user_id) if slack_user_id else f"*{escape(label)}*"
+
+
+def _other(line: LedgerLine) -> str:
+    return person_mrkdwn(line.related, line.related_user) if line.related else "someone"
 
 
 def _more(hidden: int) -> str:

@@ -17,7 +17,8 @@ from bot import ids
 from bot.ledger.corrections import WHAT_OPTIONAL, ContactSize, Merged, Removed
 from bot.ledger.service import LedgerLine
 from handlers.kit.blocks import Reply, actions, button, clip, context, escape, section
-from handlers.ledger.views import balance_text, line_text
+from handlers.kit.mentions import person_mrkdwn
+from handlers.ledger.views import balance_text, bold, line_text, line_who, name, who
 from storage.models import WHAT_MAX
 
 WHAT = "what"
@@ -29,9 +30,9 @@ def _entries(n: int) -> str:
 
 
 def confirm_delete_entry(line: LedgerLine) -> Reply:
-    text = f"Delete this entry with *{escape(line.contact)}*?\n{line_text(line)}"
+    text = f"Delete this entry with {bold(line.contact, line.contact_user)}?\n{line_text(line)}"
     return Reply(
-        text=f"Delete this entry with {escape(line.contact)}?",
+        text=f"Delete this entry with {line_who(line)}?",
         blocks=[
             section(text),
             actions(
@@ -45,8 +46,8 @@ def confirm_delete_entry(line: LedgerLine) -> Reply:
 def removed(what: Removed, *, undone: bool = False) -> Reply:
     """What a delete or ``/ally undo`` removed, and where that person stands now."""
     head = "Undone: your last entry" if undone else "Deleted"
-    who = escape(what.contact.label)
-    text = f"{head}, with *{who}*:\n{line_text(what.line)}"
+    who = person_mrkdwn(what.contact.label, what.contact.slack_user_id)
+    text = f"{head}, with {name(what.contact)}:\n{line_text(what.line)}"
     return Reply(
         text=f"{head}, with {who}.",
         blocks=[section(text), context(balance_text(what.balance, who))],
@@ -54,14 +55,14 @@ def removed(what: Removed, *, undone: bool = False) -> Reply:
 
 
 def confirm_delete_contact(size: ContactSize) -> Reply:
-    who = escape(size.contact.label)
+    who = name(size.contact)
     if size.entries:
         text = (
-            f"Delete *{who}* and the {_entries(size.entries)} you logged with them? "
+            f"Delete {who} and the {_entries(size.entries)} you logged with them? "
             "This can't be undone."
         )
     else:
-        text = f"Delete *{who}* from your network? Nothing is logged with them yet."
+        text = f"Delete {who} from your network? Nothing is logged with them yet."
     return Reply(
         text=text.replace("*", ""),
         blocks=[
@@ -80,22 +81,20 @@ def confirm_delete_contact(size: ContactSize) -> Reply:
 
 
 def contact_deleted(size: ContactSize) -> Reply:
-    text = (
-        f"Deleted *{escape(size.contact.label)}* and the {_entries(size.entries)} logged with them."
-    )
+    text = f"Deleted {name(size.contact)} and the {_entries(size.entries)} logged with them."
     return Reply(text=text.replace("*", ""), blocks=[section(text)])
 
 
 def merged(what: Merged, *, linked: bool = False) -> Reply:
-    into = escape(what.into.label)
+    into = name(what.into)
     if linked:
         text = f"Linked *{escape(what.source.label)}* to {into}'s Slack account"
     else:
-        text = f"Merged *{escape(what.source.label)}* into *{into}*"
+        text = f"Merged {name(what.source)} into {into}"
     text += f": {_entries(what.moved)} now with them."
     return Reply(
         text=text.replace("*", ""),
-        blocks=[section(text), context(balance_text(what.balance, into))],
+        blocks=[section(text), context(balance_text(what.balance, who(what.into)))],
     )
 
 
@@ -106,7 +105,7 @@ def kept() -> Reply:
 def edit_entry_view(line: LedgerLine, channel: str | None = None) -> View:
     """The form that edits what an entry says and the day it happened."""
     blocks: list[Block] = [
-        section(f"With *{escape(clip(line.contact, 200))}*\n{line_text(line)}"),
+        section(f"With {bold(clip(line.contact, 200), line.contact_user)}\n{line_text(line)}"),
         InputBlock(
             block_id=WHAT,
             label="What happened",
@@ -138,5 +137,5 @@ def edit_entry_view(line: LedgerLine, channel: str | None = None) -> View:
 
 
 def edited(line: LedgerLine) -> Reply:
-    text = f"Updated your entry with *{escape(line.contact)}*:\n{line_text(line)}"
-    return Reply(text=f"Updated your entry with {escape(line.contact)}.", blocks=[section(text)])
+    text = f"Updated your entry with {bold(line.contact, line.contact_user)}:\n{line_text(line)}"
+    return Reply(text=f"Updated your entry with {line_who(line)}.", blocks=[section(text)])

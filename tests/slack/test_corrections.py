@@ -84,7 +84,7 @@ def test_each_line_of_who_can_be_deleted_after_a_confirmation(
 
     pick(slack, review[1], hook)
     [confirm] = fake_slack.calls_to("response_hook")
-    assert "Delete this entry with *Maria Lopez*?" in str(confirm["blocks"])
+    assert "Delete this entry with <@U2>?" in str(confirm["blocks"])
     assert "a launch review" in str(confirm["blocks"])
     # Keeping it changes nothing.
     slack.action("correction_cancel", extra={"response_url": hook})
@@ -95,10 +95,8 @@ def test_each_line_of_who_can_be_deleted_after_a_confirmation(
     slack.action("delete_entry_confirm", value=entry_id, extra={"response_url": hook})
     done = fake_slack.calls_to("response_hook")[-1]
     assert done["replace_original"] is True
-    assert "Deleted, with *Maria Lopez*" in str(done["blocks"]) and "a launch review" in str(
-        done["blocks"]
-    )
-    assert "Maria Lopez has helped you once more" in str(done["blocks"])
+    assert "Deleted, with <@U2>" in str(done["blocks"]) and "a launch review" in str(done["blocks"])
+    assert "<@U2> has helped you once more" in str(done["blocks"])
     assert entries(runtime) == [("favour_received", "U2", "the custom report")]
     # The balance and the last touch are the remaining ledger's.
     assert contacts(runtime) == {"U2": (-1, "2026-11-16")}
@@ -142,7 +140,7 @@ def test_a_line_is_edited_in_a_form(
         assert moved.occurred_at.time() == clock().time()  # the time of day is kept
     assert contacts(runtime) == {"U2": (-1, "2026-11-19")}
     confirmed = wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
-    assert "Updated your entry with Maria Lopez" in confirmed[-1]["text"]
+    assert "Updated your entry with <@U2>" in confirmed[-1]["text"]
 
 
 def test_undo_removes_the_last_entry_and_says_which(
@@ -152,8 +150,8 @@ def test_undo_removes_the_last_entry_and_says_which(
     clock.advance(days=1)
     ok(slack.command('introduced <@U3> to "Dana Lee (Acme)" design crit'))
     reply = ok(slack.command("undo"))
-    assert "Undone: your last entry, with *Bob Chen*" in reply.text
-    assert "you introduced Bob Chen to Dana Lee (Acme): design crit" in reply.text
+    assert "Undone: your last entry, with <@U3>" in reply.text
+    assert "you introduced <@U3> to Dana Lee (Acme): design crit" in reply.text
     # Both rows of the introduction went; everything else is as it was, people included.
     assert entries(runtime) == [("favour_received", "U2", "the custom report")]
     assert contacts(runtime) == {"U2": (-1, "2026-11-16"), "U3": (0, None), "~dana lee": (0, None)}
@@ -186,9 +184,7 @@ def test_a_contact_is_deleted_with_its_history_after_saying_how_much(
         assert bob.met_through_id is None and bob.last_touch_at is None
     # From who's Delete contact button: a confirmation first.
     slack.action("delete_contact", value="U2", extra={"response_url": hook})
-    assert "Delete *Maria Lopez* and the 1 entry" in str(
-        fake_slack.calls_to("response_hook")[-1]["blocks"]
-    )
+    assert "Delete <@U2> and the 1 entry" in str(fake_slack.calls_to("response_hook")[-1]["blocks"])
     assert "not in your network" in ok(slack.command('delete "Nobody"')).text
 
 
@@ -202,11 +198,11 @@ def test_merge_and_link_move_the_whole_history(slack: SlackDriver, runtime: Runt
     assert "~d. lee" not in contacts(runtime)
 
     linked = ok(slack.command('link "Dana Lee" <@U4>'))
-    assert "Linked *Dana Lee (Acme)* to Kathy Ito's Slack account: 2 entries" in linked.text
+    assert "Linked *Dana Lee (Acme)* to <@U4>'s Slack account: 2 entries" in linked.text
     keys = contacts(runtime)
     assert keys["U4"] == (-2, "2026-11-16") and "~dana lee" not in keys
     who = ok(slack.command("who <@U3>")).text
-    assert "Met through Kathy Ito" in who  # "met through" followed the link
+    assert "Met through <@U4>" in who  # "met through" followed the link
     assert "Networks: strategic" in ok(slack.command("who <@U4>")).text
 
     cases = {

@@ -71,9 +71,7 @@ def test_catch_up_then_referrals_become_introductions(
 
     def snowball_on_home() -> str | None:
         views = [json.dumps(c["view"]) for c in fake_slack.calls_to("views.publish")]
-        hits = [
-            v for v in views if "through *Maria Lopez*: Bob Chen, Dana Lee (Acme), Kathy Ito" in v
-        ]
+        hits = [v for v in views if "through <@U2>: <@U3>, Dana Lee (Acme), <@U4>" in v]
         return hits[-1] if hits else None
 
     assert wait_for(snowball_on_home)

@@ -152,18 +152,19 @@ def test_small_network_shows_grid_states_favours_and_this_weeks_person() -> None
     assert "*At your level*\\n2 · :white_check_mark: healthy" in text
     assert "*Strongest:* operational" in text and "*Needs work:* developmental" in text
     assert "no one above you in your developmental network" in text
-    assert "*Maria Lopez*: overdue by 10 days" in text  # 100 days, connection max 90
-    assert "*Bob Chen*: due soon (in 3 days)" in text
+    # Slack users are mentions (Slack shows their current name), outside people by name.
+    assert "<@U2>: overdue by 10 days" in text  # 100 days, connection max 90
+    assert "<@U3>: due soon (in 3 days)" in text
     # Maria: overdue, above you in a thin strategic network, and you owe her two; the rule and
     # the words are the weekly DM's (bot.nudges.weekly_person).
-    assert "This week's person: Maria Lopez" in text
+    assert "This week's person:* <@U2>" in text
     assert "It has been 100 days since you last talked." in text
     assert "Send Maria Lopez a two-line note today" in text
     assert "Reviewed my *proposal*" in text  # what members type is shown as they typed it
     assert "introduced you to Dana Lee (Acme &lt;Corp&gt;)" in text  # and escaped
     assert "Covered the on-call" in text
-    assert "received 1 more than you've given" in text and "You owe *Maria Lopez*" in text
-    assert "through *Maria Lopez*: Dana Lee" in text
+    assert "received 1 more than you've given" in text and "You owe <@U2>" in text
+    assert "through <@U2>: Dana Lee (Acme &lt;Corp&gt;)" in text
     assert ":raised_hands:" in text
     assert {"home_log_catch_up", "show_questions", "open_contact_modal"} <= actions_in(as_dict)
 

@@ -17,23 +17,23 @@ from tests.slack_requests import SlackDriver
 _FILES = itertools.count(1)
 
 LINKEDIN = (
-    "Notes:\n"
-    '"When exporting your connection data, you may notice that some of the email addresses '
-    'are missing."\n'
-    "\n"
-    "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
-    "Maria,Lopez,https://www.linkedin.com/in/maria,maria@acme.test,Acme,CTO,01 Jan 2024\n"
-    "Dana,Lee,https://www.linkedin.com/in/dana,,Acme,PM,02 Jan 2024\n"
-    "Bob,Chen,https://www.linkedin.com/in/bob,bob@acme.test,Acme,Eng,03 Jan 2024\n"
-    ",,https://www.linkedin.com/in/anon,,,,04 Jan 2024\n"
-    "Dana,Lee,https://www.linkedin.com/in/dana2,,Acme,PM,05 Jan 2024\n"
-    "Ana,Silva,https://www.linkedin.com/in/ana,ana@acme.test,Acme,Lead,06 Jan 2024\n"
-).encode()
+    b"Notes:\n"
+    b'"When exporting your connection data, you may notice that some of the email addresses '
+    b'are missing."\n'
+    b"\n"
+    b"First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+    b"Maria,Lopez,https://www.linkedin.com/in/maria,maria@acme.test,Acme,CTO,01 Jan 2024\n"
+    b"Dana,Lee,https://www.linkedin.com/in/dana,,Acme,PM,02 Jan 2024\n"
+    b"Bob,Chen,https://www.linkedin.com/in/bob,bob@acme.test,Acme,Eng,03 Jan 2024\n"
+    b",,https://www.linkedin.com/in/anon,,,,04 Jan 2024\n"
+    b"Dana,Lee,https://www.linkedin.com/in/dana2,,Acme,PM,05 Jan 2024\n"
+    b"Ana,Silva,https://www.linkedin.com/in/ana,ana@acme.test,Acme,Lead,06 Jan 2024\n"
+)
 GOOGLE = (
-    "First Name,Middle Name,Last Name,Organization Name,E-mail 1 - Label,E-mail 1 - Value\n"
-    "Sam,,Ortiz,Initech,* Work,sam@initech.test\n"
-    "Kathy,,Ito,Acme,* Work,kathy@acme.test ::: k@home.test\n"
-).encode()
+    b"First Name,Middle Name,Last Name,Organization Name,E-mail 1 - Label,E-mail 1 - Value\n"
+    b"Sam,,Ortiz,Initech,* Work,sam@initech.test\n"
+    b"Kathy,,Ito,Acme,* Work,kathy@acme.test ::: k@home.test\n"
+)
 VCARD = (
     b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lee Wong\r\nN:Wong;Lee;;;\r\nORG:Globex;Sales\r\n"
     b"EMAIL;TYPE=INTERNET:lee@globex.test\r\nEND:VCARD\r\n"

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot import ids
 from bot.nudges.planning import STAY_IN_TOUCH_MAX, THANKS_MAX, NudgeContent, Schedule
+from bot.nudges.weekly_person import ContactFacts
 
 FOOTER_BLOCK = "nudge_footer"
 TEXT_MAX = 3000
@@ -31,6 +32,14 @@ def _clip(text: str, limit: int = TEXT_MAX) -> str:
 def escape(text: str) -> str:
     """Show what a member typed as text, never as markup or mentions."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _who(contact: ContactFacts) -> str:
+    """A contact in the DM: a Slack user as a mention (Slack shows their current name,
+    clickable), anyone else by name in bold."""
+    if contact.slack_user_id:
+        return f"<@{contact.slack_user_id}>"
+    return f"*{escape(contact.label)}*"
 
 
 def _section(text: str) -> SectionBlock:
@@ -56,10 +65,9 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
     if content.stay_in_touch:
         blocks.append(_section("*Stay in touch* (no agenda needed)"))
         for s in content.stay_in_touch[:STAY_IN_TOUCH_MAX]:
-            name = escape(s.contact.label)
             blocks.append(
                 _section(
-                    f"*{name}*: {_days(s.days_since)} since you last talked "
+                    f"{_who(s.contact)}: {_days(s.days_since)} since you last talked "
                     f"(you aim for every {_days(s.cadence)})."
                 )
             )
@@ -77,7 +85,7 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
         blocks.append(_section("*Say thank you* for last week's help"))
         for f in content.thanks[:THANKS_MAX]:
             what = f": {escape(f.what)}" if f.what else ""
-            blocks.append(_section(f"*{escape(f.contact.label)}*{what}"))
+            blocks.append(_section(f"{_who(f.contact)}{what}"))
             blocks.append(
                 ActionsBlock(
                     block_id=f"thanks:{f.interaction_id}",
@@ -90,7 +98,7 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
         favours = "favour" if owed == 1 else "favours"
         blocks.append(
             _section(
-                f"*Give back*: you owe *{escape(content.owe_most.label)}* the most "
+                f"*Give back*: you owe {_who(content.owe_most)} the most "
                 f"({owed} {favours}). What could you do for them this week?"
             )
         )
@@ -99,7 +107,7 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
         blocks.append(DividerBlock())
         blocks.append(
             _section(
-                f"*This week's person: {escape(p.contact.label)}*\n{escape(p.why)}\n"
+                f"*This week's person:* {_who(p.contact)}\n{escape(p.why)}\n"
                 f"*Next step:* {escape(p.next_step)}"
             )
         )
@@ -115,7 +123,10 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
         )
         summary.append(f"this week's person: {p.contact.label}")
     if content.questions:
-        who = escape(content.person.contact.label) if content.person else "your next conversation"
+        c = content.person.contact if content.person else None
+        who = "your next conversation" if c is None else escape(c.label)
+        if c is not None and c.slack_user_id:
+            who = f"<@{c.slack_user_id}>"
         lines = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))
         blocks.append(_section(f"*Three questions for {who}*\n{lines}"))
     blocks.extend(_footer(schedule))
@@ -168,6 +179,11 @@ def _start_here(schedule: Schedule) -> tuple[str, list[Block]]:
 def plain_text(content: NudgeContent, schedule: Schedule) -> str:
     """The DM as a terminal would show it (for ``ally-bot nudges preview``)."""
     text, blocks = render(content, schedule)
+    # A terminal shows no mentions: each Slack user by the name Ally has for them.
+    people = [s.contact for s in content.stay_in_touch] + [f.contact for f in content.thanks]
+    people += [c for c in (content.owe_most,) if c is not None]
+    people += [content.person.contact] if content.person is not None else []
+    names = {f"<@{c.slack_user_id}>": c.label for c in people if c.slack_user_id}
     lines = [text, ""]
     for block in blocks:
         data = block.to_dict()
@@ -179,4 +195,7 @@ def plain_text(content: NudgeContent, schedule: Schedule) -> str:
             lines.append("  ".join(f"[{e['text']['text']}]" for e in data["elements"]))
         elif data["type"] == "divider":
             lines.append("---")
-    return "\n".join(lines)
+    shown = "\n".join(lines)
+    for mention, label in names.items():
+        shown = shown.replace(mention, label)
+    return shown

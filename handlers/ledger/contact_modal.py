@@ -23,6 +23,7 @@ from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply, context, escape, say, section
 from handlers.kit.members import member_of
 from handlers.kit.replies import confirm_after_ack, notify
+from handlers.ledger import views as ledger_views
 from handlers.ledger.log_modal import (
     FormErrors,
     choose_person,
@@ -197,7 +198,7 @@ def summary(info: ContactInfo) -> Reply:
         parts.append(cadence_text(info.cadence_days).lower())
     if info.met_through:
         parts.append(f"met through {escape(info.met_through)}")
-    text = f"Saved *{escape(info.label)}*: {' · '.join(parts)}."
+    text = f"Saved {ledger_views.name(info)}: {' · '.join(parts)}."
     return Reply(
         text=text.replace("*", ""), blocks=[section(text), context("Only you can see this.")]
     )

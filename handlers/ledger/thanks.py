@@ -23,7 +23,7 @@ from bot.errors import AllyError, NotFound
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
-from handlers.kit.blocks import escape, updated_blocks
+from handlers.kit.blocks import updated_blocks
 from handlers.kit.members import member_of
 from handlers.kit.replies import tell
 from handlers.ledger import views
@@ -70,7 +70,7 @@ def show_thanked(
 ) -> None:
     """Rewrite the message the member pressed Say thanks in: that block now says it is done."""
     channel, ts = message
-    done = f":white_check_mark: Thanked *{escape(target.contact.label)}*."
+    done = f":white_check_mark: Thanked {views.name(target.contact)}."
     try:
         # The message as it is now (other buttons may have been pressed since the modal opened).
         history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)

@@ -50,7 +50,7 @@ def test_catch_up_then_referrals_become_introductions(
     view = reply.json["view"]
     assert view["callback_id"] == "referrals_modal"
     assert view["private_metadata"] == "U2"
-    assert "Logged a catch-up with *Maria Lopez*" in reply.text
+    assert "Logged a catch-up with <@U2>" in reply.text
     assert "Who else should I talk to about pricing strategy?" in reply.text
 
     done = slack.submit(

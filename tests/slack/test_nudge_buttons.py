@@ -255,4 +255,4 @@ def test_say_thanks_from_the_dm_thanks_the_ally_and_updates_the_dm_in_place(
         favour = session.get(Interaction, int(pressed["value"]))
         assert favour is not None and favour.thanked_at == clock.now
     text = the_update(fake_slack, message, pressed["block_id"])
-    assert text == ":white_check_mark: Thanked *Maria Lopez*."
+    assert text == ":white_check_mark: Thanked <@U2>."

@@ -1,7 +1,9 @@
 """``ack``: how long Slack waits for Ally's answer, next to a bare Bolt app that only acks.
 
-Two requests, each from signed request to response: ``/ally who @x`` (reads a member's ledger
-with one contact) and a ``log_favour_modal`` submission (writes a favour). Each is measured
+Three requests, each from signed request to response: ``/ally who @x`` (reads a member's ledger
+with one contact), ``/ally people [filter]`` (lists and filters a network of ``PEOPLE_CONTACTS``
+contacts: a few targeted members get that many) and a ``log_favour_modal`` submission (writes a
+favour). Each is measured
 in-process through ``app.dispatch`` (one client; Ally and the bare app interleaved request by
 request so drift hits both alike) and over HTTP through the production server (``ally-bot run``,
 gunicorn) with 16 concurrent clients, then the bare app behind the same server set-up.
@@ -27,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from bench import datagen
 from bench.bare_bolt import TOKEN, bare_app
@@ -38,6 +40,7 @@ from bench.slack_load import (
     hammer,
     healthy,
     log_favour_body,
+    people_body,
     wait_until,
     who_body,
 )
@@ -47,7 +50,8 @@ from bot.ledger.people import MemberRef
 from bot.platform.app import create_app
 from bot.platform.config import settings_from_env
 from bot.platform.runtime import Runtime
-from storage.db import transaction
+from storage.db import make_engine, transaction
+from storage.models import Contact
 
 SECRET = "bench-signing-secret"
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +60,11 @@ TARGETS = 400
 WORKERS = os.cpu_count() or 1
 # In-process, the app reads this frozen clock: the generated data's "now".
 NOW = datagen.NOW.replace(tzinfo=UTC)
+# ``request: people`` lists the network of a member with this many contacts; the first
+# PEOPLE_MEMBERS targets get them, and the requests cycle through these filters.
+PEOPLE_CONTACTS = 2000
+PEOPLE_MEMBERS = 8
+PEOPLE_FILTERS = ("", "due", "strategic above", "acme", "overdue alliance", "operational")
 # How a saved form's confirmation reaches the member.
 CONFIRMATIONS = ("chat.postEphemeral", "chat.postMessage")
 
@@ -71,8 +80,6 @@ class AckSize:
 
 def targets(url: str, wanted: int = TARGETS) -> list[Target]:
     """Members and one Slack contact each, spread evenly over the database."""
-    from storage.db import make_engine
-
     engine = make_engine(url)
     with engine.connect() as connection:
         total = connection.execute(text("SELECT count(*) FROM members")).scalar_one()
@@ -118,7 +125,55 @@ def settings(fake: SlackProcess, url: str) -> Any:
     )
 
 
+def grow_networks(url: str, chosen: list[Target], contacts: int = PEOPLE_CONTACTS) -> None:
+    """Give each of ``chosen`` ``contacts`` contacts in all (outside people added to the
+    generated ones), placed, touched and annotated in a spread, so filters find some."""
+    engine = make_engine(url)
+    networks = (1, 2, 4, 3, 0)
+    levels = ("above", "peer", "below", None)
+    bonds = ("alliance", "connection", None)
+    orgs = ("Acme", "Globex", "Initech", None)
+    with engine.begin() as connection:
+        for target in chosen:
+            member_id = connection.execute(
+                text("SELECT id FROM members WHERE team_id = :t AND user_id = :u"),
+                {"t": target.team_id, "u": target.user_id},
+            ).scalar_one()
+            have = connection.execute(
+                text("SELECT count(*) FROM contacts WHERE member_id = :m"), {"m": member_id}
+            ).scalar_one()
+            rows = [
+                {
+                    "member_id": member_id,
+                    "key": f"~bench person {n}",
+                    "name": f"Bench Person {n}",
+                    "organisation": orgs[n % len(orgs)],
+                    "networks": networks[n % len(networks)],
+                    "level": levels[n % len(levels)],
+                    "bond": bonds[n % len(bonds)],
+                    "notes": f"met at conference {n % 17}" if n % 3 == 0 else None,
+                    "last_touch_at": None if n % 7 == 0 else NOW - timedelta(days=n % 120),
+                    "balance": (n % 5) - 2,
+                    "created_at": NOW,
+                }
+                for n in range(contacts - have)
+            ]
+            if rows:
+                connection.execute(insert(Contact), rows)
+    engine.dispose()
+
+
+def pool(kind: str, chosen: list[Target]) -> list[Target]:
+    """The targets a kind of request cycles through: for ``people``, the grown networks."""
+    return chosen[:PEOPLE_MEMBERS] if kind == "people" else chosen
+
+
 def bodies(kind: str, chosen: list[Target], n: int, day: str) -> list[str]:
+    if kind == "people":
+        return [
+            people_body(chosen[i % len(chosen)], PEOPLE_FILTERS[i % len(PEOPLE_FILTERS)])
+            for i in range(n)
+        ]
     make = who_body if kind == "who" else (lambda t: log_favour_body(t, day))
     return [make(chosen[i % len(chosen)]) for i in range(n)]
 
@@ -138,6 +193,8 @@ def line(
     bolt_p50, bolt_p99 = percentile(bolt, 50), percentile(bolt, 99)
     ratio = _ratio(ally_p50, bolt_p50)
     p99_target = 0.025 if transport == "in_process" else 0.050
+    if kind == "people":
+        extra = {"member_contacts": PEOPLE_CONTACTS, "filters": list(PEOPLE_FILTERS), **extra}
     return {
         "name": "ack",
         "request": kind,
@@ -164,8 +221,8 @@ def line(
 def available(app: Any, body: str, kind: str) -> str | None:
     """None when Ally handles ``kind``, else what is missing (from one probe request)."""
     _, outcome = dispatch(app, SECRET, body)
-    if kind == "who" and "know `/ally who`" in outcome.body:
-        return "`/ally who` is not implemented on this branch"
+    if kind in ("who", "people") and f"know `/ally {kind}`" in outcome.body:
+        return f"`/ally {kind}` is not implemented on this branch"
     if kind == "log_favour" and outcome.status == 404:
         return "the log_favour_modal view submission is not registered on this branch"
     return None
@@ -176,6 +233,7 @@ def run(backend: str, size: AckSize) -> Iterator[dict[str, Any]]:
     fake: SlackProcess | None = None
     try:
         chosen = targets(url, size.targets)
+        grow_networks(url, chosen[:PEOPLE_MEMBERS])
         fake = fake_slack_for(chosen)
         missing: dict[str, str] = {}
         yield from in_process(backend, size, url, fake, chosen, missing)
@@ -201,9 +259,11 @@ def in_process(
     floor = bare_app(fake.base_url, SECRET, process_before_response=True)
     day = NOW.date().isoformat()
     try:
-        for kind, home_open in (("who", False), ("log_favour", False), ("log_favour", True)):
-            requests = bodies(kind, chosen, size.in_process, day)
-            why = missing.get(kind) or available(ally, bodies(kind, chosen, 1, day)[0], kind)
+        passes = (("who", False), ("people", False), ("log_favour", False), ("log_favour", True))
+        for kind, home_open in passes:
+            mine = pool(kind, chosen)
+            requests = bodies(kind, mine, size.in_process, day)
+            why = missing.get(kind) or available(ally, bodies(kind, mine, 1, day)[0], kind)
             if why:
                 missing[kind] = why
                 yield {"name": "ack", "request": kind, "backend": backend, "skipped": why}
@@ -213,7 +273,7 @@ def in_process(
                 open_home(runtime, chosen)
             # Warm up: connection pool, statement caches, Bolt's listener matching. The warm-up
             # has bodies of its own: sending one body twice in a second is a replay, refused.
-            for body in bodies(kind, chosen, min(50, size.in_process), day):
+            for body in bodies(kind, mine, min(50, size.in_process), day):
                 dispatch(ally, SECRET, body)
                 dispatch(bolt, SECRET, body, ally=False)
                 dispatch(floor, SECRET, body, ally=False)
@@ -343,14 +403,19 @@ def over_http(
     chosen: list[Target],
     missing: dict[str, str],
 ) -> Iterator[dict[str, Any]]:
-    kinds = [k for k in ("who", "log_favour") if k not in missing]
+    kinds = [k for k in ("who", "people", "log_favour") if k not in missing]
     # The server reads the wall clock; the form's date must not be in the future there. The
     # Home visits the in-process pass recorded are at the generated data's "now", long before
     # the wall clock: nobody here is looking at Home, so no saved form republishes it.
     day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     plan = {
         kind: [
-            bodies(kind, chosen[c :: size.clients] or chosen, size.per_client, day)
+            bodies(
+                kind,
+                pool(kind, chosen)[c :: size.clients] or pool(kind, chosen),
+                size.per_client,
+                day,
+            )
             for c in range(size.clients)
         ]
         for kind in kinds
@@ -369,7 +434,7 @@ def over_http(
                 # Warm up every worker thread and the users.info cache for every target
                 # (the server's wall clock may find the generated cache stale).
                 # Each target once, spread over the clients.
-                shares = [chosen[c :: size.clients] for c in range(size.clients)]
+                shares = [pool(kind, chosen)[c :: size.clients] for c in range(size.clients)]
                 warm = [bodies(kind, share, len(share), day) for share in shares if share]
                 hammer(running.endpoint, SECRET, warm, ally=who == "ally")
                 before = tree_cpu_seconds(running.pid)

@@ -1,9 +1,9 @@
 """Signed Slack requests for the ack benchmark, and the two ways of sending them.
 
 The requests are exactly what Slack sends (``tests/slack_requests.py`` builds and signs them):
-``/ally who @x`` as a slash command and a "Record who helped you" (``log_favour_modal``) view
-submission. They go either in-process through ``app.dispatch`` or over HTTP to a running server
-from ``clients`` threads with keep-alive connections.
+``/ally who @x`` and ``/ally people [filter]`` as slash commands and a "Record who helped you"
+(``log_favour_modal``) view submission. They go either in-process through ``app.dispatch`` or
+over HTTP to a running server from ``clients`` threads with keep-alive connections.
 """
 
 from __future__ import annotations
@@ -44,6 +44,16 @@ def who_body(target: Target) -> str:
     mention = f"<@{target.contact_user_id}|{target.contact_name.split()[0].lower()}>"
     return command_body(
         f"who {mention}",
+        user=target.user_id,
+        team=target.team_id,
+        trigger_id=f"bench.{next(_TRIGGERS)}",
+    )
+
+
+def people_body(target: Target, words: str) -> str:
+    """``/ally people [words]`` from the target member."""
+    return command_body(
+        f"people {words}".strip(),
         user=target.user_id,
         team=target.team_id,
         trigger_id=f"bench.{next(_TRIGGERS)}",

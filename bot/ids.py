@@ -23,6 +23,16 @@ NUDGE_SNOOZE = "nudge_snooze"
 NUDGE_NOT_NOW = "nudge_not_now"
 NUDGE_SETTINGS = "nudge_settings"
 NUDGE_KEEP_PERSON = "nudge_keep_person"  # value: the contact's key, the same person next week
+PEOPLE_PAGE = "people_page"  # value: JSON {"filter": words, "page": n}; lists people
+SHOW_PERSON = "show_person"  # value: the contact's key; shows the history with them
+LEDGER_LINE_MENU = "ledger_line_menu"  # overflow on a ledger line: "edit:<id>" or "delete:<id>"
+DELETE_ENTRY_CONFIRM = "delete_entry_confirm"  # value: the entry's interaction id
+DELETE_CONTACT = "delete_contact"  # value: the contact's key; asks to confirm
+DELETE_CONTACT_CONFIRM = "delete_contact_confirm"  # value: the contact's key
+CORRECTION_CANCEL = "correction_cancel"  # keeps what a confirmation offered to delete
+WAKE_CONTACT = "wake_contact"  # value: the contact's key; ends their snooze
+IMPORT_CONFIRM = "import_confirm"  # value: the Slack file id of the address book to import
+IMPORT_CANCEL = "import_cancel"
 
 # Views (``view_submission``), by callback id
 LOG_FAVOUR_MODAL = "log_favour_modal"
@@ -31,6 +41,8 @@ CATCH_UP_MODAL = "home_catch_up_modal"
 REFERRALS_MODAL = "referrals_modal"
 SAY_THANKS_MODAL = "say_thanks_modal"
 SAY_THANKS_DONE = "say_thanks_modal_done"
+EDIT_ENTRY_MODAL = "edit_entry_modal"
+SETTINGS_MODAL = "settings_modal"
 HOME = "home"
 
 # Shortcuts, as declared in manifest.yml

@@ -59,7 +59,7 @@ def subcommands() -> dict[str, Subcommand]:
     """Every ``/ally`` subcommand, by name, from the modules that implement them."""
     from handlers.data_rights import commands as data_rights
     from handlers.ledger import commands as ledger_commands
-    from handlers.ledger import log_modal, reactions
+    from handlers.ledger import corrections, log_modal, people, reactions
     from handlers.ledger import projects as ledger_projects
     from handlers.nudges import dm as nudges
     from handlers.nudges import plans
@@ -69,6 +69,8 @@ def subcommands() -> dict[str, Subcommand]:
     for module in (
         ledger_commands,
         ledger_projects,
+        people,
+        corrections,
         log_modal,
         questions,
         reactions,
@@ -108,7 +110,11 @@ def help_reply(table: dict[str, Subcommand]) -> Reply:
                 button("Record who helped you", ids.OPEN_LOG_MODAL, style="primary"),
                 button("Review my network", ids.SHOW_NETWORK),
             ),
-            context('Mention people with @, or put an outside name in quotes: "Dana Lee (Acme)".'),
+            context(
+                'Mention people with @, or put an outside name in quotes: "Dana Lee (Acme)". '
+                "To import your network, send Ally LinkedIn's Connections.csv, a Google Contacts "
+                "CSV or a vCard (.vcf) in a DM."
+            ),
         ],
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     case,
+    delete,
     func,
     literal,
     or_,
@@ -24,7 +25,15 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.db import dialect_insert
-from storage.models import Contact, HomeVisit, Interaction, InteractionKind, Member
+from storage.models import (
+    Contact,
+    HomeVisit,
+    Interaction,
+    InteractionKind,
+    Member,
+    Nudge,
+    QuestionAsked,
+)
 
 # +1 when the member helped the contact, -1 when the contact helped the member.
 GIVEN_KINDS = (InteractionKind.FAVOUR_GIVEN, InteractionKind.INTRO_MADE)
@@ -222,6 +231,34 @@ class MemberData:
         )
         return [ContactRow(*row) for row in result]
 
+    def placed_rows(
+        self,
+        *,
+        networks: int = 0,
+        level: str | None = None,
+        bond: str | None = None,
+        with_notes: bool = False,
+    ) -> list[tuple[ContactRow, str | None]]:
+        """The contacts in every network of ``networks`` (bits) at ``level`` with ``bond`` (each
+        when given), as plain rows, each with its notes when ``with_notes`` (else None)."""
+        statement = _CONTACT_ROWS.add_columns(Contact.notes if with_notes else literal(None))
+        statement = statement.where(Contact.member_id == self.member_id)
+        if networks:
+            statement = statement.where(Contact.networks.op("&")(networks) == networks)
+        if level is not None:
+            statement = statement.where(Contact.level == level)
+        if bond is not None:
+            statement = statement.where(Contact.bond == bond)
+        return [(ContactRow(*row[:-1]), row[-1]) for row in self.session.execute(statement)]
+
+    def contact_count(self) -> int:
+        return (
+            self.session.scalar(
+                select(func.count()).select_from(Contact).where(Contact.member_id == self.member_id)
+            )
+            or 0
+        )
+
     def add_interaction(self, interaction: Interaction) -> Interaction:
         """Record an interaction, restart that contact's stay-in-touch clock and move the
         balance with them.
@@ -311,3 +348,201 @@ class MemberData:
             .limit(limit)
         )
         return [LineRow(*row) for row in result]
+
+    # -- corrections: the ledger changes, and what is kept from it is computed again ------------
+
+    def resync(self, contact_ids: Iterable[int]) -> None:
+        """Set each contact's kept balance and last touch to exactly what its ledger says (one
+        UPDATE with correlated subqueries), after an entry was edited, deleted or moved."""
+        ids = sorted(set(contact_ids))
+        if not ids:
+            return
+        weights = case(
+            (Interaction.kind.in_([k.value for k in GIVEN_KINDS]), 1),
+            (Interaction.kind.in_([k.value for k in RECEIVED_KINDS]), -1),
+            else_=0,
+        )
+        balance = (
+            select(func.coalesce(func.sum(weights), 0))
+            .where(Interaction.member_id == self.member_id, Interaction.contact_id == Contact.id)
+            .scalar_subquery()
+        )
+        touched = (
+            select(func.max(Interaction.occurred_at))
+            .where(
+                Interaction.member_id == self.member_id,
+                (Interaction.contact_id == Contact.id)
+                | (
+                    (Interaction.related_contact_id == Contact.id)
+                    & (Interaction.kind == InteractionKind.INTRO_RECEIVED.value)
+                ),
+            )
+            .scalar_subquery()
+        )
+        self.session.execute(
+            update(Contact)
+            .where(Contact.member_id == self.member_id, Contact.id.in_(ids))
+            .values(balance=balance, last_touch_at=touched)
+            .execution_options(synchronize_session=False)
+        )
+        for obj in list(self.session.identity_map.values()):
+            if isinstance(obj, Contact) and obj.id in ids:
+                self.session.expire(obj, ["balance", "last_touch_at"])
+
+    def newest_entry(self) -> Interaction | None:
+        """The member's most recently logged entry (by when it was logged)."""
+        return self.session.scalars(
+            select(Interaction)
+            .where(Interaction.member_id == self.member_id)
+            .order_by(Interaction.created_at.desc(), Interaction.id.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def intro_twin(self, entry: Interaction) -> Interaction | None:
+        """An introduction the member made is stored once per person introduced: the other
+        row of the pair (same note, time and logging), or None."""
+        if entry.kind != InteractionKind.INTRO_MADE.value or entry.related_contact_id is None:
+            return None
+        return self.session.scalars(
+            select(Interaction)
+            .where(
+                Interaction.member_id == self.member_id,
+                Interaction.kind == InteractionKind.INTRO_MADE.value,
+                Interaction.contact_id == entry.related_contact_id,
+                Interaction.related_contact_id == entry.contact_id,
+                Interaction.occurred_at == entry.occurred_at,
+                Interaction.created_at == entry.created_at,
+                Interaction.id != entry.id,
+            )
+            .order_by(Interaction.id)
+            .limit(1)
+        ).one_or_none()
+
+    def entries_of(self, contact_id: int) -> int:
+        """How many entries are logged against one contact (what deleting it removes)."""
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Interaction)
+                .where(
+                    Interaction.member_id == self.member_id, Interaction.contact_id == contact_id
+                )
+            )
+            or 0
+        )
+
+    def _detach(self, contact: Contact, replacement: Contact | None) -> None:
+        """Point everything that refers to ``contact`` at ``replacement`` (or nothing)."""
+        to = replacement.id if replacement is not None else None
+        mine = Interaction.member_id == self.member_id
+        self.session.execute(
+            update(Interaction)
+            .where(mine, Interaction.related_contact_id == contact.id)
+            .values(related_contact_id=to)
+            .execution_options(synchronize_session=False)
+        )
+        others = Contact.member_id == self.member_id, Contact.met_through_id == contact.id
+        self.session.execute(
+            update(Contact)
+            .where(*others, Contact.id != to if to is not None else literal(True))
+            .values(met_through_id=to)
+            .execution_options(synchronize_session=False)
+        )
+        for obj in list(self.session.identity_map.values()):
+            if isinstance(obj, Contact) and obj is not replacement and obj is not contact:
+                self.session.expire(obj, ["met_through_id", "met_through"])
+        if replacement is not None and replacement.met_through_id == contact.id:
+            replacement.met_through_id = None
+        self.session.execute(
+            update(Nudge)
+            .where(Nudge.member_id == self.member_id, Nudge.person_contact_id == contact.id)
+            .values(person_contact_id=to)
+            .execution_options(synchronize_session=False)
+        )
+        asked = QuestionAsked.member_id == self.member_id
+        if replacement is not None:
+            kept = select(QuestionAsked.question_id).where(
+                asked, QuestionAsked.scope == replacement.key
+            )
+            self.session.execute(
+                delete(QuestionAsked)
+                .where(
+                    asked, QuestionAsked.scope == contact.key, QuestionAsked.question_id.in_(kept)
+                )
+                .execution_options(synchronize_session=False)
+            )
+            self.session.execute(
+                update(QuestionAsked)
+                .where(asked, QuestionAsked.scope == contact.key)
+                .values(scope=replacement.key)
+                .execution_options(synchronize_session=False)
+            )
+        else:
+            self.session.execute(
+                delete(QuestionAsked)
+                .where(asked, QuestionAsked.scope == contact.key)
+                .execution_options(synchronize_session=False)
+            )
+
+    def delete_contact(self, contact: Contact) -> int:
+        """Delete a contact and every entry logged against them; returns how many entries."""
+        self.session.flush()
+        removed = self.entries_of(contact.id)
+        # An introduction received from them counted as a touch with whom it introduced.
+        related = self.session.scalars(
+            select(Interaction.related_contact_id).where(
+                Interaction.member_id == self.member_id,
+                Interaction.contact_id == contact.id,
+                Interaction.related_contact_id.is_not(None),
+                Interaction.related_contact_id != contact.id,
+            )
+        ).all()
+        self.session.execute(
+            delete(Interaction)
+            .where(Interaction.member_id == self.member_id, Interaction.contact_id == contact.id)
+            .execution_options(synchronize_session=False)
+        )
+        self._detach(contact, None)
+        self.session.execute(
+            delete(Contact)
+            .where(Contact.member_id == self.member_id, Contact.id == contact.id)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.expunge(contact)
+        self.resync(cid for cid in related if cid is not None)
+        return removed
+
+    def merge_into(self, source: Contact, target: Contact) -> int:
+        """Move every entry and reference from ``source`` to ``target``, then delete
+        ``source``; returns how many entries moved. The caller resyncs ``target``."""
+        self.session.flush()
+        moved = self.entries_of(source.id)
+        self.session.execute(
+            update(Interaction)
+            .where(Interaction.member_id == self.member_id, Interaction.contact_id == source.id)
+            .values(contact_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
+        self._detach(source, target)
+        self.session.flush()
+        self.session.execute(
+            delete(Contact)
+            .where(Contact.member_id == self.member_id, Contact.id == source.id)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.expunge(source)
+        for obj in list(self.session.identity_map.values()):
+            if isinstance(obj, Interaction):
+                self.session.expire(obj)
+        return moved
+
+    def rekey(self, contact: Contact, key: str) -> None:
+        """Give a contact a new key (an outside person who turned out to be a Slack user); the
+        questions already suggested for them follow."""
+        self.session.execute(
+            update(QuestionAsked)
+            .where(QuestionAsked.member_id == self.member_id, QuestionAsked.scope == contact.key)
+            .values(scope=key)
+            .execution_options(synchronize_session=False)
+        )
+        contact.key = key

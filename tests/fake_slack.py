@@ -79,6 +79,8 @@ class FakeSlack:
         self._views = itertools.count(1)
         self._files = itertools.count(1)
         self.uploads: dict[str, str] = {}
+        self.shared_files: dict[str, tuple[str, bytes]] = {}
+        self.file_sizes: dict[str, int] = {}  # files.info's size, when a test says otherwise
         self._server: ThreadingHTTPServer | None = None
 
     # -- set-up -----------------------------------------------------------------------------
@@ -111,7 +113,11 @@ class FakeSlack:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST
+            def do_GET(self) -> None:
+                if self.path.startswith("/files-pri/"):
+                    fake._download(self)
+                else:
+                    self.do_POST()
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -156,6 +162,10 @@ class FakeSlack:
             "deleted": deleted,
             "profile": {"display_name": name, "real_name": name},
         }
+
+    def add_email(self, user_id: str, email: str) -> None:
+        """Give a user a profile email (``users.list`` shows it with ``users:read.email``)."""
+        self.users[user_id]["profile"]["email"] = email
 
     def on(self, method: str, handler: Callable[[Params], Answer]) -> None:
         """Answer ``method`` with ``handler(params)`` (a body, or (status, headers, body))."""
@@ -367,6 +377,37 @@ class FakeSlack:
         if missing:
             return {"ok": False, "error": "file_not_found"}
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    # -- files a member shared, served like files.slack.com (files.info, then the download) ----
+    def add_file(self, file_id: str, name: str, content: bytes, *, size: int | None = None) -> dict:
+        """A file someone shared: ``files.info`` describes it, its ``url_private_download``
+        serves ``content`` to a request with the bot token. Returns the event's file object."""
+        self.shared_files[file_id] = (name, content)
+        if size is not None:
+            self.file_sizes[file_id] = size
+        return {"id": file_id, "name": name, "size": len(content) if size is None else size}
+
+    def _files_info(self, params: Params) -> dict:
+        file_id = str(params.get("file", ""))
+        if file_id not in self.shared_files:
+            return {"ok": False, "error": "file_not_found"}
+        name, content = self.shared_files[file_id]
+        size = self.file_sizes.get(file_id, len(content))
+        url = self.base_url.replace("/api/", f"/files-pri/T1-{file_id}/download/{name}")
+        info = {"id": file_id, "name": name, "size": size, "url_private_download": url}
+        return {"ok": True, "file": info}
+
+    def _download(self, request: BaseHTTPRequestHandler) -> None:
+        file_id = request.path.split("/")[2].split("-", 1)[-1]
+        with self._lock:
+            self.calls.append(Call("files.download", {"file": file_id}, dict(request.headers)))
+        found = self.shared_files.get(file_id)
+        authorised = request.headers.get("Authorization") == "Bearer xoxb-test"
+        status, body = (200, found[1]) if found and authorised else (404, b"")
+        request.send_response(status)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
 
     def _oauth_v2_access(self, params: Params) -> dict:
         """Exchange an OAuth code; tests register a code's answer with ``fake.oauth_codes``."""

@@ -40,6 +40,7 @@ KNOWN_METHODS = frozenset(
         "files.completeUploadExternal",
         "files.delete",
         "files.getUploadURLExternal",
+        "files.info",
         "oauth.v2.access",
         "users.info",
         "users.list",

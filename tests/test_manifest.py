@@ -50,6 +50,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.update": set(),
     "views.push": set(),
     "files.upload_v2": {"files:write"},
+    "files.info": {"files:read"},
     "files.getUploadURLExternal": {"files:write"},
     "files.completeUploadExternal": {"files:write"},
     "files.delete": {"files:write"},  # docs.slack.dev/reference/methods/files.delete
@@ -252,6 +253,7 @@ def test_the_check_catches_what_the_manifest_lacks() -> None:
     app.shortcut(re.compile("^nothing_like_this$"))(listener)
     app.action("any_button")(listener)
     manifest = load_manifest()
+    manifest["settings"]["event_subscriptions"]["bot_events"].remove("message.im")
     problems = undeclared(listener_uses(app), manifest)
     assert sorted(problems) == [
         "bot event member_joined_channel",

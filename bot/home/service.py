@@ -29,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ledger import projects
+from bot.ledger.listing import Cell, Person, cells, most_relevant
 from bot.ledger.network import (
     Gap,
     Placement,
@@ -58,6 +59,7 @@ from storage.repository import (
 )
 
 RECENT_DAYS = 90
+PEOPLE_SHOWN = 5  # Home's People section; "See all people" lists the rest
 RECENT_FETCH = 40  # the newest ledger lines read; favours among them are shown
 FAVOUR_KINDS = (
     InteractionKind.FAVOUR_RECEIVED,
@@ -84,6 +86,7 @@ class HomeContact:
     touch: Touch
     balance: int  # favours given minus received
     met_through: str | None
+    slack_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class Introducer:
 
     label: str
     introduced: list[str]
+    slack_user_id: str | None = None
+    introduced_users: list[str | None] = field(default_factory=list)  # by ``introduced``
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,9 @@ class HomeData:
     introducers: list[Introducer] = field(default_factory=list)
     this_week: Suggestion | None = None
     projects: list[ProjectView] = field(default_factory=list)  # active, oldest first
+    people: list[Person] = field(default_factory=list)  # the most relevant few
+    cells: list[Cell] = field(default_factory=list)  # who is in each network-by-level cell
+    snoozed: int = 0  # contacts left out of reminders for now
 
 
 def home(session: Session, ref: MemberRef, now: datetime) -> HomeData:
@@ -198,8 +206,9 @@ def assemble(
     # Each line's people are named from the contacts read just before; a line about a contact
     # added in between (another request, on a database that reads committed rows) waits for
     # the next publish.
+    users = {row.id: row.slack_user_id for row in rows}
     ledger = [
-        LedgerLine.of_row(line, labels)
+        LedgerLine.of_row(line, labels, users)
         for line in lines
         if line.kind in FAVOUR_KINDS and line.contact_id in labels
     ]
@@ -227,6 +236,9 @@ def assemble(
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
         projects=list(active),
+        people=most_relevant(rows, now, PEOPLE_SHOWN),
+        cells=cells(rows, now),
+        snoozed=sum(1 for c in contacts if c.touch.state == TouchState.SNOOZED),
     )
 
 
@@ -261,16 +273,24 @@ def _home_contact(
         balance=balances.get(row.id, 0),
         # By id, from the rows already loaded: no query per contact.
         met_through=labels.get(row.met_through_id) if row.met_through_id else None,
+        slack_user_id=row.slack_user_id,
     )
 
 
 def _introducers(rows: Sequence[ContactRow], labels: dict[int, str]) -> list[Introducer]:
-    met: dict[int, list[str]] = {}
+    users = {row.id: row.slack_user_id for row in rows}
+    met: dict[int, list[int]] = {}
     for row in rows:
         if row.met_through_id in labels:
-            met.setdefault(row.met_through_id, []).append(labels[row.id])
+            met.setdefault(row.met_through_id, []).append(row.id)
     ranked = sorted(met.items(), key=lambda item: (-len(item[1]), labels[item[0]].casefold()))
-    return [Introducer(labels[cid], sorted(names, key=str.casefold)) for cid, names in ranked]
+    result = []
+    for cid, ids in ranked:
+        ids.sort(key=lambda i: labels[i].casefold())
+        result.append(
+            Introducer(labels[cid], [labels[i] for i in ids], users[cid], [users[i] for i in ids])
+        )
+    return result
 
 
 def suggest(

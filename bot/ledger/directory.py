@@ -147,3 +147,27 @@ def user_changed(
         .execution_options(synchronize_session=False)
     )
     return int(updated.rowcount)  # type: ignore[attr-defined]
+
+
+def people_by_email(client: WebClient) -> dict[str, SlackPerson]:
+    """Every active human in the workspace, by case-folded email (``users.list``, 200 a page;
+    emails need the ``users:read.email`` scope)."""
+    found: dict[str, SlackPerson] = {}
+    cursor: str | None = None
+    while True:
+        page = (
+            client.users_list(limit=200, cursor=cursor) if cursor else client.users_list(limit=200)
+        )
+        for user in page.get("members") or []:
+            email = (user.get("profile") or {}).get("email")
+            if (
+                not email
+                or user.get("deleted")
+                or user.get("is_bot")
+                or user.get("id") == "USLACKBOT"
+            ):
+                continue
+            found[str(email).casefold()] = SlackPerson(str(user["id"]), _display_name(user))
+        cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or None
+        if not cursor:
+            return found

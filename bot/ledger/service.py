@@ -54,6 +54,7 @@ class ContactInfo:
     met_through: str | None
     last_touch_at: datetime | None
     snoozed_until: date | None
+    met_through_user: str | None = None  # their Slack user id, when they are one
 
     @property
     def label(self) -> str:
@@ -72,9 +73,10 @@ class ContactInfo:
             bond=contact.bond,
             cadence_days=contact.cadence_days,
             notes=contact.notes,
-            met_through=contact.met_through.name if contact.met_through else None,
+            met_through=contact_label(contact.met_through) if contact.met_through else None,
             last_touch_at=contact.last_touch_at,
             snoozed_until=contact.snoozed_until,
+            met_through_user=contact.met_through.slack_user_id if contact.met_through else None,
         )
 
 
@@ -102,21 +104,33 @@ class LedgerLine:
     occurred_at: datetime
     message_link: str | None
     thanked: bool
+    # The Slack user ids of the contact and the other person, when they are Slack users.
+    contact_user: str | None = None
+    related_user: str | None = None
 
     @classmethod
     def of(cls, interaction: Interaction) -> LedgerLine:
         """A stored entry, its people named through its relationships."""
         # Only the labels: building a whole ContactInfo would load "met through" per line.
         labels = {interaction.contact_id: contact_label(interaction.contact)}
+        users = {interaction.contact_id: interaction.contact.slack_user_id}
         related = interaction.related_contact
         if related is not None:
             labels[related.id] = contact_label(related)
-        return cls.of_row(interaction, labels)
+            users[related.id] = related.slack_user_id
+        return cls.of_row(interaction, labels, users)
 
     @classmethod
-    def of_row(cls, line: LineRow | Interaction, labels: Mapping[int, str]) -> LedgerLine:
-        """An entry read as plain columns, its people named from ``labels`` (label by id)."""
+    def of_row(
+        cls,
+        line: LineRow | Interaction,
+        labels: Mapping[int, str],
+        users: Mapping[int, str | None] | None = None,
+    ) -> LedgerLine:
+        """An entry read as plain columns, its people named from ``labels`` (label by id) and
+        ``users`` (Slack user id by contact id)."""
         related = line.related_contact_id
+        users = users or {}
         return cls(
             id=line.id,
             kind=InteractionKind(line.kind),
@@ -128,6 +142,8 @@ class LedgerLine:
             occurred_at=line.occurred_at,
             message_link=line.message_link,
             thanked=line.thanked_at is not None,
+            contact_user=users.get(line.contact_id),
+            related_user=users.get(related) if related is not None else None,
         )
 
 
@@ -325,6 +341,10 @@ class ContactUpdate:
     notes: str | None = None
     met_through: Person | None = None
     clear_met_through: bool = False
+    # Set a field back to nothing (the contact form's "Not set" and "Default").
+    clear_level: bool = False
+    clear_bond: bool = False
+    clear_cadence: bool = False
 
 
 def check_cadence(days: int, *, field: str = "cadence") -> int:
@@ -341,6 +361,12 @@ def update_contact(
     contact, new = contact_for(data, person, now)
     if update.networks is not None:
         contact.networks = update.networks
+    if update.clear_level:
+        contact.level = None
+    if update.clear_bond:
+        contact.bond = None
+    if update.clear_cadence:
+        contact.cadence_days = None
     if update.level is not None:
         contact.level = update.level.value
     if update.bond is not None:

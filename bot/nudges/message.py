@@ -32,6 +32,14 @@ def _clip(text: str, limit: int = TEXT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _who(contact: ContactFacts) -> str:
+    """A contact in the DM: a Slack user as a mention (Slack shows their current name,
+    clickable), anyone else by name in bold."""
+    if contact.slack_user_id:
+        return f"<@{contact.slack_user_id}>"
+    return f"*{escape(contact.label)}*"
+
+
 def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=_clip(text)))
 
@@ -59,8 +67,12 @@ class _Entry:
 
     @property
     def blocks(self) -> list[Block]:
-        name = escape(self.contact.label)
-        head = f"*This week's person: {name}*" if self.person else f"*{name}*"
+        if self.contact.slack_user_id:
+            name = f"<@{self.contact.slack_user_id}>"
+            head = f"*This week's person:* {name}" if self.person else name
+        else:
+            name = escape(self.contact.label)
+            head = f"*This week's person: {name}*" if self.person else f"*{name}*"
         section = _section(head + "\n" + "\n".join(self.lines))
         if not self.buttons:
             return [section]
@@ -195,9 +207,9 @@ def _footer(schedule: Schedule) -> list[Block]:
         ActionsBlock(
             block_id=FOOTER_BLOCK,
             elements=[
-                _button("Not now", ids.NUDGE_NOT_NOW),
+                _button("Done for this week", ids.NUDGE_NOT_NOW),
                 _button("Pause 2 weeks", ids.NUDGE_SNOOZE),
-                _button("Settings", ids.NUDGE_SETTINGS),
+                _button("Settings…", ids.NUDGE_SETTINGS),
             ],
         ),
     ]
@@ -227,6 +239,11 @@ def _start_here(schedule: Schedule) -> tuple[str, list[Block]]:
 def plain_text(content: NudgeContent, schedule: Schedule) -> str:
     """The DM as a terminal would show it (for ``ally-bot nudges preview``)."""
     text, blocks = render(content, schedule)
+    # A terminal shows no mentions: each Slack user by the name Ally has for them.
+    people = [s.contact for s in content.stay_in_touch] + [f.contact for f in content.thanks]
+    people += [content.give_first.contact] if content.give_first is not None else []
+    people += [content.person.contact] if content.person is not None else []
+    names = {f"<@{c.slack_user_id}>": c.label for c in people if c.slack_user_id}
     lines = [text, ""]
     for block in blocks:
         data = block.to_dict()
@@ -238,4 +255,7 @@ def plain_text(content: NudgeContent, schedule: Schedule) -> str:
             lines.append("  ".join(f"[{e['text']['text']}]" for e in data["elements"]))
         elif data["type"] == "divider":
             lines.append("---")
-    return "\n".join(lines)
+    shown = "\n".join(lines)
+    for mention, label in names.items():
+        shown = shown.replace(mention, label)
+    return shown

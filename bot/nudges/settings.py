@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.errors import InvalidInput, NotFound
 from bot.ledger import directory
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.reactions import set_reaction_emoji
 from bot.ledger.service import open_member, record_favour
 from bot.nudges.planning import Schedule, Slot, current_slot, next_slot, schedule_of, zone
 from storage.models import InteractionKind, Member, Nudge, NudgeStatus
@@ -132,6 +133,17 @@ def snooze_contact(
     return Snoozed(person.label, contact.snoozed_until)
 
 
+def wake_contact(session: Session, ref: MemberRef, key: str, now: datetime) -> str:
+    """End a contact's snooze: reminders about them are back; returns their label."""
+    data = open_member(session, ref, now)
+    contact = data.contact_by_key(key)
+    if contact is None:
+        raise NotFound("That person is no longer in your network.")
+    contact.snoozed_until = None
+    session.flush()
+    return _person(key, contact.name, contact.slack_user_id, contact.organisation).label
+
+
 def log_catch_up(session: Session, ref: MemberRef, key: str, now: datetime) -> str:
     """Record a catch-up with a contact today; returns their label."""
     data = open_member(session, ref, now)
@@ -167,3 +179,35 @@ def keep_person(session: Session, ref: MemberRef, key: str, now: datetime) -> st
     latest.keep_person = True
     session.flush()
     return label
+
+
+def set_paused_until(session: Session, ref: MemberRef, until: date | None, now: datetime) -> None:
+    """No nudges until ``until`` (the member's own date); None resumes them."""
+    member = open_member(session, ref, now).member
+    if until is not None and until <= _local_today(member, now):
+        raise InvalidInput("pause", "Pick a day after today, or leave it empty to not pause.")
+    member.nudges_paused_until = until
+    session.flush()
+
+
+@dataclass(frozen=True)
+class SettingsForm:
+    """Everything the Settings form changes at once."""
+
+    enabled: bool
+    weekday: int
+    minute: int
+    paused_until: date | None
+    emoji: str
+
+
+def save_settings(
+    session: Session, client: WebClient, ref: MemberRef, form: SettingsForm, now: datetime
+) -> NudgeSettings:
+    """Apply the Settings form: the weekly slot, on or off, a pause, the reaction emoji."""
+    set_slot(session, client, ref, form.weekday, form.minute, now)  # turns them on
+    set_paused_until(session, ref, form.paused_until, now)
+    set_reaction_emoji(session, ref, form.emoji, now)
+    if not form.enabled:
+        return set_enabled(session, client, ref, False, now)
+    return settings(session, client, ref, now)

@@ -34,8 +34,10 @@ BOT_SCOPES = (
     "im:write",
     "im:history",
     "users:read",
+    "users:read.email",  # importing an address book matches people by their Slack email
     "reactions:read",
     "files:write",
+    "files:read",  # importing an address book a member DMs Ally
 )
 # An install link is good for ten minutes, Bolt's default.
 STATE_EXPIRES_SECONDS = 600

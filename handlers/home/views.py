@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.home.service import HomeContact, HomeData, Suggestion
+from bot.ledger.listing import PeopleFilter
 from bot.ledger.network import (
     TouchState,
     describe_touch,
@@ -27,6 +28,8 @@ from bot.ledger.network import (
 from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine
 from handlers.kit.blocks import actions, button, clip, context, escape, section
+from handlers.kit.mentions import person_mrkdwn
+from handlers.ledger.people_views import cell_buttons, page_value, person_block
 from handlers.ledger.review_text import alliances_text, connections_text, network_text
 from storage.models import InteractionKind
 
@@ -65,6 +68,8 @@ def home_view(data: HomeData) -> View:
         DividerBlock(),
         *stay_in_touch_blocks(data.attention, data.never_met),
         DividerBlock(),
+        *people_blocks(data),
+        DividerBlock(),
         *favour_blocks(data),
     ]
     if data.introducers:
@@ -94,7 +99,7 @@ def main_actions() -> Block:
         button("Add a contact", ids.OPEN_CONTACT_MODAL),
         button("Log a catch-up", ids.HOME_LOG_CATCH_UP),
         button("Questions to ask", ids.SHOW_QUESTIONS),
-        button("Settings", "nudge_settings"),
+        button("Settings", ids.NUDGE_SETTINGS),
         block_id="home_actions",
     )
 
@@ -108,9 +113,13 @@ def network_blocks(data: HomeData) -> list[Block]:
     blocks: list[Block] = [
         section(connections_text(result) + "\n" + alliances_text(result, len(data.projects))),
         section(
-            "*The three networks*\n" + "\n".join(network_text(result, row) for row in result.grid)
+            "*The three networks*\n"
+            + "\n".join(network_text(result, row, data.cells) for row in result.grid)
         ),
     ]
+    more = cell_buttons(data.cells)
+    if more:
+        blocks.append(actions(*more, block_id="home_cells"))
     if result.missing and data.contacts:
         shown = [f"• {gap.describe()}" for gap in result.missing[:GAPS_SHOWN]]
         blocks.append(
@@ -160,6 +169,28 @@ def project_line(project: ProjectView) -> str:
     return f"• *{escape(project.name)}* ({project.when}): {allies}"
 
 
+# -- people -------------------------------------------------------------------------------------
+
+
+def people_blocks(data: HomeData) -> list[Block]:
+    """The most relevant few people (who needs a message soonest first), each with a History
+    button, and a button listing everyone."""
+    if not data.contacts:
+        return [section("*People*\nNobody yet: *Add a contact* to start.")]
+    blocks: list[Block] = [section(f"*People*   {data.contacts:,} in your network")]
+    blocks += [person_block(person) for person in data.people]
+    listing = [
+        button(f"See all {data.contacts:,} people", ids.PEOPLE_PAGE, page_value(PeopleFilter(), 0))
+    ]
+    if data.snoozed:
+        snoozed = PeopleFilter(states=frozenset({TouchState.SNOOZED}))
+        listing.append(
+            button(f"Snoozed ({data.snoozed:,})", ids.PEOPLE_PAGE, page_value(snoozed, 0))
+        )
+    blocks.append(actions(*listing, block_id="home_people"))
+    return blocks
+
+
 # -- this week's person -------------------------------------------------------------------------
 
 
@@ -177,7 +208,8 @@ def this_week_blocks(suggestion: Suggestion | None) -> list[Block]:
     contact = suggestion.contact
     return [
         section(
-            f"*This week's person: {escape(contact.label)}*\n{escape(suggestion.reason)}\n"
+            f"*This week's person:* {person_mrkdwn(contact.label, contact.slack_user_id)}\n"
+            f"{escape(suggestion.reason)}\n"
             f"*Next step:* {escape(suggestion.next_step)}"
         ),
         actions(
@@ -207,7 +239,7 @@ def stay_in_touch_blocks(attention: Sequence[HomeContact], never_met: int) -> li
         blocks = [section(f"*Stay in touch*   {tally}")]
         for contact in attention[:ATTENTION_SHOWN]:
             text = (
-                f"{TOUCH_MARK[contact.touch.state]} *{escape(contact.label)}*: "
+                f"{TOUCH_MARK[contact.touch.state]} {_name(contact.label, contact.slack_user_id)}: "
                 f"{describe_touch(contact.touch)} · every {contact.ideal_days} days"
             )
             blocks.append(
@@ -253,15 +285,15 @@ def _favour_field(title: str, lines: Sequence[LedgerLine]) -> str:
 
 
 def _favour_line(line: LedgerLine) -> str:
-    who = escape(line.contact)
+    who = _name(line.contact, line.contact_user)
     when = f"{line.occurred_at:%-d %b}"
     if line.kind == InteractionKind.INTRO_RECEIVED:
-        what = f"introduced you to {escape(line.related or 'someone')}"
+        what = f"introduced you to {_other(line)}"
     elif line.kind == InteractionKind.INTRO_MADE:
-        what = f"you introduced them to {escape(line.related or 'someone')}"
+        what = f"you introduced them to {_other(line)}"
     else:
         what = escape(clip(line.what, 80)) or "a favour"
-    return f"*{who}*: {what} ({when})"
+    return f"{who}: {what} ({when})"
 
 
 def _balance(data: HomeData) -> ContextBlock:
@@ -283,13 +315,24 @@ def snowball_blocks(data: HomeData) -> list[Block]:
     """Whom the member met through whom (referrals and introductions)."""
     lines = []
     for introducer in data.introducers[:INTRODUCERS_SHOWN]:
-        names = ", ".join(escape(n) for n in introducer.introduced[:NAMES_PER_INTRODUCER])
+        users = introducer.introduced_users or [None] * len(introducer.introduced)
+        pairs = list(zip(introducer.introduced, users, strict=True))[:NAMES_PER_INTRODUCER]
+        names = ", ".join(person_mrkdwn(n, u) for n, u in pairs)
         extra = len(introducer.introduced) - NAMES_PER_INTRODUCER
         if extra > 0:
             names += f" and {extra:,} more"
-        lines.append(f"• through *{escape(introducer.label)}*: {names}")
+        lines.append(f"• through {_name(introducer.label, introducer.slack_user_id)}: {names}")
     text = "*Met through*\n" + "\n".join(lines)
     return [section(text + _more(len(data.introducers) - INTRODUCERS_SHOWN))]
+
+
+def _name(label: str, slack_user_id: str | None) -> str:
+    """A person in a line: a Slack user as a mention (current name, clickable), else in bold."""
+    return person_mrkdwn(label, slack_user_id) if slack_user_id else f"*{escape(label)}*"
+
+
+def _other(line: LedgerLine) -> str:
+    return person_mrkdwn(line.related, line.related_user) if line.related else "someone"
 
 
 def _more(hidden: int) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.errors import InvalidInput
 from bot.ledger.people import OutsidePerson, outside_person
+from handlers.kit.blocks import escape
 
 MENTION = re.compile(r"^<@(?P<id>[UW][A-Z0-9]{1,30})(?:\|(?P<label>[^>]*))?>")
 QUOTED = re.compile(r'^["“”„](?P<name>[^"“”„]*)["“”„]')
@@ -56,3 +57,12 @@ def require_person(text: str, *, field: str = "who", example: str) -> tuple[Pers
     if person is None:
         raise InvalidInput(field, f"Name someone with @mention or in quotes, e.g. `{example}`.")
     return person, rest
+
+
+def person_mrkdwn(label: str, slack_user_id: str | None) -> str:
+    """A person in mrkdwn: a Slack user as ``<@U…>`` (Slack shows their current name, clickable),
+    anyone else as their escaped name. Where Slack renders no mentions (plain_text, exports),
+    use the label itself."""
+    if slack_user_id:
+        return f"<@{slack_user_id}>"
+    return escape(label)

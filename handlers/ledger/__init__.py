@@ -13,8 +13,11 @@ def register(app: App, runtime: Runtime) -> None:
     from handlers.ledger import (
         commands,
         contact_modal,
+        corrections,
         directory_events,
+        imports,
         log_modal,
+        people,
         reactions,
         referrals,
         shortcuts,
@@ -23,8 +26,11 @@ def register(app: App, runtime: Runtime) -> None:
 
     commands.register(app, runtime)
     contact_modal.register(app, runtime)
+    corrections.register(app, runtime)
     directory_events.register(app, runtime)
+    imports.register(app, runtime)
     log_modal.register(app, runtime)
+    people.register(app, runtime)
     reactions.register(app, runtime)
     referrals.register(app, runtime)
     shortcuts.register(app, runtime)

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.errors import InvalidInput
-from bot.ledger import directory
+from bot.ledger import directory, listing
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from bot.ledger.service import ContactUpdate, check_cadence, check_what, plain_text
@@ -321,7 +321,9 @@ def who(command: Command) -> Reply:
     token = parse_who(command.args)
     [person] = resolve(command, [(token, "who")], active=False)
     with transaction(command.runtime.sessions) as session:
-        found = ledger.history(session, command.member, person, command.now)
+        found = ledger.history(
+            session, command.member, person, command.now, limit=views.LINES_SHOWN
+        )
     return views.history(found)
 
 
@@ -334,7 +336,8 @@ def network_review(runtime: Runtime, member: MemberRef, now: datetime) -> Reply:
     """The network review for ``member`` (``/ally network`` and the ``show_network`` button)."""
     with transaction(runtime.sessions) as session:
         found = ledger.overview(session, member, now)
-    return views.network(found)
+        cells = listing.network_cells(session, member, now)
+    return views.network(found, cells)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

@@ -23,6 +23,7 @@ from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply, context, escape, say, section
 from handlers.kit.members import member_of
 from handlers.kit.replies import confirm_after_ack, notify
+from handlers.ledger import views as ledger_views
 from handlers.ledger.log_modal import (
     FormErrors,
     choose_person,
@@ -31,14 +32,19 @@ from handlers.ledger.log_modal import (
 from handlers.ledger.modal_views import (
     BOND,
     CADENCE,
+    CONTACT_NAME,
+    CONTACT_USER,
+    DEFAULT_CADENCE,
     LEVEL,
     MET_NAME,
     MET_USER,
     NETWORKS,
+    NOT_SET,
     NOTES,
     cadence_text,
     contact_view,
     decode_metadata,
+    new_contact_view,
     option_value,
     options_values,
     text_value,
@@ -58,7 +64,11 @@ def open_contact(
     key: str,
     channel: str | None = None,
 ) -> None:
-    """Open the contact modal for the member's contact ``key``; ``NotFound`` if there is none."""
+    """Open the contact modal for the member's contact ``key``; ``NotFound`` if there is none.
+    With no key, an empty form for adding someone new."""
+    if not key:
+        client.views_open(trigger_id=trigger_id, view=new_contact_view(channel))
+        return
     now = runtime.clock()
     with transaction(runtime.sessions) as session:
         card = contact_card(session, member, key, now)
@@ -76,6 +86,9 @@ class ContactEntry:
     notes: str
     met_user: str | None
     met_name: str
+    # Who, on the form for someone new (the Slack user picked, or the name typed).
+    user: str | None = None
+    name: str = ""
 
 
 def read_contact(values: dict[str, Any]) -> ContactEntry:
@@ -87,6 +100,8 @@ def read_contact(values: dict[str, Any]) -> ContactEntry:
         notes=text_value(values, NOTES),
         met_user=user_value(values, MET_USER),
         met_name=text_value(values, MET_NAME),
+        user=user_value(values, CONTACT_USER),
+        name=text_value(values, CONTACT_NAME),
     )
 
 
@@ -99,11 +114,11 @@ def check_contact(entry: ContactEntry) -> int:
             errors[NETWORKS] = "Pick networks from the list."
             break
         bits |= Network[name.upper()]
-    if entry.level is not None and entry.level not in Level._value2member_map_:
+    if entry.level not in (None, NOT_SET, *Level._value2member_map_):
         errors[LEVEL] = "Pick a level from the list."
-    if entry.bond is not None and entry.bond not in Bond._value2member_map_:
+    if entry.bond not in (None, NOT_SET, *Bond._value2member_map_):
         errors[BOND] = "Pick alliance or connection."
-    if entry.cadence is not None and not entry.cadence.isdigit():
+    if entry.cadence not in (None, DEFAULT_CADENCE) and not str(entry.cadence).isdigit():
         errors[CADENCE] = "Pick how often to stay in touch from the list."
     if entry.met_user and entry.met_name:
         errors[MET_NAME] = (
@@ -120,28 +135,48 @@ def save_contact(
 ) -> ContactInfo:
     """Validate the form and edit the contact in place; ``FormErrors`` for anything to fix."""
     bits = check_contact(entry)
+    if not key:
+        if not entry.user and not entry.name:
+            raise FormErrors({CONTACT_USER: "Pick someone in Slack, or type a name below."})
+        if entry.user and entry.name:
+            raise FormErrors(
+                {CONTACT_NAME: "You picked a Slack user and typed a name: keep just one."}
+            )
     now = runtime.clock()
     met_block = MET_USER if entry.met_user else MET_NAME
-    fields = {"cadence": CADENCE, "notes": NOTES, "met_through": met_block}
+    who_block = CONTACT_USER if entry.user else CONTACT_NAME
+    fields = {"cadence": CADENCE, "notes": NOTES, "met_through": met_block, "who": who_block}
     try:
         with transaction(runtime.sessions) as session:
-            card = contact_card(session, member, key, now)
+            if key:
+                card = contact_card(session, member, key, now)
+                person = card.person
+            else:
+                person = choose_person(session, client, member, now, entry.user, entry.name, "who")
             through: Person | None = None
             if entry.met_user or entry.met_name:
                 through = choose_person(
                     session, client, member, now, entry.met_user, entry.met_name, "met_through"
                 )
+            level = entry.level if entry.level != NOT_SET else None
+            bond = entry.bond if entry.bond != NOT_SET else None
+            cadence = entry.cadence if entry.cadence != DEFAULT_CADENCE else None
+            # "Not set" and "Default" clear a choice; a choice missing from the submission
+            # (Slack sends a pre-selected one back) stays as it was.
             update = ContactUpdate(
                 networks=bits,
-                level=Level(entry.level) if entry.level else None,
-                bond=Bond(entry.bond) if entry.bond else None,
-                cadence_days=int(entry.cadence) if entry.cadence else None,
+                level=Level(level) if level else None,
+                bond=Bond(bond) if bond else None,
+                cadence_days=int(cadence) if cadence else None,
+                clear_level=entry.level == NOT_SET,
+                clear_bond=entry.bond == NOT_SET,
+                clear_cadence=entry.cadence == DEFAULT_CADENCE,
                 notes=entry.notes,
                 met_through=through,
                 # An emptied "met through" means they met this person on their own.
                 clear_met_through=through is None,
             )
-            return update_contact(session, member, card.person, update, now).contact
+            return update_contact(session, member, person, update, now).contact
     except NotFound as error:
         raise FormErrors({NETWORKS: error.message}) from None
     except InvalidInput as error:
@@ -163,7 +198,7 @@ def summary(info: ContactInfo) -> Reply:
         parts.append(cadence_text(info.cadence_days).lower())
     if info.met_through:
         parts.append(f"met through {escape(info.met_through)}")
-    text = f"Saved *{escape(info.label)}*: {' · '.join(parts)}."
+    text = f"Saved {ledger_views.name(info)}: {' · '.join(parts)}."
     return Reply(
         text=text.replace("*", ""), blocks=[section(text), context("Only you can see this.")]
     )

@@ -37,6 +37,7 @@ from handlers.kit.blocks import Reply, actions, button, context, escape, say, se
 from handlers.kit.members import member_of
 from handlers.kit.mentions import Mention, take_person
 from handlers.kit.replies import confirm_after_ack, notify, quick_client
+from handlers.ledger import views as ledger_views
 from handlers.ledger.modal_views import (
     DIRECTION,
     DIRECTIONS,
@@ -322,8 +323,9 @@ def confirmation(recorded: Recorded, kind: InteractionKind, day: date) -> Reply:
     what = f": {escape(line.what)}" if line.what else ""
     blocks = []
     if kind == InteractionKind.INTRO_RECEIVED:
-        by, to = escape(line.contact), escape(recorded.contact.label)
-        text = f"Saved: *{by}* introduced you to *{to}* ({when}){what}."
+        by = ledger_views.bold(line.contact, line.contact_user)
+        to = ledger_views.name(recorded.contact)
+        text = f"Saved: {by} introduced you to {to} ({when}){what}."
         blocks = [
             section(text),
             context(f"{to} is in your network now, met through {by}. Only you can see this."),
@@ -334,11 +336,11 @@ def confirmation(recorded: Recorded, kind: InteractionKind, day: date) -> Reply:
             ),
         ]
         return Reply(text=text.replace("*", ""), blocks=blocks)
-    name = escape(recorded.contact.label)
+    who = ledger_views.name(recorded.contact)
     if kind == InteractionKind.FAVOUR_RECEIVED:
-        text = f"Saved: *{name}* helped you ({when}){what}."
+        text = f"Saved: {who} helped you ({when}){what}."
     else:
-        text = f"Saved: you helped *{name}* ({when}){what}."
+        text = f"Saved: you helped {who} ({when}){what}."
     balance = recorded.balance
     standing = (
         "even"
@@ -347,7 +349,7 @@ def confirmation(recorded: Recorded, kind: InteractionKind, day: date) -> Reply:
         if balance > 0
         else f"they've given {-balance} more"
     )
-    blocks = [section(text), context(f"Between you and {name}: {standing}. Only you can see this.")]
+    blocks = [section(text), context(f"Between you and {who}: {standing}. Only you can see this.")]
     if kind == InteractionKind.FAVOUR_RECEIVED:
         blocks.append(actions(button("Say thanks", ids.SAY_THANKS, str(line.id), style="primary")))
     return Reply(text=text.replace("*", ""), blocks=blocks)

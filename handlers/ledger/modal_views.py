@@ -28,7 +28,7 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.ledger.network import cadence_days, level_label, network_label
-from bot.ledger.service import ContactCard
+from bot.ledger.service import ContactCard, ContactInfo
 from handlers.kit.blocks import clip, context, escape, section
 from storage.models import NOTES_MAX, WHAT_MAX, Bond, Level, Network
 
@@ -223,6 +223,8 @@ CADENCES = {
     180: "Every 6 months",
     365: "Once a year",
 }
+NOT_SET = "none"  # the contact form's "Not set" level or bond
+DEFAULT_CADENCE = "default"  # the contact form's "Default" cadence
 LEVELS = {
     Level.ABOVE: "Above me",
     Level.PEER: "At my level",
@@ -249,17 +251,59 @@ def _pick(options: list[Option], value: str | None) -> Option | None:
     return next((o for o in options if o.value == value), None)
 
 
+CONTACT_USER = "contact_user"
+CONTACT_NAME = "contact_name"
+
+
+def new_contact_view(channel: str | None = None) -> View:
+    """The **contact** modal for someone not in the network yet: pick a Slack user or type an
+    outside name, then place them like any contact."""
+    blank = ContactCard(
+        ContactInfo(0, "", "", None, None, 0, None, None, None, None, None, None, None), None
+    )
+    view = contact_view(blank, channel)
+    who: list[Block] = [
+        InputBlock(
+            block_id=CONTACT_USER,
+            label="Someone in Slack…",
+            element=UserSelectElement(action_id=CONTACT_USER, placeholder="Pick a person"),
+            optional=True,
+        ),
+        InputBlock(
+            block_id=CONTACT_NAME,
+            label="…or someone outside Slack",
+            element=PlainTextInputElement(
+                action_id=CONTACT_NAME, placeholder="Dana Lee (Acme)", max_length=250
+            ),
+            hint="Their name, and their organisation in brackets if you like.",
+            optional=True,
+        ),
+    ]
+    view.blocks = [*who, *view.blocks[1:]]
+    view.title = PlainTextObject(text="Add a contact")
+    view.submit = PlainTextObject(text="Add")
+    return view
+
+
 def contact_view(card: ContactCard, channel: str | None = None) -> View:
     """The **contact** modal, pre-filled with how the member has placed this person."""
     info = card.contact
+    # Slack offers no way to unpick a radio button or a select: "Not set" and "Default" do.
     levels = [Option(value=k.value, text=_plain(v)) for k, v in LEVELS.items()]
+    levels.append(Option(value=NOT_SET, text=_plain("Not set")))
     bonds = [
         Option(value=k.value, text=_plain(label), description=_plain(hint))
         for k, (label, hint) in BONDS.items()
     ]
-    cadences = _cadence_options(info.cadence_days)
+    bonds.append(Option(value=NOT_SET, text=_plain("Not set")))
     through = card.met_through
     default_days = cadence_days(None, info.bond)
+    cadences = [
+        Option(
+            value=DEFAULT_CADENCE, text=_plain(f"Default ({cadence_text(default_days).lower()})")
+        )
+    ]
+    cadences += _cadence_options(info.cadence_days)
     blocks: list[Block] = [
         section(f"*{escape(clip(info.label, 200))}* · {level_label(info.level)}"),
         InputBlock(
@@ -272,7 +316,9 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
             block_id=LEVEL,
             label="Level",
             element=RadioButtonsElement(
-                action_id=LEVEL, options=levels, initial_option=_pick(levels, info.level)
+                action_id=LEVEL,
+                options=levels,
+                initial_option=_pick(levels, info.level or NOT_SET),
             ),
             optional=True,
         ),
@@ -280,7 +326,7 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
             block_id=BOND,
             label="Alliance or connection?",
             element=RadioButtonsElement(
-                action_id=BOND, options=bonds, initial_option=_pick(bonds, info.bond)
+                action_id=BOND, options=bonds, initial_option=_pick(bonds, info.bond or NOT_SET)
             ),
             optional=True,
         ),
@@ -291,7 +337,7 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
                 action_id=CADENCE,
                 placeholder=f"Default: {cadence_text(default_days).lower()}",
                 options=cadences,
-                initial_option=_pick(cadences, str(info.cadence_days or "")),
+                initial_option=_pick(cadences, str(info.cadence_days or DEFAULT_CADENCE)),
             ),
             hint="Leave empty for the default: every month for an alliance, "
             "every 2 months for a connection.",

@@ -39,6 +39,7 @@ from bot.ledger.referrals import (
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import actions, button, clip, context, escape, section
 from handlers.kit.members import member_of
+from handlers.ledger import views as ledger_views
 from storage.db import transaction
 from storage.models import NAME_MAX, WHAT_MAX
 
@@ -240,7 +241,7 @@ def register(app: App, runtime: Runtime) -> None:
         except AllyError as error:
             ack(response_action="update", view=done_view(escape(error.message)))
             return
-        logged = f":white_check_mark: Logged a catch-up with *{escape(recorded.contact.label)}*."
+        logged = f":white_check_mark: Logged a catch-up with {ledger_views.name(recorded.contact)}."
         ack(
             response_action="update",
             view=referrals_view(recorded.contact.key, recorded.contact.label, focus, logged),

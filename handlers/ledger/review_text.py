@@ -4,6 +4,9 @@ three networks as strongest, needs work or missing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from bot.ledger.listing import Cell
 from bot.ledger.network import (
     LEVELS,
     TARGET_PER_LEVEL,
@@ -13,6 +16,7 @@ from bot.ledger.network import (
     Standing,
     network_label,
 )
+from handlers.ledger.people_views import cell_names
 
 STATUS_MARK = {
     CellStatus.HEALTHY: ":large_green_circle:",
@@ -52,9 +56,14 @@ def alliances_text(review: Review, active_projects: int | None = None) -> str:
     return line
 
 
-def network_text(review: Review, row: NetworkScore) -> str:
-    """One network: its people, its standing, and how they spread over the levels."""
+def network_text(review: Review, row: NetworkScore, cells: Sequence[Cell] = ()) -> str:
+    """One network: its people, its standing, how they spread over the levels and, given the
+    cells, who is at each level (the first few, then how many more)."""
     people = f"{row.total:,} {'person' if row.total == 1 else 'people'}"
     spread = " · ".join(f"{LEVEL_SHORT[level.value]} {row.counts[level.value]}" for level in LEVELS)
     title = network_label(row.network).capitalize()
-    return f"*{title}*  {STANDING_MARK[review.standing(row.network)]} · {people}\n{spread}"
+    text = f"*{title}*  {STANDING_MARK[review.standing(row.network)]} · {people}\n{spread}"
+    for cell in cells:
+        if cell.network == row.network and cell.names:
+            text += f"\n_{LEVEL_SHORT[cell.level.value]}_: {cell_names(cell)}"
+    return text

@@ -70,7 +70,7 @@ def show_thanked(
 ) -> None:
     """Rewrite the message the member pressed Say thanks in: that block now says it is done."""
     channel, ts = message
-    done = f":white_check_mark: Thanked *{escape(target.contact.label)}*."
+    done = f":white_check_mark: Thanked {views.name(target.contact)}."
     try:
         # The message as it is now (other buttons may have been pressed since the modal opened).
         history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)

@@ -11,10 +11,19 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement
+from slack_sdk.models.blocks import (
+    Block,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextInputElement,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
 from bot import ids
+from bot.ledger.listing import Cell
 from bot.ledger.network import (
     Touch,
     TouchState,
@@ -33,6 +42,8 @@ from bot.ledger.service import (
     touch_of,
 )
 from handlers.kit.blocks import TEXT_MAX, Reply, actions, button, clip, context, escape, section
+from handlers.kit.mentions import person_mrkdwn
+from handlers.ledger.people_views import cell_buttons
 from handlers.ledger.review_text import alliances_text, connections_text, network_text
 from storage.models import InteractionKind
 
@@ -47,7 +58,25 @@ _SAFE_LINK = re.compile(r"^https://[^\s|<>]+$")
 
 
 def name(contact: ContactInfo) -> str:
-    return f"*{escape(contact.label)}*"
+    """A contact in a sentence, stressed: a Slack user as a mention, anyone else in bold."""
+    return bold(contact.label, contact.slack_user_id)
+
+
+def bold(label: str, slack_user_id: str | None) -> str:
+    return person_mrkdwn(label, slack_user_id) if slack_user_id else f"*{escape(label)}*"
+
+
+def who(contact: ContactInfo) -> str:
+    """A contact in a sentence: a Slack user as a mention (current name, clickable)."""
+    return person_mrkdwn(contact.label, contact.slack_user_id)
+
+
+def line_who(line: LedgerLine) -> str:
+    return person_mrkdwn(line.contact, line.contact_user)
+
+
+def line_other(line: LedgerLine, missing: str = "?") -> str:
+    return person_mrkdwn(line.related, line.related_user) if line.related else missing
 
 
 def day(value: date | datetime | None) -> str:
@@ -86,7 +115,7 @@ def placement_text(contact: ContactInfo) -> str:
     parts.append(f"every {every} days" + ("" if contact.cadence_days else " (default)"))
     text = " · ".join(parts)
     if contact.met_through:
-        text += f"\nMet through {escape(contact.met_through)}"
+        text += f"\nMet through {person_mrkdwn(contact.met_through, contact.met_through_user)}"
     return text
 
 
@@ -94,10 +123,10 @@ def line_text(line: LedgerLine) -> str:
     """One ledger entry, as seen from the contact whose history it is in."""
     what = escape(line.what)
     if line.kind == InteractionKind.INTRO_RECEIVED:
-        text = f"{escape(line.contact)} introduced you to {escape(line.related or '?')}"
+        text = f"{line_who(line)} introduced you to {line_other(line)}"
         text += f": {what}" if what else ""
     elif line.kind == InteractionKind.INTRO_MADE:
-        text = f"you introduced {escape(line.contact)} to {escape(line.related or '?')}"
+        text = f"you introduced {line_who(line)} to {line_other(line)}"
         text += f": {what}" if what else ""
     elif line.kind == InteractionKind.THANKS:
         text = f"you said thanks: “{what}”" if what else "you said thanks"
@@ -142,7 +171,7 @@ def favour_received(recorded: Recorded) -> Reply:
     text = f"Noted: {name(contact)}{_new(recorded)} helped you: {escape(line.what)}"
     blocks: list[Block] = [
         section(text),
-        context(balance_text(recorded.balance, escape(contact.label))),
+        context(balance_text(recorded.balance, who(contact))),
     ]
     if contact.slack_user_id:
         blocks.append(
@@ -155,7 +184,7 @@ def favour_received(recorded: Recorded) -> Reply:
                 "(a note goes a long way)."
             )
         )
-    return Reply(text=f"Noted: {escape(contact.label)} helped you.", blocks=blocks)
+    return Reply(text=f"Noted: {who(contact)} helped you.", blocks=blocks)
 
 
 def favour_given(recorded: Recorded) -> Reply:
@@ -163,8 +192,8 @@ def favour_given(recorded: Recorded) -> Reply:
     line = recorded.lines[0]
     text = f"Noted: you helped {name(contact)}{_new(recorded)}: {escape(line.what)}"
     return Reply(
-        text=f"Noted: you helped {escape(contact.label)}.",
-        blocks=[section(text), context(balance_text(recorded.balance, escape(contact.label)))],
+        text=f"Noted: you helped {who(contact)}.",
+        blocks=[section(text), context(balance_text(recorded.balance, who(contact)))],
     )
 
 
@@ -172,15 +201,19 @@ def intro_received(recorded: Recorded) -> Reply:
     """``recorded.contact`` is the person met; the line's contact is the introducer."""
     met = recorded.contact
     line = recorded.lines[0]
-    by = escape(line.contact)
-    text = f"Noted: *{by}* introduced you to {name(met)}."
+    by = line_who(line)
+    text = f"Noted: {bold(line.contact, line.contact_user)} introduced you to {name(met)}."
     if line.what:
         text += f"\n{escape(line.what)}"
-    through = f", met through {escape(met.met_through)}" if met.met_through else ""
+    through = (
+        f", met through {person_mrkdwn(met.met_through, met.met_through_user)}"
+        if met.met_through
+        else ""
+    )
     joined = (
-        f"{escape(met.label)} joins your network{through}."
+        f"{who(met)} joins your network{through}."
         if recorded.new_contact
-        else f"{escape(met.label)} was already in your network{through}."
+        else f"{who(met)} was already in your network{through}."
     )
     introducer = recorded.other
     thank = (
@@ -189,18 +222,20 @@ def intro_received(recorded: Recorded) -> Reply:
         else context(f"{by} isn't in Slack: thank them your usual way.")
     )
     return Reply(
-        text=f"Noted: {escape(line.contact)} introduced you to {escape(met.label)}.",
+        text=f"Noted: {by} introduced you to {who(met)}.",
         blocks=[section(text), context(joined), thank],
     )
 
 
 def intro_made(recorded: Recorded) -> Reply:
-    first, second = recorded.lines[0].contact, recorded.lines[0].related or "?"
-    text = f"Noted: you introduced *{escape(first)}* to *{escape(second)}*."
+    line = recorded.lines[0]
+    first = bold(line.contact, line.contact_user)
+    second = bold(line.related, line.related_user) if line.related else "?"
+    text = f"Noted: you introduced {first} to {second}."
     if recorded.lines[0].what:
         text += f"\n{escape(recorded.lines[0].what)}"
     return Reply(
-        text=f"Noted: you introduced {escape(first)} to {escape(second)}.",
+        text=f"Noted: you introduced {line_who(line)} to {line_other(line)}.",
         blocks=[section(text), context("That's a favour given to each of them.")],
     )
 
@@ -212,7 +247,7 @@ def catch_up(recorded: Recorded, now: datetime) -> Reply:
     if line.what:
         text += f"\n{escape(line.what)}"
     return Reply(
-        text=f"Noted: a catch-up with {escape(contact.label)}.",
+        text=f"Noted: a catch-up with {who(contact)}.",
         blocks=[section(text), context(touch_text(touch_of(contact, now), contact))],
     )
 
@@ -225,7 +260,7 @@ def placement(recorded: Recorded, now: datetime, *, changed: bool) -> Reply:
     else:
         head = f"Updated {name(contact)}." if changed else f"{name(contact)} is in your network."
     return Reply(
-        text=f"{escape(contact.label)}: {placement_text(contact)}",
+        text=f"{who(contact)}: {placement_text(contact)}",
         blocks=[
             section(f"{head}\n{placement_text(contact)}"),
             context(touch_text(touch_of(contact, now), contact)),
@@ -238,11 +273,25 @@ def placement(recorded: Recorded, now: datetime, *, changed: bool) -> Reply:
 
 # -- who ------------------------------------------------------------------------------------------
 
+LINES_SHOWN = 8  # per section: 4 sections of a heading, 8 lines and "…and N more" fit 50 blocks
+
+
+def line_block(line: LedgerLine) -> SectionBlock:
+    """One ledger line with a menu to edit or delete it."""
+    menu = OverflowMenuElement(
+        action_id=ids.LEDGER_LINE_MENU,
+        options=[
+            Option(value=f"edit:{line.id}", text="Edit"),
+            Option(value=f"delete:{line.id}", text="Delete"),
+        ],
+    )
+    return SectionBlock(text=MarkdownTextObject(text=line_text(line)), accessory=menu)
+
 
 def history(h: History) -> Reply:
     """``/ally who``: placement, clock, balance, counts and the newest entries of each kind."""
     contact = h.contact
-    who = escape(contact.label)
+    them = who(contact)
     counts = [
         f"{h.total('received')} received",
         f"{h.total('given')} given",
@@ -251,7 +300,7 @@ def history(h: History) -> Reply:
     ]
     blocks: list[Block] = [
         section(f"Your history with {name(contact)}\n{placement_text(contact)}"),
-        section(f"{touch_text(h.touch, contact)}\n{balance_text(h.balance, who)}"),
+        section(f"{touch_text(h.touch, contact)}\n{balance_text(h.balance, them)}"),
         context(" · ".join(counts)),
     ]
     for title, lines, key in (
@@ -261,22 +310,27 @@ def history(h: History) -> Reply:
         ("*Catch-ups and thanks*", h.catch_ups, "catch_ups"),
     ):
         if lines:
-            blocks.append(
-                section(bullets([line_text(x) for x in lines], h.total(key), heading=title))
-            )
+            total = h.total(key)
+            shown = lines[:LINES_SHOWN]
+            blocks.append(section(f"{title} ({total})"))
+            blocks += [line_block(line) for line in shown]
+            if total > len(shown):
+                blocks.append(context(f"…and {total - len(shown)} more"))
     buttons = [button("Edit networks, level, cadence", ids.OPEN_CONTACT_MODAL, value=contact.key)]
+    buttons.append(button("Delete contact", ids.DELETE_CONTACT, value=contact.key, style="danger"))
     unthanked = next((x for x in h.received if not x.thanked), None)
     if contact.slack_user_id and unthanked is not None:
         buttons.insert(0, button("Say thanks", ids.SAY_THANKS, value=str(unthanked.id)))
     blocks.append(actions(*buttons))
-    return Reply(text=f"Your history with {escape(contact.label)}", blocks=blocks)
+    return Reply(text=f"Your history with {who(contact)}", blocks=blocks)
 
 
 # -- network --------------------------------------------------------------------------------------
 
 
-def network(o: NetworkOverview) -> Reply:
-    """``/ally network``: the network x level grid, strongest, needs work, missing, who is due."""
+def network(o: NetworkOverview, cells: Sequence[Cell] = ()) -> Reply:
+    """``/ally network``: the network x level grid naming who is in each cell (the first few,
+    then a button listing the rest), strongest, needs work, missing, who is due."""
     review = o.review
     blocks: list[Block] = [
         section(
@@ -286,17 +340,19 @@ def network(o: NetworkOverview) -> Reply:
         section(connections_text(review) + "\n" + alliances_text(review)),
         section(
             "*The three networks* (which is strongest, which needs work, which is missing)\n"
-            + "\n".join(network_text(review, row) for row in review.grid)
+            + "\n".join(network_text(review, row, cells) for row in review.grid)
         ),
     ]
+    more = cell_buttons(list(cells))
+    if more:
+        blocks.append(actions(*more))
     if review.gaps:
         gap_lines = [f"• {gap}" for gap in review.gaps]
         blocks.append(section(bullets(gap_lines, len(gap_lines), heading="*Missing*")))
     for title, dues in (("*Overdue*", o.overdue), ("*Due*", o.due)):
         if dues:
             due_lines = [
-                f"• *{escape(d.contact.label)}*: last touch {d.touch.days_since} days ago"
-                for d in dues
+                f"• {name(d.contact)}: last touch {d.touch.days_since} days ago" for d in dues
             ]
             blocks.append(section(bullets(due_lines, len(due_lines), heading=title)))
     if not o.overdue and not o.due and o.contacts:
@@ -344,7 +400,7 @@ def say_thanks_modal(target: ThanksTarget, pressed_in: str = "") -> View:
     """
     blocks: list[Block] = [
         section(
-            f"I'll send this to *{escape(target.contact.label)}* in a DM from Ally, on your "
+            f"I'll send this to {name(target.contact)} in a DM from Ally, on your "
             f"behalf, for: {escape(clip(what_they_did(target), 500))}"
         ),
         InputBlock(
@@ -377,7 +433,7 @@ def thanks_sent_modal(target: ThanksTarget) -> View:
         callback_id=ids.SAY_THANKS_DONE,
         title="Say thanks",
         close="Done",
-        blocks=[section(f"Sent. {escape(target.contact.label)} got your thanks.")],
+        blocks=[section(f"Sent. {who(target.contact)} got your thanks.")],
     )
 
 

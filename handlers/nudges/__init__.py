@@ -9,7 +9,8 @@ from bot.platform.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register this capability's listeners on ``app``."""
-    from handlers.nudges import dm, plans
+    from handlers.nudges import dm, plans, settings_modal
 
     dm.register(app, runtime)
     plans.register(app, runtime)
+    settings_modal.register(app, runtime)

@@ -127,7 +127,12 @@ Work = Callable[[Session, MemberRef, str, datetime, WebClient], str]
 FollowUp = Callable[[Session, MemberRef, str, datetime], Reply | None]
 
 
-def _button(runtime: Runtime, work: Work, follow_up: FollowUp | None = None) -> Callable[..., None]:
+def _button(
+    runtime: Runtime, work: Work, follow_up: FollowUp | None = None, *, put_away: bool = False
+) -> Callable[..., None]:
+    """A DM button's listener: ``work`` does the job and says what was done, which replaces
+    the pressed button's block; with ``put_away`` every other button block goes too."""
+
     def on_press(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         ack()
         action = (body.get("actions") or [{}])[0]
@@ -153,11 +158,14 @@ def _button(runtime: Runtime, work: Work, follow_up: FollowUp | None = None) -> 
                 channel=member.user_id, text=done, blocks=[note(done).to_dict()]
             )
         else:
+            blocks = updated_blocks(message.get("blocks") or [], action, done)
+            if put_away:
+                blocks = [block for block in blocks if block.get("type") != "actions"]
             client.chat_update(
                 channel=channel,
                 ts=message["ts"],
                 text=message.get("text") or done,
-                blocks=updated_blocks(message.get("blocks") or [], action, done),
+                blocks=blocks,
             )
         if after is not None:
             client.chat_postMessage(channel=channel or member.user_id, **after.as_kwargs())
@@ -198,22 +206,14 @@ def _keep(session: Session, member: MemberRef, key: str, now: datetime, client: 
 def _not_now(
     session: Session, member: MemberRef, key: str, now: datetime, client: WebClient
 ) -> str:
-    return ":ok_hand: Not now: nothing more this week. See you at your next nudge."
-
-
-def _settings(
-    session: Session, member: MemberRef, key: str, now: datetime, client: WebClient
-) -> str:
     current = settings(session, client, member, now)
-    return (
-        f":gear: {describe(current)}\nChange it with `/ally nudges <weekday> [HH:MM]` "
-        "or `/ally nudges off`."
-    )
+    upcoming = current.next_at
+    when = f" Next one: {upcoming.local:%A %d %B at %H:%M}." if upcoming is not None else ""
+    return f":ok_hand: Done for this week: I've put this DM's buttons away.{when}"
 
 
 def register(app: App, runtime: Runtime) -> None:
     app.action(ids.NUDGE_LOG_CATCH_UP)(_button(runtime, _catch_up, _ask_referrals))
     app.action(ids.NUDGE_SNOOZE)(_button(runtime, _snooze))
-    app.action(ids.NUDGE_NOT_NOW)(_button(runtime, _not_now))
-    app.action(ids.NUDGE_SETTINGS)(_button(runtime, _settings))
+    app.action(ids.NUDGE_NOT_NOW)(_button(runtime, _not_now, put_away=True))
     app.action(ids.NUDGE_KEEP_PERSON)(_button(runtime, _keep))

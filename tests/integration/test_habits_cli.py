@@ -48,7 +48,7 @@ def test_preview_and_send_put_the_unmet_project_ally_first(
     code, out, _ = finish(ally_bot(fake_slack, db_url, tmp_path, *preview))
     assert code == 0
     first = out.split("\n\n", 1)[1].splitlines()
-    assert "This week's person: Maria Lopez" in "\n".join(first[2:5])
+    assert "This week's person:* Maria Lopez" in "\n".join(first[2:5])
     assert "One of your allies for “Q3 launch”" in out
     code, out, _ = finish(ally_bot(fake_slack, db_url, tmp_path, "nudges", "send", "--at", AT))
     assert code == 0 and "sent 1" in out

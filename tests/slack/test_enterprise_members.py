@@ -61,7 +61,8 @@ def test_a_button_from_a_grid_workspace_writes_and_republishes_under_the_org(
     # The Home publish hook read the same member: their Home shows the favour.
     def home_shows_maria() -> bool:
         views = [json.dumps(c["view"]) for c in fake_slack.calls_to("views.publish")]
-        return any("Maria Lopez" in v for v in views)
+        # Her favour, in Home's list, with her as a mention.
+        return any("<@U2>: Their message you reacted" in v for v in views)
 
     assert wait_for(home_shows_maria)
     log_maria(slack, fake_slack, {})

@@ -71,8 +71,8 @@ def test_home_shows_the_members_own_data_only(
     home_opened(slack)
     home_opened(slack, user="U3")
     mine, theirs = published(fake_slack, "U1")[0], published(fake_slack, "U3")[0]
-    assert "*Maria Lopez*: due (10 days past the ideal)" in mine
-    assert "This week's person: Maria Lopez" in mine
+    assert "<@U2>: due (10 days past the ideal)" in mine
+    assert "This week's person:* <@U2>" in mine
     assert "Maria" not in theirs and "0 people" in theirs
 
 

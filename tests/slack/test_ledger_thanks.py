@@ -47,7 +47,7 @@ def test_say_thanks_opens_a_warm_prefilled_modal(slack: SlackDriver, fake_slack:
     [field] = [b for b in view["blocks"] if b["type"] == "input"]
     assert field["block_id"] == "message"
     assert "Thank you so much for the custom report" in field["element"]["initial_value"]
-    assert "Maria Lopez" in str(view["blocks"])
+    assert "I'll send this to <@U2>" in str(view["blocks"])
 
 
 def test_submitting_dms_the_ally_and_marks_the_favour_thanked(
@@ -59,7 +59,7 @@ def test_submitting_dms_the_ally_and_marks_the_favour_thanked(
     )
     assert reply.status == 200
     assert reply.json["response_action"] == "update"
-    assert "Maria Lopez got your thanks" in reply.text
+    assert "<@U2> got your thanks" in reply.text
     [opened] = fake_slack.calls_to("conversations.open")
     assert opened["users"] == "U2"
     [dm] = fake_slack.calls_to("chat.postMessage")

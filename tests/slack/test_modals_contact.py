@@ -129,7 +129,7 @@ def test_submitting_edits_the_same_contact_in_place(
     assert "operational, developmental" in who and "every 90 days" in who
     (notice,) = wait_for(fake_slack, "chat.postEphemeral")
     assert notice["channel"] == "C1"
-    assert "Maria Lopez" in notice["text"] and "every 3 months" in notice["text"]
+    assert "Saved <@U2>:" in notice["text"] and "every 3 months" in notice["text"]
 
 
 def test_emptied_fields_clear_notes_networks_and_met_through(

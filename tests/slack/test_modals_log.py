@@ -221,7 +221,8 @@ def test_a_favour_received_is_saved_and_confirmed_where_the_member_was(
 
     (notice,) = wait_for(fake_slack, "chat.postEphemeral")
     assert notice["channel"] == "C1" and notice["user"] == "U1"
-    assert "Maria Lopez" in notice["text"] and "reviewed my launch plan" in notice["text"]
+    assert "Saved: <@U2> helped you" in notice["text"]
+    assert "reviewed my launch plan" in notice["text"]
     assert "say_thanks" in str(notice["blocks"])
     assert fake_slack.calls_to("chat.postMessage") == []
     # Recorded from a channel by a member who has not entered Home: nothing to republish, they

@@ -34,7 +34,7 @@ def test_the_global_shortcut_opens_the_modal_and_confirms_by_dm(
     (dm,) = wait_for(fake_slack, "chat.postMessage")
     assert fake_slack.calls_to("conversations.open")[0]["users"] == "U1"
     assert dm["channel"] == "DU1"
-    assert "Kathy Ito" in dm["text"]
+    assert "Saved: <@U4> helped you" in dm["text"]
     assert history_with(runtime, SlackPerson("U4")).received[0].what == "covered my on-call shift"
 
 

@@ -118,8 +118,11 @@ def test_the_contact_modal_is_valid_with_every_value_at_its_limit() -> None:
 def test_an_unplaced_contact_opens_with_nothing_chosen() -> None:
     view = contact_view(ContactCard(info(), None)).to_dict()
     fields = blocks_by_id(view)
-    for block in ("level", "bond", "cadence"):
-        assert "initial_option" not in fields[block]["element"]
+    # Slack cannot unpick a choice, so "nothing" is a choice of its own: Not set, Default.
+    chosen = {b: fields[b]["element"]["initial_option"]["value"] for b in ("level", "bond")}
+    assert chosen == {"level": "none", "bond": "none"}
+    cadence = fields["cadence"]["element"]["initial_option"]
+    assert (cadence["value"], cadence["text"]["text"]) == ("default", "Default (every 6 weeks)")
     assert "initial_options" not in fields["networks"]["element"]
     assert "initial_user" not in fields["met_user"]["element"]
     assert "Default: every 6 weeks" in str(fields["cadence"]["element"]["placeholder"])

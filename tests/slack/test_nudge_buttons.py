@@ -127,15 +127,34 @@ def test_pause_the_nudges_two_weeks(
     assert "Nudges paused until Monday 30 November" in the_update(fake_slack, dm, "nudge_footer")
 
 
-def test_not_now(slack: SlackDriver, fake_slack: FakeSlack, dm: dict) -> None:
-    press(slack, dm, button(dm, "nudge_not_now"))
-    assert "Not now: nothing more this week" in the_update(fake_slack, dm, "nudge_footer")
+def test_done_for_this_week_puts_the_buttons_away(
+    slack: SlackDriver, fake_slack: FakeSlack, dm: dict
+) -> None:
+    pressed = button(dm, "nudge_not_now")
+    assert pressed["text"]["text"] == "Done for this week"
+    assert any(b["type"] == "actions" and b["block_id"] != "nudge_footer" for b in dm["blocks"])
+    press(slack, dm, pressed)
+    [update] = fake_slack.calls_to("chat.update")
+    # Every button block is gone; the footer's says what was done; the rest stays.
+    [done] = [b for b in update["blocks"] if b.get("block_id") == "nudge_footer"]
+    text = done["elements"][0]["text"]
+    assert "Done for this week: I've put this DM's buttons away." in text
+    assert "Next one: Monday 23 November at 09:00" in text
+    assert [b for b in update["blocks"] if b["type"] == "actions"] == []
+    kept = [b for b in dm["blocks"] if b["type"] != "actions"]
+    assert [b for b in update["blocks"] if b is not done] == kept
 
 
-def test_settings(slack: SlackDriver, fake_slack: FakeSlack, dm: dict) -> None:
-    press(slack, dm, button(dm, "nudge_settings"))
-    text = the_update(fake_slack, dm, "nudge_footer")
-    assert "Mondays at 09:00 (Europe/London" in text and "/ally nudges off" in text
+def test_settings_opens_the_settings_form(
+    slack: SlackDriver, fake_slack: FakeSlack, dm: dict
+) -> None:
+    pressed = button(dm, "nudge_settings")
+    assert pressed["text"]["text"] == "Settings…"
+    press(slack, dm, pressed)
+    [opened] = fake_slack.calls_to("views.open")
+    assert opened["view"]["callback_id"] == "settings_modal"
+    assert "Mondays at 09:00 (Europe/London" in str(opened["view"]["blocks"])
+    assert fake_slack.calls_to("chat.update") == []
 
 
 def test_gratitude_offers_the_ledgers_say_thanks_button(
@@ -167,14 +186,17 @@ def test_a_contact_removed_since_says_so_in_place(
     )
 
 
-def test_settings_from_the_home_tab_answers_in_the_dm(
+def test_settings_from_the_home_tab_opens_the_form(
     slack: SlackDriver, fake_slack: FakeSlack
 ) -> None:
     assert slack.action("nudge_settings", user="U2").status == 200
+    [opened] = fake_slack.calls_to("views.open")
+    assert "Mondays at 09:00 (America/New_York" in str(opened["view"]["blocks"])
+    # When Slack will not open it, the settings come as a message instead.
+    fake_slack.fail("views.open", status=200, error="expired_trigger_id", retry_after=None)
+    assert slack.action("nudge_settings", user="U2").status == 200
     [dm] = fake_slack.calls_to("chat.postMessage")
-    assert dm["channel"] == "U2"
     assert "Mondays at 09:00 (America/New_York" in dm["text"]
-    assert fake_slack.calls_to("chat.update") == []
 
 
 def test_keep_this_weeks_person_next_week(
@@ -235,4 +257,4 @@ def test_say_thanks_from_the_dm_thanks_the_ally_and_updates_the_dm_in_place(
         favour = session.get(Interaction, int(pressed["value"]))
         assert favour is not None and favour.thanked_at == clock.now
     text = the_update(fake_slack, message, pressed["block_id"])
-    assert text == ":white_check_mark: Thanked *Maria Lopez*."
+    assert text == ":white_check_mark: Thanked <@U2>."

@@ -90,7 +90,7 @@ def test_home_shows_active_projects_with_days_left(
     assert ":white_check_mark: Maria Lopez" in view
     assert ":hourglass_flowing_sand: Dana Lee (Acme)" in view
     # Home's person of the week is the unmet ally, as the DM's will be.
-    assert "This week's person: Dana Lee (Acme)" in view
+    assert "This week's person:* Dana Lee (Acme)" in view
 
 
 def test_weekly_dm_puts_an_unmet_project_ally_first(

@@ -1,0 +1,212 @@
+"""Fixing mistakes: edit or delete one ledger entry, undo the last one, delete a contact, merge
+two contacts, link an outside contact to their Slack user.
+
+The ledger is the truth. Every correction ends by computing each touched contact's kept balance
+and last touch again from the ledger (``MemberData.resync``), so they stay exactly the
+ledger's. Services validate, write and return plain values; the caller's transaction commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.errors import InvalidInput, NotFound
+from bot.ledger.people import MemberRef, Person, SlackPerson
+from bot.ledger.service import (
+    ContactInfo,
+    LedgerLine,
+    check_what,
+    check_when,
+    contact_for,
+    open_member,
+)
+from storage.models import NOTES_MAX, Contact, Interaction, InteractionKind
+from storage.repository import MemberData
+
+# Entries whose "what" may be empty (a catch-up, an introduction's note).
+WHAT_OPTIONAL = {
+    InteractionKind.CATCH_UP.value,
+    InteractionKind.INTRO_RECEIVED.value,
+    InteractionKind.INTRO_MADE.value,
+}
+
+
+def _entry(data: MemberData, interaction_id: int) -> Interaction:
+    found = data.interaction_by_id(interaction_id)
+    if found is None:
+        raise NotFound("I can't find that entry in your ledger any more.")
+    return found
+
+
+def _touched(entry: Interaction) -> set[int]:
+    """The contacts whose balance or last touch an entry counts toward."""
+    ids = {entry.contact_id}
+    if entry.related_contact_id is not None:
+        ids.add(entry.related_contact_id)
+    return ids
+
+
+def entry_line(session: Session, ref: MemberRef, interaction_id: int, now: datetime) -> LedgerLine:
+    """One of the member's entries, as a line to show or edit; ``NotFound`` otherwise."""
+    return LedgerLine.of(_entry(open_member(session, ref, now), interaction_id))
+
+
+@dataclass(frozen=True)
+class Removed:
+    """An entry that was deleted, and where its contact stands now."""
+
+    line: LedgerLine
+    contact: ContactInfo
+    balance: int
+
+
+def _remove(data: MemberData, entry: Interaction) -> Removed:
+    twin = data.intro_twin(entry)
+    if twin is not None and twin.id < entry.id:
+        entry, twin = twin, entry  # name the introduction as it was logged: first person first
+    line = LedgerLine.of(entry)
+    contact = entry.contact
+    touched = _touched(entry)
+    data.session.delete(entry)
+    if twin is not None:
+        touched |= _touched(twin)
+        data.session.delete(twin)
+    data.session.flush()
+    data.resync(touched)
+    return Removed(line, ContactInfo.of(contact), contact.balance)
+
+
+def delete_entry(session: Session, ref: MemberRef, interaction_id: int, now: datetime) -> Removed:
+    """Delete one of the member's entries (both rows of an introduction they made)."""
+    data = open_member(session, ref, now)
+    return _remove(data, _entry(data, interaction_id))
+
+
+def undo(session: Session, ref: MemberRef, now: datetime) -> Removed:
+    """Delete the member's most recently logged entry; ``NotFound`` when there is none."""
+    data = open_member(session, ref, now)
+    newest = data.newest_entry()
+    if newest is None:
+        raise NotFound("There's nothing to undo: your ledger is empty.")
+    return _remove(data, newest)
+
+
+def edit_entry(
+    session: Session,
+    ref: MemberRef,
+    interaction_id: int,
+    what: str,
+    when: datetime,
+    now: datetime,
+) -> LedgerLine:
+    """Change what an entry says and when it happened (both rows of an introduction made)."""
+    data = open_member(session, ref, now)
+    entry = _entry(data, interaction_id)
+    what = check_what(what, required=entry.kind not in WHAT_OPTIONAL)
+    when = check_when(when, now)
+    twin = data.intro_twin(entry)
+    touched = _touched(entry)
+    for row in (entry, twin):
+        if row is not None:
+            row.what = what
+            row.occurred_at = when
+            touched |= _touched(row)
+    session.flush()
+    data.resync(touched)
+    return LedgerLine.of(entry)
+
+
+def _contact(data: MemberData, key: str) -> Contact:
+    contact = data.contact_by_key(key)
+    if contact is None:
+        raise NotFound("That person is not in your network any more.")
+    return contact
+
+
+@dataclass(frozen=True)
+class ContactSize:
+    """A contact and how many entries are logged against them (what deleting them removes)."""
+
+    contact: ContactInfo
+    entries: int
+
+
+def contact_size(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactSize:
+    data = open_member(session, ref, now)
+    contact = _contact(data, key)
+    return ContactSize(ContactInfo.of(contact), data.entries_of(contact.id))
+
+
+def delete_contact(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactSize:
+    """Delete a contact and every entry logged against them. Introductions that name them as
+    the other person stay, without them; whoever was met through them was met on their own."""
+    data = open_member(session, ref, now)
+    contact = _contact(data, key)
+    info = ContactInfo.of(contact)
+    return ContactSize(info, data.delete_contact(contact))
+
+
+@dataclass(frozen=True)
+class Merged:
+    """``source`` was merged into ``into``: ``moved`` entries now belong to ``into``."""
+
+    source: ContactInfo
+    into: ContactInfo
+    moved: int
+    balance: int
+
+
+def _merge(data: MemberData, source: Contact, into: Contact) -> Merged:
+    if source.id == into.id:
+        raise InvalidInput("into", "Those are the same person: name two different contacts.")
+    before = ContactInfo.of(source)
+    into.networks |= source.networks
+    into.level = into.level or source.level
+    into.bond = into.bond or source.bond
+    into.cadence_days = into.cadence_days or source.cadence_days
+    into.organisation = into.organisation or source.organisation
+    if source.notes and source.notes != into.notes:
+        joined = f"{into.notes}\n{source.notes}" if into.notes else source.notes
+        into.notes = joined[:NOTES_MAX]
+    if into.met_through_id is None and source.met_through_id not in (None, into.id):
+        into.met_through_id = source.met_through_id
+    if into.snoozed_until is None:
+        into.snoozed_until = source.snoozed_until
+    moved = data.merge_into(source, into)
+    data.resync([into.id])
+    data.session.refresh(into)
+    return Merged(before, ContactInfo.of(into), moved, into.balance)
+
+
+def merge_contacts(
+    session: Session, ref: MemberRef, source_key: str, into_key: str, now: datetime
+) -> Merged:
+    """Merge the contact ``source_key`` into ``into_key``: its entries, introductions, "met
+    through" and what ``into`` lacks (level, bond, cadence, organisation, notes) move over."""
+    data = open_member(session, ref, now)
+    return _merge(data, _contact(data, source_key), _contact(data, into_key))
+
+
+def link_contact(
+    session: Session, ref: MemberRef, outside_key: str, user: Person, now: datetime
+) -> Merged:
+    """An outside contact is this Slack user: their history moves to the Slack user's contact
+    (created, or merged into the one the member already has)."""
+    if not isinstance(user, SlackPerson):
+        raise InvalidInput("user", "Link them to someone in Slack: @mention them.")
+    data = open_member(session, ref, now)
+    source = _contact(data, outside_key)
+    if source.slack_user_id:
+        raise InvalidInput("who", f"{source.name} is already a Slack user in your network.")
+    existing = data.contact_by_key(user.key)
+    if existing is not None:
+        return _merge(data, source, contact_for(data, user, now, field="user")[0])
+    before = ContactInfo.of(source)
+    data.rekey(source, user.key)
+    source.slack_user_id = user.user_id
+    source.name = user.name or user.user_id
+    session.flush()
+    return Merged(before, ContactInfo.of(source), data.entries_of(source.id), source.balance)

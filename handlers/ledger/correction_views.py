@@ -1,0 +1,141 @@
+"""Block Kit for fixing mistakes: the confirmations before a delete, the edit-entry form, and
+what each correction did. Pure builders from bot/ledger/corrections' plain values."""
+
+from __future__ import annotations
+
+import json
+
+from slack_sdk.models.blocks import (
+    Block,
+    DatePickerElement,
+    InputBlock,
+    PlainTextInputElement,
+)
+from slack_sdk.models.views import View
+
+from bot import ids
+from bot.ledger.corrections import WHAT_OPTIONAL, ContactSize, Merged, Removed
+from bot.ledger.service import LedgerLine
+from handlers.kit.blocks import Reply, actions, button, clip, context, escape, section
+from handlers.kit.mentions import person_mrkdwn
+from handlers.ledger.views import balance_text, bold, line_text, line_who, name, who
+from storage.models import WHAT_MAX
+
+WHAT = "what"
+WHEN = "when"
+
+
+def _entries(n: int) -> str:
+    return "1 entry" if n == 1 else f"{n:,} entries"
+
+
+def confirm_delete_entry(line: LedgerLine) -> Reply:
+    text = f"Delete this entry with {bold(line.contact, line.contact_user)}?\n{line_text(line)}"
+    return Reply(
+        text=f"Delete this entry with {line_who(line)}?",
+        blocks=[
+            section(text),
+            actions(
+                button("Delete it", ids.DELETE_ENTRY_CONFIRM, value=str(line.id), style="danger"),
+                button("Keep it", ids.CORRECTION_CANCEL),
+            ),
+        ],
+    )
+
+
+def removed(what: Removed, *, undone: bool = False) -> Reply:
+    """What a delete or ``/ally undo`` removed, and where that person stands now."""
+    head = "Undone: your last entry" if undone else "Deleted"
+    who = person_mrkdwn(what.contact.label, what.contact.slack_user_id)
+    text = f"{head}, with {name(what.contact)}:\n{line_text(what.line)}"
+    return Reply(
+        text=f"{head}, with {who}.",
+        blocks=[section(text), context(balance_text(what.balance, who))],
+    )
+
+
+def confirm_delete_contact(size: ContactSize) -> Reply:
+    who = name(size.contact)
+    if size.entries:
+        text = (
+            f"Delete {who} and the {_entries(size.entries)} you logged with them? "
+            "This can't be undone."
+        )
+    else:
+        text = f"Delete {who} from your network? Nothing is logged with them yet."
+    return Reply(
+        text=text.replace("*", ""),
+        blocks=[
+            section(text),
+            actions(
+                button(
+                    "Delete contact",
+                    ids.DELETE_CONTACT_CONFIRM,
+                    value=size.contact.key,
+                    style="danger",
+                ),
+                button("Keep them", ids.CORRECTION_CANCEL),
+            ),
+        ],
+    )
+
+
+def contact_deleted(size: ContactSize) -> Reply:
+    text = f"Deleted {name(size.contact)} and the {_entries(size.entries)} logged with them."
+    return Reply(text=text.replace("*", ""), blocks=[section(text)])
+
+
+def merged(what: Merged, *, linked: bool = False) -> Reply:
+    into = name(what.into)
+    if linked:
+        text = f"Linked *{escape(what.source.label)}* to {into}'s Slack account"
+    else:
+        text = f"Merged {name(what.source)} into {into}"
+    text += f": {_entries(what.moved)} now with them."
+    return Reply(
+        text=text.replace("*", ""),
+        blocks=[section(text), context(balance_text(what.balance, who(what.into)))],
+    )
+
+
+def kept() -> Reply:
+    return Reply(text="Nothing was deleted.", blocks=[section("Nothing was deleted.")])
+
+
+def edit_entry_view(line: LedgerLine, channel: str | None = None) -> View:
+    """The form that edits what an entry says and the day it happened."""
+    blocks: list[Block] = [
+        section(f"With {bold(clip(line.contact, 200), line.contact_user)}\n{line_text(line)}"),
+        InputBlock(
+            block_id=WHAT,
+            label="What happened",
+            element=PlainTextInputElement(
+                action_id=WHAT,
+                initial_value=line.what[:WHAT_MAX] or None,
+                max_length=WHAT_MAX,
+            ),
+            optional=line.kind.value in WHAT_OPTIONAL,
+        ),
+        InputBlock(
+            block_id=WHEN,
+            label="When",
+            element=DatePickerElement(
+                action_id=WHEN, initial_date=line.occurred_at.date().isoformat()
+            ),
+        ),
+        context("Only you can see your ledger."),
+    ]
+    return View(
+        type="modal",
+        callback_id=ids.EDIT_ENTRY_MODAL,
+        title="Edit entry",
+        submit="Save",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps({"id": line.id, "channel": channel}),
+    )
+
+
+def edited(line: LedgerLine) -> Reply:
+    text = f"Updated your entry with {bold(line.contact, line.contact_user)}:\n{line_text(line)}"
+    return Reply(text=f"Updated your entry with {line_who(line)}.", blocks=[section(text)])

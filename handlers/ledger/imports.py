@@ -1,0 +1,177 @@
+"""Importing an address book: a member DMs Ally a file, Ally answers with a preview, and the
+Import button adds the new people.
+
+Slack sends a file shared in the app's DM as a ``message`` event with ``subtype: file_share``
+and ``files[]`` (docs.slack.dev/reference/events/message/file_share); ``files.info`` (scope
+``files:read``) gives its size and ``url_private_download``, which is fetched with the bot token
+as ``Authorization: Bearer`` (docs.slack.dev/messaging/working-with-files). The work runs after
+Slack has its answer, on Bolt's listener executor: an event must be answered within 3 seconds.
+The Import button names the file by id and reads it again, so nothing is kept between the
+preview and the import, and nothing is written before the member confirms.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.errors import InvalidInput
+from bot.ledger import directory
+from bot.ledger.import_files import MAX_BYTES, ReadFile, check_kind, read_file
+from bot.ledger.importing import import_people, plan_import
+from bot.ledger.people import MemberRef
+from bot.platform.runtime import Runtime
+from handlers.kit.blocks import Reply
+from handlers.kit.members import member_of
+from handlers.ledger import import_views as views
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+DOWNLOAD_TIMEOUT = 20  # seconds
+
+
+def _slack_host(url: str, client: WebClient) -> bool:
+    """Only Slack's own file hosts (or the configured API host) ever get the bot token."""
+    host = urlsplit(url).hostname or ""
+    api_host = urlsplit(client.base_url).hostname or ""
+    return host == "slack.com" or host.endswith(".slack.com") or host == api_host
+
+
+def fetch(client: WebClient, file_id: str) -> tuple[str, bytes]:
+    """The file's name and bytes; ``InvalidInput`` for one too large or not downloadable."""
+    info = client.files_info(file=file_id)["file"]
+    name = str(info.get("name") or info.get("title") or "that file")
+    check_kind(name)
+    if int(info.get("size") or 0) > MAX_BYTES:
+        raise InvalidInput("file", f"{name} is over {MAX_BYTES // (1024 * 1024)} MB.")
+    url = str(info.get("url_private_download") or "")
+    if not url or not _slack_host(url, client):
+        raise InvalidInput("file", f"Slack didn't give me a way to download {name}.")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
+            data = response.read(MAX_BYTES + 1)
+    except (urllib.error.URLError, TimeoutError) as error:
+        log.warning("downloading file %s failed: %s", file_id, error)
+        raise InvalidInput("file", f"I couldn't download {name} from Slack: try again.") from None
+    if len(data) > MAX_BYTES:
+        raise InvalidInput("file", f"{name} is over {MAX_BYTES // (1024 * 1024)} MB.")
+    return name, data
+
+
+def read(client: WebClient, file_id: str) -> tuple[str, ReadFile]:
+    name, data = fetch(client, file_id)
+    return name, read_file(name, data)
+
+
+def emails(client: WebClient) -> dict[str, Any]:
+    try:
+        return dict(directory.people_by_email(client))
+    except SlackApiError as error:
+        # Without the list, people are matched by name alone; the import still works.
+        log.warning("users.list failed while importing: %s", error.response)
+        return {}
+
+
+def preview_file(runtime: Runtime, client: WebClient, member: MemberRef, file_id: str) -> Reply:
+    name = "that file"
+    try:
+        name, found = read(client, file_id)
+        with transaction(runtime.sessions) as session:
+            plan = plan_import(session, member, found, emails(client), runtime.clock())
+        return views.preview(name, plan, file_id)
+    except InvalidInput as error:
+        return views.problem(name, error.message)
+    except SlackApiError as error:
+        log.warning("files.info failed for %s: %s", file_id, error.response)
+        return views.problem(name, "Slack wouldn't show me the file (try sending it again).")
+
+
+def import_file(runtime: Runtime, client: WebClient, member: MemberRef, file_id: str) -> Reply:
+    name = "that file"
+    try:
+        name, found = read(client, file_id)
+        with transaction(runtime.sessions) as session:
+            plan = import_people(session, member, found, emails(client), runtime.clock())
+        return views.imported(name, plan)
+    except InvalidInput as error:
+        return views.problem(name, error.message)
+    except SlackApiError as error:
+        log.warning("files.info failed for %s: %s", file_id, error.response)
+        return views.problem(name, "Slack wouldn't show me the file any more.")
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def later(job: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                job()
+            except Exception:
+                log.exception("importing an address book failed")
+
+        app.listener_runner.listener_executor.submit(run)
+
+    @app.event("message")
+    def on_message(event: dict, context: BoltContext, client: WebClient) -> None:
+        subtype = event.get("subtype")
+        if (
+            event.get("channel_type") != "im"
+            or event.get("bot_id")
+            or subtype
+            not in (
+                None,
+                "file_share",
+            )
+        ):
+            return  # Ally's own messages, edits, deletions: nothing to answer
+        member = member_of(context)
+        channel = event.get("channel")
+        if member is None or not channel:
+            return
+        files = [f for f in event.get("files") or [] if f.get("id")]
+        if not files:
+
+            def explain() -> None:
+                client.chat_postMessage(channel=channel, **views.how_to().as_kwargs())
+
+            later(explain)
+            return
+        for shared in files[:3]:
+            file_id = str(shared["id"])
+
+            def job(file_id: str = file_id) -> None:
+                reply = preview_file(runtime, client, member, file_id)
+                client.chat_postMessage(channel=channel, **reply.as_kwargs())
+
+            later(job)
+
+    def on_confirm(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        member = member_of(context)
+        if member is None:
+            return
+        file_id = str((body.get("actions") or [{}])[0].get("value") or "")
+
+        def job() -> None:
+            reply = import_file(runtime, client, member, file_id)
+            respond(replace_original=True, **reply.as_kwargs())
+
+        later(job)
+
+    def on_cancel(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond(replace_original=True, **views.cancelled().as_kwargs())
+
+    app.action(ids.IMPORT_CONFIRM)(on_confirm)
+    app.action(ids.IMPORT_CANCEL)(on_cancel)

@@ -165,6 +165,18 @@ def outside_names(text: str | None, *, field: str) -> list[OutsidePerson]:
     return [outside_person(line, field=field) for line in (text or "").splitlines() if line.strip()]
 
 
+def referred_people(
+    session: Session, client: WebClient, member: MemberRef, values: dict, now: datetime
+) -> list[Person]:
+    """The people a form's ``people`` (Slack users) and ``outside`` (a name a line) fields
+    name: "who else should I talk to?"."""
+    users = _value(values, "people").get("selected_users") or []
+    people: list[Person] = [
+        slack_person(session, client, member, u, now, field="people") for u in users
+    ]
+    return people + outside_names(_value(values, "outside").get("value"), field="outside")
+
+
 def picked_person(
     session: Session, client: WebClient, member: MemberRef, values: dict, now: datetime
 ) -> Person:
@@ -257,11 +269,7 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with transaction(runtime.sessions) as session:
                 introducer = person_for_key(session, member, key, now)
-                users = _value(values, "people").get("selected_users") or []
-                people: list[Person] = [
-                    slack_person(session, client, member, u, now, field="people") for u in users
-                ]
-                people += outside_names(_value(values, "outside").get("value"), field="outside")
+                people = referred_people(session, client, member, values, now)
                 record_referrals(session, member, introducer, people, now, field="people")
         except InvalidInput as error:
             field = error.field if error.field in values else "people"

@@ -22,8 +22,6 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.errors import AllyError, InvalidInput
-from bot.ledger.directory import person as slack_person
-from bot.ledger.people import Person
 from bot.ledger.referrals import MAX_REFERRALS, focus_of, person_for_key
 from bot.ledger.service import open_member
 from bot.nudges import meeting_plans as plans
@@ -34,7 +32,7 @@ from handlers.kit.blocks import Reply, clip, context, escape, section, updated_b
 from handlers.kit.members import member_of
 from handlers.kit.mentions import require_person
 from handlers.ledger.commands import clean, resolve
-from handlers.ledger.referrals import done_view, outside_names, who_else
+from handlers.ledger.referrals import done_view, referred_people, who_else
 from storage.db import transaction
 from storage.models import NAME_MAX, WHAT_MAX
 
@@ -305,11 +303,7 @@ def register(app: App, runtime: Runtime) -> None:
         assert member is not None
         try:
             with transaction(runtime.sessions) as session:
-                users = _value(values, "people").get("selected_users") or []
-                people: list[Person] = [
-                    slack_person(session, client, member, u, now, field="people") for u in users
-                ]
-                people += outside_names(_value(values, "outside").get("value"), field="outside")
+                people = referred_people(session, client, member, values, now)
                 done = plans.reflect(
                     session,
                     member,
@@ -326,12 +320,15 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors={field: error.message})
             return
         except AllyError as error:
-            ack(response_action="update", view=done_view(error.message))
+            ack(response_action="update", view=done_view(escape(error.message)))
             return
-        text = f"Saved what you learned from {done.plan.label}."
+        text = f"Saved what you learned from {escape(done.plan.label)}."
         if done.referred:
-            names = ", ".join(p.label for p in done.referred)
-            text += f" {names} joined your network, met through {done.plan.label}: reach out next."
+            names = escape(", ".join(p.label for p in done.referred))
+            text += (
+                f" {names} joined your network, met through {escape(done.plan.label)}: "
+                "reach out next."
+            )
         ack(response_action="update", view=done_view(text))
 
     app.action(ids.PLAN_IT)(open_plan)

@@ -7,13 +7,17 @@ channel they came from, the ``response_url`` of a pressed button, or their DM wi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.kit.blocks import Reply
+from bot.errors import AllyError
+from bot.ledger.people import MemberRef
+from handlers.kit.blocks import Reply, say
+from handlers.kit.members import member_of
 
 log = logging.getLogger(__name__)
 QUICK_TIMEOUT = 1  # seconds
@@ -82,3 +86,37 @@ def quick_client(client: WebClient) -> WebClient:
     return WebClient(
         token=client.token, base_url=client.base_url, timeout=QUICK_TIMEOUT, retry_handlers=[]
     )
+
+
+def answer_in_place(
+    client: WebClient, body: dict[str, Any], respond: Respond, reply: Reply
+) -> None:
+    """Show ``reply`` in place of the message the button was on; from Home, in the DM."""
+    if body.get("response_url"):
+        respond(replace_original=True, **reply.as_kwargs())
+    else:
+        tell(client, body, respond, reply)
+
+
+Send = Callable[[WebClient, dict[str, Any], Respond, Reply], None]
+
+
+def on_button(work: Callable[[MemberRef, str], Reply], send: Send = tell) -> Callable[..., None]:
+    """A button's listener: ack, then ``work(member, the button's value)``, answered privately
+    with ``send``; a domain error is answered with its message, never a traceback."""
+
+    def listener(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        member = member_of(context)
+        if member is None:
+            return
+        value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        try:
+            reply = work(member, value)
+        except AllyError as error:
+            reply = say(error.message)
+        send(client, body, respond, reply)
+
+    return listener

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.errors import AllyError, InvalidInput
@@ -22,14 +24,15 @@ from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, say
 from handlers.kit.members import member_of
 from handlers.kit.mentions import PersonToken, require_person, strip_word
-from handlers.kit.replies import confirm_after_ack, tell
+from handlers.kit.replies import answer_in_place, confirm_after_ack, on_button, tell
 from handlers.ledger import correction_views as views
 from handlers.ledger.commands import clean, resolve, token_key
 from handlers.ledger.modal_views import date_value, text_value
-from handlers.ledger.people import answer
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
+# A button's work on the member's ledger: (session, member, the button's value, now) -> reply.
+Job = Callable[[Session, MemberRef, str, datetime], Reply]
 
 # -- parsing (pure) -------------------------------------------------------------------------------
 
@@ -129,13 +132,14 @@ def _new_when(old: datetime, picked: str | None) -> datetime:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def run(member: MemberRef, job: Any) -> Reply:
-        try:
+    def unit(job: Job) -> Callable[[MemberRef, str], Reply]:
+        """A button's work in one transaction: ``job(session, member, value, now)``."""
+
+        def work(member: MemberRef, value: str) -> Reply:
             with transaction(runtime.sessions) as session:
-                result: Reply = job(session, member, runtime.clock())
-                return result
-        except AllyError as error:
-            return say(error.message)
+                return job(session, member, value, runtime.clock())
+
+        return work
 
     def on_line_menu(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
@@ -165,53 +169,9 @@ def register(app: App, runtime: Runtime) -> None:
         elif what == "delete":
             tell(client, body, respond, views.confirm_delete_entry(line))
 
-    def on_delete_entry(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        value = _action(body).get("value")
-        reply = run(
-            member,
-            lambda s, m, now: views.removed(corrections.delete_entry(s, m, _entry_id(value), now)),
-        )
-        answer(client, body, respond, reply)
-
-    def on_delete_contact(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        key = str(_action(body).get("value") or "")
-        reply = run(
-            member,
-            lambda s, m, now: views.confirm_delete_contact(
-                corrections.contact_size(s, m, key, now)
-            ),
-        )
-        tell(client, body, respond, reply)
-
-    def on_delete_contact_confirm(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        key = str(_action(body).get("value") or "")
-        reply = run(
-            member,
-            lambda s, m, now: views.contact_deleted(corrections.delete_contact(s, m, key, now)),
-        )
-        answer(client, body, respond, reply)
-
     def on_cancel(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        answer(client, body, respond, views.kept())
+        answer_in_place(client, body, respond, views.kept())
 
     def on_edit_submit(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         member = member_of(context)
@@ -246,8 +206,34 @@ def register(app: App, runtime: Runtime) -> None:
         confirm_after_ack(app, client, member.user_id, channel, views.edited(line))
 
     app.action(ids.LEDGER_LINE_MENU)(on_line_menu)
-    app.action(ids.DELETE_ENTRY_CONFIRM)(on_delete_entry)
-    app.action(ids.DELETE_CONTACT)(on_delete_contact)
-    app.action(ids.DELETE_CONTACT_CONFIRM)(on_delete_contact_confirm)
+    app.action(ids.DELETE_ENTRY_CONFIRM)(
+        on_button(
+            unit(
+                lambda s, m, value, now: views.removed(
+                    corrections.delete_entry(s, m, _entry_id(value), now)
+                )
+            ),
+            answer_in_place,
+        )
+    )
+    app.action(ids.DELETE_CONTACT)(
+        on_button(
+            unit(
+                lambda s, m, key, now: views.confirm_delete_contact(
+                    corrections.contact_size(s, m, key, now)
+                )
+            )
+        )
+    )
+    app.action(ids.DELETE_CONTACT_CONFIRM)(
+        on_button(
+            unit(
+                lambda s, m, key, now: views.contact_deleted(
+                    corrections.delete_contact(s, m, key, now)
+                )
+            ),
+            answer_in_place,
+        )
+    )
     app.action(ids.CORRECTION_CANCEL)(on_cancel)
     app.view(ids.EDIT_ENTRY_MODAL)(on_edit_submit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -18,7 +17,7 @@ from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, escape, say
 from handlers.kit.members import member_of
-from handlers.kit.replies import tell
+from handlers.kit.replies import answer_in_place, on_button
 from handlers.ledger import views
 from handlers.ledger.people_views import people_list, read_page_value
 from storage.db import transaction
@@ -57,14 +56,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-def answer(client: WebClient, body: dict[str, Any], respond: Respond, reply: Reply) -> None:
-    """Show a page in place of the one the button was on; from Home, in the DM."""
-    if body.get("response_url"):
-        respond(replace_original=True, **reply.as_kwargs())
-    else:
-        tell(client, body, respond, reply)
-
-
 def register(app: App, runtime: Runtime) -> None:
     def on_page(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
@@ -81,38 +72,13 @@ def register(app: App, runtime: Runtime) -> None:
             reply = say("That list is out of date: type `/ally people` to see your people.")
         except AllyError as error:
             reply = say(error.message)
-        answer(client, body, respond, reply)
+        answer_in_place(client, body, respond, reply)
 
-    def on_person(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        key = str((body.get("actions") or [{}])[0].get("value") or "")
-        try:
-            reply = person_history(runtime, member, key)
-        except AllyError as error:
-            reply = say(error.message)
-        tell(client, body, respond, reply)
-
-    def on_wake(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        key = str((body.get("actions") or [{}])[0].get("value") or "")
-        try:
-            with transaction(runtime.sessions) as session:
-                label = wake_contact(session, member, key, runtime.clock())
-            reply = say(f":alarm_clock: *{escape(label)}* is awake: reminders about them are back.")
-        except AllyError as error:
-            reply = say(error.message)
-        tell(client, body, respond, reply)
+    def wake(member: MemberRef, key: str) -> Reply:
+        with transaction(runtime.sessions) as session:
+            label = wake_contact(session, member, key, runtime.clock())
+        return say(f":alarm_clock: *{escape(label)}* is awake: reminders about them are back.")
 
     app.action(ids.PEOPLE_PAGE)(on_page)
-    app.action(ids.WAKE_CONTACT)(on_wake)
-    app.action(ids.SHOW_PERSON)(on_person)
+    app.action(ids.WAKE_CONTACT)(on_button(wake))
+    app.action(ids.SHOW_PERSON)(on_button(lambda member, key: person_history(runtime, member, key)))

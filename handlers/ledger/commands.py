@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
+from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
@@ -27,9 +26,8 @@ from bot.platform.runtime import Runtime
 from bot.questions.service import get_focus
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply
-from handlers.kit.members import member_of
 from handlers.kit.mentions import Mention, PersonToken, require_person, strip_word
-from handlers.kit.replies import tell
+from handlers.kit.replies import on_button
 from handlers.ledger import views
 from handlers.ledger.contact_modal import open_contact
 from handlers.ledger.referrals import referral_offer
@@ -369,13 +367,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_show_network(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        tell(client, body, respond, network_review(runtime, member, runtime.clock()))
-
-    app.action(ids.SHOW_NETWORK)(on_show_network)
+    app.action(ids.SHOW_NETWORK)(
+        on_button(lambda member, _value: network_review(runtime, member, runtime.clock()))
+    )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.platform.clock import Clock, utc_now
 from bot.platform.config import Settings
+from bot.platform.uow import UnitOfWork
 from storage.db import make_engine, make_session_factory
 
 
@@ -32,6 +33,10 @@ class Runtime:
     ) -> Runtime:
         engine = make_engine(settings.database_url)
         return cls(settings, engine, make_session_factory(engine), clock, sleep)
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work on this process's database (see ``bot.platform.uow``)."""
+        return UnitOfWork(self.sessions)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -36,7 +36,7 @@ from bot.home.service import (
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.home.views import home_view
-from handlers.kit.members import member_of
+from handlers.kit.members import home_is_stale, member_of
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class RepublishHome(ListenerCompletionHandler):
         try:
             self.inner.handle(request=request, response=response)
         finally:
-            changed = end_changes()
+            changed = end_changes() or home_is_stale(request.context)
             on_home = from_home(request.body)
             member = member_of(request.context)
             client = request.context.client

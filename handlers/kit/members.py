@@ -26,3 +26,21 @@ def member_of(context: BoltContext) -> MemberRef | None:
     if not user_id or not (team_id or enterprise_id):
         return None
     return MemberRef(team_id=team_id, user_id=user_id, enterprise_id=enterprise_id)
+
+
+_HOME_CHANGED = "ally_home_changed"
+
+
+def home_changed(context: BoltContext, changed: bool = True) -> None:
+    """Say that this request changed what the acting member's Home shows.
+
+    Handlers call it with the ``home_changed`` of the service result they got; after the
+    listener, ``handlers.home.tab`` republishes that member's Home once (if they may be looking).
+    """
+    if changed:
+        context[_HOME_CHANGED] = True
+
+
+def home_is_stale(context: BoltContext) -> bool:
+    """Whether a listener of this request said it changed the acting member's Home."""
+    return bool(context.get(_HOME_CHANGED))

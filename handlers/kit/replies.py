@@ -98,6 +98,21 @@ def answer_in_place(
         tell(client, body, respond, reply)
 
 
+def pressed(ack: Ack, body: dict[str, Any], context: BoltContext) -> tuple[MemberRef, str] | None:
+    """Acknowledge a button press; who pressed it and the button's value (None: no member).
+
+    The prologue of every button listener, so each one reads the press the same way.
+    """
+    ack()
+    member = member_of(context)
+    if member is None:
+        return None
+    action = (body.get("actions") or [{}])[0] or {}
+    return member, str(
+        action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+    )
+
+
 Send = Callable[[WebClient, dict[str, Any], Respond, Reply], None]
 
 
@@ -108,11 +123,10 @@ def on_button(work: Callable[[MemberRef, str], Reply], send: Send = tell) -> Cal
     def listener(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
     ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
+        press = pressed(ack, body, context)
+        if press is None:
             return
-        value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        member, value = press
         try:
             reply = work(member, value)
         except AllyError as error:

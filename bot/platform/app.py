@@ -18,6 +18,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
@@ -29,7 +30,6 @@ from bot.platform import metrics
 from bot.platform.config import ConfigError
 from bot.platform.logs import describe, log_request
 from bot.platform.malformed import refuse, request_problem
-from bot.platform.metrics import CountingRateLimitRetryHandler
 from bot.platform.oauth import oauth_flow
 from bot.platform.replay import release, replay_guard
 from bot.platform.runtime import Runtime
@@ -54,7 +54,7 @@ RATE_LIMIT_RETRIES = 3
 RETRY_JITTER = 0.1
 
 
-class RateLimitRetry(CountingRateLimitRetryHandler):
+class RateLimitRetry(RateLimitErrorRetryHandler):
     """slack_sdk's 429 handler, counting each 429 for ``/metrics`` and waiting ``Retry-After``
     through ``sleep`` (the runtime's).
 
@@ -71,7 +71,7 @@ class RateLimitRetry(CountingRateLimitRetryHandler):
         self.sleep = sleep
         self.max_wait = max_wait
 
-    def _can_retry(
+    def can_retry(
         self,
         *,
         state: RetryState,
@@ -79,7 +79,10 @@ class RateLimitRetry(CountingRateLimitRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
+        # Every 429 is counted, the last one too when the retries are used up.
+        if response is not None and response.status_code == 429:
+            metrics.rate_limited(request.url)
+        if not super().can_retry(state=state, request=request, response=response, error=error):
             return False
         return self.max_wait is None or retry_after(response) <= self.max_wait
 

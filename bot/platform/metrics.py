@@ -18,11 +18,6 @@ import re
 import threading
 from typing import Any
 
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
-
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # The kinds of Slack request Ally serves; anything else (a forged body) counts as "other".
@@ -142,23 +137,6 @@ def purge() -> None:
 def rate_limited(url: str) -> None:
     method = url.rstrip("/").rsplit("/", 1)[-1]
     _get().rate_limited.labels(method if SLACK_METHOD.match(method) else "other").inc()
-
-
-class CountingRateLimitRetryHandler(RateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler (honours Retry-After), counting every 429 Slack sends back,
-    including the last one when the retries are used up."""
-
-    def can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if response is not None and response.status_code == 429:
-            rate_limited(request.url)
-        return super().can_retry(state=state, request=request, response=response, error=error)
 
 
 def exposition() -> tuple[bytes, str]:

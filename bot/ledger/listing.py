@@ -296,8 +296,8 @@ def people(
     """One page of the member's contacts matching ``wanted``, by name.
 
     Reads only; a member who never used Ally gets an empty page. A page past the end is the
-    last page. The database filters, counts and pages (one query for a page, and the member's
-    id), so a network of thousands costs what a page of twenty does.
+    last page. The database filters, counts and pages (the member's id, the counts, the page),
+    so the work done here is a page's, however many people match.
     """
     member_id = session.scalar(
         select(Member.id).where(Member.user_is(ref.enterprise_id, ref.team_id, ref.user_id))
@@ -321,22 +321,17 @@ def people(
             Contact.id.in_([row[0] for row in found if _mentions(*row[1:], other_letters)])
         )
     everyone = select(func.count()).select_from(Contact).where(Contact.member_id == member_id)
-    matching = (
-        select(*_ROW, func.count().over(), everyone.scalar_subquery())
+    counted = select(func.count(), everyone.scalar_subquery()).select_from(Contact).where(*where)
+    total, count = session.execute(counted).one()
+    page = min(max(page, 0), max(0, -(-total // per_page) - 1))
+    rows = session.execute(
+        select(*_ROW)
         .where(*where)
         .order_by(*_by_label(session))
-    )
-    page = max(page, 0)
-    rows = session.execute(matching.limit(per_page).offset(page * per_page)).all()
-    if not rows and page > 0:  # past the end (the list shrank): the last page
-        total = session.scalar(select(func.count()).select_from(Contact).where(*where)) or 0
-        page = max(0, -(-total // per_page) - 1)
-        rows = session.execute(matching.limit(per_page).offset(page * per_page)).all()
-    if not rows:
-        count = session.scalar(everyone) if not wanted.empty else 0
-        return PeoplePage(wanted, [], 0, 0, int(count or 0), per_page)
-    shown = [person_of(ContactRow(*row[: len(_ROW)]), now) for row in rows]
-    total, count = rows[0][len(_ROW)], rows[0][len(_ROW) + 1]
+        .limit(per_page)
+        .offset(page * per_page)
+    ).all()
+    shown = [person_of(ContactRow(*row), now) for row in rows]
     return PeoplePage(wanted, shown, page, int(total), int(count), per_page)
 
 

@@ -38,7 +38,9 @@ from bot.ledger.network import (
     touch_state,
 )
 from bot.ledger.people import MemberRef
-from bot.ledger.service import contact_label
+from bot.ledger.service import History, contact_card, contact_label, history, open_member
+from bot.nudges.settings import wake_contact
+from bot.platform.uow import Units, committed
 from storage.models import Bond, Contact, Level, Member, Network
 from storage.repository import ContactRow, MemberData, find_member
 from storage.types import DayNumber
@@ -377,3 +379,41 @@ def network_cells(session: Session, ref: MemberRef, now: datetime) -> list[Cell]
     if member is None:
         return cells([], now)
     return cells(MemberData(session, member).contact_rows(), now)
+
+
+# -- services: each runs in one unit of work of its own ------------------------------------------
+
+
+def people_page(
+    units: Units, ref: MemberRef, wanted: PeopleFilter, page: int, now: datetime
+) -> PeoplePage:
+    """``people`` in a unit of work of its own (reads only)."""
+    return committed(units, lambda session: people(session, ref, now, wanted, page=page))
+
+
+def person_history(units: Units, ref: MemberRef, key: str, now: datetime, limit: int) -> History:
+    """The member's history with the contact ``key`` (a person's History button)."""
+
+    def work(session: Session) -> History:
+        card = contact_card(session, ref, key, now)
+        return history(session, ref, card.person, now, limit=limit)
+
+    return committed(units, work)
+
+
+@dataclass(frozen=True)
+class Woken:
+    """A contact whose snooze ended: reminders about them are back."""
+
+    label: str
+    slack_user_id: str | None
+    home_changed: bool = True
+
+
+def wake(units: Units, ref: MemberRef, key: str, now: datetime) -> Woken:
+    def work(session: Session) -> Woken:
+        label = wake_contact(session, ref, key, now)
+        contact = open_member(session, ref, now).contact_by_key(key)
+        return Woken(label, contact.slack_user_id if contact is not None else None)
+
+    return committed(units, work)

@@ -205,7 +205,10 @@ def link_contact(
     data = open_member(session, ref, now)
     source = _contact(data, outside_key)
     if source.slack_user_id:
-        raise InvalidInput("who", f"{source.name} is already a Slack user in your network.")
+        raise InvalidInput(
+            "who",
+            "They are already a Slack user in your network: only outside contacts are linked.",
+        )
     existing = data.contact_by_key(user.key)
     if existing is not None:
         return _merge(data, source, contact_for(data, user, now, field="user")[0])

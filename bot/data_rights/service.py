@@ -13,7 +13,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -75,8 +75,7 @@ class SlackCopies:
         return bool(self.messages or self.files)
 
 
-@dataclass(frozen=True)
-class CopiesDeleted:
+class CopiesDeleted(NamedTuple):
     """How ``delete_copies`` went: messages and files deleted, and calls Slack refused."""
 
     messages: int

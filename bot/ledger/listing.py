@@ -14,7 +14,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
@@ -401,9 +401,8 @@ def person_history(units: Units, ref: MemberRef, key: str, now: datetime, limit:
     return committed(units, work)
 
 
-@dataclass(frozen=True)
-class Woken:
-    """A contact whose snooze ended: reminders about them are back."""
+class Woken(NamedTuple):
+    """A contact whose snooze ended (reminders about them are back), and Home changed."""
 
     label: str
     slack_user_id: str | None

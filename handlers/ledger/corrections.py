@@ -117,21 +117,20 @@ def _entry_id(value: Any) -> int:
 def register(app: App, runtime: Runtime) -> None:
     units = runtime.unit_of_work
 
-    def on_line_menu(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    def line_menu(
+        member: MemberRef, chosen: str, body: dict, client: WebClient, respond: Respond
     ) -> None:
-        press = pressed(ack, body, context)
-        if press is None:
-            return
-        member, chosen = press
+        """Edit (in a form) or delete (after a confirmation) the chosen ledger line."""
         what, _, raw = chosen.partition(":")
-        channel = (body.get("channel") or {}).get("id")
         try:
             line = corrections.read_entry(units, member, _entry_id(raw), runtime.clock())
         except AllyError as error:
             tell(client, body, respond, say(error.message))
             return
-        if what == "edit":
+        if what == "delete":
+            tell(client, body, respond, views.confirm_delete_entry(line))
+        elif what == "edit":
+            channel = (body.get("channel") or {}).get("id")
             try:
                 client.views_open(
                     trigger_id=body["trigger_id"], view=views.edit_entry_view(line, channel)
@@ -139,8 +138,13 @@ def register(app: App, runtime: Runtime) -> None:
             except SlackApiError as error:
                 log.warning("views.open failed for the edit-entry form: %s", error.response)
                 tell(client, body, respond, say("Slack didn't open the form: please try again."))
-        elif what == "delete":
-            tell(client, body, respond, views.confirm_delete_entry(line))
+
+    def on_line_menu(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        press = pressed(ack, body, context)
+        if press is not None:
+            line_menu(*press, body, client, respond)
 
     def on_cancel(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()

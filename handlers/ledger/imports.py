@@ -148,19 +148,17 @@ def register(app: App, runtime: Runtime) -> None:
 
             later(job)
 
+    def confirmed(client: WebClient, respond: Respond, member: MemberRef, file_id: str) -> None:
+        reply = answer_file(runtime, client, member, file_id, confirmed=True)
+        respond(replace_original=True, **reply.as_kwargs())
+
     def on_confirm(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
     ) -> None:
         press = pressed(ack, body, context)
-        if press is None:
-            return
-        member, file_id = press
-
-        def job() -> None:
-            reply = answer_file(runtime, client, member, file_id, confirmed=True)
-            respond(replace_original=True, **reply.as_kwargs())
-
-        later(job)
+        if press is not None:
+            member, file_id = press
+            later(lambda: confirmed(client, respond, member, file_id))
 
     def on_cancel(ack: Ack, respond: Respond) -> None:
         ack()

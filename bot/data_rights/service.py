@@ -1,9 +1,10 @@
 """A member's rights over their data: take it all out (export) or erase it (forget); and a
 workspace's data erased when Ally is uninstalled from it.
 
-Services take a session and never commit: the caller's transaction makes an erasure all or
-nothing. An erasure also returns Ally's own copies in Slack (the weekly DMs it posted, the
-export files it uploaded), which ``delete_copies`` removes once the rows are gone.
+The functions on a session never commit; the services run them in one unit of work each, so
+an erasure is all or nothing. An erasure also returns Ally's own copies in Slack (the weekly
+DMs it posted, the export files it uploaded), which ``delete_copies`` removes once the rows
+are gone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.ledger.people import MemberRef
 from bot.platform.logs import fields
+from bot.platform.uow import Units, committed
 from storage.db import dialect_insert
 from storage.models import (
     Contact,
@@ -73,12 +75,21 @@ class SlackCopies:
         return bool(self.messages or self.files)
 
 
+class CopiesDeleted(NamedTuple):
+    """How ``delete_copies`` went: messages and files deleted, and calls Slack refused."""
+
+    messages: int
+    files: int
+    refused: int
+
+
 @dataclass(frozen=True)
 class Erased:
     """How many rows an erasure deleted, per table, and Ally's copies left in Slack."""
 
     counts: dict[str, int]
     copies: SlackCopies = field(default_factory=SlackCopies)
+    home_changed: bool = True  # whoever was erased has an empty Home now
 
     @property
     def total(self) -> int:
@@ -298,11 +309,52 @@ def erase_workspace(
     return Erased(counts, copies)
 
 
-@dataclass(frozen=True)
-class CopiesDeleted:
-    messages: int
-    files: int
-    refused: int
+# -- services: each runs in one unit of work of its own ------------------------------------------
+
+
+def ask_for_export(units: Units, ref: MemberRef, key: str, now: datetime) -> bool:
+    """``request_export``, committed: False when this command was already recorded."""
+    return committed(units, lambda session: request_export(session, ref, key, now))
+
+
+def take_export(units: Units, ref: MemberRef, key: str, now: datetime) -> dict[str, Any] | None:
+    """Claim the export and read it; None when another process has (or had) it."""
+
+    def work(session: Session) -> dict[str, Any] | None:
+        return export(session, ref, now) if claim_export(session, ref, key) else None
+
+    return committed(units, work)
+
+
+def export_delivered(
+    units: Units, ref: MemberRef, key: str, channel_id: str, file_id: str | None, now: datetime
+) -> None:
+    committed(units, lambda session: export_sent(session, ref, key, channel_id, file_id, now))
+
+
+def export_undelivered(units: Units, ref: MemberRef, key: str) -> None:
+    committed(units, lambda session: export_failed(session, ref, key))
+
+
+def forget_member(units: Units, ref: MemberRef) -> Erased:
+    return committed(units, lambda session: forget(session, ref))
+
+
+def erase(
+    units: Units, *, enterprise_id: str, team_id: str | None, whole_enterprise: bool = False
+) -> Erased:
+    return committed(
+        units,
+        lambda session: erase_workspace(
+            session,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            whole_enterprise=whole_enterprise,
+        ),
+    )
+
+
+# -- Ally's own copies in Slack -------------------------------------------------------------------
 
 
 def delete_copies(client: WebClient, copies: SlackCopies, *, team: str | None) -> CopiesDeleted:

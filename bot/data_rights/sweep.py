@@ -16,7 +16,7 @@ from bot.data_rights import service as data_rights
 from bot.platform.logs import fields
 from bot.platform.oauth import installation_store, is_installed
 from bot.platform.runtime import Runtime
-from storage.db import transaction
+from bot.platform.uow import committed
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,14 @@ def sweep_uninstalled(runtime: Runtime) -> list[Swept]:
     if not runtime.settings.oauth:
         return []
     store = installation_store(runtime)
-    with runtime.sessions() as session:
-        held = sorted(data_rights.workspaces(session))
+    held = sorted(committed(runtime.unit_of_work, data_rights.workspaces))
     swept: list[Swept] = []
     for enterprise_id, team_id in held:
         if is_installed(store, enterprise_id, team_id):
             continue
-        with transaction(runtime.sessions) as session:
-            erased = data_rights.erase_workspace(
-                session, enterprise_id=enterprise_id, team_id=team_id
-            )
+        erased = data_rights.erase(
+            runtime.unit_of_work, enterprise_id=enterprise_id, team_id=team_id
+        )
         swept.append(Swept(enterprise_id, team_id, erased))
         log.info(
             "uninstalled workspace erased by the sweep",

@@ -3,13 +3,14 @@ two contacts, link an outside contact to their Slack user.
 
 The ledger is the truth. Every correction ends by computing each touched contact's kept balance
 and last touch again from the ledger (``MemberData.resync``), so they stay exactly the
-ledger's. Services validate, write and return plain values; the caller's transaction commits.
+ledger's. The functions on a session validate, write and return plain values; the services at
+the end each run one of them in its own unit of work and commit it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from bot.ledger.service import (
     contact_for,
     open_member,
 )
+from bot.platform.uow import Units, committed
 from storage.models import NOTES_MAX, Contact, Interaction, InteractionKind
 from storage.repository import MemberData
 
@@ -61,6 +63,7 @@ class Removed:
     line: LedgerLine
     contact: ContactInfo
     balance: int
+    home_changed: bool = True
 
 
 def _remove(data: MemberData, entry: Interaction) -> Removed:
@@ -132,6 +135,7 @@ class ContactSize:
 
     contact: ContactInfo
     entries: int
+    home_changed: bool = False  # True once the contact is deleted
 
 
 def contact_size(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactSize:
@@ -146,7 +150,7 @@ def delete_contact(session: Session, ref: MemberRef, key: str, now: datetime) ->
     data = open_member(session, ref, now)
     contact = _contact(data, key)
     info = ContactInfo.of(contact)
-    return ContactSize(info, data.delete_contact(contact))
+    return ContactSize(info, data.delete_contact(contact), home_changed=True)
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class Merged:
     into: ContactInfo
     moved: int
     balance: int
+    home_changed: bool = True
 
 
 def _merge(data: MemberData, source: Contact, into: Contact) -> Merged:
@@ -200,7 +205,10 @@ def link_contact(
     data = open_member(session, ref, now)
     source = _contact(data, outside_key)
     if source.slack_user_id:
-        raise InvalidInput("who", f"{source.name} is already a Slack user in your network.")
+        raise InvalidInput(
+            "who",
+            "They are already a Slack user in your network: only outside contacts are linked.",
+        )
     existing = data.contact_by_key(user.key)
     if existing is not None:
         return _merge(data, source, contact_for(data, user, now, field="user")[0])
@@ -210,3 +218,53 @@ def link_contact(
     source.name = user.name or user.user_id
     session.flush()
     return Merged(before, ContactInfo.of(source), data.entries_of(source.id), source.balance)
+
+
+# -- services: each runs in one unit of work of its own ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Edited:
+    line: LedgerLine
+    home_changed: bool = True
+
+
+def undo_last(units: Units, ref: MemberRef, now: datetime) -> Removed:
+    return committed(units, lambda session: undo(session, ref, now))
+
+
+def read_entry(units: Units, ref: MemberRef, interaction_id: int, now: datetime) -> LedgerLine:
+    return committed(units, lambda session: entry_line(session, ref, interaction_id, now))
+
+
+def remove_entry(units: Units, ref: MemberRef, interaction_id: int, now: datetime) -> Removed:
+    return committed(units, lambda session: delete_entry(session, ref, interaction_id, now))
+
+
+def change_entry(
+    units: Units, ref: MemberRef, interaction_id: int, what: str, day: date, now: datetime
+) -> Edited:
+    """``edit_entry`` with the entry moved to ``day``, its time of day kept."""
+
+    def work(session: Session) -> Edited:
+        old = entry_line(session, ref, interaction_id, now).occurred_at
+        when = old if day == old.date() else datetime.combine(day, old.timetz())
+        return Edited(edit_entry(session, ref, interaction_id, what, when, now))
+
+    return committed(units, work)
+
+
+def size_of(units: Units, ref: MemberRef, key: str, now: datetime) -> ContactSize:
+    return committed(units, lambda session: contact_size(session, ref, key, now))
+
+
+def remove_contact(units: Units, ref: MemberRef, key: str, now: datetime) -> ContactSize:
+    return committed(units, lambda session: delete_contact(session, ref, key, now))
+
+
+def merge(units: Units, ref: MemberRef, source_key: str, into_key: str, now: datetime) -> Merged:
+    return committed(units, lambda s: merge_contacts(s, ref, source_key, into_key, now))
+
+
+def link(units: Units, ref: MemberRef, outside_key: str, user: Person, now: datetime) -> Merged:
+    return committed(units, lambda s: link_contact(s, ref, outside_key, user, now))

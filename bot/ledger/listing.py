@@ -4,8 +4,8 @@ each network-by-level cell of the review.
 A filter is a few words: a network (``strategic``, ``operational``, ``developmental``), a level
 (``above``, ``peer``, ``below``), a bond (``alliance``, ``connection``), a stay-in-touch state
 (``due``, ``overdue``, ``snoozed``), and any other words, each of which must appear in the
-name, the organisation or the notes. Every contact is read in one query (plain rows) and
-filtered here, so the same rules hold on SQLite and PostgreSQL, whatever the letters' case.
+name, the organisation or the notes, whatever the letters' case. The database filters, sorts,
+counts and pages, so listing costs the same for a network of ten or of thousands.
 """
 
 from __future__ import annotations
@@ -13,13 +13,19 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.errors import InvalidInput
 from bot.ledger.network import (
+    DEFAULT_CADENCE_DAYS,
+    DUE_SOON_DAYS,
     LEVELS,
+    MIN_GRACE_DAYS,
     NETWORKS,
     Touch,
     TouchState,
@@ -32,9 +38,12 @@ from bot.ledger.network import (
     touch_state,
 )
 from bot.ledger.people import MemberRef
-from bot.ledger.service import contact_label
-from storage.models import Bond, Level, Network
+from bot.ledger.service import History, contact_card, contact_label, history, open_member
+from bot.nudges.settings import wake_contact
+from bot.platform.uow import Units, committed
+from storage.models import Bond, Contact, Level, Member, Network
 from storage.repository import ContactRow, MemberData, find_member
+from storage.types import DayNumber
 
 FILTER_MAX = 200  # characters; the filter travels in a button's value (Slack: 2,000)
 PAGE_SIZE = 20  # one section per person: well inside Slack's 50 blocks per message
@@ -180,11 +189,6 @@ def person_of(row: ContactRow, now: datetime) -> Person:
     )
 
 
-def _mentions(row: ContactRow, notes: str | None, words: tuple[str, ...]) -> bool:
-    haystack = " ".join(x for x in (row.name, row.organisation, notes) if x).casefold()
-    return all(word in haystack for word in words)
-
-
 def most_relevant(rows: Sequence[ContactRow], now: datetime, count: int) -> list[Person]:
     """The ``count`` most relevant contacts: overdue (longest first), due, due soon, never
     contacted, up to date, snoozed; then by name."""
@@ -203,14 +207,83 @@ def most_relevant(rows: Sequence[ContactRow], now: datetime, count: int) -> list
     return [person_of(row, now) for row in heapq.nsmallest(count, rows, key=key)]
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    """A contact that matched, with just what sorting needs (the page builds ``Person``)."""
+def _ideal_days() -> ColumnElement[int]:
+    """``cadence_days(contact.cadence_days, contact.bond)`` in SQL."""
+    by_bond = case(
+        *(
+            (Contact.bond == bond.value, days)
+            for bond, days in DEFAULT_CADENCE_DAYS.items()
+            if bond
+        ),
+        else_=DEFAULT_CADENCE_DAYS[None],
+    )
+    return case((Contact.cadence_days > 0, Contact.cadence_days), else_=by_bond)
 
-    row: ContactRow
-    label: str
-    state: TouchState
-    since: int
+
+def _state_is(states: frozenset[TouchState], today: date) -> ColumnElement[bool]:
+    """Contacts in any of ``states`` on ``today``, by ``touch_brief``'s rules, in SQL.
+
+    Integer arithmetic on day numbers: ``max_days`` rounds half an odd ideal to even, as
+    Python's ``round`` does, and ``due_soon_days`` is at most a week (tests/unit hold these
+    to ``touch_brief`` for every cadence a member can set).
+    """
+    ideal = _ideal_days()
+    half = ideal // 2
+    grace = half + (ideal % 2) * (half % 2)
+    overdue_after = ideal + case((grace < MIN_GRACE_DAYS, MIN_GRACE_DAYS), else_=grace)
+    due_soon_from = ideal - case((half > DUE_SOON_DAYS, DUE_SOON_DAYS), else_=half)
+    since = today.toordinal() - DayNumber(Contact.last_touch_at)
+    touched = Contact.last_touch_at.is_not(None)
+    snoozed = Contact.snoozed_until.is_not(None) & (Contact.snoozed_until > today)
+    awake = touched & ~snoozed
+    clauses = {
+        TouchState.NEW: Contact.last_touch_at.is_(None),
+        TouchState.SNOOZED: touched & snoozed,
+        TouchState.OVERDUE: awake & (since > overdue_after),
+        TouchState.DUE: awake & (since >= ideal) & (since <= overdue_after),
+        TouchState.DUE_SOON: awake & (since >= due_soon_from) & (since < ideal),
+        TouchState.OK: awake & (since < due_soon_from),
+    }
+    return or_(*(clauses[state] for state in states))
+
+
+def _mentions_all(words: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """Each word in the name, the organisation or the notes, whatever the letters' case.
+
+    Words are compared with SQL ``lower``, which both databases apply to ASCII letters alike;
+    a word with other letters is matched in Python (``_mentions``) instead.
+    """
+    return [
+        or_(*(func.lower(column).contains(word, autoescape=True) for column in _TEXT))
+        for word in words
+        if word.isascii()
+    ]
+
+
+def _mentions(name: str, organisation: str | None, notes: str | None, words: list[str]) -> bool:
+    haystack = " ".join(x for x in (name, organisation, notes) if x).casefold()
+    return all(word in haystack for word in words)
+
+
+_TEXT = (Contact.name, Contact.organisation, Contact.notes)
+_ROW = tuple(getattr(Contact, column) for column in ContactRow._fields)
+
+
+def _by_label(session: Session) -> tuple[ColumnElement[Any], ColumnElement[int]]:
+    """Contacts by their label (``contact_label``), letters' case aside, then by id; in code
+    point order on both databases."""
+    label = case(
+        (
+            Contact.slack_user_id.is_not(None),
+            func.coalesce(func.nullif(Contact.name, ""), Contact.slack_user_id),
+        ),
+        (Contact.organisation.is_not(None), Contact.name + " (" + Contact.organisation + ")"),
+        else_=Contact.name,
+    )
+    key: ColumnElement[Any] = func.lower(label)
+    if session.get_bind().dialect.name == "postgresql":
+        key = key.collate("C")
+    return key, Contact.id.expression
 
 
 def people(
@@ -221,49 +294,47 @@ def people(
     *,
     page: int = 0,
     per_page: int = PAGE_SIZE,
-    most_relevant_first: bool = False,
 ) -> PeoplePage:
-    """One page of the member's contacts matching ``wanted``, by name (or most relevant first).
+    """One page of the member's contacts matching ``wanted``, by name.
 
     Reads only; a member who never used Ally gets an empty page. A page past the end is the
-    last page. Networks, level and bond are filtered by the database; the clock and the words
-    here, with ``touch_brief`` (plain day numbers) for every contact and a whole ``Person`` for
-    the page's contacts alone, so a network of thousands answers well inside Slack's 3 s.
+    last page. The database filters, counts and pages (the member's id, the counts, the page),
+    so the work done here is a page's, however many people match.
     """
-    member = find_member(session, ref.enterprise_id, ref.team_id, ref.user_id)
-    if member is None:
-        return PeoplePage(wanted, [], 0, 0, 0, per_page)
-    data = MemberData(session, member)
-    rows = data.placed_rows(
-        networks=wanted.networks,
-        level=wanted.level.value if wanted.level else None,
-        bond=wanted.bond.value if wanted.bond else None,
-        with_notes=bool(wanted.words),
+    member_id = session.scalar(
+        select(Member.id).where(Member.user_is(ref.enterprise_id, ref.team_id, ref.user_id))
     )
-    everyone = len(rows) if wanted.empty else data.contact_count()
-    today = now.date().toordinal()
-    matched: list[_Candidate] = []
-    for row, notes in rows:
-        state, since = touch_brief(
-            day_number(row.last_touch_at),
-            row.cadence_days,
-            row.bond,
-            today,
-            day_number(row.snoozed_until),
+    if member_id is None:
+        return PeoplePage(wanted, [], 0, 0, 0, per_page)
+    where: list[ColumnElement[bool]] = [Contact.member_id == member_id]
+    if wanted.networks:
+        where.append(Contact.networks.op("&")(wanted.networks) == wanted.networks)
+    if wanted.level is not None:
+        where.append(Contact.level == wanted.level.value)
+    if wanted.bond is not None:
+        where.append(Contact.bond == wanted.bond.value)
+    if wanted.states:
+        where.append(_state_is(wanted.states, now.date()))
+    where += _mentions_all(wanted.words)
+    other_letters = [word for word in wanted.words if not word.isascii()]
+    if other_letters:
+        found = session.execute(select(Contact.id, *_TEXT).where(*where)).all()
+        where.append(
+            Contact.id.in_([row[0] for row in found if _mentions(*row[1:], other_letters)])
         )
-        if wanted.states and state not in wanted.states:
-            continue
-        if wanted.words and not _mentions(row, notes, wanted.words):
-            continue
-        matched.append(_Candidate(row, contact_label(row), state, since or 0))
-    if most_relevant_first:
-        matched.sort(key=lambda c: (RELEVANCE[c.state], -c.since, c.label.casefold(), c.row.id))
-    else:
-        matched.sort(key=lambda c: (c.label.casefold(), c.row.id))
-    last = max(0, -(-len(matched) // per_page) - 1)
-    page = min(max(page, 0), last)
-    shown = [person_of(c.row, now) for c in matched[page * per_page : (page + 1) * per_page]]
-    return PeoplePage(wanted, shown, page, len(matched), everyone, per_page)
+    everyone = select(func.count()).select_from(Contact).where(Contact.member_id == member_id)
+    counted = select(func.count(), everyone.scalar_subquery()).select_from(Contact).where(*where)
+    total, count = session.execute(counted).one()
+    page = min(max(page, 0), max(0, -(-total // per_page) - 1))
+    rows = session.execute(
+        select(*_ROW)
+        .where(*where)
+        .order_by(*_by_label(session))
+        .limit(per_page)
+        .offset(page * per_page)
+    ).all()
+    shown = [person_of(ContactRow(*row), now) for row in rows]
+    return PeoplePage(wanted, shown, page, int(total), int(count), per_page)
 
 
 @dataclass(frozen=True)
@@ -308,3 +379,40 @@ def network_cells(session: Session, ref: MemberRef, now: datetime) -> list[Cell]
     if member is None:
         return cells([], now)
     return cells(MemberData(session, member).contact_rows(), now)
+
+
+# -- services: each runs in one unit of work of its own ------------------------------------------
+
+
+def people_page(
+    units: Units, ref: MemberRef, wanted: PeopleFilter, page: int, now: datetime
+) -> PeoplePage:
+    """``people`` in a unit of work of its own (reads only)."""
+    return committed(units, lambda session: people(session, ref, now, wanted, page=page))
+
+
+def person_history(units: Units, ref: MemberRef, key: str, now: datetime, limit: int) -> History:
+    """The member's history with the contact ``key`` (a person's History button)."""
+
+    def work(session: Session) -> History:
+        card = contact_card(session, ref, key, now)
+        return history(session, ref, card.person, now, limit=limit)
+
+    return committed(units, work)
+
+
+class Woken(NamedTuple):
+    """A contact whose snooze ended (reminders about them are back), and Home changed."""
+
+    label: str
+    slack_user_id: str | None
+    home_changed: bool = True
+
+
+def wake(units: Units, ref: MemberRef, key: str, now: datetime) -> Woken:
+    def work(session: Session) -> Woken:
+        label = wake_contact(session, ref, key, now)
+        contact = open_member(session, ref, now).contact_by_key(key)
+        return Woken(label, contact.slack_user_id if contact is not None else None)
+
+    return committed(units, work)

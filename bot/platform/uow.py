@@ -18,9 +18,13 @@ nothing is inferred from session events.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -56,3 +60,18 @@ class UnitOfWork:
                 session.rollback()  # a no-op after commit()
             finally:
                 session.close()
+
+
+# How a service opens its unit of work: ``Runtime.unit_of_work``, or any factory of one.
+Units = Callable[[], UnitOfWork]
+
+
+def committed(units: Units, work: Callable[[Session], T]) -> T:
+    """``work(session)`` in one new unit of work, committed; returns what ``work`` returned.
+
+    A service whose whole job is one domain call on a session says it in one line with this.
+    """
+    with units() as uow:
+        result = work(uow.session)
+        uow.commit()
+        return result

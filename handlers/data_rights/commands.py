@@ -19,9 +19,9 @@ from bot.platform.logs import fields
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, actions, button, say, section
-from handlers.kit.members import member_of
+from handlers.kit.members import home_changed
+from handlers.kit.replies import pressed
 from handlers.kit.slack_errors import error_code, explain
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,7 @@ def export_file(command: Command) -> Reply:
     Slack's 3 seconds. A command that arrives twice is one export (``request_export``)."""
     member = command.member
     key = data_rights.request_key(command.response_url or uuid.uuid4().hex)
-    with transaction(command.runtime.sessions) as session:
-        fresh = data_rights.request_export(session, member, key, command.now)
+    fresh = data_rights.ask_for_export(command.runtime.unit_of_work, member, key, command.now)
     if fresh:
         if command.later is not None:
             command.later(lambda: send_export(command, key))
@@ -49,10 +48,9 @@ def send_export(command: Command, key: str) -> None:
     member = command.member
     runtime = command.runtime
     try:
-        with transaction(runtime.sessions) as session:
-            if not data_rights.claim_export(session, member, key):
-                return  # another process has it (or had it)
-            data = data_rights.export(session, member, command.now)
+        data = data_rights.take_export(runtime.unit_of_work, member, key, command.now)
+        if data is None:
+            return  # another process has it (or had it)
         content = json.dumps(data, indent=2, ensure_ascii=False)
         filename = f"ally-export-{command.now.date().isoformat()}.json"
         channel = command.client.conversations_open(users=member.user_id)["channel"]["id"]
@@ -67,8 +65,9 @@ def send_export(command: Command, key: str) -> None:
             ),
         )
         file_id = (uploaded.get("file") or {}).get("id")
-        with transaction(runtime.sessions) as session:
-            data_rights.export_sent(session, member, key, channel, file_id, runtime.clock())
+        data_rights.export_delivered(
+            runtime.unit_of_work, member, key, channel, file_id, runtime.clock()
+        )
     except SlackApiError as error:
         log.warning(
             "export not delivered",
@@ -95,8 +94,7 @@ def send_export(command: Command, key: str) -> None:
 def _export_failed(command: Command, key: str, text: str) -> None:
     """Record the failure and tell the member through the command's response URL."""
     try:
-        with transaction(command.runtime.sessions) as session:
-            data_rights.export_failed(session, command.member, key)
+        data_rights.export_undelivered(command.runtime.unit_of_work, command.member, key)
     except Exception:
         log.exception("could not record a failed export")
     if not command.response_url:
@@ -140,11 +138,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-def _pressed_value(body: dict) -> str:
-    pressed = (body.get("actions") or [{}])[0]
-    return str(pressed.get("value") or "")
-
-
 def _tell(respond: Respond, body: dict, text: str) -> None:
     """Replace the confirmation with ``text``; a lost response URL is logged, not raised."""
     if not body.get("response_url"):
@@ -168,17 +161,17 @@ def register(app: App, runtime: Runtime) -> None:
     def on_confirm(
         ack: Ack, body: dict, context: BoltContext, respond: Respond, client: WebClient
     ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None or _pressed_value(body) != member.user_id:
+        press = pressed(ack, body, context)
+        if press is None or press[1] != press[0].user_id:
             log.warning(
                 "forget refused: pressed by someone else",
                 extra=fields(team=context.team_id, user=context.user_id),
             )
             _tell(respond, body, "Only the person who asked can confirm deleting their data.")
             return
-        with transaction(runtime.sessions) as session:
-            erased = data_rights.forget(session, member)
+        member = press[0]
+        erased = data_rights.forget_member(runtime.unit_of_work, member)
+        home_changed(context, erased.home_changed)
         log.info(
             "member data erased",
             extra=fields(

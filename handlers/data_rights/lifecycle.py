@@ -21,7 +21,6 @@ from bot.data_rights import service as data_rights
 from bot.platform.logs import fields
 from bot.platform.runtime import Runtime
 from handlers.data_rights.commands import delete_copies_later
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +35,12 @@ def register(app: App, runtime: Runtime) -> None:
     def on_uninstalled(context: BoltContext, client: WebClient) -> None:
         enterprise_id = context.enterprise_id or ""
         whole_org = bool(context.is_enterprise_install)
-        with transaction(runtime.sessions) as session:
-            erased = data_rights.erase_workspace(
-                session,
-                enterprise_id=enterprise_id,
-                team_id=context.team_id,
-                whole_enterprise=whole_org,
-            )
+        erased = data_rights.erase(
+            runtime.unit_of_work,
+            enterprise_id=enterprise_id,
+            team_id=context.team_id,
+            whole_enterprise=whole_org,
+        )
         if revocation is not None:
             revocation.handle_app_uninstalled_events(context)
         if erased.copies:

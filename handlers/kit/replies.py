@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import AllyError
 from bot.ledger.people import MemberRef
 from handlers.kit.blocks import Reply, say
-from handlers.kit.members import member_of
+from handlers.kit.members import home_changed, member_of
 
 log = logging.getLogger(__name__)
 QUICK_TIMEOUT = 1  # seconds
@@ -116,9 +116,12 @@ def pressed(ack: Ack, body: dict[str, Any], context: BoltContext) -> tuple[Membe
 Send = Callable[[WebClient, dict[str, Any], Respond, Reply], None]
 
 
-def on_button(work: Callable[[MemberRef, str], Reply], send: Send = tell) -> Callable[..., None]:
+def on_button(
+    work: Callable[[MemberRef, str], Reply | tuple[Reply, bool]], send: Send = tell
+) -> Callable[..., None]:
     """A button's listener: ack, then ``work(member, the button's value)``, answered privately
-    with ``send``; a domain error is answered with its message, never a traceback."""
+    with ``send``; a domain error is answered with its message, never a traceback. Work that
+    returns ``(reply, home_changed)`` says whether it changed the member's Home."""
 
     def listener(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
@@ -131,6 +134,9 @@ def on_button(work: Callable[[MemberRef, str], Reply], send: Send = tell) -> Cal
             reply = work(member, value)
         except AllyError as error:
             reply = say(error.message)
+        if isinstance(reply, tuple):
+            reply, changed = reply
+            home_changed(context, changed)
         send(client, body, respond, reply)
 
     return listener

@@ -3,8 +3,6 @@ what each correction did. Pure builders from bot/ledger/corrections' plain value
 
 from __future__ import annotations
 
-import json
-
 from slack_sdk.models.blocks import (
     Block,
     DatePickerElement,
@@ -17,6 +15,7 @@ from bot import ids
 from bot.ledger.corrections import WHAT_OPTIONAL, ContactSize, Merged, Removed
 from bot.ledger.service import LedgerLine
 from handlers.kit.blocks import Reply, actions, button, clip, context, escape, section
+from handlers.kit.forms import modal
 from handlers.kit.mentions import person_mrkdwn
 from handlers.ledger.views import balance_text, bold, line_text, line_who, name, who
 from storage.models import WHAT_MAX
@@ -125,14 +124,12 @@ def edit_entry_view(line: LedgerLine, channel: str | None = None) -> View:
         ),
         context("Only you can see your ledger."),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.EDIT_ENTRY_MODAL,
-        title="Edit entry",
+    return modal(
+        ids.EDIT_ENTRY_MODAL,
+        "Edit entry",
+        blocks,
         submit="Save",
-        close="Cancel",
-        blocks=blocks,
-        private_metadata=json.dumps({"id": line.id, "channel": channel}),
+        private_metadata={"id": line.id, "channel": channel},
     )
 
 

@@ -27,13 +27,13 @@ from bot import ids
 from bot.errors import InvalidInput
 from bot.ledger import directory
 from bot.ledger.import_files import MAX_BYTES, ReadFile, check_kind, read_file
-from bot.ledger.importing import import_people, plan_import
+from bot.ledger.importing import bring_in
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply
 from handlers.kit.members import member_of
+from handlers.kit.replies import pressed
 from handlers.ledger import import_views as views
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT = 20  # seconds
@@ -82,32 +82,26 @@ def emails(client: WebClient) -> dict[str, Any]:
         return {}
 
 
-def preview_file(runtime: Runtime, client: WebClient, member: MemberRef, file_id: str) -> Reply:
+def answer_file(
+    runtime: Runtime, client: WebClient, member: MemberRef, file_id: str, *, confirmed: bool
+) -> Reply:
+    """The preview of a file (or, ``confirmed``, the import of its new people), in words.
+
+    Slack first (the file, then the workspace's emails), then one unit of work."""
     name = "that file"
     try:
         name, found = read(client, file_id)
-        with transaction(runtime.sessions) as session:
-            plan = plan_import(session, member, found, emails(client), runtime.clock())
-        return views.preview(name, plan, file_id)
+        by_email = emails(client)
+        plan = bring_in(
+            runtime.unit_of_work, member, found, by_email, runtime.clock(), confirmed=confirmed
+        )
     except InvalidInput as error:
         return views.problem(name, error.message)
     except SlackApiError as error:
         log.warning("files.info failed for %s: %s", file_id, error.response)
-        return views.problem(name, "Slack wouldn't show me the file (try sending it again).")
-
-
-def import_file(runtime: Runtime, client: WebClient, member: MemberRef, file_id: str) -> Reply:
-    name = "that file"
-    try:
-        name, found = read(client, file_id)
-        with transaction(runtime.sessions) as session:
-            plan = import_people(session, member, found, emails(client), runtime.clock())
-        return views.imported(name, plan)
-    except InvalidInput as error:
-        return views.problem(name, error.message)
-    except SlackApiError as error:
-        log.warning("files.info failed for %s: %s", file_id, error.response)
-        return views.problem(name, "Slack wouldn't show me the file any more.")
+        gone = "any more" if confirmed else "(try sending it again)"
+        return views.problem(name, f"Slack wouldn't show me the file {gone}.")
+    return views.imported(name, plan) if confirmed else views.preview(name, plan, file_id)
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -149,25 +143,22 @@ def register(app: App, runtime: Runtime) -> None:
             file_id = str(shared["id"])
 
             def job(file_id: str = file_id) -> None:
-                reply = preview_file(runtime, client, member, file_id)
+                reply = answer_file(runtime, client, member, file_id, confirmed=False)
                 client.chat_postMessage(channel=channel, **reply.as_kwargs())
 
             later(job)
 
+    def confirmed(client: WebClient, respond: Respond, member: MemberRef, file_id: str) -> None:
+        reply = answer_file(runtime, client, member, file_id, confirmed=True)
+        respond(replace_original=True, **reply.as_kwargs())
+
     def on_confirm(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
     ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        file_id = str((body.get("actions") or [{}])[0].get("value") or "")
-
-        def job() -> None:
-            reply = import_file(runtime, client, member, file_id)
-            respond(replace_original=True, **reply.as_kwargs())
-
-        later(job)
+        press = pressed(ack, body, context)
+        if press is not None:
+            member, file_id = press
+            later(lambda: confirmed(client, respond, member, file_id))
 
     def on_cancel(ack: Ack, respond: Respond) -> None:
         ack()

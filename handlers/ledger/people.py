@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
+from slack_bolt import App
 
 from bot import ids
-from bot.errors import AllyError
 from bot.ledger import listing
-from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef
-from bot.nudges.settings import wake_contact
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
-from handlers.kit.blocks import Reply, escape, say
-from handlers.kit.members import member_of
+from handlers.kit.blocks import Reply, say
+from handlers.kit.mentions import person_mrkdwn
 from handlers.kit.replies import answer_in_place, on_button
 from handlers.ledger import views
 from handlers.ledger.people_views import people_list, read_page_value
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -28,22 +23,12 @@ log = logging.getLogger(__name__)
 def people_page(runtime: Runtime, member: MemberRef, words: str, page: int) -> Reply:
     """One page of the member's people matching the filter ``words``."""
     wanted = listing.parse_filter(words)
-    with transaction(runtime.sessions) as session:
-        found = listing.people(session, member, runtime.clock(), wanted, page=page)
+    found = listing.people_page(runtime.unit_of_work, member, wanted, page, runtime.clock())
     return people_list(found)
 
 
 def people(command: Command) -> Reply:
     return people_page(command.runtime, command.member, command.args, 0)
-
-
-def person_history(runtime: Runtime, member: MemberRef, key: str) -> Reply:
-    """``/ally who`` for a contact named by key (a person's History button)."""
-    now = runtime.clock()
-    with transaction(runtime.sessions) as session:
-        card = ledger.contact_card(session, member, key, now)
-        found = ledger.history(session, member, card.person, now, limit=views.LINES_SHOWN)
-    return views.history(found)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
@@ -57,28 +42,25 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_page(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        action = (body.get("actions") or [{}])[0]
+    def page(member: MemberRef, value: str) -> Reply:
         try:
-            words, page = read_page_value(action.get("value"))
-            reply = people_page(runtime, member, words, page)
+            words, number = read_page_value(value)
         except ValueError:
-            reply = say("That list is out of date: type `/ally people` to see your people.")
-        except AllyError as error:
-            reply = say(error.message)
-        answer_in_place(client, body, respond, reply)
+            return say("That list is out of date: type `/ally people` to see your people.")
+        return people_page(runtime, member, words, number)
 
-    def wake(member: MemberRef, key: str) -> Reply:
-        with transaction(runtime.sessions) as session:
-            label = wake_contact(session, member, key, runtime.clock())
-        return say(f":alarm_clock: *{escape(label)}* is awake: reminders about them are back.")
+    def wake(member: MemberRef, key: str) -> tuple[Reply, bool]:
+        woken = listing.wake(runtime.unit_of_work, member, key, runtime.clock())
+        who = person_mrkdwn(woken.label, woken.slack_user_id)
+        return say(
+            f":alarm_clock: {who} is awake: reminders about them are back."
+        ), woken.home_changed
 
-    app.action(ids.PEOPLE_PAGE)(on_page)
+    def show(member: MemberRef, key: str) -> Reply:
+        now = runtime.clock()
+        found = listing.person_history(runtime.unit_of_work, member, key, now, views.LINES_SHOWN)
+        return views.history(found)
+
+    app.action(ids.PEOPLE_PAGE)(on_button(page, answer_in_place))
     app.action(ids.WAKE_CONTACT)(on_button(wake))
-    app.action(ids.SHOW_PERSON)(on_button(lambda member, key: person_history(runtime, member, key)))
+    app.action(ids.SHOW_PERSON)(on_button(show))

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from slack_bolt import App
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 import handlers
 from bot.ledger.people import MemberRef
@@ -94,6 +94,34 @@ def test_forget_leaves_no_row_about_the_member_in_any_table(
     assert (deleted["channel"], deleted["ts"]) == ("DU1", ts)
     [removed] = fake_slack.calls_to("files.delete")
     assert removed["file"] == file_id and file_id not in fake_slack.uploads
+
+
+def test_forget_leaves_no_row_hanging_off_the_members_id(
+    app: App, db_runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    """Counted by the id the member had, so a row left behind by a table forget does not know
+    (a plan, its reminder) shows even once the member row is gone."""
+    with db_runtime.sessions() as session:
+        member_id = session.scalar(select(Member.id).where(Member.user_is("", "T1", "U1")))
+    by_member = [table for table in metadata_tables().values() if "member_id" in table.c]
+    assert {"meeting_plans", "plan_messages"} <= {table.name for table in by_member}
+
+    def left() -> dict[str, int]:
+        with db_runtime.sessions() as session:
+            return {
+                table.name: session.scalar(
+                    select(func.count()).select_from(table).where(table.c.member_id == member_id)
+                )
+                or 0
+                for table in by_member
+            }
+
+    assert all(left().values())  # the member has rows in every one of them
+    reply = SlackDriver(app, SECRET).action(
+        "forget_confirm", user="U1", value="U1", extra={"response_url": fake_slack.base_url + "r"}
+    )
+    assert reply.status == 200
+    assert set(left().values()) == {0}
 
 
 def test_uninstall_leaves_no_row_of_the_workspace_in_any_table(

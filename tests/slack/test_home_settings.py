@@ -157,7 +157,7 @@ def test_snoozed_contacts_are_listed_and_can_be_woken(
     assert wake["value"] == "U2"
     hook = fake_slack.base_url + "response_hook"
     slack.action("wake_contact", value="U2", extra={"response_url": hook})
-    assert "is awake" in fake_slack.calls_to("response_hook")[-1]["text"]
+    assert "<@U2> is awake" in fake_slack.calls_to("response_hook")[-1]["text"]
     with transaction(runtime.sessions) as session:
         assert session.query(Contact).filter_by(key="U2").one().snoozed_until is None
     slack.action("wake_contact", value="~nobody", extra={"response_url": hook})

@@ -111,6 +111,33 @@ def test_filters_by_network_level_bond_state_and_text(
     assert "Pick one bond" in ok(slack.command("people alliance connection")).text
 
 
+def test_words_match_any_letters_and_wildcards_match_only_themselves(
+    slack: SlackDriver,
+) -> None:
+    ok(slack.command('add "Émile Zola (Société Générale)" strategic'))
+    ok(slack.command('add "Sam 100% Ortiz" strategic'))
+
+    def keys(words: str) -> list[str]:
+        return listed(ok(slack.command(f"people {words}")).json["blocks"])
+
+    assert keys("ÉMILE") == keys("société zola") == ["~émile zola"]
+    assert keys("100%") == ["~sam 100% ortiz"] and keys("_") == []
+    assert keys("strategic") == ["~sam 100% ortiz", "~émile zola"]  # by name, letters first
+
+
+def test_a_page_past_the_end_shows_the_last_page(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    ok(slack.command('add "Someone Else" strategic'))
+    outside_people(runtime, 25)
+    hook = fake_slack.base_url + "response_hook"
+    value = json.dumps({"filter": "person", "page": 7})
+    assert slack.action("people_page", value=value, extra={"response_url": hook}).status == 200
+    [last] = fake_slack.calls_to("response_hook")
+    assert listed(last["blocks"]) == [f"~person {n:03}" for n in range(20, 25)]
+    assert "21-25 (page 2 of 2)" in json.dumps(last["blocks"])
+
+
 def test_a_member_with_nobody_is_told_how_to_start(slack: SlackDriver) -> None:
     assert "nobody in your network yet" in ok(slack.command("people")).text
 

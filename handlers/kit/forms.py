@@ -1,0 +1,131 @@
+"""Modals: building one, and reading what a member submitted in it.
+
+Slack sends a submitted modal's inputs in ``view["state"]["values"]``, keyed by block id, then
+by action id: ``{block_id: {action_id: {"type": ..., "value" | "selected_option" | ...}}}``
+(docs.slack.dev/reference/interaction-payloads/view-interactions-payload). Every reader takes
+those values, a block id and, for a block with more than one element, the action id (without
+it, the block's first element), and never raises on a missing or malformed field: an empty
+field reads as ``""``, ``None`` or ``[]``.
+
+    values = values_of(view)
+    text_value(values, "what")             # plain_text_input: stripped text, "" when empty
+    option_value(values, "weekday")        # static_select or radio_buttons: the chosen value
+    options_values(values, "enabled")      # checkboxes or multi_static_select: chosen values
+    user_value(values, "who")              # users_select: a user id
+    users_value(values, "people")          # multi_users_select: user ids
+    date_value(values, "when")             # datepicker: "YYYY-MM-DD"
+    picked_day(values, "when", "Pick a day.")  # datepicker as a date, or InvalidInput
+    time_value(values, "time")             # timepicker: "HH:MM"
+    metadata(view)                         # private_metadata written as a JSON object
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.errors import InvalidInput
+
+
+def modal(
+    callback_id: str,
+    title: str,
+    blocks: list[Block],
+    *,
+    submit: str | None = None,
+    close: str = "Cancel",
+    private_metadata: dict[str, Any] | str | None = None,
+) -> View:
+    """A modal; a dict of metadata travels as JSON (``metadata`` reads it back)."""
+    if isinstance(private_metadata, dict):
+        private_metadata = json.dumps(private_metadata)
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=title,
+        submit=submit,
+        close=close,
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def values_of(view: dict[str, Any] | None) -> dict[str, Any]:
+    """A submitted view's input values (``view["state"]["values"]``); ``{}`` if none."""
+    values = ((view or {}).get("state") or {}).get("values")
+    return values if isinstance(values, dict) else {}
+
+
+def metadata(view: dict[str, Any] | None) -> dict[str, Any]:
+    """A view's ``private_metadata`` written by ``modal`` from a dict; ``{}`` for anything else."""
+    try:
+        found = json.loads((view or {}).get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _element(values: dict[str, Any], block_id: str, action_id: str | None) -> dict[str, Any]:
+    block = values.get(block_id)
+    if not isinstance(block, dict) or not block:
+        return {}
+    element = block.get(action_id) if action_id else next(iter(block.values()))
+    return element if isinstance(element, dict) else {}
+
+
+def _text(found: Any) -> str | None:
+    return found if isinstance(found, str) and found else None
+
+
+def text_value(values: dict[str, Any], block_id: str, action_id: str | None = None) -> str:
+    """A plain_text_input's value, stripped; ``""`` when empty."""
+    return (_text(_element(values, block_id, action_id).get("value")) or "").strip()
+
+
+def option_value(values: dict[str, Any], block_id: str, action_id: str | None = None) -> str | None:
+    """The chosen option's value of a static select or a radio group."""
+    option = _element(values, block_id, action_id).get("selected_option")
+    return _text(option.get("value")) if isinstance(option, dict) else None
+
+
+def options_values(
+    values: dict[str, Any], block_id: str, action_id: str | None = None
+) -> list[str]:
+    """The chosen options' values of checkboxes or a multi-select."""
+    options = _element(values, block_id, action_id).get("selected_options") or []
+    return [o["value"] for o in options if isinstance(o, dict) and _text(o.get("value"))]
+
+
+def user_value(values: dict[str, Any], block_id: str, action_id: str | None = None) -> str | None:
+    """The user id chosen in a users select."""
+    return _text(_element(values, block_id, action_id).get("selected_user"))
+
+
+def users_value(values: dict[str, Any], block_id: str, action_id: str | None = None) -> list[str]:
+    """The user ids chosen in a multi users select."""
+    users = _element(values, block_id, action_id).get("selected_users") or []
+    return [user for user in users if _text(user)]
+
+
+def date_value(values: dict[str, Any], block_id: str, action_id: str | None = None) -> str | None:
+    """A datepicker's day as Slack sends it (``YYYY-MM-DD``)."""
+    return _text(_element(values, block_id, action_id).get("selected_date"))
+
+
+def picked_day(
+    values: dict[str, Any], block_id: str, message: str, action_id: str | None = None
+) -> date:
+    """A datepicker's day; ``InvalidInput`` for the block, with ``message``, when there is none."""
+    try:
+        return date.fromisoformat(date_value(values, block_id, action_id) or "")
+    except ValueError:
+        raise InvalidInput(block_id, message) from None
+
+
+def time_value(values: dict[str, Any], block_id: str, action_id: str | None = None) -> str | None:
+    """A timepicker's time as Slack sends it (``HH:MM``)."""
+    return _text(_element(values, block_id, action_id).get("selected_time"))

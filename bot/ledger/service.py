@@ -7,12 +7,14 @@ for the handlers to render. They never commit: the caller's transaction does.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
+from bot.ledger.directory import Named, Uows, Wanted, with_people
 from bot.ledger.network import Placement, Review, Touch, TouchState, review, touch_state
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from storage.models import (
@@ -157,6 +159,8 @@ class Recorded:
     balance: int
     # The other person in an introduction: who introduced the member, or the second person.
     other: ContactInfo | None = None
+    # Every write changes what the member's Home shows (a contact, the ledger, or both).
+    home_changed: bool = True
 
 
 def plain_text(text: str) -> str:
@@ -191,16 +195,17 @@ def check_link(link: str | None) -> str | None:
     return link
 
 
-def _check_not_self(data: MemberData, person: Person, field: str) -> None:
-    if isinstance(person, SlackPerson) and person.user_id == data.member.user_id:
-        raise InvalidInput(field, "That's you! Pick the person who helped you, or whom you helped.")
+def _check_not_self(ref: MemberRef | Member, person: Person, field: str) -> None:
+    """The one check that a member does not name themselves."""
+    if isinstance(person, SlackPerson) and person.user_id == ref.user_id:
+        raise InvalidInput(field, "That's you! Name someone else.")
 
 
 def contact_for(
     data: MemberData, person: Person, now: datetime, *, field: str = "who"
 ) -> tuple[Contact, bool]:
     """The member's contact for ``person``, created on first mention; refreshes a Slack name."""
-    _check_not_self(data, person, field)
+    _check_not_self(data.member, person, field)
     if len(person.key) > KEY_MAX:
         raise InvalidInput(field, f"That name is too long: keep it under {NAME_MAX} characters.")
     contact = data.contact_by_key(person.key)
@@ -242,6 +247,34 @@ def _record(
     )
 
 
+def _checked_favour(
+    kind: InteractionKind, what: str, now: datetime, when: datetime | None, link: str | None
+) -> tuple[str, datetime, str | None]:
+    """A favour's text, day and message link, checked (before anyone is looked up)."""
+    if kind in (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE):
+        raise ValueError("use record_intro_received / record_intro_made for introductions")
+    required = kind in (InteractionKind.FAVOUR_RECEIVED, InteractionKind.FAVOUR_GIVEN)
+    return check_what(what, required=required), check_when(when or now, now), check_link(link)
+
+
+def _write_favour(
+    session: Session,
+    ref: MemberRef,
+    person: Person,
+    kind: InteractionKind,
+    checked: tuple[str, datetime, str | None],
+    now: datetime,
+    networks: int,
+) -> Recorded:
+    what, when, link = checked
+    data = open_member(session, ref, now)
+    contact, new = contact_for(data, person, now)
+    if networks:
+        contact.networks |= networks
+    line = _record(data, contact, kind, what, when, now, link)
+    return Recorded(ContactInfo.of(contact), [LedgerLine.of(line)], new, contact.balance)
+
+
 def record_favour(
     session: Session,
     ref: MemberRef,
@@ -255,18 +288,81 @@ def record_favour(
     networks: int = 0,
 ) -> Recorded:
     """Record a favour received or given, a catch-up or a thank-you with ``person``."""
-    if kind in (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE):
-        raise ValueError("use record_intro_received / record_intro_made for introductions")
-    required = kind in (InteractionKind.FAVOUR_RECEIVED, InteractionKind.FAVOUR_GIVEN)
-    what = check_what(what, required=required)
-    when = check_when(when or now, now)
-    link = check_link(link)
+    checked = _checked_favour(kind, what, now, when, link)
+    return _write_favour(session, ref, person, kind, checked, now, networks)
+
+
+def log_favour(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    who: Wanted,
+    kind: InteractionKind,
+    what: str,
+    now: datetime,
+    *,
+    when: datetime | None = None,
+    link: str | None = None,
+    networks: int = 0,
+) -> Recorded:
+    """``record_favour`` with whoever ``who`` names, in one unit of work of its own."""
+    checked = _checked_favour(kind, what, now, when, link)
+    return with_people(
+        uows,
+        client,
+        ref,
+        [who],
+        now,
+        lambda session, people: _write_favour(
+            session, ref, people[0], kind, checked, now, networks
+        ),
+    )
+
+
+def _same_person(first: Person | Wanted, second: Person | Wanted) -> bool:
+    def key(one: Person | Wanted) -> str:
+        return one.user_id if isinstance(one, Named) else one.key
+
+    return key(first) == key(second)
+
+
+def _checked_intro_received(
+    introducer: Person | Wanted,
+    introduced: Person | Wanted,
+    note: str,
+    now: datetime,
+    when: datetime | None,
+) -> tuple[str, datetime]:
+    if _same_person(introducer, introduced):
+        raise InvalidInput(
+            "introduced", "Pick two different people: who introduced you, and to whom."
+        )
+    return check_what(note, field="what", required=False), check_when(when or now, now)
+
+
+def _write_intro_received(
+    session: Session,
+    ref: MemberRef,
+    introducer: Person,
+    introduced: Person,
+    checked: tuple[str, datetime],
+    now: datetime,
+    link: str | None,
+    networks: int = 0,
+) -> Recorded:
+    note, when = checked
     data = open_member(session, ref, now)
-    contact, new = contact_for(data, person, now)
+    by, _ = contact_for(data, introducer, now, field="who")
+    to, new = contact_for(data, introduced, now, field="introduced")
+    if to.met_through_id is None:
+        to.met_through = by
     if networks:
-        contact.networks |= networks
-    line = _record(data, contact, kind, what, when, now, link)
-    return Recorded(ContactInfo.of(contact), [LedgerLine.of(line)], new, contact.balance)
+        to.networks |= networks
+    line = _record(data, by, InteractionKind.INTRO_RECEIVED, note, when, now, link, related=to)
+    # Meeting someone through an introduction is a touch with them too.
+    if to.last_touch_at is None or when > to.last_touch_at:
+        to.last_touch_at = when
+    return Recorded(ContactInfo.of(to), [LedgerLine.of(line)], new, by.balance, ContactInfo.of(by))
 
 
 def record_intro_received(
@@ -281,22 +377,57 @@ def record_intro_received(
     link: str | None = None,
 ) -> Recorded:
     """``introducer`` introduced the member to ``introduced``, who joins as "met through" them."""
-    if introducer.key == introduced.key:
-        raise InvalidInput(
-            "introduced", "Pick two different people: who introduced you, and to whom."
-        )
-    note = check_what(note, field="what", required=False)
-    when = check_when(when or now, now)
-    data = open_member(session, ref, now)
-    by, _ = contact_for(data, introducer, now, field="who")
-    to, new = contact_for(data, introduced, now, field="introduced")
-    if to.met_through_id is None:
-        to.met_through = by
-    line = _record(data, by, InteractionKind.INTRO_RECEIVED, note, when, now, link, related=to)
-    # Meeting someone through an introduction is a touch with them too.
-    if to.last_touch_at is None or when > to.last_touch_at:
-        to.last_touch_at = when
-    return Recorded(ContactInfo.of(to), [LedgerLine.of(line)], new, by.balance, ContactInfo.of(by))
+    checked = _checked_intro_received(introducer, introduced, note, now, when)
+    return _write_intro_received(session, ref, introducer, introduced, checked, now, link)
+
+
+def log_intro_received(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    introducer: Wanted,
+    introduced: Wanted,
+    note: str,
+    now: datetime,
+    *,
+    when: datetime | None = None,
+    link: str | None = None,
+    networks: int = 0,
+) -> Recorded:
+    """``record_intro_received`` with whoever the request names, in one unit of work; the
+    person introduced joins the ``networks`` given (bits) as well."""
+    checked = _checked_intro_received(introducer, introduced, note, now, when)
+    return with_people(
+        uows,
+        client,
+        ref,
+        [introducer, introduced],
+        now,
+        lambda session, people: _write_intro_received(
+            session, ref, people[0], people[1], checked, now, link, networks
+        ),
+    )
+
+
+def log_intro_made(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    first: Wanted,
+    second: Wanted,
+    note: str,
+    now: datetime,
+) -> Recorded:
+    """The member introduced two people to each other (whoever the request names)."""
+    checked = _checked_intro_made(first, second, note, now, None)
+    return with_people(
+        uows,
+        client,
+        ref,
+        [first, second],
+        now,
+        lambda session, people: _write_intro_made(session, ref, people[0], people[1], checked, now),
+    )
 
 
 def record_intro_made(
@@ -310,10 +441,31 @@ def record_intro_made(
     when: datetime | None = None,
 ) -> Recorded:
     """The member introduced ``first`` and ``second`` to each other: a favour given to each."""
-    if first.key == second.key:
+    checked = _checked_intro_made(first, second, note, now, when)
+    return _write_intro_made(session, ref, first, second, checked, now)
+
+
+def _checked_intro_made(
+    first: Person | Wanted,
+    second: Person | Wanted,
+    note: str,
+    now: datetime,
+    when: datetime | None,
+) -> tuple[str, datetime]:
+    if _same_person(first, second):
         raise InvalidInput("introduced", "Pick two different people to introduce to each other.")
-    note = check_what(note, field="what", required=False)
-    when = check_when(when or now, now)
+    return check_what(note, field="what", required=False), check_when(when or now, now)
+
+
+def _write_intro_made(
+    session: Session,
+    ref: MemberRef,
+    first: Person,
+    second: Person,
+    checked: tuple[str, datetime],
+    now: datetime,
+) -> Recorded:
+    note, when = checked
     data = open_member(session, ref, now)
     a, _ = contact_for(data, first, now, field="who")
     b, new_b = contact_for(data, second, now, field="introduced")
@@ -387,6 +539,32 @@ def update_contact(
         contact.met_through = through
     session.flush()
     return Recorded(ContactInfo.of(contact), [], new, contact.balance)
+
+
+def place(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    who: Wanted | str,
+    update: ContactUpdate,
+    now: datetime,
+    *,
+    met_through: Wanted | None = None,
+) -> Recorded:
+    """``update_contact`` in one unit of work of its own: for whoever ``who`` names, or for
+    the member's contact with the key ``who`` (``NotFound`` if none); ``met_through`` names
+    who they met them through."""
+    wanted = [one for one in (who, met_through) if one is not None and not isinstance(one, str)]
+
+    def work(session: Session, people: list[Person]) -> Recorded:
+        found = iter(people)
+        person = (
+            contact_card(session, ref, who, now).person if isinstance(who, str) else next(found)
+        )
+        changes = replace(update, met_through=next(found)) if met_through is not None else update
+        return update_contact(session, ref, person, changes, now)
+
+    return with_people(uows, client, ref, wanted, now, work)
 
 
 SECTIONS: dict[str, tuple[InteractionKind, ...]] = {
@@ -466,6 +644,24 @@ def history(
         balance=contact.balance,
         touch=touch_of(contact, now),
         **sections,
+    )
+
+
+def history_with(
+    uows: Uows, client: WebClient, ref: MemberRef, who: Wanted, now: datetime, limit: int = 10
+) -> History:
+    """``history`` with whoever ``who`` names (a bot or a deactivated account too), in one
+    unit of work of its own."""
+    if isinstance(who, Named):
+        _check_not_self(ref, SlackPerson(who.user_id), who.field)
+        who = Named(who.user_id, who.field, active=False)
+    return with_people(
+        uows,
+        client,
+        ref,
+        [who],
+        now,
+        lambda session, people: history(session, ref, people[0], now, limit),
     )
 
 

@@ -29,7 +29,15 @@ from storage.models import (
     Level,
     Member,
 )
-from storage.repository import ContactRow, LineRow, MemberData, get_or_create_member
+from storage.repository import (
+    ContactRow,
+    LineRow,
+    MemberData,
+    MemberRows,
+    SectionLine,
+    get_or_create_member,
+    member_id_of,
+)
 
 MAX_CADENCE_DAYS = 365 * 2
 KEY_MAX = NAME_MAX + 1  # contacts.key: "~" and the case-folded name, which can grow (ß -> ss)
@@ -627,24 +635,58 @@ class History:
 def history(
     session: Session, ref: MemberRef, person: Person, now: datetime, limit: int = 10
 ) -> History:
-    """The member's history with ``person``: favours both ways, intros, last touch, balance."""
-    data = open_member(session, ref, now)
-    contact = data.contact_by_key(person.key)
-    if contact is None:
+    """The member's history with ``person``: favours both ways, intros, last touch, balance.
+
+    Read as plain columns (no ORM objects): ``/ally who`` is one of the busiest requests.
+    """
+    member_id = member_id_of(session, ref.enterprise_id, ref.team_id, ref.user_id)
+    if member_id is None:
+        member_id = open_member(session, ref, now).member_id
+    rows = MemberRows(session, member_id)
+    found = rows.contact_by_key(person.key)
+    if found is None:
         raise NotFound(
             f"You haven't logged anything with {person.label} yet. "
             f"Try `/ally thanks` or `/ally add` first."
         )
-    # One query for every section's newest entries and totals (not one per section).
-    found = data.ledger_sections(contact.id, SECTIONS, limit)
-    sections = {name: [LedgerLine.of(i) for i in found.lines[name]] for name in SECTIONS}
-    return History(
-        contact=ContactInfo.of(contact),
-        totals=found.totals,
-        balance=contact.balance,
-        touch=touch_of(contact, now),
-        **sections,
+    contact = found.contact
+    met = found.met_through
+    info = ContactInfo(
+        id=contact.id,
+        key=contact.key,
+        name=contact.name,
+        slack_user_id=contact.slack_user_id,
+        organisation=contact.organisation,
+        networks=contact.networks,
+        level=contact.level,
+        bond=contact.bond,
+        cadence_days=contact.cadence_days,
+        notes=found.notes,
+        met_through=label_of(*met) if met else None,
+        last_touch_at=contact.last_touch_at,
+        snoozed_until=contact.snoozed_until,
+        met_through_user=met.slack_user_id if met else None,
     )
+    # One query for every section's newest entries and totals (not one per section).
+    sections = rows.ledger_sections(contact.id, SECTIONS, limit)
+    return History(
+        contact=info,
+        totals=sections.totals,
+        balance=contact.balance,
+        touch=touch_of(info, now),
+        **{name: [_line(one) for one in lines] for name, lines in sections.lines.items()},
+    )
+
+
+def _line(one: SectionLine) -> LedgerLine:
+    """A ledger line read as plain columns, its people named."""
+    line = one.line
+    labels = {line.contact_id: label_of(*one.contact)}
+    users = {line.contact_id: one.contact.slack_user_id}
+    if one.related is not None and line.related_contact_id is not None:
+        labels[line.related_contact_id] = label_of(*one.related)
+        users[line.related_contact_id] = one.related.slack_user_id
+    return LedgerLine.of_row(line, labels, users)
 
 
 def history_with(

@@ -14,7 +14,7 @@ from typing import NamedTuple, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
@@ -154,6 +154,38 @@ Wanted = Named | OutsidePerson
 Uows = Callable[[], UnitOfWork]
 
 
+def within(uows: Uows, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one unit of work of its own and commit it."""
+    with uows() as uow:
+        result = work(uow.session)
+        uow.commit()
+        return result
+
+
+def people(
+    uows: Uows, client: WebClient, ref: MemberRef, wanted: Sequence[Wanted], now: datetime
+) -> list[Person]:
+    """The people a request names, with their names (for a service that runs after)."""
+    return with_people(uows, client, ref, wanted, now, lambda _session, found: found)
+
+
+def zone_of(uows: Uows, client: WebClient, ref: MemberRef, now: datetime) -> str | None:
+    """The member's own Slack time zone, from the cache or (on a miss) ``users.info``."""
+    return with_people(
+        uows,
+        client,
+        ref,
+        [Named(ref.user_id, active=False)],
+        now,
+        lambda session, _found: session.scalar(_ZONE, _user_key(ref, ref.user_id)),
+    )
+
+
+def user_changed_in(uows: Uows, enterprise_id: str, team_id: str, user: dict, now: datetime) -> int:
+    """``user_changed`` in one unit of work of its own."""
+    return within(uows, lambda session: user_changed(session, enterprise_id, team_id, user, now))
+
+
 class _Known(NamedTuple):
     name: str
     is_bot: bool
@@ -161,23 +193,33 @@ class _Known(NamedTuple):
     fetched_at: datetime
 
 
+_ZONE = select(SlackUser.tz).where(
+    SlackUser.enterprise_id == bindparam("enterprise_id"),
+    SlackUser.team_id == bindparam("team_id"),
+    SlackUser.user_id == bindparam("user_id"),
+)
+
+
+def _user_key(ref: MemberRef, user_id: str) -> dict[str, str]:
+    return {"enterprise_id": ref.enterprise_id, "team_id": ref.team_id, "user_id": user_id}
+
+
 _KNOWN = select(
     SlackUser.user_id, SlackUser.name, SlackUser.is_bot, SlackUser.deleted, SlackUser.fetched_at
+).where(
+    SlackUser.enterprise_id == bindparam("enterprise_id"),
+    SlackUser.team_id == bindparam("team_id"),
+    SlackUser.user_id.in_(bindparam("user_ids", expanding=True)),
 )
 
 
 def _known(session: Session, ref: MemberRef, user_ids: Iterable[str]) -> dict[str, _Known]:
+    """What the cache holds on these users (one prepared statement: every command runs it)."""
     ids = list(set(user_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        _KNOWN.where(
-            SlackUser.enterprise_id == ref.enterprise_id,
-            SlackUser.team_id == ref.team_id,
-            SlackUser.user_id.in_(ids),
-        )
-    )
-    return {row[0]: _Known(*row[1:]) for row in rows}
+    keys = {"enterprise_id": ref.enterprise_id, "team_id": ref.team_id, "user_ids": ids}
+    return {row[0]: _Known(*row[1:]) for row in session.execute(_KNOWN, keys)}
 
 
 def _people(wanted: Sequence[Wanted], known: dict[str, _Known]) -> list[Person]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
-from bot.ledger.directory import Named, Uows, Wanted, with_people
+from bot.ledger.directory import Named, Uows, Wanted, with_people, within
 from bot.ledger.network import Placement, Review, Touch, TouchState, review, touch_state
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from storage.models import (
@@ -38,6 +39,9 @@ from storage.repository import (
     get_or_create_member,
     member_id_of,
 )
+
+if TYPE_CHECKING:
+    from bot.ledger.listing import Cell
 
 MAX_CADENCE_DAYS = 365 * 2
 KEY_MAX = NAME_MAX + 1  # contacts.key: "~" and the case-folded name, which can grow (ß -> ss)
@@ -609,6 +613,11 @@ def contact_card(session: Session, ref: MemberRef, key: str, now: datetime) -> C
     return ContactCard(ContactInfo.of(contact), ContactInfo.of(through) if through else None)
 
 
+def card_of(uows: Uows, ref: MemberRef, key: str, now: datetime) -> ContactCard:
+    """``contact_card`` in one unit of work of its own."""
+    return within(uows, lambda session: contact_card(session, ref, key, now))
+
+
 @dataclass(frozen=True)
 class History:
     """``/ally who``: everything the member has logged with one person.
@@ -747,6 +756,25 @@ def overview(session: Session, ref: MemberRef, now: datetime) -> NetworkOverview
     return NetworkOverview(review(placements), len(contacts), overdue, due)
 
 
+@dataclass(frozen=True)
+class NetworkReview:
+    """``/ally network``: the overview and the grid of the member's network."""
+
+    overview: NetworkOverview
+    cells: list[Cell]
+
+
+def network_overview(uows: Uows, ref: MemberRef, now: datetime) -> NetworkReview:
+    """The network review, read in one unit of work of its own."""
+    # bot.ledger.listing names contacts with this module's labels, so it is imported here.
+    from bot.ledger.listing import network_cells
+
+    def work(session: Session) -> NetworkReview:
+        return NetworkReview(overview(session, ref, now), network_cells(session, ref, now))
+
+    return within(uows, work)
+
+
 def member_of(session: Session, ref: MemberRef, now: datetime) -> Member:
     return open_member(session, ref, now).member
 
@@ -769,6 +797,8 @@ class ThanksTarget:
     contact: ContactInfo
     slack_user_id: str
     thanked_at: datetime | None
+    # True once the thank-you is logged: the member's ledger (and so Home) changed.
+    home_changed: bool = False
 
 
 def _thankable(data: MemberData, interaction_id: int) -> tuple[Interaction, ThanksTarget]:
@@ -817,4 +847,20 @@ def record_thanks(
     if interaction.thanked_at is None:
         interaction.thanked_at = now
     _record(data, interaction.contact, InteractionKind.THANKS, plain_text(words), now, now)
-    return ThanksTarget(target.line, target.contact, target.slack_user_id, interaction.thanked_at)
+    return ThanksTarget(
+        target.line, target.contact, target.slack_user_id, interaction.thanked_at, True
+    )
+
+
+def thanks_target_in(
+    uows: Uows, ref: MemberRef, interaction_id: int, now: datetime
+) -> ThanksTarget:
+    """``thanks_target`` in one unit of work of its own."""
+    return within(uows, lambda session: thanks_target(session, ref, interaction_id, now))
+
+
+def say_thanks(
+    uows: Uows, ref: MemberRef, interaction_id: int, words: str, now: datetime
+) -> ThanksTarget:
+    """``record_thanks`` in one unit of work of its own (after the DM went out)."""
+    return within(uows, lambda session: record_thanks(session, ref, interaction_id, words, now))

@@ -18,10 +18,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.errors import InvalidInput
-from bot.ledger import directory, listing
+from bot.ledger import directory
 from bot.ledger import service as ledger
 from bot.ledger.directory import Named, Wanted
-from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.people import MemberRef, Person
 from bot.ledger.referrals import log_met
 from bot.ledger.service import ContactUpdate, check_cadence, check_what, plain_text
 from bot.platform.runtime import Runtime
@@ -32,7 +32,6 @@ from handlers.kit.replies import on_button
 from handlers.ledger import views
 from handlers.ledger.contact_modal import open_contact
 from handlers.ledger.referrals import referral_offer
-from storage.db import transaction
 from storage.models import Bond, InteractionKind, Level, Network
 
 log = logging.getLogger(__name__)
@@ -204,34 +203,18 @@ def resolve(
 ) -> list[Person]:
     """Turn mentions into people with names (from the cache, or ``users.info`` once a day).
 
-    A short transaction of its own, so the write that follows never waits on Slack. With
-    ``active=False`` bots and deactivated users are allowed (to read an old history).
+    With ``active=False`` bots and deactivated users are allowed (to read an old history).
     """
     for token, field in tokens:
         if isinstance(token, Mention) and token.user_id == command.member.user_id:
             raise InvalidInput(field, "That's you! Name someone else.")
-    people: list[Person] = []
-    with transaction(command.runtime.sessions) as session:
-        for token, field in tokens:
-            if isinstance(token, OutsidePerson):
-                people.append(token)
-            elif active:
-                people.append(
-                    directory.person(
-                        session,
-                        command.client,
-                        command.member,
-                        token.user_id,
-                        command.now,
-                        field=field,
-                    )
-                )
-            else:
-                row = directory.lookup(
-                    session, command.client, command.member, token.user_id, command.now, field=field
-                )
-                people.append(SlackPerson(token.user_id, row.name))
-    return people
+    wanted = [
+        Named(token.user_id, field, active) if isinstance(token, Mention) else token
+        for token, field in tokens
+    ]
+    return directory.people(
+        command.runtime.unit_of_work, command.client, command.member, wanted, command.now
+    )
 
 
 # -- subcommands ----------------------------------------------------------------------------------
@@ -366,10 +349,8 @@ def network(command: Command) -> Reply:
 
 def network_review(runtime: Runtime, member: MemberRef, now: datetime) -> Reply:
     """The network review for ``member`` (``/ally network`` and the ``show_network`` button)."""
-    with transaction(runtime.sessions) as session:
-        found = ledger.overview(session, member, now)
-        cells = listing.network_cells(session, member, now)
-    return views.network(found, cells)
+    found = ledger.network_overview(runtime.unit_of_work, member, now)
+    return views.network(found.overview, found.cells)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

@@ -19,7 +19,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.ledger.directory import Wanted
 from bot.ledger.network import level_label, network_label, networks_of
 from bot.ledger.people import MemberRef
-from bot.ledger.service import ContactInfo, ContactUpdate, Recorded, contact_card, place
+from bot.ledger.service import ContactInfo, ContactUpdate, Recorded, card_of, place
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply, context, escape, say, section
 from handlers.kit.members import home_changed, member_of
@@ -51,7 +51,6 @@ from handlers.ledger.modal_views import (
     text_value,
     user_value,
 )
-from storage.db import transaction
 from storage.models import Bond, Level, Network
 
 log = logging.getLogger(__name__)
@@ -70,9 +69,7 @@ def open_contact(
     if not key:
         client.views_open(trigger_id=trigger_id, view=new_contact_view(channel))
         return
-    now = runtime.clock()
-    with transaction(runtime.sessions) as session:
-        card = contact_card(session, member, key, now)
+    card = card_of(runtime.unit_of_work, member, key, runtime.clock())
     client.views_open(trigger_id=trigger_id, view=contact_view(card, channel))
 
 

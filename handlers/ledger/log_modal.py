@@ -54,7 +54,6 @@ from handlers.ledger.modal_views import (
     text_value,
     user_value,
 )
-from storage.db import transaction
 from storage.models import InteractionKind, Network
 
 log = logging.getLogger(__name__)
@@ -64,8 +63,7 @@ FAVOUR_KINDS = {HELPED_ME: InteractionKind.FAVOUR_RECEIVED, I_HELPED: Interactio
 def member_zone(runtime: Runtime, client: WebClient, member: MemberRef, now: datetime) -> str:
     """The member's Slack time zone (``users.info`` through the directory cache), else UTC."""
     try:
-        with transaction(runtime.sessions) as session:
-            tz = directory.lookup(session, quick_client(client), member, member.user_id, now).tz
+        tz = directory.zone_of(runtime.unit_of_work, quick_client(client), member, now)
     except (SlackApiError, InvalidInput, OSError) as error:
         log.info("no time zone for %s (%s); using UTC", member.user_id, error)
         return "UTC"

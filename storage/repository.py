@@ -12,6 +12,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Select,
+    Table,
     bindparam,
     case,
     delete,
@@ -283,6 +284,27 @@ class MemberRows:
         return found
 
 
+_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+_AT = bindparam("at", type_=_CONTACTS.c.last_touch_at.type)
+# ``MemberData._touch``' statement, on the table (no ORM machinery), built once: every ledger
+# write runs it.
+_TOUCH = (
+    update(_CONTACTS)
+    .where(_CONTACTS.c.id == bindparam("contact_id"))
+    .values(
+        last_touch_at=case(
+            (
+                or_(_CONTACTS.c.last_touch_at.is_(None), _CONTACTS.c.last_touch_at < _AT),
+                _AT,
+            ),
+            else_=_CONTACTS.c.last_touch_at,
+        ),
+        balance=_CONTACTS.c.balance + bindparam("step"),
+    )
+    .returning(_CONTACTS.c.last_touch_at, _CONTACTS.c.balance)
+)
+
+
 class MemberData:
     """The repository for one member's contacts and ledger; every query filters on them."""
 
@@ -373,18 +395,11 @@ class MemberData:
         """One UPDATE ... RETURNING for a stored contact: the last touch becomes ``when`` if
         that is later, and the balance moves by ``step``, both computed by the database from
         the row as it is, and both come back without reloading the contact."""
-        at = literal(when, Contact.last_touch_at.type)
-        later = or_(Contact.last_touch_at.is_(None), Contact.last_touch_at < at)
-        touched, balance = self.session.execute(
-            update(Contact)
-            .where(Contact.id == contact.id)
-            .values(
-                last_touch_at=case((later, at), else_=Contact.last_touch_at),
-                balance=Contact.balance + step,
-            )
-            .returning(Contact.last_touch_at, Contact.balance)
-            .execution_options(synchronize_session=False)
-        ).one()
+        touched, balance = (
+            self.session.connection()
+            .execute(_TOUCH, {"contact_id": contact.id, "at": when, "step": step})
+            .one()
+        )
         set_committed_value(contact, "last_touch_at", touched)
         set_committed_value(contact, "balance", balance)
 

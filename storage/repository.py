@@ -265,9 +265,9 @@ class MemberRows:
     def ledger_sections(
         self, contact_id: int, sections: Mapping[str, Iterable[InteractionKind]], limit: int
     ) -> LedgerSections:
-        """``ledger_with`` for several sections at once: each section's newest ``limit``
-        entries involving one contact, newest first, and each section's total, in a single
-        query (window functions; both people each line names are read beside it)."""
+        """Each section's newest ``limit`` ledger entries involving one contact (``involving``),
+        newest first, and each section's total, in a single query (window functions; both
+        people each line names are read beside it)."""
         key = tuple((name, tuple(kind.value for kind in kinds)) for name, kinds in sections.items())
         rows = self.session.execute(
             _sections_statement(key),
@@ -410,20 +410,6 @@ class MemberData:
                 Interaction.member_id == self.member_id, Interaction.id == interaction_id
             )
         ).one_or_none()
-
-    def _involving(self, contact_id: int) -> ColumnElement[bool]:
-        return involving(self.member_id, contact_id)
-
-    def ledger_with(
-        self, contact_id: int, kinds: Iterable[InteractionKind], limit: int
-    ) -> Sequence[Interaction]:
-        """The newest ``limit`` entries of ``kinds`` that involve one contact, newest first."""
-        return self.session.scalars(
-            select(Interaction)
-            .where(self._involving(contact_id), Interaction.kind.in_([k.value for k in kinds]))
-            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-            .limit(limit)
-        ).all()
 
     def recent_lines(self, since: datetime, limit: int = 20) -> list[LineRow]:
         """The newest ledger entries since ``since``, newest first, as plain rows."""

@@ -775,10 +775,6 @@ def network_overview(uows: Uows, ref: MemberRef, now: datetime) -> NetworkReview
     return within(uows, work)
 
 
-def member_of(session: Session, ref: MemberRef, now: datetime) -> Member:
-    return open_member(session, ref, now).member
-
-
 def contacts_of(session: Session, ref: MemberRef, now: datetime) -> Sequence[ContactInfo]:
     return [ContactInfo.of(c) for c in open_member(session, ref, now).contacts()]
 
@@ -786,7 +782,7 @@ def contacts_of(session: Session, ref: MemberRef, now: datetime) -> Sequence[Con
 # -- saying thanks ------------------------------------------------------------------------------
 
 THANKABLE = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVED)
-THANKS_MAX = WHAT_MAX
+THANKS_WORDS_MAX = WHAT_MAX
 
 
 @dataclass(frozen=True)
@@ -830,9 +826,9 @@ def check_thanks(words: str, *, field: str = "message") -> str:
     words = "".join(c for c in words if c.isprintable() or c in "\n\t").strip()
     if not words:
         raise InvalidInput(field, "Write a few words of thanks (or press Cancel).")
-    if len(words) > THANKS_MAX:
+    if len(words) > THANKS_WORDS_MAX:
         raise InvalidInput(
-            field, f"That's {len(words)} characters; keep it under {THANKS_MAX} for a DM."
+            field, f"That's {len(words)} characters; keep it under {THANKS_WORDS_MAX} for a DM."
         )
     return words
 

@@ -9,7 +9,7 @@ in handlers/commands.py turns any ``AllyError`` into an ephemeral reply with the
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -269,33 +269,24 @@ def met(command: Command) -> Reply:
 
 
 def intro(command: Command) -> Reply:
-    args = parse_intro(command.args)
-    recorded = ledger.log_intro_received(
-        command.runtime.unit_of_work,
-        command.client,
-        command.member,
-        wanted(args.first),
-        wanted(args.second, "introduced"),
-        args.note,
-        command.now,
-    )
-    command.home_changed(recorded.home_changed)
+    recorded = _two(command, parse_intro(command.args), ledger.log_intro_received)
     return views.intro_received(recorded)
 
 
 def introduced(command: Command) -> Reply:
-    args = parse_introduced(command.args)
-    recorded = ledger.log_intro_made(
-        command.runtime.unit_of_work,
-        command.client,
-        command.member,
-        wanted(args.first),
-        wanted(args.second, "introduced"),
-        args.note,
-        command.now,
-    )
-    command.home_changed(recorded.home_changed)
+    recorded = _two(command, parse_introduced(command.args), ledger.log_intro_made)
     return views.intro_made(recorded)
+
+
+def _two(
+    command: Command, args: TwoPeople, log_it: Callable[..., ledger.Recorded]
+) -> ledger.Recorded:
+    """An introduction received or made, logged by ``log_it`` with the two people named."""
+    first, second = wanted(args.first), wanted(args.second, "introduced")
+    runtime, client, member = command.runtime, command.client, command.member
+    recorded = log_it(runtime.unit_of_work, client, member, first, second, args.note, command.now)
+    command.home_changed(recorded.home_changed)
+    return recorded
 
 
 def add(command: Command) -> Reply | None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Select,
+    Table,
     bindparam,
     case,
     delete,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.db import dialect_insert
@@ -114,12 +115,18 @@ def involving(
     )
 
 
+# The two people a ledger line names, read beside it: its contact and, for an introduction,
+# the other person.
+_LINE_CONTACT = aliased(Contact, name="line_contact")
+_LINE_RELATED = aliased(Contact, name="line_related")
+
+
 @lru_cache(maxsize=16)
 def _sections_statement(sections: tuple[tuple[str, tuple[str, ...]], ...]) -> Select[Any]:
     """``MemberData.ledger_sections``' statement for one set of sections, built once: its
     parameters are ``member_id``, ``contact_id`` and ``limit``. ``/ally who`` runs it on every
     call, and building it (a CASE over the kinds, two windows, two joins) cost more Python
-    than running it."""
+    than running it. Plain columns come back, never ORM objects."""
     section_of = {kind: name for name, kinds in sections for kind in kinds}
     section = case(*((Interaction.kind == kind, name) for kind, name in section_of.items()))
     ranked = (
@@ -140,14 +147,38 @@ def _sections_statement(sections: tuple[tuple[str, tuple[str, ...]], ...]) -> Se
         )
         .subquery()
     )
+    people = (
+        _LINE_CONTACT.name,
+        _LINE_CONTACT.slack_user_id,
+        _LINE_CONTACT.organisation,
+        _LINE_RELATED.name,
+        _LINE_RELATED.slack_user_id,
+        _LINE_RELATED.organisation,
+    )
     return (
-        select(Interaction, ranked.c.section, ranked.c.total)
+        _LINE_ROWS.add_columns(ranked.c.section, ranked.c.total, *people)
         .join(ranked, ranked.c.id == Interaction.id)
+        .join(_LINE_CONTACT, _LINE_CONTACT.id == Interaction.contact_id)
+        .outerjoin(_LINE_RELATED, _LINE_RELATED.id == Interaction.related_contact_id)
         .where(ranked.c.rank <= bindparam("limit"))
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-        # Each line names both people; the one asked about is already in the session.
-        .options(joinedload(Interaction.contact), joinedload(Interaction.related_contact))
     )
+
+
+class PersonColumns(NamedTuple):
+    """How a contact is named, as plain columns."""
+
+    name: str
+    slack_user_id: str | None
+    organisation: str | None
+
+
+class SectionLine(NamedTuple):
+    """One ledger line of ``MemberData.ledger_sections``, with the people it names."""
+
+    line: LineRow
+    contact: PersonColumns
+    related: PersonColumns | None
 
 
 class ContactRow(NamedTuple):
@@ -190,8 +221,88 @@ _LINE_ROWS = select(*(getattr(Interaction, name) for name in LineRow._fields))
 class LedgerSections:
     """The newest ledger lines with one contact per section, and each section's total."""
 
-    lines: dict[str, list[Interaction]]
+    lines: dict[str, list[SectionLine]]
     totals: dict[str, int]
+
+
+def member_id_of(session: Session, enterprise_id: str, team_id: str, user_id: str) -> int | None:
+    """The member's id, read as a plain column; None before their first use of Ally."""
+    return session.scalar(select(Member.id).where(Member.user_is(enterprise_id, team_id, user_id)))
+
+
+_MET = aliased(Contact, name="met")
+_CONTACT_READ = _CONTACT_ROWS.add_columns(
+    Contact.notes, _MET.name, _MET.slack_user_id, _MET.organisation
+).outerjoin(_MET, _MET.id == Contact.met_through_id)
+
+
+class ContactRead(NamedTuple):
+    """A contact as plain columns, with its notes and who the member met them through."""
+
+    contact: ContactRow
+    notes: str | None
+    met_through: PersonColumns | None
+
+
+class MemberRows:
+    """Read-only queries over one member's contacts and ledger that return plain columns, for
+    the busiest reads (no ORM object is built); every query filters on the member."""
+
+    def __init__(self, session: Session, member_id: int) -> None:
+        self.session = session
+        self.member_id = member_id
+
+    def contact_by_key(self, key: str) -> ContactRead | None:
+        row = self.session.execute(
+            _CONTACT_READ.where(Contact.member_id == self.member_id, Contact.key == key)
+        ).one_or_none()
+        if row is None:
+            return None
+        width = len(ContactRow._fields)
+        met = PersonColumns(*row[width + 1 :]) if row[width + 1] is not None else None
+        return ContactRead(ContactRow(*row[:width]), row[width], met)
+
+    def ledger_sections(
+        self, contact_id: int, sections: Mapping[str, Iterable[InteractionKind]], limit: int
+    ) -> LedgerSections:
+        """Each section's newest ``limit`` ledger entries involving one contact (``involving``),
+        newest first, and each section's total, in a single query (window functions; both
+        people each line names are read beside it)."""
+        key = tuple((name, tuple(kind.value for kind in kinds)) for name, kinds in sections.items())
+        rows = self.session.execute(
+            _sections_statement(key),
+            {"member_id": self.member_id, "contact_id": contact_id, "limit": limit},
+        ).all()
+        found = LedgerSections({name: [] for name in sections}, dict.fromkeys(sections, 0))
+        width = len(LineRow._fields)
+        for row in rows:
+            name, total = row[width], row[width + 1]
+            contact = PersonColumns(*row[width + 2 : width + 5])
+            related = PersonColumns(*row[width + 5 :]) if row[width + 5] is not None else None
+            found.lines[name].append(SectionLine(LineRow(*row[:width]), contact, related))
+            found.totals[name] = int(total)
+        return found
+
+
+_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+_AT = bindparam("at", type_=_CONTACTS.c.last_touch_at.type)
+# ``MemberData._touch``' statement, on the table (no ORM machinery), built once: every ledger
+# write runs it.
+_TOUCH = (
+    update(_CONTACTS)
+    .where(_CONTACTS.c.id == bindparam("contact_id"))
+    .values(
+        last_touch_at=case(
+            (
+                or_(_CONTACTS.c.last_touch_at.is_(None), _CONTACTS.c.last_touch_at < _AT),
+                _AT,
+            ),
+            else_=_CONTACTS.c.last_touch_at,
+        ),
+        balance=_CONTACTS.c.balance + bindparam("step"),
+    )
+    .returning(_CONTACTS.c.last_touch_at, _CONTACTS.c.balance)
+)
 
 
 class MemberData:
@@ -284,18 +395,11 @@ class MemberData:
         """One UPDATE ... RETURNING for a stored contact: the last touch becomes ``when`` if
         that is later, and the balance moves by ``step``, both computed by the database from
         the row as it is, and both come back without reloading the contact."""
-        at = literal(when, Contact.last_touch_at.type)
-        later = or_(Contact.last_touch_at.is_(None), Contact.last_touch_at < at)
-        touched, balance = self.session.execute(
-            update(Contact)
-            .where(Contact.id == contact.id)
-            .values(
-                last_touch_at=case((later, at), else_=Contact.last_touch_at),
-                balance=Contact.balance + step,
-            )
-            .returning(Contact.last_touch_at, Contact.balance)
-            .execution_options(synchronize_session=False)
-        ).one()
+        touched, balance = (
+            self.session.connection()
+            .execute(_TOUCH, {"contact_id": contact.id, "at": when, "step": step})
+            .one()
+        )
         set_committed_value(contact, "last_touch_at", touched)
         set_committed_value(contact, "balance", balance)
 
@@ -306,37 +410,6 @@ class MemberData:
                 Interaction.member_id == self.member_id, Interaction.id == interaction_id
             )
         ).one_or_none()
-
-    def _involving(self, contact_id: int) -> ColumnElement[bool]:
-        return involving(self.member_id, contact_id)
-
-    def ledger_with(
-        self, contact_id: int, kinds: Iterable[InteractionKind], limit: int
-    ) -> Sequence[Interaction]:
-        """The newest ``limit`` entries of ``kinds`` that involve one contact, newest first."""
-        return self.session.scalars(
-            select(Interaction)
-            .where(self._involving(contact_id), Interaction.kind.in_([k.value for k in kinds]))
-            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-            .limit(limit)
-        ).all()
-
-    def ledger_sections(
-        self, contact_id: int, sections: Mapping[str, Iterable[InteractionKind]], limit: int
-    ) -> LedgerSections:
-        """``ledger_with`` for several sections at once: each section's newest ``limit``
-        entries involving one contact, newest first, and each section's total, in a single
-        query (window functions; both people each line names are joined in)."""
-        key = tuple((name, tuple(kind.value for kind in kinds)) for name, kinds in sections.items())
-        rows = self.session.execute(
-            _sections_statement(key),
-            {"member_id": self.member_id, "contact_id": contact_id, "limit": limit},
-        ).all()
-        found = LedgerSections({name: [] for name in sections}, dict.fromkeys(sections, 0))
-        for interaction, name, total in rows:
-            found.lines[name].append(interaction)
-            found.totals[name] = int(total)
-        return found
 
     def recent_lines(self, since: datetime, limit: int = 20) -> list[LineRow]:
         """The newest ledger entries since ``since``, newest first, as plain rows."""

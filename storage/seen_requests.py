@@ -8,10 +8,12 @@ second copy a no-op on every process that shares the database.
 
 from __future__ import annotations
 
-from sqlalchemy import Index, Integer, String, delete, text
+from typing import Any
+
+from sqlalchemy import Connection, Index, Integer, String, bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
 
@@ -30,34 +32,53 @@ class SeenRequest(Base):
     request_ts: Mapped[int] = mapped_column(Integer)
 
 
-def remember(session: Session, key: str, request_ts: int) -> bool:
-    """Record ``key``; False when it was already recorded (a replay or a retry)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Every request passes here, so a durable commit (an fsync, ~4 ms p50) would be added to
-        # each ack. A crash may lose the last fraction of a second of keys, and only a replay of
-        # those, inside Slack's 5-minute window, would then get through; nothing else is at stake.
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    # One INSERT that skips a key already there (both dialects spell it ON CONFLICT DO NOTHING):
-    # no savepoint around it and no unit of work for a row nobody reads back.
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    # RETURNING says whether the row went in (rowcount is not reliable here on every driver).
-    inserted = session.execute(
+def _insert(dialect: str) -> Any:
+    """``INSERT .. ON CONFLICT DO NOTHING RETURNING key`` (both dialects spell it alike), built
+    once per dialect: every request runs it."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
         insert(SeenRequest)
-        .values(key=key[:100], request_ts=request_ts)
+        .values(key=bindparam("key"), request_ts=bindparam("request_ts"))
         .on_conflict_do_nothing(index_elements=[SeenRequest.key])
         .returning(SeenRequest.key)
+    )
+
+
+_INSERTS = {dialect: _insert(dialect) for dialect in ("postgresql", "sqlite")}
+_FORGET = delete(SeenRequest).where(SeenRequest.key == bindparam("key"))
+
+
+def remember(connection: Connection, key: str, request_ts: int) -> bool:
+    """Record ``key``; False when it was already recorded (a replay or a retry).
+
+    One INSERT that skips a key already there: no savepoint and no ORM for a row nobody reads
+    back. RETURNING says whether the row went in (rowcount is not reliable on every driver).
+    """
+    inserted = connection.execute(
+        _INSERTS[connection.dialect.name], {"key": key[:100], "request_ts": request_ts}
     ).first()
     return inserted is not None
 
 
-def forget(session: Session, key: str) -> None:
+def commit_lazily(connection: Connection) -> None:
+    """Let this transaction's commit skip waiting for the disk (PostgreSQL).
+
+    Every request records its keys, so a durable commit (an fsync, ~4 ms p50) would be added to
+    each ack. A crash may lose the last fraction of a second of keys, and only a replay of
+    those, inside Slack's 5-minute window, would then get through; nothing else is at stake.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
+def forget(connection: Connection, key: str) -> None:
     """Drop ``key`` so that Slack's retry of a request that failed is handled after all."""
-    session.execute(delete(SeenRequest).where(SeenRequest.key == key[:100]))
+    connection.execute(_FORGET, {"key": key[:100]})
 
 
-def prune(session: Session, request_ts: int) -> int:
+def prune(connection: Connection, request_ts: int) -> int:
     """Delete keys far older than ``request_ts``: their requests would fail the signature check."""
-    result = session.execute(
+    result = connection.execute(
         delete(SeenRequest).where(SeenRequest.request_ts < request_ts - KEEP_SECONDS)
     )
     return int(getattr(result, "rowcount", 0) or 0)

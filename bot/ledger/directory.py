@@ -7,21 +7,25 @@ Slack's ``user_change`` event keeps names and members' time zones fresh in betwe
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
-from bot.ledger.people import MemberRef, SlackPerson
+from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.platform.uow import UnitOfWork
 from storage.db import dialect_insert
 from storage.models import NAME_MAX, Member, SlackUser
 
 CACHE_FOR = timedelta(days=1)
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _display_name(user: dict) -> str:
@@ -51,6 +55,41 @@ def _cached(session: Session, ref: MemberRef, user_ids: Iterable[str]) -> dict[s
     return {row.user_id: row for row in rows}
 
 
+def _fetched(
+    client: WebClient, user_id: str, now: datetime, field: str, *, stale: bool
+) -> dict | None:
+    """What ``users.info`` says of ``user_id``, as the cache keeps it; None when Slack failed
+    and a ``stale`` cached record can stand in."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else None
+        if code in ("user_not_found", "users_not_found"):
+            raise InvalidInput(field, "I can't find that person in this workspace.") from None
+        if stale:
+            log.warning("users.info failed (%s); using the cached name for %s", code, user_id)
+            return None
+        raise
+    return {
+        "name": _display_name(user),
+        "tz": user.get("tz"),
+        "is_bot": bool(user.get("is_bot")) or user_id == "USLACKBOT",
+        "deleted": bool(user.get("deleted")),
+        "fetched_at": now,
+    }
+
+
+def _save(session: Session, ref: MemberRef, user_id: str, values: dict) -> None:
+    """Cache what Slack said of a user, in one atomic upsert: several processes may cache the
+    same user at once, and on SQLite a read-then-write here could not upgrade its lock."""
+    keys = {"enterprise_id": ref.enterprise_id, "team_id": ref.team_id, "user_id": user_id}
+    statement = dialect_insert(session, SlackUser).values(**keys, **values)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=list(keys), set_=values),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def lookup(
     session: Session,
     client: WebClient,
@@ -65,35 +104,22 @@ def lookup(
     row = _cached(session, ref, [user_id]).get(user_id)
     if row is not None and not refresh and now - row.fetched_at < CACHE_FOR:
         return row
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except SlackApiError as error:
-        code = error.response.get("error") if error.response is not None else None
-        if code in ("user_not_found", "users_not_found"):
-            raise InvalidInput(field, "I can't find that person in this workspace.") from None
-        if row is not None:
-            log.warning("users.info failed (%s); using the cached name for %s", code, user_id)
-            return row
-        raise
-    values = {
-        "name": _display_name(user),
-        "tz": user.get("tz"),
-        "is_bot": bool(user.get("is_bot")) or user_id == "USLACKBOT",
-        "deleted": bool(user.get("deleted")),
-        "fetched_at": now,
-    }
-    # One atomic upsert: several processes may cache the same user at once, and on SQLite a
-    # read-then-write here could not upgrade its lock after Slack answered.
-    keys = {"enterprise_id": ref.enterprise_id, "team_id": ref.team_id, "user_id": user_id}
-    statement = dialect_insert(session, SlackUser).values(**keys, **values)
-    session.execute(
-        statement.on_conflict_do_update(index_elements=list(keys), set_=values),
-        execution_options={"synchronize_session": False},
-    )
+    values = _fetched(client, user_id, now, field, stale=row is not None)
+    if values is None and row is not None:
+        return row
+    _save(session, ref, user_id, values or {})
     if row is not None:
         session.expire(row)
-    saved = _cached(session, ref, [user_id])[user_id]
-    return saved
+    return _cached(session, ref, [user_id])[user_id]
+
+
+def _checked(user_id: str, name: str, is_bot: bool, deleted: bool, field: str) -> SlackPerson:
+    """A Slack user as a person a member can log: real, active and human."""
+    if is_bot:
+        raise InvalidInput(field, f"{name} is a bot: allies are people.")
+    if deleted:
+        raise InvalidInput(field, f"{name}'s account is deactivated.")
+    return SlackPerson(user_id=user_id, name=name)
 
 
 def person(
@@ -107,11 +133,149 @@ def person(
 ) -> SlackPerson:
     """A Slack user as a person a member can log: real, active and human."""
     row = lookup(session, client, ref, user_id, now, field=field)
-    if row.is_bot:
-        raise InvalidInput(field, f"{row.name} is a bot: allies are people.")
-    if row.deleted:
-        raise InvalidInput(field, f"{row.name}'s account is deactivated.")
-    return SlackPerson(user_id=user_id, name=row.name)
+    return _checked(user_id, row.name, row.is_bot, row.deleted, field)
+
+
+@dataclass(frozen=True)
+class Named:
+    """A Slack user a request names, and the field (or word) that named them.
+
+    ``active``: they must be a real, active human (someone to log); False to read an old
+    history with a bot or a deactivated account.
+    """
+
+    user_id: str
+    field: str = "who"
+    active: bool = True
+
+
+# Who a request names: a Slack user to look up, or a person outside Slack as typed.
+Wanted = Named | OutsidePerson
+Uows = Callable[[], UnitOfWork]
+
+
+def within(uows: Uows, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one unit of work of its own and commit it."""
+    with uows() as uow:
+        result = work(uow.session)
+        uow.commit()
+        return result
+
+
+def people(
+    uows: Uows, client: WebClient, ref: MemberRef, wanted: Sequence[Wanted], now: datetime
+) -> list[Person]:
+    """The people a request names, with their names (for a service that runs after)."""
+    return with_people(uows, client, ref, wanted, now, lambda _session, found: found)
+
+
+def zone_of(uows: Uows, client: WebClient, ref: MemberRef, now: datetime) -> str | None:
+    """The member's own Slack time zone, from the cache or (on a miss) ``users.info``."""
+    return with_people(
+        uows,
+        client,
+        ref,
+        [Named(ref.user_id, active=False)],
+        now,
+        lambda session, _found: session.scalar(_ZONE, _user_key(ref, ref.user_id)),
+    )
+
+
+def user_changed_in(uows: Uows, enterprise_id: str, team_id: str, user: dict, now: datetime) -> int:
+    """``user_changed`` in one unit of work of its own."""
+    return within(uows, lambda session: user_changed(session, enterprise_id, team_id, user, now))
+
+
+class _Known(NamedTuple):
+    name: str
+    is_bot: bool
+    deleted: bool
+    fetched_at: datetime
+
+
+_ZONE = select(SlackUser.tz).where(
+    SlackUser.enterprise_id == bindparam("enterprise_id"),
+    SlackUser.team_id == bindparam("team_id"),
+    SlackUser.user_id == bindparam("user_id"),
+)
+
+
+def _user_key(ref: MemberRef, user_id: str) -> dict[str, str]:
+    return {"enterprise_id": ref.enterprise_id, "team_id": ref.team_id, "user_id": user_id}
+
+
+_KNOWN = select(
+    SlackUser.user_id, SlackUser.name, SlackUser.is_bot, SlackUser.deleted, SlackUser.fetched_at
+).where(
+    SlackUser.enterprise_id == bindparam("enterprise_id"),
+    SlackUser.team_id == bindparam("team_id"),
+    SlackUser.user_id.in_(bindparam("user_ids", expanding=True)),
+)
+
+
+def _known(session: Session, ref: MemberRef, user_ids: Iterable[str]) -> dict[str, _Known]:
+    """What the cache holds on these users (one prepared statement: every command runs it)."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    keys = {"enterprise_id": ref.enterprise_id, "team_id": ref.team_id, "user_ids": ids}
+    return {row[0]: _Known(*row[1:]) for row in session.execute(_KNOWN, keys)}
+
+
+def _people(wanted: Sequence[Wanted], known: dict[str, _Known]) -> list[Person]:
+    people: list[Person] = []
+    for one in wanted:
+        if isinstance(one, OutsidePerson):
+            people.append(one)
+            continue
+        row = known[one.user_id]
+        if one.active:
+            people.append(_checked(one.user_id, row.name, row.is_bot, row.deleted, one.field))
+        else:
+            people.append(SlackPerson(one.user_id, row.name))
+    return people
+
+
+def with_people(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    wanted: Sequence[Wanted],
+    now: datetime,
+    work: Callable[[Session, list[Person]], T],
+) -> T:
+    """Run ``work`` in one unit of work, with the people a request names, and commit it.
+
+    Names come from the directory cache inside that same unit of work. A Slack user not cached
+    (or cached more than a day ago) is fetched from ``users.info`` after it has closed, outside
+    any transaction, and ``work`` then runs in a second one that caches them too.
+    """
+    named = [one for one in wanted if isinstance(one, Named)]
+    with uows() as uow:
+        known = _known(uow.session, ref, (one.user_id for one in named))
+        missing = {
+            one.user_id: one.field
+            for one in named
+            if one.user_id not in known or now - known[one.user_id].fetched_at >= CACHE_FOR
+        }
+        if not missing:
+            result = work(uow.session, _people(wanted, known))
+            uow.commit()
+            return result
+    fetched = {
+        user_id: _fetched(client, user_id, now, field, stale=user_id in known)
+        for user_id, field in missing.items()
+    }
+    with uows() as uow:
+        for user_id, values in fetched.items():
+            if values is not None:
+                _save(uow.session, ref, user_id, values)
+                known[user_id] = _Known(
+                    values["name"], values["is_bot"], values["deleted"], values["fetched_at"]
+                )
+        result = work(uow.session, _people(wanted, known))
+        uow.commit()
+        return result
 
 
 def user_changed(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
+from bot.ledger.directory import Named, Uows, people, with_people, within
 from bot.ledger.people import MemberRef, Person
 from bot.ledger.service import Recorded, open_member, record_favour
 from storage.models import InteractionKind
@@ -46,4 +49,62 @@ def log_reaction_favour(
     what = f"Their message you reacted to with :{emoji}:"
     return record_favour(
         session, ref, author, InteractionKind.FAVOUR_RECEIVED, what, now, link=link
+    )
+
+
+@dataclass(frozen=True)
+class Emoji:
+    """The member's emoji for logging a favour, and whether this call changed it."""
+
+    name: str
+    home_changed: bool = False
+
+
+def react(uows: Uows, ref: MemberRef, text: str, now: datetime) -> Emoji:
+    """``/ally react``: the member's emoji, changed to ``text`` when one is given."""
+    if not text:
+        return Emoji(within(uows, lambda session: reaction_emoji(session, ref)))
+    return Emoji(within(uows, lambda session: set_reaction_emoji(session, ref, text, now)), True)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A reaction that offers to log a favour: the author's name and the emoji."""
+
+    author: str
+    emoji: str
+
+
+def reaction_offer(
+    uows: Uows, client: WebClient, ref: MemberRef, author_id: str, reaction: str, now: datetime
+) -> Offer | None:
+    """The offer a reaction makes, or None: another emoji, or an author who is a bot or
+    deactivated. Slack is asked for the author only once the emoji is the member's."""
+    emoji = within(uows, lambda session: reaction_emoji(session, ref))
+    if base_emoji(reaction) != emoji:
+        return None
+    try:
+        [author] = people(uows, client, ref, [Named(author_id)], now)
+    except InvalidInput:
+        return None
+    return Offer(author.label, emoji)
+
+
+def log_reaction(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    author_id: str,
+    emoji: str,
+    link: str | None,
+    now: datetime,
+) -> Recorded:
+    """The Log it button: ``log_reaction_favour`` with the author, in one unit of work."""
+    return with_people(
+        uows,
+        client,
+        ref,
+        [Named(author_id)],
+        now,
+        lambda session, found: log_reaction_favour(session, ref, found[0], emoji, link, now),
     )

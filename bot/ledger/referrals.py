@@ -8,11 +8,14 @@ in ``/ally who`` and on Home.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
+from bot.ledger.directory import Uows, Wanted, with_people
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from bot.ledger.service import (
     Recorded,
@@ -47,6 +50,27 @@ def log_catch_up(
 ) -> Recorded:
     """A catch-up, coffee or informational interview with ``person``: restarts the clock."""
     return record_favour(session, ref, person, InteractionKind.CATCH_UP, note, now)
+
+
+@dataclass(frozen=True)
+class CaughtUp:
+    """A catch-up as recorded, and the member's focus (to ask who else to talk to about it)."""
+
+    recorded: Recorded
+    focus: str | None
+
+
+def log_met(
+    uows: Uows, client: WebClient, ref: MemberRef, who: Wanted, note: str, now: datetime
+) -> CaughtUp:
+    """``/ally met``: a catch-up with whoever ``who`` names, in one unit of work."""
+    checked = check_what(note, required=False)
+
+    def work(session: Session, people: list[Person]) -> CaughtUp:
+        recorded = log_catch_up(session, ref, people[0], checked, now)
+        return CaughtUp(recorded, focus_of(session, ref))
+
+    return with_people(uows, client, ref, [who], now, work)
 
 
 def referral_note(focus: str | None) -> str:

@@ -7,12 +7,15 @@ for the handlers to render. They never commit: the caller's transaction does.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
+from bot.ledger.directory import Named, Uows, Wanted, with_people, within
 from bot.ledger.network import Placement, Review, Touch, TouchState, review, touch_state
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from storage.models import (
@@ -27,7 +30,18 @@ from storage.models import (
     Level,
     Member,
 )
-from storage.repository import ContactRow, LineRow, MemberData, get_or_create_member
+from storage.repository import (
+    ContactRow,
+    LineRow,
+    MemberData,
+    MemberRows,
+    SectionLine,
+    get_or_create_member,
+    member_id_of,
+)
+
+if TYPE_CHECKING:
+    from bot.ledger.listing import Cell
 
 MAX_CADENCE_DAYS = 365 * 2
 KEY_MAX = NAME_MAX + 1  # contacts.key: "~" and the case-folded name, which can grow (ß -> ss)
@@ -157,6 +171,8 @@ class Recorded:
     balance: int
     # The other person in an introduction: who introduced the member, or the second person.
     other: ContactInfo | None = None
+    # Every write changes what the member's Home shows (a contact, the ledger, or both).
+    home_changed: bool = True
 
 
 def plain_text(text: str) -> str:
@@ -191,16 +207,17 @@ def check_link(link: str | None) -> str | None:
     return link
 
 
-def _check_not_self(data: MemberData, person: Person, field: str) -> None:
-    if isinstance(person, SlackPerson) and person.user_id == data.member.user_id:
-        raise InvalidInput(field, "That's you! Pick the person who helped you, or whom you helped.")
+def _check_not_self(ref: MemberRef | Member, person: Person, field: str) -> None:
+    """The one check that a member does not name themselves."""
+    if isinstance(person, SlackPerson) and person.user_id == ref.user_id:
+        raise InvalidInput(field, "That's you! Name someone else.")
 
 
 def contact_for(
     data: MemberData, person: Person, now: datetime, *, field: str = "who"
 ) -> tuple[Contact, bool]:
     """The member's contact for ``person``, created on first mention; refreshes a Slack name."""
-    _check_not_self(data, person, field)
+    _check_not_self(data.member, person, field)
     if len(person.key) > KEY_MAX:
         raise InvalidInput(field, f"That name is too long: keep it under {NAME_MAX} characters.")
     contact = data.contact_by_key(person.key)
@@ -242,6 +259,34 @@ def _record(
     )
 
 
+def _checked_favour(
+    kind: InteractionKind, what: str, now: datetime, when: datetime | None, link: str | None
+) -> tuple[str, datetime, str | None]:
+    """A favour's text, day and message link, checked (before anyone is looked up)."""
+    if kind in (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE):
+        raise ValueError("use record_intro_received / record_intro_made for introductions")
+    required = kind in (InteractionKind.FAVOUR_RECEIVED, InteractionKind.FAVOUR_GIVEN)
+    return check_what(what, required=required), check_when(when or now, now), check_link(link)
+
+
+def _write_favour(
+    session: Session,
+    ref: MemberRef,
+    person: Person,
+    kind: InteractionKind,
+    checked: tuple[str, datetime, str | None],
+    now: datetime,
+    networks: int,
+) -> Recorded:
+    what, when, link = checked
+    data = open_member(session, ref, now)
+    contact, new = contact_for(data, person, now)
+    if networks:
+        contact.networks |= networks
+    line = _record(data, contact, kind, what, when, now, link)
+    return Recorded(ContactInfo.of(contact), [LedgerLine.of(line)], new, contact.balance)
+
+
 def record_favour(
     session: Session,
     ref: MemberRef,
@@ -255,18 +300,81 @@ def record_favour(
     networks: int = 0,
 ) -> Recorded:
     """Record a favour received or given, a catch-up or a thank-you with ``person``."""
-    if kind in (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE):
-        raise ValueError("use record_intro_received / record_intro_made for introductions")
-    required = kind in (InteractionKind.FAVOUR_RECEIVED, InteractionKind.FAVOUR_GIVEN)
-    what = check_what(what, required=required)
-    when = check_when(when or now, now)
-    link = check_link(link)
+    checked = _checked_favour(kind, what, now, when, link)
+    return _write_favour(session, ref, person, kind, checked, now, networks)
+
+
+def log_favour(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    who: Wanted,
+    kind: InteractionKind,
+    what: str,
+    now: datetime,
+    *,
+    when: datetime | None = None,
+    link: str | None = None,
+    networks: int = 0,
+) -> Recorded:
+    """``record_favour`` with whoever ``who`` names, in one unit of work of its own."""
+    checked = _checked_favour(kind, what, now, when, link)
+    return with_people(
+        uows,
+        client,
+        ref,
+        [who],
+        now,
+        lambda session, people: _write_favour(
+            session, ref, people[0], kind, checked, now, networks
+        ),
+    )
+
+
+def _same_person(first: Person | Wanted, second: Person | Wanted) -> bool:
+    def key(one: Person | Wanted) -> str:
+        return one.user_id if isinstance(one, Named) else one.key
+
+    return key(first) == key(second)
+
+
+def _checked_intro_received(
+    introducer: Person | Wanted,
+    introduced: Person | Wanted,
+    note: str,
+    now: datetime,
+    when: datetime | None,
+) -> tuple[str, datetime]:
+    if _same_person(introducer, introduced):
+        raise InvalidInput(
+            "introduced", "Pick two different people: who introduced you, and to whom."
+        )
+    return check_what(note, field="what", required=False), check_when(when or now, now)
+
+
+def _write_intro_received(
+    session: Session,
+    ref: MemberRef,
+    introducer: Person,
+    introduced: Person,
+    checked: tuple[str, datetime],
+    now: datetime,
+    link: str | None,
+    networks: int = 0,
+) -> Recorded:
+    note, when = checked
     data = open_member(session, ref, now)
-    contact, new = contact_for(data, person, now)
+    by, _ = contact_for(data, introducer, now, field="who")
+    to, new = contact_for(data, introduced, now, field="introduced")
+    if to.met_through_id is None:
+        to.met_through = by
     if networks:
-        contact.networks |= networks
-    line = _record(data, contact, kind, what, when, now, link)
-    return Recorded(ContactInfo.of(contact), [LedgerLine.of(line)], new, contact.balance)
+        to.networks |= networks
+    line = _record(data, by, InteractionKind.INTRO_RECEIVED, note, when, now, link, related=to)
+    # Meeting someone through an introduction is a touch with them too.
+    if to.last_touch_at is None or when > to.last_touch_at:
+        to.last_touch_at = when
+    return Recorded(ContactInfo.of(to), [LedgerLine.of(line)], new, by.balance, ContactInfo.of(by))
 
 
 def record_intro_received(
@@ -281,22 +389,57 @@ def record_intro_received(
     link: str | None = None,
 ) -> Recorded:
     """``introducer`` introduced the member to ``introduced``, who joins as "met through" them."""
-    if introducer.key == introduced.key:
-        raise InvalidInput(
-            "introduced", "Pick two different people: who introduced you, and to whom."
-        )
-    note = check_what(note, field="what", required=False)
-    when = check_when(when or now, now)
-    data = open_member(session, ref, now)
-    by, _ = contact_for(data, introducer, now, field="who")
-    to, new = contact_for(data, introduced, now, field="introduced")
-    if to.met_through_id is None:
-        to.met_through = by
-    line = _record(data, by, InteractionKind.INTRO_RECEIVED, note, when, now, link, related=to)
-    # Meeting someone through an introduction is a touch with them too.
-    if to.last_touch_at is None or when > to.last_touch_at:
-        to.last_touch_at = when
-    return Recorded(ContactInfo.of(to), [LedgerLine.of(line)], new, by.balance, ContactInfo.of(by))
+    checked = _checked_intro_received(introducer, introduced, note, now, when)
+    return _write_intro_received(session, ref, introducer, introduced, checked, now, link)
+
+
+def log_intro_received(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    introducer: Wanted,
+    introduced: Wanted,
+    note: str,
+    now: datetime,
+    *,
+    when: datetime | None = None,
+    link: str | None = None,
+    networks: int = 0,
+) -> Recorded:
+    """``record_intro_received`` with whoever the request names, in one unit of work; the
+    person introduced joins the ``networks`` given (bits) as well."""
+    checked = _checked_intro_received(introducer, introduced, note, now, when)
+    return with_people(
+        uows,
+        client,
+        ref,
+        [introducer, introduced],
+        now,
+        lambda session, people: _write_intro_received(
+            session, ref, people[0], people[1], checked, now, link, networks
+        ),
+    )
+
+
+def log_intro_made(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    first: Wanted,
+    second: Wanted,
+    note: str,
+    now: datetime,
+) -> Recorded:
+    """The member introduced two people to each other (whoever the request names)."""
+    checked = _checked_intro_made(first, second, note, now, None)
+    return with_people(
+        uows,
+        client,
+        ref,
+        [first, second],
+        now,
+        lambda session, people: _write_intro_made(session, ref, people[0], people[1], checked, now),
+    )
 
 
 def record_intro_made(
@@ -310,10 +453,31 @@ def record_intro_made(
     when: datetime | None = None,
 ) -> Recorded:
     """The member introduced ``first`` and ``second`` to each other: a favour given to each."""
-    if first.key == second.key:
+    checked = _checked_intro_made(first, second, note, now, when)
+    return _write_intro_made(session, ref, first, second, checked, now)
+
+
+def _checked_intro_made(
+    first: Person | Wanted,
+    second: Person | Wanted,
+    note: str,
+    now: datetime,
+    when: datetime | None,
+) -> tuple[str, datetime]:
+    if _same_person(first, second):
         raise InvalidInput("introduced", "Pick two different people to introduce to each other.")
-    note = check_what(note, field="what", required=False)
-    when = check_when(when or now, now)
+    return check_what(note, field="what", required=False), check_when(when or now, now)
+
+
+def _write_intro_made(
+    session: Session,
+    ref: MemberRef,
+    first: Person,
+    second: Person,
+    checked: tuple[str, datetime],
+    now: datetime,
+) -> Recorded:
+    note, when = checked
     data = open_member(session, ref, now)
     a, _ = contact_for(data, first, now, field="who")
     b, new_b = contact_for(data, second, now, field="introduced")
@@ -389,6 +553,32 @@ def update_contact(
     return Recorded(ContactInfo.of(contact), [], new, contact.balance)
 
 
+def place(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    who: Wanted | str,
+    update: ContactUpdate,
+    now: datetime,
+    *,
+    met_through: Wanted | None = None,
+) -> Recorded:
+    """``update_contact`` in one unit of work of its own: for whoever ``who`` names, or for
+    the member's contact with the key ``who`` (``NotFound`` if none); ``met_through`` names
+    who they met them through."""
+    wanted = [one for one in (who, met_through) if one is not None and not isinstance(one, str)]
+
+    def work(session: Session, people: list[Person]) -> Recorded:
+        found = iter(people)
+        person = (
+            contact_card(session, ref, who, now).person if isinstance(who, str) else next(found)
+        )
+        changes = replace(update, met_through=next(found)) if met_through is not None else update
+        return update_contact(session, ref, person, changes, now)
+
+    return with_people(uows, client, ref, wanted, now, work)
+
+
 SECTIONS: dict[str, tuple[InteractionKind, ...]] = {
     "received": (InteractionKind.FAVOUR_RECEIVED,),
     "given": (InteractionKind.FAVOUR_GIVEN,),
@@ -423,6 +613,11 @@ def contact_card(session: Session, ref: MemberRef, key: str, now: datetime) -> C
     return ContactCard(ContactInfo.of(contact), ContactInfo.of(through) if through else None)
 
 
+def card_of(uows: Uows, ref: MemberRef, key: str, now: datetime) -> ContactCard:
+    """``contact_card`` in one unit of work of its own."""
+    return within(uows, lambda session: contact_card(session, ref, key, now))
+
+
 @dataclass(frozen=True)
 class History:
     """``/ally who``: everything the member has logged with one person.
@@ -449,23 +644,75 @@ class History:
 def history(
     session: Session, ref: MemberRef, person: Person, now: datetime, limit: int = 10
 ) -> History:
-    """The member's history with ``person``: favours both ways, intros, last touch, balance."""
-    data = open_member(session, ref, now)
-    contact = data.contact_by_key(person.key)
-    if contact is None:
+    """The member's history with ``person``: favours both ways, intros, last touch, balance.
+
+    Read as plain columns (no ORM objects): ``/ally who`` is one of the busiest requests.
+    """
+    member_id = member_id_of(session, ref.enterprise_id, ref.team_id, ref.user_id)
+    if member_id is None:
+        member_id = open_member(session, ref, now).member_id
+    rows = MemberRows(session, member_id)
+    found = rows.contact_by_key(person.key)
+    if found is None:
         raise NotFound(
             f"You haven't logged anything with {person.label} yet. "
             f"Try `/ally thanks` or `/ally add` first."
         )
+    contact = found.contact
+    met = found.met_through
+    info = ContactInfo(
+        id=contact.id,
+        key=contact.key,
+        name=contact.name,
+        slack_user_id=contact.slack_user_id,
+        organisation=contact.organisation,
+        networks=contact.networks,
+        level=contact.level,
+        bond=contact.bond,
+        cadence_days=contact.cadence_days,
+        notes=found.notes,
+        met_through=label_of(*met) if met else None,
+        last_touch_at=contact.last_touch_at,
+        snoozed_until=contact.snoozed_until,
+        met_through_user=met.slack_user_id if met else None,
+    )
     # One query for every section's newest entries and totals (not one per section).
-    found = data.ledger_sections(contact.id, SECTIONS, limit)
-    sections = {name: [LedgerLine.of(i) for i in found.lines[name]] for name in SECTIONS}
+    sections = rows.ledger_sections(contact.id, SECTIONS, limit)
     return History(
-        contact=ContactInfo.of(contact),
-        totals=found.totals,
+        contact=info,
+        totals=sections.totals,
         balance=contact.balance,
-        touch=touch_of(contact, now),
-        **sections,
+        touch=touch_of(info, now),
+        **{name: [_line(one) for one in lines] for name, lines in sections.lines.items()},
+    )
+
+
+def _line(one: SectionLine) -> LedgerLine:
+    """A ledger line read as plain columns, its people named."""
+    line = one.line
+    labels = {line.contact_id: label_of(*one.contact)}
+    users = {line.contact_id: one.contact.slack_user_id}
+    if one.related is not None and line.related_contact_id is not None:
+        labels[line.related_contact_id] = label_of(*one.related)
+        users[line.related_contact_id] = one.related.slack_user_id
+    return LedgerLine.of_row(line, labels, users)
+
+
+def history_with(
+    uows: Uows, client: WebClient, ref: MemberRef, who: Wanted, now: datetime, limit: int = 10
+) -> History:
+    """``history`` with whoever ``who`` names (a bot or a deactivated account too), in one
+    unit of work of its own."""
+    if isinstance(who, Named):
+        _check_not_self(ref, SlackPerson(who.user_id), who.field)
+        who = Named(who.user_id, who.field, active=False)
+    return with_people(
+        uows,
+        client,
+        ref,
+        [who],
+        now,
+        lambda session, people: history(session, ref, people[0], now, limit),
     )
 
 
@@ -509,8 +756,23 @@ def overview(session: Session, ref: MemberRef, now: datetime) -> NetworkOverview
     return NetworkOverview(review(placements), len(contacts), overdue, due)
 
 
-def member_of(session: Session, ref: MemberRef, now: datetime) -> Member:
-    return open_member(session, ref, now).member
+@dataclass(frozen=True)
+class NetworkReview:
+    """``/ally network``: the overview and the grid of the member's network."""
+
+    overview: NetworkOverview
+    cells: list[Cell]
+
+
+def network_overview(uows: Uows, ref: MemberRef, now: datetime) -> NetworkReview:
+    """The network review, read in one unit of work of its own."""
+    # bot.ledger.listing names contacts with this module's labels, so it is imported here.
+    from bot.ledger.listing import network_cells
+
+    def work(session: Session) -> NetworkReview:
+        return NetworkReview(overview(session, ref, now), network_cells(session, ref, now))
+
+    return within(uows, work)
 
 
 def contacts_of(session: Session, ref: MemberRef, now: datetime) -> Sequence[ContactInfo]:
@@ -520,7 +782,7 @@ def contacts_of(session: Session, ref: MemberRef, now: datetime) -> Sequence[Con
 # -- saying thanks ------------------------------------------------------------------------------
 
 THANKABLE = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVED)
-THANKS_MAX = WHAT_MAX
+THANKS_WORDS_MAX = WHAT_MAX
 
 
 @dataclass(frozen=True)
@@ -531,6 +793,8 @@ class ThanksTarget:
     contact: ContactInfo
     slack_user_id: str
     thanked_at: datetime | None
+    # True once the thank-you is logged: the member's ledger (and so Home) changed.
+    home_changed: bool = False
 
 
 def _thankable(data: MemberData, interaction_id: int) -> tuple[Interaction, ThanksTarget]:
@@ -562,9 +826,9 @@ def check_thanks(words: str, *, field: str = "message") -> str:
     words = "".join(c for c in words if c.isprintable() or c in "\n\t").strip()
     if not words:
         raise InvalidInput(field, "Write a few words of thanks (or press Cancel).")
-    if len(words) > THANKS_MAX:
+    if len(words) > THANKS_WORDS_MAX:
         raise InvalidInput(
-            field, f"That's {len(words)} characters; keep it under {THANKS_MAX} for a DM."
+            field, f"That's {len(words)} characters; keep it under {THANKS_WORDS_MAX} for a DM."
         )
     return words
 
@@ -579,4 +843,20 @@ def record_thanks(
     if interaction.thanked_at is None:
         interaction.thanked_at = now
     _record(data, interaction.contact, InteractionKind.THANKS, plain_text(words), now, now)
-    return ThanksTarget(target.line, target.contact, target.slack_user_id, interaction.thanked_at)
+    return ThanksTarget(
+        target.line, target.contact, target.slack_user_id, interaction.thanked_at, True
+    )
+
+
+def thanks_target_in(
+    uows: Uows, ref: MemberRef, interaction_id: int, now: datetime
+) -> ThanksTarget:
+    """``thanks_target`` in one unit of work of its own."""
+    return within(uows, lambda session: thanks_target(session, ref, interaction_id, now))
+
+
+def say_thanks(
+    uows: Uows, ref: MemberRef, interaction_id: int, words: str, now: datetime
+) -> ThanksTarget:
+    """``record_thanks`` in one unit of work of its own (after the DM went out)."""
+    return within(uows, lambda session: record_thanks(session, ref, interaction_id, words, now))

@@ -19,8 +19,7 @@ from slack_bolt.response import BoltResponse
 from bot.platform import metrics
 from bot.platform.logs import fields
 from bot.platform.runtime import Runtime
-from storage.db import transaction
-from storage.seen_requests import forget, prune, remember
+from storage.seen_requests import commit_lazily, forget, prune, remember
 
 PRUNE_EVERY = 200  # requests per process between clean-ups of old keys
 
@@ -52,9 +51,9 @@ def release(runtime: Runtime, req: BoltRequest) -> None:
     if not keys:
         return
     try:
-        with transaction(runtime.sessions) as session:
+        with runtime.engine.begin() as connection:
             for key in keys:
-                forget(session, key)
+                forget(connection, key)
     except Exception:  # the database is what failed: a retry may then be dropped as a replay
         log.exception("could not release a failed request's replay keys")
         return
@@ -80,12 +79,14 @@ def replay_guard(runtime: Runtime) -> Middleware:
         body = req.body or {}
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         retry = _header(req, "x-slack-retry-num")
-        with transaction(runtime.sessions) as session:
+        # One short transaction on a bare connection (no ORM session): every request runs it.
+        with runtime.engine.begin() as connection:
+            commit_lazily(connection)
             if next(counter) % PRUNE_EVERY == 0:
-                prune(session, request_ts)
+                prune(connection, request_ts)
                 metrics.purge()
-            fresh = remember(session, "sig:" + signature, request_ts)
-            event_fresh = event_id is None or remember(session, f"event:{event_id}", request_ts)
+            fresh = remember(connection, "sig:" + signature, request_ts)
+            event_fresh = event_id is None or remember(connection, f"event:{event_id}", request_ts)
         if not fresh or (retry is not None and not event_fresh):
             log.info(
                 "slack request ignored",

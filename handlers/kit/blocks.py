@@ -53,15 +53,17 @@ class Reply:
 
     text: str
     blocks: Sequence[Block] = field(default_factory=list)
+    _written: list[dict] = field(init=False, repr=False, compare=False, default_factory=list)
 
     def __post_init__(self) -> None:
         if len(self.blocks) > MESSAGE_BLOCKS_MAX:
             raise ValueError(f"a message holds at most {MESSAGE_BLOCKS_MAX} blocks")
-        for block in self.blocks:
-            block.validate_json()
+        # ``to_dict`` validates every object it writes: the blocks are checked (and written)
+        # once, here, and every send reuses what it wrote.
+        object.__setattr__(self, "_written", [block.to_dict() for block in self.blocks])
 
     def as_kwargs(self) -> dict:
-        return {"text": clip(self.text), "blocks": [b.to_dict() for b in self.blocks]}
+        return {"text": clip(self.text), "blocks": [dict(block) for block in self._written]}
 
 
 def say(text: str) -> Reply:

@@ -9,7 +9,7 @@ in handlers/commands.py turns any ``AllyError`` into an ephemeral reply with the
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,12 +18,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.errors import InvalidInput
-from bot.ledger import directory, listing
+from bot.ledger import directory
 from bot.ledger import service as ledger
-from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.directory import Named, Wanted
+from bot.ledger.people import MemberRef, Person
+from bot.ledger.referrals import log_met
 from bot.ledger.service import ContactUpdate, check_cadence, check_what, plain_text
 from bot.platform.runtime import Runtime
-from bot.questions.service import get_focus
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply
 from handlers.kit.mentions import Mention, PersonToken, require_person, strip_word
@@ -31,7 +32,6 @@ from handlers.kit.replies import on_button
 from handlers.ledger import views
 from handlers.ledger.contact_modal import open_contact
 from handlers.ledger.referrals import referral_offer
-from storage.db import transaction
 from storage.models import Bond, InteractionKind, Level, Network
 
 log = logging.getLogger(__name__)
@@ -203,101 +203,106 @@ def resolve(
 ) -> list[Person]:
     """Turn mentions into people with names (from the cache, or ``users.info`` once a day).
 
-    A short transaction of its own, so the write that follows never waits on Slack. With
-    ``active=False`` bots and deactivated users are allowed (to read an old history).
+    With ``active=False`` bots and deactivated users are allowed (to read an old history).
     """
     for token, field in tokens:
         if isinstance(token, Mention) and token.user_id == command.member.user_id:
             raise InvalidInput(field, "That's you! Name someone else.")
-    people: list[Person] = []
-    with transaction(command.runtime.sessions) as session:
-        for token, field in tokens:
-            if isinstance(token, OutsidePerson):
-                people.append(token)
-            elif active:
-                people.append(
-                    directory.person(
-                        session,
-                        command.client,
-                        command.member,
-                        token.user_id,
-                        command.now,
-                        field=field,
-                    )
-                )
-            else:
-                row = directory.lookup(
-                    session, command.client, command.member, token.user_id, command.now, field=field
-                )
-                people.append(SlackPerson(token.user_id, row.name))
-    return people
+    wanted = [
+        Named(token.user_id, field, active) if isinstance(token, Mention) else token
+        for token, field in tokens
+    ]
+    return directory.people(
+        command.runtime.unit_of_work, command.client, command.member, wanted, command.now
+    )
 
 
 # -- subcommands ----------------------------------------------------------------------------------
 
 
+def wanted(token: PersonToken, field: str = "who") -> Wanted:
+    """Who a person token names, for a service to look up."""
+    return Named(token.user_id, field) if isinstance(token, Mention) else token
+
+
 def thanks(command: Command) -> Reply:
     args = parse_thanks(command.args)
-    [person] = resolve(command, [(args.person, "who")])
-    with transaction(command.runtime.sessions) as session:
-        recorded = ledger.record_favour(
-            session, command.member, person, InteractionKind.FAVOUR_RECEIVED, args.text, command.now
-        )
+    recorded = _favour(command, args, InteractionKind.FAVOUR_RECEIVED)
     return views.favour_received(recorded)
 
 
 def gave(command: Command) -> Reply:
     args = parse_gave(command.args)
-    [person] = resolve(command, [(args.person, "who")])
-    with transaction(command.runtime.sessions) as session:
-        recorded = ledger.record_favour(
-            session, command.member, person, InteractionKind.FAVOUR_GIVEN, args.text, command.now
-        )
-    return views.favour_given(recorded)
+    return views.favour_given(_favour(command, args, InteractionKind.FAVOUR_GIVEN))
+
+
+def _favour(command: Command, args: OnePerson, kind: InteractionKind) -> ledger.Recorded:
+    recorded = ledger.log_favour(
+        command.runtime.unit_of_work,
+        command.client,
+        command.member,
+        wanted(args.person),
+        kind,
+        args.text,
+        command.now,
+    )
+    command.home_changed(recorded.home_changed)
+    return recorded
 
 
 def met(command: Command) -> Reply:
     args = parse_met(command.args)
-    [person] = resolve(command, [(args.person, "who")])
-    with transaction(command.runtime.sessions) as session:
-        recorded = ledger.record_favour(
-            session, command.member, person, InteractionKind.CATCH_UP, args.text, command.now
-        )
-        focus = get_focus(session, command.member)
+    caught_up = log_met(
+        command.runtime.unit_of_work,
+        command.client,
+        command.member,
+        wanted(args.person),
+        args.text,
+        command.now,
+    )
+    command.home_changed(caught_up.recorded.home_changed)
+    recorded = caught_up.recorded
     # Seed 002's snowball: every catch-up is a chance to ask who else to talk to.
     reply = views.catch_up(recorded, command.now)
-    offer = referral_offer(recorded.contact.key, recorded.contact.label, focus)
+    offer = referral_offer(recorded.contact.key, recorded.contact.label, caught_up.focus)
     return Reply(reply.text, [*reply.blocks, *offer])
 
 
 def intro(command: Command) -> Reply:
-    args = parse_intro(command.args)
-    by, to = resolve(command, [(args.first, "who"), (args.second, "introduced")])
-    with transaction(command.runtime.sessions) as session:
-        recorded = ledger.record_intro_received(
-            session, command.member, by, to, args.note, command.now
-        )
+    recorded = _two(command, parse_intro(command.args), ledger.log_intro_received)
     return views.intro_received(recorded)
 
 
 def introduced(command: Command) -> Reply:
-    args = parse_introduced(command.args)
-    first, second = resolve(command, [(args.first, "who"), (args.second, "introduced")])
-    with transaction(command.runtime.sessions) as session:
-        recorded = ledger.record_intro_made(
-            session, command.member, first, second, args.note, command.now
-        )
+    recorded = _two(command, parse_introduced(command.args), ledger.log_intro_made)
     return views.intro_made(recorded)
+
+
+def _two(
+    command: Command, args: TwoPeople, log_it: Callable[..., ledger.Recorded]
+) -> ledger.Recorded:
+    """An introduction received or made, logged by ``log_it`` with the two people named."""
+    first, second = wanted(args.first), wanted(args.second, "introduced")
+    runtime, client, member = command.runtime, command.client, command.member
+    recorded = log_it(runtime.unit_of_work, client, member, first, second, args.note, command.now)
+    command.home_changed(recorded.home_changed)
+    return recorded
 
 
 def add(command: Command) -> Reply | None:
     args = parse_add(command.args)
-    [person] = resolve(command, [(args.person, "who")])
     update = ContactUpdate(
         networks=args.networks, level=args.level, bond=args.bond, cadence_days=args.cadence_days
     )
-    with transaction(command.runtime.sessions) as session:
-        recorded = ledger.update_contact(session, command.member, person, update, command.now)
+    recorded = ledger.place(
+        command.runtime.unit_of_work,
+        command.client,
+        command.member,
+        wanted(args.person),
+        update,
+        command.now,
+    )
+    command.home_changed(recorded.home_changed)
     if args.empty and command.trigger_id:
         # No options: the contact form is the quickest way to place them.
         try:
@@ -317,11 +322,14 @@ def add(command: Command) -> Reply | None:
 
 def who(command: Command) -> Reply:
     token = parse_who(command.args)
-    [person] = resolve(command, [(token, "who")], active=False)
-    with transaction(command.runtime.sessions) as session:
-        found = ledger.history(
-            session, command.member, person, command.now, limit=views.LINES_SHOWN
-        )
+    found = ledger.history_with(
+        command.runtime.unit_of_work,
+        command.client,
+        command.member,
+        wanted(token),
+        command.now,
+        limit=views.LINES_SHOWN,
+    )
     return views.history(found)
 
 
@@ -332,10 +340,8 @@ def network(command: Command) -> Reply:
 
 def network_review(runtime: Runtime, member: MemberRef, now: datetime) -> Reply:
     """The network review for ``member`` (``/ally network`` and the ``show_network`` button)."""
-    with transaction(runtime.sessions) as session:
-        found = ledger.overview(session, member, now)
-        cells = listing.network_cells(session, member, now)
-    return views.network(found, cells)
+    found = ledger.network_overview(runtime.unit_of_work, member, now)
+    return views.network(found.overview, found.cells)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

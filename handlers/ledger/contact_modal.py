@@ -16,12 +16,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.errors import InvalidInput, NotFound
+from bot.ledger.directory import Wanted
 from bot.ledger.network import level_label, network_label, networks_of
-from bot.ledger.people import MemberRef, Person
-from bot.ledger.service import ContactInfo, ContactUpdate, contact_card, update_contact
+from bot.ledger.people import MemberRef
+from bot.ledger.service import ContactInfo, ContactUpdate, Recorded, card_of, place
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply, context, escape, say, section
-from handlers.kit.members import member_of
+from handlers.kit.members import home_changed, member_of
 from handlers.kit.replies import confirm_after_ack, notify
 from handlers.ledger import views as ledger_views
 from handlers.ledger.log_modal import (
@@ -50,7 +51,6 @@ from handlers.ledger.modal_views import (
     text_value,
     user_value,
 )
-from storage.db import transaction
 from storage.models import Bond, Level, Network
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ def open_contact(
     if not key:
         client.views_open(trigger_id=trigger_id, view=new_contact_view(channel))
         return
-    now = runtime.clock()
-    with transaction(runtime.sessions) as session:
-        card = contact_card(session, member, key, now)
+    card = card_of(runtime.unit_of_work, member, key, runtime.clock())
     client.views_open(trigger_id=trigger_id, view=contact_view(card, channel))
 
 
@@ -132,7 +130,7 @@ def check_contact(entry: ContactEntry) -> int:
 
 def save_contact(
     runtime: Runtime, client: WebClient, member: MemberRef, key: str, entry: ContactEntry
-) -> ContactInfo:
+) -> Recorded:
     """Validate the form and edit the contact in place; ``FormErrors`` for anything to fix."""
     bits = check_contact(entry)
     if not key:
@@ -146,37 +144,29 @@ def save_contact(
     met_block = MET_USER if entry.met_user else MET_NAME
     who_block = CONTACT_USER if entry.user else CONTACT_NAME
     fields = {"cadence": CADENCE, "notes": NOTES, "met_through": met_block, "who": who_block}
+    through: Wanted | None = None
+    level = entry.level if entry.level != NOT_SET else None
+    bond = entry.bond if entry.bond != NOT_SET else None
+    cadence = entry.cadence if entry.cadence != DEFAULT_CADENCE else None
     try:
-        with transaction(runtime.sessions) as session:
-            if key:
-                card = contact_card(session, member, key, now)
-                person = card.person
-            else:
-                person = choose_person(session, client, member, now, entry.user, entry.name, "who")
-            through: Person | None = None
-            if entry.met_user or entry.met_name:
-                through = choose_person(
-                    session, client, member, now, entry.met_user, entry.met_name, "met_through"
-                )
-            level = entry.level if entry.level != NOT_SET else None
-            bond = entry.bond if entry.bond != NOT_SET else None
-            cadence = entry.cadence if entry.cadence != DEFAULT_CADENCE else None
-            # "Not set" and "Default" clear a choice; a choice missing from the submission
-            # (Slack sends a pre-selected one back) stays as it was.
-            update = ContactUpdate(
-                networks=bits,
-                level=Level(level) if level else None,
-                bond=Bond(bond) if bond else None,
-                cadence_days=int(cadence) if cadence else None,
-                clear_level=entry.level == NOT_SET,
-                clear_bond=entry.bond == NOT_SET,
-                clear_cadence=entry.cadence == DEFAULT_CADENCE,
-                notes=entry.notes,
-                met_through=through,
-                # An emptied "met through" means they met this person on their own.
-                clear_met_through=through is None,
-            )
-            return update_contact(session, member, person, update, now).contact
+        who = key or choose_person(entry.user, entry.name, "who")
+        if entry.met_user or entry.met_name:
+            through = choose_person(entry.met_user, entry.met_name, "met_through")
+        # "Not set" and "Default" clear a choice; a choice missing from the submission
+        # (Slack sends a pre-selected one back) stays as it was.
+        update = ContactUpdate(
+            networks=bits,
+            level=Level(level) if level else None,
+            bond=Bond(bond) if bond else None,
+            cadence_days=int(cadence) if cadence else None,
+            clear_level=entry.level == NOT_SET,
+            clear_bond=entry.bond == NOT_SET,
+            clear_cadence=entry.cadence == DEFAULT_CADENCE,
+            notes=entry.notes,
+            # An emptied "met through" means they met this person on their own.
+            clear_met_through=through is None,
+        )
+        return place(runtime.unit_of_work, client, member, who, update, now, met_through=through)
     except NotFound as error:
         raise FormErrors({NETWORKS: error.message}) from None
     except InvalidInput as error:
@@ -229,12 +219,14 @@ def register(app: App, runtime: Runtime) -> None:
         meta = decode_metadata(view.get("private_metadata"))
         entry = read_contact((view.get("state") or {}).get("values") or {})
         try:
-            info = save_contact(runtime, client, member, meta.get("key", ""), entry)
+            saved = save_contact(runtime, client, member, meta.get("key", ""), entry)
         except FormErrors as error:
             ack(response_action="errors", errors=error.errors)
             return
         ack()
-        confirm_after_ack(app, client, member.user_id, meta.get("channel"), summary(info))
+        home_changed(context, saved.home_changed)
+        reply = summary(saved.contact)
+        confirm_after_ack(app, client, member.user_id, meta.get("channel"), reply)
 
     app.action(ids.OPEN_CONTACT_MODAL)(on_open)
     app.view(ids.CONTACT_MODAL)(on_submit)

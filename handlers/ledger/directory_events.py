@@ -10,7 +10,6 @@ from slack_bolt import App, BoltContext
 
 from bot.ledger import directory
 from bot.platform.runtime import Runtime
-from storage.db import transaction
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -23,5 +22,6 @@ def register(app: App, runtime: Runtime) -> None:
         # An org-wide install keys members by the org alone (handlers/kit/members.py).
         whole_org = bool(context.is_enterprise_install and enterprise_id)
         team_id = "" if whole_org else context.team_id or str(user.get("team_id") or "")
-        with transaction(runtime.sessions) as session:
-            directory.user_changed(session, enterprise_id, team_id, user, runtime.clock())
+        directory.user_changed_in(
+            runtime.unit_of_work, enterprise_id, team_id, user, runtime.clock()
+        )

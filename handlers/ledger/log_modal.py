@@ -18,23 +18,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.errors import InvalidInput
 from bot.ledger import directory
-from bot.ledger.people import MemberRef, Person, outside_person
-from bot.ledger.service import (
-    ContactUpdate,
-    Recorded,
-    record_favour,
-    record_intro_received,
-    update_contact,
-)
+from bot.ledger.directory import Named, Wanted
+from bot.ledger.people import MemberRef, outside_person
+from bot.ledger.service import Recorded, log_favour, log_intro_received
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
-from handlers.kit.members import member_of
+from handlers.kit.members import home_changed, member_of
 from handlers.kit.mentions import Mention, take_person
 from handlers.kit.replies import confirm_after_ack, notify, quick_client
 from handlers.ledger import views as ledger_views
@@ -60,7 +54,6 @@ from handlers.ledger.modal_views import (
     text_value,
     user_value,
 )
-from storage.db import transaction
 from storage.models import InteractionKind, Network
 
 log = logging.getLogger(__name__)
@@ -70,8 +63,7 @@ FAVOUR_KINDS = {HELPED_ME: InteractionKind.FAVOUR_RECEIVED, I_HELPED: Interactio
 def member_zone(runtime: Runtime, client: WebClient, member: MemberRef, now: datetime) -> str:
     """The member's Slack time zone (``users.info`` through the directory cache), else UTC."""
     try:
-        with transaction(runtime.sessions) as session:
-            tz = directory.lookup(session, quick_client(client), member, member.user_id, now).tz
+        tz = directory.zone_of(runtime.unit_of_work, quick_client(client), member, now)
     except (SlackApiError, InvalidInput, OSError) as error:
         log.info("no time zone for %s (%s); using UTC", member.user_id, error)
         return "UTC"
@@ -246,18 +238,10 @@ def occurred_at(day: str | None, tz: str, now: datetime) -> datetime:
     return datetime.combine(chosen, time(12), zone)
 
 
-def choose_person(
-    session: Session,
-    client: WebClient,
-    member: MemberRef,
-    now: datetime,
-    user: str | None,
-    name: str,
-    field: str,
-) -> Person:
-    """A Slack user (real, active, human, via the directory) or an outside person's name."""
+def choose_person(user: str | None, name: str, field: str) -> Wanted:
+    """A Slack user (checked by the directory when the form is saved) or an outside name."""
     if user:
-        return directory.person(session, client, member, user, now, field=field)
+        return Named(user, field)
     return outside_person(name, field=field)
 
 
@@ -288,24 +272,36 @@ def save_log(
     day = when.date()
     link = meta.get("link")
     try:
-        with transaction(runtime.sessions) as session:
-            who = choose_person(session, client, member, now, entry.who_user, entry.who_name, "who")
-            if entry.direction == INTRODUCED_ME:
-                to = choose_person(
-                    session, client, member, now, entry.with_user, entry.with_name, "introduced"
-                )
-                recorded = record_intro_received(
-                    session, member, who, to, entry.what, now, when=when, link=link
-                )
-                if bits:
-                    placed = recorded.contact.networks | bits
-                    update_contact(session, member, to, ContactUpdate(networks=placed), now)
-                return Saved(recorded, InteractionKind.INTRO_RECEIVED, day)
-            kind = FAVOUR_KINDS[entry.direction or HELPED_ME]
-            recorded = record_favour(
-                session, member, who, kind, entry.what, now, when=when, link=link, networks=bits
+        who = choose_person(entry.who_user, entry.who_name, "who")
+        if entry.direction == INTRODUCED_ME:
+            to = choose_person(entry.with_user, entry.with_name, "introduced")
+            recorded = log_intro_received(
+                runtime.unit_of_work,
+                client,
+                member,
+                who,
+                to,
+                entry.what,
+                now,
+                when=when,
+                link=link,
+                networks=bits,
             )
-            return Saved(recorded, kind, day)
+            return Saved(recorded, InteractionKind.INTRO_RECEIVED, day)
+        kind = FAVOUR_KINDS[entry.direction or HELPED_ME]
+        recorded = log_favour(
+            runtime.unit_of_work,
+            client,
+            member,
+            who,
+            kind,
+            entry.what,
+            now,
+            when=when,
+            link=link,
+            networks=bits,
+        )
+        return Saved(recorded, kind, day)
     except InvalidInput as error:
         raise FormErrors({fields.get(error.field, WHAT): error.message}) from None
     except SlackApiError as error:
@@ -384,6 +380,7 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors=error.errors)
             return
         ack()
+        home_changed(context, saved.recorded.home_changed)
         reply = confirmation(saved.recorded, saved.kind, saved.day)
         confirm_after_ack(app, client, member.user_id, meta.get("channel"), reply)
 

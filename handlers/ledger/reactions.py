@@ -16,14 +16,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.errors import AllyError
-from bot.ledger.directory import lookup
-from bot.ledger.directory import person as slack_person
-from bot.ledger.reactions import base_emoji, log_reaction_favour, reaction_emoji, set_reaction_emoji
+from bot.ledger import reactions
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, actions, button, escape, say, section
-from handlers.kit.members import member_of
-from storage.db import transaction
+from handlers.kit.members import home_changed, member_of
+from handlers.kit.replies import pressed
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +55,14 @@ def logged(author: str, link: str | None, interaction_id: int) -> Reply:
 
 def react(command: Command) -> Reply:
     """``/ally react [:emoji:]``: show or change the emoji that offers to log a favour."""
-    with transaction(command.runtime.sessions) as session:
-        if not command.args:
-            current = reaction_emoji(session, command.member)
-            return say(
-                f"React with :{current}: to someone's message to log that they helped you. "
-                "Change it with `/ally react :emoji:`."
-            )
-        name = set_reaction_emoji(session, command.member, command.args, command.now)
-    return say(f"Done: react with :{name}: to log that someone helped you.")
+    emoji = reactions.react(command.runtime.unit_of_work, command.member, command.args, command.now)
+    command.home_changed(emoji.home_changed)
+    if not emoji.home_changed:
+        return say(
+            f"React with :{emoji.name}: to someone's message to log that they helped you. "
+            "Change it with `/ally react :emoji:`."
+        )
+    return say(f"Done: react with :{emoji.name}: to log that someone helped you.")
 
 
 SUBCOMMANDS = {
@@ -86,15 +83,16 @@ def register(app: App, runtime: Runtime) -> None:
             return
         if author_id == reactor or not item.get("channel") or not item.get("ts"):
             return
-        now = runtime.clock()
-        with transaction(runtime.sessions) as session:
-            emoji = reaction_emoji(session, member)
-            if base_emoji(event.get("reaction") or "") != emoji:
-                return
-            author = lookup(session, client, member, author_id, now)
-            if author.is_bot or author.deleted:
-                return
-            name = author.name
+        found = reactions.reaction_offer(
+            runtime.unit_of_work,
+            client,
+            member,
+            author_id,
+            event.get("reaction") or "",
+            runtime.clock(),
+        )
+        if found is None:
+            return
         try:
             link = client.chat_getPermalink(channel=item["channel"], message_ts=item["ts"]).get(
                 "permalink"
@@ -102,7 +100,7 @@ def register(app: App, runtime: Runtime) -> None:
         except SlackApiError as error:
             log.warning("chat.getPermalink failed: %s", error.response.get("error"))
             link = None
-        reply = offer(name, author_id, emoji, link)
+        reply = offer(found.author, author_id, found.emoji, link)
         try:
             client.chat_postEphemeral(
                 channel=item["channel"], user=member.user_id, **reply.as_kwargs()
@@ -115,23 +113,23 @@ def register(app: App, runtime: Runtime) -> None:
     def on_log_it(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
     ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
+        press = pressed(ack, body, context)
+        if press is None:
             return
-        now = runtime.clock()
+        member, raw = press
         try:
-            value = json.loads((body.get("actions") or [{}])[0].get("value") or "")
+            value = json.loads(raw)
             author_id, emoji, link = str(value["u"]), str(value["e"]), value.get("l")
         except (ValueError, KeyError, TypeError):
             respond(replace_original=True, text="That button is out of date: nothing was logged.")
             return
         try:
-            with transaction(runtime.sessions) as session:
-                author = slack_person(session, client, member, author_id, now)
-                recorded = log_reaction_favour(session, member, author, emoji, link, now)
+            recorded = reactions.log_reaction(
+                runtime.unit_of_work, client, member, author_id, emoji, link, runtime.clock()
+            )
         except AllyError as error:
             respond(replace_original=True, text=f"Nothing was logged: {escape(error.message)}")
             return
+        home_changed(context, recorded.home_changed)
         reply = logged(recorded.contact.label, link, recorded.lines[0].id)
         respond(replace_original=True, **reply.as_kwargs())

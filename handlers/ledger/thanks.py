@@ -24,10 +24,9 @@ from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import escape, updated_blocks
-from handlers.kit.members import member_of
-from handlers.kit.replies import tell
+from handlers.kit.members import home_changed, member_of
+from handlers.kit.replies import pressed, tell
 from handlers.ledger import views
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 CHANNEL = re.compile(r"^[CDG][A-Z0-9]{1,30}$")
@@ -43,8 +42,9 @@ def interaction_id(raw: Any) -> int:
 
 
 def target_for(runtime: Runtime, member: MemberRef, raw_id: Any) -> ledger.ThanksTarget:
-    with transaction(runtime.sessions) as session:
-        return ledger.thanks_target(session, member, interaction_id(raw_id), runtime.clock())
+    return ledger.thanks_target_in(
+        runtime.unit_of_work, member, interaction_id(raw_id), runtime.clock()
+    )
 
 
 def pressed_in(body: dict[str, Any]) -> str:
@@ -96,7 +96,9 @@ def submitted_words(body: dict[str, Any]) -> str:
     return str(field.get("value") or "")
 
 
-def deliver(client: WebClient, member: MemberRef, target: ledger.ThanksTarget, words: str) -> None:
+def send_thanks(
+    client: WebClient, member: MemberRef, target: ledger.ThanksTarget, words: str
+) -> None:
     """DM the ally on the member's behalf."""
     channel = client.conversations_open(users=target.slack_user_id)["channel"]["id"]
     client.chat_postMessage(
@@ -122,11 +124,10 @@ def register(app: App, runtime: Runtime) -> None:
     def on_say_thanks(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
     ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
+        press = pressed(ack, body, context)
+        if press is None:
             return
-        value = ((body.get("actions") or [{}])[0]).get("value")
+        member, value = press
         try:
             target = target_for(runtime, member, value)
         except AllyError as error:
@@ -148,14 +149,16 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors={views.THANKS_BLOCK: error.message})
             return
         try:
-            deliver(client, member, target, words)
+            send_thanks(client, member, target, words)
         except SlackApiError as error:
             code = error.response.get("error") if error.response is not None else None
             log.warning("say thanks: DM to %s failed: %s", target.slack_user_id, code)
             ack(response_action="errors", errors={views.THANKS_BLOCK: undelivered(target, code)})
             return
-        with transaction(runtime.sessions) as session:
-            done = ledger.record_thanks(session, member, target.line.id, words, runtime.clock())
+        done = ledger.say_thanks(
+            runtime.unit_of_work, member, target.line.id, words, runtime.clock()
+        )
+        home_changed(context, done.home_changed)
         ack(response_action="update", view=views.thanks_sent_modal(done))
         if message is not None:
             show_thanked(client, message, done.line.id, done)

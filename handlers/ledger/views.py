@@ -33,6 +33,7 @@ from bot.ledger.network import (
     networks_of,
 )
 from bot.ledger.service import (
+    THANKS_WORDS_MAX,
     ContactInfo,
     History,
     LedgerLine,
@@ -49,7 +50,6 @@ from storage.models import InteractionKind
 
 THANKS_BLOCK = "message"
 LINE_MAX = 400  # one ledger line in a list; the section holds several
-THANKS_MAX = 1000
 
 _SAFE_LINK = re.compile(r"^https://[^\s|<>]+$")
 
@@ -410,7 +410,7 @@ def say_thanks_modal(target: ThanksTarget, pressed_in: str = "") -> View:
                 action_id=THANKS_BLOCK,
                 multiline=True,
                 initial_value=thanks_greeting(target),
-                max_length=THANKS_MAX,
+                max_length=THANKS_WORDS_MAX,
             ),
         ),
     ]

@@ -52,8 +52,8 @@ TABLES = (
 )
 
 # How each table of storage.models' metadata relates to a member. Every table must be listed:
-# a new table fails tests/slack/test_data_rights_coverage.py until someone says here whether
-# (and how) forget, uninstall and export must cover it.
+# a new table fails tests/handlers/data_rights/test_nothing_left_behind.py until someone says
+# here whether (and how) forget, uninstall and export must cover it.
 BY_MEMBER = "rows hang off members.id (member_id)"
 BY_IDENTITY = "rows carry the Slack identity (enterprise_id, team_id, user_id)"
 NOT_PERSONAL = "holds nothing about anyone"

@@ -12,8 +12,8 @@ from storage.db import transaction
 from storage.models import Contact, Interaction
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack
+from tests.handlers.ledger.test_contact_modal import contact_values
 from tests.slack.home_helpers import wait_for
-from tests.slack.test_modals_contact import contact_values
 from tests.slack_requests import Reply, SlackDriver
 
 

@@ -19,7 +19,7 @@ from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Bond, InteractionKind, Level, Network
 from tests.fake_slack import FakeSlack
-from tests.slack.test_modals_log import ANA, element, opened_view, wait_for
+from tests.handlers.ledger.test_log_modal import ANA, element, opened_view, wait_for
 from tests.slack_requests import SlackDriver
 
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The Compose Specification's JSON Schema (compose-spec/compose-spec, Apache-2.0), kept in the
 # team's shared folder beside this checkout; ALLY_COMPOSE_SCHEMA may point elsewhere.
 SCHEMA = Path(

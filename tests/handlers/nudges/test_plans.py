@@ -28,8 +28,8 @@ from storage.models import (
 )
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack
+from tests.handlers.nudges.test_dm_buttons import button
 from tests.integration.nudge_fixtures import add_member
-from tests.slack.test_nudge_buttons import button
 from tests.slack_requests import SlackDriver
 
 # START is Monday 16 November 2026, 10:00 UTC; Ana (U1) is in London, nudges at 09:00.

@@ -232,7 +232,7 @@ def test_a_missing_env_file_is_fine(tmp_path: Path) -> None:
 
 
 def test_env_example_documents_every_variable() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     source = (root / "bot" / "platform" / "config.py").read_text()
     read = set(re.findall(r'_(?:get|int)\(env, "([A-Z_]+)"', source))
     assert "SLACK_BOT_TOKEN" in read, "the scan of bot/platform/config.py found nothing"
@@ -272,7 +272,7 @@ def test_slack_api_url_is_the_base_of_the_oauth_flows_client(
 def test_every_web_client_is_given_a_base_url() -> None:
     # A WebClient made without base_url would talk to slack.com whatever SLACK_API_URL says; each
     # must take it from the settings (bot.platform.app.web_client) or from a client that did.
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     made: dict[str, bool] = {}
     for folder in ("bot", "handlers", "storage"):
         for path in sorted((root / folder).rglob("*.py")):

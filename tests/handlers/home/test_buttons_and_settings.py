@@ -11,7 +11,7 @@ from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Contact
 from tests.fake_slack import FakeSlack
-from tests.slack.test_modals_contact import contact_values
+from tests.handlers.ledger.test_contact_modal import contact_values
 from tests.slack_requests import Reply, SlackDriver
 
 HOME = {"view": {"type": "home", "id": "VHOME"}}

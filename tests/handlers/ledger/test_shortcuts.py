@@ -9,7 +9,13 @@ from bot.ledger.people import SlackPerson
 from bot.platform.runtime import Runtime
 from handlers.ledger.shortcuts import composed_permalink
 from tests.fake_slack import FakeSlack
-from tests.slack.test_modals_log import element, history_with, log_values, opened_view, wait_for
+from tests.handlers.ledger.test_log_modal import (
+    element,
+    history_with,
+    log_values,
+    opened_view,
+    wait_for,
+)
 from tests.slack_requests import SlackDriver
 
 MESSAGE = {

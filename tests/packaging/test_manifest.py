@@ -21,7 +21,7 @@ import pytest
 import yaml
 from slack_bolt import App
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Slack's own JSON Schema for manifests (slackapi/manifest-schema, MIT), kept in the team's
 # shared folder beside this checkout; ALLY_MANIFEST_SCHEMA may point elsewhere.
 SCHEMA = Path(

@@ -19,10 +19,10 @@ from bot.nudges.settings import snooze_contact
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import PlanMessage
+from tests.bot.nudges.test_cli import AT, ally_bot, finish
 from tests.conftest import FrozenClock, make_settings
 from tests.fake_slack import FakeSlack, Params
 from tests.integration.nudge_fixtures import add_member
-from tests.integration.test_nudge_cli import AT, ally_bot, finish
 
 
 @pytest.fixture

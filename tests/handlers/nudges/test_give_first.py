@@ -17,7 +17,7 @@ from tests.fake_slack import FakeSlack
 from tests.integration.nudge_fixtures import add_member
 from tests.slack_requests import SlackDriver
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 OWE = re.compile(r"\bow(e|es|ed|ing)\b", re.IGNORECASE)
 
 

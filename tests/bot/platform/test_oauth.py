@@ -349,7 +349,7 @@ def test_a_redirect_in_another_browser_says_to_start_again(
 def test_the_manifest_redirects_installers_to_the_callback_ally_serves(
     oauth_runtime: Runtime,
 ) -> None:
-    manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text())
+    manifest = yaml.safe_load((Path(__file__).parents[3] / "manifest.yml").read_text())
     settings = oauth_settings(oauth_runtime)
     assert settings is not None
     [url] = manifest["oauth_config"]["redirect_urls"]

@@ -14,8 +14,8 @@ from storage.db import transaction
 from storage.models import Contact, Interaction
 from tests.conftest import FrozenClock
 from tests.fake_slack import FakeSlack
+from tests.handlers.ledger.test_command_parser import SUBCOMMAND_NAMES, any_text
 from tests.slack_requests import Reply, SlackDriver
-from tests.unit.test_parser import SUBCOMMAND_NAMES, any_text
 
 
 def ok(reply: Reply) -> Reply:

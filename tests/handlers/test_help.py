@@ -1,7 +1,7 @@
 """``/ally`` and ``/ally help`` through the real Bolt app."""
 
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SlackDriver
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackDriver
 
 
 def test_help_lists_the_actions(slack: SlackDriver, fake_slack: FakeSlack) -> None:

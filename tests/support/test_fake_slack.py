@@ -1,6 +1,6 @@
 """The fake Slack refuses what real Slack refuses: unknown methods, and messages and views that
-break Slack's limits (tests/fake_slack_rules.py cites each limit). Called through slack_sdk's
-WebClient with plain dicts, which the SDK sends unchecked."""
+break Slack's limits (tests/support/fake_slack_rules.py cites each limit). Called through
+slack_sdk's WebClient with plain dicts, which the SDK sends unchecked."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 
-from tests.fake_slack import FakeSlack
-from tests.fake_slack_rules import KNOWN_METHODS
-from tests.slack_requests import as_sent
+from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack_rules import KNOWN_METHODS
+from tests.support.slack_requests import as_sent
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ uninstall, on SQLite and PostgreSQL; and a plan message whose post failed is ret
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
@@ -18,8 +17,8 @@ from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import MeetingPlan, PlanMessage, Project, ProjectAlly
-from tests.conftest import FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
 
 ANA = MemberRef("T1", "U1")
 BEN = MemberRef("T1", "U3")
@@ -28,10 +27,9 @@ HABIT_TABLES = (Project, ProjectAlly, MeetingPlan, PlanMessage)
 
 
 @pytest.fixture
-def runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
-    yield rt
-    rt.close()
+def runtime(db_runtime: Runtime) -> Runtime:
+    """This module's tests run on SQLite and on PostgreSQL."""
+    return db_runtime
 
 
 def habits(runtime: Runtime, ref: MemberRef, now: datetime) -> None:

@@ -15,9 +15,9 @@ from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Contact, InteractionKind, Nudge
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.integration.nudge_fixtures import add_member
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.nudge_fixtures import add_member
 
 
 def this_week(runtime: Runtime, ref: MemberRef) -> Suggestion:

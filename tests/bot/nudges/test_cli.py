@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,42 +11,15 @@ from sqlalchemy import select
 
 from bot.platform.runtime import Runtime
 from storage.models import NudgeStatus, QuestionAsked
-from tests.conftest import FrozenClock, make_settings
-from tests.fake_slack import FakeSlack, Params
-from tests.integration.nudge_fixtures import add_member, nudges
-
-AT = "2026-11-16T10:00:00+00:00"
+from tests.support.cli import AT, ally_bot, finish
+from tests.support.fake_slack import FakeSlack, Params
+from tests.support.nudge_fixtures import add_member, nudges
 
 
 @pytest.fixture
-def runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
-    yield rt
-    rt.close()
-
-
-def ally_bot(fake: FakeSlack, db_url: str, cwd: Path, *args: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_API_URL": fake.base_url,
-        "DATABASE_URL": db_url,
-        "ALLY_SCHEDULER": "off",
-        "LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,  # no .env here: the environment above is all the configuration
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=120)
-    return process.returncode, out, err
+def runtime(db_runtime: Runtime) -> Runtime:
+    """This module's tests run on SQLite and on PostgreSQL."""
+    return db_runtime
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,16 +15,15 @@ from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member, NudgeStatus
-from tests.conftest import FrozenClock, make_settings
-from tests.fake_slack import FakeSlack, Params
-from tests.integration.nudge_fixtures import add_member, nudges
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack, Params
+from tests.support.nudge_fixtures import add_member, nudges
 
 
 @pytest.fixture
-def runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
-    yield rt
-    rt.close()
+def runtime(db_runtime: Runtime) -> Runtime:
+    """This module's tests run on SQLite and on PostgreSQL."""
+    return db_runtime
 
 
 def deliver(runtime: Runtime, **options: object) -> Delivery:

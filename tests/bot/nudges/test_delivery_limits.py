@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,19 +21,20 @@ from bot.platform.oauth import installation_store
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member, NudgeStatus
-from tests.conftest import TEST_ENCRYPTION_KEY, FrozenClock, make_settings
-from tests.fake_slack import DropConnection, FakeSlack, Params, dm_channel
-from tests.fake_slack_limits import RateLimits
-from tests.integration.nudge_fixtures import add_member, nudges
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import DropConnection, FakeSlack, Params, dm_channel
+from tests.support.fake_slack_limits import RateLimits
+from tests.support.nudge_fixtures import add_member, nudges
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import TEST_ENCRYPTION_KEY
 
 AT = "2026-11-16T10:00:00+00:00"
 
 
 @pytest.fixture
-def runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
-    yield rt
-    rt.close()
+def runtime(db_runtime: Runtime) -> Runtime:
+    """This module's tests run on SQLite and on PostgreSQL."""
+    return db_runtime
 
 
 def oauth_settings_env(fake: FakeSlack, db_url: str) -> dict[str, str]:
@@ -51,17 +51,12 @@ def oauth_settings_env(fake: FakeSlack, db_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def oauth_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
+def oauth_runtime(make_runtime: MakeRuntime, db_url: str) -> Runtime:
     """Ally installed over OAuth only (no SLACK_BOT_TOKEN) in T1 and T2, each with its token."""
-    settings = make_settings(
-        fake_slack,
-        db_url,
-        SLACK_BOT_TOKEN="",
-        SLACK_CLIENT_ID="1111.2222",
-        SLACK_CLIENT_SECRET="client-secret",
+    rt = make_runtime(
+        db_url, SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="client-secret"
     )
-    assert settings.bot_token is None
-    rt = Runtime.start(settings, clock=clock, sleep=fake_slack.sleep)
+    assert rt.settings.bot_token is None
     store = installation_store(rt)
     for team in ("T1", "T2"):
         store.save(
@@ -77,8 +72,7 @@ def oauth_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Ite
                 installed_at=1_700_000_000.0,
             )
         )
-    yield rt
-    rt.close()
+    return rt
 
 
 def posted(fake: FakeSlack) -> dict[str, int]:

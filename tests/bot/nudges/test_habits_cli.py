@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,17 +18,16 @@ from bot.nudges.settings import snooze_contact
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import PlanMessage
-from tests.bot.nudges.test_cli import AT, ally_bot, finish
-from tests.conftest import FrozenClock, make_settings
-from tests.fake_slack import FakeSlack, Params
-from tests.integration.nudge_fixtures import add_member
+from tests.support.cli import AT, ally_bot, finish
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack, Params
+from tests.support.nudge_fixtures import add_member
 
 
 @pytest.fixture
-def runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
-    yield rt
-    rt.close()
+def runtime(db_runtime: Runtime) -> Runtime:
+    """This module's tests run on SQLite and on PostgreSQL."""
+    return db_runtime
 
 
 def test_preview_and_send_put_the_unmet_project_ally_first(

@@ -9,8 +9,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.nudges import scheduler
 from bot.platform.runtime import Runtime
-from tests.fake_slack import FakeSlack
-from tests.integration.nudge_fixtures import add_member, nudges
+from tests.support.fake_slack import FakeSlack
+from tests.support.nudge_fixtures import add_member, nudges
 
 
 def wait_for(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]

@@ -11,9 +11,9 @@ from slack_bolt import App
 
 from bot.platform.app import create_app
 from bot.platform.config import ConfigError, Settings, load_environment, settings_from_env
-from bot.platform.runtime import Runtime
-from tests.e2e.process import ALLY_VARIABLES
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
+from tests.support.process import ALLY_VARIABLES
+from tests.support.runtime import MakeRuntime
 
 HTTP = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}
 SOCKET = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
@@ -255,18 +255,12 @@ def test_slack_api_url_is_the_base_of_the_apps_client(app: App, fake_slack: Fake
 
 
 def test_slack_api_url_is_the_base_of_the_oauth_flows_client(
-    fake_slack: FakeSlack, sqlite_url: str
+    fake_slack: FakeSlack, make_runtime: MakeRuntime, sqlite_url: str
 ) -> None:
-    settings = settings_from_env(
-        {**OAUTH, "SLACK_API_URL": fake_slack.base_url, "DATABASE_URL": sqlite_url}
-    )
-    runtime = Runtime.start(settings)
-    try:
-        app = create_app(runtime, register=[lambda app, runtime: None])
-        assert app.oauth_flow is not None
-        assert app.oauth_flow.client.base_url == fake_slack.base_url
-    finally:
-        runtime.close()
+    runtime = make_runtime(sqlite_url, SLACK_BOT_TOKEN="", **OAUTH)
+    app = create_app(runtime, register=[lambda app, runtime: None])
+    assert app.oauth_flow is not None
+    assert app.oauth_flow.client.base_url == fake_slack.base_url
 
 
 def test_every_web_client_is_given_a_base_url() -> None:

@@ -13,9 +13,9 @@ from slack_bolt import App, BoltRequest
 
 from bot.platform.runtime import Runtime
 from bot.platform.server import AllyWSGI
-from tests.conftest import SECRET
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import command_body, sign, wsgi_post
+from tests.support.fake_slack import FakeSlack
+from tests.support.settings import SECRET
+from tests.support.slack_requests import command_body, sign, wsgi_post
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

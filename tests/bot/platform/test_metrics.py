@@ -12,10 +12,10 @@ from bot.nudges.delivery import send_due
 from bot.platform.metrics import KINDS, NUDGE_OUTCOMES
 from bot.platform.runtime import Runtime
 from bot.platform.server import AllyWSGI
-from tests.e2e.test_wsgi import call
-from tests.fake_slack import FakeSlack
-from tests.integration.nudge_fixtures import add_member
-from tests.slack_requests import SlackDriver, command_body
+from tests.support.fake_slack import FakeSlack
+from tests.support.nudge_fixtures import add_member
+from tests.support.slack_requests import SlackDriver, command_body
+from tests.support.wsgi import call
 
 # Every metric /metrics must offer, with its Prometheus type.
 EXPECTED = {

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlparse
@@ -27,24 +26,21 @@ from bot.platform.app import create_app
 from bot.platform.oauth import BOT_SCOPES, installation_store, oauth_settings
 from bot.platform.runtime import Runtime
 from bot.platform.server import AllyWSGI
-from tests.conftest import SECRET, FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.integration.nudge_fixtures import add_member, nudges
-from tests.member_data import give_data
-from tests.slack.home_helpers import wait_for
-from tests.slack_requests import SlackDriver, command_body
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.member_data import give_data
+from tests.support.nudge_fixtures import add_member, nudges
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import SECRET
+from tests.support.slack_requests import SlackDriver, command_body
+from tests.support.waiting import wait_for
 
 CLIENT_ID = "1111.2222"
 
 
 @pytest.fixture
-def oauth_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    settings = make_settings(
-        fake_slack, db_url, SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET="client-secret"
-    )
-    runtime = Runtime.start(settings, clock=clock, sleep=fake_slack.sleep)
-    yield runtime
-    runtime.close()
+def oauth_runtime(make_runtime: MakeRuntime, db_url: str) -> Runtime:
+    return make_runtime(db_url, SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET="client-secret")
 
 
 @pytest.fixture

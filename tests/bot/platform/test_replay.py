@@ -6,11 +6,9 @@ refused before it is read, and nothing is written."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
-import pytest
 from slack_bolt import App
 
 import handlers
@@ -18,19 +16,13 @@ from bot.ledger.people import MemberRef
 from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
 from bot.platform.server import MAX_BODY_BYTES, AllyWSGI
-from tests.conftest import SECRET, FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.member_data import counts, give_data
-from tests.slack_requests import SlackDriver, command_body, interactive_body, sign
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.member_data import counts, give_data
+from tests.support.settings import SECRET
+from tests.support.slack_requests import SlackDriver, command_body, interactive_body, sign
 
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def db_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
-    yield runtime
-    runtime.close()
 
 
 def two_processes(runtime: Runtime) -> tuple[SlackDriver, SlackDriver]:

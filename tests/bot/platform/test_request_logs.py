@@ -14,12 +14,12 @@ import handlers
 from bot.ledger.people import MemberRef
 from bot.platform import logs
 from bot.platform.app import create_app
-from bot.platform.runtime import Runtime
-from tests.conftest import FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.member_data import give_data
-from tests.slack.home_helpers import wait_for
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.member_data import give_data
+from tests.support.runtime import MakeRuntime
+from tests.support.slack_requests import SlackDriver
+from tests.support.waiting import wait_for
 
 BOT_TOKEN = "xoxb-1234-very-secret-bot-token"
 SIGNING_SECRET = "signing-secret-never-logged"
@@ -41,12 +41,15 @@ def captured() -> Iterator[io.StringIO]:
 
 
 def test_a_run_logs_ids_but_no_secrets_and_no_notes(
-    captured: io.StringIO, fake_slack: FakeSlack, sqlite_url: str, clock: FrozenClock
+    captured: io.StringIO,
+    fake_slack: FakeSlack,
+    make_runtime: MakeRuntime,
+    sqlite_url: str,
+    clock: FrozenClock,
 ) -> None:
-    settings = make_settings(
-        fake_slack, sqlite_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET
+    runtime = make_runtime(
+        sqlite_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET
     )
-    runtime = Runtime.start(settings, clock=clock, sleep=fake_slack.sleep)
     try:
         give_data(runtime.sessions, MemberRef(team_id="T1", user_id="U1"), clock(), secret=NOTE)
         slack = SlackDriver(create_app(runtime, register=[handlers.register]), SIGNING_SECRET)

@@ -7,7 +7,6 @@ when it has no key)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -23,9 +22,11 @@ from bot.platform.oauth import installation_store
 from bot.platform.runtime import Runtime
 from storage.migrate import upgrade
 from storage.sealed import PREFIX, MissingKey
-from tests.conftest import TEST_ENCRYPTION_KEY, FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.integration.nudge_fixtures import add_member
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.nudge_fixtures import add_member
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import TEST_ENCRYPTION_KEY
 
 CLIENT_ID = "1111.2222"
 NEW_KEY = "Z3JY8Cj9jQeC1mJd3vO1e4L7bq3v9ZQk8nV0mC2pQ1s="
@@ -49,22 +50,18 @@ def installation(team: str = "T2") -> Installation:
     )
 
 
-def oauth_runtime(fake: FakeSlack, url: str, clock: FrozenClock, keys: str) -> Runtime:
-    settings = make_settings(
-        fake,
+def oauth_runtime(make_runtime: MakeRuntime, url: str, keys: str) -> Runtime:
+    return make_runtime(
         url,
         SLACK_CLIENT_ID=CLIENT_ID,
         SLACK_CLIENT_SECRET="client-secret",
         ALLY_ENCRYPTION_KEY=keys,
     )
-    return Runtime.start(settings, clock=clock)
 
 
 @pytest.fixture
-def runtime_old_key(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    runtime = oauth_runtime(fake_slack, db_url, clock, TEST_ENCRYPTION_KEY)
-    yield runtime
-    runtime.close()
+def runtime_old_key(make_runtime: MakeRuntime, db_url: str) -> Runtime:
+    return oauth_runtime(make_runtime, db_url, TEST_ENCRYPTION_KEY)
 
 
 def stored_text(runtime: Runtime) -> str:
@@ -136,10 +133,10 @@ def test_the_command_line_sends_with_each_workspace_token(
 
 
 def test_rotation_new_writes_use_the_newest_key_and_old_rows_still_read(
-    runtime_old_key: Runtime, fake_slack: FakeSlack, db_url: str, clock: FrozenClock
+    runtime_old_key: Runtime, make_runtime: MakeRuntime, db_url: str
 ) -> None:
     installation_store(runtime_old_key).save(installation("T2"))
-    rotated = oauth_runtime(fake_slack, db_url, clock, f"{NEW_KEY},{TEST_ENCRYPTION_KEY}")
+    rotated = oauth_runtime(make_runtime, db_url, f"{NEW_KEY},{TEST_ENCRYPTION_KEY}")
     try:
         store = installation_store(rotated)
         old = store.find_bot(enterprise_id=None, team_id="T2")
@@ -157,9 +154,8 @@ def test_rotation_new_writes_use_the_newest_key_and_old_rows_still_read(
 
 def test_reseal_moves_every_token_to_the_newest_key(
     runtime_old_key: Runtime,
-    fake_slack: FakeSlack,
+    make_runtime: MakeRuntime,
     db_url: str,
-    clock: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
@@ -179,7 +175,7 @@ def test_reseal_moves_every_token_to_the_newest_key(
         assert cli.main(["reseal"]) == 0
     assert "6 stored token(s)" in out.getvalue()  # four on the installation, two on its bot
     # The old key can go now.
-    new_only = oauth_runtime(fake_slack, db_url, clock, NEW_KEY)
+    new_only = oauth_runtime(make_runtime, db_url, NEW_KEY)
     try:
         found = installation_store(new_only).find_installation(enterprise_id=None, team_id="T2")
         assert found is not None and found.user_refresh_token == "xoxe-1-user-refresh-T2"
@@ -209,14 +205,12 @@ def plain_install(url: str) -> None:
     engine.dispose()
 
 
-def test_the_migration_seals_plain_rows(
-    tmp_path: Path, fake_slack: FakeSlack, clock: FrozenClock
-) -> None:
+def test_the_migration_seals_plain_rows(tmp_path: Path, make_runtime: MakeRuntime) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0005")
     plain_install(url)
     upgrade(url, encryption_keys=(TEST_ENCRYPTION_KEY,))
-    runtime = oauth_runtime(fake_slack, url, clock, TEST_ENCRYPTION_KEY)
+    runtime = oauth_runtime(make_runtime, url, TEST_ENCRYPTION_KEY)
     try:
         stored = stored_text(runtime)
         assert all(token not in stored for token in TOKENS)
@@ -245,10 +239,10 @@ def test_the_migration_stops_unchanged_without_a_key(
 
 @pytest.mark.postgres
 def test_the_migration_seals_plain_rows_on_postgresql(
-    pg_url: str, fake_slack: FakeSlack, clock: FrozenClock
+    pg_url: str, make_runtime: MakeRuntime
 ) -> None:
     """PostgreSQL enforces the SDK's 200 characters: sealed tokens need the wider columns."""
-    runtime = oauth_runtime(fake_slack, pg_url, clock, TEST_ENCRYPTION_KEY)
+    runtime = oauth_runtime(make_runtime, pg_url, TEST_ENCRYPTION_KEY)
     try:
         long = installation()
         long.bot_refresh_token = "xoxe-1-" + "r" * 180

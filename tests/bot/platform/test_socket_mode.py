@@ -17,9 +17,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from tests.e2e.process import bot_env, running_bot, wait_until
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import command_body
+from tests.support.fake_slack import FakeSlack
+from tests.support.process import bot_env, running_bot, wait_until
+from tests.support.slack_requests import command_body
 
 pytestmark = pytest.mark.slow
 APP_TOKEN = "xapp-1-A1-test"

@@ -21,10 +21,10 @@ from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Base, InteractionKind
-from tests.conftest import SECRET
-from tests.e2e.process import bot_env, running_bot, wait_until
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SlackDriver, command_body, sign
+from tests.support.fake_slack import FakeSlack
+from tests.support.process import bot_env, running_bot, wait_until
+from tests.support.settings import SECRET
+from tests.support.slack_requests import SlackDriver, command_body, sign
 
 FORM = "application/x-www-form-urlencoded"
 THANKS = "thanks <@U2|maria> for the custom report"

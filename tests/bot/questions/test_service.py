@@ -16,7 +16,7 @@ from bot.questions.bank import BY_ID
 from bot.questions.service import clear_focus, fitting, get_focus, plan, set_focus, suggest
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import FOCUS_MAX, Bond, Level, Network, QuestionAsked
-from tests.conftest import START
+from tests.support.clock import START
 
 ANA = MemberRef(team_id="T1", user_id="U1")
 BOB = MemberRef(team_id="T1", user_id="U3")

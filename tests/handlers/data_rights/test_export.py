@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -18,22 +17,16 @@ import handlers
 from bot.ledger.people import MemberRef
 from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
-from tests.conftest import SECRET, FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.member_data import BY_IDENTITY, BY_MEMBER, OWNERSHIP, give_data, rows_about
-from tests.slack_requests import SlackDriver, command_body, sign
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.member_data import BY_IDENTITY, BY_MEMBER, OWNERSHIP, give_data, rows_about
+from tests.support.settings import SECRET
+from tests.support.slack_requests import SlackDriver, command_body, sign
 
 ANA = MemberRef(team_id="T1", user_id="U1")
 FORM = "application/x-www-form-urlencoded"
 # Where each table's rows appear in the export.
 EXPORT_KEYS = {"members": "member", "slack_users": "slack_profile"}
-
-
-@pytest.fixture
-def db_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
-    yield runtime
-    runtime.close()
 
 
 def finish(app: App) -> None:

@@ -3,30 +3,29 @@ of their data and nobody else's; cancelling deletes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 import handlers
 from bot.ledger.people import MemberRef
 from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
-from tests.conftest import SECRET, FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.member_data import counts, give_data, member_counts
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.member_data import counts, give_data, member_counts
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import SECRET
+from tests.support.slack_requests import SlackDriver
 
 ANA = MemberRef(team_id="T1", user_id="U1")
 BOB = MemberRef(team_id="T1", user_id="U3")
 
 
 @pytest.fixture
-def db_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
+def db_runtime(make_runtime: MakeRuntime, db_url: str, clock: FrozenClock) -> Runtime:
+    runtime = make_runtime(db_url)
     give_data(runtime.sessions, ANA, clock())
     give_data(runtime.sessions, BOB, clock())
-    yield runtime
-    runtime.close()
+    return runtime
 
 
 @pytest.fixture

@@ -18,16 +18,18 @@ from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member, Nudge
-from tests.conftest import SECRET, FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.member_data import (
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.member_data import (
     OWNERSHIP,
     give_data,
     metadata_tables,
     rows_about,
     rows_of_workspace,
 )
-from tests.slack_requests import SlackDriver
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import SECRET
+from tests.support.slack_requests import SlackDriver
 
 ANA = MemberRef(team_id="T1", user_id="U1")
 BOB = MemberRef(team_id="T1", user_id="U3")
@@ -35,12 +37,11 @@ OTHER = MemberRef(team_id="T2", user_id="U1")
 
 
 @pytest.fixture
-def db_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock)
+def db_runtime(make_runtime: MakeRuntime, db_url: str, clock: FrozenClock) -> Runtime:
+    runtime = make_runtime(db_url)
     for ref in (ANA, BOB, OTHER):
         give_data(runtime.sessions, ref, clock())
-    yield runtime
-    runtime.close()
+    return runtime
 
 
 @pytest.fixture
@@ -69,7 +70,8 @@ def posted_in_slack(runtime: Runtime, fake: FakeSlack, ref: MemberRef) -> tuple[
 
 
 def test_every_table_is_classified() -> None:
-    """A new table must say how forget, uninstall and export cover it (tests/member_data.py)."""
+    """A new table must say how forget, uninstall and export cover it (in
+    tests/support/member_data.py)."""
     assert set(metadata_tables()) == set(OWNERSHIP)
 
 
@@ -138,16 +140,13 @@ def test_a_revoked_token_stops_the_slack_clean_up_politely(
 
 
 def test_an_oauth_uninstall_leaves_no_row_in_any_table_installations_included(
-    fake_slack: FakeSlack, db_url: str, clock: FrozenClock
+    make_runtime: MakeRuntime, db_url: str, clock: FrozenClock
 ) -> None:
     from slack_sdk.oauth.installation_store import Installation
 
     from bot.platform.oauth import installation_store
 
-    settings = make_settings(
-        fake_slack, db_url, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="client-secret"
-    )
-    runtime = Runtime.start(settings, clock=clock)
+    runtime = make_runtime(db_url, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="client-secret")
     try:
         store = installation_store(runtime)
         for team in ("T1", "T2"):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -23,10 +22,11 @@ from bot.platform import cli
 from bot.platform.app import create_app
 from bot.platform.oauth import SealedInstallationStore, installation_store
 from bot.platform.runtime import Runtime
-from tests.conftest import SECRET, TEST_ENCRYPTION_KEY, FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.member_data import counts, give_data, member_counts
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.member_data import counts, give_data, member_counts
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import SECRET, TEST_ENCRYPTION_KEY
+from tests.support.slack_requests import SlackDriver
 
 CLIENT_ID = "1111.2222"
 T1 = MemberRef(team_id="T1", user_id="U1")
@@ -53,13 +53,8 @@ def installation(team: str | None, enterprise: str | None = None) -> Installatio
 
 
 @pytest.fixture
-def oauth_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    settings = make_settings(
-        fake_slack, db_url, SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET="client-secret"
-    )
-    runtime = Runtime.start(settings, clock=clock)
-    yield runtime
-    runtime.close()
+def oauth_runtime(make_runtime: MakeRuntime, db_url: str) -> Runtime:
+    return make_runtime(db_url, SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET="client-secret")
 
 
 @pytest.fixture

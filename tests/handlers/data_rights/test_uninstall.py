@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from slack_bolt import App
@@ -17,23 +16,17 @@ import handlers
 from bot.ledger.people import MemberRef
 from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
-from tests.conftest import SECRET, FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.member_data import counts, give_data, member_counts
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.member_data import counts, give_data, member_counts
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import SECRET
+from tests.support.slack_requests import SlackDriver
 
 T1_A = MemberRef(team_id="T1", user_id="U1")
 T1_B = MemberRef(team_id="T1", user_id="U3")
 T2_A = MemberRef(team_id="T2", user_id="U1")
 UNINSTALLED = {"type": "app_uninstalled"}
 REVOKED = {"type": "tokens_revoked", "tokens": {"oauth": ["UADMIN"], "bot": ["UBOT"]}}
-
-
-@pytest.fixture
-def db_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    runtime = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
-    yield runtime
-    runtime.close()
 
 
 def uninstall_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -122,13 +115,9 @@ def _installation(team: str) -> Installation:
 
 
 @pytest.fixture
-def oauth_app(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[App]:
-    settings = make_settings(
-        fake_slack, db_url, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="client-secret"
-    )
-    runtime = Runtime.start(settings, clock=clock, sleep=fake_slack.sleep)
-    yield create_app(runtime, register=[handlers.register])
-    runtime.close()
+def oauth_app(make_runtime: MakeRuntime, db_url: str) -> App:
+    runtime = make_runtime(db_url, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="client-secret")
+    return create_app(runtime, register=[handlers.register])
 
 
 @pytest.mark.parametrize("order", ["uninstall first", "revoke first"])

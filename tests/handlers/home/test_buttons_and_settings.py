@@ -10,9 +10,9 @@ from typing import Any
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Contact
-from tests.fake_slack import FakeSlack
-from tests.handlers.ledger.test_contact_modal import contact_values
-from tests.slack_requests import Reply, SlackDriver
+from tests.support.fake_slack import FakeSlack
+from tests.support.modals import contact_values
+from tests.support.slack_requests import Reply, SlackDriver
 
 HOME = {"view": {"type": "home", "id": "VHOME"}}
 
@@ -93,7 +93,7 @@ def member_settings(runtime: Runtime) -> tuple[Any, ...]:
 def test_settings_is_a_form_that_changes_every_setting(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
-    from tests.slack.home_helpers import wait_for
+    from tests.support.waiting import wait_for
 
     assert slack.action("nudge_settings", extra=HOME).status == 200
     view = opened(fake_slack)

@@ -12,10 +12,10 @@ from bot.ledger.service import ContactUpdate, record_favour, update_contact
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Bond, InteractionKind, Level, Network
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.slack.home_helpers import wait_for, wait_until_on_home
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackDriver
+from tests.support.waiting import wait_for, wait_until_on_home
 
 ANA = MemberRef("T1", "U1")
 

@@ -18,10 +18,10 @@ from bot.ledger.service import record_favour
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Interaction, InteractionKind, Member, SlackUser
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.slack.home_helpers import wait_for
-from tests.slack_requests import SlackDriver, command_body
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackDriver, command_body
+from tests.support.waiting import wait_for
 
 GRID = MemberRef(team_id="T1", user_id="U1", enterprise_id="E1")
 PLAIN = MemberRef(team_id="T1", user_id="U1")

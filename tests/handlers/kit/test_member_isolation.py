@@ -9,9 +9,9 @@ from slack_bolt import App
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Interaction
-from tests.conftest import SECRET
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SlackDriver
+from tests.support.fake_slack import FakeSlack
+from tests.support.settings import SECRET
+from tests.support.slack_requests import SlackDriver
 
 
 @pytest.fixture

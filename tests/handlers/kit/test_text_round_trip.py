@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from bot.nudges.delivery import Delivery
 from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.slack.home_helpers import wait_for
-from tests.slack_requests import SlackDriver, slack_escape
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackDriver, slack_escape
+from tests.support.waiting import wait_for
 
 _TOKEN_OR_ENTITY = re.compile(r"<(?P<token>[^<>]*)>|&(?P<entity>amp|lt|gt);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}

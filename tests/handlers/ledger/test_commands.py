@@ -12,10 +12,10 @@ from bot.platform.runtime import Runtime
 from handlers.kit.blocks import MESSAGE_BLOCKS_MAX
 from storage.db import transaction
 from storage.models import Contact, Interaction
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.handlers.ledger.test_command_parser import SUBCOMMAND_NAMES, any_text
-from tests.slack_requests import Reply, SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.command_text import SUBCOMMAND_NAMES, any_text
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import Reply, SlackDriver
 
 
 def ok(reply: Reply) -> Reply:

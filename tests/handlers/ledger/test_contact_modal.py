@@ -18,9 +18,9 @@ from bot.ledger.service import (
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Bond, InteractionKind, Level, Network
-from tests.fake_slack import FakeSlack
-from tests.handlers.ledger.test_log_modal import ANA, element, opened_view, wait_for
-from tests.slack_requests import SlackDriver
+from tests.support.fake_slack import FakeSlack
+from tests.support.modals import ANA, contact_values, element, opened_view, wait_for_calls
+from tests.support.slack_requests import SlackDriver
 
 
 @pytest.fixture
@@ -51,34 +51,6 @@ def maria(runtime: Runtime) -> ContactCard:
 def card_of(runtime: Runtime, key: str) -> ContactCard:
     with transaction(runtime.sessions) as session:
         return contact_card(session, ANA, key, runtime.clock())
-
-
-def contact_values(
-    *,
-    networks: tuple[str, ...] = (),
-    level: str | None = None,
-    bond: str | None = None,
-    cadence: str | None = None,
-    notes: str | None = None,
-    met_user: str | None = None,
-    met_name: str | None = None,
-) -> dict[str, dict[str, Any]]:
-    """A contact form's state as Slack sends it in view_submission."""
-
-    def option(value: str | None) -> dict[str, Any] | None:
-        return {"value": value, "text": {"type": "plain_text", "text": value}} if value else None
-
-    return {
-        "networks": {
-            "networks": {"type": "checkboxes", "selected_options": [option(n) for n in networks]}
-        },
-        "level": {"level": {"type": "radio_buttons", "selected_option": option(level)}},
-        "bond": {"bond": {"type": "radio_buttons", "selected_option": option(bond)}},
-        "cadence": {"cadence": {"type": "static_select", "selected_option": option(cadence)}},
-        "notes": {"notes": {"type": "plain_text_input", "value": notes}},
-        "met_user": {"met_user": {"type": "users_select", "selected_user": met_user}},
-        "met_name": {"met_name": {"type": "plain_text_input", "value": met_name}},
-    }
 
 
 def open_contact(slack: SlackDriver, fake: FakeSlack, key: str) -> dict[str, Any]:
@@ -127,7 +99,7 @@ def test_submitting_edits_the_same_contact_in_place(
     assert after.met_through is not None and after.met_through.label == "Dana Lee (Acme)"
     who = slack.command("who <@U2>").text
     assert "operational, developmental" in who and "every 90 days" in who
-    (notice,) = wait_for(fake_slack, "chat.postEphemeral")
+    (notice,) = wait_for_calls(fake_slack, "chat.postEphemeral")
     assert notice["channel"] == "C1"
     assert "Saved <@U2>:" in notice["text"] and "every 3 months" in notice["text"]
 

@@ -10,11 +10,11 @@ from typing import Any
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Contact, Interaction
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.handlers.ledger.test_contact_modal import contact_values
-from tests.slack.home_helpers import wait_for
-from tests.slack_requests import Reply, SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.modals import contact_values
+from tests.support.slack_requests import Reply, SlackDriver
+from tests.support.waiting import wait_for
 
 
 def ok(reply: Reply) -> Reply:

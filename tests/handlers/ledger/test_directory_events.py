@@ -8,9 +8,9 @@ from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member
 from storage.repository import get_or_create_member
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackDriver
 
 
 def test_a_member_who_moves_gets_their_new_zone_without_a_call_to_slack(

@@ -10,9 +10,9 @@ from typing import Any
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Contact
-from tests.fake_slack import FakeSlack
-from tests.slack.home_helpers import wait_for
-from tests.slack_requests import SlackDriver
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackDriver
+from tests.support.waiting import wait_for
 
 _FILES = itertools.count(1)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,87 +15,24 @@ from slack_bolt import App
 import handlers
 from bot.errors import NotFound
 from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
-from bot.ledger.service import History, contact_card, history
+from bot.ledger.service import contact_card
 from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
-from storage.db import transaction
 from storage.models import InteractionKind, Network
-from tests.conftest import SECRET, FrozenClock, make_settings
-from tests.fake_slack import Call, FakeSlack
-from tests.slack.home_helpers import wait_until_on_home
-from tests.slack_requests import TEAM, SlackDriver
-
-ANA = MemberRef(team_id=TEAM, user_id="U1")
-
-
-def wait_for(fake: FakeSlack, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-    """The fake's calls to ``method`` once there are ``count`` (sent after the ack, lazily)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        calls = fake.calls_to(method)
-        if len(calls) >= count or time.monotonic() > deadline:
-            assert len(calls) >= count, f"{method} was called {len(calls)} times, not {count}"
-            return calls
-        time.sleep(0.01)
-
-
-def opened_view(fake: FakeSlack, trigger_id: str | None = None) -> dict[str, Any]:
-    calls = fake.calls_to("views.open")
-    assert calls, "views.open was not called"
-    call = calls[-1]
-    if trigger_id is not None:
-        assert call["trigger_id"] == trigger_id
-    return call["view"]
-
-
-def element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
-    return block["element"]
-
-
-def log_values(
-    *,
-    who_user: str | None = None,
-    who_name: str | None = None,
-    direction: str | None = "helped_me",
-    what: str | None = None,
-    with_user: str | None = None,
-    with_name: str | None = None,
-    day: str | None = "2026-11-16",
-    networks: tuple[str, ...] = (),
-) -> dict[str, dict[str, Any]]:
-    """A Record form's state as Slack sends it in view_submission."""
-    radio = {"value": direction, "text": {"type": "plain_text", "text": direction}}
-    return {
-        "who_user": {"who_user": {"type": "users_select", "selected_user": who_user}},
-        "who_name": {"who_name": {"type": "plain_text_input", "value": who_name}},
-        "direction": {
-            "direction": {"type": "radio_buttons", "selected_option": radio if direction else None}
-        },
-        "what": {"what": {"type": "plain_text_input", "value": what}},
-        "with_user": {"with_user": {"type": "users_select", "selected_user": with_user}},
-        "with_name": {"with_name": {"type": "plain_text_input", "value": with_name}},
-        "when": {"when": {"type": "datepicker", "selected_date": day}},
-        "networks": {
-            "networks": {
-                "type": "checkboxes",
-                "selected_options": [
-                    {"value": n, "text": {"type": "plain_text", "text": n}} for n in networks
-                ],
-            }
-        },
-    }
-
-
-def read(runtime: Runtime, fn: Callable[..., Any], *args: Any) -> Any:
-    with transaction(runtime.sessions) as session:
-        return fn(session, *args)
-
-
-def history_with(
-    runtime: Runtime, person: SlackPerson | OutsidePerson, member: MemberRef = ANA
-) -> History:
-    return read(runtime, lambda s: history(s, member, person, runtime.clock()))
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.modals import (
+    ANA,
+    element,
+    history_with,
+    log_values,
+    opened_view,
+    read,
+    wait_for_calls,
+)
+from tests.support.settings import SECRET
+from tests.support.slack_requests import TEAM, SlackDriver
+from tests.support.waiting import wait_until_on_home
 
 
 def open_and_metadata(slack: SlackDriver, fake: FakeSlack, user: str = "U1") -> str:
@@ -219,7 +155,7 @@ def test_a_favour_received_is_saved_and_confirmed_where_the_member_was(
     assert seen.balance == -1
     assert "reviewed my launch plan" in slack.command("who <@U2>").text
 
-    (notice,) = wait_for(fake_slack, "chat.postEphemeral")
+    (notice,) = wait_for_calls(fake_slack, "chat.postEphemeral")
     assert notice["channel"] == "C1" and notice["user"] == "U1"
     assert "Saved: <@U2> helped you" in notice["text"]
     assert "reviewed my launch plan" in notice["text"]
@@ -245,7 +181,7 @@ def test_a_favour_recorded_from_homes_button_republishes_home(
     values = log_values(who_user="U2", what="reviewed my launch plan")
     assert slack.submit("log_favour_modal", values, private_metadata=metadata).body == ""
 
-    (published,) = wait_for(fake_slack, "views.publish")
+    (published,) = wait_for_calls(fake_slack, "views.publish")
     assert published["user_id"] == "U1"
     assert "reviewed my launch plan" in json.dumps(published["view"])
 
@@ -265,7 +201,7 @@ def test_a_favour_given_to_an_outside_person_on_an_earlier_day(
     assert line.occurred_at.date() == date(2026, 11, 10)
     assert seen.contact.organisation == "Acme"
     assert seen.balance == 1
-    (notice,) = wait_for(fake_slack, "chat.postEphemeral")
+    (notice,) = wait_for_calls(fake_slack, "chat.postEphemeral")
     assert "you helped Dana Lee (Acme)" in notice["text"]
 
 
@@ -289,7 +225,7 @@ def test_an_introduction_places_the_new_person_met_through_the_introducer(
     card = read(runtime, lambda s: contact_card(s, ANA, "~sam roe", runtime.clock()))
     assert card.met_through is not None and card.met_through.name == "Maria Lopez"
     assert card.contact.networks == Network.STRATEGIC
-    (notice,) = wait_for(fake_slack, "chat.postEphemeral")
+    (notice,) = wait_for_calls(fake_slack, "chat.postEphemeral")
     assert "introduced you to Sam Roe (Globex)" in notice["text"]
     assert "open_contact_modal" in str(notice["blocks"])
 
@@ -425,7 +361,7 @@ def test_a_confirmation_that_cannot_be_ephemeral_arrives_as_a_dm(
     fake_slack.fail("chat.postEphemeral", status=200, error="channel_not_found", retry_after=None)
     values = log_values(who_user="U2", what="lent me a hand")
     assert slack.submit("log_favour_modal", values, private_metadata=metadata).body == ""
-    (dm,) = wait_for(fake_slack, "chat.postMessage")
+    (dm,) = wait_for_calls(fake_slack, "chat.postMessage")
     assert dm["channel"] == "DU1"
     assert "lent me a hand" in dm["text"]
 
@@ -434,15 +370,9 @@ def test_a_confirmation_that_cannot_be_ephemeral_arrives_as_a_dm(
 
 
 @pytest.fixture
-def on_db(
-    db_url: str, fake_slack: FakeSlack, clock: FrozenClock
-) -> Iterator[tuple[SlackDriver, Runtime]]:
+def on_db(db_runtime: Runtime) -> tuple[SlackDriver, Runtime]:
     """The real app on each database (the ``slack`` fixture runs on SQLite only)."""
-    rt = Runtime.start(make_settings(fake_slack, db_url), clock=clock, sleep=fake_slack.sleep)
-    try:
-        yield SlackDriver(create_app(rt, register=[handlers.register]), SECRET), rt
-    finally:
-        rt.close()
+    return SlackDriver(create_app(db_runtime, register=[handlers.register]), SECRET), db_runtime
 
 
 def test_forms_write_the_same_ledger_on_every_database(

@@ -11,9 +11,9 @@ from bot.platform.runtime import Runtime
 from handlers.kit.blocks import MESSAGE_BLOCKS_MAX
 from storage.db import transaction
 from storage.models import Contact, Member
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import Reply, SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import Reply, SlackDriver
 
 ANA = MemberRef("T1", "U1")
 

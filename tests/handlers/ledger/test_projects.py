@@ -13,11 +13,11 @@ from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Bond, Contact, Project, ProjectAlly
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.integration.nudge_fixtures import add_member
-from tests.slack.home_helpers import wait_for
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.nudge_fixtures import add_member
+from tests.support.slack_requests import SlackDriver
+from tests.support.waiting import wait_for
 
 
 def test_start_list_meet_and_close_a_project(

@@ -8,10 +8,10 @@ from bot.ledger.people import MemberRef, SlackPerson
 from bot.ledger.service import history
 from bot.platform.runtime import Runtime
 from storage.db import transaction
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack, Params
-from tests.slack.home_helpers import wait_for
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack, Params
+from tests.support.slack_requests import SlackDriver
+from tests.support.waiting import wait_for
 
 ANA = MemberRef("T1", "U1")
 LINK = "https://acme.slack.com/archives/C7/p1700000001000100"

@@ -10,10 +10,10 @@ from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import InteractionKind
 from storage.repository import get_or_create_member
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.slack.home_helpers import wait_for, wait_until_on_home
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackDriver
+from tests.support.waiting import wait_for, wait_until_on_home
 
 ANA = MemberRef("T1", "U1")
 

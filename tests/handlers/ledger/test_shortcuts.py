@@ -8,15 +8,9 @@ from typing import Any
 from bot.ledger.people import SlackPerson
 from bot.platform.runtime import Runtime
 from handlers.ledger.shortcuts import composed_permalink
-from tests.fake_slack import FakeSlack
-from tests.handlers.ledger.test_log_modal import (
-    element,
-    history_with,
-    log_values,
-    opened_view,
-    wait_for,
-)
-from tests.slack_requests import SlackDriver
+from tests.support.fake_slack import FakeSlack
+from tests.support.modals import element, history_with, log_values, opened_view, wait_for_calls
+from tests.support.slack_requests import SlackDriver
 
 MESSAGE = {
     "user": "U2",
@@ -37,7 +31,7 @@ def test_the_global_shortcut_opens_the_modal_and_confirms_by_dm(
     reply = slack.submit("log_favour_modal", values, private_metadata=view["private_metadata"])
     assert reply.body == ""
     # No channel to answer in: the confirmation is a DM.
-    (dm,) = wait_for(fake_slack, "chat.postMessage")
+    (dm,) = wait_for_calls(fake_slack, "chat.postMessage")
     assert fake_slack.calls_to("conversations.open")[0]["users"] == "U1"
     assert dm["channel"] == "DU1"
     assert "Saved: <@U4> helped you" in dm["text"]
@@ -70,7 +64,7 @@ def test_log_as_a_favour_prefills_author_text_and_link(
     who = slack.command("who <@U2>")
     assert "sent me the deck I needed" in who.text
     assert f"<{link}|message>" in who.text
-    (notice,) = wait_for(fake_slack, "chat.postEphemeral")
+    (notice,) = wait_for_calls(fake_slack, "chat.postEphemeral")
     assert notice["channel"] == "C9"
 
 

@@ -10,8 +10,8 @@ import pytest
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Interaction
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import Reply, SlackDriver
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import Reply, SlackDriver
 
 
 def favour(slack: SlackDriver, text: str) -> str:

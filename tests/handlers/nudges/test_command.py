@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from bot.platform.runtime import Runtime
 from storage.models import Member
-from tests.conftest import FrozenClock
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.slack_requests import SlackDriver
 
 
 def member(runtime: Runtime, user_id: str = "U1") -> Member:

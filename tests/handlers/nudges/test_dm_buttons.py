@@ -13,10 +13,11 @@ from bot.nudges.delivery import Delivery
 from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
 from storage.models import Contact, Interaction, InteractionKind, Member, Nudge
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.integration.nudge_fixtures import add_favour, add_member
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.messages import button
+from tests.support.nudge_fixtures import add_favour, add_member
+from tests.support.slack_requests import SlackDriver
 
 
 @pytest.fixture
@@ -26,23 +27,6 @@ def dm(runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock) -> dict[str,
     assert Delivery(runtime, web_client(runtime)).run(clock.now).sent == 1
     [message] = fake_slack.messages["DU1"]
     return message
-
-
-def button(
-    message: dict[str, Any],
-    action_id: str,
-    value: str | None = None,
-    block_id: str | None = None,
-) -> dict[str, Any]:
-    for block in message["blocks"]:
-        if block_id is not None and block.get("block_id") != block_id:
-            continue
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id and (
-                value is None or element.get("value") == value
-            ):
-                return {**element, "block_id": block.get("block_id")}
-    raise AssertionError(f"no {action_id} button")
 
 
 def press(slack: SlackDriver, message: dict[str, Any], pressed: dict[str, Any]) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 from bot.nudges.delivery import Delivery
 from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.integration.nudge_fixtures import add_member
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.nudge_fixtures import add_member
+from tests.support.slack_requests import SlackDriver
 
 ROOT = Path(__file__).resolve().parents[3]
 OWE = re.compile(r"\bow(e|es|ed|ing)\b", re.IGNORECASE)

@@ -26,11 +26,11 @@ from storage.models import (
     PlanMessage,
     PlanStatus,
 )
-from tests.conftest import FrozenClock
-from tests.fake_slack import FakeSlack
-from tests.handlers.nudges.test_dm_buttons import button
-from tests.integration.nudge_fixtures import add_member
-from tests.slack_requests import SlackDriver
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.messages import button
+from tests.support.nudge_fixtures import add_member
+from tests.support.slack_requests import SlackDriver
 
 # START is Monday 16 November 2026, 10:00 UTC; Ana (U1) is in London, nudges at 09:00.
 THURSDAY = date(2026, 11, 19)

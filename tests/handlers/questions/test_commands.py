@@ -15,8 +15,8 @@ from bot.questions.bank import BY_ID
 from bot.questions.service import get_focus
 from storage.db import transaction
 from storage.models import FOCUS_MAX, Bond, Level, Network
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import Reply, SlackDriver
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import Reply, SlackDriver
 
 ANA = MemberRef(team_id="T1", user_id="U1")
 QUESTION_BLOCK = re.compile(r"^\d\. ")

@@ -15,8 +15,8 @@ from bot.ledger.people import MemberRef
 from storage.db import make_engine, make_session_factory
 from storage.migrate import MIGRATIONS, ForeignKeyViolation, alembic_config, upgrade
 from storage.models import Interaction
-from tests.conftest import START
-from tests.member_data import give_data
+from tests.support.clock import START
+from tests.support.member_data import give_data
 
 REBUILD_CONTACTS = '''
 """a future change to contacts, made the way 0003 changed nudges

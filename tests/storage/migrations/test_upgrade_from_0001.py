@@ -32,8 +32,9 @@ from storage.db import make_engine, make_session_factory, normalise_url
 from storage.migrate import alembic_config, upgrade
 from storage.models import Base
 from storage.sealed import TOKEN_TABLES
-from tests.conftest import PG_ENV, START
-from tests.member_data import give_data
+from tests.support.clock import START
+from tests.support.member_data import give_data
+from tests.support.settings import PG_ENV
 
 # The first release's tables (seen_requests came with 0002, home_visits with 0005,
 # export_files with 0007, projects and meeting plans with 0008).

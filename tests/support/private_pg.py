@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.load.serving import free_port
+from tests.support.serving import free_port
 
 PG_CTL_WAIT = "30"  # seconds pg_ctl waits for start and stop
 

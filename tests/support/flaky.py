@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from tests.fake_slack import Answer, FakeSlack, Params
+from tests.support.fake_slack import Answer, FakeSlack, Params
 
 FAULTS = ("rate limited", "server error", "stalled", "rate limited for a second")
 

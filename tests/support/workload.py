@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, func, select
 
 from storage.db import normalise_url
 from storage.models import Contact, Interaction, Member
-from tests.load.serving import AllyServer
-from tests.slack_requests import TEAM, Reply
+from tests.support.serving import AllyServer
+from tests.support.slack_requests import TEAM, Reply
 
 # People the members mention; the fake Slack knows them (tests/conftest.py).
 MARIA, BOB, KATHY = "U2", "U3", "U4"

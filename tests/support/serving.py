@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import SECRET
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import TEAM, Reply, command_body, interactive_body, post
+from tests.support.fake_slack import FakeSlack
+from tests.support.settings import SECRET
+from tests.support.slack_requests import TEAM, Reply, command_body, interactive_body, post
 
 FORM = "application/x-www-form-urlencoded"
 START_DEADLINE = 60.0  # seconds for gunicorn and its workers to answer /healthz

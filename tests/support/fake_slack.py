@@ -4,10 +4,10 @@ Point a client at ``fake.base_url``. Every call is kept in ``fake.calls`` as (me
 Answers come from small built-in handlers (users, DMs, messages, views, files) that tests can
 override with ``fake.on(method, handler)`` or make fail with ``fake.fail(method, ...)``. Like
 Slack, it answers ``unknown_method`` for a method it does not know and refuses messages and views
-that break Slack's limits (tests/fake_slack_rules.py lists the methods and the limits).
+that break Slack's limits (tests/support/fake_slack_rules.py lists the methods and the limits).
 
-Slack's rate limits are on by default (``fake.limits``, see tests/fake_slack_limits.py): a call
-over its method's limit for its token gets 429 with ``Retry-After``, on a clock where one Slack
+Slack's rate limits are on by default (``fake.limits``, see tests/support/fake_slack_limits.py): a
+call over its method's limit for its token gets 429 with ``Retry-After``, on a clock where one Slack
 minute lasts 0.05 s. Give the app ``fake.sleep`` (``Runtime(sleep=...)``) so it waits out
 ``Retry-After`` at that scale. ``FakeSlack(limits=None)`` turns them off.
 """
@@ -24,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fake_slack_limits import RateLimits
-from tests.fake_slack_rules import KNOWN_METHODS, refusal, response_refusal
+from tests.support.fake_slack_limits import RateLimits
+from tests.support.fake_slack_rules import KNOWN_METHODS, refusal, response_refusal
 
 Params = dict[str, Any]
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]

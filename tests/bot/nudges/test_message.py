@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from bot import ids
 from bot.ledger.network import day_number
 from bot.nudges.message import (
+    DM_BLOCKS_MAX,
     FOOTER_BLOCK,
     plain_text,
     render,
@@ -15,6 +16,7 @@ from bot.nudges.message import (
 from bot.nudges.planning import Favour, Schedule, compose
 from bot.nudges.weekly_person import ContactFacts, Reason, choose, pick_for, this_weeks_person
 from storage.models import Bond, Level, Network
+from tests.support.fake_slack_rules import check_message
 
 NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
 
@@ -222,14 +224,23 @@ def test_weekly_person_skips_snoozed_and_suggests_an_interview_for_new_contacts(
     assert pick.reason == Reason.NEVER_MET and "informational interview" in pick.next_step
 
 
-def test_message_stays_within_slacks_limits_and_keeps_its_footer() -> None:
-    contacts = [contact(i, 100 + i, balance=-1) for i in range(40)]
-    favours = [Favour(i, contacts[i], "x" * 1000, NOW) for i in range(40)]
+def test_a_crowded_week_is_cut_to_fit_keeping_this_weeks_person_and_the_footer() -> None:
+    contacts = [contact(i, 100 + i, balance=-1) for i in range(60)]
+    favours = [Favour(i, contacts[i], "x" * 1000, NOW) for i in range(60)]
     planned = compose(contacts, favours, NOW)
-    # More than planning ever hands over: render itself must keep the DM within Slack's 50 blocks.
+    # More than planning ever hands over: one block per person would be far over Slack's 50.
     content = replace(planned, stay_in_touch=planned.stay_in_touch * 20, thanks=favours)
-    _, blocks = render(content, Schedule())
-    assert len(blocks) <= 50
-    assert blocks[-1].to_dict()["block_id"] == FOOTER_BLOCK
+    assert content.person is not None
+    people = {s.contact.id for s in content.stay_in_touch} | {f.contact.id for f in favours}
+    assert len(people) > 50
+    text, blocks = render(content, Schedule())
+    assert len(blocks) <= DM_BLOCKS_MAX
+    block_ids = [block.to_dict().get("block_id") for block in blocks]
+    assert f"person:{content.person.contact.id}" in block_ids
+    assert block_ids[-1] == FOOTER_BLOCK
+    footer = {ids.NUDGE_NOT_NOW, ids.NUDGE_SNOOZE, ids.NUDGE_SETTINGS}
+    assert footer <= set(action_ids(blocks[-1:]))
     for block in blocks:
         block.validate_json()
+    # ...and the message as posted passes Slack's own limits (tests/support/fake_slack_rules.py).
+    check_message({"channel": "D1", "text": text, "blocks": [b.to_dict() for b in blocks]})

@@ -67,7 +67,7 @@ def assert_private(stream: io.StringIO, *, expect: str) -> list[dict]:
 
 
 def test_a_locked_sqlite_database_logs_no_values(
-    captured: io.StringIO, make_runtime: MakeRuntime, sqlite_url: str, clock: FrozenClock
+    captured: io.StringIO, make_runtime: MakeRuntime, sqlite_url: str
 ) -> None:
     runtime = make_runtime(sqlite_url)
 
@@ -95,7 +95,6 @@ def test_a_value_too_long_for_postgresql_logs_no_values(
     captured: io.StringIO,
     make_runtime: MakeRuntime,
     pg_url: str,
-    clock: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Let the domain's length check pass so that PostgreSQL is the one to refuse the value.
@@ -144,7 +143,7 @@ def test_a_unique_violation_on_postgresql_logs_no_key(
 
 
 def test_an_unreachable_database_logs_no_values(
-    captured: io.StringIO, make_runtime: MakeRuntime, clock: FrozenClock
+    captured: io.StringIO, make_runtime: MakeRuntime
 ) -> None:
     # Nothing listens on port 1: every connection is refused at once.
     url = "postgresql://ally@127.0.0.1:1/ally"

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from bench import datagen
 from bench.measure import stopwatch
 from bench.nudge_plan import PLAN_AT
-from tests.fake_slack import FakeSlack, Params
+from tests.support.fake_slack import FakeSlack, Params
 
 SECRET = "bench-signing-secret"
 FAIL_EVERY = 20  # 5%

@@ -4,14 +4,14 @@ Every member of the generated data is moved into one workspace (or two of half t
 with nudges on, the same slot and a time zone checked this week: a routine Monday 09:00 where
 everyone is due at once. The sender is the real ``bot.nudges.delivery.Delivery`` with the app's own
 clients (each workspace's token from the OAuth installation store), against the fake Slack with
-Slack's rate limits on (tests/fake_slack_limits.py) and its clock scaled: one Slack minute lasts
-``slack_minute`` seconds here. The app's clock (leases) and sleeps (Retry-After) run on the same
-scaled time, so every figure below is in Slack time.
+Slack's rate limits on (tests/support/fake_slack_limits.py) and its clock scaled: one Slack minute
+lasts ``slack_minute`` seconds here. The app's clock (leases) and sleeps (Retry-After) run on the
+same scaled time, so every figure below is in Slack time.
 
 - ``minutes_to_last_dm``: from the slot (the run's start) to the last DM Slack accepted.
 - ``lower_bound_minutes``: what Slack's limits alone allow for that many DMs: the
   workspace-wide ``chat.postMessage`` limit (its burst at once, then the sustained rate), each
-  workspace on its own (tests/fake_slack_limits.lower_bound_minutes).
+  workspace on its own (tests/support/fake_slack_limits.lower_bound_minutes).
 - ``ratio``: the first over the second. ``calls_per_dm``: every Web API call the run made
   (429s included) per DM delivered. ``duplicates``: DMs beyond the first per member.
   ``missing``: members with something to say (per ``bot.nudges.planning.plan`` before the
@@ -40,8 +40,8 @@ from sqlalchemy import text
 
 from bench import datagen
 from bench.nudge_plan import PLAN_AT
-from tests.fake_slack import FakeSlack, Params, dm_channel
-from tests.fake_slack_limits import RateLimits, lower_bound_minutes
+from tests.support.fake_slack import FakeSlack, Params, dm_channel
+from tests.support.fake_slack_limits import RateLimits, lower_bound_minutes
 
 SECRET = "bench-signing-secret"
 SLACK_MINUTE = 6.0

@@ -1,8 +1,8 @@
 """Signed Slack requests for the ack benchmark, and the two ways of sending them.
 
-The requests are exactly what Slack sends (``tests/slack_requests.py`` builds and signs them):
-``/ally who @x`` and ``/ally people [filter]`` as slash commands and a "Record who helped you"
-(``log_favour_modal``) view submission. They go either in-process through ``app.dispatch`` or
+The requests are exactly what Slack sends (``tests/support/slack_requests.py`` builds and signs
+them): ``/ally who @x`` and ``/ally people [filter]`` as slash commands and a "Record who helped
+you" (``log_favour_modal``) view submission. They go either in-process through ``app.dispatch`` or
 over HTTP to a running server from ``clients`` threads with keep-alive connections.
 """
 
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from slack_bolt import App, BoltRequest
 
-from tests.slack_requests import command_body, interactive_body, sign
+from tests.support.slack_requests import command_body, interactive_body, sign
 
 FORM = "application/x-www-form-urlencoded"
 # Ally refuses a request whose exact signature it has seen (bot/platform/replay.py), so no two

@@ -1,7 +1,7 @@
 """The fake Slack Web API in a process of its own, for measuring latency.
 
 For a deployed Ally, Slack is another machine: its work answering ``views.publish`` or
-``chat.postMessage`` costs Ally nothing but the wait. ``tests/fake_slack.py`` in Ally's own
+``chat.postMessage`` costs Ally nothing but the wait. ``tests/support/fake_slack.py`` in Ally's own
 process would charge every answer it builds (parsing the request, a thread per connection,
 JSON) to Ally's interpreter lock, and the bare Bolt baseline, which calls Slack for nothing,
 would pay none of it. Here the fake runs in a child process (it still shares the machine's
@@ -22,7 +22,7 @@ User = tuple[str, str, str]
 
 def _serve(users: list[User], channel: Connection) -> None:
     """The child: start the fake, send its URL, answer questions until told to stop."""
-    from tests.fake_slack import FakeSlack
+    from tests.support.fake_slack import FakeSlack
 
     fake = FakeSlack().start()
     for user_id, name, tz in users:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,34 +16,15 @@ from sqlalchemy.engine import make_url
 
 import handlers
 from bot.platform.app import create_app
-from bot.platform.config import Settings, settings_from_env
+from bot.platform.clock import Clock
 from bot.platform.runtime import Runtime
 from storage.db import normalise_url
 from storage.migrate import upgrade
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SlackDriver
-
-SECRET = "test-signing-secret"
-# A fixed Fernet key for ALLY_ENCRYPTION_KEY in tests (OAuth mode requires one).
-TEST_ENCRYPTION_KEY = "q0Dq2mB7u0n3JQnq6y0Wm7jZ3J0xGQ9m8b0bS3wWd2E="
-PG_ENV = "ALLY_TEST_DATABASE_URL"
-BACKEND_ENV = "ALLY_TEST_BACKEND"
-# A Monday morning in London (GMT), the default nudge slot's week.
-START = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
-
-
-@dataclass
-class FrozenClock:
-    """The only clock the app reads in tests; moves only when a test moves it."""
-
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import BACKEND_ENV, PG_ENV, SECRET, make_settings
+from tests.support.slack_requests import SlackDriver
 
 
 @pytest.fixture
@@ -128,19 +107,6 @@ def db_url(request: pytest.FixtureRequest) -> str:
 # -- the app ----------------------------------------------------------------------------------
 
 
-def make_settings(fake: FakeSlack, database_url: str, **extra: str) -> Settings:
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.base_url,
-        "DATABASE_URL": database_url,
-        "ALLY_SCHEDULER": "off",
-        "ALLY_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
-        **extra,
-    }
-    return settings_from_env(env)
-
-
 @pytest.fixture
 def app_db_url(request: pytest.FixtureRequest) -> str:
     """The database the app fixtures run on: SQLite, or PostgreSQL with ALLY_TEST_BACKEND=postgres.
@@ -155,10 +121,36 @@ def app_db_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def runtime(fake_slack: FakeSlack, app_db_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, app_db_url), clock=clock, sleep=fake_slack.sleep)
-    yield rt
-    rt.close()
+def make_runtime(fake_slack: FakeSlack, clock: FrozenClock) -> Iterator[MakeRuntime]:
+    """The one way tests start a runtime; every runtime it started is closed after the test."""
+    started: list[Runtime] = []
+    frozen = clock
+
+    def make(
+        url: str,
+        *,
+        clock: Clock = frozen,
+        sleep: Callable[[float], None] = fake_slack.sleep,
+        **env: str,
+    ) -> Runtime:
+        runtime = Runtime.start(make_settings(fake_slack, url, **env), clock=clock, sleep=sleep)
+        started.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in reversed(started):
+        runtime.close()
+
+
+@pytest.fixture
+def runtime(make_runtime: MakeRuntime, app_db_url: str) -> Runtime:
+    return make_runtime(app_db_url)
+
+
+@pytest.fixture
+def db_runtime(make_runtime: MakeRuntime, db_url: str) -> Runtime:
+    """A runtime on SQLite and on PostgreSQL (the test runs once on each)."""
+    return make_runtime(db_url)
 
 
 @pytest.fixture

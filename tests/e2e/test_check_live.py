@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from storage.migrate import upgrade
-from tests.e2e.process import ALLY_BOT, ally_env, run_cli
-from tests.e2e.test_cli import one_line_error
-from tests.fake_slack import FakeSlack
-from tests.fault.private_pg import private_postgres
+from tests.support.cli import one_line_error
+from tests.support.fake_slack import FakeSlack
+from tests.support.private_pg import private_postgres
+from tests.support.process import ALLY_BOT, ally_env, run_cli
 
 pytestmark = pytest.mark.slow
 

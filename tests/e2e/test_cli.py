@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from tests.e2e.process import ALLY_BOT, ally_env, run_cli
+from tests.support.cli import one_line_error
+from tests.support.process import ALLY_BOT, ally_env, run_cli
 
 pytestmark = pytest.mark.slow
-
-
-def one_line_error(result: subprocess.CompletedProcess[str], *, code: int = 2) -> str:
-    """The one stderr line of a command that must fail with ``code``."""
-    assert result.returncode == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in lines[0]
-    assert lines[0].startswith("ally-bot: ")
-    return lines[0]
 
 
 @pytest.mark.parametrize("command", [[ALLY_BOT], [sys.executable, "-m", "bot"]])

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SECRET
-from tests.e2e.process import Bot, bot_env, wait_until
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
+from tests.support.process import Bot, bot_env, wait_until
+from tests.support.settings import SECRET
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import SECRET
-from tests.e2e.process import bot_env, running_bot, wait_until
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import command_body, post
+from tests.support.fake_slack import FakeSlack
+from tests.support.process import bot_env, running_bot, wait_until
+from tests.support.settings import SECRET
+from tests.support.slack_requests import command_body, post
 
 pytestmark = pytest.mark.slow
 FORM = "application/x-www-form-urlencoded"

@@ -3,37 +3,16 @@ an unreachable database, a lying Content-Length, a body that is not UTF-8."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
-from typing import Any
 
 from slack_bolt import App
 
 from bot.platform.runtime import Runtime
 from bot.platform.server import MAX_BODY_BYTES, AllyWSGI
 from storage.db import make_engine, make_session_factory
-from tests.conftest import SECRET
-from tests.slack_requests import command_body, sign
-
-
-def call(wsgi: AllyWSGI, method: str, path: str, body: bytes = b"", **headers: str) -> tuple:
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
-        "CONTENT_LENGTH": headers.pop("content_length", str(len(body))),
-        "wsgi.input": io.BytesIO(body),
-        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()},
-    }
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
-        answer["status"] = int(status.split()[0])
-
-    content = b"".join(wsgi(environ, start_response))
-    return answer["status"], content
+from tests.support.settings import SECRET
+from tests.support.slack_requests import command_body, sign
+from tests.support.wsgi import call
 
 
 def test_healthz_answers_for_the_database(app: App, runtime: Runtime) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from storage.migrate import upgrade
-from tests.fake_slack import FakeSlack
-from tests.fault.private_pg import PrivateCluster, private_postgres
-from tests.load.serving import AllyServer, running_server, wait_for
-from tests.load.workload import (
+from tests.support.fake_slack import FakeSlack
+from tests.support.private_pg import PrivateCluster, private_postgres
+from tests.support.serving import AllyServer, running_server, wait_for
+from tests.support.workload import (
     FRIENDLY_FAILURES,
     Outcome,
     Tally,

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,9 @@ from sqlalchemy import update
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Nudge, NudgeStatus
-from tests.conftest import FrozenClock, make_settings
-from tests.fake_slack import FakeSlack, Params
-from tests.integration.nudge_fixtures import add_member, nudges
+from tests.support.fake_slack import FakeSlack, Params
+from tests.support.nudge_fixtures import add_member, nudges
+from tests.support.runtime import MakeRuntime
 
 AT = "2026-11-16T10:00:00+00:00"  # Monday 10:00 in London: every member below is due
 MEMBERS = ("UK1", "UK2", "UK3", "UK4")
@@ -27,10 +26,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 @pytest.fixture
-def runtime(fake_slack: FakeSlack, pg_url: str, clock: FrozenClock) -> Iterator[Runtime]:
-    rt = Runtime.start(make_settings(fake_slack, pg_url), clock=clock, sleep=fake_slack.sleep)
-    yield rt
-    rt.close()
+def runtime(make_runtime: MakeRuntime, pg_url: str) -> Runtime:
+    return make_runtime(pg_url)
 
 
 def nudges_send(fake: FakeSlack, database_url: str, cwd: Path) -> subprocess.Popen[str]:

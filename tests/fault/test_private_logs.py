@@ -23,10 +23,18 @@ from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
 from bot.platform.server import AllyWSGI
 from storage.db import sqlite_path
-from tests.conftest import SECRET, FrozenClock, make_settings
-from tests.fake_slack import FakeSlack
-from tests.member_data import give_data
-from tests.slack_requests import SlackDriver, command_body, interactive_body, sign, wsgi_post
+from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
+from tests.support.member_data import give_data
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import SECRET
+from tests.support.slack_requests import (
+    SlackDriver,
+    command_body,
+    interactive_body,
+    sign,
+    wsgi_post,
+)
 
 MARK = "leaving-in-spring-7f3a"
 FORM = "application/x-www-form-urlencoded"
@@ -59,9 +67,9 @@ def assert_private(stream: io.StringIO, *, expect: str) -> list[dict]:
 
 
 def test_a_locked_sqlite_database_logs_no_values(
-    captured: io.StringIO, fake_slack: FakeSlack, sqlite_url: str, clock: FrozenClock
+    captured: io.StringIO, make_runtime: MakeRuntime, sqlite_url: str
 ) -> None:
-    runtime = Runtime.start(make_settings(fake_slack, sqlite_url), clock=clock)
+    runtime = make_runtime(sqlite_url)
 
     @event.listens_for(runtime.engine, "connect")
     def _short_wait(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -85,14 +93,13 @@ def test_a_locked_sqlite_database_logs_no_values(
 @pytest.mark.postgres
 def test_a_value_too_long_for_postgresql_logs_no_values(
     captured: io.StringIO,
-    fake_slack: FakeSlack,
+    make_runtime: MakeRuntime,
     pg_url: str,
-    clock: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Let the domain's length check pass so that PostgreSQL is the one to refuse the value.
     monkeypatch.setattr("bot.ledger.service.WHAT_MAX", 100_000)
-    runtime = Runtime.start(make_settings(fake_slack, pg_url), clock=clock)
+    runtime = make_runtime(pg_url)
     try:
         slack = SlackDriver(create_app(runtime, register=[handlers.register]), SECRET)
         reply = slack.command(f"thanks <@U2|maria> for {MARK * 100}", user="U1")
@@ -104,7 +111,7 @@ def test_a_value_too_long_for_postgresql_logs_no_values(
 
 @pytest.mark.postgres
 def test_a_unique_violation_on_postgresql_logs_no_key(
-    captured: io.StringIO, fake_slack: FakeSlack, pg_url: str, clock: FrozenClock
+    captured: io.StringIO, make_runtime: MakeRuntime, pg_url: str, clock: FrozenClock
 ) -> None:
     """PostgreSQL quotes a refused key in its DETAIL line: ``Key (...)=(1, ~<name>)``."""
     from sqlalchemy.exc import IntegrityError
@@ -113,7 +120,7 @@ def test_a_unique_violation_on_postgresql_logs_no_key(
     from storage.models import Contact
     from storage.repository import find_member
 
-    runtime = Runtime.start(make_settings(fake_slack, pg_url), clock=clock)
+    runtime = make_runtime(pg_url)
     refused = False
     try:
         give_data(runtime.sessions, ANA, clock())
@@ -136,11 +143,11 @@ def test_a_unique_violation_on_postgresql_logs_no_key(
 
 
 def test_an_unreachable_database_logs_no_values(
-    captured: io.StringIO, fake_slack: FakeSlack, clock: FrozenClock
+    captured: io.StringIO, make_runtime: MakeRuntime
 ) -> None:
     # Nothing listens on port 1: every connection is refused at once.
     url = "postgresql://ally@127.0.0.1:1/ally"
-    runtime = Runtime.start(make_settings(fake_slack, url), clock=clock)
+    runtime = make_runtime(url)
     try:
         slack = SlackDriver(create_app(runtime, register=[handlers.register]), SECRET)
         reply = slack.command(f"thanks <@U2|maria> for {MARK}", user="U1")

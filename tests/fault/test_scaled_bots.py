@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import time
 import urllib.request
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.platform.clock import utc_now
 from bot.platform.runtime import Runtime
 from storage.models import NudgeStatus
-from tests.conftest import SECRET, make_settings
-from tests.e2e.process import Bot, bot_env, running_bot, wait_until
-from tests.fake_slack import FakeSlack, Params
-from tests.integration.nudge_fixtures import add_member, nudges
+from tests.support.fake_slack import FakeSlack, Params
+from tests.support.nudge_fixtures import add_member, nudges
+from tests.support.process import Bot, bot_env, running_bot, wait_until
+from tests.support.runtime import MakeRuntime
+from tests.support.settings import SECRET
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 MEMBERS = [f"UR{i:02d}" for i in range(12)]
@@ -33,11 +34,9 @@ FIRST_RUNS_DEADLINE = 90.0
 
 
 @pytest.fixture
-def real_time_runtime(fake_slack: FakeSlack, pg_url: str) -> Iterator[Runtime]:
+def real_time_runtime(make_runtime: MakeRuntime, pg_url: str) -> Runtime:
     """The processes plan with the real clock, so the seeding does too."""
-    runtime = Runtime.start(make_settings(fake_slack, pg_url))
-    yield runtime
-    runtime.close()
+    return make_runtime(pg_url, clock=utc_now, sleep=time.sleep)
 
 
 def metric(bot: Bot, name: str, **labels: str) -> float:

@@ -13,10 +13,10 @@ from bot.home.service import entered_home
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from storage.db import transaction
-from tests.fake_slack import FakeSlack
-from tests.fault.flaky import FAULTS, Flaky
-from tests.load.workload import ledger_in
-from tests.slack_requests import TEAM, SlackDriver
+from tests.support.fake_slack import FakeSlack
+from tests.support.flaky import FAULTS, Flaky
+from tests.support.slack_requests import TEAM, SlackDriver
+from tests.support.workload import ledger_in
 
 MEMBERS = ("UF1", "UF2", "UF3", "UF4")
 # The app waits 10 s for Slack; the test shortens that so a stall costs half a second, not ten.

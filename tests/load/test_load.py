@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_slack import FakeSlack
-from tests.load.serving import running_server
-from tests.load.workload import describe, focus_in, ledger_in, member, run_members
+from tests.support.fake_slack import FakeSlack
+from tests.support.serving import running_server
+from tests.support.workload import describe, focus_in, ledger_in, member, run_members
 
 CLIENTS = 16
 SECONDS = 20.0

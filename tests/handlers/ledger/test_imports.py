@@ -1,0 +1,179 @@
+"""Importing an address book through the real Bolt app: a member DMs Ally a file (a
+``file_share`` message event), the fake Slack serves ``files.info`` and the download, Ally
+previews, and the Import button adds the new people."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from bot.platform.runtime import Runtime
+from storage.db import transaction
+from storage.models import Contact
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackDriver
+from tests.support.waiting import wait_for
+
+_FILES = itertools.count(1)
+
+LINKEDIN = (
+    b"Notes:\n"
+    b'"When exporting your connection data, you may notice that some of the email addresses '
+    b'are missing."\n'
+    b"\n"
+    b"First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+    b"Maria,Lopez,https://www.linkedin.com/in/maria,maria@acme.test,Acme,CTO,01 Jan 2024\n"
+    b"Dana,Lee,https://www.linkedin.com/in/dana,,Acme,PM,02 Jan 2024\n"
+    b"Bob,Chen,https://www.linkedin.com/in/bob,bob@acme.test,Acme,Eng,03 Jan 2024\n"
+    b",,https://www.linkedin.com/in/anon,,,,04 Jan 2024\n"
+    b"Dana,Lee,https://www.linkedin.com/in/dana2,,Acme,PM,05 Jan 2024\n"
+    b"Ana,Silva,https://www.linkedin.com/in/ana,ana@acme.test,Acme,Lead,06 Jan 2024\n"
+)
+GOOGLE = (
+    b"First Name,Middle Name,Last Name,Organization Name,E-mail 1 - Label,E-mail 1 - Value\n"
+    b"Sam,,Ortiz,Initech,* Work,sam@initech.test\n"
+    b"Kathy,,Ito,Acme,* Work,kathy@acme.test ::: k@home.test\n"
+)
+VCARD = (
+    b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lee Wong\r\nN:Wong;Lee;;;\r\nORG:Globex;Sales\r\n"
+    b"EMAIL;TYPE=INTERNET:lee@globex.test\r\nEND:VCARD\r\n"
+    b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Park;Jo;;;\r\nEND:VCARD\r\n"
+)
+
+
+def contacts(runtime: Runtime) -> dict[str, str | None]:
+    with transaction(runtime.sessions) as session:
+        return {c.key: c.organisation for c in session.query(Contact)}
+
+
+def share(
+    slack: SlackDriver, fake: FakeSlack, name: str, content: bytes, size: int | None = None
+) -> dict[str, Any]:
+    """U1 drops a file into their DM with Ally; returns Ally's answer in the DM."""
+    before = len(fake.calls_to("chat.postMessage"))
+    shared = fake.add_file(f"F{next(_FILES)}", name, content, size=size)
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel": "DU1",
+        "channel_type": "im",
+        "user": "U1",
+        "text": "",
+        "files": [shared],
+        "ts": f"1700000000.{next(_FILES):06d}",
+    }
+    assert slack.event(event).status == 200
+    posted = wait_for(lambda: fake.calls_to("chat.postMessage")[before:])
+    return dict(posted[0].params)
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str | None]:
+    return {
+        e["action_id"]: e.get("value")
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+
+
+def confirm(slack: SlackDriver, fake: FakeSlack, message: dict[str, Any]) -> str:
+    hook = fake.base_url + "import_hook"
+    before = len(fake.calls_to("import_hook"))
+    value = buttons(message)["import_confirm"]
+    assert slack.action("import_confirm", value=value, extra={"response_url": hook}).status == 200
+    done = wait_for(lambda: fake.calls_to("import_hook")[before:])[0]
+    assert done["replace_original"] is True
+    return str(done["text"]) + str(done["blocks"])
+
+
+def test_linkedin_preview_then_import_and_the_same_file_twice_adds_nothing(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    fake_slack.add_email("U1", "ana@acme.test")
+    fake_slack.add_email("U2", "maria@acme.test")
+    fake_slack.add_email("U3", "bob@acme.test")
+    assert slack.command("add <@U3> strategic peer").status == 200
+
+    preview = share(slack, fake_slack, "Connections.csv", LINKEDIN)
+    text = str(preview["blocks"])
+    assert preview["channel"] == "DU1"
+    assert "Import Connections.csv* (LinkedIn)?" in text
+    assert "*2 people* new to your network (1 of them found in Slack by email)" in text
+    assert "1 person already in your network" in text
+    for reason in ("no name", "listed twice in the file", "that's you"):
+        assert f"1 person skipped: {reason}" in text
+    assert contacts(runtime) == {"U3": None}  # nothing is written before Import
+
+    done = confirm(slack, fake_slack, preview)
+    assert "added 2 people to your network" in done
+    assert contacts(runtime) == {"U3": None, "U2": None, "~dana lee": "Acme"}
+    # The download carried the bot token; nothing else did.
+    [download, *_] = fake_slack.calls_to("files.download")
+    assert download.headers["Authorization"] == "Bearer xoxb-test"
+
+    again = share(slack, fake_slack, "Connections.csv", LINKEDIN)
+    assert "*0 people* new to your network" in str(again["blocks"])
+    assert "3 people already in your network" in str(again["blocks"])
+    assert "import_confirm" not in buttons(again)
+    # Even the old preview's button adds nothing now.
+    assert "added 0 people" in confirm(slack, fake_slack, preview)
+    assert len(contacts(runtime)) == 3
+
+
+def test_google_contacts_and_vcard(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    fake_slack.add_email("U4", "k@home.test")
+    google = share(slack, fake_slack, "contacts.csv", GOOGLE)
+    assert "(Google Contacts)" in str(google["blocks"])
+    assert "*2 people* new to your network (1 of them found in Slack by email)" in str(
+        google["blocks"]
+    )
+    confirm(slack, fake_slack, google)
+    vcard = share(slack, fake_slack, "people.vcf", VCARD)
+    assert "(vCard)" in str(vcard["blocks"]) and "*2 people* new" in str(vcard["blocks"])
+    confirm(slack, fake_slack, vcard)
+    assert contacts(runtime) == {
+        "U4": None,
+        "~sam ortiz": "Initech",
+        "~lee wong": "Globex",
+        "~jo park": None,
+    }
+
+
+def test_files_ally_cannot_read_get_a_clear_reply_and_nothing_is_written(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    header = b"First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+    cases: list[tuple[str, bytes, int | None, str]] = [
+        ("slides.pdf", b"%PDF-1.4", None, "slides.pdf is none of these"),
+        ("big.csv", header, 6 * 1024 * 1024, "big.csv is over 5 MB"),
+        ("many.csv", header + b"A,B,,,,,x\n" * 20_001, None, "has over 20,000 people"),
+        ("latin.csv", header + "José,Pérez,,,,,x\n".encode("latin-1"), None, "isn't UTF-8"),
+        ("odd.csv", b"name;phone\nx;1\n", None, "doesn't look like LinkedIn"),
+        ("broken.vcf", b"BEGIN:VCARD\nFN:x\n", None, "isn't a well-formed vCard"),
+        ("quote.csv", header + b'"A,B\n', None, "isn't a well-formed CSV"),
+    ]
+    for name, content, size, message in cases:
+        reply = share(slack, fake_slack, name, content, size)
+        assert message in reply["text"], (name, reply["text"])
+        assert "Nothing was added." in reply["text"]
+        assert "import_confirm" not in buttons(reply)
+    assert contacts(runtime) == {}
+    # Over 5 MB by files.info: not even downloaded.
+    downloaded = {c.params["file"] for c in fake_slack.calls_to("files.download")}
+    assert len(downloaded) == len(cases) - 2  # neither the PDF nor the big file
+
+
+def test_a_plain_dm_is_told_what_ally_reads_and_its_own_messages_are_ignored(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    event = {"type": "message", "channel": "DU1", "channel_type": "im", "user": "U1"}
+    assert slack.event({**event, "text": "hello", "ts": "1.1"}).status == 200
+    [answer] = wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
+    assert "Connections.csv" in answer["text"] and "/ally help" in answer["text"]
+    assert slack.event({**event, "text": "mine", "ts": "1.2", "bot_id": "BBOT"}).status == 200
+    assert slack.event({**event, "subtype": "message_changed", "ts": "1.3"}).status == 200
+    assert slack.event({**event, "channel_type": "channel", "ts": "1.4"}).status == 200
+    slack.app.listener_runner.listener_executor.shutdown(wait=True)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1

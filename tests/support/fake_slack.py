@@ -1,0 +1,445 @@
+"""A local stand-in for the Slack Web API: a stdlib HTTP server on port 0 that records calls.
+
+Point a client at ``fake.base_url``. Every call is kept in ``fake.calls`` as (method, params).
+Answers come from small built-in handlers (users, DMs, messages, views, files) that tests can
+override with ``fake.on(method, handler)`` or make fail with ``fake.fail(method, ...)``. Like
+Slack, it answers ``unknown_method`` for a method it does not know and refuses messages and views
+that break Slack's limits (tests/support/fake_slack_rules.py lists the methods and the limits).
+
+Slack's rate limits are on by default (``fake.limits``, see tests/support/fake_slack_limits.py): a
+call over its method's limit for its token gets 429 with ``Retry-After``, on a clock where one Slack
+minute lasts 0.05 s. Give the app ``fake.sleep`` (``Runtime(sleep=...)``) so it waits out
+``Retry-After`` at that scale. ``FakeSlack(limits=None)`` turns them off.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from tests.support.fake_slack_limits import RateLimits
+from tests.support.fake_slack_rules import KNOWN_METHODS, refusal, response_refusal
+
+Params = dict[str, Any]
+Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
+
+
+class DropConnection(Exception):
+    """Raised by a handler: the fake closes the connection without answering (the client sees
+    the connection dropped after its request was sent, whatever the handler did by then)."""
+
+
+@dataclass
+class Call:
+    method: str
+    params: Params
+    headers: dict[str, str]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.params[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.params.get(key, default)
+
+
+@dataclass
+class Failure:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    times: int
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    socket_url: str | None = None
+    # OAuth codes the fake accepts, with the oauth.v2.access answer each one gets.
+    oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Messages posted with chat.postMessage, per channel, oldest first (for conversations.history).
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Slack's rate limits per token, on a scaled clock; None: no limits.
+    limits: RateLimits | None = field(default_factory=RateLimits)
+    # Tokens Slack no longer accepts, with the error it answers (token_revoked, invalid_auth).
+    revoked: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._handlers: dict[str, Callable[[Params], Answer]] = {}
+        self._failures: dict[str, list[Failure]] = {}
+        self._ts = itertools.count(1)
+        self._views = itertools.count(1)
+        self._files = itertools.count(1)
+        self.uploads: dict[str, str] = {}
+        self.shared_files: dict[str, tuple[str, bytes]] = {}
+        self.file_sizes: dict[str, int] = {}  # files.info's size, when a test says otherwise
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- set-up -----------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                if self.path.startswith("/upload/"):
+                    # files upload v2, step 2: the file's bytes POSTed to the issued URL.
+                    status, headers, body = fake._upload(self.path.rsplit("/", 1)[-1], raw)
+                elif self.path.startswith("/hooks/"):
+                    name = self.path.rsplit("/", 1)[-1]
+                    status, headers, body = fake._hook(name, raw, dict(self.headers))
+                else:
+                    method = self.path.rsplit("/", 1)[-1].split("?")[0]
+                    try:
+                        status, headers, body = fake._answer(method, raw, dict(self.headers))
+                    except DropConnection:
+                        self.close_connection = True
+                        return
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                if self.path.startswith("/files-pri/"):
+                    fake._download(self)
+                else:
+                    self.do_POST()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    def response_url(self, name: str = "respond") -> str:
+        """A ``response_url`` served by the fake; what is posted to it is a call named ``name``."""
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/hooks/{name}"
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        tz: str = "Europe/London",
+        is_bot: bool = False,
+        deleted: bool = False,
+    ) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name.lower().replace(" ", "."),
+            "real_name": name,
+            "tz": tz,
+            "is_bot": is_bot,
+            "deleted": deleted,
+            "profile": {"display_name": name, "real_name": name},
+        }
+
+    def add_email(self, user_id: str, email: str) -> None:
+        """Give a user a profile email (``users.list`` shows it with ``users:read.email``)."""
+        self.users[user_id]["profile"]["email"] = email
+
+    def on(self, method: str, handler: Callable[[Params], Answer]) -> None:
+        """Answer ``method`` with ``handler(params)`` (a body, or (status, headers, body))."""
+        self._handlers[method] = handler
+
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        error: str = "ratelimited",
+        retry_after: int | None = 1,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail with ``status``."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        body = {"ok": False, "error": error}
+        self._failures.setdefault(method, []).append(Failure(status, body, headers, times))
+
+    def revoke(self, token: str, error: str = "token_revoked") -> None:
+        """Answer every call made with ``token`` with ``error`` (an uninstall, a revocation)."""
+        self.revoked[token] = error
+
+    def sleep(self, slack_seconds: float) -> None:
+        """Sleep ``slack_seconds`` of the fake's Slack time (real seconds without limits)."""
+        if self.limits is None:
+            time.sleep(slack_seconds)
+        else:
+            self.limits.sleep(slack_seconds)
+
+    # -- inspection -------------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # -- answering --------------------------------------------------------------------------
+    def _answer(self, method: str, raw: str, headers: dict[str, str]) -> tuple[int, dict, dict]:
+        params = _parse(raw, headers.get("Content-Type", ""))
+        with self._lock:
+            self.calls.append(Call(method, params, headers))
+            queue = self._failures.get(method)
+            if queue:
+                failure = queue[0]
+                failure.times -= 1
+                if failure.times <= 0:
+                    queue.pop(0)
+                return failure.status, failure.headers, failure.body
+            refused = refusal(method, params, KNOWN_METHODS | set(self._handlers))
+        if refused is not None:
+            return 200, {}, refused
+        token = _token(params, headers)
+        if token in self.revoked:
+            return 200, {}, {"ok": False, "error": self.revoked[token]}
+        if self.limits is not None:
+            channel = dm_channel(str(params.get("channel", "")))
+            wait = self.limits.check(method, token, channel)
+            if wait is not None:
+                return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
+        handler = self._handlers.get(method) or getattr(self, "_" + method.replace(".", "_"))
+        answer = handler(params)
+        if isinstance(answer, tuple):
+            return answer
+        return 200, {}, answer
+
+    def _hook(self, name: str, raw: str, headers: dict[str, str]) -> tuple[int, dict, dict]:
+        """A post to a response_url: recorded as a call, its message held to Slack's limits."""
+        params = _parse(raw, headers.get("Content-Type", ""))
+        with self._lock:
+            self.calls.append(Call(name, params, headers))
+        refused = response_refusal(params)
+        if refused is not None:
+            return 400, {}, refused
+        return 200, {}, {"ok": True}
+
+    def _auth_test(self, params: Params) -> dict:
+        return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
+
+    def _users_info(self, params: Params) -> dict:
+        user = self.users.get(params.get("user", ""))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _conversations_open(self, params: Params) -> dict:
+        users = str(params.get("users", ""))
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+
+    def _chat_postMessage(self, params: Params) -> dict:
+        # A user id as ``channel`` posts in the app's DM with that user; Slack answers with
+        # the DM's own id.
+        channel = dm_channel(str(params.get("channel")))
+        ts = f"{1700000000 + next(self._ts)}.000100"
+        with self._lock:
+            self.messages.setdefault(channel, []).append({**params, "ts": ts})
+        return {"ok": True, "channel": channel, "ts": ts, "message": params}
+
+    def _users_list(self, params: Params) -> dict:
+        """Every user, ``limit`` a page (at most 1,000), with Slack's cursor."""
+        users = list(self.users.values())
+        start = int(params.get("cursor") or 0)
+        limit = min(int(params.get("limit") or 1000), 1000)
+        page = users[start : start + limit]
+        after = start + limit
+        return {
+            "ok": True,
+            "members": page,
+            "response_metadata": {"next_cursor": str(after) if after < len(users) else ""},
+        }
+
+    def _conversations_history(self, params: Params) -> dict:
+        """A channel's messages newest first; metadata only with ``include_all_metadata``."""
+        with self._lock:
+            posted = list(self.messages.get(str(params.get("channel")), []))
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
+        inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found: list[dict[str, Any]] = [
+            {
+                "type": "message",
+                "ts": m["ts"],
+                "text": m.get("text", ""),
+                **({"blocks": m["blocks"]} if "blocks" in m else {}),
+                **({"metadata": m["metadata"]} if with_metadata and "metadata" in m else {}),
+            }
+            for m in reversed(posted)
+            if float(m["ts"]) > oldest
+            and (float(m["ts"]) <= latest if inclusive else float(m["ts"]) < latest)
+        ]
+        limit = int(params.get("limit") or 100)
+        if self.limits is not None:
+            limit = min(limit, self.limits.history_page_max())
+        start = int(params.get("cursor") or 0)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _chat_update(self, params: Params) -> dict:
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+
+    def _chat_delete(self, params: Params) -> dict:
+        """https://api.slack.com/methods/chat.delete: ``channel`` and ``ts``; a bot token deletes
+        the bot's own messages; ``message_not_found`` for one that is not there."""
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        with self._lock:
+            posted = self.messages.get(channel, [])
+            found = [m for m in posted if m["ts"] == ts]
+            if not found:
+                return {"ok": False, "error": "message_not_found"}
+            posted.remove(found[0])
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _files_delete(self, params: Params) -> dict:
+        """https://api.slack.com/methods/files.delete: ``file``; ``file_not_found`` (or
+        ``file_deleted``) for one that is not there."""
+        file_id = str(params.get("file"))
+        with self._lock:
+            if file_id not in self.uploads:
+                return {"ok": False, "error": "file_not_found"}
+            del self.uploads[file_id]
+        return {"ok": True}
+
+    def _chat_postEphemeral(self, params: Params) -> dict:
+        return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+
+    def _chat_getPermalink(self, params: Params) -> dict:
+        channel, ts = params.get("channel", ""), str(params.get("message_ts", ""))
+        link = f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
+    def _view(self, params: Params) -> dict:
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        return {"ok": True, "view": {**(view or {}), "id": f"V{next(self._views)}"}}
+
+    _views_open = _views_publish = _views_update = _views_push = _view
+
+    def _files_getUploadURLExternal(self, params: Params) -> dict:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        file_id = f"F{next(self._files)}"
+        return {
+            "ok": True,
+            "file_id": file_id,
+            "upload_url": f"http://{host}:{port}/upload/{file_id}",
+        }
+
+    def _upload(self, file_id: str, content: str) -> tuple[int, dict, dict]:
+        with self._lock:
+            self.calls.append(Call("upload", {"file_id": file_id, "content": content}, {}))
+            self.uploads[file_id] = content
+        return 200, {}, {"ok": True}
+
+    def _files_completeUploadExternal(self, params: Params) -> dict:
+        files = params.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        missing = [f["id"] for f in files or [] if f.get("id") not in self.uploads]
+        if missing:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    # -- files a member shared, served like files.slack.com (files.info, then the download) ----
+    def add_file(self, file_id: str, name: str, content: bytes, *, size: int | None = None) -> dict:
+        """A file someone shared: ``files.info`` describes it, its ``url_private_download``
+        serves ``content`` to a request with the bot token. Returns the event's file object."""
+        self.shared_files[file_id] = (name, content)
+        if size is not None:
+            self.file_sizes[file_id] = size
+        return {"id": file_id, "name": name, "size": len(content) if size is None else size}
+
+    def _files_info(self, params: Params) -> dict:
+        file_id = str(params.get("file", ""))
+        if file_id not in self.shared_files:
+            return {"ok": False, "error": "file_not_found"}
+        name, content = self.shared_files[file_id]
+        size = self.file_sizes.get(file_id, len(content))
+        url = self.base_url.replace("/api/", f"/files-pri/T1-{file_id}/download/{name}")
+        info = {"id": file_id, "name": name, "size": size, "url_private_download": url}
+        return {"ok": True, "file": info}
+
+    def _download(self, request: BaseHTTPRequestHandler) -> None:
+        file_id = request.path.split("/")[2].split("-", 1)[-1]
+        with self._lock:
+            self.calls.append(Call("files.download", {"file": file_id}, dict(request.headers)))
+        found = self.shared_files.get(file_id)
+        authorised = request.headers.get("Authorization") == "Bearer xoxb-test"
+        status, body = (200, found[1]) if found and authorised else (404, b"")
+        request.send_response(status)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    def _oauth_v2_access(self, params: Params) -> dict:
+        """Exchange an OAuth code; tests register a code's answer with ``fake.oauth_codes``."""
+        answer = self.oauth_codes.get(str(params.get("code", "")))
+        if answer is None:
+            return {"ok": False, "error": "invalid_code"}
+        return answer
+
+    def _apps_connections_open(self, params: Params) -> dict:
+        if self.socket_url is None:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_url}
+
+
+def dm_channel(channel: str) -> str:
+    """The app's DM with a user when ``channel`` is a user id (as the fake names DMs)."""
+    return "D" + channel if channel[:1] in ("U", "W") else channel
+
+
+def _token(params: Params, headers: dict[str, str]) -> str:
+    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    return auth.removeprefix("Bearer ").strip() or str(params.get("token", ""))
+
+
+def _parse(raw: str, content_type: str) -> Params:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        return json.loads(raw)
+    params: Params = dict(parse_qsl(raw, keep_blank_values=True))
+    for key in ("blocks", "view", "attachments", "metadata"):
+        value = params.get(key)
+        if isinstance(value, str) and value[:1] in "[{":
+            params[key] = json.loads(value)
+    return params

@@ -1,0 +1,22 @@
+"""Finding things in a message Ally posted, as the fake Slack received it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def button(
+    message: dict[str, Any],
+    action_id: str,
+    value: str | None = None,
+    block_id: str | None = None,
+) -> dict[str, Any]:
+    for block in message["blocks"]:
+        if block_id is not None and block.get("block_id") != block_id:
+            continue
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id and (
+                value is None or element.get("value") == value
+            ):
+                return {**element, "block_id": block.get("block_id")}
+    raise AssertionError(f"no {action_id} button")

@@ -1,0 +1,221 @@
+"""The fake Slack refuses what real Slack refuses: unknown methods, and messages and views that
+break Slack's limits (tests/support/fake_slack_rules.py cites each limit). Called through
+slack_sdk's WebClient with plain dicts, which the SDK sends unchecked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import SectionBlock
+from slack_sdk.models.views import View
+from slack_sdk.webhook import WebhookClient
+
+from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack_rules import KNOWN_METHODS
+from tests.support.slack_requests import as_sent
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def client(fake: FakeSlack) -> WebClient:
+    return WebClient(token="xoxb-test", base_url=fake.base_url)
+
+
+def section(text: str = "hi") -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def text_input(**element: Any) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": "b",
+        "label": {"type": "plain_text", "text": "Label"},
+        "element": {"type": "plain_text_input", "action_id": "a", **element},
+    }
+
+
+def modal(*blocks: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Title"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "blocks": list(blocks),
+        **extra,
+    }
+
+
+def refused(call: Any) -> str:
+    with pytest.raises(SlackApiError) as raised:
+        call()
+    assert raised.value.response.status_code == 200
+    return str(raised.value.response["error"])
+
+
+def test_an_unknown_method_is_refused_like_slack(client: WebClient, fake: FakeSlack) -> None:
+    assert refused(lambda: client.api_call("chat.postMesage", json={"channel": "C1"})) == (
+        "unknown_method"
+    )
+    assert refused(lambda: client.api_call("reminders.list")) == "unknown_method"
+    # A method a test teaches the fake is known from then on.
+    fake.on("reminders.list", lambda params: {"ok": True, "reminders": []})
+    assert client.api_call("reminders.list")["reminders"] == []
+    assert "chat.postMessage" in KNOWN_METHODS and "reminders.list" not in KNOWN_METHODS
+
+
+def test_the_known_methods_are_the_ones_the_fake_answers() -> None:
+    # A new built-in handler (``_users_list`` for users.list) must be listed in KNOWN_METHODS.
+    answered = {
+        name[1:].replace("_", ".")
+        for name in vars(FakeSlack)
+        if name.startswith("_") and not name.startswith("__")
+    }
+    helpers = {"answer", "download", "hook", "upload", "view"}
+    assert answered - helpers == KNOWN_METHODS
+
+
+def test_messages_within_slacks_limits_are_accepted(client: WebClient) -> None:
+    posted = client.chat_postMessage(channel="C1", text="x" * 40_000, blocks=[section()] * 50)
+    assert posted["ok"]
+    assert client.chat_postMessage(channel="C1", text="hi", blocks=[section("x" * 3000)])["ok"]
+    assert client.chat_postEphemeral(channel="C1", user="U1", text="hi")["ok"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"text": "x" * 40_001}, "msg_too_long"),
+        ({"text": "hi", "blocks": [section()] * 51}, "invalid_blocks"),
+        ({"text": "hi", "blocks": [section("x" * 3001)]}, "invalid_blocks"),
+        ({"text": "hi", "blocks": [section("")]}, "invalid_blocks"),
+        ({"text": "hi", "blocks": [{"type": "no_such_block"}]}, "invalid_blocks"),
+        (
+            {
+                "text": "hi",
+                "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}],
+            },
+            "invalid_blocks",
+        ),
+        (
+            {
+                "text": "hi",
+                "blocks": [
+                    {
+                        "type": "actions",
+                        "elements": [
+                            {
+                                "type": "button",
+                                "action_id": "a",
+                                "text": {"type": "plain_text", "text": "Go"},
+                                "value": "v" * 2001,
+                            }
+                        ],
+                    }
+                ],
+            },
+            "invalid_blocks",
+        ),
+    ],
+)
+def test_messages_over_slacks_limits_are_refused(
+    client: WebClient, kwargs: dict[str, Any], error: str
+) -> None:
+    assert refused(lambda: client.chat_postMessage(channel="C1", **kwargs)) == error
+
+
+def test_missing_arguments_are_refused(client: WebClient) -> None:
+    assert refused(lambda: client.api_call("chat.postMessage", json={"text": "hi"})) == (
+        "invalid_arguments"
+    )
+    assert refused(lambda: client.api_call("views.open", json={"view": modal()})) == (
+        "invalid_arguments"
+    )
+    assert refused(lambda: client.api_call("views.open", json={"trigger_id": "t"})) == (
+        "invalid_arguments"
+    )
+    assert refused(lambda: client.api_call("chat.postEphemeral", json={"channel": "C1"})) == (
+        "invalid_arguments"
+    )
+    # chat.postMessage's own error for a message with no text, blocks or attachments.
+    assert refused(lambda: client.api_call("chat.postMessage", json={"channel": "C1"})) == (
+        "no_text"
+    )
+
+
+def test_views_within_slacks_limits_are_accepted(client: WebClient) -> None:
+    opened = client.views_open(
+        trigger_id="t", view=modal(text_input(initial_value="x" * 3000, max_length=3000))
+    )
+    assert opened["view"]["id"].startswith("V")
+    # A View built with slack_sdk.models goes through the same checks.
+    home = View(type="home", blocks=[SectionBlock(text="hi")] * 100)
+    assert client.views_publish(user_id="U1", view=home)["ok"]
+
+
+@pytest.mark.parametrize(
+    ("view", "error"),
+    [
+        (modal(*[section()] * 101), "invalid_blocks"),
+        (modal(text_input(initial_value="x" * 11, max_length=10)), "invalid_blocks"),
+        (modal(text_input(max_length=0)), "invalid_blocks"),
+        (modal(text_input(max_length=3001)), "invalid_blocks"),
+        (modal(text_input(min_length=3001)), "invalid_blocks"),
+        (modal(text_input(), submit=None), "invalid_arguments"),
+        (modal(section(), title={"type": "plain_text", "text": "t" * 25}), "invalid_arguments"),
+        (modal(section(), private_metadata="p" * 3001), "invalid_arguments"),
+        ({"type": "modal", "blocks": [section()]}, "invalid_arguments"),
+        (
+            modal(
+                {
+                    "type": "input",
+                    "label": {"type": "plain_text", "text": "Pick"},
+                    "element": {
+                        "type": "static_select",
+                        "action_id": "a",
+                        "options": [
+                            {"text": {"type": "plain_text", "text": "o" * 76}, "value": "v"}
+                        ],
+                    },
+                }
+            ),
+            "invalid_blocks",
+        ),
+    ],
+)
+def test_views_over_slacks_limits_are_refused(
+    client: WebClient, view: dict[str, Any], error: str
+) -> None:
+    assert refused(lambda: client.views_open(trigger_id="t", view=view)) == error
+    home = {**view, "type": "home"}
+    if error == "invalid_blocks":
+        assert refused(lambda: client.views_publish(user_id="U1", view=home)) == error
+
+
+def test_a_response_url_holds_messages_to_the_same_limits(fake: FakeSlack) -> None:
+    hook = WebhookClient(fake.response_url("hook"))
+    assert hook.send(text="hi", blocks=[section()] * 50).status_code == 200
+    assert hook.send(text="hi", blocks=[section()] * 51).status_code == 400
+    assert len(fake.calls_to("hook")) == 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("R&D budget <draft>", "R&amp;D budget &lt;draft&gt;"),
+        ("thanks <@U3> & <@U2|maria>", "thanks <@U3|u3> &amp; <@U2|maria>"),
+        ("in <#C1|general> <!here>", "in <#C1|general> <!here>"),
+        ("see <https://x.io/?a=1&b=2|the doc>", "see <https://x.io/?a=1&amp;b=2|the doc>"),
+        ("a <b> &amp; c", "a &lt;b&gt; &amp;amp; c"),
+    ],
+)
+def test_request_builders_send_text_as_slack_does(typed: str, sent: str) -> None:
+    assert as_sent(typed) == sent

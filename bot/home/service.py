@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ledger import projects
 from bot.ledger.listing import Cell, Person, cells, most_relevant
 from bot.ledger.network import (
+    DefaultCadences,
     Gap,
     Placement,
     Review,
@@ -38,6 +39,7 @@ from bot.ledger.network import (
     TouchState,
     cadence_days,
     day_number,
+    default_cadences,
     gap_step,
     review,
     touch_state,
@@ -188,8 +190,9 @@ def assemble(
     ``sent`` is who this week's and last week's DMs named (none when no DM has gone out).
     """
     labels = {row.id: contact_label(row) for row in rows}
-    contacts = [_home_contact(row, labels, balances, now) for row in rows]
-    facts = [_facts(row, balances) for row in rows]
+    defaults = default_cadences(member)
+    contacts = [_home_contact(row, labels, balances, now, defaults) for row in rows]
+    facts = [_facts(row, balances, defaults) for row in rows]
     sent = sent or SentPeople()
     pick = this_weeks_person(
         facts,
@@ -236,13 +239,13 @@ def assemble(
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
         projects=list(active),
-        people=most_relevant(rows, now, PEOPLE_SHOWN),
+        people=most_relevant(rows, now, PEOPLE_SHOWN, defaults),
         cells=cells(rows, now),
         snoozed=sum(1 for c in contacts if c.touch.state == TouchState.SNOOZED),
     )
 
 
-def _facts(row: ContactRow, balances: dict[int, int]) -> ContactFacts:
+def _facts(row: ContactRow, balances: dict[int, int], defaults: DefaultCadences) -> ContactFacts:
     return ContactFacts(
         id=row.id,
         member_id=row.member_id,
@@ -253,7 +256,7 @@ def _facts(row: ContactRow, balances: dict[int, int]) -> ContactFacts:
         networks=row.networks,
         level=row.level,
         bond=row.bond,
-        cadence_days=row.cadence_days,
+        cadence_days=row.cadence_days or defaults.get(row.bond),
         last_touch_day=day_number(row.last_touch_at),
         snoozed_until_day=day_number(row.snoozed_until),
         balance=balances.get(row.id, 0),
@@ -261,15 +264,21 @@ def _facts(row: ContactRow, balances: dict[int, int]) -> ContactFacts:
 
 
 def _home_contact(
-    row: ContactRow, labels: dict[int, str], balances: dict[int, int], now: datetime
+    row: ContactRow,
+    labels: dict[int, str],
+    balances: dict[int, int],
+    now: datetime,
+    defaults: DefaultCadences,
 ) -> HomeContact:
     return HomeContact(
         key=row.key,
         label=labels[row.id],
         networks=row.networks,
         level=row.level,
-        ideal_days=cadence_days(row.cadence_days, row.bond),
-        touch=touch_state(row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until),
+        ideal_days=cadence_days(row.cadence_days, row.bond, defaults),
+        touch=touch_state(
+            row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until, defaults
+        ),
         balance=balances.get(row.id, 0),
         # By id, from the rows already loaded: no query per contact.
         met_through=labels.get(row.met_through_id) if row.met_through_id else None,

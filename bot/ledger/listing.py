@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
 from bot.ledger.network import (
+    ALLY_DEFAULTS,
     LEVELS,
     NETWORKS,
+    DefaultCadences,
     Touch,
     TouchState,
     cadence_days,
     day_number,
+    default_cadences,
     level_label,
     network_label,
     networks_of,
@@ -163,7 +166,7 @@ class PeoplePage:
         return self.page + 1 < self.pages
 
 
-def person_of(row: ContactRow, now: datetime) -> Person:
+def person_of(row: ContactRow, now: datetime, defaults: DefaultCadences = ALLY_DEFAULTS) -> Person:
     return Person(
         id=row.id,
         key=row.key,
@@ -173,10 +176,12 @@ def person_of(row: ContactRow, now: datetime) -> Person:
         networks=row.networks,
         level=row.level,
         bond=row.bond,
-        ideal_days=cadence_days(row.cadence_days, row.bond),
+        ideal_days=cadence_days(row.cadence_days, row.bond, defaults),
         last_touch_at=row.last_touch_at,
         balance=row.balance,
-        touch=touch_state(row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until),
+        touch=touch_state(
+            row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until, defaults
+        ),
     )
 
 
@@ -185,9 +190,14 @@ def _mentions(row: ContactRow, notes: str | None, words: tuple[str, ...]) -> boo
     return all(word in haystack for word in words)
 
 
-def most_relevant(rows: Sequence[ContactRow], now: datetime, count: int) -> list[Person]:
+def most_relevant(
+    rows: Sequence[ContactRow],
+    now: datetime,
+    count: int,
+    defaults: DefaultCadences = ALLY_DEFAULTS,
+) -> list[Person]:
     """The ``count`` most relevant contacts: overdue (longest first), due, due soon, never
-    contacted, up to date, snoozed; then by name."""
+    contacted, up to date, snoozed; then by name (``defaults``: the member's cadences)."""
     today = now.date().toordinal()
 
     def key(row: ContactRow) -> tuple[int, int, str, int]:
@@ -197,10 +207,11 @@ def most_relevant(rows: Sequence[ContactRow], now: datetime, count: int) -> list
             row.bond,
             today,
             day_number(row.snoozed_until),
+            defaults,
         )
         return RELEVANCE[state], -(since or 0), contact_label(row).casefold(), row.id
 
-    return [person_of(row, now) for row in heapq.nsmallest(count, rows, key=key)]
+    return [person_of(row, now, defaults) for row in heapq.nsmallest(count, rows, key=key)]
 
 
 @dataclass(frozen=True)
@@ -242,6 +253,7 @@ def people(
     )
     everyone = len(rows) if wanted.empty else data.contact_count()
     today = now.date().toordinal()
+    defaults = default_cadences(member)
     matched: list[_Candidate] = []
     for row, notes in rows:
         state, since = touch_brief(
@@ -250,6 +262,7 @@ def people(
             row.bond,
             today,
             day_number(row.snoozed_until),
+            defaults,
         )
         if wanted.states and state not in wanted.states:
             continue
@@ -262,7 +275,9 @@ def people(
         matched.sort(key=lambda c: (c.label.casefold(), c.row.id))
     last = max(0, -(-len(matched) // per_page) - 1)
     page = min(max(page, 0), last)
-    shown = [person_of(c.row, now) for c in matched[page * per_page : (page + 1) * per_page]]
+    shown = [
+        person_of(c.row, now, defaults) for c in matched[page * per_page : (page + 1) * per_page]
+    ]
     return PeoplePage(wanted, shown, page, len(matched), everyone, per_page)
 
 

@@ -13,7 +13,17 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
-from bot.ledger.network import Placement, Review, Touch, TouchState, review, touch_state
+from bot.ledger.network import (
+    ALLY_DEFAULTS,
+    DefaultCadences,
+    Placement,
+    Review,
+    Touch,
+    TouchState,
+    default_cadences,
+    review,
+    touch_state,
+)
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from storage.models import (
     LINK_MAX,
@@ -464,15 +474,23 @@ def history(
         contact=ContactInfo.of(contact),
         totals=found.totals,
         balance=contact.balance,
-        touch=touch_of(contact, now),
+        touch=touch_of(contact, now, default_cadences(data.member)),
         **sections,
     )
 
 
-def touch_of(contact: Contact | ContactInfo, now: datetime) -> Touch:
-    """Where ``contact`` stands on the stay-in-touch clock at ``now``."""
+def touch_of(
+    contact: Contact | ContactInfo, now: datetime, defaults: DefaultCadences = ALLY_DEFAULTS
+) -> Touch:
+    """Where ``contact`` stands on the stay-in-touch clock at ``now`` (with the member's
+    default cadences, ``defaults``, for a contact without its own)."""
     return touch_state(
-        contact.last_touch_at, contact.cadence_days, contact.bond, now, contact.snoozed_until
+        contact.last_touch_at,
+        contact.cadence_days,
+        contact.bond,
+        now,
+        contact.snoozed_until,
+        defaults,
     )
 
 
@@ -498,8 +516,9 @@ def overview(session: Session, ref: MemberRef, now: datetime) -> NetworkOverview
     placements = [Placement(c.networks, c.level, c.bond) for c in contacts]
     overdue: list[Due] = []
     due: list[Due] = []
+    defaults = default_cadences(data.member)
     for contact in contacts:
-        touch = touch_of(contact, now)
+        touch = touch_of(contact, now, defaults)
         if touch.state == TouchState.OVERDUE:
             overdue.append(Due(ContactInfo.of(contact), touch))
         elif touch.state == TouchState.DUE:

@@ -29,7 +29,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
-from bot.ledger.network import Gap, Placement, TouchState, cadence_days, gap_step, review
+from bot.ledger.network import (
+    DefaultCadences,
+    Gap,
+    Placement,
+    TouchState,
+    cadence_days,
+    chosen_cadences,
+    gap_step,
+    review,
+)
 from bot.ledger.people import MemberRef
 from bot.ledger.projects import ProjectGoal, unmet_goals
 from bot.nudges.give_first import GiveFirst, give_first
@@ -281,6 +290,13 @@ class MemberRow:
     focus: str | None
     # The app's DM with the member, once Slack has told us (None: post to the user id).
     dm_channel_id: str | None = None
+    # The member's default cadences for alliances and connections (None: Ally's).
+    alliance_days: int | None = None
+    connection_days: int | None = None
+
+    @property
+    def cadences(self) -> DefaultCadences:
+        return chosen_cadences(self.alliance_days, self.connection_days)
 
 
 @dataclass(frozen=True)
@@ -323,6 +339,8 @@ def _member_row(m: Member) -> MemberRow:
         tz_checked_at=m.tz_checked_at,
         focus=m.focus,
         dm_channel_id=m.dm_channel_id,
+        alliance_days=m.alliance_cadence_days,
+        connection_days=m.connection_cadence_days,
     )
 
 
@@ -362,6 +380,8 @@ def member_batches(
                     tz_checked_at=tz_checked_at,
                     focus=focus,
                     dm_channel_id=dm_channel_id,
+                    alliance_days=alliance_days,
+                    connection_days=connection_days,
                 )
                 for (
                     member_id,
@@ -376,6 +396,8 @@ def member_batches(
                     tz_checked_at,
                     focus,
                     dm_channel_id,
+                    alliance_days,
+                    connection_days,
                 ) in session.connection()
                 .execute(
                     select(
@@ -391,6 +413,8 @@ def member_batches(
                         Member.tz_checked_at,
                         Member.focus,
                         Member.dm_channel_id,
+                        Member.alliance_cadence_days,
+                        Member.connection_cadence_days,
                     )
                     .where(Member.id > after, Member.nudges_enabled.is_(True), *scope)
                     .order_by(Member.id)
@@ -497,6 +521,9 @@ def contents(
     facts: dict[int, list[ContactFacts]] = defaultdict(list)
     for contact in map(_contact_facts, rows):
         facts[contact.member_id].append(contact)
+    for m, _ in due_now:
+        if defaults := m.cadences:
+            facts[m.id] = [with_default_cadence(c, defaults) for c in facts[m.id]]
     favours: dict[int, list[Favour]] = defaultdict(list)
     for fav in connection.execute(
         select(
@@ -546,6 +573,13 @@ def contents(
         )
         for m, _ in due_now
     }
+
+
+def with_default_cadence(contact: ContactFacts, defaults: DefaultCadences) -> ContactFacts:
+    """``contact`` with the member's default cadence for its bond when it has none of its own."""
+    if contact.cadence_days or contact.bond not in defaults:
+        return contact
+    return contact._replace(cadence_days=defaults[contact.bond])
 
 
 def given_to(session: Session, member_ids: Sequence[int]) -> dict[int, set[int]]:

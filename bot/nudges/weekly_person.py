@@ -70,6 +70,7 @@ class ContactFacts(NamedTuple):
     networks: int = 0
     level: str | None = None
     bond: str | None = None
+    # The contact's own cadence, else the member's default for the bond (None: Ally's).
     cadence_days: int | None = None
     # The (UTC) day of the last touch, and the first day after a snooze.
     last_touch_day: int | None = None

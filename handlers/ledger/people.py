@@ -15,8 +15,9 @@ from bot.ledger.people import MemberRef
 from bot.nudges.settings import wake_contact
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
-from handlers.kit.blocks import Reply, escape, say
+from handlers.kit.blocks import Reply, say
 from handlers.kit.members import member_of
+from handlers.kit.mentions import mention
 from handlers.kit.replies import answer_in_place, on_button
 from handlers.ledger import views
 from handlers.ledger.people_views import people_list, read_page_value
@@ -76,8 +77,8 @@ def register(app: App, runtime: Runtime) -> None:
 
     def wake(member: MemberRef, key: str) -> Reply:
         with transaction(runtime.sessions) as session:
-            label = wake_contact(session, member, key, runtime.clock())
-        return say(f":alarm_clock: *{escape(label)}* is awake: reminders about them are back.")
+            person = wake_contact(session, member, key, runtime.clock())
+        return say(f":alarm_clock: {mention(person)} is awake: reminders about them are back.")
 
     app.action(ids.PEOPLE_PAGE)(on_page)
     app.action(ids.WAKE_CONTACT)(on_button(wake))

@@ -80,7 +80,7 @@ def test_a_kept_person_stays_next_week_on_home_and_in_the_dm(
     ana = add_member(runtime, "U1", "Europe/London", contacts=3)
     send(runtime)
     with transaction(runtime.sessions) as session:
-        assert keep_person(session, ana, "~contact 2", clock.now) == "Contact 2 (Acme)"
+        assert keep_person(session, ana, "~contact 2", clock.now).label == "Contact 2 (Acme)"
     clock.advance(days=7)
     assert home_person(runtime, ana) == "~contact 2"
     send(runtime)

@@ -5,7 +5,7 @@ Web API client and retry policy (``bot.platform.app.web_client``). The fake Slac
 20th ``chat.postMessage`` with HTTP 429 and ``Retry-After: 0`` (slack_sdk still waits up to a
 second of jitter before retrying). Afterwards every DM Slack accepted is counted per member:
 ``duplicates`` are extra DMs to anyone, ``missing`` are members who had something to say (per
-``bot.nudges.planning.plan`` before the run) and got no DM.
+``bot.nudges.planning.planned_batches`` before the run) and got no DM.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class RateLimitedSlack:
 
 def run(backend: str, size: datagen.Size) -> dict[str, Any]:
     from bot.nudges.delivery import Delivery
-    from bot.nudges.planning import plan
+    from bot.nudges.planning import planned_batches
     from bot.platform.app import web_client
     from bot.platform.config import settings_from_env
     from bot.platform.runtime import Runtime
@@ -92,7 +92,7 @@ def run(backend: str, size: datagen.Size) -> dict[str, Any]:
         try:
             expected = {
                 p.member.ref.user_id
-                for batch in plan(runtime.sessions, PLAN_AT)
+                for batch in planned_batches(runtime.sessions, PLAN_AT)
                 for p in batch
                 if p.content.has_news
             }

@@ -14,8 +14,8 @@ scaled time, so every figure below is in Slack time.
   workspace on its own (tests/fake_slack_limits.lower_bound_minutes).
 - ``ratio``: the first over the second. ``calls_per_dm``: every Web API call the run made
   (429s included) per DM delivered. ``duplicates``: DMs beyond the first per member.
-  ``missing``: members with something to say (per ``bot.nudges.planning.plan`` before the
-  run) and no DM.
+  ``missing``: members with something to say (per ``bot.nudges.planning.planned_batches``
+  before the run) and no DM.
 - ``scenario``: ``one_workspace``, ``two_workspaces`` (half the members each, sent in
   parallel), or ``sender_killed``: the first sender dies half-way (between two posts, its last
   claim still held) and a second process's scheduler, waking every five minutes from then on,
@@ -123,7 +123,7 @@ def run(
     from slack_sdk.oauth.installation_store import Installation
 
     from bot.nudges.delivery import Delivery
-    from bot.nudges.planning import plan
+    from bot.nudges.planning import planned_batches
     from bot.platform.config import settings_from_env
     from bot.platform.oauth import WorkspaceClients, installation_store
     from bot.platform.runtime import Runtime
@@ -175,7 +175,7 @@ def run(
                 )
             expected = {
                 p.member.ref.user_id
-                for batch in plan(runtime.sessions, PLAN_AT)
+                for batch in planned_batches(runtime.sessions, PLAN_AT)
                 for p in batch
                 if p.content.has_news
             }

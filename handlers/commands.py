@@ -22,7 +22,7 @@ from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from bot.slack_text import typed
 from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
-from handlers.kit.members import member_of
+from handlers.kit.members import home_changed, member_of
 from handlers.kit.slack_errors import error_code, explain
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,12 @@ class Command:
     # answer (Bolt's listener executor); both absent outside a Slack request.
     response_url: str | None = None
     later: Callable[[Callable[[], None]], object] | None = None
+    context: BoltContext | None = None  # the request's, for ``home_changed``
+
+    def home_changed(self, changed: bool = True) -> None:
+        """Say the command changed what the member's Home shows (see ``kit.members``)."""
+        if self.context is not None:
+            home_changed(self.context, changed)
 
 
 Handler = Callable[[Command], Reply | None]
@@ -166,6 +172,7 @@ def register(app: App, runtime: Runtime) -> None:
             channel_id=body.get("channel_id"),
             response_url=body.get("response_url"),
             later=app.listener_runner.listener_executor.submit,
+            context=context,
         )
         try:
             reply = dispatch(command, table)

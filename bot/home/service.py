@@ -49,6 +49,7 @@ from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine, contact_label
 from bot.nudges.give_first import give_first
 from bot.nudges.planning import SentPeople, given_to, sent_people
+from bot.nudges.sentences import Sentence
 from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
 from storage.models import Contact, Interaction, InteractionKind, Member
 from storage.repository import (
@@ -317,7 +318,10 @@ def suggest(
         return None
     gap = result.missing[0]
     insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
-    step = gap_step(gap, insider.label if insider else None, focus)
+    if insider is None:
+        step = Sentence(gap_step(gap, None, focus))
+    else:
+        step = Sentence(gap_step(gap, insider.label, focus), insider.label, insider.slack_user_id)
     return Suggestion(None, gap, f"You have {gap.describe()}.", step)
 
 

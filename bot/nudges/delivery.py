@@ -186,8 +186,11 @@ def interview_questions(
     """Three questions for this week's person, never suggested for them before (recorded)."""
     if content.person is None:
         return []
-    chosen = questions.suggest(session, member.ref, now, contact_key=content.person.contact.key)
-    return [q.text for q in chosen]
+    key = content.person.contact.key
+    return [
+        q.text
+        for q in questions.choose_questions(session, member.ref, now, contact_key=key).questions
+    ]
 
 
 class Delivery:

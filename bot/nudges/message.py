@@ -19,7 +19,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
-from bot.nudges.planning import STAY_IN_TOUCH_MAX, THANKS_MAX, NudgeContent, Schedule
+from bot.nudges.planning import STAY_IN_TOUCH_MAX, THANKS_SHOWN, NudgeContent, Schedule
+from bot.nudges.sentences import Sentence, mrkdwn
 from bot.nudges.weekly_person import ContactFacts, Reason
 from bot.slack_text import mrkdwn as escape
 
@@ -99,7 +100,7 @@ def _entries(content: NudgeContent) -> list[_Entry]:
             f"*Stay in touch:* {_days(s.days_since)} since you last talked "
             f"(you aim for every {_days(s.cadence)})."
         )
-    for f in content.thanks[:THANKS_MAX]:
+    for f in content.thanks[:THANKS_SHOWN]:
         e = entry(f.contact)
         what = escape(f.what) if f.what else "a favour"
         e.lines.append(f"*Say thank you* for last week's help: {what}")
@@ -109,13 +110,13 @@ def _entries(content: NudgeContent) -> list[_Entry]:
             e.block_id = f"thanks:{f.interaction_id}"
     g = content.give_first
     if g is not None:
-        entry(g.contact).lines.append(f"*Give first:* {escape(g.reason)} {escape(g.way)}")
+        entry(g.contact).lines.append(f"*Give first:* {mrkdwn(g.reason)} {mrkdwn(g.way)}")
     if p is not None:
         e = entry(p.contact)
         e.person = True
         # Out of touch is said once, by the stay-in-touch line, when the person has one.
-        why = "" if e.touch and p.reason is Reason.OUT_OF_TOUCH else f"{escape(p.why)}\n"
-        e.lines.append(f"{why}*Next step:* {escape(p.next_step)}")
+        why = "" if e.touch and p.reason is Reason.OUT_OF_TOUCH else f"{mrkdwn(p.why)}\n"
+        e.lines.append(f"{why}*Next step:* {mrkdwn(p.next_step)}")
         if content.questions:
             asks = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))
             e.lines.append(f"*Three questions to ask*\n{asks}")
@@ -169,7 +170,7 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
         tail.append(
             _section(
                 f"*This week: fill a gap*\n{escape(content.gap.reason)}\n"
-                f"*Next step:* {escape(content.gap.next_step)}"
+                f"*Next step:* {mrkdwn(content.gap.next_step)}"
             )
         )
     footer = _footer(schedule)
@@ -236,7 +237,7 @@ def _start_here(schedule: Schedule) -> tuple[str, list[Block]]:
     return text, blocks
 
 
-def plain_text(content: NudgeContent, schedule: Schedule) -> str:
+def preview_text(content: NudgeContent, schedule: Schedule) -> str:
     """The DM as a terminal would show it (for ``ally-bot nudges preview``)."""
     text, blocks = render(content, schedule)
     # A terminal shows no mentions: each Slack user by the name Ally has for them.
@@ -244,6 +245,9 @@ def plain_text(content: NudgeContent, schedule: Schedule) -> str:
     people += [content.give_first.contact] if content.give_first is not None else []
     people += [content.person.contact] if content.person is not None else []
     names = {f"<@{c.slack_user_id}>": c.label for c in people if c.slack_user_id}
+    step = content.gap.next_step if content.gap is not None else None
+    if isinstance(step, Sentence) and step.slack_user_id:
+        names[f"<@{step.slack_user_id}>"] = step.label
     lines = [text, ""]
     for block in blocks:
         data = block.to_dict()

@@ -42,6 +42,7 @@ from bot.ledger.network import (
 from bot.ledger.people import MemberRef
 from bot.ledger.projects import ProjectGoal, unmet_goals
 from bot.nudges.give_first import GiveFirst, give_first
+from bot.nudges.sentences import Sentence
 from bot.nudges.weekly_person import ContactFacts, Pick, choose, touches
 from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
 from storage.repository import GIVEN_KINDS, RECEIVED_KINDS
@@ -49,7 +50,7 @@ from storage.types import DayNumber
 
 BATCH_SIZE = 500
 STAY_IN_TOUCH_MAX = 3
-THANKS_MAX = 3
+THANKS_SHOWN = 3
 THANKS_WINDOW = timedelta(days=7)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -247,7 +248,7 @@ def compose(
     )
     return NudgeContent(
         stay_in_touch=stay_in_touch(contacts, now, touched),
-        thanks=list(favours)[:THANKS_MAX],
+        thanks=list(favours)[:THANKS_SHOWN],
         give_first=give_first(contacts, given_to),
         person=person,
         gap=None if person is not None else gap_suggestion(contacts, focus),
@@ -271,11 +272,11 @@ def gap_suggestion(contacts: Sequence[ContactFacts], focus: str | None) -> GapSu
         return None
     gap = result.missing[0]
     insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
-    return GapSuggestion(
-        gap,
-        f"You have {gap.describe()}.",
-        gap_step(gap, insider.label if insider else None, focus),
-    )
+    if insider is None:
+        step = Sentence(gap_step(gap, None, focus))
+    else:
+        step = Sentence(gap_step(gap, insider.label, focus), insider.label, insider.slack_user_id)
+    return GapSuggestion(gap, f"You have {gap.describe()}.", step)
 
 
 # -- reading a batch of members ----------------------------------------------------------------
@@ -621,7 +622,7 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def plan(
+def planned_batches(
     sessions: sessionmaker[Session], now: datetime, batch_size: int = BATCH_SIZE
 ) -> Iterator[list[Planned]]:
     """Every nudge due at ``now`` and not yet sent this week, one batch at a time (no writes)."""

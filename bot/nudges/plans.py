@@ -267,10 +267,10 @@ class PlanSender:
                     return "sent"
             if due.step is PlanStep.REMINDER:
                 with transaction(self.runtime.sessions) as session:
-                    chosen = questions.suggest(
+                    chosen = questions.choose_questions(
                         session, due.ref, now, contact_key=due.plan.contact_key, n=QUESTIONS
                     )
-                text, blocks = plan_message.reminder(due.plan, [q.text for q in chosen])
+                text, blocks = plan_message.reminder(due.plan, [q.text for q in chosen.questions])
             else:
                 text, blocks = plan_message.follow_up(due.plan)
             response = posting_client(client, self.runtime.sleep).chat_postMessage(

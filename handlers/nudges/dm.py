@@ -108,6 +108,7 @@ def nudges_command(command: Command) -> Reply:
         weekday = parse_weekday(words[0])
         minute = parse_time(words[1]) if len(words) == 2 else 9 * 60
         changed = move_nudges(runtime, client, member, weekday, minute, now)
+    command.home_changed(changed.home_changed)
     return settings_reply(changed.settings, "Done.")
 
 

@@ -51,6 +51,7 @@ from bot.nudges.give_first import give_first
 from bot.nudges.planning import SentPeople, given_to, sent_people
 from bot.nudges.sentences import Sentence
 from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
+from bot.platform.runtime import Runtime
 from storage.models import Contact, Interaction, InteractionKind, Member
 from storage.repository import (
     ContactRow,
@@ -166,6 +167,30 @@ def entered_home(session: Session, ref: MemberRef, now: datetime) -> None:
 def may_be_looking(session: Session, ref: MemberRef, now: datetime) -> bool:
     """Whether ``ref`` entered Home recently enough to have it on screen still."""
     return home_seen_since(session, ref.enterprise_id, ref.team_id, ref.user_id, now - LOOKING)
+
+
+def opened_home(runtime: Runtime, ref: MemberRef, now: datetime) -> HomeData:
+    """``ref`` entered Home: the visit recorded and what Home shows, in one unit of work."""
+    with runtime.unit_of_work() as uow:
+        entered_home(uow.session, ref, now)
+        data = home(uow.session, ref, now)
+        uow.commit()
+    return data
+
+
+def home_to_republish(
+    runtime: Runtime, ref: MemberRef, now: datetime, *, on_home: bool, changed: bool
+) -> HomeData | None:
+    """After a request: what ``ref``'s Home shows now when ``changed`` and they may be looking
+    at it (None otherwise). A click on a Home button (``on_home``) is recorded as a visit."""
+    with runtime.unit_of_work() as uow:
+        if on_home:
+            entered_home(uow.session, ref, now)
+        elif not may_be_looking(uow.session, ref, now):
+            return None
+        data = home(uow.session, ref, now) if changed else None
+        uow.commit()
+    return data
 
 
 def _empty(ref: MemberRef) -> HomeData:

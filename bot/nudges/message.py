@@ -33,14 +33,6 @@ def _clip(text: str, limit: int = TEXT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _who(contact: ContactFacts) -> str:
-    """A contact in the DM: a Slack user as a mention (Slack shows their current name,
-    clickable), anyone else by name in bold."""
-    if contact.slack_user_id:
-        return f"<@{contact.slack_user_id}>"
-    return f"*{escape(contact.label)}*"
-
-
 def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=_clip(text)))
 

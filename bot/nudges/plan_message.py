@@ -28,9 +28,8 @@ def _section(text: str) -> SectionBlock:
 
 def reminder(plan: PlanView, questions: Sequence[str]) -> tuple[str, list[Block]]:
     """On the planned day: who, what, and a few questions to bring."""
-    name = escape(plan.label)
     text = f"Today: {plan.doing} with {plan.label}."
-    blocks: list[Block] = [_section(f":calendar: *Today: {escape(plan.doing)} with {name}.*")]
+    blocks: list[Block] = [_section(f":calendar: *Today: {escape(plan.doing)} with* {plan.who}")]
     if questions:
         lines = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(questions, 1))
         blocks.append(_section(f"*Questions to bring*\n{lines}"))
@@ -49,10 +48,9 @@ def reminder(plan: PlanView, questions: Sequence[str]) -> tuple[str, list[Block]
 
 def follow_up(plan: PlanView) -> tuple[str, list[Block]]:
     """The day after: did you meet? Yes / Not yet / Skip."""
-    name = escape(plan.label)
     text = f"Did you meet {plan.label}?"
     blocks: list[Block] = [
-        _section(f"*Did you meet {name}?* You planned a {escape(plan.doing)} on {plan.when}."),
+        _section(f"*Did you meet* {plan.who}? You planned a {escape(plan.doing)} on {plan.when}."),
         ActionsBlock(
             block_id=ANSWER_BLOCK,
             elements=[

@@ -37,3 +37,9 @@ class Sentence(str):
 def mrkdwn(text: str) -> str:
     """Any text for mrkdwn: a ``Sentence`` with its mention, other text escaped."""
     return text.mrkdwn if isinstance(text, Sentence) else escape(text)
+
+
+def named(label: str, slack_user_id: str | None) -> str:
+    """A person in mrkdwn: a Slack user as a mention (Slack shows their current name,
+    clickable), anyone else by their escaped name in bold."""
+    return f"<@{slack_user_id}>" if slack_user_id else f"*{escape(label)}*"

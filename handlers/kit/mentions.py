@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.errors import InvalidInput
 from bot.ledger.people import OutsidePerson, Person, SlackPerson, outside_person
+from bot.nudges.sentences import named
 from handlers.kit.blocks import escape
 
 MENTION = re.compile(r"^<@(?P<id>[UW][A-Z0-9]{1,30})(?:\|(?P<label>[^>]*))?>")
@@ -70,6 +71,4 @@ def person_mrkdwn(label: str, slack_user_id: str | None) -> str:
 
 def mention(person: Person) -> str:
     """A person named in a sentence: a Slack user's mention, or an outside name in bold."""
-    if isinstance(person, SlackPerson):
-        return person_mrkdwn(person.label, person.user_id)
-    return f"*{escape(person.label)}*"
+    return named(person.label, person.user_id if isinstance(person, SlackPerson) else None)

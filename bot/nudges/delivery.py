@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
 from bot.ledger import directory
+from bot.nudges.leases import Leases
 from bot.nudges.message import render
 from bot.nudges.planning import (
     BATCH_SIZE,
@@ -214,6 +215,7 @@ class Delivery:
         # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
         self.clock = clock or runtime.clock
         self.worker = worker or worker_id()
+        self.leases = Leases(runtime.sessions, Nudge, self.worker)
         self.batch_size = batch_size
         self.claim_size = claim_size
         self.choose_questions = choose_questions
@@ -640,39 +642,18 @@ class Delivery:
             )
 
     def _finish(self, claim: Claim, status: NudgeStatus, why: str) -> None:
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(Nudge)
-                .where(Nudge.id == claim.nudge_id, Nudge.claimed_by == self.worker)
-                .values(status=status.value, error=why[:200], claimed_by=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.finish(claim.nudge_id, status, why)
 
     def _failed(self, claim: Claim, why: str, *, outcome_known: bool) -> None:
         """Release the claim with the error; a post known not to have landed is forgotten."""
         log.warning("nudge %s for %s failed: %s", claim.slot.week, claim.member.ref, why)
-        values: dict[str, object] = {"error": why[:200], "claimed_by": None, "claimed_until": None}
-        if outcome_known:
-            values["post_started_at"] = None
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(Nudge)
-                .where(Nudge.id == claim.nudge_id, Nudge.claimed_by == self.worker)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.fail(
+            claim.nudge_id, why, **({"post_started_at": None} if outcome_known else {})
+        )
 
     def _release(self, claims: Sequence[Claim]) -> None:
         """Give claims back untouched, for the next run."""
-        if not claims:
-            return
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(Nudge)
-                .where(Nudge.id.in_([c.nudge_id for c in claims]), Nudge.claimed_by == self.worker)
-                .values(claimed_by=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.release([c.nudge_id for c in claims])
 
 
 def _raise_if_token_gone(error: SlackApiError) -> None:

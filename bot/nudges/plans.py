@@ -33,6 +33,7 @@ from bot.ledger.people import MemberRef
 from bot.ledger.service import contact_label
 from bot.nudges import plan_message
 from bot.nudges.delivery import PERMANENT, Summary, posting_client, worker_id
+from bot.nudges.leases import Leases
 from bot.nudges.meeting_plans import PlanView
 from bot.nudges.planning import zone
 from bot.platform.clock import Clock
@@ -161,6 +162,7 @@ class PlanSender:
         # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
         self.clock = clock or runtime.clock
         self.worker = worker or worker_id()
+        self.leases = Leases(runtime.sessions, PlanMessage, self.worker)
 
     def run(self, now: datetime) -> Summary:
         summary = Summary()
@@ -309,40 +311,21 @@ class PlanSender:
         return None
 
     def _mark_sent(self, claim: Claim, channel: str, ts: str) -> None:
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(PlanMessage)
-                .where(PlanMessage.id == claim.message_id, PlanMessage.claimed_by == self.worker)
-                .values(
-                    status=NudgeStatus.SENT.value,
-                    sent_at=self.clock(),
-                    channel_id=channel,
-                    message_ts=ts,
-                    claimed_by=None,
-                    claimed_until=None,
-                    error=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.settle(
+            [claim.message_id],
+            status=NudgeStatus.SENT.value,
+            sent_at=self.clock(),
+            channel_id=channel,
+            message_ts=ts,
+            error=None,
+        )
 
     def _finish(self, claim: Claim, status: NudgeStatus, why: str) -> None:
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(PlanMessage)
-                .where(PlanMessage.id == claim.message_id, PlanMessage.claimed_by == self.worker)
-                .values(status=status.value, error=why[:200], claimed_by=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.finish(claim.message_id, status, why)
 
     def _failed(self, claim: Claim, why: str) -> None:
         log.warning("plan message %s failed: %s", claim.message_id, why)
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(PlanMessage)
-                .where(PlanMessage.id == claim.message_id, PlanMessage.claimed_by == self.worker)
-                .values(error=why[:200], claimed_by=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.fail(claim.message_id, why)
 
 
 def send_plans(runtime: Runtime, now: datetime) -> Summary:

@@ -12,20 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select, update
 
 from bot.ledger import directory
 from bot.nudges.delivery import Delivery, send_due
 from bot.platform.app import web_client
-from bot.platform.oauth import installation_store
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member, NudgeStatus
 from tests.conftest import TEST_ENCRYPTION_KEY, FrozenClock, make_settings
 from tests.fake_slack import DropConnection, FakeSlack, Params, dm_channel
 from tests.fake_slack_limits import RateLimits
-from tests.integration.nudge_fixtures import add_member, nudges
+from tests.integration.nudge_fixtures import add_member, install_workspace, nudges
 
 AT = "2026-11-16T10:00:00+00:00"
 
@@ -62,21 +60,8 @@ def oauth_runtime(fake_slack: FakeSlack, db_url: str, clock: FrozenClock) -> Ite
     )
     assert settings.bot_token is None
     rt = Runtime.start(settings, clock=clock, sleep=fake_slack.sleep)
-    store = installation_store(rt)
     for team in ("T1", "T2"):
-        store.save(
-            Installation(
-                app_id="A1",
-                enterprise_id=None,
-                team_id=team,
-                bot_token=f"xoxb-for-{team}",
-                bot_id="BBOT",
-                bot_user_id="UBOT",
-                bot_scopes="chat:write,im:history,users:read",
-                user_id="UADMIN",
-                installed_at=1_700_000_000.0,
-            )
-        )
+        install_workspace(rt, team, f"xoxb-for-{team}")
     yield rt
     rt.close()
 

@@ -48,7 +48,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
@@ -405,39 +405,17 @@ class Delivery:
     def _claim(self, todo: Sequence[tuple[MemberRow, Slot]]) -> list[Claim]:
         """Lease the planned rows for ``todo`` that nobody else holds; return what we got."""
         by_key = {(m.id, s.week): (m, s) for m, s in todo}
-        real_now = self.clock()
-        claimable = and_(
-            Nudge.status == NudgeStatus.PLANNED.value,
-            or_(Nudge.claimed_until.is_(None), Nudge.claimed_until < real_now),
+        claimed = self.leases.claim(
+            (Nudge.member_id, Nudge.week),
+            by_key,
+            and_(
+                Nudge.member_id.in_({m.id for m, _ in todo}),
+                Nudge.week.in_({s.week for _, s in todo}),
+            ),
+            self.clock(),
+            LEASE,
+            (Nudge.member_id, Nudge.week, Nudge.channel_id, Nudge.post_started_at),
         )
-        with transaction(self.runtime.sessions) as session:
-            # SKIP LOCKED: rows another process is claiming right now are simply not ours.
-            # (SQLite has no row locks; SQLAlchemy leaves the clause out there.)
-            locked = session.execute(
-                select(Nudge.id, Nudge.member_id, Nudge.week)
-                .where(
-                    Nudge.member_id.in_({m.id for m, _ in todo}),
-                    Nudge.week.in_({s.week for _, s in todo}),
-                    claimable,
-                )
-                .with_for_update(skip_locked=True)
-            ).all()
-            ids = [i for i, member_id, week in locked if (member_id, week) in by_key]
-            if not ids:
-                return []
-            claimed = session.execute(
-                update(Nudge)
-                .where(Nudge.id.in_(ids), claimable)
-                .values(claimed_by=self.worker, claimed_until=real_now + LEASE)
-                .returning(
-                    Nudge.id,
-                    Nudge.member_id,
-                    Nudge.week,
-                    Nudge.channel_id,
-                    Nudge.post_started_at,
-                )
-                .execution_options(synchronize_session=False)
-            ).all()
         found = [
             Claim(
                 row.id,

@@ -8,12 +8,13 @@ the update touches nothing and says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, Row, and_, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from storage.db import transaction
 from storage.models import Nudge, NudgeStatus, PlanMessage
@@ -26,6 +27,41 @@ class Leases:
     sessions: sessionmaker[Session]
     table: type[Nudge] | type[PlanMessage]
     worker: str
+
+    def claim(
+        self,
+        keys: Sequence[InstrumentedAttribute[Any]],
+        wanted: Collection[tuple[Any, ...]],
+        among: ColumnElement[bool],
+        now: datetime,
+        lease: timedelta,
+        returning: Sequence[InstrumentedAttribute[Any]],
+        **values: Any,
+    ) -> Sequence[Row[Any]]:
+        """Lease the planned rows ``among`` whose ``keys`` are ``wanted`` and that nobody else
+        holds (or whose lease ran out before ``now``), setting ``values`` too; returns each row
+        claimed, with its id and the ``returning`` columns."""
+        table = self.table
+        claimable = and_(
+            table.status == NudgeStatus.PLANNED.value,
+            or_(table.claimed_until.is_(None), table.claimed_until < now),
+        )
+        with transaction(self.sessions) as session:
+            # SKIP LOCKED: rows another process is claiming right now are simply not ours.
+            # (SQLite has no row locks; SQLAlchemy leaves the clause out there.)
+            locked = session.execute(
+                select(table.id, *keys).where(among, claimable).with_for_update(skip_locked=True)
+            ).all()
+            ids = [row[0] for row in locked if tuple(row[1:]) in wanted]
+            if not ids:
+                return []
+            return session.execute(
+                update(table)
+                .where(table.id.in_(ids), claimable)
+                .values(claimed_by=self.worker, claimed_until=now + lease, **values)
+                .returning(table.id, *returning)
+                .execution_options(synchronize_session=False)
+            ).all()
 
     def settle(self, row_ids: Sequence[int], **values: Any) -> int:
         """Set ``values`` on the rows this worker still holds and end its claim on them; returns

@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.ledger.people import MemberRef
@@ -210,38 +210,21 @@ class PlanSender:
     def _claim(self, todo: list[Due]) -> list[Claim]:
         """Lease the planned rows for ``todo`` that nobody else holds; return what we got."""
         by_key = {(d.plan.id, d.step.value, d.plan.day): d for d in todo}
-        real_now = self.clock()
-        claimable = and_(
-            PlanMessage.status == NudgeStatus.PLANNED.value,
-            or_(PlanMessage.claimed_until.is_(None), PlanMessage.claimed_until < real_now),
+        claimed = self.leases.claim(
+            (PlanMessage.plan_id, PlanMessage.step, PlanMessage.day),
+            by_key,
+            PlanMessage.plan_id.in_({d.plan.id for d in todo}),
+            self.clock(),
+            LEASE,
+            (
+                PlanMessage.plan_id,
+                PlanMessage.step,
+                PlanMessage.day,
+                PlanMessage.attempts,
+                PlanMessage.channel_id,
+            ),
+            attempts=PlanMessage.attempts + 1,
         )
-        with transaction(self.runtime.sessions) as session:
-            locked = session.execute(
-                select(PlanMessage.id, PlanMessage.plan_id, PlanMessage.step, PlanMessage.day)
-                .where(PlanMessage.plan_id.in_({d.plan.id for d in todo}), claimable)
-                .with_for_update(skip_locked=True)
-            ).all()
-            wanted = [row.id for row in locked if (row.plan_id, row.step, row.day) in by_key]
-            if not wanted:
-                return []
-            claimed = session.execute(
-                update(PlanMessage)
-                .where(PlanMessage.id.in_(wanted), claimable)
-                .values(
-                    claimed_by=self.worker,
-                    claimed_until=real_now + LEASE,
-                    attempts=PlanMessage.attempts + 1,
-                )
-                .returning(
-                    PlanMessage.id,
-                    PlanMessage.plan_id,
-                    PlanMessage.step,
-                    PlanMessage.day,
-                    PlanMessage.attempts,
-                    PlanMessage.channel_id,
-                )
-                .execution_options(synchronize_session=False)
-            ).all()
         return [
             Claim(row.id, by_key[(row.plan_id, row.step, row.day)], row.attempts, row.channel_id)
             for row in claimed

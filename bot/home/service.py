@@ -40,16 +40,14 @@ from bot.ledger.network import (
     cadence_days,
     day_number,
     default_cadences,
-    gap_step,
     review,
     touch_state,
 )
 from bot.ledger.people import MemberRef
 from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine, contact_label
-from bot.nudges.give_first import give_first
-from bot.nudges.planning import SentPeople, given_to, sent_people
-from bot.nudges.sentences import Sentence
+from bot.nudges.give_first import GiveFirst, give_first
+from bot.nudges.planning import SentPeople, fill_gap, given_to, sent_people
 from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
 from bot.platform.runtime import Runtime
 from storage.models import Contact, Interaction, InteractionKind, Member
@@ -114,15 +112,6 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
-class GiveSuggestion:
-    """Seed 000's give first, as Home shows it: whom, why, and one concrete way."""
-
-    contact: HomeContact
-    reason: str
-    way: str
-
-
-@dataclass(frozen=True)
 class HomeData:
     member: MemberRef
     focus: str | None
@@ -134,7 +123,8 @@ class HomeData:
     received: list[LedgerLine]  # recent favours and intros received, newest first
     given: list[LedgerLine]
     balance: int  # across everyone: given minus received
-    give_first: GiveSuggestion | None  # whom to give to first, and how
+    # Whom to give to first, why and how: the weekly DM's rule, so both name the same person.
+    give_first: GiveFirst | None
     introducers: list[Introducer] = field(default_factory=list)
     this_week: Suggestion | None = None
     projects: list[ProjectView] = field(default_factory=list)  # active, oldest first
@@ -241,8 +231,6 @@ def assemble(
         for line in lines
         if line.kind in FAVOUR_KINDS and line.contact_id in labels
     ]
-    # The DM's rule, so Home and the weekly DM name the same person, ties included.
-    gift = give_first(facts, given)
     result = review(Placement(r.networks, r.level, r.bond) for r in rows)
     return HomeData(
         member=ref,
@@ -255,13 +243,7 @@ def assemble(
         received=[line for line in ledger if line.kind in RECEIVED],
         given=[line for line in ledger if line.kind not in RECEIVED],
         balance=sum(balances.values()),
-        give_first=(
-            GiveSuggestion(
-                next(c for c in contacts if c.key == gift.contact.key), gift.reason, gift.way
-            )
-            if gift
-            else None
-        ),
+        give_first=give_first(facts, given),
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
         projects=list(active),
@@ -341,13 +323,8 @@ def suggest(
         return Suggestion(person, None, pick.why, pick.next_step)
     if not result.missing:
         return None
-    gap = result.missing[0]
-    insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
-    if insider is None:
-        step = Sentence(gap_step(gap, None, focus))
-    else:
-        step = Sentence(gap_step(gap, insider.label, focus), insider.label, insider.slack_user_id)
-    return Suggestion(None, gap, f"You have {gap.describe()}.", step)
+    found = fill_gap(result.missing[0], contacts, focus)
+    return Suggestion(None, found.gap, found.reason, found.next_step)
 
 
 # -- knowing when a member's data changed ------------------------------------------------------

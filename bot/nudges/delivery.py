@@ -76,7 +76,7 @@ from bot.platform.oauth import WorkspaceClients
 from bot.platform.runtime import Runtime
 from bot.questions import service as questions
 from storage.db import dialect_insert, transaction
-from storage.models import Member, Nudge, NudgeStatus
+from storage.models import Member, Nudge, NudgeStatus, PlanMessage
 
 EVENT_TYPE = "ally_nudge"
 # A post waits out at most this much of Slack's Retry-After; a longer wait leaves the DM for the
@@ -194,8 +194,39 @@ def interview_questions(
     ]
 
 
-class Delivery:
+class Sender:
+    """What a run of sends (weekly DMs, plan messages) works with: the runtime, Slack clients,
+    a real-time clock, this process's worker id, and its claims on ``table``'s rows."""
+
+    table: type[Nudge] | type[PlanMessage]
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        clients: WebClient | WorkspaceClients,
+        *,
+        clock: Clock | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.runtime = runtime
+        # One client for a single workspace, or each workspace's client (OAuth installs).
+        self.clients = clients
+        # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
+        self.clock = clock or runtime.clock
+        self.worker = worker or worker_id()
+        self.leases = Leases(runtime.sessions, self.table, self.worker)
+
+    def client_for(self, enterprise_id: str, team_id: str) -> WebClient | None:
+        """The workspace's client; None when Ally is not installed there."""
+        if isinstance(self.clients, WebClient):
+            return self.clients
+        return self.clients.for_workspace(enterprise_id, team_id)
+
+
+class Delivery(Sender):
     """One run of nudge delivery for one process (the scheduler's job or ``nudges send``)."""
+
+    table = Nudge
 
     def __init__(
         self,
@@ -209,13 +240,7 @@ class Delivery:
         choose_questions: QuestionSource = interview_questions,
         progress: Callable[[Summary], None] | None = None,
     ) -> None:
-        self.runtime = runtime
-        # One client for a single workspace, or each workspace's client (OAuth installs).
-        self.clients = clients
-        # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
-        self.clock = clock or runtime.clock
-        self.worker = worker or worker_id()
-        self.leases = Leases(runtime.sessions, Nudge, self.worker)
+        super().__init__(runtime, clients, clock=clock, worker=worker)
         self.batch_size = batch_size
         self.claim_size = claim_size
         self.choose_questions = choose_questions
@@ -246,7 +271,7 @@ class Delivery:
 
     # -- one workspace ---------------------------------------------------------------------
     def _workspace(self, workspace: Workspace, now: datetime, summary: Summary) -> None:
-        state = WorkspaceRun(workspace, self._client(workspace))
+        state = WorkspaceRun(workspace, self.client_for(workspace.enterprise_id, workspace.team_id))
         try:
             for members in member_batches(self.runtime.sessions, self.batch_size, workspace):
                 self._batch(members, now, summary, state)
@@ -259,11 +284,6 @@ class Delivery:
             with self._lock:
                 summary.unavailable[workspace.label] = gone.code
                 self.progress(summary)
-
-    def _client(self, workspace: Workspace) -> WebClient | None:
-        if isinstance(self.clients, WebClient):
-            return self.clients
-        return self.clients.for_workspace(workspace.enterprise_id, workspace.team_id)
 
     # -- one batch -------------------------------------------------------------------------
     def _batch(

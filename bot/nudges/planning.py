@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, select
@@ -270,8 +270,24 @@ def gap_suggestion(contacts: Sequence[ContactFacts], focus: str | None) -> GapSu
     result = review(Placement(c.networks, c.level, c.bond) for c in contacts)
     if not result.missing:
         return None
-    gap = result.missing[0]
-    insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
+    return fill_gap(result.missing[0], contacts, focus)
+
+
+class Insider(Protocol):
+    """Someone already in the network, who could say whom to talk to next."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def slack_user_id(self) -> str | None: ...
+    @property
+    def level(self) -> str | None: ...
+
+
+def fill_gap(gap: Gap, people: Sequence[Insider], focus: str | None) -> GapSuggestion:
+    """``gap`` as the week's suggestion: ask the first placed person (else anyone) whom to meet
+    (seed 002's snowball); the DM and Home say the same."""
+    insider = next((c for c in people if c.level), None) or next(iter(people), None)
     if insider is None:
         step = Sentence(gap_step(gap, None, focus))
     else:

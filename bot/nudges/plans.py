@@ -32,11 +32,9 @@ from sqlalchemy.orm import Session
 from bot.ledger.people import MemberRef
 from bot.ledger.service import contact_label
 from bot.nudges import plan_message
-from bot.nudges.delivery import PERMANENT, Summary, posting_client, worker_id
-from bot.nudges.leases import Leases
+from bot.nudges.delivery import PERMANENT, Sender, Summary, posting_client
 from bot.nudges.meeting_plans import PlanView
 from bot.nudges.planning import zone
-from bot.platform.clock import Clock
 from bot.platform.oauth import WorkspaceClients
 from bot.platform.runtime import Runtime
 from bot.questions import service as questions
@@ -146,23 +144,10 @@ def due_now(session: Session, now: datetime) -> list[Due]:
     return [d for d in found if (d.plan.id, d.step.value, d.plan.day) not in finished]
 
 
-class PlanSender:
+class PlanSender(Sender):
     """One run of plan messages for one process (after the weekly DMs, in the same job)."""
 
-    def __init__(
-        self,
-        runtime: Runtime,
-        clients: WebClient | WorkspaceClients,
-        *,
-        clock: Clock | None = None,
-        worker: str | None = None,
-    ) -> None:
-        self.runtime = runtime
-        self.clients = clients
-        # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
-        self.clock = clock or runtime.clock
-        self.worker = worker or worker_id()
-        self.leases = Leases(runtime.sessions, PlanMessage, self.worker)
+    table = PlanMessage
 
     def run(self, now: datetime) -> Summary:
         summary = Summary()
@@ -230,14 +215,9 @@ class PlanSender:
             for row in claimed
         ]
 
-    def _client(self, ref: MemberRef) -> WebClient | None:
-        if isinstance(self.clients, WebClient):
-            return self.clients
-        return self.clients.for_member(ref)
-
     def _deliver(self, claim: Claim, now: datetime) -> str:
         due = claim.due
-        client = self._client(due.ref)
+        client = self.client_for(due.ref.enterprise_id, due.ref.team_id)
         if client is None:
             self._finish(claim, NudgeStatus.SKIPPED, "Ally is not installed in this workspace")
             return "skipped"

@@ -43,6 +43,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import ClassVar
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -194,27 +195,23 @@ def interview_questions(
     ]
 
 
+@dataclass(eq=False)
 class Sender:
     """What a run of sends (weekly DMs, plan messages) works with: the runtime, Slack clients,
     a real-time clock, this process's worker id, and its claims on ``table``'s rows."""
 
-    table: type[Nudge] | type[PlanMessage]
+    table: ClassVar[type[Nudge] | type[PlanMessage]]
 
-    def __init__(
-        self,
-        runtime: Runtime,
-        clients: WebClient | WorkspaceClients,
-        *,
-        clock: Clock | None = None,
-        worker: str | None = None,
-    ) -> None:
-        self.runtime = runtime
-        # One client for a single workspace, or each workspace's client (OAuth installs).
-        self.clients = clients
-        # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
-        self.clock = clock or runtime.clock
-        self.worker = worker or worker_id()
-        self.leases = Leases(runtime.sessions, self.table, self.worker)
+    runtime: Runtime
+    # One client for a single workspace, or each workspace's client (OAuth installs).
+    clients: WebClient | WorkspaceClients
+    # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
+    clock: Clock | None = field(default=None, kw_only=True)
+    worker: str = field(default_factory=lambda: worker_id(), kw_only=True)
+
+    def __post_init__(self) -> None:
+        self.real_clock: Clock = self.clock or self.runtime.clock
+        self.leases = Leases(self.runtime.sessions, self.table, self.worker)
 
     def client_for(self, enterprise_id: str, team_id: str) -> WebClient | None:
         """The workspace's client; None when Ally is not installed there."""
@@ -223,28 +220,20 @@ class Sender:
         return self.clients.for_workspace(enterprise_id, team_id)
 
 
+@dataclass(eq=False)
 class Delivery(Sender):
     """One run of nudge delivery for one process (the scheduler's job or ``nudges send``)."""
 
     table = Nudge
 
-    def __init__(
-        self,
-        runtime: Runtime,
-        clients: WebClient | WorkspaceClients,
-        *,
-        clock: Clock | None = None,
-        worker: str | None = None,
-        batch_size: int = BATCH_SIZE,
-        claim_size: int = CLAIM_SIZE,
-        choose_questions: QuestionSource = interview_questions,
-        progress: Callable[[Summary], None] | None = None,
-    ) -> None:
-        super().__init__(runtime, clients, clock=clock, worker=worker)
-        self.batch_size = batch_size
-        self.claim_size = claim_size
-        self.choose_questions = choose_questions
-        self.progress = progress or (lambda summary: None)
+    batch_size: int = field(default=BATCH_SIZE, kw_only=True)
+    claim_size: int = field(default=CLAIM_SIZE, kw_only=True)
+    choose_questions: QuestionSource = field(default=interview_questions, kw_only=True)
+    # Told the running summary after every change (``nudges send`` shows it as it goes).
+    progress: Callable[[Summary], None] | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         self._lock = threading.Lock()
 
     def run(self, now: datetime) -> Summary:
@@ -263,10 +252,14 @@ class Delivery(Sender):
                 future.result()
         return summary
 
+    def _tell(self, summary: Summary) -> None:
+        if self.progress is not None:
+            self.progress(summary)
+
     def _count(self, summary: Summary, outcome: str, n: int = 1) -> None:
         with self._lock:
             setattr(summary, outcome, getattr(summary, outcome) + n)
-            self.progress(summary)
+            self._tell(summary)
         metrics.nudges(outcome, n)
 
     # -- one workspace ---------------------------------------------------------------------
@@ -283,7 +276,7 @@ class Delivery(Sender):
             )
             with self._lock:
                 summary.unavailable[workspace.label] = gone.code
-                self.progress(summary)
+                self._tell(summary)
 
     # -- one batch -------------------------------------------------------------------------
     def _batch(
@@ -322,7 +315,7 @@ class Delivery(Sender):
         Only members never checked, or due by the zone on record, are looked up, so a run
         calls Slack for the members it is about to DM rather than for everyone.
         """
-        real_now = self.clock()
+        real_now = self.real_clock()
         stale = [
             m
             for m in members
@@ -403,7 +396,7 @@ class Delivery(Sender):
         return zones
 
     def _insert_planned(self, todo: Sequence[tuple[MemberRow, Slot]]) -> None:
-        real_now = self.clock()
+        real_now = self.real_clock()
         rows = [
             {
                 "member_id": m.id,
@@ -432,7 +425,7 @@ class Delivery(Sender):
                 Nudge.member_id.in_({m.id for m, _ in todo}),
                 Nudge.week.in_({s.week for _, s in todo}),
             ),
-            self.clock(),
+            self.real_clock(),
             LEASE,
             (Nudge.member_id, Nudge.week, Nudge.channel_id, Nudge.post_started_at),
         )
@@ -542,7 +535,7 @@ class Delivery(Sender):
         Fails when the lease ran out (whether or not another sender took the row since): the
         DM is then not posted by us.
         """
-        real_now = self.clock()
+        real_now = self.real_clock()
         with transaction(self.runtime.sessions) as session:
             result = session.execute(
                 update(Nudge)
@@ -596,7 +589,7 @@ class Delivery(Sender):
                 .where(Nudge.id == claim.nudge_id, Nudge.claimed_by == self.worker)
                 .values(
                     status=NudgeStatus.SENT.value,
-                    sent_at=self.clock(),
+                    sent_at=self.real_clock(),
                     channel_id=channel or None,
                     message_ts=ts,
                     person_contact_id=person,

@@ -144,6 +144,7 @@ def due_now(session: Session, now: datetime) -> list[Due]:
     return [d for d in found if (d.plan.id, d.step.value, d.plan.day) not in finished]
 
 
+@dataclass(eq=False)
 class PlanSender(Sender):
     """One run of plan messages for one process (after the weekly DMs, in the same job)."""
 
@@ -199,7 +200,7 @@ class PlanSender(Sender):
             (PlanMessage.plan_id, PlanMessage.step, PlanMessage.day),
             by_key,
             PlanMessage.plan_id.in_({d.plan.id for d in todo}),
-            self.clock(),
+            self.real_clock(),
             LEASE,
             (
                 PlanMessage.plan_id,
@@ -277,7 +278,7 @@ class PlanSender(Sender):
         self.leases.settle(
             [claim.message_id],
             status=NudgeStatus.SENT.value,
-            sent_at=self.clock(),
+            sent_at=self.real_clock(),
             channel_id=channel,
             message_ts=ts,
             error=None,

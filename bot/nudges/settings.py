@@ -18,7 +18,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.ledger import directory
 from bot.ledger.network import DEFAULT_CADENCE_DAYS
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
-from bot.ledger.reactions import reaction_emoji, set_reaction_emoji
+from bot.ledger.reactions import DEFAULT_EMOJI, set_reaction_emoji
 from bot.ledger.service import open_member, record_favour
 from bot.nudges.planning import Schedule, Slot, current_slot, next_slot, schedule_of, zone
 from bot.platform.runtime import Runtime
@@ -41,6 +41,7 @@ class NudgeSettings:
     # The member's own default cadence (days) for alliances and for connections; None: Ally's.
     alliance_days: int | None = None
     connection_days: int | None = None
+    emoji: str = DEFAULT_EMOJI  # the reaction that logs a favour
 
     def ally_days(self, bond: Bond) -> int:
         """Ally's own default cadence for ``bond``, what "Ally's default" stands for."""
@@ -85,6 +86,7 @@ def _settings(session: Session, member: Member, now: datetime) -> NudgeSettings:
         upcoming is not None and upcoming.due_at <= now,
         member.alliance_cadence_days,
         member.connection_cadence_days,
+        member.reaction_emoji or DEFAULT_EMOJI,
     )
 
 
@@ -95,7 +97,8 @@ def _member(session: Session, client: WebClient, ref: MemberRef, now: datetime) 
 
 
 def settings(runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime) -> NudgeSettings:
-    """The member's weekly DM settings (their Slack time zone followed first)."""
+    """The member's settings (their Slack time zone followed first): what ``/ally nudges``
+    shows and the Settings form opens with."""
     with runtime.unit_of_work() as uow:
         current = _settings(uow.session, _member(uow.session, client, ref, now), now)
         uow.commit()
@@ -295,23 +298,6 @@ class SettingsForm:
     # Default cadences in days (None: Ally's default for the bond).
     alliance_days: int | None = None
     connection_days: int | None = None
-
-
-@dataclass(frozen=True)
-class FormValues:
-    """What the Settings form opens with."""
-
-    settings: NudgeSettings
-    emoji: str
-
-
-def form_values(runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime) -> FormValues:
-    """The member's current settings and reaction emoji, for the Settings form."""
-    with runtime.unit_of_work() as uow:
-        current = _settings(uow.session, _member(uow.session, client, ref, now), now)
-        emoji = reaction_emoji(uow.session, ref)
-        uow.commit()
-    return FormValues(current, emoji)
 
 
 def check_default_cadence(days: int | None, *, field: str) -> int | None:

@@ -30,10 +30,10 @@ from bot.errors import InvalidInput
 from bot.nudges.planning import WEEKDAYS
 from bot.nudges.settings import (
     CADENCE_WEEKS,
-    FormValues,
+    NudgeSettings,
     SettingsForm,
-    form_values,
     save_settings,
+    settings,
 )
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import context, section
@@ -82,8 +82,8 @@ def _cadence_input(block_id: str, label: str, ally_days: int, current: int | Non
     )
 
 
-def settings_view(values: FormValues, channel: str | None = None) -> View:
-    current, emoji = values.settings, values.emoji
+def settings_view(current: NudgeSettings, channel: str | None = None) -> View:
+    emoji = current.emoji
     schedule = current.schedule
     send = Option(value=ON, text=_plain("Send me the weekly DM"))
     days = [Option(value=str(i), text=_plain(day)) for i, day in enumerate(WEEKDAYS)]
@@ -200,12 +200,12 @@ def register(app: App, runtime: Runtime) -> None:
         if member is None:
             return
         channel = (body.get("channel") or {}).get("id")
-        values = form_values(runtime, client, member, runtime.clock())
+        current = settings(runtime, client, member, runtime.clock())
         try:
-            client.views_open(trigger_id=body["trigger_id"], view=settings_view(values, channel))
+            client.views_open(trigger_id=body["trigger_id"], view=settings_view(current, channel))
         except SlackApiError as error:
             log.warning("views.open failed for the settings form: %s", error.response)
-            reply = settings_reply(values.settings, "Slack didn't open the Settings form in time.")
+            reply = settings_reply(current, "Slack didn't open the Settings form in time.")
             notify(client, member.user_id, channel, reply)
 
     def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

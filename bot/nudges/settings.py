@@ -275,14 +275,6 @@ def not_now(runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime) 
     return Pressed(settings=settings(runtime, client, ref, now), home_changed=False)
 
 
-def woken(runtime: Runtime, ref: MemberRef, key: str, now: datetime) -> Pressed:
-    """Wake a snoozed contact: reminders about them are back."""
-    with runtime.unit_of_work() as uow:
-        person = wake_contact(uow.session, ref, key, now)
-        uow.commit()
-    return Pressed(person)
-
-
 # -- the Settings form -------------------------------------------------------------------------
 
 

@@ -164,7 +164,8 @@ def project_blocks(projects: Sequence[ProjectView]) -> list[Block]:
 def project_line(project: ProjectView) -> str:
     """One project: its name, the 30-day clock and each ally, met or not."""
     allies = ", ".join(
-        f"{':white_check_mark:' if a.met else ':hourglass_flowing_sand:'} {escape(a.label)}"
+        f"{':white_check_mark:' if a.met else ':hourglass_flowing_sand:'} "
+        + person_mrkdwn(a.label, None if a.key.startswith("~") else a.key)
         for a in project.allies
     )
     return f"• *{escape(project.name)}* ({project.when}): {allies}"

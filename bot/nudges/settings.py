@@ -6,6 +6,7 @@ shows; the functions taking a session are the pieces they are made of.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -15,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
-from bot.ledger import directory
 from bot.ledger.network import DEFAULT_CADENCE_DAYS
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from bot.ledger.reactions import DEFAULT_EMOJI, set_reaction_emoji
@@ -56,17 +56,17 @@ class SettingsChanged:
     home_changed: bool = True
 
 
-def refresh_tz(session: Session, client: WebClient, member: Member, now: datetime) -> None:
-    """Follow the member's Slack time zone (``users.info``), at most once a day."""
-    if member.tz_checked_at is not None and now - member.tz_checked_at < TZ_FRESH_FOR:
-        return
-    ref = MemberRef(member.team_id, member.user_id, member.enterprise_id)
+def _zone_stale(member: Member, now: datetime) -> bool:
+    return member.tz_checked_at is None or now - member.tz_checked_at >= TZ_FRESH_FOR
+
+
+def _slack_zone(client: WebClient, user_id: str) -> tuple[bool, str | None]:
+    """Whether Slack answered ``users.info``, and the member's zone if their profile has one."""
     try:
-        row = directory.lookup(session, client, ref, member.user_id, now, refresh=True)
+        user = client.users_info(user=user_id)["user"]
     except SlackClientError:
-        return  # keep the zone on record; the next look will try again
-    member.tz = row.tz or member.tz
-    member.tz_checked_at = now
+        return False, None  # keep the zone on record; the next look will try again
+    return True, user.get("tz") or None
 
 
 def _settings(session: Session, member: Member, now: datetime) -> NudgeSettings:
@@ -90,31 +90,49 @@ def _settings(session: Session, member: Member, now: datetime) -> NudgeSettings:
     )
 
 
-def _member(session: Session, client: WebClient, ref: MemberRef, now: datetime) -> Member:
-    member = open_member(session, ref, now).member
-    refresh_tz(session, client, member, now)
-    return member
+Change = Callable[[Session, Member], None]
+
+
+def _changed(
+    runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime, change: Change
+) -> NudgeSettings:
+    """``change`` the member in one unit of work and read their settings after it.
+
+    Their Slack time zone is followed at most once a day (``users.info``): asked after that unit
+    of work commits, never inside it, then kept in a second one that reads the settings again.
+    """
+    with runtime.unit_of_work() as uow:
+        member = open_member(uow.session, ref, now).member
+        change(uow.session, member)
+        current = _settings(uow.session, member, now)
+        stale = _zone_stale(member, now)
+        uow.commit()
+    if not stale:
+        return current
+    answered, tz = _slack_zone(client, ref.user_id)
+    if not answered:
+        return current
+    with runtime.unit_of_work() as uow:
+        member = open_member(uow.session, ref, now).member
+        member.tz = tz or member.tz
+        member.tz_checked_at = now
+        current = _settings(uow.session, member, now)
+        uow.commit()
+    return current
 
 
 def settings(runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime) -> NudgeSettings:
-    """The member's settings (their Slack time zone followed first): what ``/ally nudges``
-    shows and the Settings form opens with."""
-    with runtime.unit_of_work() as uow:
-        current = _settings(uow.session, _member(uow.session, client, ref, now), now)
-        uow.commit()
-    return current
+    """The member's settings: what ``/ally nudges`` shows and the Settings form opens with."""
+    return _changed(runtime, client, ref, now, lambda _session, _member: None)
 
 
 def switch_nudges(
     runtime: Runtime, client: WebClient, ref: MemberRef, enabled: bool, now: datetime
 ) -> SettingsChanged:
     """Turn the weekly DM on (which ends a pause) or off."""
-    with runtime.unit_of_work() as uow:
-        member = _member(uow.session, client, ref, now)
-        _switch(member, enabled)
-        current = _settings(uow.session, member, now)
-        uow.commit()
-    return SettingsChanged(current)
+    return SettingsChanged(
+        _changed(runtime, client, ref, now, lambda _session, member: _switch(member, enabled))
+    )
 
 
 def _switch(member: Member, enabled: bool) -> None:
@@ -128,12 +146,9 @@ def move_nudges(
 ) -> SettingsChanged:
     """Move the weekly slot (and turn the DM on); this week's, if already sent, is not sent
     again."""
-    with runtime.unit_of_work() as uow:
-        member = _member(uow.session, client, ref, now)
-        _move(member, weekday, minute)
-        current = _settings(uow.session, member, now)
-        uow.commit()
-    return SettingsChanged(current)
+    return SettingsChanged(
+        _changed(runtime, client, ref, now, lambda _session, member: _move(member, weekday, minute))
+    )
 
 
 def _move(member: Member, weekday: int, minute: int) -> None:
@@ -304,19 +319,18 @@ def save_settings(
 ) -> SettingsChanged:
     """Apply the Settings form: the weekly slot, on or off, a pause, the reaction emoji and the
     default cadences, all or nothing."""
-    with runtime.unit_of_work() as uow:
-        member = _member(uow.session, client, ref, now)
+
+    def apply(session: Session, member: Member) -> None:
         _move(member, form.weekday, form.minute)  # turns them on
         if form.paused_until is not None and form.paused_until <= _local_today(member, now):
             raise InvalidInput("pause", "Pick a day after today, or leave it empty to not pause.")
         member.nudges_paused_until = form.paused_until
-        set_reaction_emoji(uow.session, ref, form.emoji, now)
+        set_reaction_emoji(session, ref, form.emoji, now)
         member.alliance_cadence_days = check_default_cadence(form.alliance_days, field="alliance")
         member.connection_cadence_days = check_default_cadence(
             form.connection_days, field="connection"
         )
         if not form.enabled:
             _switch(member, False)
-        current = _settings(uow.session, member, now)
-        uow.commit()
-    return SettingsChanged(current)
+
+    return SettingsChanged(_changed(runtime, client, ref, now, apply))

@@ -1,6 +1,6 @@
 """``nudge_plan``: planning a week's nudges for every member, next to a raw SQL lower bound.
 
-The planner is ``bot.nudges.planning.plan(sessions, now)``: it yields
+The planner is ``bot.nudges.planning.planned_batches(sessions, now)``: it yields
 each batch of due members with what their DM will say, without writing. It runs in a fresh
 child process so that ``peak_rss_mb`` is the planner's own, with every statement counted by an
 SQLAlchemy ``before_cursor_execute`` listener. The lower bound, in another fresh child, is one
@@ -39,14 +39,14 @@ def missing() -> str | None:
         return "bot.nudges.planning (the nudges branch) is not merged: nothing to plan with"
     import bot.nudges.planning
 
-    if not hasattr(bot.nudges.planning, "plan"):
-        return "bot.nudges.planning.plan(sessions, now) is missing"
+    if not hasattr(bot.nudges.planning, "planned_batches"):
+        return "bot.nudges.planning.planned_batches(sessions, now) is missing"
     return None
 
 
 def plan_in_child(url: str) -> dict[str, Any]:
     """Plan every due nudge at PLAN_AT; runs in a fresh interpreter."""
-    from bot.nudges.planning import plan
+    from bot.nudges.planning import planned_batches
     from storage.db import make_engine, make_session_factory
 
     engine = make_engine(url)
@@ -54,7 +54,7 @@ def plan_in_child(url: str) -> dict[str, Any]:
     planned = batches = with_news = 0
     cpu = cpu_seconds()
     with counting_statements(engine) as counter, stopwatch() as elapsed:
-        for batch in plan(sessions, PLAN_AT):
+        for batch in planned_batches(sessions, PLAN_AT):
             batches += 1
             planned += len(batch)
             with_news += sum(1 for p in batch if p.content.has_news)

@@ -5,7 +5,7 @@ Web API client and retry policy (``bot.platform.app.web_client``). The fake Slac
 20th ``chat.postMessage`` with HTTP 429 and ``Retry-After: 0`` (slack_sdk still waits up to a
 second of jitter before retrying). Afterwards every DM Slack accepted is counted per member:
 ``duplicates`` are extra DMs to anyone, ``missing`` are members who had something to say (per
-``bot.nudges.planning.plan`` before the run) and got no DM.
+``bot.nudges.planning.planned_batches`` before the run) and got no DM.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import itertools
 import logging
 import threading
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
@@ -23,6 +23,9 @@ from bench import datagen
 from bench.measure import stopwatch
 from bench.nudge_plan import PLAN_AT
 from tests.support.fake_slack import FakeSlack, Params
+
+if TYPE_CHECKING:
+    from bot.platform.runtime import Runtime
 
 SECRET = "bench-signing-secret"
 FAIL_EVERY = 20  # 5%
@@ -64,9 +67,30 @@ class RateLimitedSlack:
         return answer
 
 
+def members_with_news(runtime: Runtime) -> set[str]:
+    """The members whose DM has something to say at ``PLAN_AT``: each should get one."""
+    from bot.nudges.planning import planned_batches
+
+    return {
+        p.member.ref.user_id
+        for batch in planned_batches(runtime.sessions, PLAN_AT)
+        for p in batch
+        if p.content.has_news
+    }
+
+
+def dms_recorded(runtime: Runtime) -> int:
+    """How many weekly DMs the database records as sent."""
+    with runtime.engine.connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT count(*) FROM nudges WHERE status = 'sent'")
+            ).scalar_one()
+        )
+
+
 def run(backend: str, size: datagen.Size) -> dict[str, Any]:
     from bot.nudges.delivery import Delivery
-    from bot.nudges.planning import plan
     from bot.platform.app import web_client
     from bot.platform.config import settings_from_env
     from bot.platform.runtime import Runtime
@@ -90,18 +114,10 @@ def run(backend: str, size: datagen.Size) -> dict[str, Any]:
         )
         runtime = Runtime.start(settings, clock=lambda: PLAN_AT, sleep=fake.sleep)
         try:
-            expected = {
-                p.member.ref.user_id
-                for batch in plan(runtime.sessions, PLAN_AT)
-                for p in batch
-                if p.content.has_news
-            }
+            expected = members_with_news(runtime)
             with stopwatch() as elapsed:
                 summary = Delivery(runtime, web_client(runtime)).run(PLAN_AT)
-            with runtime.engine.connect() as connection:
-                recorded = connection.execute(
-                    text("SELECT count(*) FROM nudges WHERE status = 'sent'")
-                ).scalar_one()
+            recorded = dms_recorded(runtime)
         finally:
             runtime.close()
     finally:

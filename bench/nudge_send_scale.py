@@ -14,8 +14,8 @@ same scaled time, so every figure below is in Slack time.
   workspace on its own (tests/support/fake_slack_limits.lower_bound_minutes).
 - ``ratio``: the first over the second. ``calls_per_dm``: every Web API call the run made
   (429s included) per DM delivered. ``duplicates``: DMs beyond the first per member.
-  ``missing``: members with something to say (per ``bot.nudges.planning.plan`` before the
-  run) and no DM.
+  ``missing``: members with something to say (per ``bot.nudges.planning.planned_batches``
+  before the run) and no DM.
 - ``scenario``: ``one_workspace``, ``two_workspaces`` (half the members each, sent in
   parallel), or ``sender_killed``: the first sender dies half-way (between two posts, its last
   claim still held) and a second process's scheduler, waking every five minutes from then on,
@@ -120,14 +120,13 @@ class datagen_engine:
 def run(
     backend: str, size: datagen.Size, scenario: str, slack_minute: float = SLACK_MINUTE
 ) -> dict[str, Any]:
-    from slack_sdk.oauth.installation_store import Installation
-
+    from bench.nudge_send import dms_recorded, members_with_news
     from bot.nudges.delivery import Delivery
-    from bot.nudges.planning import plan
     from bot.platform.config import settings_from_env
-    from bot.platform.oauth import WorkspaceClients, installation_store
+    from bot.platform.oauth import WorkspaceClients
     from bot.platform.runtime import Runtime
     from storage.sealed import new_key
+    from tests.support.nudge_fixtures import install_workspace
 
     logging.getLogger("bot").setLevel(logging.ERROR)
     url = datagen.work_copy(backend, size, f"scale-{scenario}")
@@ -158,27 +157,9 @@ def run(
         started = limits.now()
         runtime = Runtime.start(settings, clock=slack_clock, sleep=limits.sleep)
         try:
-            store = installation_store(runtime)
             for team in teams:
-                store.save(
-                    Installation(
-                        app_id="A1",
-                        enterprise_id=None,
-                        team_id=team,
-                        bot_token=f"xoxb-{team}",
-                        bot_id="BBOT",
-                        bot_user_id="UBOT",
-                        bot_scopes="chat:write,im:history,users:read",
-                        user_id="UADMIN",
-                        installed_at=1_700_000_000.0,
-                    )
-                )
-            expected = {
-                p.member.ref.user_id
-                for batch in plan(runtime.sessions, PLAN_AT)
-                for p in batch
-                if p.content.has_news
-            }
+                install_workspace(runtime, team, f"xoxb-{team}")
+            expected = members_with_news(runtime)
             fake.reset()
             started = limits.now()
             recorder.last_at = started
@@ -188,10 +169,7 @@ def run(
             else:
                 summaries = [Delivery(runtime, WorkspaceClients(runtime)).run(PLAN_AT)]
             wall = time.perf_counter() - wall
-            with runtime.engine.connect() as connection:
-                recorded = connection.execute(
-                    text("SELECT count(*) FROM nudges WHERE status = 'sent'")
-                ).scalar_one()
+            recorded = dms_recorded(runtime)
         finally:
             runtime.close()
         calls = len(fake.calls)

@@ -43,11 +43,10 @@ class Command:
     # answer (Bolt's listener executor); both absent outside a Slack request.
     response_url: str | None = None
     later: Callable[[Callable[[], None]], object] | None = None
-    # The request's Bolt context, where a subcommand says it changed the member's Home.
-    context: BoltContext | None = None
+    context: BoltContext | None = None  # the request's, for ``home_changed``
 
-    def home_changed(self, changed: bool) -> None:
-        """Say whether this command changed what the member's Home shows."""
+    def home_changed(self, changed: bool = True) -> None:
+        """Say the command changed what the member's Home shows (see ``kit.members``)."""
         if self.context is not None:
             home_changed(self.context, changed)
 

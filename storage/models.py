@@ -133,6 +133,10 @@ class Member(SlackIdentity, Base):
     )  # minutes after local midnight
     nudges_paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     reaction_emoji: Mapped[str] = mapped_column(String(64), default="pray")
+    # The member's own stay-in-touch cadence, in days, for contacts of each bond that have none
+    # of their own; None: Ally's default for the bond.
+    alliance_cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    connection_cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[Instant]
 
     contacts: Mapped[list[Contact]] = relationship(

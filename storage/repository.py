@@ -225,9 +225,25 @@ class LedgerSections:
     totals: dict[str, int]
 
 
-def member_id_of(session: Session, enterprise_id: str, team_id: str, user_id: str) -> int | None:
-    """The member's id, read as a plain column; None before their first use of Ally."""
-    return session.scalar(select(Member.id).where(Member.user_is(enterprise_id, team_id, user_id)))
+class MemberKey(NamedTuple):
+    """A member's id and the default cadences (days) they chose for alliances and connections."""
+
+    id: int
+    alliance_cadence_days: int | None
+    connection_cadence_days: int | None
+
+
+def member_key_of(
+    session: Session, enterprise_id: str, team_id: str, user_id: str
+) -> MemberKey | None:
+    """The member's id and default cadences, read as plain columns; None before their first
+    use of Ally."""
+    row = session.execute(
+        select(Member.id, Member.alliance_cadence_days, Member.connection_cadence_days).where(
+            Member.user_is(enterprise_id, team_id, user_id)
+        )
+    ).one_or_none()
+    return MemberKey(*row) if row is not None else None
 
 
 _MET = aliased(Contact, name="met")

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ledger import projects
 from bot.ledger.listing import Cell, Person, cells, most_relevant
 from bot.ledger.network import (
+    DefaultCadences,
     Gap,
     Placement,
     Review,
@@ -38,16 +39,17 @@ from bot.ledger.network import (
     TouchState,
     cadence_days,
     day_number,
-    gap_step,
+    default_cadences,
     review,
     touch_state,
 )
 from bot.ledger.people import MemberRef
 from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine, contact_label
-from bot.nudges.give_first import give_first
-from bot.nudges.planning import SentPeople, given_to, sent_people
+from bot.nudges.give_first import GiveFirst, give_first
+from bot.nudges.planning import SentPeople, fill_gap, given_to, sent_people
 from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
+from bot.platform.runtime import Runtime
 from storage.models import Contact, Interaction, InteractionKind, Member
 from storage.repository import (
     ContactRow,
@@ -110,15 +112,6 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
-class GiveSuggestion:
-    """Seed 000's give first, as Home shows it: whom, why, and one concrete way."""
-
-    contact: HomeContact
-    reason: str
-    way: str
-
-
-@dataclass(frozen=True)
 class HomeData:
     member: MemberRef
     focus: str | None
@@ -130,7 +123,8 @@ class HomeData:
     received: list[LedgerLine]  # recent favours and intros received, newest first
     given: list[LedgerLine]
     balance: int  # across everyone: given minus received
-    give_first: GiveSuggestion | None  # whom to give to first, and how
+    # Whom to give to first, why and how: the weekly DM's rule, so both name the same person.
+    give_first: GiveFirst | None
     introducers: list[Introducer] = field(default_factory=list)
     this_week: Suggestion | None = None
     projects: list[ProjectView] = field(default_factory=list)  # active, oldest first
@@ -165,6 +159,30 @@ def may_be_looking(session: Session, ref: MemberRef, now: datetime) -> bool:
     return home_seen_since(session, ref.enterprise_id, ref.team_id, ref.user_id, now - LOOKING)
 
 
+def opened_home(runtime: Runtime, ref: MemberRef, now: datetime) -> HomeData:
+    """``ref`` entered Home: the visit recorded and what Home shows, in one unit of work."""
+    with runtime.unit_of_work() as uow:
+        entered_home(uow.session, ref, now)
+        data = home(uow.session, ref, now)
+        uow.commit()
+    return data
+
+
+def home_to_republish(
+    runtime: Runtime, ref: MemberRef, now: datetime, *, on_home: bool, changed: bool
+) -> HomeData | None:
+    """After a request: what ``ref``'s Home shows now when ``changed`` and they may be looking
+    at it (None otherwise). A click on a Home button (``on_home``) is recorded as a visit."""
+    with runtime.unit_of_work() as uow:
+        if on_home:
+            entered_home(uow.session, ref, now)
+        elif not may_be_looking(uow.session, ref, now):
+            return None
+        data = home(uow.session, ref, now) if changed else None
+        uow.commit()
+    return data
+
+
 def _empty(ref: MemberRef) -> HomeData:
     empty = review([])
     return HomeData(
@@ -188,8 +206,9 @@ def assemble(
     ``sent`` is who this week's and last week's DMs named (none when no DM has gone out).
     """
     labels = {row.id: contact_label(row) for row in rows}
-    contacts = [_home_contact(row, labels, balances, now) for row in rows]
-    facts = [_facts(row, balances) for row in rows]
+    defaults = default_cadences(member)
+    contacts = [_home_contact(row, labels, balances, now, defaults) for row in rows]
+    facts = [_facts(row, balances, defaults) for row in rows]
     sent = sent or SentPeople()
     pick = this_weeks_person(
         facts,
@@ -212,8 +231,6 @@ def assemble(
         for line in lines
         if line.kind in FAVOUR_KINDS and line.contact_id in labels
     ]
-    # The DM's rule, so Home and the weekly DM name the same person, ties included.
-    gift = give_first(facts, given)
     result = review(Placement(r.networks, r.level, r.bond) for r in rows)
     return HomeData(
         member=ref,
@@ -226,23 +243,17 @@ def assemble(
         received=[line for line in ledger if line.kind in RECEIVED],
         given=[line for line in ledger if line.kind not in RECEIVED],
         balance=sum(balances.values()),
-        give_first=(
-            GiveSuggestion(
-                next(c for c in contacts if c.key == gift.contact.key), gift.reason, gift.way
-            )
-            if gift
-            else None
-        ),
+        give_first=give_first(facts, given),
         introducers=_introducers(rows, labels),
         this_week=suggest(contacts, pick, result, member.focus),
         projects=list(active),
-        people=most_relevant(rows, now, PEOPLE_SHOWN),
+        people=most_relevant(rows, now, PEOPLE_SHOWN, defaults),
         cells=cells(rows, now),
         snoozed=sum(1 for c in contacts if c.touch.state == TouchState.SNOOZED),
     )
 
 
-def _facts(row: ContactRow, balances: dict[int, int]) -> ContactFacts:
+def _facts(row: ContactRow, balances: dict[int, int], defaults: DefaultCadences) -> ContactFacts:
     return ContactFacts(
         id=row.id,
         member_id=row.member_id,
@@ -253,7 +264,7 @@ def _facts(row: ContactRow, balances: dict[int, int]) -> ContactFacts:
         networks=row.networks,
         level=row.level,
         bond=row.bond,
-        cadence_days=row.cadence_days,
+        cadence_days=row.cadence_days or defaults.get(row.bond),
         last_touch_day=day_number(row.last_touch_at),
         snoozed_until_day=day_number(row.snoozed_until),
         balance=balances.get(row.id, 0),
@@ -261,15 +272,21 @@ def _facts(row: ContactRow, balances: dict[int, int]) -> ContactFacts:
 
 
 def _home_contact(
-    row: ContactRow, labels: dict[int, str], balances: dict[int, int], now: datetime
+    row: ContactRow,
+    labels: dict[int, str],
+    balances: dict[int, int],
+    now: datetime,
+    defaults: DefaultCadences,
 ) -> HomeContact:
     return HomeContact(
         key=row.key,
         label=labels[row.id],
         networks=row.networks,
         level=row.level,
-        ideal_days=cadence_days(row.cadence_days, row.bond),
-        touch=touch_state(row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until),
+        ideal_days=cadence_days(row.cadence_days, row.bond, defaults),
+        touch=touch_state(
+            row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until, defaults
+        ),
         balance=balances.get(row.id, 0),
         # By id, from the rows already loaded: no query per contact.
         met_through=labels.get(row.met_through_id) if row.met_through_id else None,
@@ -306,10 +323,8 @@ def suggest(
         return Suggestion(person, None, pick.why, pick.next_step)
     if not result.missing:
         return None
-    gap = result.missing[0]
-    insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
-    step = gap_step(gap, insider.label if insider else None, focus)
-    return Suggestion(None, gap, f"You have {gap.describe()}.", step)
+    found = fill_gap(result.missing[0], contacts, focus)
+    return Suggestion(None, found.gap, found.reason, found.next_step)
 
 
 # -- knowing when a member's data changed ------------------------------------------------------

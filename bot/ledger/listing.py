@@ -22,14 +22,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.errors import InvalidInput
 from bot.ledger.network import (
+    ALLY_DEFAULTS,
     DEFAULT_CADENCE_DAYS,
     DUE_SOON_DAYS,
     LEVELS,
     MIN_GRACE_DAYS,
     NETWORKS,
+    DefaultCadences,
     Touch,
     TouchState,
     cadence_days,
+    chosen_cadences,
     day_number,
     level_label,
     network_label,
@@ -38,7 +41,8 @@ from bot.ledger.network import (
     touch_state,
 )
 from bot.ledger.people import MemberRef
-from bot.ledger.service import History, contact_card, contact_label, history, open_member
+from bot.ledger.people import Person as Someone
+from bot.ledger.service import History, contact_card, contact_label, history
 from bot.nudges.settings import wake_contact
 from bot.platform.uow import Units, committed
 from storage.models import Bond, Contact, Level, Member, Network
@@ -172,7 +176,7 @@ class PeoplePage:
         return self.page + 1 < self.pages
 
 
-def person_of(row: ContactRow, now: datetime) -> Person:
+def person_of(row: ContactRow, now: datetime, defaults: DefaultCadences = ALLY_DEFAULTS) -> Person:
     return Person(
         id=row.id,
         key=row.key,
@@ -182,16 +186,23 @@ def person_of(row: ContactRow, now: datetime) -> Person:
         networks=row.networks,
         level=row.level,
         bond=row.bond,
-        ideal_days=cadence_days(row.cadence_days, row.bond),
+        ideal_days=cadence_days(row.cadence_days, row.bond, defaults),
         last_touch_at=row.last_touch_at,
         balance=row.balance,
-        touch=touch_state(row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until),
+        touch=touch_state(
+            row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until, defaults
+        ),
     )
 
 
-def most_relevant(rows: Sequence[ContactRow], now: datetime, count: int) -> list[Person]:
+def most_relevant(
+    rows: Sequence[ContactRow],
+    now: datetime,
+    count: int,
+    defaults: DefaultCadences = ALLY_DEFAULTS,
+) -> list[Person]:
     """The ``count`` most relevant contacts: overdue (longest first), due, due soon, never
-    contacted, up to date, snoozed; then by name."""
+    contacted, up to date, snoozed; then by name (``defaults``: the member's cadences)."""
     today = now.date().toordinal()
 
     def key(row: ContactRow) -> tuple[int, int, str, int]:
@@ -201,17 +212,18 @@ def most_relevant(rows: Sequence[ContactRow], now: datetime, count: int) -> list
             row.bond,
             today,
             day_number(row.snoozed_until),
+            defaults,
         )
         return RELEVANCE[state], -(since or 0), contact_label(row).casefold(), row.id
 
-    return [person_of(row, now) for row in heapq.nsmallest(count, rows, key=key)]
+    return [person_of(row, now, defaults) for row in heapq.nsmallest(count, rows, key=key)]
 
 
-def _ideal_days() -> ColumnElement[int]:
-    """``cadence_days(contact.cadence_days, contact.bond)`` in SQL."""
+def _ideal_days(defaults: DefaultCadences) -> ColumnElement[int]:
+    """``cadence_days(contact.cadence_days, contact.bond, defaults)`` in SQL."""
     by_bond = case(
         *(
-            (Contact.bond == bond.value, days)
+            (Contact.bond == bond.value, defaults.get(bond.value, days))
             for bond, days in DEFAULT_CADENCE_DAYS.items()
             if bond
         ),
@@ -220,14 +232,17 @@ def _ideal_days() -> ColumnElement[int]:
     return case((Contact.cadence_days > 0, Contact.cadence_days), else_=by_bond)
 
 
-def _state_is(states: frozenset[TouchState], today: date) -> ColumnElement[bool]:
-    """Contacts in any of ``states`` on ``today``, by ``touch_brief``'s rules, in SQL.
+def _state_is(
+    states: frozenset[TouchState], today: date, defaults: DefaultCadences = ALLY_DEFAULTS
+) -> ColumnElement[bool]:
+    """Contacts in any of ``states`` on ``today``, by ``touch_brief``'s rules, in SQL
+    (``defaults``: the member's own cadences by bond).
 
     Integer arithmetic on day numbers: ``max_days`` rounds half an odd ideal to even, as
     Python's ``round`` does, and ``due_soon_days`` is at most a week (tests/unit hold these
     to ``touch_brief`` for every cadence a member can set).
     """
-    ideal = _ideal_days()
+    ideal = _ideal_days(defaults)
     half = ideal // 2
     grace = half + (ideal % 2) * (half % 2)
     overdue_after = ideal + case((grace < MIN_GRACE_DAYS, MIN_GRACE_DAYS), else_=grace)
@@ -301,11 +316,14 @@ def people(
     last page. The database filters, counts and pages (the member's id, the counts, the page),
     so the work done here is a page's, however many people match.
     """
-    member_id = session.scalar(
-        select(Member.id).where(Member.user_is(ref.enterprise_id, ref.team_id, ref.user_id))
-    )
-    if member_id is None:
+    member = session.execute(
+        select(Member.id, Member.alliance_cadence_days, Member.connection_cadence_days).where(
+            Member.user_is(ref.enterprise_id, ref.team_id, ref.user_id)
+        )
+    ).one_or_none()
+    if member is None:
         return PeoplePage(wanted, [], 0, 0, 0, per_page)
+    member_id, defaults = member.id, chosen_cadences(*member[1:])
     where: list[ColumnElement[bool]] = [Contact.member_id == member_id]
     if wanted.networks:
         where.append(Contact.networks.op("&")(wanted.networks) == wanted.networks)
@@ -314,7 +332,7 @@ def people(
     if wanted.bond is not None:
         where.append(Contact.bond == wanted.bond.value)
     if wanted.states:
-        where.append(_state_is(wanted.states, now.date()))
+        where.append(_state_is(wanted.states, now.date(), defaults))
     where += _mentions_all(wanted.words)
     other_letters = [word for word in wanted.words if not word.isascii()]
     if other_letters:
@@ -333,7 +351,7 @@ def people(
         .limit(per_page)
         .offset(page * per_page)
     ).all()
-    shown = [person_of(ContactRow(*row), now) for row in rows]
+    shown = [person_of(ContactRow(*row), now, defaults) for row in rows]
     return PeoplePage(wanted, shown, page, int(total), int(count), per_page)
 
 
@@ -404,15 +422,12 @@ def person_history(units: Units, ref: MemberRef, key: str, now: datetime, limit:
 class Woken(NamedTuple):
     """A contact whose snooze ended (reminders about them are back), and Home changed."""
 
-    label: str
-    slack_user_id: str | None
+    person: Someone
     home_changed: bool = True
 
 
 def wake(units: Units, ref: MemberRef, key: str, now: datetime) -> Woken:
     def work(session: Session) -> Woken:
-        label = wake_contact(session, ref, key, now)
-        contact = open_member(session, ref, now).contact_by_key(key)
-        return Woken(label, contact.slack_user_id if contact is not None else None)
+        return Woken(wake_contact(session, ref, key, now))
 
     return committed(units, work)

@@ -10,11 +10,11 @@ the clock: callers pass ``now``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from storage.models import Bond, Level, Network
+from storage.models import Bond, Level, Member, Network
 
 TARGET_PER_LEVEL = 2
 LEVELS: tuple[Level, ...] = (Level.ABOVE, Level.PEER, Level.BELOW)
@@ -73,10 +73,35 @@ class TouchState(enum.StrEnum):
     SNOOZED = "snoozed"  # the member asked not to be reminded until a date
 
 
-def cadence_days(cadence: int | None, bond: str | None) -> int:
-    """The contact's ideal gap between touches, in days: theirs if set, else the default."""
+# A member's own default cadence (days) by bond value, set in Settings; empty: Ally's defaults.
+DefaultCadences = Mapping[str | None, int]
+ALLY_DEFAULTS: DefaultCadences = {}
+
+
+def default_cadences(member: Member | None) -> DefaultCadences:
+    """The defaults ``member`` chose in Settings, for the bonds they chose one for."""
+    if member is None:
+        return ALLY_DEFAULTS
+    return chosen_cadences(member.alliance_cadence_days, member.connection_cadence_days)
+
+
+def chosen_cadences(alliance_days: int | None, connection_days: int | None) -> DefaultCadences:
+    """Default cadences from the two settings (either may be unset: Ally's for that bond)."""
+    if not (alliance_days or connection_days):
+        return ALLY_DEFAULTS
+    chosen = {Bond.ALLIANCE.value: alliance_days, Bond.CONNECTION.value: connection_days}
+    return {bond: days for bond, days in chosen.items() if days}
+
+
+def cadence_days(
+    cadence: int | None, bond: str | None, defaults: DefaultCadences = ALLY_DEFAULTS
+) -> int:
+    """The contact's ideal gap between touches, in days: theirs if set, else the member's
+    default for the bond (``defaults``), else Ally's."""
     if cadence:
         return cadence
+    if defaults and bond in defaults:
+        return defaults[bond]
     if not bond:
         return _NO_BOND_DAYS
     # Planning asks this for every contact: a plain dict lookup before building a Bond.
@@ -114,6 +139,7 @@ class Touch:
     overdue_after: date | None = None
     days_to_due: int | None = None
     days_overdue: int = 0
+    ideal_days: int | None = None  # the ideal gap it was read with (None: nothing logged yet)
 
 
 def touch_state(
@@ -122,11 +148,13 @@ def touch_state(
     bond: str | None,
     now: datetime,
     snoozed_until: date | None = None,
+    defaults: DefaultCadences = ALLY_DEFAULTS,
 ) -> Touch:
     """Where a contact stands on the stay-in-touch clock at ``now``.
 
     Counted in calendar days from the day of the last touch (any logged interaction restarts
-    the clock), with ideal = ``cadence_days(cadence, bond)`` and maximum = ``max_days(ideal)``:
+    the clock), with ideal = ``cadence_days(cadence, bond, defaults)`` and maximum =
+    ``max_days(ideal)``:
 
     - OK until ``due_soon_days(ideal)`` days before the ideal date;
     - DUE SOON from then until the day before the ideal date;
@@ -139,7 +167,7 @@ def touch_state(
     today = now.date()
     if last_touch is None:
         return Touch(TouchState.NEW, None, None)
-    ideal = cadence_days(cadence, bond)
+    ideal = cadence_days(cadence, bond, defaults)
     touched = last_touch.date()
     days_since = max(0, (today - touched).days)
     next_due = touched + timedelta(days=ideal)
@@ -157,7 +185,7 @@ def touch_state(
         state = TouchState.DUE_SOON
     else:
         state = TouchState.OK
-    return Touch(state, next_due, days_since, overdue_after, days_to_due, days_overdue)
+    return Touch(state, next_due, days_since, overdue_after, days_to_due, days_overdue, ideal)
 
 
 def touch_brief(
@@ -166,6 +194,7 @@ def touch_brief(
     bond: str | None,
     today: int,
     snoozed_until_day: int | None = None,
+    defaults: DefaultCadences = ALLY_DEFAULTS,
 ) -> tuple[TouchState, int | None]:
     """``touch_state``'s state and ``days_since`` alone, with every day a day number.
 
@@ -179,7 +208,7 @@ def touch_brief(
     since = today - last_touch_day
     if snoozed_until_day is not None and today < snoozed_until_day:
         return TouchState.SNOOZED, max(0, since)
-    ideal = cadence_days(cadence, bond)
+    ideal = cadence_days(cadence, bond, defaults)
     limits = _LIMITS.get(ideal)
     if limits is None:
         limits = _LIMITS[ideal] = (max_days(ideal), ideal - due_soon_days(ideal))

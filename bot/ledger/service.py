@@ -16,7 +16,18 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
 from bot.ledger.directory import Named, Uows, Wanted, with_people, within
-from bot.ledger.network import Placement, Review, Touch, TouchState, review, touch_state
+from bot.ledger.network import (
+    ALLY_DEFAULTS,
+    DefaultCadences,
+    Placement,
+    Review,
+    Touch,
+    TouchState,
+    chosen_cadences,
+    default_cadences,
+    review,
+    touch_state,
+)
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from storage.models import (
     LINK_MAX,
@@ -37,7 +48,7 @@ from storage.repository import (
     MemberRows,
     SectionLine,
     get_or_create_member,
-    member_id_of,
+    member_key_of,
 )
 
 if TYPE_CHECKING:
@@ -648,9 +659,11 @@ def history(
 
     Read as plain columns (no ORM objects): ``/ally who`` is one of the busiest requests.
     """
-    member_id = member_id_of(session, ref.enterprise_id, ref.team_id, ref.user_id)
-    if member_id is None:
-        member_id = open_member(session, ref, now).member_id
+    key = member_key_of(session, ref.enterprise_id, ref.team_id, ref.user_id)
+    if key is None:
+        member_id, defaults = open_member(session, ref, now).member_id, ALLY_DEFAULTS
+    else:
+        member_id, defaults = key.id, chosen_cadences(*key[1:])
     rows = MemberRows(session, member_id)
     found = rows.contact_by_key(person.key)
     if found is None:
@@ -682,7 +695,7 @@ def history(
         contact=info,
         totals=sections.totals,
         balance=contact.balance,
-        touch=touch_of(info, now),
+        touch=touch_of(info, now, defaults),
         **{name: [_line(one) for one in lines] for name, lines in sections.lines.items()},
     )
 
@@ -716,10 +729,18 @@ def history_with(
     )
 
 
-def touch_of(contact: Contact | ContactInfo, now: datetime) -> Touch:
-    """Where ``contact`` stands on the stay-in-touch clock at ``now``."""
+def touch_of(
+    contact: Contact | ContactInfo, now: datetime, defaults: DefaultCadences = ALLY_DEFAULTS
+) -> Touch:
+    """Where ``contact`` stands on the stay-in-touch clock at ``now`` (with the member's
+    default cadences, ``defaults``, for a contact without its own)."""
     return touch_state(
-        contact.last_touch_at, contact.cadence_days, contact.bond, now, contact.snoozed_until
+        contact.last_touch_at,
+        contact.cadence_days,
+        contact.bond,
+        now,
+        contact.snoozed_until,
+        defaults,
     )
 
 
@@ -745,8 +766,9 @@ def overview(session: Session, ref: MemberRef, now: datetime) -> NetworkOverview
     placements = [Placement(c.networks, c.level, c.bond) for c in contacts]
     overdue: list[Due] = []
     due: list[Due] = []
+    defaults = default_cadences(data.member)
     for contact in contacts:
-        touch = touch_of(contact, now)
+        touch = touch_of(contact, now, defaults)
         if touch.state == TouchState.OVERDUE:
             overdue.append(Due(ContactInfo.of(contact), touch))
         elif touch.state == TouchState.DUE:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.ledger.people import MemberRef
 from bot.nudges.delivery import Summary, interview_questions, send_due
-from bot.nudges.message import plain_text
+from bot.nudges.message import preview_text
 from bot.nudges.planning import WEEKDAYS, preview, with_questions
 from bot.nudges.plans import send_plans
 from bot.platform.config import ConfigError, Settings
@@ -109,7 +109,7 @@ def render_preview(runtime: Runtime, ref: MemberRef, now: datetime) -> str:
     else:
         state = "not due yet"
     header = f"Nudge for {ref.user_id} in {ref.team_id}, week {slot.week}, slot {when}: {state}."
-    return header + "\n\n" + plain_text(content, schedule)
+    return header + "\n\n" + preview_text(content, schedule)
 
 
 def send(runtime: Runtime, now: datetime, out: TextIO, err: TextIO) -> int:

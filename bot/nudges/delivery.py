@@ -43,16 +43,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import ClassVar
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
 from bot.ledger import directory
+from bot.nudges.leases import Leases
 from bot.nudges.message import render
 from bot.nudges.planning import (
     BATCH_SIZE,
@@ -75,7 +77,7 @@ from bot.platform.oauth import WorkspaceClients
 from bot.platform.runtime import Runtime
 from bot.questions import service as questions
 from storage.db import dialect_insert, transaction
-from storage.models import Member, Nudge, NudgeStatus
+from storage.models import Member, Nudge, NudgeStatus, PlanMessage
 
 EVENT_TYPE = "ally_nudge"
 # A post waits out at most this much of Slack's Retry-After; a longer wait leaves the DM for the
@@ -186,35 +188,52 @@ def interview_questions(
     """Three questions for this week's person, never suggested for them before (recorded)."""
     if content.person is None:
         return []
-    chosen = questions.suggest(session, member.ref, now, contact_key=content.person.contact.key)
-    return [q.text for q in chosen]
+    key = content.person.contact.key
+    return [
+        q.text
+        for q in questions.choose_questions(session, member.ref, now, contact_key=key).questions
+    ]
 
 
-class Delivery:
+@dataclass(eq=False)
+class Sender:
+    """What a run of sends (weekly DMs, plan messages) works with: the runtime, Slack clients,
+    a real-time clock, this process's worker id, and its claims on ``table``'s rows."""
+
+    table: ClassVar[type[Nudge] | type[PlanMessage]]
+
+    runtime: Runtime
+    # One client for a single workspace, or each workspace's client (OAuth installs).
+    clients: WebClient | WorkspaceClients
+    # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
+    clock: Clock | None = field(default=None, kw_only=True)
+    worker: str = field(default_factory=lambda: worker_id(), kw_only=True)
+
+    def __post_init__(self) -> None:
+        self.real_clock: Clock = self.clock or self.runtime.clock
+        self.leases = Leases(self.runtime.sessions, self.table, self.worker)
+
+    def client_for(self, enterprise_id: str, team_id: str) -> WebClient | None:
+        """The workspace's client; None when Ally is not installed there."""
+        if isinstance(self.clients, WebClient):
+            return self.clients
+        return self.clients.for_workspace(enterprise_id, team_id)
+
+
+@dataclass(eq=False)
+class Delivery(Sender):
     """One run of nudge delivery for one process (the scheduler's job or ``nudges send``)."""
 
-    def __init__(
-        self,
-        runtime: Runtime,
-        clients: WebClient | WorkspaceClients,
-        *,
-        clock: Clock | None = None,
-        worker: str | None = None,
-        batch_size: int = BATCH_SIZE,
-        claim_size: int = CLAIM_SIZE,
-        choose_questions: QuestionSource = interview_questions,
-        progress: Callable[[Summary], None] | None = None,
-    ) -> None:
-        self.runtime = runtime
-        # One client for a single workspace, or each workspace's client (OAuth installs).
-        self.clients = clients
-        # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
-        self.clock = clock or runtime.clock
-        self.worker = worker or worker_id()
-        self.batch_size = batch_size
-        self.claim_size = claim_size
-        self.choose_questions = choose_questions
-        self.progress = progress or (lambda summary: None)
+    table = Nudge
+
+    batch_size: int = field(default=BATCH_SIZE, kw_only=True)
+    claim_size: int = field(default=CLAIM_SIZE, kw_only=True)
+    choose_questions: QuestionSource = field(default=interview_questions, kw_only=True)
+    # Told the running summary after every change (``nudges send`` shows it as it goes).
+    progress: Callable[[Summary], None] | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         self._lock = threading.Lock()
 
     def run(self, now: datetime) -> Summary:
@@ -233,15 +252,19 @@ class Delivery:
                 future.result()
         return summary
 
+    def _tell(self, summary: Summary) -> None:
+        if self.progress is not None:
+            self.progress(summary)
+
     def _count(self, summary: Summary, outcome: str, n: int = 1) -> None:
         with self._lock:
             setattr(summary, outcome, getattr(summary, outcome) + n)
-            self.progress(summary)
+            self._tell(summary)
         metrics.nudges(outcome, n)
 
     # -- one workspace ---------------------------------------------------------------------
     def _workspace(self, workspace: Workspace, now: datetime, summary: Summary) -> None:
-        state = WorkspaceRun(workspace, self._client(workspace))
+        state = WorkspaceRun(workspace, self.client_for(workspace.enterprise_id, workspace.team_id))
         try:
             for members in member_batches(self.runtime.sessions, self.batch_size, workspace):
                 self._batch(members, now, summary, state)
@@ -253,12 +276,7 @@ class Delivery:
             )
             with self._lock:
                 summary.unavailable[workspace.label] = gone.code
-                self.progress(summary)
-
-    def _client(self, workspace: Workspace) -> WebClient | None:
-        if isinstance(self.clients, WebClient):
-            return self.clients
-        return self.clients.for_workspace(workspace.enterprise_id, workspace.team_id)
+                self._tell(summary)
 
     # -- one batch -------------------------------------------------------------------------
     def _batch(
@@ -297,7 +315,7 @@ class Delivery:
         Only members never checked, or due by the zone on record, are looked up, so a run
         calls Slack for the members it is about to DM rather than for everyone.
         """
-        real_now = self.clock()
+        real_now = self.real_clock()
         stale = [
             m
             for m in members
@@ -378,7 +396,7 @@ class Delivery:
         return zones
 
     def _insert_planned(self, todo: Sequence[tuple[MemberRow, Slot]]) -> None:
-        real_now = self.clock()
+        real_now = self.real_clock()
         rows = [
             {
                 "member_id": m.id,
@@ -400,39 +418,17 @@ class Delivery:
     def _claim(self, todo: Sequence[tuple[MemberRow, Slot]]) -> list[Claim]:
         """Lease the planned rows for ``todo`` that nobody else holds; return what we got."""
         by_key = {(m.id, s.week): (m, s) for m, s in todo}
-        real_now = self.clock()
-        claimable = and_(
-            Nudge.status == NudgeStatus.PLANNED.value,
-            or_(Nudge.claimed_until.is_(None), Nudge.claimed_until < real_now),
+        claimed = self.leases.claim(
+            (Nudge.member_id, Nudge.week),
+            by_key,
+            and_(
+                Nudge.member_id.in_({m.id for m, _ in todo}),
+                Nudge.week.in_({s.week for _, s in todo}),
+            ),
+            self.real_clock(),
+            LEASE,
+            (Nudge.member_id, Nudge.week, Nudge.channel_id, Nudge.post_started_at),
         )
-        with transaction(self.runtime.sessions) as session:
-            # SKIP LOCKED: rows another process is claiming right now are simply not ours.
-            # (SQLite has no row locks; SQLAlchemy leaves the clause out there.)
-            locked = session.execute(
-                select(Nudge.id, Nudge.member_id, Nudge.week)
-                .where(
-                    Nudge.member_id.in_({m.id for m, _ in todo}),
-                    Nudge.week.in_({s.week for _, s in todo}),
-                    claimable,
-                )
-                .with_for_update(skip_locked=True)
-            ).all()
-            ids = [i for i, member_id, week in locked if (member_id, week) in by_key]
-            if not ids:
-                return []
-            claimed = session.execute(
-                update(Nudge)
-                .where(Nudge.id.in_(ids), claimable)
-                .values(claimed_by=self.worker, claimed_until=real_now + LEASE)
-                .returning(
-                    Nudge.id,
-                    Nudge.member_id,
-                    Nudge.week,
-                    Nudge.channel_id,
-                    Nudge.post_started_at,
-                )
-                .execution_options(synchronize_session=False)
-            ).all()
         found = [
             Claim(
                 row.id,
@@ -539,7 +535,7 @@ class Delivery:
         Fails when the lease ran out (whether or not another sender took the row since): the
         DM is then not posted by us.
         """
-        real_now = self.clock()
+        real_now = self.real_clock()
         with transaction(self.runtime.sessions) as session:
             result = session.execute(
                 update(Nudge)
@@ -593,7 +589,7 @@ class Delivery:
                 .where(Nudge.id == claim.nudge_id, Nudge.claimed_by == self.worker)
                 .values(
                     status=NudgeStatus.SENT.value,
-                    sent_at=self.clock(),
+                    sent_at=self.real_clock(),
                     channel_id=channel or None,
                     message_ts=ts,
                     person_contact_id=person,
@@ -637,39 +633,18 @@ class Delivery:
             )
 
     def _finish(self, claim: Claim, status: NudgeStatus, why: str) -> None:
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(Nudge)
-                .where(Nudge.id == claim.nudge_id, Nudge.claimed_by == self.worker)
-                .values(status=status.value, error=why[:200], claimed_by=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.finish(claim.nudge_id, status, why)
 
     def _failed(self, claim: Claim, why: str, *, outcome_known: bool) -> None:
         """Release the claim with the error; a post known not to have landed is forgotten."""
         log.warning("nudge %s for %s failed: %s", claim.slot.week, claim.member.ref, why)
-        values: dict[str, object] = {"error": why[:200], "claimed_by": None, "claimed_until": None}
-        if outcome_known:
-            values["post_started_at"] = None
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(Nudge)
-                .where(Nudge.id == claim.nudge_id, Nudge.claimed_by == self.worker)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.fail(
+            claim.nudge_id, why, **({"post_started_at": None} if outcome_known else {})
+        )
 
     def _release(self, claims: Sequence[Claim]) -> None:
         """Give claims back untouched, for the next run."""
-        if not claims:
-            return
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(Nudge)
-                .where(Nudge.id.in_([c.nudge_id for c in claims]), Nudge.claimed_by == self.worker)
-                .values(claimed_by=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.release([c.nudge_id for c in claims])
 
 
 def _raise_if_token_gone(error: SlackApiError) -> None:

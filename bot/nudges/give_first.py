@@ -17,6 +17,7 @@ import enum
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from bot.nudges.sentences import Sentence
 from bot.nudges.weekly_person import ContactFacts
 from storage.models import Bond
 
@@ -33,26 +34,34 @@ class GiveFirst:
     received_more: int = 0  # how many more favours received than given (RECEIVED_MORE)
 
     @property
-    def way(self) -> str:
-        return way_to_give(self.contact.label, self.contact.bond)
+    def way(self) -> Sentence:
+        return way_to_give(self.contact)
 
     @property
-    def reason(self) -> str:
+    def reason(self) -> Sentence:
         """Why this person, in a sentence that keeps no score."""
         name = self.contact.label
         if self.why is Why.RECEIVED_MORE:
             times = "once" if self.received_more == 1 else f"{self.received_more} times"
-            return f"{name} has helped you {times} more than you've helped them."
-        return f"{name} is one of your alliances, and you haven't done anything for them yet."
+            text = f"{name} has helped you {times} more than you've helped them."
+        else:
+            text = f"{name} is one of your alliances, and you haven't done anything for them yet."
+        return Sentence(text, name, self.contact.slack_user_id)
 
 
-def way_to_give(name: str, bond: str | None) -> str:
-    """One concrete way to give to ``name``, by the kind of relationship."""
-    if bond == Bond.ALLIANCE.value:
-        return f"Offer help with what {name} is working on right now, before you need anything."
-    if bond == Bond.CONNECTION.value:
-        return f"Make an introduction: who in your network should {name} meet?"
-    return f"Share something useful with {name}: an article, a lead or a tool that fits their work."
+def way_to_give(contact: ContactFacts) -> Sentence:
+    """One concrete way to give to ``contact``, by the kind of relationship."""
+    name = contact.label
+    if contact.bond == Bond.ALLIANCE.value:
+        text = f"Offer help with what {name} is working on right now, before you need anything."
+    elif contact.bond == Bond.CONNECTION.value:
+        text = f"Make an introduction: who in your network should {name} meet?"
+    else:
+        text = (
+            f"Share something useful with {name}: an article, a lead or a tool that fits "
+            "their work."
+        )
+    return Sentence(text, name, contact.slack_user_id)
 
 
 def give_first(

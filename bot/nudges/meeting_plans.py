@@ -7,12 +7,15 @@ meet?" (bot/nudges/plans.py sends both). **Yes** logs the catch-up and asks what
 to?); **Not yet** moves the plan a week; **Skip** drops it. A member has at most one open plan
 per person: planning the same person again changes that plan.
 
-Services take a session, the member and ``now``; they never commit.
+The services at the end each open one unit of work and commit it; the functions taking a
+session are the pieces they are made of.
 """
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
 from bot.ledger.people import MemberRef, Person
-from bot.ledger.referrals import person_for_key, record_referrals
+from bot.ledger.referrals import focus_of, person_for_key, record_referrals
 from bot.ledger.service import (
     check_what,
     contact_for,
@@ -31,6 +34,8 @@ from bot.ledger.service import (
     record_favour,
 )
 from bot.nudges.planning import WEEKDAYS, zone
+from bot.nudges.sentences import named
+from bot.platform.runtime import Runtime
 from storage.models import WHAT_MAX, InteractionKind, MeetingPlan, PlanStatus
 
 # What a member can plan to do; anything else they type is kept as typed.
@@ -64,6 +69,16 @@ class PlanView:
     @property
     def doing(self) -> str:
         return self.what or "catch-up"
+
+    @property
+    def slack_user_id(self) -> str | None:
+        """The Slack user the plan is with (None: someone outside Slack, keyed ``~name``)."""
+        return None if self.contact_key.startswith("~") else self.contact_key
+
+    @property
+    def who(self) -> str:
+        """Whom the plan is with, in mrkdwn (``named``)."""
+        return named(self.label, self.slack_user_id)
 
 
 def local_today(tz: str, now: datetime) -> date:
@@ -274,3 +289,124 @@ def reflect(
         introducer = person_for_key(session, ref, plan.contact.key, now)
         record_referrals(session, ref, introducer, referrals, now, field="referrals")
     return Reflection(_view(plan), list(referrals))
+
+
+# -- services: one unit of work each ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan made or moved (``replaced``: it changed an open plan with the same person)."""
+
+    plan: PlanView
+    replaced: bool
+    home_changed: bool = True
+
+
+def plans_of(runtime: Runtime, ref: MemberRef, now: datetime) -> list[PlanView]:
+    """``/ally plan`` alone: the member's open plans, soonest first."""
+    with runtime.unit_of_work() as uow:
+        found = open_plans(uow.session, ref, now)
+        uow.commit()
+    return found
+
+
+def plan_meeting(
+    runtime: Runtime, ref: MemberRef, person: Person, text: str, now: datetime
+) -> Planned:
+    """``/ally plan @person <day> [what]``: ``text`` is what follows the person."""
+    with runtime.unit_of_work() as uow:
+        tz = open_member(uow.session, ref, now).member.tz
+        day, used = parse_day(text, local_today(tz, now))
+        what = " ".join(text.split()[used:])
+        plan, replaced = make_plan(uow.session, ref, person, day, what, now)
+        uow.commit()
+    return Planned(plan, replaced)
+
+
+@dataclass(frozen=True)
+class PlanForm:
+    """What the Plan it form opens with: whom (fixed) and today in the member's calendar."""
+
+    person: Person
+    today: date
+
+
+def plan_form(runtime: Runtime, ref: MemberRef, key: str, now: datetime) -> PlanForm:
+    """The Plan it form for the contact with ``key``; ``NotFound`` when they are gone."""
+    with runtime.unit_of_work() as uow:
+        person = person_for_key(uow.session, ref, key, now)
+        tz = open_member(uow.session, ref, now).member.tz
+        uow.commit()
+    return PlanForm(person, local_today(tz, now))
+
+
+def plan_with(
+    runtime: Runtime, ref: MemberRef, key: str, day: date, what: str, now: datetime
+) -> Planned:
+    """The Plan it form saved: a plan with the contact with ``key``."""
+    with runtime.unit_of_work() as uow:
+        plan, replaced = plan_for_key(uow.session, ref, key, day, what, now)
+        uow.commit()
+    return Planned(plan, replaced)
+
+
+class Answer(enum.StrEnum):
+    """The answers to "did you meet?"."""
+
+    MET = "met"
+    NOT_YET = "not_yet"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A plan after its answer; ``focus`` is the member's (for "what did you learn?")."""
+
+    plan: PlanView
+    answer: Answer
+    focus: str | None = None
+    home_changed: bool = True
+
+
+_ANSWERS: dict[Answer, Callable[[Session, MemberRef, str, datetime], PlanView]] = {
+    Answer.MET: met,
+    Answer.NOT_YET: not_yet,
+    Answer.SKIP: skip,
+}
+
+
+def answer_plan(
+    runtime: Runtime, ref: MemberRef, plan_id: str, answer: Answer, now: datetime
+) -> Answered:
+    """Yes, Not yet or Skip on a plan."""
+    with runtime.unit_of_work() as uow:
+        plan = _ANSWERS[answer](uow.session, ref, plan_id, now)
+        focus = focus_of(uow.session, ref) if answer is Answer.MET else None
+        uow.commit()
+    # Only a meeting that happened changes Home (its catch-up); a plan is not on Home.
+    return Answered(plan, answer, focus, home_changed=answer is Answer.MET)
+
+
+@dataclass(frozen=True)
+class Learned:
+    reflection: Reflection
+    home_changed: bool = True
+
+
+def save_learned(
+    runtime: Runtime,
+    ref: MemberRef,
+    plan_id: str,
+    learned: str,
+    next_question: str,
+    referrals: Callable[[Session], list[Person]],
+    now: datetime,
+) -> Learned:
+    """ "What did you learn?" saved; ``referrals`` reads whom they suggested (from the directory
+    within this unit of work)."""
+    with runtime.unit_of_work() as uow:
+        people = referrals(uow.session)
+        done = reflect(uow.session, ref, plan_id, learned, next_question, people, now)
+        uow.commit()
+    return Learned(done, home_changed=bool(people))

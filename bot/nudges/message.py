@@ -9,43 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, ButtonElement
 
 from bot import ids
-from bot.nudges.planning import STAY_IN_TOUCH_MAX, THANKS_MAX, NudgeContent, Schedule
+from bot.blocks import actions, button, clip, context, section
+from bot.nudges.planning import STAY_IN_TOUCH_MAX, THANKS_SHOWN, NudgeContent, Schedule
+from bot.nudges.sentences import Sentence, mrkdwn
 from bot.nudges.weekly_person import ContactFacts, Reason
 from bot.slack_text import mrkdwn as escape
 
 FOOTER_BLOCK = "nudge_footer"
 DM_BLOCKS_MAX = 19  # a DM that reads at a glance: under 20 blocks (Slack allows 50)
-TEXT_MAX = 3000
-
-
-def _clip(text: str, limit: int = TEXT_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _who(contact: ContactFacts) -> str:
-    """A contact in the DM: a Slack user as a mention (Slack shows their current name,
-    clickable), anyone else by name in bold."""
-    if contact.slack_user_id:
-        return f"<@{contact.slack_user_id}>"
-    return f"*{escape(contact.label)}*"
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=_clip(text)))
-
-
-def _button(text: str, action_id: str, value: str = "", style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=text[:75], action_id=action_id, value=value or None, style=style)
 
 
 def _days(n: int) -> str:
@@ -73,10 +47,10 @@ class _Entry:
         else:
             name = escape(self.contact.label)
             head = f"*This week's person: {name}*" if self.person else f"*{name}*"
-        section = _section(head + "\n" + "\n".join(self.lines))
+        said = section(head + "\n" + "\n".join(self.lines))
         if not self.buttons:
-            return [section]
-        return [section, ActionsBlock(block_id=self.block_id, elements=self.buttons)]
+            return [said]
+        return [said, actions(*self.buttons, block_id=self.block_id)]
 
 
 def _entries(content: NudgeContent) -> list[_Entry]:
@@ -99,23 +73,23 @@ def _entries(content: NudgeContent) -> list[_Entry]:
             f"*Stay in touch:* {_days(s.days_since)} since you last talked "
             f"(you aim for every {_days(s.cadence)})."
         )
-    for f in content.thanks[:THANKS_MAX]:
+    for f in content.thanks[:THANKS_SHOWN]:
         e = entry(f.contact)
         what = escape(f.what) if f.what else "a favour"
         e.lines.append(f"*Say thank you* for last week's help: {what}")
         if not e.thanks:  # one Say thanks per person: their latest favour
             e.thanks = True
-            e.buttons.append(_button("Say thanks", ids.SAY_THANKS, str(f.interaction_id)))
+            e.buttons.append(button("Say thanks", ids.SAY_THANKS, str(f.interaction_id)))
             e.block_id = f"thanks:{f.interaction_id}"
     g = content.give_first
     if g is not None:
-        entry(g.contact).lines.append(f"*Give first:* {escape(g.reason)} {escape(g.way)}")
+        entry(g.contact).lines.append(f"*Give first:* {mrkdwn(g.reason)} {mrkdwn(g.way)}")
     if p is not None:
         e = entry(p.contact)
         e.person = True
         # Out of touch is said once, by the stay-in-touch line, when the person has one.
-        why = "" if e.touch and p.reason is Reason.OUT_OF_TOUCH else f"{escape(p.why)}\n"
-        e.lines.append(f"{why}*Next step:* {escape(p.next_step)}")
+        why = "" if e.touch and p.reason is Reason.OUT_OF_TOUCH else f"{mrkdwn(p.why)}\n"
+        e.lines.append(f"{why}*Next step:* {mrkdwn(p.next_step)}")
         if content.questions:
             asks = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))
             e.lines.append(f"*Three questions to ask*\n{asks}")
@@ -123,14 +97,14 @@ def _entries(content: NudgeContent) -> list[_Entry]:
         key = e.contact.key
         first: list[ButtonElement] = []
         if e.person:
-            first.append(_button("Plan it", ids.PLAN_IT, key, "primary"))
+            first.append(button("Plan it", ids.PLAN_IT, key, "primary"))
         if e.person or e.touch:
-            first.append(_button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, key))
+            first.append(button("Log a catch-up", ids.NUDGE_LOG_CATCH_UP, key))
         last: list[ButtonElement] = []
         if e.touch:
-            last.append(_button("Snooze 2 weeks", ids.NUDGE_SNOOZE, key))
+            last.append(button("Snooze 2 weeks", ids.NUDGE_SNOOZE, key))
         if e.person:
-            last.append(_button("Keep for next week", ids.NUDGE_KEEP_PERSON, key))
+            last.append(button("Keep for next week", ids.NUDGE_KEEP_PERSON, key))
         e.buttons = first + e.buttons + last
         if e.person:
             e.block_id = f"person:{e.contact.id}"
@@ -162,14 +136,14 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
     if content.start_here:
         return _start_here(schedule)
     head: list[Block] = [
-        _section("*Your week with Ally*: five minutes for the people your work depends on.")
+        section("*Your week with Ally*: five minutes for the people your work depends on.")
     ]
     tail: list[Block] = []
     if content.person is None and content.gap is not None:
         tail.append(
-            _section(
+            section(
                 f"*This week: fill a gap*\n{escape(content.gap.reason)}\n"
-                f"*Next step:* {escape(content.gap.next_step)}"
+                f"*Next step:* {mrkdwn(content.gap.next_step)}"
             )
         )
     footer = _footer(schedule)
@@ -191,26 +165,17 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
     if p is None and content.gap is not None:
         summary.append("a gap to fill")
     text = "Your weekly Ally nudge: " + (", ".join(summary) or "a quiet week") + "."
-    return _clip(text), blocks
+    return clip(text), blocks
 
 
 def _footer(schedule: Schedule) -> list[Block]:
     return [
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"Weekly nudge, {schedule.label} ({schedule.tz}). "
-                    "Only you can see your ledger."
-                )
-            ]
-        ),
-        ActionsBlock(
+        context(f"Weekly nudge, {schedule.label} ({schedule.tz}). Only you can see your ledger."),
+        actions(
+            button("Done for this week", ids.NUDGE_NOT_NOW),
+            button("Pause 2 weeks", ids.NUDGE_SNOOZE),
+            button("Settings…", ids.NUDGE_SETTINGS),
             block_id=FOOTER_BLOCK,
-            elements=[
-                _button("Done for this week", ids.NUDGE_NOT_NOW),
-                _button("Pause 2 weeks", ids.NUDGE_SNOOZE),
-                _button("Settings…", ids.NUDGE_SETTINGS),
-            ],
         ),
     ]
 
@@ -218,7 +183,7 @@ def _footer(schedule: Schedule) -> list[Block]:
 def _start_here(schedule: Schedule) -> tuple[str, list[Block]]:
     text = "Start here: log the first person who helped you this month."
     blocks: list[Block] = [
-        _section(
+        section(
             "*Welcome to your weekly nudge.* Your network in Ally is empty, so here is one "
             "five-minute start:\n"
             "1. Think of someone who helped you this month and log it: "
@@ -227,16 +192,16 @@ def _start_here(schedule: Schedule) -> tuple[str, list[Block]]:
             'below: `/ally add @person` (or an outside name in quotes, "Dana Lee (Acme)").\n'
             "Next week I'll suggest who to stay in touch with."
         ),
-        ActionsBlock(
+        actions(
+            button("Record who helped you", ids.OPEN_LOG_MODAL, style="primary"),
             block_id="start_here",
-            elements=[_button("Record who helped you", ids.OPEN_LOG_MODAL, style="primary")],
         ),
         *_footer(schedule),
     ]
     return text, blocks
 
 
-def plain_text(content: NudgeContent, schedule: Schedule) -> str:
+def preview_text(content: NudgeContent, schedule: Schedule) -> str:
     """The DM as a terminal would show it (for ``ally-bot nudges preview``)."""
     text, blocks = render(content, schedule)
     # A terminal shows no mentions: each Slack user by the name Ally has for them.
@@ -244,6 +209,9 @@ def plain_text(content: NudgeContent, schedule: Schedule) -> str:
     people += [content.give_first.contact] if content.give_first is not None else []
     people += [content.person.contact] if content.person is not None else []
     names = {f"<@{c.slack_user_id}>": c.label for c in people if c.slack_user_id}
+    step = content.gap.next_step if content.gap is not None else None
+    if isinstance(step, Sentence) and step.slack_user_id:
+        names[f"<@{step.slack_user_id}>"] = step.label
     lines = [text, ""]
     for block in blocks:
         data = block.to_dict()

@@ -23,16 +23,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
-from bot.ledger.network import Gap, Placement, TouchState, cadence_days, gap_step, review
+from bot.ledger.network import (
+    DefaultCadences,
+    Gap,
+    Placement,
+    TouchState,
+    cadence_days,
+    chosen_cadences,
+    gap_step,
+    review,
+)
 from bot.ledger.people import MemberRef
 from bot.ledger.projects import ProjectGoal, unmet_goals
 from bot.nudges.give_first import GiveFirst, give_first
+from bot.nudges.sentences import Sentence
 from bot.nudges.weekly_person import ContactFacts, Pick, choose, touches
 from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
 from storage.repository import GIVEN_KINDS, RECEIVED_KINDS
@@ -40,7 +50,7 @@ from storage.types import DayNumber
 
 BATCH_SIZE = 500
 STAY_IN_TOUCH_MAX = 3
-THANKS_MAX = 3
+THANKS_SHOWN = 3
 THANKS_WINDOW = timedelta(days=7)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -238,7 +248,7 @@ def compose(
     )
     return NudgeContent(
         stay_in_touch=stay_in_touch(contacts, now, touched),
-        thanks=list(favours)[:THANKS_MAX],
+        thanks=list(favours)[:THANKS_SHOWN],
         give_first=give_first(contacts, given_to),
         person=person,
         gap=None if person is not None else gap_suggestion(contacts, focus),
@@ -260,13 +270,29 @@ def gap_suggestion(contacts: Sequence[ContactFacts], focus: str | None) -> GapSu
     result = review(Placement(c.networks, c.level, c.bond) for c in contacts)
     if not result.missing:
         return None
-    gap = result.missing[0]
-    insider = next((c for c in contacts if c.level), None) or next(iter(contacts), None)
-    return GapSuggestion(
-        gap,
-        f"You have {gap.describe()}.",
-        gap_step(gap, insider.label if insider else None, focus),
-    )
+    return fill_gap(result.missing[0], contacts, focus)
+
+
+class Insider(Protocol):
+    """Someone already in the network, who could say whom to talk to next."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def slack_user_id(self) -> str | None: ...
+    @property
+    def level(self) -> str | None: ...
+
+
+def fill_gap(gap: Gap, people: Sequence[Insider], focus: str | None) -> GapSuggestion:
+    """``gap`` as the week's suggestion: ask the first placed person (else anyone) whom to meet
+    (seed 002's snowball); the DM and Home say the same."""
+    insider = next((c for c in people if c.level), None) or next(iter(people), None)
+    if insider is None:
+        step = Sentence(gap_step(gap, None, focus))
+    else:
+        step = Sentence(gap_step(gap, insider.label, focus), insider.label, insider.slack_user_id)
+    return GapSuggestion(gap, f"You have {gap.describe()}.", step)
 
 
 # -- reading a batch of members ----------------------------------------------------------------
@@ -281,6 +307,13 @@ class MemberRow:
     focus: str | None
     # The app's DM with the member, once Slack has told us (None: post to the user id).
     dm_channel_id: str | None = None
+    # The member's default cadences for alliances and connections (None: Ally's).
+    alliance_days: int | None = None
+    connection_days: int | None = None
+
+    @property
+    def cadences(self) -> DefaultCadences:
+        return chosen_cadences(self.alliance_days, self.connection_days)
 
 
 @dataclass(frozen=True)
@@ -323,6 +356,8 @@ def _member_row(m: Member) -> MemberRow:
         tz_checked_at=m.tz_checked_at,
         focus=m.focus,
         dm_channel_id=m.dm_channel_id,
+        alliance_days=m.alliance_cadence_days,
+        connection_days=m.connection_cadence_days,
     )
 
 
@@ -362,6 +397,8 @@ def member_batches(
                     tz_checked_at=tz_checked_at,
                     focus=focus,
                     dm_channel_id=dm_channel_id,
+                    alliance_days=alliance_days,
+                    connection_days=connection_days,
                 )
                 for (
                     member_id,
@@ -376,6 +413,8 @@ def member_batches(
                     tz_checked_at,
                     focus,
                     dm_channel_id,
+                    alliance_days,
+                    connection_days,
                 ) in session.connection()
                 .execute(
                     select(
@@ -391,6 +430,8 @@ def member_batches(
                         Member.tz_checked_at,
                         Member.focus,
                         Member.dm_channel_id,
+                        Member.alliance_cadence_days,
+                        Member.connection_cadence_days,
                     )
                     .where(Member.id > after, Member.nudges_enabled.is_(True), *scope)
                     .order_by(Member.id)
@@ -497,6 +538,9 @@ def contents(
     facts: dict[int, list[ContactFacts]] = defaultdict(list)
     for contact in map(_contact_facts, rows):
         facts[contact.member_id].append(contact)
+    for m, _ in due_now:
+        if defaults := m.cadences:
+            facts[m.id] = [with_default_cadence(c, defaults) for c in facts[m.id]]
     favours: dict[int, list[Favour]] = defaultdict(list)
     for fav in connection.execute(
         select(
@@ -548,6 +592,13 @@ def contents(
     }
 
 
+def with_default_cadence(contact: ContactFacts, defaults: DefaultCadences) -> ContactFacts:
+    """``contact`` with the member's default cadence for its bond when it has none of its own."""
+    if contact.cadence_days or contact.bond not in defaults:
+        return contact
+    return contact._replace(cadence_days=defaults[contact.bond])
+
+
 def given_to(session: Session, member_ids: Sequence[int]) -> dict[int, set[int]]:
     """Per member, the contacts they have ever done a favour for or introduced (one query)."""
     found: dict[int, set[int]] = defaultdict(set)
@@ -587,7 +638,7 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def plan(
+def planned_batches(
     sessions: sessionmaker[Session], now: datetime, batch_size: int = BATCH_SIZE
 ) -> Iterator[list[Planned]]:
     """Every nudge due at ``now`` and not yet sent this week, one batch at a time (no writes)."""

@@ -26,16 +26,15 @@ from datetime import date, datetime, time, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.ledger.people import MemberRef
 from bot.ledger.service import contact_label
 from bot.nudges import plan_message
-from bot.nudges.delivery import PERMANENT, Summary, posting_client, worker_id
+from bot.nudges.delivery import PERMANENT, Sender, Summary, posting_client
 from bot.nudges.meeting_plans import PlanView
 from bot.nudges.planning import zone
-from bot.platform.clock import Clock
 from bot.platform.oauth import WorkspaceClients
 from bot.platform.runtime import Runtime
 from bot.questions import service as questions
@@ -145,22 +144,11 @@ def due_now(session: Session, now: datetime) -> list[Due]:
     return [d for d in found if (d.plan.id, d.step.value, d.plan.day) not in finished]
 
 
-class PlanSender:
+@dataclass(eq=False)
+class PlanSender(Sender):
     """One run of plan messages for one process (after the weekly DMs, in the same job)."""
 
-    def __init__(
-        self,
-        runtime: Runtime,
-        clients: WebClient | WorkspaceClients,
-        *,
-        clock: Clock | None = None,
-        worker: str | None = None,
-    ) -> None:
-        self.runtime = runtime
-        self.clients = clients
-        # Leases and "sent at" use real time, even when ``now`` rehearses another moment.
-        self.clock = clock or runtime.clock
-        self.worker = worker or worker_id()
+    table = PlanMessage
 
     def run(self, now: datetime) -> Summary:
         summary = Summary()
@@ -208,51 +196,29 @@ class PlanSender:
     def _claim(self, todo: list[Due]) -> list[Claim]:
         """Lease the planned rows for ``todo`` that nobody else holds; return what we got."""
         by_key = {(d.plan.id, d.step.value, d.plan.day): d for d in todo}
-        real_now = self.clock()
-        claimable = and_(
-            PlanMessage.status == NudgeStatus.PLANNED.value,
-            or_(PlanMessage.claimed_until.is_(None), PlanMessage.claimed_until < real_now),
+        claimed = self.leases.claim(
+            (PlanMessage.plan_id, PlanMessage.step, PlanMessage.day),
+            by_key,
+            PlanMessage.plan_id.in_({d.plan.id for d in todo}),
+            self.real_clock(),
+            LEASE,
+            (
+                PlanMessage.plan_id,
+                PlanMessage.step,
+                PlanMessage.day,
+                PlanMessage.attempts,
+                PlanMessage.channel_id,
+            ),
+            attempts=PlanMessage.attempts + 1,
         )
-        with transaction(self.runtime.sessions) as session:
-            locked = session.execute(
-                select(PlanMessage.id, PlanMessage.plan_id, PlanMessage.step, PlanMessage.day)
-                .where(PlanMessage.plan_id.in_({d.plan.id for d in todo}), claimable)
-                .with_for_update(skip_locked=True)
-            ).all()
-            wanted = [row.id for row in locked if (row.plan_id, row.step, row.day) in by_key]
-            if not wanted:
-                return []
-            claimed = session.execute(
-                update(PlanMessage)
-                .where(PlanMessage.id.in_(wanted), claimable)
-                .values(
-                    claimed_by=self.worker,
-                    claimed_until=real_now + LEASE,
-                    attempts=PlanMessage.attempts + 1,
-                )
-                .returning(
-                    PlanMessage.id,
-                    PlanMessage.plan_id,
-                    PlanMessage.step,
-                    PlanMessage.day,
-                    PlanMessage.attempts,
-                    PlanMessage.channel_id,
-                )
-                .execution_options(synchronize_session=False)
-            ).all()
         return [
             Claim(row.id, by_key[(row.plan_id, row.step, row.day)], row.attempts, row.channel_id)
             for row in claimed
         ]
 
-    def _client(self, ref: MemberRef) -> WebClient | None:
-        if isinstance(self.clients, WebClient):
-            return self.clients
-        return self.clients.for_member(ref)
-
     def _deliver(self, claim: Claim, now: datetime) -> str:
         due = claim.due
-        client = self._client(due.ref)
+        client = self.client_for(due.ref.enterprise_id, due.ref.team_id)
         if client is None:
             self._finish(claim, NudgeStatus.SKIPPED, "Ally is not installed in this workspace")
             return "skipped"
@@ -267,10 +233,10 @@ class PlanSender:
                     return "sent"
             if due.step is PlanStep.REMINDER:
                 with transaction(self.runtime.sessions) as session:
-                    chosen = questions.suggest(
+                    chosen = questions.choose_questions(
                         session, due.ref, now, contact_key=due.plan.contact_key, n=QUESTIONS
                     )
-                text, blocks = plan_message.reminder(due.plan, [q.text for q in chosen])
+                text, blocks = plan_message.reminder(due.plan, [q.text for q in chosen.questions])
             else:
                 text, blocks = plan_message.follow_up(due.plan)
             response = posting_client(client, self.runtime.sleep).chat_postMessage(
@@ -309,40 +275,21 @@ class PlanSender:
         return None
 
     def _mark_sent(self, claim: Claim, channel: str, ts: str) -> None:
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(PlanMessage)
-                .where(PlanMessage.id == claim.message_id, PlanMessage.claimed_by == self.worker)
-                .values(
-                    status=NudgeStatus.SENT.value,
-                    sent_at=self.clock(),
-                    channel_id=channel,
-                    message_ts=ts,
-                    claimed_by=None,
-                    claimed_until=None,
-                    error=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.settle(
+            [claim.message_id],
+            status=NudgeStatus.SENT.value,
+            sent_at=self.real_clock(),
+            channel_id=channel,
+            message_ts=ts,
+            error=None,
+        )
 
     def _finish(self, claim: Claim, status: NudgeStatus, why: str) -> None:
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(PlanMessage)
-                .where(PlanMessage.id == claim.message_id, PlanMessage.claimed_by == self.worker)
-                .values(status=status.value, error=why[:200], claimed_by=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.finish(claim.message_id, status, why)
 
     def _failed(self, claim: Claim, why: str) -> None:
         log.warning("plan message %s failed: %s", claim.message_id, why)
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(PlanMessage)
-                .where(PlanMessage.id == claim.message_id, PlanMessage.claimed_by == self.worker)
-                .values(error=why[:200], claimed_by=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        self.leases.fail(claim.message_id, why)
 
 
 def send_plans(runtime: Runtime, now: datetime) -> Summary:

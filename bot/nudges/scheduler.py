@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -62,30 +63,26 @@ def start(
 ) -> BackgroundScheduler:
     """Start the nudge job (explicit UTC trigger, one instance, missed runs coalesced)."""
     scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(
-        send_nudges,
-        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
-        args=[runtime],
-        id=JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=int(every.total_seconds()),
-        # The first run soon after start-up, so a restart catches up without waiting.
-        next_run_time=datetime.now(UTC) + first_run_in,
-    )
-    if runtime.settings.oauth:
+    first_run = datetime.now(UTC) + first_run_in
+
+    def every_so_often(job: Callable[[Runtime], None], job_id: str, period: timedelta) -> None:
+        # One instance at a time, missed runs coalesced into one; the first run soon after
+        # start-up, so a restart catches up without waiting.
         scheduler.add_job(
-            sweep,
-            IntervalTrigger(seconds=SWEEP_EVERY.total_seconds(), timezone=UTC),
+            job,
+            IntervalTrigger(seconds=period.total_seconds(), timezone=UTC),
             args=[runtime],
-            id=SWEEP_JOB_ID,
+            id=job_id,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=int(SWEEP_EVERY.total_seconds()),
-            next_run_time=datetime.now(UTC) + first_run_in,
+            misfire_grace_time=int(period.total_seconds()),
+            next_run_time=first_run,
         )
+
+    every_so_often(send_nudges, JOB_ID, every)
+    if runtime.settings.oauth:
+        every_so_often(sweep, SWEEP_JOB_ID, SWEEP_EVERY)
     scheduler.start()
     log.info("nudge scheduler started: every %s", every)
     return scheduler

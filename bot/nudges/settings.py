@@ -1,10 +1,12 @@
 """What members change about their nudges, and what the DM's buttons do.
 
-Services take a session, the member and ``now``; the caller's transaction commits.
+Each service opens one unit of work on the runtime, commits, and returns what the handler
+shows; the functions taking a session are the pieces they are made of.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -14,15 +16,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
-from bot.ledger import directory
+from bot.ledger.network import DEFAULT_CADENCE_DAYS
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
-from bot.ledger.reactions import set_reaction_emoji
+from bot.ledger.reactions import DEFAULT_EMOJI, set_reaction_emoji
 from bot.ledger.service import open_member, record_favour
 from bot.nudges.planning import Schedule, Slot, current_slot, next_slot, schedule_of, zone
-from storage.models import InteractionKind, Member, Nudge, NudgeStatus
+from bot.platform.runtime import Runtime
+from bot.questions.service import get_focus
+from storage.models import Bond, Contact, InteractionKind, Member, Nudge, NudgeStatus
 
 SNOOZE_DAYS = 14
 TZ_FRESH_FOR = timedelta(days=1)
+# The Settings form's choices of a default cadence per bond, in weeks.
+CADENCE_WEEKS = (1, 2, 3, 4, 6, 8, 12)
+CADENCE_CHOICES = tuple(weeks * 7 for weeks in CADENCE_WEEKS)
 
 
 @dataclass(frozen=True)
@@ -31,19 +38,35 @@ class NudgeSettings:
     next_at: Slot | None
     # This week's slot has passed and its nudge is not sent yet: it goes out on the next run.
     on_its_way: bool = False
+    # The member's own default cadence (days) for alliances and for connections; None: Ally's.
+    alliance_days: int | None = None
+    connection_days: int | None = None
+    emoji: str = DEFAULT_EMOJI  # the reaction that logs a favour
+
+    def ally_days(self, bond: Bond) -> int:
+        """Ally's own default cadence for ``bond``, what "Ally's default" stands for."""
+        return DEFAULT_CADENCE_DAYS[bond]
 
 
-def refresh_tz(session: Session, client: WebClient, member: Member, now: datetime) -> None:
-    """Follow the member's Slack time zone (``users.info``), at most once a day."""
-    if member.tz_checked_at is not None and now - member.tz_checked_at < TZ_FRESH_FOR:
-        return
-    ref = MemberRef(member.team_id, member.user_id, member.enterprise_id)
+@dataclass(frozen=True)
+class SettingsChanged:
+    """The member's settings after a change (their Home shows some of them)."""
+
+    settings: NudgeSettings
+    home_changed: bool = True
+
+
+def _zone_stale(member: Member, now: datetime) -> bool:
+    return member.tz_checked_at is None or now - member.tz_checked_at >= TZ_FRESH_FOR
+
+
+def _slack_zone(client: WebClient, user_id: str) -> tuple[bool, str | None]:
+    """Whether Slack answered ``users.info``, and the member's zone if their profile has one."""
     try:
-        row = directory.lookup(session, client, ref, member.user_id, now, refresh=True)
+        user = client.users_info(user=user_id)["user"]
     except SlackClientError:
-        return  # keep the zone on record; the next look will try again
-    member.tz = row.tz or member.tz
-    member.tz_checked_at = now
+        return False, None  # keep the zone on record; the next look will try again
+    return True, user.get("tz") or None
 
 
 def _settings(session: Session, member: Member, now: datetime) -> NudgeSettings:
@@ -57,42 +80,85 @@ def _settings(session: Session, member: Member, now: datetime) -> NudgeSettings:
         )
     ).first()
     upcoming = next_slot(schedule, now, sent_this_week=sent is not None)
-    return NudgeSettings(schedule, upcoming, upcoming is not None and upcoming.due_at <= now)
+    return NudgeSettings(
+        schedule,
+        upcoming,
+        upcoming is not None and upcoming.due_at <= now,
+        member.alliance_cadence_days,
+        member.connection_cadence_days,
+        member.reaction_emoji or DEFAULT_EMOJI,
+    )
 
 
-def settings(session: Session, client: WebClient, ref: MemberRef, now: datetime) -> NudgeSettings:
-    member = open_member(session, ref, now).member
-    refresh_tz(session, client, member, now)
-    return _settings(session, member, now)
+Change = Callable[[Session, Member], None]
 
 
-def set_enabled(
-    session: Session, client: WebClient, ref: MemberRef, enabled: bool, now: datetime
+def _changed(
+    runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime, change: Change
 ) -> NudgeSettings:
-    member = open_member(session, ref, now).member
-    refresh_tz(session, client, member, now)
+    """``change`` the member in one unit of work and read their settings after it.
+
+    Their Slack time zone is followed at most once a day (``users.info``): asked after that unit
+    of work commits, never inside it, then kept in a second one that reads the settings again.
+    """
+    with runtime.unit_of_work() as uow:
+        member = open_member(uow.session, ref, now).member
+        change(uow.session, member)
+        current = _settings(uow.session, member, now)
+        stale = _zone_stale(member, now)
+        uow.commit()
+    if not stale:
+        return current
+    answered, tz = _slack_zone(client, ref.user_id)
+    if not answered:
+        return current
+    with runtime.unit_of_work() as uow:
+        member = open_member(uow.session, ref, now).member
+        member.tz = tz or member.tz
+        member.tz_checked_at = now
+        current = _settings(uow.session, member, now)
+        uow.commit()
+    return current
+
+
+def settings(runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime) -> NudgeSettings:
+    """The member's settings: what ``/ally nudges`` shows and the Settings form opens with."""
+    return _changed(runtime, client, ref, now, lambda _session, _member: None)
+
+
+def switch_nudges(
+    runtime: Runtime, client: WebClient, ref: MemberRef, enabled: bool, now: datetime
+) -> SettingsChanged:
+    """Turn the weekly DM on (which ends a pause) or off."""
+    return SettingsChanged(
+        _changed(runtime, client, ref, now, lambda _session, member: _switch(member, enabled))
+    )
+
+
+def _switch(member: Member, enabled: bool) -> None:
     member.nudges_enabled = enabled
     if enabled:
         member.nudges_paused_until = None
-    session.flush()
-    return _settings(session, member, now)
 
 
-def set_slot(
-    session: Session, client: WebClient, ref: MemberRef, weekday: int, minute: int, now: datetime
-) -> NudgeSettings:
-    """Move the weekly slot; this week's nudge, if already sent, is not sent again."""
+def move_nudges(
+    runtime: Runtime, client: WebClient, ref: MemberRef, weekday: int, minute: int, now: datetime
+) -> SettingsChanged:
+    """Move the weekly slot (and turn the DM on); this week's, if already sent, is not sent
+    again."""
+    return SettingsChanged(
+        _changed(runtime, client, ref, now, lambda _session, member: _move(member, weekday, minute))
+    )
+
+
+def _move(member: Member, weekday: int, minute: int) -> None:
     if not 0 <= weekday <= 6:
         raise InvalidInput("weekday", "Pick a day from Monday to Sunday.")
     if not 0 <= minute < 24 * 60:
         raise InvalidInput("time", "Pick a time from 00:00 to 23:59.")
-    member = open_member(session, ref, now).member
-    refresh_tz(session, client, member, now)
     member.nudge_weekday = weekday
     member.nudge_minute = minute
     member.nudges_enabled = True
-    session.flush()
-    return _settings(session, member, now)
 
 
 def _local_today(member: Member, now: datetime) -> date:
@@ -107,87 +173,124 @@ def pause(session: Session, ref: MemberRef, now: datetime, days: int = SNOOZE_DA
     return member.nudges_paused_until
 
 
+def person_of(contact: Contact) -> Person:
+    """The person a contact stands for: a Slack user, or someone outside Slack."""
+    if contact.slack_user_id:
+        return SlackPerson(user_id=contact.slack_user_id, name=contact.name)
+    return OutsidePerson(name=contact.name, organisation=contact.organisation)
+
+
+def _contact(session: Session, ref: MemberRef, key: str, now: datetime) -> Contact:
+    contact = open_member(session, ref, now).contact_by_key(key)
+    if contact is None:
+        raise NotFound("That person is no longer in your network.")
+    return contact
+
+
 @dataclass(frozen=True)
 class Snoozed:
-    label: str
+    person: Person
     until: date
-
-
-def _person(key: str, name: str, slack_user_id: str | None, organisation: str | None) -> Person:
-    if slack_user_id:
-        return SlackPerson(user_id=slack_user_id, name=name)
-    return OutsidePerson(name=name, organisation=organisation)
 
 
 def snooze_contact(
     session: Session, ref: MemberRef, key: str, now: datetime, days: int = SNOOZE_DAYS
 ) -> Snoozed:
     """Leave one contact out of stay-in-touch reminders for ``days``."""
-    data = open_member(session, ref, now)
-    contact = data.contact_by_key(key)
-    if contact is None:
-        raise NotFound("That person is no longer in your network.")
-    contact.snoozed_until = _local_today(data.member, now) + timedelta(days=days)
+    contact = _contact(session, ref, key, now)
+    contact.snoozed_until = _local_today(contact.member, now) + timedelta(days=days)
     session.flush()
-    person = _person(key, contact.name, contact.slack_user_id, contact.organisation)
-    return Snoozed(person.label, contact.snoozed_until)
+    return Snoozed(person_of(contact), contact.snoozed_until)
 
 
-def wake_contact(session: Session, ref: MemberRef, key: str, now: datetime) -> str:
-    """End a contact's snooze: reminders about them are back; returns their label."""
-    data = open_member(session, ref, now)
-    contact = data.contact_by_key(key)
-    if contact is None:
-        raise NotFound("That person is no longer in your network.")
+def wake_contact(session: Session, ref: MemberRef, key: str, now: datetime) -> Person:
+    """End a contact's snooze: reminders about them are back."""
+    contact = _contact(session, ref, key, now)
     contact.snoozed_until = None
     session.flush()
-    return _person(key, contact.name, contact.slack_user_id, contact.organisation).label
+    return person_of(contact)
 
 
-def log_catch_up(session: Session, ref: MemberRef, key: str, now: datetime) -> str:
-    """Record a catch-up with a contact today; returns their label."""
-    data = open_member(session, ref, now)
-    contact = data.contact_by_key(key)
-    if contact is None:
-        raise NotFound("That person is no longer in your network.")
-    person = _person(key, contact.name, contact.slack_user_id, contact.organisation)
+def log_catch_up(session: Session, ref: MemberRef, key: str, now: datetime) -> Person:
+    """Record a catch-up with a contact today."""
+    person = person_of(_contact(session, ref, key, now))
     record_favour(session, ref, person, InteractionKind.CATCH_UP, "", now)
-    return person.label
+    return person
 
 
-def keep_person(session: Session, ref: MemberRef, key: str, now: datetime) -> str:
-    """Keep the latest DM's person for the week after (the Keep button); returns their label.
+def keep_person(session: Session, ref: MemberRef, key: str, now: datetime) -> Person:
+    """Keep the latest DM's person for the week after (the Keep button).
 
     The wish is recorded on that week's nudge, which next week's planning reads as last week's.
     """
-    data = open_member(session, ref, now)
-    contact = data.contact_by_key(key)
-    if contact is None:
-        raise NotFound("That person is no longer in your network.")
-    label = _person(key, contact.name, contact.slack_user_id, contact.organisation).label
+    contact = _contact(session, ref, key, now)
+    person = person_of(contact)
     latest = session.scalars(
         select(Nudge)
-        .where(Nudge.member_id == data.member.id, Nudge.status == NudgeStatus.SENT.value)
+        .where(Nudge.member_id == contact.member_id, Nudge.status == NudgeStatus.SENT.value)
         .order_by(Nudge.week.desc())
         .limit(1)
     ).first()
     if latest is None or latest.person_contact_id != contact.id:
         raise InvalidInput(
             "person",
-            f"A newer nudge has gone out since, so {label} can't be kept from this one.",
+            f"A newer nudge has gone out since, so {person.label} can't be kept from this one.",
         )
     latest.keep_person = True
     session.flush()
-    return label
+    return person
 
 
-def set_paused_until(session: Session, ref: MemberRef, until: date | None, now: datetime) -> None:
-    """No nudges until ``until`` (the member's own date); None resumes them."""
-    member = open_member(session, ref, now).member
-    if until is not None and until <= _local_today(member, now):
-        raise InvalidInput("pause", "Pick a day after today, or leave it empty to not pause.")
-    member.nudges_paused_until = until
-    session.flush()
+# -- the weekly DM's buttons -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What a weekly DM button did: about whom (None: the DM itself), until when (a snooze or
+    a pause), the settings after it, and the member's focus (for the catch-up's question)."""
+
+    person: Person | None = None
+    until: date | None = None
+    settings: NudgeSettings | None = None
+    focus: str | None = None
+    home_changed: bool = True
+
+
+def caught_up(runtime: Runtime, ref: MemberRef, key: str, now: datetime) -> Pressed:
+    """ "We caught up": a catch-up with the DM's person, logged today."""
+    with runtime.unit_of_work() as uow:
+        person = log_catch_up(uow.session, ref, key, now)
+        focus = get_focus(uow.session, ref)
+        uow.commit()
+    return Pressed(person, focus=focus)
+
+
+def snoozed(runtime: Runtime, ref: MemberRef, key: str, now: datetime) -> Pressed:
+    """Snooze the DM's person for two weeks, or (no person) pause the DM itself."""
+    with runtime.unit_of_work() as uow:
+        if key:
+            done = snooze_contact(uow.session, ref, key, now)
+            result = Pressed(done.person, done.until)
+        else:
+            result = Pressed(until=pause(uow.session, ref, now))
+        uow.commit()
+    return result
+
+
+def kept(runtime: Runtime, ref: MemberRef, key: str, now: datetime) -> Pressed:
+    """Keep the DM's person for next week too."""
+    with runtime.unit_of_work() as uow:
+        person = keep_person(uow.session, ref, key, now)
+        uow.commit()
+    return Pressed(person)
+
+
+def not_now(runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime) -> Pressed:
+    """ "Not now": nothing changes; the DM's buttons are put away until next week's."""
+    return Pressed(settings=settings(runtime, client, ref, now), home_changed=False)
+
+
+# -- the Settings form -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -199,15 +302,35 @@ class SettingsForm:
     minute: int
     paused_until: date | None
     emoji: str
+    # Default cadences in days (None: Ally's default for the bond).
+    alliance_days: int | None = None
+    connection_days: int | None = None
+
+
+def check_default_cadence(days: int | None, *, field: str) -> int | None:
+    """A default cadence from the form's choices (None: Ally's); ``InvalidInput`` otherwise."""
+    if days is not None and days not in CADENCE_CHOICES:
+        raise InvalidInput(field, "Pick a cadence from the list.")
+    return days
 
 
 def save_settings(
-    session: Session, client: WebClient, ref: MemberRef, form: SettingsForm, now: datetime
-) -> NudgeSettings:
-    """Apply the Settings form: the weekly slot, on or off, a pause, the reaction emoji."""
-    set_slot(session, client, ref, form.weekday, form.minute, now)  # turns them on
-    set_paused_until(session, ref, form.paused_until, now)
-    set_reaction_emoji(session, ref, form.emoji, now)
-    if not form.enabled:
-        return set_enabled(session, client, ref, False, now)
-    return settings(session, client, ref, now)
+    runtime: Runtime, client: WebClient, ref: MemberRef, form: SettingsForm, now: datetime
+) -> SettingsChanged:
+    """Apply the Settings form: the weekly slot, on or off, a pause, the reaction emoji and the
+    default cadences, all or nothing."""
+
+    def apply(session: Session, member: Member) -> None:
+        _move(member, form.weekday, form.minute)  # turns them on
+        if form.paused_until is not None and form.paused_until <= _local_today(member, now):
+            raise InvalidInput("pause", "Pick a day after today, or leave it empty to not pause.")
+        member.nudges_paused_until = form.paused_until
+        set_reaction_emoji(session, ref, form.emoji, now)
+        member.alliance_cadence_days = check_default_cadence(form.alliance_days, field="alliance")
+        member.connection_cadence_days = check_default_cadence(
+            form.connection_days, field="connection"
+        )
+        if not form.enabled:
+            _switch(member, False)
+
+    return SettingsChanged(_changed(runtime, client, ref, now, apply))

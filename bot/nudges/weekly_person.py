@@ -40,6 +40,7 @@ from bot.ledger.network import (
 )
 from bot.ledger.projects import ProjectGoal
 from bot.ledger.service import label_of
+from bot.nudges.sentences import Sentence
 from storage.models import Level
 
 TOUCH_POINTS = {
@@ -70,6 +71,7 @@ class ContactFacts(NamedTuple):
     networks: int = 0
     level: str | None = None
     bond: str | None = None
+    # The contact's own cadence, else the member's default for the bond (None: Ally's).
     cadence_days: int | None = None
     # The (UTC) day of the last touch, and the first day after a snooze.
     last_touch_day: int | None = None
@@ -184,9 +186,18 @@ def _project_pick(contact: ContactFacts, state: TouchState, goal: ProjectGoal, t
         _score(state, contact.balance, GAP_POINTS if thin.of(contact) else 0),
         Reason.PROJECT,
         f"One of your allies for “{goal.project}”, not met yet ({clock}).",
-        f"Book 30 minutes with {name} to talk through how their knowledge could support "
-        f"“{goal.project}”, and offer something in return.",
+        _naming(
+            contact,
+            f"Book 30 minutes with {name} to talk through how their knowledge could support "
+            f"“{goal.project}”, and offer something in return.",
+        ),
     )
+
+
+def _naming(contact: ContactFacts, text: str) -> Sentence:
+    """``text``, which names ``contact`` before any text a member typed (so the first
+    occurrence of their label is them)."""
+    return Sentence(text, contact.label, contact.slack_user_id)
 
 
 def _project_first(
@@ -328,32 +339,48 @@ def _explain(
         times = "once" if more == 1 else f"{more} times"
         return (
             Reason.GIVE_FIRST,
-            f"{name} has helped you {times} more than you've helped them.",
-            f"Ask {name} what they are working on this month and offer one concrete piece "
-            "of help before you ask for anything.",
+            _naming(contact, f"{name} has helped you {times} more than you've helped them."),
+            _naming(
+                contact,
+                f"Ask {name} what they are working on this month and offer one concrete piece "
+                "of help before you ask for anything.",
+            ),
         )
     if state in (TouchState.OVERDUE, TouchState.DUE) and days_since is not None:
         return (
             Reason.OUT_OF_TOUCH,
             f"It has been {days_since} days since you last talked.",
-            f"Send {name} a two-line note today and suggest a 20-minute catch-up this week.",
+            _naming(
+                contact,
+                f"Send {name} a two-line note today and suggest a 20-minute catch-up this week.",
+            ),
         )
     if state == TouchState.NEW:
         return (
             Reason.NEVER_MET,
-            f"You added {name} but haven't logged a conversation yet.",
-            f"Book 20 minutes with {name} for an informational interview: ask about their "
-            "work, not for a favour.",
+            _naming(contact, f"You added {name} but haven't logged a conversation yet."),
+            _naming(
+                contact,
+                f"Book 20 minutes with {name} for an informational interview: ask about their "
+                "work, not for a favour.",
+            ),
         )
     if thin:
         return (
             Reason.GAP,
-            f"{name} is one of your few connections {thin}.",
-            f"Ask {name} who else you should get to know there, and offer to return the favour.",
+            _naming(contact, f"{name} is one of your few connections {thin}."),
+            _naming(
+                contact,
+                f"Ask {name} who else you should get to know there, "
+                "and offer to return the favour.",
+            ),
         )
     return (
         Reason.KEEP_WARM,
         "Keeping a good relationship warm before you need it.",
-        f"Share something useful with {name} this week: an article, an introduction or a "
-        "thank-you.",
+        _naming(
+            contact,
+            f"Share something useful with {name} this week: an article, an introduction or a "
+            "thank-you.",
+        ),
     )

@@ -1,8 +1,8 @@
 """Choosing informational-interview questions for a person, and the member's focus of inquiry.
 
-``suggest`` picks questions from ``bot.questions.bank`` that fit a contact's level, networks and
-bond, varied in kind, and never repeats one for the same person until every question that fits
-them has been suggested.
+``choose_questions`` picks questions from ``bot.questions.bank`` that fit a contact's level,
+networks and bond, varied in kind, and never repeats one for the same person until every
+question that fits them has been suggested. Each service below opens one unit of work.
 """
 
 from __future__ import annotations
@@ -10,15 +10,18 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from slack_sdk import WebClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
-from bot.ledger.people import MemberRef
+from bot.ledger import directory
+from bot.ledger.people import MemberRef, Person, SlackPerson
 from bot.ledger.service import ContactInfo, open_member
+from bot.platform.runtime import Runtime
 from bot.questions.bank import ALL_BONDS, ALL_LEVELS, ALL_NETWORKS, BANK, BankQuestion
 from storage.models import FOCUS_MAX, Bond, Level, QuestionAsked
 from storage.repository import find_member
@@ -47,6 +50,7 @@ class Suggestions:
     focus_from_topic: bool
     fitting: int  # how many questions in the bank fit this person
     new_round: bool  # every fitting question had been suggested; the bank started over
+    person: Person | None = None  # whom they were asked for, as named (a Slack user: mention)
 
 
 def check_focus(text: str, *, field: str = "focus") -> str:
@@ -159,7 +163,7 @@ def _asked(session: Session, member_id: int, scope: str) -> set[str]:
     )
 
 
-def plan(
+def choose_questions(
     session: Session,
     ref: MemberRef,
     now: datetime,
@@ -170,8 +174,10 @@ def plan(
 ) -> Suggestions:
     """Choose ``n`` questions for the person with ``contact_key`` (or nobody) and record them.
 
-    A ``topic`` phrases the questions around it instead of the member's focus. A contact key
-    outside the member's network still gets questions (for anyone) and its own no-repeat scope.
+    Chosen by the person's level, networks and bond and worded around ``topic`` (instead of
+    the member's focus); never repeats a question for the same person until every question
+    that fits them has come up. A contact key outside the member's network still gets
+    questions (for anyone) and its own no-repeat scope.
     """
     n = max(1, min(n, MAX_COUNT))
     topic = check_focus(topic, field="topic") if topic is not None and topic.strip() else None
@@ -220,18 +226,55 @@ def plan(
     )
 
 
-def suggest(
-    session: Session,
+# -- the services behind /ally questions, its Three more button, and /ally focus ----------------
+
+
+def questions_for(
+    runtime: Runtime,
+    client: WebClient,
     ref: MemberRef,
     now: datetime,
-    *,
-    contact_key: str | None = None,
+    person: Person | None,
     topic: str | None = None,
-    n: int = DEFAULT_COUNT,
-) -> list[Question]:
-    """``n`` informational-interview questions for a person (or nobody), recorded as suggested.
+) -> Suggestions:
+    """Three questions for ``person`` (a Slack user is checked in the directory first: real,
+    active, human, not the member), a topic, or anyone, recorded as suggested."""
+    if isinstance(person, SlackPerson) and person.user_id == ref.user_id:
+        raise InvalidInput("who", "That's you! Name the person you're about to meet.")
+    with runtime.unit_of_work() as uow:
+        if isinstance(person, SlackPerson):
+            person = directory.person(uow.session, client, ref, person.user_id, now)
+        key = person.key if person is not None else None
+        found = choose_questions(uow.session, ref, now, contact_key=key, topic=topic)
+        uow.commit()
+    return replace(found, person=person)
 
-    Chosen by the person's level, networks and bond and worded around ``topic`` or the
-    member's focus; never repeats a question for the same person until the bank is used up.
-    """
-    return plan(session, ref, now, contact_key=contact_key, topic=topic, n=n).questions
+
+@dataclass(frozen=True)
+class Focus:
+    """The member's focus of inquiry after ``/ally focus``, and the one it replaced."""
+
+    focus: str | None
+    previous: str | None = None
+    home_changed: bool = False
+
+
+def show_focus(runtime: Runtime, ref: MemberRef) -> Focus:
+    with runtime.unit_of_work() as uow:
+        return Focus(get_focus(uow.session, ref))
+
+
+def change_focus(runtime: Runtime, ref: MemberRef, text: str, now: datetime) -> Focus:
+    """Set the focus to ``text``; Home shows it."""
+    with runtime.unit_of_work() as uow:
+        focus = set_focus(uow.session, ref, text, now)
+        uow.commit()
+    return Focus(focus, home_changed=True)
+
+
+def forget_focus(runtime: Runtime, ref: MemberRef) -> Focus:
+    """Clear the focus (``previous``: the one cleared, None when none was set)."""
+    with runtime.unit_of_work() as uow:
+        previous = clear_focus(uow.session, ref)
+        uow.commit()
+    return Focus(None, previous, home_changed=previous is not None)

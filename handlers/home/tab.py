@@ -26,27 +26,24 @@ from slack_bolt.listener.listener_start_handler import ListenerStartHandler
 from slack_sdk import WebClient
 
 from bot.home.service import (
+    HomeData,
     begin_changes,
     end_changes,
-    entered_home,
-    home,
-    may_be_looking,
+    home_to_republish,
+    opened_home,
     watch_commits,
 )
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.home.views import home_view
 from handlers.kit.members import home_is_stale, member_of
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
 
-def publish(client: WebClient, runtime: Runtime, member: MemberRef) -> None:
-    """Build ``member``'s Home from the database as it is now and publish it."""
-    with transaction(runtime.sessions) as session:
-        data = home(session, member, runtime.clock())
-    client.views_publish(user_id=member.user_id, view=home_view(data))
+def publish(client: WebClient, data: HomeData) -> None:
+    """Publish a member's Home as ``data`` says."""
+    client.views_publish(user_id=data.member.user_id, view=home_view(data))
 
 
 class TrackChanges(ListenerStartHandler):
@@ -84,13 +81,9 @@ class RepublishHome(ListenerCompletionHandler):
     def _refresh(self, client: WebClient, member: MemberRef, changed: bool, on_home: bool) -> None:
         try:
             now = self.runtime.clock()
-            with transaction(self.runtime.sessions) as session:
-                if on_home:
-                    entered_home(session, member, now)
-                elif not may_be_looking(session, member, now):
-                    return
-            if changed:
-                publish(client, self.runtime, member)
+            data = home_to_republish(self.runtime, member, now, on_home=on_home, changed=changed)
+            if data is not None:
+                publish(client, data)
         except Exception:
             log.exception(
                 "Home republish failed for team=%s user=%s", member.team_id, member.user_id
@@ -116,6 +109,4 @@ def register(app: App, runtime: Runtime) -> None:
         member = member_of(context)
         if event.get("tab", "home") != "home" or member is None:
             return
-        with transaction(runtime.sessions) as session:
-            entered_home(session, member, runtime.clock())
-        publish(client, runtime, member)
+        publish(client, opened_home(runtime, member, runtime.clock()))

@@ -27,6 +27,7 @@ from bot.ledger.network import (
 )
 from bot.ledger.projects import ProjectView
 from bot.ledger.service import LedgerLine
+from bot.nudges.sentences import mrkdwn
 from handlers.kit.blocks import actions, button, clip, context, escape, section
 from handlers.kit.mentions import person_mrkdwn
 from handlers.ledger.people_views import cell_buttons, page_value, person_block
@@ -163,7 +164,8 @@ def project_blocks(projects: Sequence[ProjectView]) -> list[Block]:
 def project_line(project: ProjectView) -> str:
     """One project: its name, the 30-day clock and each ally, met or not."""
     allies = ", ".join(
-        f"{':white_check_mark:' if a.met else ':hourglass_flowing_sand:'} {escape(a.label)}"
+        f"{':white_check_mark:' if a.met else ':hourglass_flowing_sand:'} "
+        + person_mrkdwn(a.label, None if a.key.startswith("~") else a.key)
         for a in project.allies
     )
     return f"• *{escape(project.name)}* ({project.when}): {allies}"
@@ -201,16 +203,16 @@ def this_week_blocks(suggestion: Suggestion | None) -> list[Block]:
     if suggestion.contact is None:
         return [
             section(
-                f"*This week: fill a gap*\n{escape(suggestion.reason)}\n"
-                f"*Next step:* {escape(suggestion.next_step)}"
+                f"*This week: fill a gap*\n{mrkdwn(suggestion.reason)}\n"
+                f"*Next step:* {mrkdwn(suggestion.next_step)}"
             )
         ]
     contact = suggestion.contact
     return [
         section(
             f"*This week's person:* {person_mrkdwn(contact.label, contact.slack_user_id)}\n"
-            f"{escape(suggestion.reason)}\n"
-            f"*Next step:* {escape(suggestion.next_step)}"
+            f"{mrkdwn(suggestion.reason)}\n"
+            f"*Next step:* {mrkdwn(suggestion.next_step)}"
         ),
         actions(
             button("Plan it", ids.PLAN_IT, value=contact.key, style="primary"),
@@ -304,7 +306,7 @@ def _balance(data: HomeData) -> ContextBlock:
     else:
         text = "Balance: even."
     if data.give_first is not None:
-        text += f" *Give first:* {escape(data.give_first.reason)} {escape(data.give_first.way)}"
+        text += f" *Give first:* {mrkdwn(data.give_first.reason)} {mrkdwn(data.give_first.way)}"
     return context(text)
 
 

@@ -1,50 +1,35 @@
-"""Small pure builders shared by every view. All Block Kit goes through ``slack_sdk.models``."""
+"""Replies and the builders every view uses (``bot.blocks``). All Block Kit goes through
+``slack_sdk.models``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block
 
+from bot.blocks import TEXT_MAX, actions, button, clip, context, section
 from bot.slack_text import mrkdwn
 
+__all__ = [
+    "MESSAGE_BLOCKS_MAX",
+    "TEXT_MAX",
+    "Reply",
+    "actions",
+    "button",
+    "clip",
+    "context",
+    "escape",
+    "say",
+    "section",
+    "updated_blocks",
+]
+
 MESSAGE_BLOCKS_MAX = 50  # Slack's limit per message; slack_sdk does not check it
-TEXT_MAX = 3000
 
 # What a member typed, escaped once for mrkdwn (user mentions stay mentions): the views' one way
 # to put member text into mrkdwn. Never for plain_text objects, which Slack shows as they are.
 escape = mrkdwn
-
-
-def clip(text: str, limit: int = TEXT_MAX) -> str:
-    """Shorten ``text`` to fit a Block Kit text field, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=clip(text)))
-
-
-def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=clip(text))])
-
-
-def button(
-    text: str, action_id: str, value: str | None = None, style: str | None = None
-) -> ButtonElement:
-    return ButtonElement(text=text[:75], action_id=action_id, value=value, style=style)
-
-
-def actions(*buttons: ButtonElement, block_id: str | None = None) -> ActionsBlock:
-    return ActionsBlock(elements=list(buttons)[:25], block_id=block_id)
 
 
 @dataclass(frozen=True)
@@ -73,7 +58,7 @@ def say(text: str) -> Reply:
 
 def updated_blocks(message_blocks: list[dict], action: dict, done: str) -> list[dict]:
     """The DM's blocks with the pressed button's block replaced by ``done``."""
-    line = ContextBlock(elements=[MarkdownTextObject(text=done[:3000])]).to_dict()
+    line = context(done).to_dict()
     result: list[dict] = []
     replaced = False
     for block in message_blocks:

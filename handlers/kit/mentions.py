@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import InvalidInput
-from bot.ledger.people import OutsidePerson, outside_person
+from bot.ledger.people import OutsidePerson, Person, SlackPerson, outside_person
+from bot.nudges.sentences import named
 from handlers.kit.blocks import escape
 
 MENTION = re.compile(r"^<@(?P<id>[UW][A-Z0-9]{1,30})(?:\|(?P<label>[^>]*))?>")
@@ -66,3 +67,8 @@ def person_mrkdwn(label: str, slack_user_id: str | None) -> str:
     if slack_user_id:
         return f"<@{slack_user_id}>"
     return escape(label)
+
+
+def mention(person: Person) -> str:
+    """A person named in a sentence: a Slack user's mention, or an outside name in bold."""
+    return named(person.label, person.user_id if isinstance(person, SlackPerson) else None)

@@ -12,7 +12,7 @@ from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, say
-from handlers.kit.mentions import person_mrkdwn
+from handlers.kit.mentions import mention
 from handlers.kit.replies import answer_in_place, on_button
 from handlers.ledger import views
 from handlers.ledger.people_views import people_list, read_page_value
@@ -51,9 +51,8 @@ def register(app: App, runtime: Runtime) -> None:
 
     def wake(member: MemberRef, key: str) -> tuple[Reply, bool]:
         woken = listing.wake(runtime.unit_of_work, member, key, runtime.clock())
-        who = person_mrkdwn(woken.label, woken.slack_user_id)
         return say(
-            f":alarm_clock: {who} is awake: reminders about them are back."
+            f":alarm_clock: {mention(woken.person)} is awake: reminders about them are back."
         ), woken.home_changed
 
     def show(member: MemberRef, key: str) -> Reply:

@@ -100,18 +100,18 @@ def touch_text(touch: Touch, contact: ContactInfo) -> str:
     if touch.state == TouchState.NEW:
         return "No catch-up logged yet: a good moment to reach out."
     ago = "today" if not touch.days_since else f"{touch.days_since} days ago"
-    every = cadence_days(contact.cadence_days, contact.bond)
+    every = touch.ideal_days or cadence_days(contact.cadence_days, contact.bond)
     text = f"Last touch {ago}; next due {day(touch.next_due)} (every {every} days)"
     if touch.state in (TouchState.OK, TouchState.SNOOZED):
         return text + ("." if touch.state == TouchState.OK else ", snoozed.")
     return f"{text}: *{touch.state.value}*."
 
 
-def placement_text(contact: ContactInfo) -> str:
+def placement_text(contact: ContactInfo, ideal_days: int | None = None) -> str:
     networks = ", ".join(network_label(n) for n in networks_of(contact.networks)) or "none yet"
     parts = [f"Networks: {networks}", f"Level: {level_label(contact.level)}"]
     parts.append(f"Bond: {contact.bond or 'not set'}")
-    every = cadence_days(contact.cadence_days, contact.bond)
+    every = ideal_days or cadence_days(contact.cadence_days, contact.bond)
     parts.append(f"every {every} days" + ("" if contact.cadence_days else " (default)"))
     text = " · ".join(parts)
     if contact.met_through:
@@ -299,7 +299,9 @@ def history(h: History) -> Reply:
         f"{h.total('catch_ups')} catch-ups and thanks",
     ]
     blocks: list[Block] = [
-        section(f"Your history with {name(contact)}\n{placement_text(contact)}"),
+        section(
+            f"Your history with {name(contact)}\n{placement_text(contact, h.touch.ideal_days)}"
+        ),
         section(f"{touch_text(h.touch, contact)}\n{balance_text(h.balance, them)}"),
         context(" · ".join(counts)),
     ]

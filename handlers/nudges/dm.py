@@ -14,31 +14,30 @@ from datetime import datetime
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
-from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.errors import AllyError, InvalidInput
 from bot.ledger.people import MemberRef
-from bot.ledger.service import contact_card
 from bot.nudges.planning import WEEKDAYS
 from bot.nudges.settings import (
     NudgeSettings,
-    keep_person,
-    log_catch_up,
-    pause,
-    set_enabled,
-    set_slot,
+    Pressed,
+    caught_up,
+    kept,
+    move_nudges,
+    not_now,
     settings,
-    snooze_contact,
+    snoozed,
+    switch_nudges,
 )
 from bot.platform.runtime import Runtime
-from bot.questions.service import get_focus
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, escape, section, updated_blocks
 from handlers.kit.blocks import context as note
-from handlers.kit.members import member_of
+from handlers.kit.members import home_changed
+from handlers.kit.mentions import mention
+from handlers.kit.replies import pressed
 from handlers.ledger.referrals import referral_offer, who_else
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 USAGE = "/ally nudges [on|off|<weekday> [HH:MM]]"
@@ -97,21 +96,20 @@ def settings_reply(current: NudgeSettings, changed: str | None = None) -> Reply:
 
 def nudges_command(command: Command) -> Reply:
     words = command.args.split()
-    with transaction(command.runtime.sessions) as session:
-        if not words:
-            return settings_reply(settings(session, command.client, command.member, command.now))
-        first = words[0].casefold()
-        if first in ("on", "off") and len(words) == 1:
-            current = set_enabled(
-                session, command.client, command.member, first == "on", command.now
-            )
-            return settings_reply(current, "Done.")
+    runtime, client, member, now = command.runtime, command.client, command.member, command.now
+    if not words:
+        return settings_reply(settings(runtime, client, member, now))
+    first = words[0].casefold()
+    if first in ("on", "off") and len(words) == 1:
+        changed = switch_nudges(runtime, client, member, first == "on", now)
+    else:
         if len(words) > 2:
             raise InvalidInput("nudges", "Give a day and, if you like, a time: `friday 16:30`.")
         weekday = parse_weekday(words[0])
         minute = parse_time(words[1]) if len(words) == 2 else 9 * 60
-        current = set_slot(session, command.client, command.member, weekday, minute, command.now)
-        return settings_reply(current, "Done.")
+        changed = move_nudges(runtime, client, member, weekday, minute, now)
+    command.home_changed(changed.home_changed)
+    return settings_reply(changed.settings, "Done.")
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
@@ -122,32 +120,38 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 # -- the DM's buttons ---------------------------------------------------------------------------
 
 
-Work = Callable[[Session, MemberRef, str, datetime, WebClient], str]
+Work = Callable[[Runtime, WebClient, MemberRef, str, datetime], Pressed]
+Say = Callable[[Pressed], str]
 # A message to post in the DM after the pressed one is updated (e.g. the referral question).
-FollowUp = Callable[[Session, MemberRef, str, datetime], Reply | None]
+FollowUp = Callable[[str, Pressed], Reply | None]
 
 
 def _button(
-    runtime: Runtime, work: Work, follow_up: FollowUp | None = None, *, put_away: bool = False
+    runtime: Runtime,
+    work: Work,
+    done: Say,
+    follow_up: FollowUp | None = None,
+    *,
+    put_away: bool = False,
 ) -> Callable[..., None]:
-    """A DM button's listener: ``work`` does the job and says what was done, which replaces
-    the pressed button's block; with ``put_away`` every other button block goes too."""
+    """A DM button's listener: ``work`` does the job, ``done`` says what was done, which
+    replaces the pressed button's block; with ``put_away`` every other button block goes too."""
 
     def on_press(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        ack()
-        action = (body.get("actions") or [{}])[0]
-        member = member_of(context)
-        if member is None:
+        press = pressed(ack, body, context)
+        if press is None:
             return
-        now = runtime.clock()
-        value = action.get("value") or ""
+        member, value = press
         after = None
         try:
-            with transaction(runtime.sessions) as session:
-                done = work(session, member, value, now, client)
-                after = follow_up(session, member, value, now) if follow_up else None
+            result = work(runtime, client, member, value, runtime.clock())
         except AllyError as error:
-            done = escape(error.message)
+            text = escape(error.message)
+        else:
+            home_changed(context, result.home_changed)
+            text = done(result)
+            after = follow_up(value, result) if follow_up else None
+        action = (body.get("actions") or [{}])[0]
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
             "channel_id"
@@ -155,16 +159,16 @@ def _button(
         if channel is None or "ts" not in message:
             # Pressed outside the DM (the Home tab's Settings): answer in the DM instead.
             client.chat_postMessage(
-                channel=member.user_id, text=done, blocks=[note(done).to_dict()]
+                channel=member.user_id, text=text, blocks=[note(text).to_dict()]
             )
         else:
-            blocks = updated_blocks(message.get("blocks") or [], action, done)
+            blocks = updated_blocks(message.get("blocks") or [], action, text)
             if put_away:
                 blocks = [block for block in blocks if block.get("type") != "actions"]
             client.chat_update(
                 channel=channel,
                 ts=message["ts"],
-                text=message.get("text") or done,
+                text=message.get("text") or text,
                 blocks=blocks,
             )
         if after is not None:
@@ -173,47 +177,56 @@ def _button(
     return on_press
 
 
-def _catch_up(
-    session: Session, member: MemberRef, key: str, now: datetime, client: WebClient
-) -> str:
-    label = log_catch_up(session, member, key, now)
-    return f":white_check_mark: Logged a catch-up with *{escape(label)}* today."
+def _person(result: Pressed) -> str:
+    return mention(result.person) if result.person is not None else "them"
 
 
-def _ask_referrals(session: Session, member: MemberRef, key: str, now: datetime) -> Reply:
+def _caught_up(result: Pressed) -> str:
+    return f":white_check_mark: Logged a catch-up with {_person(result)} today."
+
+
+def _ask_referrals(key: str, result: Pressed) -> Reply:
     """Seed 002's snowball after a catch-up: "who else should I talk to about <focus>?"."""
-    card = contact_card(session, member, key, now)
-    offer = referral_offer(key, card.contact.label, get_focus(session, member))
-    return Reply(text=who_else(get_focus(session, member)), blocks=offer)
+    person = result.person
+    offer = referral_offer(key, person.label if person else "them", result.focus)
+    return Reply(text=who_else(result.focus), blocks=offer)
 
 
-def _snooze(session: Session, member: MemberRef, key: str, now: datetime, client: WebClient) -> str:
-    if not key:
-        until = pause(session, member, now)
-        return f":zzz: Nudges paused until {until:%A %d %B}. `/ally nudges on` resumes them."
-    snoozed = snooze_contact(session, member, key, now)
+def _snoozed(result: Pressed) -> str:
+    if result.person is None:
+        return f":zzz: Nudges paused until {result.until:%A %d %B}. `/ally nudges on` resumes them."
     return (
-        f":zzz: Snoozed *{escape(snoozed.label)}* until {snoozed.until:%A %d %B}: "
+        f":zzz: Snoozed {_person(result)} until {result.until:%A %d %B}: "
         "no reminders about them until then."
     )
 
 
-def _keep(session: Session, member: MemberRef, key: str, now: datetime, client: WebClient) -> str:
-    label = keep_person(session, member, key, now)
-    return f":pushpin: *{escape(label)}* stays your person next week too."
+def _kept(result: Pressed) -> str:
+    return f":pushpin: {_person(result)} stays your person next week too."
 
 
-def _not_now(
-    session: Session, member: MemberRef, key: str, now: datetime, client: WebClient
-) -> str:
-    current = settings(session, client, member, now)
-    upcoming = current.next_at
+def _not_now(result: Pressed) -> str:
+    upcoming = result.settings.next_at if result.settings else None
     when = f" Next one: {upcoming.local:%A %d %B at %H:%M}." if upcoming is not None else ""
     return f":ok_hand: Done for this week: I've put this DM's buttons away.{when}"
 
 
 def register(app: App, runtime: Runtime) -> None:
-    app.action(ids.NUDGE_LOG_CATCH_UP)(_button(runtime, _catch_up, _ask_referrals))
-    app.action(ids.NUDGE_SNOOZE)(_button(runtime, _snooze))
-    app.action(ids.NUDGE_NOT_NOW)(_button(runtime, _not_now, put_away=True))
-    app.action(ids.NUDGE_KEEP_PERSON)(_button(runtime, _keep))
+    def on_runtime(
+        work: Callable[[Runtime, MemberRef, str, datetime], Pressed],
+    ) -> Work:
+        return lambda runtime, _client, member, key, now: work(runtime, member, key, now)
+
+    app.action(ids.NUDGE_LOG_CATCH_UP)(
+        _button(runtime, on_runtime(caught_up), _caught_up, _ask_referrals)
+    )
+    app.action(ids.NUDGE_SNOOZE)(_button(runtime, on_runtime(snoozed), _snoozed))
+    app.action(ids.NUDGE_NOT_NOW)(
+        _button(
+            runtime,
+            lambda runtime, client, member, _key, now: not_now(runtime, client, member, now),
+            _not_now,
+            put_away=True,
+        )
+    )
+    app.action(ids.NUDGE_KEEP_PERSON)(_button(runtime, on_runtime(kept), _kept))

@@ -22,18 +22,18 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.errors import AllyError, InvalidInput
-from bot.ledger.referrals import MAX_REFERRALS, focus_of, person_for_key
-from bot.ledger.service import open_member
+from bot.ledger.people import Person
+from bot.ledger.referrals import MAX_REFERRALS
 from bot.nudges import meeting_plans as plans
-from bot.nudges.meeting_plans import WHATS, PlanView
+from bot.nudges.meeting_plans import WHATS, Answer, Answered, PlanView
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, clip, context, escape, section, updated_blocks
-from handlers.kit.members import member_of
-from handlers.kit.mentions import require_person
+from handlers.kit.members import home_changed, member_of
+from handlers.kit.mentions import mention, require_person
+from handlers.kit.replies import pressed
 from handlers.ledger.commands import clean, resolve
 from handlers.ledger.referrals import done_view, referred_people, who_else
-from storage.db import transaction
 from storage.models import NAME_MAX, WHAT_MAX
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ OTHER = "other"
 def planned_text(plan: PlanView, replaced: bool) -> str:
     verb = "Moved your plan:" if replaced else "Planned:"
     return (
-        f":calendar: {verb} {escape(plan.doing)} with *{escape(plan.label)}* on {plan.when}. "
+        f":calendar: {verb} {escape(plan.doing)} with {plan.who} on {plan.when}. "
         "I'll remind you that morning with questions to bring, and ask the day after how it went."
     )
 
@@ -56,19 +56,13 @@ def planned_text(plan: PlanView, replaced: bool) -> str:
 def plan_command(command: Command) -> Reply:
     text = clean(command.args)
     if not text:
-        with transaction(command.runtime.sessions) as session:
-            found = plans.open_plans(session, command.member, command.now)
-        return listing(found)
+        return listing(plans.plans_of(command.runtime, command.member, command.now))
     token, rest = require_person(text, example=EXAMPLE)
-    with transaction(command.runtime.sessions) as session:
-        tz = open_member(session, command.member, command.now).member.tz
-    day, used = plans.parse_day(rest, plans.local_today(tz, command.now))
-    what = " ".join(rest.split()[used:])
-    plans.check_plan_what(what)
     [person] = resolve(command, [(token, "who")])
-    with transaction(command.runtime.sessions) as session:
-        plan, replaced = plans.make_plan(session, command.member, person, day, what, command.now)
-    return Reply(planned_text(plan, replaced), [section(planned_text(plan, replaced))])
+    done = plans.plan_meeting(command.runtime, command.member, person, rest, command.now)
+    command.home_changed(done.home_changed)
+    said = planned_text(done.plan, done.replaced)
+    return Reply(said, [section(said)])
 
 
 def listing(found: list[PlanView]) -> Reply:
@@ -78,7 +72,7 @@ def listing(found: list[PlanView]) -> Reply:
             f"`{EXAMPLE}`, or press *Plan it* on your weekly DM or Home."
         )
         return Reply("No plans yet.", [section(text)])
-    lines = "\n".join(f"• {p.when}: {escape(p.doing)} with *{escape(p.label)}*" for p in found)
+    lines = "\n".join(f"• {p.when}: {escape(p.doing)} with {p.who}" for p in found)
     return Reply(f"{len(found)} planned.", [section(f"*Your plans*\n{lines}")])
 
 
@@ -94,12 +88,12 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 # -- the Plan it form ----------------------------------------------------------------------------
 
 
-def plan_view(key: str, name: str, today: date) -> View:
+def plan_view(key: str, person: Person, today: date) -> View:
     """Who is fixed (the button's person); when is a date, what a choice or free text."""
     options = [Option(text=w.capitalize(), value=w) for w in WHATS]
     options.append(Option(text="Something else (say below)", value=OTHER))
     blocks: list[Block] = [
-        section(f"*Who:* {escape(name)}\nOne person a week: decide when, and what you'll do."),
+        section(f"*Who:* {mention(person)}\nOne person a week: decide when, and what you'll do."),
         InputBlock(
             block_id="when",
             label="When",
@@ -157,9 +151,7 @@ def read_plan_form(values: dict) -> tuple[date, str]:
 def learned_view(plan: PlanView, focus: str | None) -> View:
     """Seed 002's reflection: what you learned, what you'll ask next, who else to talk to."""
     blocks: list[Block] = [
-        section(
-            f":white_check_mark: Logged your {escape(plan.doing)} with *{escape(plan.label)}*."
-        ),
+        section(f":white_check_mark: Logged your {escape(plan.doing)} with {plan.who}."),
         InputBlock(
             block_id="learned",
             label="What did you learn?",
@@ -212,20 +204,16 @@ def learned_view(plan: PlanView, focus: str | None) -> View:
 
 def register(app: App, runtime: Runtime) -> None:
     def open_plan(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        ack()
-        member = member_of(context)
-        key = (body.get("actions") or [{}])[0].get("value") or ""
-        if member is None or not key:
+        press = pressed(ack, body, context)
+        if press is None or not press[1]:
             return
-        now = runtime.clock()
-        with transaction(runtime.sessions) as session:
-            try:
-                name = person_for_key(session, member, key, now).label
-                tz = open_member(session, member, now).member.tz
-            except AllyError as error:
-                view = done_view(error.message)
-            else:
-                view = plan_view(key, name, plans.local_today(tz, now))
+        member, key = press
+        try:
+            form = plans.plan_form(runtime, member, key, runtime.clock())
+        except AllyError as error:
+            view = done_view(error.message)
+        else:
+            view = plan_view(key, form.person, form.today)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def submit_plan(ack: Ack, body: dict, context: BoltContext) -> None:
@@ -233,12 +221,10 @@ def register(app: App, runtime: Runtime) -> None:
         view = body["view"]
         values = view["state"]["values"]
         key = view.get("private_metadata") or ""
-        now = runtime.clock()
         assert member is not None  # view submissions always carry the user
         try:
             day, what = read_plan_form(values)
-            with transaction(runtime.sessions) as session:
-                plan, replaced = plans.plan_for_key(session, member, key, day, what, now)
+            done = plans.plan_with(runtime, member, key, day, what, runtime.clock())
         except InvalidInput as error:
             field = error.field if error.field in values else "when"
             ack(response_action="errors", errors={field: error.message})
@@ -246,38 +232,26 @@ def register(app: App, runtime: Runtime) -> None:
         except AllyError as error:
             ack(response_action="update", view=done_view(error.message))
             return
-        ack(response_action="update", view=done_view(planned_text(plan, replaced)))
+        ack(response_action="update", view=done_view(planned_text(done.plan, done.replaced)))
+        home_changed(context, done.home_changed)
 
-    def answer(work: str) -> Callable[..., None]:
+    def answer(work: Answer) -> Callable[..., None]:
         def on_press(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-            ack()
-            member = member_of(context)
-            action = (body.get("actions") or [{}])[0]
-            if member is None:
+            press = pressed(ack, body, context)
+            if press is None:
                 return
-            now = runtime.clock()
-            plan_id = action.get("value") or ""
+            member, plan_id = press
             learned: View | None = None
             try:
-                with transaction(runtime.sessions) as session:
-                    if work == "met":
-                        plan = plans.met(session, member, plan_id, now)
-                        done = (
-                            f":white_check_mark: You met *{escape(plan.label)}*: "
-                            "logged as a catch-up."
-                        )
-                        learned = learned_view(plan, focus_of(session, member))
-                    elif work == "not_yet":
-                        plan = plans.not_yet(session, member, plan_id, now)
-                        done = (
-                            f":arrow_right: Moved to {plan.when}. I'll remind you that day. "
-                            f"(Another day? `/ally plan @person <day>`.)"
-                        )
-                    else:
-                        plan = plans.skip(session, member, plan_id, now)
-                        done = f":wave: Dropped the plan with *{escape(plan.label)}*."
+                answered = plans.answer_plan(runtime, member, plan_id, work, runtime.clock())
             except AllyError as error:
                 done = error.message
+            else:
+                home_changed(context, answered.home_changed)
+                done = answered_text(answered)
+                if work is Answer.MET:
+                    learned = learned_view(answered.plan, answered.focus)
+            action = (body.get("actions") or [{}])[0]
             message = body.get("message") or {}
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
                 "channel_id"
@@ -302,17 +276,15 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock()
         assert member is not None
         try:
-            with transaction(runtime.sessions) as session:
-                people = referred_people(session, client, member, values, now)
-                done = plans.reflect(
-                    session,
-                    member,
-                    plan_id,
-                    _value(values, "learned").get("value") or "",
-                    _value(values, "next_question").get("value") or "",
-                    people,
-                    now,
-                )
+            saved = plans.save_learned(
+                runtime,
+                member,
+                plan_id,
+                _value(values, "learned").get("value") or "",
+                _value(values, "next_question").get("value") or "",
+                lambda session: referred_people(session, client, member, values, now),
+                now,
+            )
         except InvalidInput as error:
             field = error.field if error.field in values else "learned"
             if error.field == "referrals":
@@ -322,18 +294,30 @@ def register(app: App, runtime: Runtime) -> None:
         except AllyError as error:
             ack(response_action="update", view=done_view(escape(error.message)))
             return
-        text = f"Saved what you learned from {escape(done.plan.label)}."
+        done = saved.reflection
+        text = f"Saved what you learned from {done.plan.who}."
         if done.referred:
-            names = escape(", ".join(p.label for p in done.referred))
-            text += (
-                f" {names} joined your network, met through {escape(done.plan.label)}: "
-                "reach out next."
-            )
+            names = ", ".join(mention(p) for p in done.referred)
+            text += f" {names} joined your network, met through {done.plan.who}: reach out next."
         ack(response_action="update", view=done_view(text))
+        home_changed(context, saved.home_changed)
 
     app.action(ids.PLAN_IT)(open_plan)
     app.view(ids.PLAN_MODAL)(submit_plan)
-    app.action(ids.PLAN_MET)(answer("met"))
-    app.action(ids.PLAN_NOT_YET)(answer("not_yet"))
-    app.action(ids.PLAN_SKIP)(answer("skip"))
+    app.action(ids.PLAN_MET)(answer(Answer.MET))
+    app.action(ids.PLAN_NOT_YET)(answer(Answer.NOT_YET))
+    app.action(ids.PLAN_SKIP)(answer(Answer.SKIP))
     app.view(ids.LEARNED_MODAL)(submit_learned)
+
+
+def answered_text(answered: Answered) -> str:
+    """What a "did you meet?" button did, in place of the buttons."""
+    plan = answered.plan
+    if answered.answer is Answer.MET:
+        return f":white_check_mark: You met {plan.who}: logged as a catch-up."
+    if answered.answer is Answer.NOT_YET:
+        return (
+            f":arrow_right: Moved to {plan.when}. I'll remind you that day. "
+            f"(Another day? `/ally plan @person <day>`.)"
+        )
+    return f":wave: Dropped the plan with {plan.who}."

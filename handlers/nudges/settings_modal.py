@@ -1,6 +1,6 @@
-"""The Settings form: the weekly DM's day and time, on or off, a pause until a date, and the
-reaction emoji. Opened by the Settings button (Home and the weekly DM), submitted as
-``settings_modal``."""
+"""The Settings form: the weekly DM's day and time, on or off, a pause until a date, the
+reaction emoji and the default cadence for alliances and for connections. Opened by the
+Settings button (Home and the weekly DM), submitted as ``settings_modal``."""
 
 from __future__ import annotations
 
@@ -27,17 +27,21 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.errors import InvalidInput
-from bot.ledger.people import MemberRef
-from bot.ledger.reactions import reaction_emoji
 from bot.nudges.planning import WEEKDAYS
-from bot.nudges.settings import NudgeSettings, SettingsForm, save_settings, settings
+from bot.nudges.settings import (
+    CADENCE_WEEKS,
+    NudgeSettings,
+    SettingsForm,
+    save_settings,
+    settings,
+)
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import context, section
-from handlers.kit.members import member_of
+from handlers.kit.members import home_changed, member_of
 from handlers.kit.replies import confirm_after_ack, notify
 from handlers.ledger.modal_views import date_value, option_value, options_values, text_value
 from handlers.nudges.dm import describe, parse_time, settings_reply
-from storage.db import transaction
+from storage.models import Bond
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +50,40 @@ WEEKDAY = "weekday"
 TIME = "time"
 PAUSE = "pause"
 EMOJI = "emoji"
+ALLIANCE = "alliance"
+CONNECTION = "connection"
 ON = "on"
+ALLY_DEFAULT = "default"  # the cadence choice that leaves Ally's default for the bond
+FIELDS = (WEEKDAY, TIME, PAUSE, EMOJI, ALLIANCE, CONNECTION)
 
 
 def _plain(text: str) -> PlainTextObject:
     return PlainTextObject(text=text, emoji=False)
 
 
-def settings_view(current: NudgeSettings, emoji: str, channel: str | None = None) -> View:
+def _weeks(days: int) -> str:
+    if days % 7:
+        return f"every {days} days"
+    return "every week" if days == 7 else f"every {days // 7} weeks"
+
+
+def _cadence_input(block_id: str, label: str, ally_days: int, current: int | None) -> InputBlock:
+    ally = Option(value=ALLY_DEFAULT, text=_plain(f"Ally's default ({_weeks(ally_days)})"))
+    choices = [ally] + [
+        Option(value=str(weeks * 7), text=_plain(_weeks(weeks * 7).capitalize()))
+        for weeks in CADENCE_WEEKS
+    ]
+    chosen = next((o for o in choices if o.value == str(current)), ally)
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        element=StaticSelectElement(action_id=block_id, options=choices, initial_option=chosen),
+        hint="For everyone of this kind without a cadence of their own.",
+    )
+
+
+def settings_view(current: NudgeSettings, channel: str | None = None) -> View:
+    emoji = current.emoji
     schedule = current.schedule
     send = Option(value=ON, text=_plain("Send me the weekly DM"))
     days = [Option(value=str(i), text=_plain(day)) for i, day in enumerate(WEEKDAYS)]
@@ -103,6 +133,18 @@ def settings_view(current: NudgeSettings, emoji: str, channel: str | None = None
             ),
             hint="React with it to someone's message to log that they helped you.",
         ),
+        _cadence_input(
+            ALLIANCE,
+            "Stay in touch with alliances",
+            current.ally_days(Bond.ALLIANCE),
+            current.alliance_days,
+        ),
+        _cadence_input(
+            CONNECTION,
+            "Stay in touch with connections",
+            current.ally_days(Bond.CONNECTION),
+            current.connection_days,
+        ),
         context("Only you can see your settings."),
     ]
     return View(
@@ -136,17 +178,19 @@ def read_form(values: dict[str, Any]) -> SettingsForm:
         minute=minute,
         paused_until=until,
         emoji=text_value(values, EMOJI),
+        alliance_days=_cadence(values, ALLIANCE),
+        connection_days=_cadence(values, CONNECTION),
     )
 
 
-def open_settings(
-    runtime: Runtime, client: WebClient, member: MemberRef, trigger_id: str, channel: str | None
-) -> None:
-    now = runtime.clock()
-    with transaction(runtime.sessions) as session:
-        current = settings(session, client, member, now)
-        emoji = reaction_emoji(session, member)
-    client.views_open(trigger_id=trigger_id, view=settings_view(current, emoji, channel))
+def _cadence(values: dict[str, Any], block_id: str) -> int | None:
+    """A chosen default cadence in days (None: Ally's default, or nothing chosen)."""
+    value = option_value(values, block_id)
+    if value in (None, ALLY_DEFAULT):
+        return None
+    if not value.isdecimal():
+        raise InvalidInput(block_id, "Pick a cadence from the list.")
+    return int(value)
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -156,12 +200,11 @@ def register(app: App, runtime: Runtime) -> None:
         if member is None:
             return
         channel = (body.get("channel") or {}).get("id")
+        current = settings(runtime, client, member, runtime.clock())
         try:
-            open_settings(runtime, client, member, body["trigger_id"], channel)
+            client.views_open(trigger_id=body["trigger_id"], view=settings_view(current, channel))
         except SlackApiError as error:
             log.warning("views.open failed for the settings form: %s", error.response)
-            with transaction(runtime.sessions) as session:
-                current = settings(session, client, member, runtime.clock())
             reply = settings_reply(current, "Slack didn't open the Settings form in time.")
             notify(client, member.user_id, channel, reply)
 
@@ -178,15 +221,14 @@ def register(app: App, runtime: Runtime) -> None:
             meta = {}
         channel = meta.get("channel") if isinstance(meta, dict) else None
         try:
-            form = read_form(values)
-            with transaction(runtime.sessions) as session:
-                current = save_settings(session, client, member, form, runtime.clock())
+            saved = save_settings(runtime, client, member, read_form(values), runtime.clock())
         except InvalidInput as error:
-            block = error.field if error.field in (WEEKDAY, TIME, PAUSE, EMOJI) else EMOJI
+            block = error.field if error.field in FIELDS else EMOJI
             ack(response_action="errors", errors={block: error.message})
             return
         ack()
-        reply = settings_reply(current, "Saved.")
+        home_changed(context, saved.home_changed)
+        reply = settings_reply(saved.settings, "Saved.")
         confirm_after_ack(app, client, member.user_id, channel if channel else None, reply)
 
     app.action(ids.NUDGE_SETTINGS)(on_open)

@@ -15,16 +15,20 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.errors import AllyError, InvalidInput
-from bot.ledger import directory
 from bot.ledger.network import level_label, network_label, networks_of
-from bot.ledger.people import MemberRef
+from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from bot.platform.runtime import Runtime
-from bot.questions.service import Suggestions, clear_focus, get_focus, plan, set_focus
+from bot.questions.service import (
+    Suggestions,
+    change_focus,
+    forget_focus,
+    questions_for,
+    show_focus,
+)
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
-from handlers.kit.members import member_of
-from handlers.kit.mentions import Mention, take_person
-from storage.db import transaction
+from handlers.kit.mentions import Mention, person_mrkdwn, take_person
+from handlers.kit.replies import pressed
 from storage.models import NAME_MAX
 
 log = logging.getLogger(__name__)
@@ -79,10 +83,21 @@ def read_button_value(value: str | None) -> tuple[str, str | None]:
 # -- rendering ------------------------------------------------------------------------------
 
 
-def why_line(found: Suggestions, label: str | None) -> str:
+def who_mrkdwn(found: Suggestions) -> str | None:
+    """Whom the questions are for, in mrkdwn: a Slack user as a mention, anyone else by name."""
+    if found.contact is not None:
+        return person_mrkdwn(found.contact.label, found.contact.slack_user_id)
+    if found.person is not None:
+        user = found.person.user_id if isinstance(found.person, SlackPerson) else None
+        return person_mrkdwn(found.person.label, user)
+    return None
+
+
+def why_line(found: Suggestions) -> str:
     """A short "why these" line: the person's placement, the focus, and the no-repeat rule."""
     parts: list[str] = []
     contact = found.contact
+    who = who_mrkdwn(found)
     if contact is not None:
         placement = [level_label(contact.level)] if contact.level else []
         nets = networks_of(contact.networks)
@@ -91,15 +106,15 @@ def why_line(found: Suggestions, label: str | None) -> str:
         if contact.bond:
             placement.append(contact.bond)
         if placement:
-            parts.append(f"{escape(contact.label)}: {', '.join(placement)}.")
+            parts.append(f"{who}: {', '.join(placement)}.")
         else:
             parts.append(
-                f"Place {escape(contact.label)} with `/ally add` (level, network, alliance or "
+                f"Place {who} with `/ally add` (level, network, alliance or "
                 "connection) to tailor these."
             )
-    elif label:
+    elif who:
         parts.append(
-            f"{escape(label)} isn't in your network yet: `/ally add` them with a level and "
+            f"{who} isn't in your network yet: `/ally add` them with a level and "
             "network to tailor these."
         )
     if found.focus_from_topic:
@@ -108,7 +123,6 @@ def why_line(found: Suggestions, label: str | None) -> str:
         parts.append(f"Worded around your focus, “{escape(found.focus)}”.")
     else:
         parts.append("Set a focus with `/ally focus <topic>` to word these around it.")
-    who = escape(contact.label if contact else label or "")
     if found.new_round:
         parts.append("You've seen every question that fits, so they start over.")
     elif who:
@@ -118,11 +132,11 @@ def why_line(found: Suggestions, label: str | None) -> str:
     return " ".join(parts)
 
 
-def questions_reply(found: Suggestions, label: str | None) -> Reply:
+def questions_reply(found: Suggestions) -> Reply:
     """Three questions, who they are for, why these, and [Three more]."""
-    who = found.contact.label if found.contact else label
+    who = who_mrkdwn(found)
     if who:
-        title = f"Questions for your next conversation with {escape(who)}"
+        title = f"Questions for your next conversation with {who}"
     elif found.focus_from_topic:
         title = f"Questions about {escape(found.focus or '')}"
     else:
@@ -134,7 +148,7 @@ def questions_reply(found: Suggestions, label: str | None) -> Reply:
         blocks=[
             section(f"*{title}*"),
             *numbered,
-            context(why_line(found, label)),
+            context(why_line(found)),
             actions(
                 button("Three more", ids.SHOW_QUESTIONS, value=button_value(found.scope, topic)),
             ),
@@ -142,78 +156,46 @@ def questions_reply(found: Suggestions, label: str | None) -> Reply:
     )
 
 
-# -- the work behind both entry points ---------------------------------------------------------
-
-
-def _questions(
-    runtime: Runtime,
-    client: WebClient,
-    member: MemberRef,
-    *,
-    mention: Mention | None = None,
-    key: str = "",
-    label: str | None = None,
-    topic: str | None = None,
-) -> Reply:
-    now = runtime.clock()
-    with transaction(runtime.sessions) as session:
-        if mention is not None:
-            if mention.user_id == member.user_id:
-                raise InvalidInput("who", "That's you! Name the person you're about to meet.")
-            person = directory.person(session, client, member, mention.user_id, now)
-            key, label = person.key, person.label
-        found = plan(session, member, now, contact_key=key or None, topic=topic)
-    return questions_reply(found, label)
-
-
 def questions_command(command: Command) -> Reply:
     """``/ally questions [@person|topic]``: three questions for a person, a topic, or anyone."""
-    person, rest = take_person(command.args)
+    token, rest = take_person(command.args)
+    person = SlackPerson(token.user_id) if isinstance(token, Mention) else token
     topic = _topic(rest)
-    if isinstance(person, Mention):
-        return _questions(
-            command.runtime, command.client, command.member, mention=person, topic=topic
-        )
-    if person is not None:
-        return _questions(
-            command.runtime,
-            command.client,
-            command.member,
-            key=person.key,
-            label=person.label,
-            topic=topic,
-        )
-    return _questions(command.runtime, command.client, command.member, topic=topic)
+    found = questions_for(
+        command.runtime, command.client, command.member, command.now, person, topic
+    )
+    return questions_reply(found)
 
 
 def focus_command(command: Command) -> Reply:
     """``/ally focus [<topic>|clear]``: show, set or clear the focus of inquiry."""
     runtime, member = command.runtime, command.member
     text = command.args.strip()
-    with transaction(runtime.sessions) as session:
-        if not text:
-            focus = get_focus(session, member)
-            if focus is None:
-                return say(
-                    "You haven't set a focus of inquiry yet: a challenge you'd genuinely like to "
-                    "learn about and contribute to. Set one with `/ally focus <topic>`, e.g. "
-                    "`/ally focus customer onboarding`, and your questions will be worded "
-                    "around it."
-                )
+    if not text:
+        focus = show_focus(runtime, member).focus
+        if focus is None:
             return say(
-                f"Your focus of inquiry is *{escape(focus)}*. "
-                "Change it with `/ally focus <topic>` or remove it with `/ally focus clear`."
+                "You haven't set a focus of inquiry yet: a challenge you'd genuinely like to "
+                "learn about and contribute to. Set one with `/ally focus <topic>`, e.g. "
+                "`/ally focus customer onboarding`, and your questions will be worded "
+                "around it."
             )
-        if text.casefold() in ("clear", "none", "off", "reset"):
-            previous = clear_focus(session, member)
-            if previous is None:
-                return say("You had no focus of inquiry set, so there was nothing to clear.")
-            return say(
-                f"Cleared your focus of inquiry (it was *{escape(previous)}*). "
-                "Questions will be general until you set a new one."
-            )
-        focus = set_focus(session, member, text, runtime.clock())
-    shown = escape(focus)
+        return say(
+            f"Your focus of inquiry is *{escape(focus)}*. "
+            "Change it with `/ally focus <topic>` or remove it with `/ally focus clear`."
+        )
+    if text.casefold() in ("clear", "none", "off", "reset"):
+        cleared = forget_focus(runtime, member)
+        command.home_changed(cleared.home_changed)
+        if cleared.previous is None:
+            return say("You had no focus of inquiry set, so there was nothing to clear.")
+        return say(
+            f"Cleared your focus of inquiry (it was *{escape(cleared.previous)}*). "
+            "Questions will be general until you set a new one."
+        )
+    changed = change_focus(runtime, member, text, command.now)
+    command.home_changed(changed.home_changed)
+    shown = escape(changed.focus or "")
     return say(
         f"Your focus of inquiry is now *{shown}*. Questions will be worded around it, and "
         f"you can open with: “I'm working on a project about {shown} and I'd really like to "
@@ -236,23 +218,25 @@ def _from_button(runtime: Runtime, client: WebClient, member: MemberRef, value: 
     key, topic = read_button_value(value)
     if len(key) > NAME_MAX + 1:
         key = ""
+    person: Person | None = None
     if USER_ID.match(key):
-        return _questions(runtime, client, member, mention=Mention(key), topic=topic)
-    label = key[1:] if key.startswith("~") else None
-    return _questions(runtime, client, member, key=key if label else "", label=label, topic=topic)
+        person = SlackPerson(key)
+    elif key.startswith("~"):
+        person = OutsidePerson(key[1:])
+    found = questions_for(runtime, client, member, runtime.clock(), person, topic)
+    return questions_reply(found)
 
 
 def register(app: App, runtime: Runtime) -> None:
     def on_show_questions(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
     ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
+        press = pressed(ack, body, context)
+        if press is None:
             return
-        value = ((body.get("actions") or [{}])[0] or {}).get("value")
+        member, value = press
         try:
-            reply = _from_button(runtime, client, member, value or "")
+            reply = _from_button(runtime, client, member, value)
         except AllyError as error:
             reply = say(escape(error.message))
         except Exception:

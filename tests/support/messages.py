@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support.slack_requests import SlackDriver
+
 
 def button(
     message: dict[str, Any],
@@ -20,3 +22,24 @@ def button(
             ):
                 return {**element, "block_id": block.get("block_id")}
     raise AssertionError(f"no {action_id} button")
+
+
+def press(slack: SlackDriver, message: dict[str, Any], pressed: dict[str, Any]) -> None:
+    reply = slack.action(
+        pressed["action_id"],
+        value=pressed.get("value"),
+        extra={
+            "actions": [
+                {
+                    "action_id": pressed["action_id"],
+                    "block_id": pressed["block_id"],
+                    "type": "button",
+                    "value": pressed.get("value"),
+                }
+            ],
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": "DU1"},
+            "channel": {"id": "DU1"},
+            "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
+        },
+    )
+    assert reply.status == 200

@@ -121,3 +121,29 @@ def open_and_metadata(slack: SlackDriver, fake: FakeSlack, user: str = "U1") -> 
     """Open the Record form with ``/ally log``; its private metadata, as a submission carries it."""
     assert slack.command("log", user=user, trigger_id="trig-log").status == 200
     return opened_view(fake, "trig-log")["private_metadata"]
+
+
+HOME = {"view": {"type": "home", "id": "VHOME"}}
+
+
+def opened(fake_slack: FakeSlack) -> dict[str, Any]:
+    return fake_slack.calls_to("views.open")[-1]["view"]
+
+
+def settings_values(
+    *,
+    enabled: bool = True,
+    weekday: str | None = "4",
+    time: str | None = "16:30",
+    pause: str | None = None,
+    emoji: str | None = ":raised_hands:",
+) -> dict[str, Any]:
+    on = [{"value": "on", "text": {"type": "plain_text", "text": "on"}}] if enabled else []
+    day = {"value": weekday, "text": {"type": "plain_text", "text": weekday}} if weekday else None
+    return {
+        "enabled": {"enabled": {"type": "checkboxes", "selected_options": on}},
+        "weekday": {"weekday": {"type": "static_select", "selected_option": day}},
+        "time": {"time": {"type": "timepicker", "selected_time": time}},
+        "pause": {"pause": {"type": "datepicker", "selected_date": pause}},
+        "emoji": {"emoji": {"type": "plain_text_input", "value": emoji}},
+    }

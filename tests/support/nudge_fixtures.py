@@ -65,3 +65,24 @@ def nudges(runtime: Runtime) -> list[Nudge]:
         from sqlalchemy import select
 
         return list(session.scalars(select(Nudge).order_by(Nudge.member_id, Nudge.week)))
+
+
+def install_workspace(runtime: Runtime, team_id: str, bot_token: str) -> None:
+    """Ally installed in ``team_id`` with ``bot_token`` (an OAuth install, as Slack sends it)."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.platform.oauth import installation_store
+
+    installation_store(runtime).save(
+        Installation(
+            app_id="A1",
+            enterprise_id=None,
+            team_id=team_id,
+            bot_token=bot_token,
+            bot_id="BBOT",
+            bot_user_id="UBOT",
+            bot_scopes="chat:write,im:history,users:read",
+            user_id="UADMIN",
+            installed_at=1_700_000_000.0,
+        )
+    )

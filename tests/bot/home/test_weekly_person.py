@@ -9,7 +9,7 @@ from bot.home.service import Suggestion, home
 from bot.ledger.people import MemberRef, SlackPerson
 from bot.ledger.service import record_favour
 from bot.nudges.delivery import Delivery
-from bot.nudges.planning import plan
+from bot.nudges.planning import planned_batches
 from bot.nudges.settings import keep_person, log_catch_up
 from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
@@ -80,7 +80,7 @@ def test_a_kept_person_stays_next_week_on_home_and_in_the_dm(
     ana = add_member(runtime, "U1", "Europe/London", contacts=3)
     send(runtime)
     with transaction(runtime.sessions) as session:
-        assert keep_person(session, ana, "~contact 2", clock.now) == "Contact 2 (Acme)"
+        assert keep_person(session, ana, "~contact 2", clock.now).label == "Contact 2 (Acme)"
     clock.advance(days=7)
     assert home_person(runtime, ana) == "~contact 2"
     send(runtime)
@@ -124,7 +124,7 @@ def test_home_and_the_dm_owe_the_same_person_when_names_tie(
                 "covered my on-call shift",
                 clock.now,
             )
-    (planned,) = [p for batch in plan(runtime.sessions, clock.now) for p in batch]
+    (planned,) = [p for batch in planned_batches(runtime.sessions, clock.now) for p in batch]
     dm = planned.content.give_first
     assert dm is not None and dm.contact.key == "U2"
     with runtime.sessions() as session:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, update
 
 from bot.nudges.delivery import EVENT_TYPE, Delivery
-from bot.nudges.planning import plan
+from bot.nudges.planning import planned_batches
 from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
 from storage.db import transaction
@@ -227,21 +227,25 @@ def test_planning_is_a_constant_number_of_queries_per_batch(
     add_member(runtime, "U1", "Europe/London", contacts=2)
     add_member(runtime, "U2", "Asia/Kolkata", contacts=1)
     statements = count_statements(runtime)
-    small = [p.member.ref.user_id for batch in plan(runtime.sessions, clock.now) for p in batch]
+    small = [
+        p.member.ref.user_id
+        for batch in planned_batches(runtime.sessions, clock.now)
+        for p in batch
+    ]
     small_count = len(statements)
     assert sorted(small) == ["U1", "U2"]
 
     for i in range(10):
         add_member(runtime, f"UX{i}", "Pacific/Auckland", contacts=12)
     statements.clear()
-    big = [p for batch in plan(runtime.sessions, clock.now) for p in batch]
+    big = [p for batch in planned_batches(runtime.sessions, clock.now) for p in batch]
     assert len(big) == 12
     assert sum(len(p.content.stay_in_touch) for p in big) == 3 * 10 + 2 + 1
     assert len(statements) == small_count  # more members and contacts, same queries
 
     # Smaller batches: the same queries again for each batch, plus the last empty read.
     statements.clear()
-    batches = list(plan(runtime.sessions, clock.now, batch_size=5))
+    batches = list(planned_batches(runtime.sessions, clock.now, batch_size=5))
     assert [len(b) for b in batches] == [5, 5, 2]
     per_batch = small_count - 1
     assert len(statements) == 3 * per_batch + 1

@@ -11,20 +11,18 @@ import threading
 from pathlib import Path
 
 import pytest
-from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select, update
 
 from bot.ledger import directory
 from bot.nudges.delivery import Delivery, send_due
 from bot.platform.app import web_client
-from bot.platform.oauth import installation_store
 from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Member, NudgeStatus
 from tests.support.clock import FrozenClock
 from tests.support.fake_slack import DropConnection, FakeSlack, Params, dm_channel
 from tests.support.fake_slack_limits import RateLimits
-from tests.support.nudge_fixtures import add_member, nudges
+from tests.support.nudge_fixtures import add_member, install_workspace, nudges
 from tests.support.runtime import MakeRuntime
 from tests.support.settings import TEST_ENCRYPTION_KEY
 
@@ -57,21 +55,8 @@ def oauth_runtime(make_runtime: MakeRuntime, db_url: str) -> Runtime:
         db_url, SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="client-secret"
     )
     assert rt.settings.bot_token is None
-    store = installation_store(rt)
     for team in ("T1", "T2"):
-        store.save(
-            Installation(
-                app_id="A1",
-                enterprise_id=None,
-                team_id=team,
-                bot_token=f"xoxb-for-{team}",
-                bot_id="BBOT",
-                bot_user_id="UBOT",
-                bot_scopes="chat:write,im:history,users:read",
-                user_id="UADMIN",
-                installed_at=1_700_000_000.0,
-            )
-        )
+        install_workspace(rt, team, f"xoxb-for-{team}")
     return rt
 
 

@@ -10,7 +10,7 @@ from bot.ledger.network import day_number
 from bot.nudges.message import (
     DM_BLOCKS_MAX,
     FOOTER_BLOCK,
-    plain_text,
+    preview_text,
     render,
 )
 from bot.nudges.planning import Favour, Schedule, compose
@@ -46,7 +46,7 @@ def test_empty_network_gets_a_short_start_here_message() -> None:
     content = compose([], [], NOW)
     assert content.start_here
     text, blocks = render(content, Schedule(tz="Europe/London"))
-    shown = plain_text(content, Schedule(tz="Europe/London"))
+    shown = preview_text(content, Schedule(tz="Europe/London"))
     assert "/ally thanks @person" in shown and "/ally add @person" in shown
     assert len(blocks) <= 5
     assert "open_log_modal" in action_ids(blocks)
@@ -66,7 +66,7 @@ def test_stay_in_touch_lists_the_three_most_overdue_with_days_since() -> None:
     content = compose(contacts, [], NOW)
     assert [s.contact.id for s in content.stay_in_touch] == [3, 4, 5]
     assert [s.days_since for s in content.stay_in_touch] == [100, 80, 70]
-    shown = plain_text(content, Schedule())
+    shown = preview_text(content, Schedule())
     # Person 3, most overdue, is also this week's person: one section says both.
     assert (
         "*This week's person: Person 3*\n*Stay in touch:* 100 days since you last talked" in shown
@@ -84,7 +84,7 @@ def test_gratitude_give_first_and_buttons() -> None:
     assert content.give_first is not None and content.give_first.contact == owed
     assert [f.interaction_id for f in content.thanks] == [77]
     text, blocks = render(content, Schedule(tz="Asia/Kolkata"))
-    shown = plain_text(content, Schedule(tz="Asia/Kolkata"))
+    shown = preview_text(content, Schedule(tz="Asia/Kolkata"))
     # Person 1 is thanked, given to first and this week's person: all in one section.
     assert shown.count("Person 1*") == 1  # one section, under one heading
     assert "*Give first:* Person 1 has helped you 2 times more than you've helped them." in shown
@@ -137,7 +137,7 @@ def test_with_nobody_due_the_dm_suggests_the_reviews_biggest_gap() -> None:
     fresh = contact(1, 1, networks=Network.STRATEGIC, level=Level.PEER.value)
     content = compose([fresh], [], NOW, last_person_id=1, focus="pricing")
     assert content.person is None and content.gap is not None
-    shown = plain_text(content, Schedule())
+    shown = preview_text(content, Schedule())
     assert "*This week: fill a gap*\nYou have no connection above you (aim for 2)." in shown
     assert (
         "*Next step:* Ask Person 1 who else you should get to know above you about pricing."

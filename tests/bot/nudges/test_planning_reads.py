@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ledger import service as ledger
 from bot.ledger.network import TouchState
 from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
-from bot.nudges.planning import plan
+from bot.nudges.planning import planned_batches
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Contact, InteractionKind
 
@@ -47,7 +47,7 @@ def test_days_snoozes_and_balances_read_alike_on_both_databases(
         s.execute(
             update(Contact).where(Contact.key == DANA.key).values(snoozed_until=date(2026, 12, 1))
         )
-    [[planned]] = list(plan(sessions, NOW))
+    [[planned]] = list(planned_batches(sessions, NOW))
     content = planned.content
     [overdue] = content.stay_in_touch
     assert overdue.contact.label == "Maria Lopez"
@@ -63,7 +63,7 @@ def test_days_snoozes_and_balances_read_alike_on_both_databases(
         s.execute(
             update(Contact).where(Contact.key == DANA.key).values(snoozed_until=date(2026, 11, 22))
         )
-    [[planned]] = list(plan(sessions, NOW))
+    [[planned]] = list(planned_batches(sessions, NOW))
     assert [(c.contact.label, c.days_since) for c in planned.content.stay_in_touch] == [
         ("Dana Lee (Acme)", 200),
         ("Maria Lopez", 100),

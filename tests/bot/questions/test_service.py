@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,10 +14,16 @@ from bot.errors import InvalidInput
 from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
 from bot.ledger.service import ContactUpdate, update_contact
 from bot.questions.bank import BY_ID
-from bot.questions.service import clear_focus, fitting, get_focus, plan, set_focus, suggest
+from bot.questions.service import Question, clear_focus, fitting, get_focus, set_focus
+from bot.questions.service import choose_questions as plan
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import FOCUS_MAX, Bond, Level, Network, QuestionAsked
 from tests.support.clock import START
+
+
+def suggest(*args: Any, **kwargs: Any) -> list[Question]:
+    return plan(*args, **kwargs).questions
+
 
 ANA = MemberRef(team_id="T1", user_id="U1")
 BOB = MemberRef(team_id="T1", user_id="U3")

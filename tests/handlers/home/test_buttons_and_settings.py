@@ -11,14 +11,8 @@ from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Contact
 from tests.support.fake_slack import FakeSlack
-from tests.support.modals import contact_values
+from tests.support.modals import HOME, contact_values, opened, settings_values
 from tests.support.slack_requests import Reply, SlackDriver
-
-HOME = {"view": {"type": "home", "id": "VHOME"}}
-
-
-def opened(fake_slack: FakeSlack) -> dict[str, Any]:
-    return fake_slack.calls_to("views.open")[-1]["view"]
 
 
 def new_contact(user: str | None = None, name: str | None = None, **placed: Any) -> dict:
@@ -55,25 +49,6 @@ def test_add_a_contact_opens_an_empty_form_for_a_slack_user_or_an_outside_name(
     assert submit(new_contact("U2", networks=("strategic",), level="above")).body == ""
     assert submit(new_contact(name="Dana Lee (Acme)", level="peer")).body == ""
     assert contact_keys(runtime) == {"U2": (1, "above"), "~dana lee": (0, "peer")}
-
-
-def settings_values(
-    *,
-    enabled: bool = True,
-    weekday: str | None = "4",
-    time: str | None = "16:30",
-    pause: str | None = None,
-    emoji: str | None = ":raised_hands:",
-) -> dict[str, Any]:
-    on = [{"value": "on", "text": {"type": "plain_text", "text": "on"}}] if enabled else []
-    day = {"value": weekday, "text": {"type": "plain_text", "text": weekday}} if weekday else None
-    return {
-        "enabled": {"enabled": {"type": "checkboxes", "selected_options": on}},
-        "weekday": {"weekday": {"type": "static_select", "selected_option": day}},
-        "time": {"time": {"type": "timepicker", "selected_time": time}},
-        "pause": {"pause": {"type": "datepicker", "selected_date": pause}},
-        "emoji": {"emoji": {"type": "plain_text_input", "value": emoji}},
-    }
 
 
 def member_settings(runtime: Runtime) -> tuple[Any, ...]:

@@ -165,13 +165,13 @@ def test_small_network_shows_grid_states_favours_and_this_weeks_person() -> None
     # and the words are the weekly DM's (bot.nudges.weekly_person).
     assert "This week's person:* <@U2>" in text
     assert "It has been 100 days since you last talked." in text
-    assert "Send Maria Lopez a two-line note today" in text
+    assert "Send <@U2> a two-line note today" in text  # the next step names her the same way
     assert "Reviewed my *proposal*" in text  # what members type is shown as they typed it
     assert "introduced you to Dana Lee (Acme &lt;Corp&gt;)" in text  # and escaped
     assert "Covered the on-call" in text
     assert (
         "received 1 more than you've given" in text
-        and "*Give first:* Maria Lopez has helped you 2 times more" in text
+        and "*Give first:* <@U2> has helped you 2 times more" in text
     )
     assert "through <@U2>: Dana Lee (Acme &lt;Corp&gt;)" in text
     assert ":raised_hands:" in text

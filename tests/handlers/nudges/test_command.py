@@ -7,6 +7,7 @@ from sqlalchemy import select
 from bot.platform.runtime import Runtime
 from storage.models import Member
 from tests.support.clock import FrozenClock
+from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackDriver
 
 
@@ -62,3 +63,15 @@ def test_bad_values_get_a_clear_reply_and_change_nothing(
         assert expected in reply.text, text
         assert "Usage: `/ally nudges [on|off|<weekday> [HH:MM]]`" in reply.text
     assert (member(runtime).nudge_weekday, member(runtime).nudge_minute) == (0, 9 * 60)
+
+
+def test_the_zone_follows_slack_at_most_once_a_day(
+    slack: SlackDriver, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    assert "(Europe/London" in slack.command("nudges").text
+    asked = len(fake_slack.calls_to("users.info"))
+    fake_slack.users["U1"]["tz"] = "Asia/Tokyo"  # the member moved
+    assert "(Europe/London" in slack.command("nudges friday").text
+    assert len(fake_slack.calls_to("users.info")) == asked
+    clock.advance(days=1)
+    assert "Fridays at 09:00 (Asia/Tokyo" in slack.command("nudges").text

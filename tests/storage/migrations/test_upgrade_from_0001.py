@@ -166,6 +166,12 @@ def test_migrate_upgrades_a_first_release_database_losing_nothing(
             kept_dm = connection.execute(text("SELECT dm_channel_id FROM members")).scalars().all()
             unsure = connection.execute(text("SELECT post_started_at FROM nudges")).scalars().all()
         assert kept_dm and not any(kept_dm) and unsure and not any(unsure)
+        # 0010: every member on Ally's default cadences.
+        with engine.connect() as connection:
+            defaults = connection.execute(
+                text("SELECT alliance_cadence_days, connection_cadence_days FROM members")
+            ).all()
+        assert defaults and all(row == (None, None) for row in defaults)
         # Migrating again is a no-op.
         assert main(["migrate"]) == 0
         assert snapshot(engine, first_release) == before

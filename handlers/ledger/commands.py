@@ -198,22 +198,34 @@ def parse_network(text: str) -> None:
 # -- people ---------------------------------------------------------------------------------------
 
 
-def resolve(
+def named(
     command: Command, tokens: Sequence[tuple[PersonToken, str]], *, active: bool = True
-) -> list[Person]:
-    """Turn mentions into people with names (from the cache, or ``users.info`` once a day).
+) -> list[Wanted]:
+    """Who the tokens name, for a service to look up with its own unit of work; refuses the
+    member naming themselves before any lookup.
 
     With ``active=False`` bots and deactivated users are allowed (to read an old history).
     """
     for token, field in tokens:
         if isinstance(token, Mention) and token.user_id == command.member.user_id:
             raise InvalidInput(field, "That's you! Name someone else.")
-    wanted = [
+    return [
         Named(token.user_id, field, active) if isinstance(token, Mention) else token
         for token, field in tokens
     ]
+
+
+def resolve(
+    command: Command, tokens: Sequence[tuple[PersonToken, str]], *, active: bool = True
+) -> list[Person]:
+    """Turn mentions into people with names (from the cache, or ``users.info`` once a day), in
+    a unit of work of their own."""
     return directory.people(
-        command.runtime.unit_of_work, command.client, command.member, wanted, command.now
+        command.runtime.unit_of_work,
+        command.client,
+        command.member,
+        named(command, tokens, active=active),
+        command.now,
     )
 
 

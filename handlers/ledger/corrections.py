@@ -23,7 +23,7 @@ from handlers.kit.members import home_changed, member_of
 from handlers.kit.mentions import PersonToken, require_person, strip_word
 from handlers.kit.replies import answer_in_place, confirm_after_ack, on_button, pressed, tell
 from handlers.ledger import correction_views as views
-from handlers.ledger.commands import clean, resolve, token_key
+from handlers.ledger.commands import clean, named, token_key
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,13 @@ def merge(command: Command) -> Reply:
 
 def link(command: Command) -> Reply:
     outside, user = parse_pair(command.args, "to", '/ally link "Dana Lee (Acme)" @dana')
-    [person] = resolve(command, [(user, "into")])
     done = corrections.link(
-        command.runtime.unit_of_work, command.member, token_key(outside), person, command.now
+        command.runtime.unit_of_work,
+        command.client,
+        command.member,
+        token_key(outside),
+        named(command, [(user, "into")])[0],
+        command.now,
     )
     command.home_changed(done.home_changed)
     return views.merged(done, linked=True)

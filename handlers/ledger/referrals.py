@@ -27,20 +27,17 @@ from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.errors import AllyError, InvalidInput
+from bot.ledger import referrals
+from bot.ledger.directory import Named, Wanted
 from bot.ledger.directory import person as slack_person
 from bot.ledger.people import MemberRef, OutsidePerson, Person, outside_person
-from bot.ledger.referrals import (
-    MAX_REFERRALS,
-    focus_of,
-    log_catch_up,
-    person_for_key,
-    record_referrals,
-)
+from bot.ledger.referrals import MAX_REFERRALS
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import actions, button, clip, context, escape, section
-from handlers.kit.members import member_of
+from handlers.kit.forms import text_value, user_value, users_value, values_of
+from handlers.kit.members import home_changed, member_of
+from handlers.kit.replies import pressed
 from handlers.ledger import views as ledger_views
-from storage.db import transaction
 from storage.models import NAME_MAX, WHAT_MAX
 
 log = logging.getLogger(__name__)
@@ -153,11 +150,7 @@ def done_view(text: str) -> View:
     return View(type="modal", title="Noted", close="Done", blocks=[section(clip(text))])
 
 
-# -- reading submissions --------------------------------------------------------------------------
-
-
-def _value(values: dict, block: str) -> dict:
-    return (values.get(block) or {}).get(block) or {}
+# -- reading submissions (pure) ------------------------------------------------------------------
 
 
 def outside_names(text: str | None, *, field: str) -> list[OutsidePerson]:
@@ -165,28 +158,33 @@ def outside_names(text: str | None, *, field: str) -> list[OutsidePerson]:
     return [outside_person(line, field=field) for line in (text or "").splitlines() if line.strip()]
 
 
+def named_referrals(values: dict) -> list[Wanted]:
+    """Who a form's ``people`` (Slack users) and ``outside`` (a name a line) fields name:
+    "who else should I talk to?"; a service looks them up (``bot.ledger.directory``)."""
+    users: list[Wanted] = [Named(user, "people") for user in users_value(values, "people")]
+    return users + outside_names(text_value(values, "outside"), field="outside")
+
+
 def referred_people(
     session: Session, client: WebClient, member: MemberRef, values: dict, now: datetime
 ) -> list[Person]:
-    """The people a form's ``people`` (Slack users) and ``outside`` (a name a line) fields
-    name: "who else should I talk to?"."""
-    users = _value(values, "people").get("selected_users") or []
-    people: list[Person] = [
-        slack_person(session, client, member, u, now, field="people") for u in users
+    """``named_referrals`` looked up in ``session`` (a Slack user not cached is fetched)."""
+    return [
+        one
+        if isinstance(one, OutsidePerson)
+        else slack_person(session, client, member, one.user_id, now, field=one.field)
+        for one in named_referrals(values)
     ]
-    return people + outside_names(_value(values, "outside").get("value"), field="outside")
 
 
-def picked_person(
-    session: Session, client: WebClient, member: MemberRef, values: dict, now: datetime
-) -> Person:
+def picked_person(values: dict) -> Wanted:
     """Who the member met, from the catch-up modal's "who" and "outside" fields."""
-    user = _value(values, "who").get("selected_user")
-    outside = (_value(values, "outside").get("value") or "").strip()
+    user = user_value(values, "who")
+    outside = text_value(values, "outside")
     if user and outside:
         raise InvalidInput("outside", "Pick someone in Slack or type a name, not both.")
     if user:
-        return slack_person(session, client, member, user, now, field="who")
+        return Named(user, "who")
     if outside:
         return outside_person(outside, field="outside")
     raise InvalidInput("who", "Pick who you met, or type their name below.")
@@ -196,92 +194,84 @@ def _names(people: Sequence[Person]) -> str:
     return ", ".join(p.label for p in people)
 
 
+def answered(ack: Ack, values: dict, fallback: str, error: AllyError) -> None:
+    """Answer a submitted form's error: on the field it names (or ``fallback``) when it is the
+    member's input, else in place of the form."""
+    if isinstance(error, InvalidInput):
+        field = error.field if error.field in values else fallback
+        ack(response_action="errors", errors={field: error.message})
+    else:
+        ack(response_action="update", view=done_view(escape(error.message)))
+
+
 # -- listeners ------------------------------------------------------------------------------------
 
 
 def register(app: App, runtime: Runtime) -> None:
+    units = runtime.unit_of_work
+
     def open_catch_up(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        ack()
-        member = member_of(context)
-        key = (body.get("actions") or [{}])[0].get("value") or None
-        if member is None:
+        press = pressed(ack, body, context)
+        if press is None:
             return
-        name = None
-        if key:
-            with transaction(runtime.sessions) as session:
-                try:
-                    name = person_for_key(session, member, key, runtime.clock()).label
-                except AllyError:
-                    key = None  # the contact is gone: let the member pick someone
-        client.views_open(trigger_id=body["trigger_id"], view=catch_up_view(key, name))
+        member, key = press
+        # A contact that is gone: let the member pick someone.
+        name = referrals.label_of(units, member, key, runtime.clock())
+        view = catch_up_view(key if name else None, name)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def open_referrals(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        ack()
-        member = member_of(context)
-        key = (body.get("actions") or [{}])[0].get("value") or ""
-        if member is None or not key:
+        press = pressed(ack, body, context)
+        if press is None or not press[1]:
             return
-        with transaction(runtime.sessions) as session:
-            try:
-                name = person_for_key(session, member, key, runtime.clock()).label
-            except AllyError as error:
-                view = done_view(escape(error.message))
-            else:
-                view = referrals_view(key, name, focus_of(session, member))
+        member, key = press
+        try:
+            asked = referrals.ask(units, member, key, runtime.clock())
+        except AllyError as error:
+            view = done_view(escape(error.message))
+        else:
+            view = referrals_view(asked.key, asked.label, asked.focus)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def submit_catch_up(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         member = member_of(context)
         view = body["view"]
-        values = view["state"]["values"]
+        values = values_of(view)
         key = view.get("private_metadata") or ""
-        note = _value(values, "note").get("value") or ""
-        now = runtime.clock()
         assert member is not None  # view submissions always carry the user
         try:
-            with transaction(runtime.sessions) as session:
-                if key:
-                    who = person_for_key(session, member, key, now)
-                else:
-                    who = picked_person(session, client, member, values, now)
-                recorded = log_catch_up(session, member, who, note, now)
-                focus = focus_of(session, member)
-        except InvalidInput as error:
-            field = error.field if error.field in values else next(iter(values), "note")
-            ack(response_action="errors", errors={field: error.message})
-            return
+            who = None if key else picked_person(values)
+            note = text_value(values, "note")
+            done = referrals.caught_up(units, client, member, key, who, note, runtime.clock())
         except AllyError as error:
-            ack(response_action="update", view=done_view(escape(error.message)))
+            answered(ack, values, next(iter(values), "note"), error)
             return
+        recorded = done.recorded
+        home_changed(context, recorded.home_changed)
         logged = f":white_check_mark: Logged a catch-up with {ledger_views.name(recorded.contact)}."
         ack(
             response_action="update",
-            view=referrals_view(recorded.contact.key, recorded.contact.label, focus, logged),
+            view=referrals_view(recorded.contact.key, recorded.contact.label, done.focus, logged),
         )
 
     def submit_referrals(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         member = member_of(context)
         view = body["view"]
-        values = view["state"]["values"]
+        values = values_of(view)
         key = view.get("private_metadata") or ""
-        now = runtime.clock()
         assert member is not None
         try:
-            with transaction(runtime.sessions) as session:
-                introducer = person_for_key(session, member, key, now)
-                people = referred_people(session, client, member, values, now)
-                record_referrals(session, member, introducer, people, now, field="people")
-        except InvalidInput as error:
-            field = error.field if error.field in values else "people"
-            ack(response_action="errors", errors={field: error.message})
-            return
+            people = named_referrals(values)
+            done = referrals.referred(units, client, member, key, people, runtime.clock())
         except AllyError as error:
-            ack(response_action="update", view=done_view(escape(error.message)))
+            answered(ack, values, "people", error)
             return
+        home_changed(context, done.home_changed)
         ack(
             response_action="update",
             view=done_view(
-                f"Logged {escape(_names(people))} as introduced by {escape(introducer.label)}. "
+                f"Logged {escape(_names(done.people))} as introduced by "
+                f"{escape(done.introducer.label)}. "
                 "Reach out to them next: the snowball shows on your Home tab."
             ),
         )

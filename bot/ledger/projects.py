@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from bot.errors import InvalidInput, NotFound
 from bot.ledger.directory import Wanted, with_people
 from bot.ledger.people import MemberRef, Person
-from bot.ledger.service import contact_for, contact_label, open_member, plain_text
+from bot.ledger.service import contact_for, contact_label, open_member
 from bot.platform.uow import Units, committed
+from bot.slack_text import clean_text
 from storage.models import (
     NAME_MAX,
     Bond,
@@ -86,7 +87,7 @@ def project_key(name: str) -> str:
 
 
 def check_name(name: str) -> str:
-    name = plain_text(name)
+    name = clean_text(name)
     if not name:
         raise InvalidInput(
             "project", 'Name the project in quotes, e.g. `/ally project "Q3 launch" @maria`.'
@@ -279,9 +280,10 @@ def started(
     allies' names from the directory in the same unit of work."""
 
     def work(session: Session, people: list[Person]) -> Changed:
-        view, new = start(session, ref, name, people, now)
+        view, new = start(session, ref, checked, people, now)
         return Changed(view, new)
 
+    checked = check_name(name)  # before any lookup in Slack
     return with_people(units, client, ref, allies, now, work)
 
 

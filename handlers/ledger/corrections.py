@@ -23,7 +23,7 @@ from handlers.kit.members import home_changed, member_of
 from handlers.kit.mentions import PersonToken, require_person, strip_word
 from handlers.kit.replies import answer_in_place, confirm_after_ack, on_button, pressed, tell
 from handlers.ledger import correction_views as views
-from handlers.ledger.commands import clean, named, token_key
+from handlers.ledger.commands import named, token_key
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def parse_one(text: str, example: str) -> PersonToken:
-    person, rest = require_person(clean(text), example=example)
+    person, rest = require_person(text, example=example)
     if rest.strip():
         raise InvalidInput("who", "Name one person and nothing else.")
     return person
@@ -39,7 +39,7 @@ def parse_one(text: str, example: str) -> PersonToken:
 
 def parse_pair(text: str, filler: str, example: str) -> tuple[PersonToken, PersonToken]:
     """``<a> [filler] <b>``: two different people and nothing else."""
-    first, rest = require_person(clean(text), example=example)
+    first, rest = require_person(text, example=example)
     second, rest = require_person(strip_word(rest, filler), field="into", example=example)
     if rest.strip():
         raise InvalidInput("into", f"Name two people and nothing else, e.g. `{example}`.")
@@ -52,7 +52,7 @@ def parse_pair(text: str, filler: str, example: str) -> tuple[PersonToken, Perso
 
 
 def undo(command: Command) -> Reply:
-    if clean(command.args):
+    if command.args:
         raise InvalidInput("undo", "`undo` takes no options: it removes your last entry.")
     done = corrections.undo_last(command.runtime.unit_of_work, command.member, command.now)
     command.home_changed(done.home_changed)

@@ -15,7 +15,7 @@ from handlers.commands import Command, Subcommand
 from handlers.home.views import project_line
 from handlers.kit.blocks import Reply, context, escape, section
 from handlers.kit.mentions import QUOTED, PersonToken, take_person
-from handlers.ledger.commands import clean, named
+from handlers.ledger.commands import named
 
 USAGE = '/ally project ["<name>" @a @b | done "<name>"]'
 EXAMPLE = '/ally project "Q3 launch" @maria "Dana Lee (Acme)"'
@@ -36,11 +36,11 @@ def take_name(text: str) -> tuple[str, str]:
     match = QUOTED.match(text)
     if match is None:
         raise InvalidInput("project", f"Put the project's name in quotes, e.g. `{EXAMPLE}`.")
-    return projects.check_name(match.group("name")), text[match.end() :]
+    return match.group("name"), text[match.end() :]
 
 
 def parse_project(text: str) -> ProjectArgs:
-    text = clean(text)
+    text = text.strip()
     if not text:
         return ProjectArgs()
     head, _, rest = text.partition(" ")

@@ -15,13 +15,7 @@ from datetime import datetime
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import (
-    Block,
-    InputBlock,
-    PlainTextInputElement,
-    UserMultiSelectElement,
-    UserSelectElement,
-)
+from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
@@ -34,8 +28,16 @@ from bot.ledger.people import MemberRef, OutsidePerson, Person, outside_person
 from bot.ledger.referrals import MAX_REFERRALS
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import actions, button, clip, context, escape, section
-from handlers.kit.forms import text_value, user_value, users_value, values_of
-from handlers.kit.members import home_changed, member_of
+from handlers.kit.forms import (
+    submission,
+    text_input,
+    text_value,
+    user_input,
+    user_value,
+    users_input,
+    users_value,
+)
+from handlers.kit.members import home_changed
 from handlers.kit.replies import pressed
 from handlers.ledger import views as ledger_views
 from storage.models import NAME_MAX, WHAT_MAX
@@ -70,28 +72,16 @@ def catch_up_view(contact_key: str | None, name: str | None) -> View:
         )
     else:
         blocks += [
-            InputBlock(
-                block_id="who",
-                label="Who did you meet?",
-                optional=True,
-                element=UserSelectElement(action_id="who", placeholder="Pick someone in Slack"),
-            ),
-            InputBlock(
-                block_id="outside",
-                label="…or someone outside Slack",
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id="outside", placeholder="Dana Lee (Acme)", max_length=NAME_MAX
-                ),
+            user_input("who", "Who did you meet?", placeholder="Pick someone in Slack"),
+            text_input(
+                "outside",
+                "…or someone outside Slack",
+                placeholder="Dana Lee (Acme)",
+                max_length=NAME_MAX,
             ),
         ]
     blocks.append(
-        InputBlock(
-            block_id="note",
-            label="What did you talk about?",
-            optional=True,
-            element=PlainTextInputElement(action_id="note", multiline=True, max_length=WHAT_MAX),
-        )
+        text_input("note", "What did you talk about?", multiline=True, max_length=WHAT_MAX)
     )
     return View(
         type="modal",
@@ -104,6 +94,23 @@ def catch_up_view(contact_key: str | None, name: str | None) -> View:
     )
 
 
+def referral_inputs(people_label: str, placeholder: str, outside_label: str) -> list[Block]:
+    """The two inputs of "who else should I talk to?": people in Slack, and outside names one
+    per line (``named_referrals`` reads them)."""
+    return [
+        users_input(
+            ids.REFERRED_PEOPLE, people_label, placeholder=placeholder, max_selected=MAX_REFERRALS
+        ),
+        text_input(
+            ids.REFERRED_OUTSIDE,
+            outside_label,
+            multiline=True,
+            placeholder="Dana Lee (Acme)",
+            max_length=MAX_REFERRALS * (NAME_MAX + 3),
+        ),
+    ]
+
+
 def referrals_view(contact_key: str, name: str, focus: str | None, logged: str = "") -> View:
     """The "who else should I talk to?" modal for the contact ``contact_key``."""
     intro = f"{logged}\n\n" if logged else ""
@@ -113,25 +120,7 @@ def referrals_view(contact_key: str, name: str, focus: str | None, logged: str =
             f"{MAX_REFERRALS} people they suggest. Each joins your network as met through "
             f"{escape(name)}."
         ),
-        InputBlock(
-            block_id="people",
-            label="People in Slack",
-            optional=True,
-            element=UserMultiSelectElement(
-                action_id="people", placeholder="Pick people", max_selected_items=MAX_REFERRALS
-            ),
-        ),
-        InputBlock(
-            block_id="outside",
-            label="People outside Slack, one per line",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id="outside",
-                multiline=True,
-                placeholder="Dana Lee (Acme)",
-                max_length=MAX_REFERRALS * (NAME_MAX + 3),
-            ),
-        ),
+        *referral_inputs("People in Slack", "Pick people", "People outside Slack, one per line"),
     ]
     if not focus:
         blocks.append(context("Set a focus of inquiry with `/ally focus <topic>` to sharpen this."))
@@ -161,8 +150,10 @@ def outside_names(text: str | None, *, field: str) -> list[OutsidePerson]:
 def named_referrals(values: dict) -> list[Wanted]:
     """Who a form's ``people`` (Slack users) and ``outside`` (a name a line) fields name:
     "who else should I talk to?"; a service looks them up (``bot.ledger.directory``)."""
-    users: list[Wanted] = [Named(user, "people") for user in users_value(values, "people")]
-    return users + outside_names(text_value(values, "outside"), field="outside")
+    users = users_value(values, ids.REFERRED_PEOPLE)
+    named: list[Wanted] = [Named(user, ids.REFERRED_PEOPLE) for user in users]
+    outside = text_value(values, ids.REFERRED_OUTSIDE)
+    return named + outside_names(outside, field=ids.REFERRED_OUTSIDE)
 
 
 def referred_people(
@@ -234,11 +225,7 @@ def register(app: App, runtime: Runtime) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def submit_catch_up(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        member = member_of(context)
-        view = body["view"]
-        values = values_of(view)
-        key = view.get("private_metadata") or ""
-        assert member is not None  # view submissions always carry the user
+        member, values, key = submission(body, context)
         try:
             who = None if key else picked_person(values)
             note = text_value(values, "note")
@@ -255,11 +242,7 @@ def register(app: App, runtime: Runtime) -> None:
         )
 
     def submit_referrals(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        member = member_of(context)
-        view = body["view"]
-        values = values_of(view)
-        key = view.get("private_metadata") or ""
-        assert member is not None
+        member, values, key = submission(body, context)
         try:
             people = named_referrals(values)
             done = referrals.referred(units, client, member, key, people, runtime.clock())

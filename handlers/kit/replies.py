@@ -174,6 +174,23 @@ NOT_OPENED = "Slack didn't let me open the form in time. Please try again."
 Send = Callable[[WebClient, dict[str, Any], Respond, Reply], None]
 
 
+# Handles a button press: (member, the button's value, body, context, client, respond)
+Press = Callable[[MemberRef, str, dict[str, Any], BoltContext, WebClient, Respond], None]
+
+
+def on_press(handle: Press) -> Callable[..., None]:
+    """A button's listener: ack, then ``handle`` the press of a known member."""
+
+    def listener(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        press = pressed(ack, body, context)
+        if press is not None:
+            handle(*press, body, context, client, respond)
+
+    return listener
+
+
 def on_button(
     work: Callable[[MemberRef, str], Reply | tuple[Reply, bool]], send: Send = tell
 ) -> Callable[..., None]:
@@ -181,13 +198,14 @@ def on_button(
     with ``send``; a domain error is answered with its message, never a traceback. Work that
     returns ``(reply, home_changed)`` says whether it changed the member's Home."""
 
-    def listener(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    def handle(
+        member: MemberRef,
+        value: str,
+        body: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+        respond: Respond,
     ) -> None:
-        press = pressed(ack, body, context)
-        if press is None:
-            return
-        member, value = press
         try:
             reply = work(member, value)
         except AllyError as error:
@@ -197,4 +215,4 @@ def on_button(
             home_changed(context, changed)
         send(client, body, respond, reply)
 
-    return listener
+    return on_press(handle)

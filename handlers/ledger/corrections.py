@@ -21,7 +21,7 @@ from handlers.kit.blocks import Reply, say
 from handlers.kit.forms import metadata, picked_day, text_value, values_of
 from handlers.kit.members import home_changed, member_of
 from handlers.kit.mentions import PersonToken, require_person, strip_word
-from handlers.kit.replies import answer_in_place, confirm_after_ack, on_button, pressed, tell
+from handlers.kit.replies import answer_in_place, confirm_after_ack, on_button, on_press, tell
 from handlers.ledger import correction_views as views
 from handlers.ledger.commands import named, token_key
 
@@ -69,27 +69,17 @@ def delete(command: Command) -> Reply:
 
 def merge(command: Command) -> Reply:
     source, into = parse_pair(command.args, "into", '/ally merge "D. Lee" into "Dana Lee"')
-    done = corrections.merge(
-        command.runtime.unit_of_work,
-        command.member,
-        token_key(source),
-        token_key(into),
-        command.now,
-    )
+    units, member, now = command.runtime.unit_of_work, command.member, command.now
+    done = corrections.merge(units, member, token_key(source), token_key(into), now)
     command.home_changed(done.home_changed)
     return views.merged(done)
 
 
 def link(command: Command) -> Reply:
     outside, user = parse_pair(command.args, "to", '/ally link "Dana Lee (Acme)" @dana')
-    done = corrections.link(
-        command.runtime.unit_of_work,
-        command.client,
-        command.member,
-        token_key(outside),
-        named(command, [(user, "into")])[0],
-        command.now,
-    )
+    [person] = named(command, [(user, "into")])
+    units, client, now = command.runtime.unit_of_work, command.client, command.now
+    done = corrections.link(units, client, command.member, token_key(outside), person, now)
     command.home_changed(done.home_changed)
     return views.merged(done, linked=True)
 
@@ -122,7 +112,12 @@ def register(app: App, runtime: Runtime) -> None:
     units = runtime.unit_of_work
 
     def line_menu(
-        member: MemberRef, chosen: str, body: dict, client: WebClient, respond: Respond
+        member: MemberRef,
+        chosen: str,
+        body: dict,
+        _context: BoltContext,
+        client: WebClient,
+        respond: Respond,
     ) -> None:
         """Edit (in a form) or delete (after a confirmation) the chosen ledger line."""
         what, _, raw = chosen.partition(":")
@@ -142,13 +137,6 @@ def register(app: App, runtime: Runtime) -> None:
             except SlackApiError as error:
                 log.warning("views.open failed for the edit-entry form: %s", error.response)
                 tell(client, body, respond, say("Slack didn't open the form: please try again."))
-
-    def on_line_menu(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
-    ) -> None:
-        press = pressed(ack, body, context)
-        if press is not None:
-            line_menu(*press, body, client, respond)
 
     def on_cancel(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
@@ -193,7 +181,7 @@ def register(app: App, runtime: Runtime) -> None:
         done = corrections.remove_contact(units, member, key, runtime.clock())
         return views.contact_deleted(done), done.home_changed
 
-    app.action(ids.LEDGER_LINE_MENU)(on_line_menu)
+    app.action(ids.LEDGER_LINE_MENU)(on_press(line_menu))
     app.action(ids.DELETE_ENTRY_CONFIRM)(on_button(delete_entry, answer_in_place))
     app.action(ids.DELETE_CONTACT)(on_button(ask_delete_contact))
     app.action(ids.DELETE_CONTACT_CONFIRM)(on_button(delete_contact, answer_in_place))

@@ -29,6 +29,7 @@ from bot.ledger.referrals import MAX_REFERRALS
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import actions, button, clip, context, escape, section
 from handlers.kit.forms import (
+    modal,
     submission,
     text_input,
     text_value,
@@ -83,14 +84,9 @@ def catch_up_view(contact_key: str | None, name: str | None) -> View:
     blocks.append(
         text_input("note", "What did you talk about?", multiline=True, max_length=WHAT_MAX)
     )
-    return View(
-        type="modal",
-        callback_id=ids.CATCH_UP_MODAL,
-        title="Log a catch-up",
-        submit="Log it",
-        close="Cancel",
-        private_metadata=contact_key or "",
-        blocks=blocks,
+    metadata = contact_key or ""
+    return modal(
+        ids.CATCH_UP_MODAL, "Log a catch-up", blocks, submit="Log it", private_metadata=metadata
     )
 
 
@@ -124,14 +120,13 @@ def referrals_view(contact_key: str, name: str, focus: str | None, logged: str =
     ]
     if not focus:
         blocks.append(context("Set a focus of inquiry with `/ally focus <topic>` to sharpen this."))
-    return View(
-        type="modal",
-        callback_id=ids.REFERRALS_MODAL,
-        title="Who else?",
+    return modal(
+        ids.REFERRALS_MODAL,
+        "Who else?",
+        blocks,
         submit="Add them",
         close="Not now",
         private_metadata=contact_key,
-        blocks=blocks,
     )
 
 

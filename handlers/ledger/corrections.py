@@ -18,10 +18,9 @@ from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, say
-from handlers.kit.forms import metadata, picked_day, text_value, values_of
-from handlers.kit.members import home_changed, member_of
+from handlers.kit.forms import FormErrors, picked_day, text_value
 from handlers.kit.mentions import PersonToken, require_person, strip_word
-from handlers.kit.replies import answer_in_place, confirm_after_ack, on_button, on_press, tell
+from handlers.kit.replies import answer_in_place, on_button, on_form, on_press, tell
 from handlers.ledger import correction_views as views
 from handlers.ledger.commands import named, token_key
 
@@ -142,14 +141,9 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         answer_in_place(client, body, respond, views.kept())
 
-    def on_edit_submit(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        member = member_of(context)
-        if member is None:
-            ack()
-            return
-        view = body.get("view") or {}
-        meta = metadata(view)
-        values = values_of(view)
+    def save_edit(
+        member: MemberRef, _client: WebClient, values: dict[str, Any], meta: dict[str, Any]
+    ) -> tuple[Reply, bool]:
         try:
             day = picked_day(values, views.WHEN, "Pick the day it happened.")
             what = text_value(values, views.WHAT)
@@ -158,15 +152,10 @@ def register(app: App, runtime: Runtime) -> None:
             )
         except InvalidInput as error:
             block = views.WHEN if error.field == views.WHEN else views.WHAT
-            ack(response_action="errors", errors={block: error.message})
-            return
+            raise FormErrors({block: error.message}) from None
         except AllyError as error:
-            ack(response_action="errors", errors={views.WHAT: error.message})
-            return
-        ack()
-        home_changed(context, done.home_changed)
-        channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
-        confirm_after_ack(app, client, member.user_id, channel, views.edited(done.line))
+            raise FormErrors({views.WHAT: error.message}) from None
+        return views.edited(done.line), done.home_changed
 
     def delete_entry(member: MemberRef, value: str) -> tuple[Reply, bool]:
         done = corrections.remove_entry(units, member, _entry_id(value), runtime.clock())
@@ -186,4 +175,4 @@ def register(app: App, runtime: Runtime) -> None:
     app.action(ids.DELETE_CONTACT)(on_button(ask_delete_contact))
     app.action(ids.DELETE_CONTACT_CONFIRM)(on_button(delete_contact, answer_in_place))
     app.action(ids.CORRECTION_CANCEL)(on_cancel)
-    app.view(ids.EDIT_ENTRY_MODAL)(on_edit_submit)
+    app.view(ids.EDIT_ENTRY_MODAL)(on_form(app, save_edit))

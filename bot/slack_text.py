@@ -11,7 +11,8 @@ Ally stores what the member typed: literal characters as themselves, a user ment
 ``<@U123>`` (so it is shown with the user's current name), and other Slack markup as the text the
 member saw (``#general``, ``@here``, a link's address). ``typed`` does that on the way in;
 ``mrkdwn`` escapes it again, once, wherever it is shown as mrkdwn. ``plain_text`` objects (modal
-titles, labels, options, input values) take the stored text as it is.
+titles, labels, options, input values) take the stored text as it is. ``clean_text`` is the one
+rule for a line Ally keeps (a note, a name, what happened): one line, no control characters.
 
 One ambiguity is accepted: a member who types the characters ``<@U123>`` literally gets a
 mention of that user, the same as picking them from Slack's autocomplete.
@@ -53,6 +54,12 @@ def _token(body: str) -> str:
     # <http://example.com|example.com>) reads as the label; a formatted link keeps its address.
     bare = next((url[len(s) :] for s in _SCHEMES if url.startswith(s)), url)
     return label if label in (url, bare) else f"{label} ({url})"
+
+
+def clean_text(text: str) -> str:
+    """``text`` on one line, without control characters (PostgreSQL refuses NUL in text), its
+    runs of whitespace collapsed to single spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def typed(text: str) -> str:

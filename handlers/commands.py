@@ -17,15 +17,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
-from bot.errors import AllyError
+from bot.errors import AllyError, InvalidInput
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
-from bot.slack_text import typed
+from bot.slack_text import clean_text, typed
 from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
 from handlers.kit.members import home_changed, member_of
 from handlers.kit.slack_errors import error_code, explain
 
 log = logging.getLogger(__name__)
+
+ARGS_MAX = 4000  # Slack sends at most a few thousand characters; anything longer is not typed
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,14 @@ def usage_reply(word: str, table: dict[str, Subcommand]) -> Reply:
     return say(f"I don't know `/ally {shown}`.{hint} Type `/ally help` to see everything I can do.")
 
 
+def command_text(text: str) -> str:
+    """A subcommand's text, cleaned once for every parser: one line, without control characters,
+    of a sane length."""
+    if len(text) > ARGS_MAX:
+        raise InvalidInput("what", f"That's {len(text)} characters: keep it to a sentence or two.")
+    return clean_text(text)
+
+
 def dispatch(command: Command, table: dict[str, Subcommand]) -> Reply | None:
     word, _, rest = command.args.strip().partition(" ")
     name = word.casefold()
@@ -143,7 +153,7 @@ def dispatch(command: Command, table: dict[str, Subcommand]) -> Reply | None:
     if sub is None:
         return usage_reply(word, table)
     try:
-        return sub.handler(Command(**{**command.__dict__, "args": rest.strip()}))
+        return sub.handler(Command(**{**command.__dict__, "args": command_text(rest)}))
     except AllyError as error:
         # Messages are plain text (modals show them as field errors): escaped for mrkdwn here.
         return say(f"{escape(error.message)}\nUsage: `{sub.usage}`")

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
+from bot.ledger.directory import Wanted, with_people
 from bot.ledger.people import MemberRef, Person, SlackPerson
 from bot.ledger.service import (
     ContactInfo,
@@ -266,5 +268,16 @@ def merge(units: Units, ref: MemberRef, source_key: str, into_key: str, now: dat
     return committed(units, lambda s: merge_contacts(s, ref, source_key, into_key, now))
 
 
-def link(units: Units, ref: MemberRef, outside_key: str, user: Person, now: datetime) -> Merged:
-    return committed(units, lambda s: link_contact(s, ref, outside_key, user, now))
+def link(
+    units: Units, client: WebClient, ref: MemberRef, outside_key: str, user: Wanted, now: datetime
+) -> Merged:
+    """``/ally link``: the Slack user's name from the directory, and the link, in one unit of
+    work when the user is known."""
+    return with_people(
+        units,
+        client,
+        ref,
+        [user],
+        now,
+        lambda session, people: link_contact(session, ref, outside_key, people[0], now),
+    )

@@ -4,7 +4,8 @@ each to be met within 30 days of naming them.
 An ally counts as met once a catch-up with them is logged on or after the day the project
 started (``/ally met``, the DM's "Log a catch-up", a plan's "Yes"): the ledger is the record,
 so a project can never say someone is unmet after the member logged meeting them.
-Services take a session, the member and ``now``, and never commit.
+The domain functions take a session, the member and ``now``, and never commit; ``listed``,
+``started`` and ``closed`` are the services a request calls, each in one unit of work.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
+from bot.ledger.directory import Wanted, with_people
 from bot.ledger.people import MemberRef, Person
-from bot.ledger.service import contact_for, contact_label, open_member, plain_text
+from bot.ledger.service import contact_for, contact_label, open_member
+from bot.platform.uow import Units, committed
+from bot.slack_text import clean_text
 from storage.models import (
     NAME_MAX,
     Bond,
@@ -68,12 +73,21 @@ class ProjectView:
         return f"{late} day{'s' if late != 1 else ''} past the 30"
 
 
+@dataclass(frozen=True)
+class Changed:
+    """A project as started, updated or closed; it always changes what Home shows."""
+
+    view: ProjectView
+    new: bool = False
+    home_changed: bool = True
+
+
 def project_key(name: str) -> str:
     return " ".join(name.split()).casefold()[:NAME_MAX]
 
 
 def check_name(name: str) -> str:
-    name = plain_text(name)
+    name = clean_text(name)
     if not name:
         raise InvalidInput(
             "project", 'Name the project in quotes, e.g. `/ally project "Q3 launch" @maria`.'
@@ -239,6 +253,38 @@ def _latest_catch_ups(
         .group_by(Interaction.contact_id)
     ).all()
     return {contact_id: at for contact_id, at in rows}
+
+
+# -- services: each runs in one unit of work of its own ------------------------------------------
+
+
+def listed(units: Units, ref: MemberRef, now: datetime) -> list[ProjectView]:
+    """``/ally project``: the member's active projects."""
+    return committed(units, lambda session: active(session, ref, now))
+
+
+def closed(units: Units, ref: MemberRef, name: str, now: datetime) -> Changed:
+    """``/ally project done``: close the active project called ``name``."""
+    return committed(units, lambda session: Changed(finish(session, ref, name, now)))
+
+
+def started(
+    units: Units,
+    client: WebClient,
+    ref: MemberRef,
+    name: str,
+    allies: Sequence[Wanted],
+    now: datetime,
+) -> Changed:
+    """``/ally project "<name>" @a @b``: start the project (or add allies to it), with the
+    allies' names from the directory in the same unit of work."""
+
+    def work(session: Session, people: list[Person]) -> Changed:
+        view, new = start(session, ref, checked, people, now)
+        return Changed(view, new)
+
+    checked = check_name(name)  # before any lookup in Slack
+    return with_people(units, client, ref, allies, now, work)
 
 
 class ProjectGoal(NamedTuple):

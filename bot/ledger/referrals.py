@@ -14,7 +14,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.errors import InvalidInput, NotFound
+from bot.errors import AllyError, InvalidInput, NotFound
 from bot.ledger.directory import Uows, Wanted, with_people
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from bot.ledger.service import (
@@ -24,6 +24,7 @@ from bot.ledger.service import (
     record_favour,
     record_intro_received,
 )
+from bot.platform.uow import Units, committed
 from bot.questions.service import get_focus
 from storage.models import InteractionKind
 
@@ -103,3 +104,83 @@ def record_referrals(
     note = check_what(referral_note(focus_of(session, ref)), required=False)
     unique = list({p.key: p for p in people}.values())
     return [record_intro_received(session, ref, introducer, p, note, now) for p in unique]
+
+
+# -- services: each runs in one unit of work of its own ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Who a contact key names (their label) and the member's focus, for the referrals form."""
+
+    key: str
+    label: str
+    focus: str | None
+
+
+def label_of(units: Units, ref: MemberRef, key: str, now: datetime) -> str | None:
+    """The label of the contact ``key`` names, or None when it is gone (or there is no key)."""
+
+    def work(session: Session) -> str | None:
+        try:
+            return person_for_key(session, ref, key, now).label
+        except AllyError:
+            return None
+
+    return committed(units, work) if key else None
+
+
+def ask(units: Units, ref: MemberRef, key: str, now: datetime) -> Asked:
+    """Who to ask "who else should I talk to?", and about which focus."""
+
+    def work(session: Session) -> Asked:
+        return Asked(key, person_for_key(session, ref, key, now).label, focus_of(session, ref))
+
+    return committed(units, work)
+
+
+def caught_up(
+    units: Units,
+    client: WebClient,
+    ref: MemberRef,
+    key: str,
+    who: Wanted | None,
+    note: str,
+    now: datetime,
+) -> CaughtUp:
+    """The catch-up form: a catch-up with the contact ``key`` names, or else with ``who``."""
+
+    def work(session: Session, people: list[Person]) -> CaughtUp:
+        person = person_for_key(session, ref, key, now) if key else people[0]
+        return CaughtUp(log_catch_up(session, ref, person, note, now), focus_of(session, ref))
+
+    if key or who is None:
+        return committed(units, lambda session: work(session, []))
+    return with_people(units, client, ref, [who], now, work)
+
+
+@dataclass(frozen=True)
+class Referred:
+    """The people logged as introduced by ``introducer``."""
+
+    introducer: Person
+    people: list[Person]
+    home_changed: bool = True
+
+
+def referred(
+    units: Units,
+    client: WebClient,
+    ref: MemberRef,
+    key: str,
+    people: Sequence[Wanted],
+    now: datetime,
+) -> Referred:
+    """The referrals form: each of ``people`` as introduced by the contact ``key`` names."""
+
+    def work(session: Session, found: list[Person]) -> Referred:
+        introducer = person_for_key(session, ref, key, now)
+        record_referrals(session, ref, introducer, found, now, field="people")
+        return Referred(introducer, found)
+
+    return with_people(units, client, ref, people, now, work)

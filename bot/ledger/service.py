@@ -29,6 +29,7 @@ from bot.ledger.network import (
     touch_state,
 )
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.slack_text import clean_text
 from storage.models import (
     LINK_MAX,
     NAME_MAX,
@@ -186,14 +187,13 @@ class Recorded:
     home_changed: bool = True
 
 
-def plain_text(text: str) -> str:
-    """``text`` on one line, without control characters (PostgreSQL refuses NUL in text)."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+# The nudges' meeting plans read the same rule under this name.
+plain_text = clean_text
 
 
 def check_what(what: str, *, field: str = "what", required: bool = True) -> str:
     """A description of what happened: one line, present when ``required``, not too long."""
-    what = plain_text(what)
+    what = clean_text(what)
     if required and not what:
         raise InvalidInput(field, "Say what happened, e.g. “for the custom report”.")
     if len(what) > WHAT_MAX:
@@ -864,7 +864,7 @@ def record_thanks(
     interaction, target = _thankable(data, interaction_id)
     if interaction.thanked_at is None:
         interaction.thanked_at = now
-    _record(data, interaction.contact, InteractionKind.THANKS, plain_text(words), now, now)
+    _record(data, interaction.contact, InteractionKind.THANKS, clean_text(words), now, now)
     return ThanksTarget(
         target.line, target.contact, target.slack_user_id, interaction.thanked_at, True
     )

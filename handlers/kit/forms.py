@@ -17,18 +17,34 @@ field reads as ``""``, ``None`` or ``[]``.
     picked_day(values, "when", "Pick a day.")  # datepicker as a date, or InvalidInput
     time_value(values, "time")             # timepicker: "HH:MM"
     metadata(view)                         # private_metadata written as a JSON object
+
+Inputs are built the same way: each input's ``action_id`` equals its ``block_id``, so a field
+error (``{block_id: message}``) lands right under the field it is about::
+
+    text_input("what", "What happened?", multiline=True, max_length=WHAT_MAX)
+    user_input("who", "Who? Someone in Slack…")
+    users_input("people", "People in Slack", max_selected=5)
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from slack_sdk.models.blocks import Block
+from slack_bolt import BoltContext
+from slack_sdk.models.blocks import (
+    Block,
+    InputBlock,
+    PlainTextInputElement,
+    UserMultiSelectElement,
+    UserSelectElement,
+)
 from slack_sdk.models.views import View
 
 from bot.errors import InvalidInput
+from bot.ledger.people import MemberRef
+from handlers.kit.members import member_of
 
 
 def modal(
@@ -54,10 +70,106 @@ def modal(
     )
 
 
+NAME_INPUT_MAX = 250  # an outside name as typed, organisation included
+
+
+def text_input(
+    block_id: str,
+    label: str,
+    *,
+    optional: bool = True,
+    multiline: bool = False,
+    placeholder: str | None = None,
+    initial: str | None = None,
+    max_length: int | None = None,
+    hint: str | None = None,
+) -> InputBlock:
+    """A plain-text input (optional unless said otherwise); an empty ``initial`` is left out."""
+    element = PlainTextInputElement(
+        action_id=block_id,
+        placeholder=placeholder,
+        initial_value=initial or None,
+        multiline=multiline or None,
+        max_length=max_length,
+    )
+    return InputBlock(block_id=block_id, label=label, element=element, hint=hint, optional=optional)
+
+
+def user_input(
+    block_id: str,
+    label: str,
+    *,
+    placeholder: str = "Pick a person",
+    initial: str | None = None,
+    hint: str | None = None,
+) -> InputBlock:
+    """An optional pick of one Slack user."""
+    element = UserSelectElement(action_id=block_id, placeholder=placeholder, initial_user=initial)
+    return InputBlock(block_id=block_id, label=label, element=element, hint=hint, optional=True)
+
+
+def person_inputs(
+    user_id: str,
+    name_id: str,
+    user_label: str,
+    name_label: str = "…or someone outside Slack",
+    *,
+    initial_user: str | None = None,
+    initial_name: str | None = None,
+    placeholder: str = "Dana Lee (Acme)",
+    hint: str | None = None,
+) -> list[Block]:
+    """Someone in Slack, or else an outside name (with the organisation in brackets)."""
+    return [
+        user_input(user_id, user_label, initial=initial_user),
+        text_input(
+            name_id,
+            name_label,
+            placeholder=placeholder,
+            initial=initial_name,
+            max_length=NAME_INPUT_MAX,
+            hint=hint,
+        ),
+    ]
+
+
+def users_input(block_id: str, label: str, *, placeholder: str, max_selected: int) -> InputBlock:
+    """An optional pick of up to ``max_selected`` Slack users."""
+    element = UserMultiSelectElement(
+        action_id=block_id, placeholder=placeholder, max_selected_items=max_selected
+    )
+    return InputBlock(block_id=block_id, label=label, element=element, optional=True)
+
+
 def values_of(view: dict[str, Any] | None) -> dict[str, Any]:
     """A submitted view's input values (``view["state"]["values"]``); ``{}`` if none."""
     values = ((view or {}).get("state") or {}).get("values")
     return values if isinstance(values, dict) else {}
+
+
+class FormErrors(Exception):
+    """Field errors for Slack: ``{block_id: message}``."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class Submission(NamedTuple):
+    """A submitted form: who submitted it, its input values and its ``private_metadata`` text."""
+
+    member: MemberRef
+    values: dict[str, Any]
+    private_metadata: str
+
+
+def submission(body: dict[str, Any], context: BoltContext) -> Submission:
+    """Read a ``view_submission``; Slack always sends the user who submitted it."""
+    member = member_of(context)
+    if member is None:
+        raise RuntimeError("a view submission without a user")
+    view = body.get("view") or {}
+    return Submission(member, values_of(view), view.get("private_metadata") or "")
 
 
 def metadata(view: dict[str, Any] | None) -> dict[str, Any]:

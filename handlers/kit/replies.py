@@ -16,7 +16,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import AllyError
 from bot.ledger.people import MemberRef
-from handlers.kit.blocks import Reply, say
+from handlers.kit.blocks import Reply, escape, say
+from handlers.kit.forms import FormErrors, metadata, values_of
 from handlers.kit.members import home_changed, member_of
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,81 @@ def pressed(ack: Ack, body: dict[str, Any], context: BoltContext) -> tuple[Membe
     )
 
 
+# Saves a submitted form: (member, client, input values, metadata) -> (confirmation, Home changed)
+Save = Callable[[MemberRef, WebClient, dict[str, Any], dict[str, Any]], tuple[Reply, bool]]
+
+
+def on_form(app: App, save: Save) -> Callable[..., None]:
+    """A saved form's listener: ``save`` it; ``FormErrors`` go back onto their fields, else the
+    form closes and the confirmation follows after the ack, where the form was opened (the
+    ``channel`` of its metadata), or by DM."""
+
+    def listener(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        member = member_of(context)
+        if member is None:
+            ack()
+            return
+        view = body.get("view") or {}
+        meta = metadata(view)
+        try:
+            reply, changed = save(member, client, values_of(view), meta)
+        except FormErrors as error:
+            ack(response_action="errors", errors=error.errors)
+            return
+        ack()
+        home_changed(context, changed)
+        channel = meta.get("channel")
+        where = channel if isinstance(channel, str) and channel else None
+        confirm_after_ack(app, client, member.user_id, where, reply)
+
+    return listener
+
+
+# Opens a form: (member, client, trigger id, channel or None, the button's value)
+Open = Callable[[MemberRef, WebClient, str, str | None, str], None]
+
+
+def on_open(name: str, open_form: Open) -> Callable[..., None]:
+    """A button's listener that opens the form ``name``: a domain error is told privately, and
+    a form Slack did not open in time is said so."""
+
+    def listener(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        press = pressed(ack, body, context)
+        if press is None:
+            return
+        member, value = press
+        channel = (body.get("channel") or {}).get("id")
+        try:
+            open_form(member, client, body["trigger_id"], channel, value)
+        except AllyError as error:
+            notify(client, member.user_id, channel, say(escape(error.message)))
+        except SlackApiError as error:
+            log.warning("views.open failed for the %s: %s", name, error.response)
+            notify(client, member.user_id, channel, say(NOT_OPENED))
+
+    return listener
+
+
+NOT_OPENED = "Slack didn't let me open the form in time. Please try again."
+
 Send = Callable[[WebClient, dict[str, Any], Respond, Reply], None]
+
+
+# Handles a button press: (member, the button's value, body, context, client, respond)
+Press = Callable[[MemberRef, str, dict[str, Any], BoltContext, WebClient, Respond], None]
+
+
+def on_press(handle: Press) -> Callable[..., None]:
+    """A button's listener: ack, then ``handle`` the press of a known member."""
+
+    def listener(
+        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    ) -> None:
+        press = pressed(ack, body, context)
+        if press is not None:
+            handle(*press, body, context, client, respond)
+
+    return listener
 
 
 def on_button(
@@ -123,13 +198,14 @@ def on_button(
     with ``send``; a domain error is answered with its message, never a traceback. Work that
     returns ``(reply, home_changed)`` says whether it changed the member's Home."""
 
-    def listener(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    def handle(
+        member: MemberRef,
+        value: str,
+        body: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+        respond: Respond,
     ) -> None:
-        press = pressed(ack, body, context)
-        if press is None:
-            return
-        member, value = press
         try:
             reply = work(member, value)
         except AllyError as error:
@@ -139,4 +215,4 @@ def on_button(
             home_changed(context, changed)
         send(client, body, respond, reply)
 
-    return listener
+    return on_press(handle)

@@ -1,8 +1,8 @@
 """``/ally`` subcommands for the ledger: thanks, gave, intro, introduced, met, add, who, network.
 
-Each subcommand is read in two steps: a pure ``parse_*`` function turns the text into plain
-values (raising ``InvalidInput`` with a friendly message), then the handler resolves Slack
-mentions to people in a short transaction and writes or reads in a second one. The dispatcher
+Each subcommand is read in two steps: a pure ``parse_*`` function turns the text (cleaned once
+by the dispatcher) into plain values, raising ``InvalidInput`` with a friendly message, then one
+service call looks up the people named and writes or reads in its own unit of work. The dispatcher
 in handlers/commands.py turns any ``AllyError`` into an ephemeral reply with the usage.
 """
 
@@ -23,8 +23,9 @@ from bot.ledger import service as ledger
 from bot.ledger.directory import Named, Wanted
 from bot.ledger.people import MemberRef, Person
 from bot.ledger.referrals import log_met
-from bot.ledger.service import ContactUpdate, check_cadence, check_what, plain_text
+from bot.ledger.service import ContactUpdate, check_cadence
 from bot.platform.runtime import Runtime
+from bot.slack_text import clean_text
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply
 from handlers.kit.mentions import Mention, PersonToken, require_person, strip_word
@@ -36,7 +37,6 @@ from storage.models import Bond, InteractionKind, Level, Network
 
 log = logging.getLogger(__name__)
 
-ARGS_MAX = 4000  # Slack sends at most a few thousand characters; anything longer is not typed
 
 # -- parsing (pure) -------------------------------------------------------------------------------
 
@@ -81,39 +81,37 @@ ADD_OPTIONS = (
 )
 
 
-def clean(text: str) -> str:
-    """The command text on one line, without control characters, of a sane length."""
-    if len(text) > ARGS_MAX:
-        raise InvalidInput("what", f"That's {len(text)} characters: keep it to a sentence or two.")
-    return plain_text(text)
+# The text of a subcommand arrives cleaned (``handlers.commands.command_text``); the plans
+# command reads it through this name too.
+clean = clean_text
 
 
 def parse_thanks(text: str) -> OnePerson:
     """``@person [for] <what>``: a favour the member received."""
-    person, rest = require_person(clean(text), example="/ally thanks @maria for the report")
-    return OnePerson(person, check_what(strip_word(rest, "for")))
+    person, rest = require_person(text, example="/ally thanks @maria for the report")
+    return OnePerson(person, strip_word(rest, "for"))
 
 
 def parse_gave(text: str) -> OnePerson:
     """``@person <what>``: a favour the member gave."""
-    person, rest = require_person(clean(text), example="/ally gave @maria feedback on her talk")
-    return OnePerson(person, check_what(rest))
+    person, rest = require_person(text, example="/ally gave @maria feedback on her talk")
+    return OnePerson(person, rest.strip())
 
 
 def parse_met(text: str) -> OnePerson:
     """``@person [note]``: a catch-up."""
-    person, rest = require_person(clean(text), example="/ally met @maria coffee about Q3")
-    return OnePerson(person, check_what(rest, required=False))
+    person, rest = require_person(text, example="/ally met @maria coffee about Q3")
+    return OnePerson(person, rest.strip())
 
 
 def parse_two(text: str, example: str) -> TwoPeople:
     """``@a [to|and] @b [note]``: two different people and an optional note."""
-    first, rest = require_person(clean(text), example=example)
+    first, rest = require_person(text, example=example)
     rest = strip_word(strip_word(rest, "to"), "and")
     second, rest = require_person(rest, field="introduced", example=example)
     if token_key(first) == token_key(second):
         raise InvalidInput("introduced", "Name two different people.")
-    return TwoPeople(first, second, check_what(rest, required=False))
+    return TwoPeople(first, second, rest.strip())
 
 
 def token_key(token: PersonToken) -> str:
@@ -147,7 +145,7 @@ def parse_cadence(words: Sequence[str]) -> tuple[int, int]:
 
 def parse_add(text: str) -> AddOptions:
     """``@person [networks...] [level] [bond] [every N days|weeks]``."""
-    person, rest = require_person(clean(text), example="/ally add @maria strategic above")
+    person, rest = require_person(text, example="/ally add @maria strategic above")
     words = rest.replace(",", " ").casefold().split()
     networks: int | None = None
     level: Level | None = None
@@ -184,36 +182,48 @@ def parse_add(text: str) -> AddOptions:
 
 def parse_who(text: str) -> PersonToken:
     """``@person`` and nothing else."""
-    person, rest = require_person(clean(text), example="/ally who @maria")
+    person, rest = require_person(text, example="/ally who @maria")
     if rest.strip():
         raise InvalidInput("who", "`who` takes one person and nothing else.")
     return person
 
 
 def parse_network(text: str) -> None:
-    if clean(text):
+    if text.strip():
         raise InvalidInput("network", "`network` takes no options.")
 
 
 # -- people ---------------------------------------------------------------------------------------
 
 
-def resolve(
+def named(
     command: Command, tokens: Sequence[tuple[PersonToken, str]], *, active: bool = True
-) -> list[Person]:
-    """Turn mentions into people with names (from the cache, or ``users.info`` once a day).
+) -> list[Wanted]:
+    """Who the tokens name, for a service to look up with its own unit of work; refuses the
+    member naming themselves before any lookup.
 
     With ``active=False`` bots and deactivated users are allowed (to read an old history).
     """
     for token, field in tokens:
         if isinstance(token, Mention) and token.user_id == command.member.user_id:
             raise InvalidInput(field, "That's you! Name someone else.")
-    wanted = [
+    return [
         Named(token.user_id, field, active) if isinstance(token, Mention) else token
         for token, field in tokens
     ]
+
+
+def resolve(
+    command: Command, tokens: Sequence[tuple[PersonToken, str]], *, active: bool = True
+) -> list[Person]:
+    """Turn mentions into people with names (from the cache, or ``users.info`` once a day), in
+    a unit of work of their own."""
     return directory.people(
-        command.runtime.unit_of_work, command.client, command.member, wanted, command.now
+        command.runtime.unit_of_work,
+        command.client,
+        command.member,
+        named(command, tokens, active=active),
+        command.now,
     )
 
 

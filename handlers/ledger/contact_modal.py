@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -21,15 +21,17 @@ from bot.ledger.network import level_label, network_label, networks_of
 from bot.ledger.people import MemberRef
 from bot.ledger.service import ContactInfo, ContactUpdate, Recorded, card_of, place
 from bot.platform.runtime import Runtime
-from handlers.kit.blocks import Reply, context, escape, say, section
-from handlers.kit.members import home_changed, member_of
-from handlers.kit.replies import confirm_after_ack, notify
-from handlers.ledger import views as ledger_views
-from handlers.ledger.log_modal import (
+from handlers.kit.blocks import Reply, context, escape, section
+from handlers.kit.forms import (
     FormErrors,
-    choose_person,
-    could_not_open,
+    option_value,
+    options_values,
+    text_value,
+    user_value,
 )
+from handlers.kit.replies import on_form, on_open
+from handlers.ledger import views as ledger_views
+from handlers.ledger.log_modal import choose_person
 from handlers.ledger.modal_views import (
     BOND,
     CADENCE,
@@ -44,12 +46,7 @@ from handlers.ledger.modal_views import (
     NOTES,
     cadence_text,
     contact_view,
-    decode_metadata,
     new_contact_view,
-    option_value,
-    options_values,
-    text_value,
-    user_value,
 )
 from storage.models import Bond, Level, Network
 
@@ -195,38 +192,19 @@ def summary(info: ContactInfo) -> Reply:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        channel = (body.get("channel") or {}).get("id")
-        key = str(((body.get("actions") or [{}])[0]).get("value") or "")
-        try:
-            open_contact(runtime, client, member, body["trigger_id"], key, channel)
-        except NotFound as error:
-            notify(client, member.user_id, channel, say(escape(error.message)))
-        except SlackApiError as error:
-            log.warning("views.open failed for open_contact_modal: %s", error.response)
-            could_not_open(client, member, channel)
+    def open_form(
+        member: MemberRef, client: WebClient, trigger_id: str, channel: str | None, key: str
+    ) -> None:
+        open_contact(runtime, client, member, trigger_id, key, channel)
 
-    def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        member = member_of(context)
-        if member is None:
-            ack()
-            return
-        view = body.get("view") or {}
-        meta = decode_metadata(view.get("private_metadata"))
-        entry = read_contact((view.get("state") or {}).get("values") or {})
-        try:
-            saved = save_contact(runtime, client, member, meta.get("key", ""), entry)
-        except FormErrors as error:
-            ack(response_action="errors", errors=error.errors)
-            return
-        ack()
-        home_changed(context, saved.home_changed)
-        reply = summary(saved.contact)
-        confirm_after_ack(app, client, member.user_id, meta.get("channel"), reply)
+    def save(
+        member: MemberRef, client: WebClient, values: dict[str, Any], meta: dict[str, Any]
+    ) -> tuple[Reply, bool]:
+        key = meta.get("key")
+        saved = save_contact(
+            runtime, client, member, key if isinstance(key, str) else "", read_contact(values)
+        )
+        return summary(saved.contact), saved.home_changed
 
-    app.action(ids.OPEN_CONTACT_MODAL)(on_open)
-    app.view(ids.CONTACT_MODAL)(on_submit)
+    app.action(ids.OPEN_CONTACT_MODAL)(on_open("contact form", open_form))
+    app.view(ids.CONTACT_MODAL)(on_form(app, save))

@@ -18,12 +18,11 @@ from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, say
-from handlers.kit.forms import metadata, picked_day, text_value, values_of
-from handlers.kit.members import home_changed, member_of
+from handlers.kit.forms import FormErrors, picked_day, text_value
 from handlers.kit.mentions import PersonToken, require_person, strip_word
-from handlers.kit.replies import answer_in_place, confirm_after_ack, on_button, pressed, tell
+from handlers.kit.replies import answer_in_place, on_button, on_form, on_press, tell
 from handlers.ledger import correction_views as views
-from handlers.ledger.commands import clean, resolve, token_key
+from handlers.ledger.commands import named, token_key
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 def parse_one(text: str, example: str) -> PersonToken:
-    person, rest = require_person(clean(text), example=example)
+    person, rest = require_person(text, example=example)
     if rest.strip():
         raise InvalidInput("who", "Name one person and nothing else.")
     return person
@@ -39,7 +38,7 @@ def parse_one(text: str, example: str) -> PersonToken:
 
 def parse_pair(text: str, filler: str, example: str) -> tuple[PersonToken, PersonToken]:
     """``<a> [filler] <b>``: two different people and nothing else."""
-    first, rest = require_person(clean(text), example=example)
+    first, rest = require_person(text, example=example)
     second, rest = require_person(strip_word(rest, filler), field="into", example=example)
     if rest.strip():
         raise InvalidInput("into", f"Name two people and nothing else, e.g. `{example}`.")
@@ -52,7 +51,7 @@ def parse_pair(text: str, filler: str, example: str) -> tuple[PersonToken, Perso
 
 
 def undo(command: Command) -> Reply:
-    if clean(command.args):
+    if command.args:
         raise InvalidInput("undo", "`undo` takes no options: it removes your last entry.")
     done = corrections.undo_last(command.runtime.unit_of_work, command.member, command.now)
     command.home_changed(done.home_changed)
@@ -69,23 +68,17 @@ def delete(command: Command) -> Reply:
 
 def merge(command: Command) -> Reply:
     source, into = parse_pair(command.args, "into", '/ally merge "D. Lee" into "Dana Lee"')
-    done = corrections.merge(
-        command.runtime.unit_of_work,
-        command.member,
-        token_key(source),
-        token_key(into),
-        command.now,
-    )
+    units, member, now = command.runtime.unit_of_work, command.member, command.now
+    done = corrections.merge(units, member, token_key(source), token_key(into), now)
     command.home_changed(done.home_changed)
     return views.merged(done)
 
 
 def link(command: Command) -> Reply:
     outside, user = parse_pair(command.args, "to", '/ally link "Dana Lee (Acme)" @dana')
-    [person] = resolve(command, [(user, "into")])
-    done = corrections.link(
-        command.runtime.unit_of_work, command.member, token_key(outside), person, command.now
-    )
+    [person] = named(command, [(user, "into")])
+    units, client, now = command.runtime.unit_of_work, command.client, command.now
+    done = corrections.link(units, client, command.member, token_key(outside), person, now)
     command.home_changed(done.home_changed)
     return views.merged(done, linked=True)
 
@@ -118,7 +111,12 @@ def register(app: App, runtime: Runtime) -> None:
     units = runtime.unit_of_work
 
     def line_menu(
-        member: MemberRef, chosen: str, body: dict, client: WebClient, respond: Respond
+        member: MemberRef,
+        chosen: str,
+        body: dict,
+        _context: BoltContext,
+        client: WebClient,
+        respond: Respond,
     ) -> None:
         """Edit (in a form) or delete (after a confirmation) the chosen ledger line."""
         what, _, raw = chosen.partition(":")
@@ -139,25 +137,13 @@ def register(app: App, runtime: Runtime) -> None:
                 log.warning("views.open failed for the edit-entry form: %s", error.response)
                 tell(client, body, respond, say("Slack didn't open the form: please try again."))
 
-    def on_line_menu(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
-    ) -> None:
-        press = pressed(ack, body, context)
-        if press is not None:
-            line_menu(*press, body, client, respond)
-
     def on_cancel(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
         answer_in_place(client, body, respond, views.kept())
 
-    def on_edit_submit(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        member = member_of(context)
-        if member is None:
-            ack()
-            return
-        view = body.get("view") or {}
-        meta = metadata(view)
-        values = values_of(view)
+    def save_edit(
+        member: MemberRef, _client: WebClient, values: dict[str, Any], meta: dict[str, Any]
+    ) -> tuple[Reply, bool]:
         try:
             day = picked_day(values, views.WHEN, "Pick the day it happened.")
             what = text_value(values, views.WHAT)
@@ -166,15 +152,10 @@ def register(app: App, runtime: Runtime) -> None:
             )
         except InvalidInput as error:
             block = views.WHEN if error.field == views.WHEN else views.WHAT
-            ack(response_action="errors", errors={block: error.message})
-            return
+            raise FormErrors({block: error.message}) from None
         except AllyError as error:
-            ack(response_action="errors", errors={views.WHAT: error.message})
-            return
-        ack()
-        home_changed(context, done.home_changed)
-        channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
-        confirm_after_ack(app, client, member.user_id, channel, views.edited(done.line))
+            raise FormErrors({views.WHAT: error.message}) from None
+        return views.edited(done.line), done.home_changed
 
     def delete_entry(member: MemberRef, value: str) -> tuple[Reply, bool]:
         done = corrections.remove_entry(units, member, _entry_id(value), runtime.clock())
@@ -189,9 +170,9 @@ def register(app: App, runtime: Runtime) -> None:
         done = corrections.remove_contact(units, member, key, runtime.clock())
         return views.contact_deleted(done), done.home_changed
 
-    app.action(ids.LEDGER_LINE_MENU)(on_line_menu)
+    app.action(ids.LEDGER_LINE_MENU)(on_press(line_menu))
     app.action(ids.DELETE_ENTRY_CONFIRM)(on_button(delete_entry, answer_in_place))
     app.action(ids.DELETE_CONTACT)(on_button(ask_delete_contact))
     app.action(ids.DELETE_CONTACT_CONFIRM)(on_button(delete_contact, answer_in_place))
     app.action(ids.CORRECTION_CANCEL)(on_cancel)
-    app.view(ids.EDIT_ENTRY_MODAL)(on_edit_submit)
+    app.view(ids.EDIT_ENTRY_MODAL)(on_form(app, save_edit))

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -28,9 +28,16 @@ from bot.ledger.service import Recorded, log_favour, log_intro_received
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
-from handlers.kit.members import home_changed, member_of
+from handlers.kit.forms import (
+    FormErrors,
+    date_value,
+    option_value,
+    options_values,
+    text_value,
+    user_value,
+)
 from handlers.kit.mentions import Mention, take_person
-from handlers.kit.replies import confirm_after_ack, notify, quick_client
+from handlers.kit.replies import NOT_OPENED, notify, on_form, on_open, quick_client
 from handlers.ledger import views as ledger_views
 from handlers.ledger.modal_views import (
     DIRECTION,
@@ -46,13 +53,7 @@ from handlers.ledger.modal_views import (
     WITH_NAME,
     WITH_USER,
     LogForm,
-    date_value,
-    decode_metadata,
     log_favour_view,
-    option_value,
-    options_values,
-    text_value,
-    user_value,
 )
 from storage.models import InteractionKind, Network
 
@@ -106,12 +107,7 @@ def open_log(
 
 
 def could_not_open(client: WebClient, member: MemberRef, channel: str | None) -> None:
-    notify(
-        client,
-        member.user_id,
-        channel,
-        say("Slack didn't let me open the form in time. Please try again."),
-    )
+    notify(client, member.user_id, channel, say(NOT_OPENED))
 
 
 # -- /ally log and the open_log_modal button -------------------------------------------------
@@ -151,14 +147,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 
 
 # -- the submission --------------------------------------------------------------------------
-
-
-class FormErrors(Exception):
-    """Field errors for Slack: ``{block_id: message}``."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -253,7 +241,7 @@ class Saved:
 
 
 def save_log(
-    runtime: Runtime, client: WebClient, member: MemberRef, entry: LogEntry, meta: dict[str, str]
+    runtime: Runtime, client: WebClient, member: MemberRef, entry: LogEntry, meta: dict[str, Any]
 ) -> Saved:
     """Validate and write one Record form; raise ``FormErrors`` for anything to fix."""
     check_shape(entry)
@@ -268,9 +256,10 @@ def save_log(
     bits = 0
     for name in entry.networks:
         bits |= Network[name.upper()]
-    when = occurred_at(entry.day, meta.get("tz", "UTC"), now)
+    tz, link = meta.get("tz"), meta.get("link")
+    when = occurred_at(entry.day, tz if isinstance(tz, str) else "UTC", now)
     day = when.date()
-    link = meta.get("link")
+    link = link if isinstance(link, str) else None
     try:
         who = choose_person(entry.who_user, entry.who_name, "who")
         if entry.direction == INTRODUCED_ME:
@@ -352,37 +341,17 @@ def confirmation(recorded: Recorded, kind: InteractionKind, day: date) -> Reply:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_open_button(
-        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    def open_form(
+        member: MemberRef, client: WebClient, trigger_id: str, channel: str | None, _value: str
     ) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
-        channel = (body.get("channel") or {}).get("id")
-        try:
-            open_log(runtime, client, member, body["trigger_id"], channel=channel)
-        except SlackApiError as error:
-            log.warning("views.open failed for open_log_modal: %s", error.response)
-            could_not_open(client, member, channel)
+        open_log(runtime, client, member, trigger_id, channel=channel)
 
-    def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        member = member_of(context)
-        if member is None:
-            ack()
-            return
-        view = body.get("view") or {}
-        meta = decode_metadata(view.get("private_metadata"))
-        entry = read_log((view.get("state") or {}).get("values") or {})
-        try:
-            saved = save_log(runtime, client, member, entry, meta)
-        except FormErrors as error:
-            ack(response_action="errors", errors=error.errors)
-            return
-        ack()
-        home_changed(context, saved.recorded.home_changed)
+    def save(
+        member: MemberRef, client: WebClient, values: dict[str, Any], meta: dict[str, Any]
+    ) -> tuple[Reply, bool]:
+        saved = save_log(runtime, client, member, read_log(values), meta)
         reply = confirmation(saved.recorded, saved.kind, saved.day)
-        confirm_after_ack(app, client, member.user_id, meta.get("channel"), reply)
+        return reply, saved.recorded.home_changed
 
-    app.action(ids.OPEN_LOG_MODAL)(on_open_button)
-    app.view(ids.LOG_FAVOUR_MODAL)(on_submit)
+    app.action(ids.OPEN_LOG_MODAL)(on_open("Record form", open_form))
+    app.view(ids.LOG_FAVOUR_MODAL)(on_form(app, save))

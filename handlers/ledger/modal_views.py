@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -18,11 +17,9 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     InputBlock,
     Option,
-    PlainTextInputElement,
     PlainTextObject,
     RadioButtonsElement,
     StaticSelectElement,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -30,6 +27,15 @@ from bot import ids
 from bot.ledger.network import cadence_days, level_label, network_label
 from bot.ledger.service import ContactCard, ContactInfo
 from handlers.kit.blocks import clip, context, escape, section
+from handlers.kit.forms import (
+    date_value,
+    modal,
+    option_value,
+    options_values,
+    person_inputs,
+    text_input,
+    text_value,
+)
 from storage.models import NOTES_MAX, WHAT_MAX, Bond, Level, Network
 
 METADATA_MAX = 3000  # Slack's limit on private_metadata
@@ -80,17 +86,6 @@ def encode_metadata(values: dict[str, str | None]) -> str:
     return json.dumps({k: v for k, v in values.items() if v}, separators=(",", ":"))
 
 
-def decode_metadata(raw: str | None) -> dict[str, str]:
-    """Read back ``private_metadata``; anything unreadable is treated as empty."""
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): v for k, v in data.items() if isinstance(v, str)}
-
-
 def _plain(text: str) -> PlainTextObject:
     return PlainTextObject(text=text)
 
@@ -116,28 +111,14 @@ def log_favour_view(form: LogForm) -> View:
     """The **Record who helped you** modal."""
     directions = [Option(value=k, text=_plain(v)) for k, v in DIRECTIONS.items()]
     blocks: list[Block] = [
-        InputBlock(
-            block_id=WHO_USER,
-            label="Who? Someone in Slack…",
-            element=UserSelectElement(
-                action_id=WHO_USER,
-                placeholder="Pick a person",
-                initial_user=form.who_user,
-            ),
-            optional=True,
-        ),
-        InputBlock(
-            block_id=WHO_NAME,
-            label="…or someone outside Slack",
-            element=PlainTextInputElement(
-                action_id=WHO_NAME,
-                placeholder="Dana Lee (Acme)",
-                initial_value=form.who_name or None,
-                max_length=250,
-            ),
-            hint="Fill in one of the two: a Slack user, "
-            "or a name with the organisation in brackets.",
-            optional=True,
+        *person_inputs(
+            WHO_USER,
+            WHO_NAME,
+            "Who? Someone in Slack…",
+            initial_user=form.who_user,
+            initial_name=form.who_name,
+            hint="Fill in one of the two: a Slack user, or a name with the organisation in "
+            "brackets.",
         ),
         InputBlock(
             block_id=DIRECTION,
@@ -146,32 +127,21 @@ def log_favour_view(form: LogForm) -> View:
                 action_id=DIRECTION, options=directions, initial_option=directions[0]
             ),
         ),
-        InputBlock(
-            block_id=WHAT,
-            label="What happened?",
-            element=PlainTextInputElement(
-                action_id=WHAT,
-                placeholder="e.g. reviewed my launch plan at short notice",
-                initial_value=form.what[:WHAT_MAX] or None,
-                multiline=True,
-                max_length=WHAT_MAX,
-            ),
+        text_input(
+            WHAT,
+            "What happened?",
+            multiline=True,
+            placeholder="e.g. reviewed my launch plan at short notice",
+            initial=form.what[:WHAT_MAX],
+            max_length=WHAT_MAX,
             hint="Needed for a favour; optional for an introduction.",
-            optional=True,
         ),
-        InputBlock(
-            block_id=WITH_USER,
-            label="Introduced you to (introductions only)",
-            element=UserSelectElement(action_id=WITH_USER, placeholder="Pick a person"),
-            optional=True,
-        ),
-        InputBlock(
-            block_id=WITH_NAME,
-            label="…or to someone outside Slack",
-            element=PlainTextInputElement(
-                action_id=WITH_NAME, placeholder="Sam Roe (Globex)", max_length=250
-            ),
-            optional=True,
+        *person_inputs(
+            WITH_USER,
+            WITH_NAME,
+            "Introduced you to (introductions only)",
+            "…or to someone outside Slack",
+            placeholder="Sam Roe (Globex)",
         ),
         InputBlock(
             block_id=WHEN,
@@ -192,13 +162,11 @@ def log_favour_view(form: LogForm) -> View:
     else:
         blocks.append(context("Only you can see what you log."))
     metadata = encode_metadata({"tz": form.tz, "link": form.link, "channel": form.channel})
-    return View(
-        type="modal",
-        callback_id=ids.LOG_FAVOUR_MODAL,
-        title="Record who helped you",
+    return modal(
+        ids.LOG_FAVOUR_MODAL,
+        "Record who helped you",
+        blocks,
         submit="Save",
-        close="Cancel",
-        blocks=blocks,
         private_metadata=metadata,
     )
 
@@ -262,23 +230,12 @@ def new_contact_view(channel: str | None = None) -> View:
         ContactInfo(0, "", "", None, None, 0, None, None, None, None, None, None, None), None
     )
     view = contact_view(blank, channel)
-    who: list[Block] = [
-        InputBlock(
-            block_id=CONTACT_USER,
-            label="Someone in Slack…",
-            element=UserSelectElement(action_id=CONTACT_USER, placeholder="Pick a person"),
-            optional=True,
-        ),
-        InputBlock(
-            block_id=CONTACT_NAME,
-            label="…or someone outside Slack",
-            element=PlainTextInputElement(
-                action_id=CONTACT_NAME, placeholder="Dana Lee (Acme)", max_length=250
-            ),
-            hint="Their name, and their organisation in brackets if you like.",
-            optional=True,
-        ),
-    ]
+    who = person_inputs(
+        CONTACT_USER,
+        CONTACT_NAME,
+        "Someone in Slack…",
+        hint="Their name, and their organisation in brackets if you like.",
+    )
     view.blocks = [*who, *view.blocks[1:]]
     view.title = PlainTextObject(text="Add a contact")
     view.submit = PlainTextObject(text="Add")
@@ -343,86 +300,29 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
             "every 2 months for a connection.",
             optional=True,
         ),
-        InputBlock(
-            block_id=NOTES,
-            label="Notes",
-            element=PlainTextInputElement(
-                action_id=NOTES,
-                initial_value=info.notes[:NOTES_MAX] if info.notes else None,
-                multiline=True,
-                max_length=NOTES_MAX,
-            ),
-            optional=True,
+        text_input(
+            NOTES,
+            "Notes",
+            multiline=True,
+            initial=(info.notes or "")[:NOTES_MAX],
+            max_length=NOTES_MAX,
         ),
-        InputBlock(
-            block_id=MET_USER,
-            label="Met through someone in Slack…",
-            element=UserSelectElement(
-                action_id=MET_USER,
-                placeholder="Pick a person",
-                initial_user=through.slack_user_id if through else None,
-            ),
-            optional=True,
-        ),
-        InputBlock(
-            block_id=MET_NAME,
-            label="…or someone outside Slack",
-            element=PlainTextInputElement(
-                action_id=MET_NAME,
-                placeholder="Dana Lee (Acme)",
-                initial_value=through.label if through and not through.slack_user_id else None,
-                max_length=250,
-            ),
+        *person_inputs(
+            MET_USER,
+            MET_NAME,
+            "Met through someone in Slack…",
+            initial_user=through.slack_user_id if through else None,
+            initial_name=through.label if through and not through.slack_user_id else None,
             hint="Leave both empty if you did not meet through anyone.",
-            optional=True,
         ),
         context("Only you can see how you place people."),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.CONTACT_MODAL,
-        title="Edit contact",
-        submit="Save",
-        close="Cancel",
-        blocks=blocks,
-        private_metadata=encode_metadata({"key": info.key, "channel": channel}),
+    metadata = encode_metadata({"key": info.key, "channel": channel})
+    return modal(
+        ids.CONTACT_MODAL, "Edit contact", blocks, submit="Save", private_metadata=metadata
     )
 
 
-# -- reading a submitted view ----------------------------------------------------------------
+# -- reading a submitted view: ``handlers.kit.forms`` (the nudge settings form reads it here)
 
-
-def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    block = values.get(block_id) or {}
-    if not isinstance(block, dict) or not block:
-        return {}
-    element = next(iter(block.values()))
-    return element if isinstance(element, dict) else {}
-
-
-def text_value(values: dict[str, Any], block_id: str) -> str:
-    """A plain_text_input's value, stripped; ``""`` when empty."""
-    value = _element(values, block_id).get("value")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def user_value(values: dict[str, Any], block_id: str) -> str | None:
-    value = _element(values, block_id).get("selected_user")
-    return value if isinstance(value, str) and value else None
-
-
-def option_value(values: dict[str, Any], block_id: str) -> str | None:
-    """The chosen option of a radio group or a static select."""
-    option = _element(values, block_id).get("selected_option")
-    value = option.get("value") if isinstance(option, dict) else None
-    return value if isinstance(value, str) else None
-
-
-def options_values(values: dict[str, Any], block_id: str) -> list[str]:
-    options = _element(values, block_id).get("selected_options") or []
-    return [o["value"] for o in options if isinstance(o, dict) and isinstance(o.get("value"), str)]
-
-
-def date_value(values: dict[str, Any], block_id: str) -> str | None:
-    value = _element(values, block_id).get("selected_date")
-    return value if isinstance(value, str) and value else None
+__all__ = ["date_value", "option_value", "options_values", "text_value"]

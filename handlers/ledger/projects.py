@@ -15,8 +15,7 @@ from handlers.commands import Command, Subcommand
 from handlers.home.views import project_line
 from handlers.kit.blocks import Reply, context, escape, section
 from handlers.kit.mentions import QUOTED, PersonToken, take_person
-from handlers.ledger.commands import clean, resolve
-from storage.db import transaction
+from handlers.ledger.commands import named
 
 USAGE = '/ally project ["<name>" @a @b | done "<name>"]'
 EXAMPLE = '/ally project "Q3 launch" @maria "Dana Lee (Acme)"'
@@ -37,11 +36,11 @@ def take_name(text: str) -> tuple[str, str]:
     match = QUOTED.match(text)
     if match is None:
         raise InvalidInput("project", f"Put the project's name in quotes, e.g. `{EXAMPLE}`.")
-    return projects.check_name(match.group("name")), text[match.end() :]
+    return match.group("name"), text[match.end() :]
 
 
 def parse_project(text: str) -> ProjectArgs:
-    text = clean(text)
+    text = text.strip()
     if not text:
         return ProjectArgs()
     head, _, rest = text.partition(" ")
@@ -77,27 +76,27 @@ def parse_project(text: str) -> ProjectArgs:
 
 def project(command: Command) -> Reply:
     args = parse_project(command.args)
+    units, member, now = command.runtime.unit_of_work, command.member, command.now
     if args.name is None:
-        with transaction(command.runtime.sessions) as session:
-            found = projects.active(session, command.member, command.now)
-        return listing(found)
+        return listing(projects.listed(units, member, now))
     if args.done:
-        with transaction(command.runtime.sessions) as session:
-            closed = projects.finish(session, command.member, args.name, command.now)
-        met = sum(1 for a in closed.allies if a.met)
+        done = projects.closed(units, member, args.name, now)
+        command.home_changed(done.home_changed)
+        met = sum(1 for a in done.view.allies if a.met)
         return Reply(
-            f"Closed {closed.name}.",
+            f"Closed {done.view.name}.",
             [
                 section(
-                    f"Closed *{escape(closed.name)}*: you met {met} of its "
-                    f"{len(closed.allies)} allies. Keep them close: they stay in your network."
+                    f"Closed *{escape(done.view.name)}*: you met {met} of its "
+                    f"{len(done.view.allies)} allies. Keep them close: they stay in your network."
                 )
             ],
         )
-    people = resolve(command, [(token, "allies") for token in args.allies])
-    with transaction(command.runtime.sessions) as session:
-        view, new = projects.start(session, command.member, args.name, people, command.now)
-    verb = "Started" if new else "Updated"
+    allies = named(command, [(token, "allies") for token in args.allies])
+    changed = projects.started(units, command.client, member, args.name, allies, now)
+    command.home_changed(changed.home_changed)
+    view = changed.view
+    verb = "Started" if changed.new else "Updated"
     return Reply(
         f"{verb} {view.name}.",
         [

@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 import logging
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.errors import AllyError
 from bot.ledger import reactions
+from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, actions, button, escape, say, section
 from handlers.kit.members import home_changed, member_of
-from handlers.kit.replies import pressed
+from handlers.kit.replies import on_press
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +110,14 @@ def register(app: App, runtime: Runtime) -> None:
             # e.g. a channel Ally is not in: there is nowhere to show the offer; nothing is lost.
             log.warning("reaction offer not shown: %s", error.response.get("error"))
 
-    @app.action(ids.LOG_REACTION_FAVOUR)
     def on_log_it(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+        member: MemberRef,
+        raw: str,
+        _body: dict,
+        context: BoltContext,
+        client: WebClient,
+        respond: Respond,
     ) -> None:
-        press = pressed(ack, body, context)
-        if press is None:
-            return
-        member, raw = press
         try:
             value = json.loads(raw)
             author_id, emoji, link = str(value["u"]), str(value["e"]), value.get("l")
@@ -133,3 +134,5 @@ def register(app: App, runtime: Runtime) -> None:
         home_changed(context, recorded.home_changed)
         reply = logged(recorded.contact.label, link, recorded.lines[0].id)
         respond(replace_original=True, **reply.as_kwargs())
+
+    app.action(ids.LOG_REACTION_FAVOUR)(on_press(on_log_it))

@@ -15,32 +15,32 @@ from datetime import datetime
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import (
-    Block,
-    InputBlock,
-    PlainTextInputElement,
-    UserMultiSelectElement,
-    UserSelectElement,
-)
+from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.errors import AllyError, InvalidInput
+from bot.ledger import referrals
+from bot.ledger.directory import Named, Wanted
 from bot.ledger.directory import person as slack_person
 from bot.ledger.people import MemberRef, OutsidePerson, Person, outside_person
-from bot.ledger.referrals import (
-    MAX_REFERRALS,
-    focus_of,
-    log_catch_up,
-    person_for_key,
-    record_referrals,
-)
+from bot.ledger.referrals import MAX_REFERRALS
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import actions, button, clip, context, escape, section
-from handlers.kit.members import member_of
+from handlers.kit.forms import (
+    modal,
+    submission,
+    text_input,
+    text_value,
+    user_input,
+    user_value,
+    users_input,
+    users_value,
+)
+from handlers.kit.members import home_changed
+from handlers.kit.replies import pressed
 from handlers.ledger import views as ledger_views
-from storage.db import transaction
 from storage.models import NAME_MAX, WHAT_MAX
 
 log = logging.getLogger(__name__)
@@ -73,38 +73,38 @@ def catch_up_view(contact_key: str | None, name: str | None) -> View:
         )
     else:
         blocks += [
-            InputBlock(
-                block_id="who",
-                label="Who did you meet?",
-                optional=True,
-                element=UserSelectElement(action_id="who", placeholder="Pick someone in Slack"),
-            ),
-            InputBlock(
-                block_id="outside",
-                label="…or someone outside Slack",
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id="outside", placeholder="Dana Lee (Acme)", max_length=NAME_MAX
-                ),
+            user_input("who", "Who did you meet?", placeholder="Pick someone in Slack"),
+            text_input(
+                "outside",
+                "…or someone outside Slack",
+                placeholder="Dana Lee (Acme)",
+                max_length=NAME_MAX,
             ),
         ]
     blocks.append(
-        InputBlock(
-            block_id="note",
-            label="What did you talk about?",
-            optional=True,
-            element=PlainTextInputElement(action_id="note", multiline=True, max_length=WHAT_MAX),
-        )
+        text_input("note", "What did you talk about?", multiline=True, max_length=WHAT_MAX)
     )
-    return View(
-        type="modal",
-        callback_id=ids.CATCH_UP_MODAL,
-        title="Log a catch-up",
-        submit="Log it",
-        close="Cancel",
-        private_metadata=contact_key or "",
-        blocks=blocks,
+    metadata = contact_key or ""
+    return modal(
+        ids.CATCH_UP_MODAL, "Log a catch-up", blocks, submit="Log it", private_metadata=metadata
     )
+
+
+def referral_inputs(people_label: str, placeholder: str, outside_label: str) -> list[Block]:
+    """The two inputs of "who else should I talk to?": people in Slack, and outside names one
+    per line (``named_referrals`` reads them)."""
+    return [
+        users_input(
+            ids.REFERRED_PEOPLE, people_label, placeholder=placeholder, max_selected=MAX_REFERRALS
+        ),
+        text_input(
+            ids.REFERRED_OUTSIDE,
+            outside_label,
+            multiline=True,
+            placeholder="Dana Lee (Acme)",
+            max_length=MAX_REFERRALS * (NAME_MAX + 3),
+        ),
+    ]
 
 
 def referrals_view(contact_key: str, name: str, focus: str | None, logged: str = "") -> View:
@@ -116,36 +116,17 @@ def referrals_view(contact_key: str, name: str, focus: str | None, logged: str =
             f"{MAX_REFERRALS} people they suggest. Each joins your network as met through "
             f"{escape(name)}."
         ),
-        InputBlock(
-            block_id="people",
-            label="People in Slack",
-            optional=True,
-            element=UserMultiSelectElement(
-                action_id="people", placeholder="Pick people", max_selected_items=MAX_REFERRALS
-            ),
-        ),
-        InputBlock(
-            block_id="outside",
-            label="People outside Slack, one per line",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id="outside",
-                multiline=True,
-                placeholder="Dana Lee (Acme)",
-                max_length=MAX_REFERRALS * (NAME_MAX + 3),
-            ),
-        ),
+        *referral_inputs("People in Slack", "Pick people", "People outside Slack, one per line"),
     ]
     if not focus:
         blocks.append(context("Set a focus of inquiry with `/ally focus <topic>` to sharpen this."))
-    return View(
-        type="modal",
-        callback_id=ids.REFERRALS_MODAL,
-        title="Who else?",
+    return modal(
+        ids.REFERRALS_MODAL,
+        "Who else?",
+        blocks,
         submit="Add them",
         close="Not now",
         private_metadata=contact_key,
-        blocks=blocks,
     )
 
 
@@ -153,11 +134,7 @@ def done_view(text: str) -> View:
     return View(type="modal", title="Noted", close="Done", blocks=[section(clip(text))])
 
 
-# -- reading submissions --------------------------------------------------------------------------
-
-
-def _value(values: dict, block: str) -> dict:
-    return (values.get(block) or {}).get(block) or {}
+# -- reading submissions (pure) ------------------------------------------------------------------
 
 
 def outside_names(text: str | None, *, field: str) -> list[OutsidePerson]:
@@ -165,28 +142,35 @@ def outside_names(text: str | None, *, field: str) -> list[OutsidePerson]:
     return [outside_person(line, field=field) for line in (text or "").splitlines() if line.strip()]
 
 
+def named_referrals(values: dict) -> list[Wanted]:
+    """Who a form's ``people`` (Slack users) and ``outside`` (a name a line) fields name:
+    "who else should I talk to?"; a service looks them up (``bot.ledger.directory``)."""
+    users = users_value(values, ids.REFERRED_PEOPLE)
+    named: list[Wanted] = [Named(user, ids.REFERRED_PEOPLE) for user in users]
+    outside = text_value(values, ids.REFERRED_OUTSIDE)
+    return named + outside_names(outside, field=ids.REFERRED_OUTSIDE)
+
+
 def referred_people(
     session: Session, client: WebClient, member: MemberRef, values: dict, now: datetime
 ) -> list[Person]:
-    """The people a form's ``people`` (Slack users) and ``outside`` (a name a line) fields
-    name: "who else should I talk to?"."""
-    users = _value(values, "people").get("selected_users") or []
-    people: list[Person] = [
-        slack_person(session, client, member, u, now, field="people") for u in users
+    """``named_referrals`` looked up in ``session`` (a Slack user not cached is fetched)."""
+    return [
+        one
+        if isinstance(one, OutsidePerson)
+        else slack_person(session, client, member, one.user_id, now, field=one.field)
+        for one in named_referrals(values)
     ]
-    return people + outside_names(_value(values, "outside").get("value"), field="outside")
 
 
-def picked_person(
-    session: Session, client: WebClient, member: MemberRef, values: dict, now: datetime
-) -> Person:
+def picked_person(values: dict) -> Wanted:
     """Who the member met, from the catch-up modal's "who" and "outside" fields."""
-    user = _value(values, "who").get("selected_user")
-    outside = (_value(values, "outside").get("value") or "").strip()
+    user = user_value(values, "who")
+    outside = text_value(values, "outside")
     if user and outside:
         raise InvalidInput("outside", "Pick someone in Slack or type a name, not both.")
     if user:
-        return slack_person(session, client, member, user, now, field="who")
+        return Named(user, "who")
     if outside:
         return outside_person(outside, field="outside")
     raise InvalidInput("who", "Pick who you met, or type their name below.")
@@ -196,92 +180,76 @@ def _names(people: Sequence[Person]) -> str:
     return ", ".join(p.label for p in people)
 
 
+def answered(ack: Ack, values: dict, fallback: str, error: AllyError) -> None:
+    """Answer a submitted form's error: on the field it names (or ``fallback``) when it is the
+    member's input, else in place of the form."""
+    if isinstance(error, InvalidInput):
+        field = error.field if error.field in values else fallback
+        ack(response_action="errors", errors={field: error.message})
+    else:
+        ack(response_action="update", view=done_view(escape(error.message)))
+
+
 # -- listeners ------------------------------------------------------------------------------------
 
 
 def register(app: App, runtime: Runtime) -> None:
+    units = runtime.unit_of_work
+
     def open_catch_up(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        ack()
-        member = member_of(context)
-        key = (body.get("actions") or [{}])[0].get("value") or None
-        if member is None:
+        press = pressed(ack, body, context)
+        if press is None:
             return
-        name = None
-        if key:
-            with transaction(runtime.sessions) as session:
-                try:
-                    name = person_for_key(session, member, key, runtime.clock()).label
-                except AllyError:
-                    key = None  # the contact is gone: let the member pick someone
-        client.views_open(trigger_id=body["trigger_id"], view=catch_up_view(key, name))
+        member, key = press
+        # A contact that is gone: let the member pick someone.
+        name = referrals.label_of(units, member, key, runtime.clock())
+        view = catch_up_view(key if name else None, name)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def open_referrals(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        ack()
-        member = member_of(context)
-        key = (body.get("actions") or [{}])[0].get("value") or ""
-        if member is None or not key:
+        press = pressed(ack, body, context)
+        if press is None or not press[1]:
             return
-        with transaction(runtime.sessions) as session:
-            try:
-                name = person_for_key(session, member, key, runtime.clock()).label
-            except AllyError as error:
-                view = done_view(escape(error.message))
-            else:
-                view = referrals_view(key, name, focus_of(session, member))
+        member, key = press
+        try:
+            asked = referrals.ask(units, member, key, runtime.clock())
+        except AllyError as error:
+            view = done_view(escape(error.message))
+        else:
+            view = referrals_view(asked.key, asked.label, asked.focus)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def submit_catch_up(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        member = member_of(context)
-        view = body["view"]
-        values = view["state"]["values"]
-        key = view.get("private_metadata") or ""
-        note = _value(values, "note").get("value") or ""
-        now = runtime.clock()
-        assert member is not None  # view submissions always carry the user
+        member, values, key = submission(body, context)
         try:
-            with transaction(runtime.sessions) as session:
-                if key:
-                    who = person_for_key(session, member, key, now)
-                else:
-                    who = picked_person(session, client, member, values, now)
-                recorded = log_catch_up(session, member, who, note, now)
-                focus = focus_of(session, member)
-        except InvalidInput as error:
-            field = error.field if error.field in values else next(iter(values), "note")
-            ack(response_action="errors", errors={field: error.message})
-            return
+            who = None if key else picked_person(values)
+            note = text_value(values, "note")
+            done = referrals.caught_up(units, client, member, key, who, note, runtime.clock())
         except AllyError as error:
-            ack(response_action="update", view=done_view(escape(error.message)))
+            answered(ack, values, next(iter(values), "note"), error)
             return
+        recorded = done.recorded
+        home_changed(context, recorded.home_changed)
         logged = f":white_check_mark: Logged a catch-up with {ledger_views.name(recorded.contact)}."
         ack(
             response_action="update",
-            view=referrals_view(recorded.contact.key, recorded.contact.label, focus, logged),
+            view=referrals_view(recorded.contact.key, recorded.contact.label, done.focus, logged),
         )
 
     def submit_referrals(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        member = member_of(context)
-        view = body["view"]
-        values = view["state"]["values"]
-        key = view.get("private_metadata") or ""
-        now = runtime.clock()
-        assert member is not None
+        member, values, key = submission(body, context)
         try:
-            with transaction(runtime.sessions) as session:
-                introducer = person_for_key(session, member, key, now)
-                people = referred_people(session, client, member, values, now)
-                record_referrals(session, member, introducer, people, now, field="people")
-        except InvalidInput as error:
-            field = error.field if error.field in values else "people"
-            ack(response_action="errors", errors={field: error.message})
-            return
+            people = named_referrals(values)
+            done = referrals.referred(units, client, member, key, people, runtime.clock())
         except AllyError as error:
-            ack(response_action="update", view=done_view(escape(error.message)))
+            answered(ack, values, "people", error)
             return
+        home_changed(context, done.home_changed)
         ack(
             response_action="update",
             view=done_view(
-                f"Logged {escape(_names(people))} as introduced by {escape(introducer.label)}. "
+                f"Logged {escape(_names(done.people))} as introduced by "
+                f"{escape(done.introducer.label)}. "
                 "Reach out to them next: the snowball shows on your Home tab."
             ),
         )

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.platform.runtime import Runtime
-from bot.slack_text import typed
+from bot.slack_text import clean_text, typed
 from handlers.kit.blocks import clip
 from handlers.kit.members import member_of
 from handlers.kit.replies import quick_client
@@ -57,7 +57,7 @@ def permalink(client: WebClient, body: dict[str, Any]) -> str | None:
 
 def plain(text: str) -> str:
     """Message text as its author typed it, whitespace collapsed."""
-    return " ".join(typed(text).split())
+    return clean_text(typed(text))
 
 
 def register(app: App, runtime: Runtime) -> None:

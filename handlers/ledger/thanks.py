@@ -25,7 +25,7 @@ from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import escape, updated_blocks
 from handlers.kit.members import home_changed, member_of
-from handlers.kit.replies import pressed, tell
+from handlers.kit.replies import on_press, tell
 from handlers.ledger import views
 
 log = logging.getLogger(__name__)
@@ -122,12 +122,13 @@ def undelivered(target: ledger.ThanksTarget, code: str | None) -> str:
 
 def register(app: App, runtime: Runtime) -> None:
     def on_say_thanks(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+        member: MemberRef,
+        value: str,
+        body: dict,
+        _context: BoltContext,
+        client: WebClient,
+        respond: Respond,
     ) -> None:
-        press = pressed(ack, body, context)
-        if press is None:
-            return
-        member, value = press
         try:
             target = target_for(runtime, member, value)
         except AllyError as error:
@@ -163,5 +164,5 @@ def register(app: App, runtime: Runtime) -> None:
         if message is not None:
             show_thanked(client, message, done.line.id, done)
 
-    app.action(ids.SAY_THANKS)(on_say_thanks)
+    app.action(ids.SAY_THANKS)(on_press(on_say_thanks))
     app.view(ids.SAY_THANKS_MODAL)(on_submit)

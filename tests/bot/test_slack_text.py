@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slack_text import USER_MENTION, mrkdwn, typed, unescape
+from bot.slack_text import USER_MENTION, clean_text, mrkdwn, typed, unescape
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,9 @@ def test_what_is_escaped_for_slack_reads_back_as_typed(text: str) -> None:
     assert typed(escaped) == text
     assert mrkdwn(text) == escaped
     assert unescape(mrkdwn(text)) == text
+
+
+def test_clean_text_keeps_one_line_without_control_characters() -> None:
+    assert clean_text("  the\x00 custom\r\nreport\t ") == "the custom report"
+    assert clean_text("\u200b") == ""  # a zero-width space is not printable either
+    assert clean_text(clean_text("a \x07 b")) == "a b"

@@ -13,7 +13,7 @@ from bot.errors import AllyError, InvalidInput
 from bot.ledger.people import MemberRef, OutsidePerson
 from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
-from handlers.commands import Command, dispatch, subcommands
+from handlers.commands import Command, command_text, dispatch, subcommands
 from handlers.kit.blocks import MESSAGE_BLOCKS_MAX, Reply
 from handlers.kit.mentions import Mention
 from handlers.ledger import commands as lc
@@ -96,12 +96,15 @@ def test_add_explains_garbled_options(options: str, message: str) -> None:
         lc.parse_add(f"<@U2> {options}")
 
 
-def test_what_is_required_and_capped() -> None:
-    with pytest.raises(InvalidInput, match="Say what happened"):
-        lc.parse_thanks("<@U2> for")
-    with pytest.raises(InvalidInput, match="1001 characters"):
-        lc.parse_gave("<@U2> " + "x" * 1001)
+def test_what_is_optional_for_a_catch_up() -> None:
     assert lc.parse_met("<@U2>").text == ""
+    assert lc.parse_thanks("<@U2> for").text == ""  # the service says what is missing
+
+
+def test_command_text_is_cleaned_once_before_any_parser() -> None:
+    assert command_text("<@U2>\tfor the\x00 custom\n report ") == "<@U2> for the custom report"
+    with pytest.raises(InvalidInput, match="4001 characters"):
+        command_text("x" * 4001)
 
 
 def test_missing_or_extra_people_are_explained() -> None:
@@ -121,7 +124,7 @@ def test_missing_or_extra_people_are_explained() -> None:
 def test_every_parser_reads_any_text_or_explains(text: str) -> None:
     for parse in PARSERS:
         try:
-            parse(text)
+            parse(command_text(text))
         except AllyError as error:
             assert error.message.strip()
 
@@ -144,6 +147,13 @@ def dispatch_command(runtime: Runtime) -> Callable[[str], Reply | None]:
         return dispatch(command, table)
 
     return run
+
+
+def test_what_is_required_and_capped(dispatch_command: Callable[[str], Reply | None]) -> None:
+    missing = dispatch_command("thanks <@U2> for")
+    assert missing is not None and "Say what happened" in missing.text
+    long = dispatch_command("gave <@U2> " + "x" * 1001)
+    assert long is not None and "1001 characters" in long.text
 
 
 @settings(

@@ -63,3 +63,45 @@ def test_a_saved_record_form_takes_two_transactions(
         == 2
     )
     assert "the custom report" in slack.command("who <@U2>").text
+
+
+def test_project_commands_take_two_transactions(slack: SlackDriver, runtime: Runtime) -> None:
+    assert (
+        "new in your network" in slack.command("gave <@U2|maria> feedback").text
+    )  # U2's name is cached
+    assert counted(runtime, lambda: slack.command('project "Q3 launch" <@U2> "Dana Lee"')) == 2
+    assert counted(runtime, lambda: slack.command("project")) == 2
+    assert counted(runtime, lambda: slack.command('project done "Q3 launch"')) == 2
+
+
+def test_link_takes_two_transactions_once_the_person_is_known(
+    slack: SlackDriver, runtime: Runtime
+) -> None:
+    assert "new in your network" in slack.command("gave <@U3> feedback").text  # U3's name is cached
+    assert "Pia" in slack.command('thanks "Pia Ek" for a tip').text
+    assert counted(runtime, lambda: slack.command('link "Pia Ek" <@U3>')) == 2
+    assert "a tip" in slack.command("who <@U3>").text  # Pia's history moved to U3
+
+
+def test_catch_up_and_referrals_forms_take_two_transactions(
+    slack: SlackDriver, runtime: Runtime
+) -> None:
+    assert (
+        "new in your network" in slack.command("gave <@U3> feedback").text
+    )  # U2 and U3's names are cached
+    assert "new in your network" in slack.command("gave <@U2> feedback").text
+    caught_up = {
+        "who": {"who": {"type": "users_select", "selected_user": "U2"}},
+        "outside": {"outside": {"type": "plain_text_input", "value": None}},
+        "note": {"note": {"type": "plain_text_input", "value": "Coffee"}},
+    }
+    assert counted(runtime, lambda: slack.submit("home_catch_up_modal", caught_up)) == 2
+    referred = {
+        "people": {"people": {"type": "multi_users_select", "selected_users": ["U3"]}},
+        "outside": {"outside": {"type": "plain_text_input", "value": "Dana Lee (Acme)"}},
+    }
+    assert (
+        counted(runtime, lambda: slack.submit("referrals_modal", referred, private_metadata="U2"))
+        == 2
+    )
+    assert "Dana Lee" in slack.command("who <@U2>").text

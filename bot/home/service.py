@@ -9,24 +9,20 @@ This week's person is the weekly DM's (``bot.nudges.weekly_person``): once this 
 gone out, the person it named; before that, the one it will name. With nobody to name, Home
 suggests the most important gap in the network instead.
 
-``watch_commits`` + ``begin_changes``/``end_changes`` tell the handlers whether a listener
-committed a change to a member's data, so the Home tab can be republished after any write
-without every handler having to remember to do it. It is republished only for a member who may be
-looking at it (``may_be_looking``: they entered Home within ``LOOKING``); Slack sends
-``app_home_opened`` every time someone enters Home, and that publishes it fresh, so anyone else
-would never see a republish before the next one replaced it.
+Whether a request changed what a member's Home shows is part of the result of the service it
+called (``home_changed``); the handlers republish Home after such a request, and only for a
+member who may be looking at it (``may_be_looking``: they entered Home within ``LOOKING``).
+Slack sends ``app_home_opened`` every time someone enters Home, and that publishes it fresh,
+so anyone else would never see a republish before the next one replaced it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.ledger import projects
 from bot.ledger.listing import Cell, Person, cells, most_relevant
@@ -50,7 +46,7 @@ from bot.nudges.give_first import GiveFirst, give_first
 from bot.nudges.planning import SentPeople, fill_gap, given_to, sent_people
 from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
 from bot.platform.runtime import Runtime
-from storage.models import Contact, Interaction, InteractionKind, Member
+from storage.models import InteractionKind, Member
 from storage.repository import (
     ContactRow,
     LineRow,
@@ -325,58 +321,3 @@ def suggest(
         return None
     found = fill_gap(result.missing[0], contacts, focus)
     return Suggestion(None, found.gap, found.reason, found.next_step)
-
-
-# -- knowing when a member's data changed ------------------------------------------------------
-
-_WATCHED = (Member, Contact, Interaction)
-_CHANGED = "ally_member_data_changed"
-
-
-@dataclass
-class Changes:
-    """Whether any commit changed member data while this was being tracked."""
-
-    committed: bool = False
-
-
-# The tracker for the code running in this context (one Slack listener); unset elsewhere.
-_changes: ContextVar[Changes | None] = ContextVar("ally_changes", default=None)
-
-
-def watch_commits(sessions: sessionmaker[Session]) -> None:
-    """Track commits that change a member, a contact or the ledger (idempotent per factory)."""
-    if not event.contains(sessions, "after_commit", _after_commit):
-        event.listen(sessions, "after_flush", _after_flush)
-        event.listen(sessions, "after_commit", _after_commit)
-        event.listen(sessions, "after_rollback", _after_rollback)
-
-
-def begin_changes() -> Changes:
-    """Start tracking commits made from the current context (thread)."""
-    changes = Changes()
-    _changes.set(changes)
-    return changes
-
-
-def end_changes() -> bool:
-    """Stop tracking; True when a commit changed member data since ``begin_changes``."""
-    changes = _changes.get()
-    _changes.set(None)
-    return changes is not None and changes.committed
-
-
-def _after_flush(session: Session, _context: Any) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, _WATCHED) for obj in changed):
-        session.info[_CHANGED] = True
-
-
-def _after_commit(session: Session) -> None:
-    changes = _changes.get()
-    if session.info.pop(_CHANGED, False) and changes is not None:
-        changes.committed = True
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED, None)

@@ -1,14 +1,12 @@
 """The Home tab: published when a member opens it, republished after any write they make.
 
-How republishing works, in one place: Bolt calls a start handler before each listener and a
-completion handler after it, in the listener's own thread (with or without
-``process_before_response``). We wrap both: the start handler begins tracking commits
-(``bot.home.service.begin_changes``; ``bot.home.service.watch_commits`` sees every commit of
-the session factory);
-the completion handler asks whether any commit changed a member, a contact or the ledger and, if
-so, republishes the acting member's Home on Bolt's listener executor, so the reply to Slack never
-waits on ``views.publish`` or its rate-limit retries. One publish per listener, whatever it wrote,
-and no handler has to remember to call it.
+How republishing works, in one place: every service that writes a member's data says so in its
+result (``home_changed``), and the listener passes that on to the request's context
+(``handlers.kit.members.home_changed``). Bolt calls a completion handler after each listener, in
+the listener's own thread (with or without ``process_before_response``); ours asks the context
+whether the request changed the member's Home and, if so, republishes it on Bolt's listener
+executor, so the reply to Slack never waits on ``views.publish`` or its rate-limit retries. One
+publish per request, whatever it wrote.
 
 Only a member who may be looking at Home gets the republish: one who entered it in the last
 ``bot.home.service.LOOKING`` (recorded on ``app_home_opened`` and on every click of a Home
@@ -22,16 +20,12 @@ import logging
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
-from slack_bolt.listener.listener_start_handler import ListenerStartHandler
 from slack_sdk import WebClient
 
 from bot.home.service import (
     HomeData,
-    begin_changes,
-    end_changes,
     home_to_republish,
     opened_home,
-    watch_commits,
 )
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
@@ -44,17 +38,6 @@ log = logging.getLogger(__name__)
 def publish(client: WebClient, data: HomeData) -> None:
     """Publish a member's Home as ``data`` says."""
     client.views_publish(user_id=data.member.user_id, view=home_view(data))
-
-
-class TrackChanges(ListenerStartHandler):
-    """Before each listener: start tracking the commits it makes."""
-
-    def __init__(self, inner: ListenerStartHandler) -> None:
-        self.inner = inner
-
-    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
-        begin_changes()
-        self.inner.handle(request=request, response=response)
 
 
 class RepublishHome(ListenerCompletionHandler):
@@ -70,7 +53,7 @@ class RepublishHome(ListenerCompletionHandler):
         try:
             self.inner.handle(request=request, response=response)
         finally:
-            changed = end_changes() or home_is_stale(request.context)
+            changed = home_is_stale(request.context)
             on_home = from_home(request.body)
             member = member_of(request.context)
             client = request.context.client
@@ -97,9 +80,7 @@ def from_home(body: dict) -> bool:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    watch_commits(runtime.sessions)
     runner = app.listener_runner
-    runner.listener_start_handler = TrackChanges(runner.listener_start_handler)
     runner.listener_completion_handler = RepublishHome(
         runner.listener_completion_handler, app, runtime
     )

@@ -177,12 +177,7 @@ def learned_view(plan: PlanView, focus: str | None) -> View:
 
 def register(app: App, runtime: Runtime) -> None:
     def open_plan(
-        member: MemberRef,
-        key: str,
-        body: dict[str, Any],
-        context: BoltContext,
-        client: WebClient,
-        respond: Respond,
+        member: MemberRef, key: str, body: dict, context: BoltContext, client: WebClient, *_: Any
     ) -> None:
         if not key:
             return

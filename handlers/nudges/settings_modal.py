@@ -8,16 +8,13 @@ import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt import App, BoltContext, Respond
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import (
-    Block,
+from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextObject
+from slack_sdk.models.blocks.block_elements import (
     CheckboxesElement,
     DatePickerElement,
-    InputBlock,
-    Option,
-    PlainTextObject,
     StaticSelectElement,
     TimePickerElement,
 )
@@ -196,12 +193,7 @@ def _cadence(values: dict[str, Any], block_id: str) -> int | None:
 
 def register(app: App, runtime: Runtime) -> None:
     def open_settings(
-        member: MemberRef,
-        _value: str,
-        body: dict[str, Any],
-        _context: BoltContext,
-        client: WebClient,
-        _respond: Respond,
+        member: MemberRef, value: str, body: dict, context: BoltContext, client: WebClient, *_: Any
     ) -> None:
         channel = (body.get("channel") or {}).get("id")
         current = settings(runtime, client, member, runtime.clock())

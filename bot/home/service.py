@@ -249,17 +249,18 @@ def assemble(
     )
 
 
+# The columns a contact's row and the planner's facts share by name; the cadence and the
+# balance are worked out (the member's default cadence, the balances read with the rows).
+_SHARED = tuple(
+    name
+    for name in ContactFacts._fields
+    if name in ContactRow._fields and name not in ("cadence_days", "balance")
+)
+
+
 def _facts(row: ContactRow, balances: dict[int, int], defaults: DefaultCadences) -> ContactFacts:
     return ContactFacts(
-        id=row.id,
-        member_id=row.member_id,
-        key=row.key,
-        name=row.name,
-        slack_user_id=row.slack_user_id,
-        organisation=row.organisation,
-        networks=row.networks,
-        level=row.level,
-        bond=row.bond,
+        **{name: getattr(row, name) for name in _SHARED},
         cadence_days=row.cadence_days or defaults.get(row.bond),
         last_touch_day=day_number(row.last_touch_at),
         snoozed_until_day=day_number(row.snoozed_until),

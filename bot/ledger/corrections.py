@@ -124,10 +124,13 @@ def edit_entry(
     return LedgerLine.of(entry)
 
 
-def _contact(data: MemberData, key: str) -> Contact:
+def contact_with_key(
+    data: MemberData, key: str, gone: str = "That person is not in your network any more."
+) -> Contact:
+    """The member's contact with ``key``; ``NotFound``, saying ``gone``, when there is none."""
     contact = data.contact_by_key(key)
     if contact is None:
-        raise NotFound("That person is not in your network any more.")
+        raise NotFound(gone)
     return contact
 
 
@@ -142,7 +145,7 @@ class ContactSize:
 
 def contact_size(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactSize:
     data = open_member(session, ref, now)
-    contact = _contact(data, key)
+    contact = contact_with_key(data, key)
     return ContactSize(ContactInfo.of(contact), data.entries_of(contact.id))
 
 
@@ -150,7 +153,7 @@ def delete_contact(session: Session, ref: MemberRef, key: str, now: datetime) ->
     """Delete a contact and every entry logged against them. Introductions that name them as
     the other person stay, without them; whoever was met through them was met on their own."""
     data = open_member(session, ref, now)
-    contact = _contact(data, key)
+    contact = contact_with_key(data, key)
     info = ContactInfo.of(contact)
     return ContactSize(info, data.delete_contact(contact), home_changed=True)
 
@@ -194,7 +197,7 @@ def merge_contacts(
     """Merge the contact ``source_key`` into ``into_key``: its entries, introductions, "met
     through" and what ``into`` lacks (level, bond, cadence, organisation, notes) move over."""
     data = open_member(session, ref, now)
-    return _merge(data, _contact(data, source_key), _contact(data, into_key))
+    return _merge(data, contact_with_key(data, source_key), contact_with_key(data, into_key))
 
 
 def link_contact(
@@ -205,7 +208,7 @@ def link_contact(
     if not isinstance(user, SlackPerson):
         raise InvalidInput("user", "Link them to someone in Slack: @mention them.")
     data = open_member(session, ref, now)
-    source = _contact(data, outside_key)
+    source = contact_with_key(data, outside_key)
     if source.slack_user_id:
         raise InvalidInput(
             "who",

@@ -187,10 +187,6 @@ class Recorded:
     home_changed: bool = True
 
 
-# The nudges' meeting plans read the same rule under this name.
-plain_text = clean_text
-
-
 def check_what(what: str, *, field: str = "what", required: bool = True) -> str:
     """A description of what happened: one line, present when ``required``, not too long."""
     what = clean_text(what)

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import ids
 from bot.errors import InvalidInput, NotFound
+from bot.ledger.directory import Wanted, with_people
 from bot.ledger.people import MemberRef, Person
 from bot.ledger.referrals import focus_of, person_for_key, record_referrals
 from bot.ledger.service import (
@@ -30,12 +33,12 @@ from bot.ledger.service import (
     contact_for,
     contact_label,
     open_member,
-    plain_text,
     record_favour,
 )
 from bot.nudges.planning import WEEKDAYS, zone
 from bot.nudges.sentences import named
 from bot.platform.runtime import Runtime
+from bot.slack_text import clean_text
 from storage.models import WHAT_MAX, InteractionKind, MeetingPlan, PlanStatus
 
 # What a member can plan to do; anything else they type is kept as typed.
@@ -278,7 +281,7 @@ def reflect(
     if len(learned) > LEARNED_MAX:
         raise InvalidInput("learned", f"Keep it under {LEARNED_MAX} characters.")
     # Lines are kept (it is a note); other control characters are not (PostgreSQL refuses NUL).
-    learned = "\n".join(plain_text(line) for line in learned.splitlines()).strip()
+    learned = "\n".join(clean_text(line) for line in learned.splitlines()).strip()
     question = check_what(next_question, field="next_question", required=False)
     if len(question) > WHAT_MAX:
         raise InvalidInput("next_question", f"Keep it under {WHAT_MAX} characters.")
@@ -287,7 +290,7 @@ def reflect(
     plan.updated_at = now
     if referrals:
         introducer = person_for_key(session, ref, plan.contact.key, now)
-        record_referrals(session, ref, introducer, referrals, now, field="referrals")
+        record_referrals(session, ref, introducer, referrals, now, field=ids.REFERRED_PEOPLE)
     return Reflection(_view(plan), list(referrals))
 
 
@@ -312,16 +315,19 @@ def plans_of(runtime: Runtime, ref: MemberRef, now: datetime) -> list[PlanView]:
 
 
 def plan_meeting(
-    runtime: Runtime, ref: MemberRef, person: Person, text: str, now: datetime
+    runtime: Runtime, client: WebClient, ref: MemberRef, who: Wanted, text: str, now: datetime
 ) -> Planned:
-    """``/ally plan @person <day> [what]``: ``text`` is what follows the person."""
-    with runtime.unit_of_work() as uow:
-        tz = open_member(uow.session, ref, now).member.tz
+    """``/ally plan @person <day> [what]``: ``text`` is what follows the person, ``who`` is
+    looked up in the directory (``users.info`` outside the unit of work on a miss)."""
+
+    def plan_it(session: Session, people: list[Person]) -> Planned:
+        tz = open_member(session, ref, now).member.tz
         day, used = parse_day(text, local_today(tz, now))
         what = " ".join(text.split()[used:])
-        plan, replaced = make_plan(uow.session, ref, person, day, what, now)
-        uow.commit()
-    return Planned(plan, replaced)
+        plan, replaced = make_plan(session, ref, people[0], day, what, now)
+        return Planned(plan, replaced)
+
+    return with_people(runtime.unit_of_work, client, ref, [who], now, plan_it)
 
 
 @dataclass(frozen=True)
@@ -390,23 +396,27 @@ def answer_plan(
 
 @dataclass(frozen=True)
 class Learned:
+    """ "What did you learn?" saved: the reflection, and whether Home changed (someone joined)."""
+
     reflection: Reflection
     home_changed: bool = True
 
 
 def save_learned(
     runtime: Runtime,
+    client: WebClient,
     ref: MemberRef,
     plan_id: str,
     learned: str,
     next_question: str,
-    referrals: Callable[[Session], list[Person]],
+    referrals: Sequence[Wanted],
     now: datetime,
 ) -> Learned:
-    """ "What did you learn?" saved; ``referrals`` reads whom they suggested (from the directory
-    within this unit of work)."""
-    with runtime.unit_of_work() as uow:
-        people = referrals(uow.session)
-        done = reflect(uow.session, ref, plan_id, learned, next_question, people, now)
-        uow.commit()
-    return Learned(done, home_changed=bool(people))
+    """ "What did you learn?" saved, with the people suggested (``referrals``) looked up in the
+    directory (``users.info`` outside the unit of work on a miss)."""
+
+    def save(session: Session, people: list[Person]) -> Learned:
+        done = reflect(session, ref, plan_id, learned, next_question, people, now)
+        return Learned(done, home_changed=bool(people))
+
+    return with_people(runtime.unit_of_work, client, ref, referrals, now, save)

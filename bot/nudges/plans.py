@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -84,8 +85,10 @@ def due_step(
     return None
 
 
-@dataclass(frozen=True)
-class Due:
+class Due(NamedTuple):
+    """A plan's message to send now: the plan, whose it is, and which step (reminder or
+    follow-up)."""
+
     plan: PlanView
     ref: MemberRef
     step: PlanStep

@@ -15,7 +15,8 @@ from slack_sdk.errors import SlackClientError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput
+from bot.ledger.corrections import contact_with_key
 from bot.ledger.network import DEFAULT_CADENCE_DAYS
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from bot.ledger.reactions import DEFAULT_EMOJI, set_reaction_emoji
@@ -181,10 +182,8 @@ def person_of(contact: Contact) -> Person:
 
 
 def _contact(session: Session, ref: MemberRef, key: str, now: datetime) -> Contact:
-    contact = open_member(session, ref, now).contact_by_key(key)
-    if contact is None:
-        raise NotFound("That person is no longer in your network.")
-    return contact
+    gone = "That person is no longer in your network."
+    return contact_with_key(open_member(session, ref, now), key, gone)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from slack_sdk import WebClient
 from sqlalchemy import delete, select
@@ -30,8 +31,7 @@ DEFAULT_COUNT = 3
 MAX_COUNT = 10
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(NamedTuple):
     """A suggested question, worded for this member: its stable id and its final text."""
 
     id: str

@@ -18,14 +18,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.errors import InvalidInput
-from bot.ledger import directory
 from bot.ledger import service as ledger
 from bot.ledger.directory import Named, Wanted
-from bot.ledger.people import MemberRef, Person
+from bot.ledger.people import MemberRef
 from bot.ledger.referrals import log_met
 from bot.ledger.service import ContactUpdate, check_cadence
 from bot.platform.runtime import Runtime
-from bot.slack_text import clean_text
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply
 from handlers.kit.mentions import Mention, PersonToken, require_person, strip_word
@@ -79,11 +77,6 @@ ADD_OPTIONS = (
     "strategic, operational, developmental; above, peer, below; alliance, connection; "
     "every N days|weeks"
 )
-
-
-# The text of a subcommand arrives cleaned (``handlers.commands.command_text``); the plans
-# command reads it through this name too.
-clean = clean_text
 
 
 def parse_thanks(text: str) -> OnePerson:
@@ -211,20 +204,6 @@ def named(
         Named(token.user_id, field, active) if isinstance(token, Mention) else token
         for token, field in tokens
     ]
-
-
-def resolve(
-    command: Command, tokens: Sequence[tuple[PersonToken, str]], *, active: bool = True
-) -> list[Person]:
-    """Turn mentions into people with names (from the cache, or ``users.info`` once a day), in
-    a unit of work of their own."""
-    return directory.people(
-        command.runtime.unit_of_work,
-        command.client,
-        command.member,
-        named(command, tokens, active=active),
-        command.now,
-    )
 
 
 # -- subcommands ----------------------------------------------------------------------------------

@@ -28,13 +28,9 @@ from bot.ledger.network import cadence_days, level_label, network_label
 from bot.ledger.service import ContactCard, ContactInfo
 from handlers.kit.blocks import clip, context, escape, section
 from handlers.kit.forms import (
-    date_value,
     modal,
-    option_value,
-    options_values,
     person_inputs,
     text_input,
-    text_value,
 )
 from storage.models import NOTES_MAX, WHAT_MAX, Bond, Level, Network
 
@@ -321,8 +317,3 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
     return modal(
         ids.CONTACT_MODAL, "Edit contact", blocks, submit="Save", private_metadata=metadata
     )
-
-
-# -- reading a submitted view: ``handlers.kit.forms`` (the nudge settings form reads it here)
-
-__all__ = ["date_value", "option_value", "options_values", "text_value"]

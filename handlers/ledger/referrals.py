@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
-from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.errors import AllyError, InvalidInput
 from bot.ledger import referrals
 from bot.ledger.directory import Named, Wanted
-from bot.ledger.directory import person as slack_person
-from bot.ledger.people import MemberRef, OutsidePerson, Person, outside_person
+from bot.ledger.people import OutsidePerson, Person, outside_person
 from bot.ledger.referrals import MAX_REFERRALS
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import actions, button, clip, context, escape, section
@@ -149,18 +146,6 @@ def named_referrals(values: dict) -> list[Wanted]:
     named: list[Wanted] = [Named(user, ids.REFERRED_PEOPLE) for user in users]
     outside = text_value(values, ids.REFERRED_OUTSIDE)
     return named + outside_names(outside, field=ids.REFERRED_OUTSIDE)
-
-
-def referred_people(
-    session: Session, client: WebClient, member: MemberRef, values: dict, now: datetime
-) -> list[Person]:
-    """``named_referrals`` looked up in ``session`` (a Slack user not cached is fetched)."""
-    return [
-        one
-        if isinstance(one, OutsidePerson)
-        else slack_person(session, client, member, one.user_id, now, field=one.field)
-        for one in named_referrals(values)
-    ]
 
 
 def picked_person(values: dict) -> Wanted:

@@ -6,35 +6,47 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import (
     Block,
     DatePickerElement,
     InputBlock,
     Option,
-    PlainTextInputElement,
     StaticSelectElement,
-    UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot import ids
 from bot.errors import AllyError, InvalidInput
-from bot.ledger.people import Person
-from bot.ledger.referrals import MAX_REFERRALS
+from bot.ledger.people import MemberRef, Person
 from bot.nudges import meeting_plans as plans
 from bot.nudges.meeting_plans import WHATS, Answer, Answered, PlanView
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, clip, context, escape, section, updated_blocks
-from handlers.kit.members import home_changed, member_of
+from handlers.kit.forms import (
+    modal,
+    option_value,
+    picked_day,
+    submission,
+    text_input,
+    text_value,
+)
+from handlers.kit.members import home_changed
 from handlers.kit.mentions import mention, require_person
-from handlers.kit.replies import pressed
-from handlers.ledger.commands import clean, resolve
-from handlers.ledger.referrals import done_view, referred_people, who_else
-from storage.models import NAME_MAX, WHAT_MAX
+from handlers.kit.replies import on_press
+from handlers.ledger.commands import named
+from handlers.ledger.referrals import (
+    answered,
+    done_view,
+    named_referrals,
+    referral_inputs,
+    who_else,
+)
+from storage.models import WHAT_MAX
 
 log = logging.getLogger(__name__)
 USAGE = "/ally plan @person <day> [what]"
@@ -54,12 +66,13 @@ def planned_text(plan: PlanView, replaced: bool) -> str:
 
 
 def plan_command(command: Command) -> Reply:
-    text = clean(command.args)
-    if not text:
+    if not command.args:
         return listing(plans.plans_of(command.runtime, command.member, command.now))
-    token, rest = require_person(text, example=EXAMPLE)
-    [person] = resolve(command, [(token, "who")])
-    done = plans.plan_meeting(command.runtime, command.member, person, rest, command.now)
+    token, rest = require_person(command.args, example=EXAMPLE)
+    [who] = named(command, [(token, "who")])
+    done = plans.plan_meeting(
+        command.runtime, command.client, command.member, who, rest, command.now
+    )
     command.home_changed(done.home_changed)
     said = planned_text(done.plan, done.replaced)
     return Reply(said, [section(said)])
@@ -106,39 +119,21 @@ def plan_view(key: str, person: Person, today: date) -> View:
                 action_id="what", options=options, initial_option=options[0]
             ),
         ),
-        InputBlock(
-            block_id="other",
-            label="In your own words",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id="other", max_length=WHAT_MAX, placeholder="walk to the café, demo day"
-            ),
+        text_input(
+            "other",
+            "In your own words",
+            max_length=WHAT_MAX,
+            placeholder="walk to the café, demo day",
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.PLAN_MODAL,
-        title="Plan it",
-        submit="Plan it",
-        close="Cancel",
-        private_metadata=key,
-        blocks=blocks,
-    )
+    return modal(ids.PLAN_MODAL, "Plan it", blocks, submit="Plan it", private_metadata=key)
 
 
-def _value(values: dict, block: str) -> dict:
-    return (values.get(block) or {}).get(block) or {}
-
-
-def read_plan_form(values: dict) -> tuple[date, str]:
+def read_plan_form(values: dict[str, Any]) -> tuple[date, str]:
     """The form's day and what; raises ``InvalidInput`` naming the field."""
-    picked = _value(values, "when").get("selected_date")
-    try:
-        day = date.fromisoformat(picked or "")
-    except ValueError:
-        raise InvalidInput("when", "Pick a day.") from None
-    choice = ((_value(values, "what").get("selected_option") or {}).get("value")) or WHATS[0]
-    other = (_value(values, "other").get("value") or "").strip()
+    day = picked_day(values, "when", "Pick a day.")
+    choice = option_value(values, "what") or WHATS[0]
+    other = text_value(values, "other")
     if choice == OTHER and not other:
         raise InvalidInput("other", "Say what you'll do, e.g. “walk to the café”.")
     what = other if other else choice
@@ -152,50 +147,28 @@ def learned_view(plan: PlanView, focus: str | None) -> View:
     """Seed 002's reflection: what you learned, what you'll ask next, who else to talk to."""
     blocks: list[Block] = [
         section(f":white_check_mark: Logged your {escape(plan.doing)} with {plan.who}."),
-        InputBlock(
-            block_id="learned",
-            label="What did you learn?",
-            element=PlainTextInputElement(
-                action_id="learned", multiline=True, max_length=plans.LEARNED_MAX
-            ),
+        text_input(
+            "learned",
+            "What did you learn?",
+            optional=False,
+            multiline=True,
+            max_length=plans.LEARNED_MAX,
         ),
-        InputBlock(
-            block_id="next_question",
-            label="What will you ask next time?",
-            optional=True,
-            element=PlainTextInputElement(action_id="next_question", max_length=WHAT_MAX),
-        ),
-        InputBlock(
-            block_id="people",
-            label=clip(who_else(focus), 2000),
-            optional=True,
-            element=UserMultiSelectElement(
-                action_id="people",
-                placeholder="People they suggested",
-                max_selected_items=MAX_REFERRALS,
-            ),
-        ),
-        InputBlock(
-            block_id="outside",
-            label="People outside Slack they suggested, one per line",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id="outside",
-                multiline=True,
-                placeholder="Dana Lee (Acme)",
-                max_length=MAX_REFERRALS * (NAME_MAX + 3),
-            ),
+        text_input("next_question", "What will you ask next time?", max_length=WHAT_MAX),
+        *referral_inputs(
+            clip(who_else(focus), 2000),
+            "People they suggested",
+            "People outside Slack they suggested, one per line",
         ),
         context("Only you can see this. Each person suggested joins your network."),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.LEARNED_MODAL,
-        title="What did you learn?",
+    return modal(
+        ids.LEARNED_MODAL,
+        "What did you learn?",
+        blocks,
         submit="Save",
         close="Later",
         private_metadata=str(plan.id),
-        blocks=blocks,
     )
 
 
@@ -203,11 +176,11 @@ def learned_view(plan: PlanView, focus: str | None) -> View:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def open_plan(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        press = pressed(ack, body, context)
-        if press is None or not press[1]:
+    def open_plan(
+        member: MemberRef, key: str, body: dict, context: BoltContext, client: WebClient, *_: Any
+    ) -> None:
+        if not key:
             return
-        member, key = press
         try:
             form = plans.plan_form(runtime, member, key, runtime.clock())
         except AllyError as error:
@@ -217,40 +190,35 @@ def register(app: App, runtime: Runtime) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def submit_plan(ack: Ack, body: dict, context: BoltContext) -> None:
-        member = member_of(context)
-        view = body["view"]
-        values = view["state"]["values"]
-        key = view.get("private_metadata") or ""
-        assert member is not None  # view submissions always carry the user
+        member, values, key = submission(body, context)
         try:
             day, what = read_plan_form(values)
             done = plans.plan_with(runtime, member, key, day, what, runtime.clock())
-        except InvalidInput as error:
-            field = error.field if error.field in values else "when"
-            ack(response_action="errors", errors={field: error.message})
-            return
         except AllyError as error:
-            ack(response_action="update", view=done_view(error.message))
+            answered(ack, values, "when", error)
             return
         ack(response_action="update", view=done_view(planned_text(done.plan, done.replaced)))
         home_changed(context, done.home_changed)
 
     def answer(work: Answer) -> Callable[..., None]:
-        def on_press(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-            press = pressed(ack, body, context)
-            if press is None:
-                return
-            member, plan_id = press
+        def handle(
+            member: MemberRef,
+            plan_id: str,
+            body: dict[str, Any],
+            context: BoltContext,
+            client: WebClient,
+            respond: Respond,
+        ) -> None:
             learned: View | None = None
             try:
-                answered = plans.answer_plan(runtime, member, plan_id, work, runtime.clock())
+                result = plans.answer_plan(runtime, member, plan_id, work, runtime.clock())
             except AllyError as error:
                 done = error.message
             else:
-                home_changed(context, answered.home_changed)
-                done = answered_text(answered)
+                home_changed(context, result.home_changed)
+                done = answered_text(result)
                 if work is Answer.MET:
-                    learned = learned_view(answered.plan, answered.focus)
+                    learned = learned_view(result.plan, result.focus)
             action = (body.get("actions") or [{}])[0]
             message = body.get("message") or {}
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
@@ -266,33 +234,23 @@ def register(app: App, runtime: Runtime) -> None:
             if learned is not None and body.get("trigger_id"):
                 client.views_open(trigger_id=body["trigger_id"], view=learned)
 
-        return on_press
+        return on_press(handle)
 
     def submit_learned(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
-        member = member_of(context)
-        view = body["view"]
-        values = view["state"]["values"]
-        plan_id = view.get("private_metadata") or ""
-        now = runtime.clock()
-        assert member is not None
+        member, values, plan_id = submission(body, context)
         try:
             saved = plans.save_learned(
                 runtime,
+                client,
                 member,
                 plan_id,
-                _value(values, "learned").get("value") or "",
-                _value(values, "next_question").get("value") or "",
-                lambda session: referred_people(session, client, member, values, now),
-                now,
+                text_value(values, "learned"),
+                text_value(values, "next_question"),
+                named_referrals(values),
+                runtime.clock(),
             )
-        except InvalidInput as error:
-            field = error.field if error.field in values else "learned"
-            if error.field == "referrals":
-                field = "people"
-            ack(response_action="errors", errors={field: error.message})
-            return
         except AllyError as error:
-            ack(response_action="update", view=done_view(escape(error.message)))
+            answered(ack, values, "learned", error)
             return
         done = saved.reflection
         text = f"Saved what you learned from {done.plan.who}."
@@ -302,7 +260,7 @@ def register(app: App, runtime: Runtime) -> None:
         ack(response_action="update", view=done_view(text))
         home_changed(context, saved.home_changed)
 
-    app.action(ids.PLAN_IT)(open_plan)
+    app.action(ids.PLAN_IT)(on_press(open_plan))
     app.view(ids.PLAN_MODAL)(submit_plan)
     app.action(ids.PLAN_MET)(answer(Answer.MET))
     app.action(ids.PLAN_NOT_YET)(answer(Answer.NOT_YET))

@@ -4,22 +4,17 @@ Settings button (Home and the weekly DM), submitted as ``settings_modal``."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import (
-    Block,
+from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextObject
+from slack_sdk.models.blocks.block_elements import (
     CheckboxesElement,
     DatePickerElement,
-    InputBlock,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
     StaticSelectElement,
     TimePickerElement,
 )
@@ -27,6 +22,7 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.errors import InvalidInput
+from bot.ledger.people import MemberRef
 from bot.nudges.planning import WEEKDAYS
 from bot.nudges.settings import (
     CADENCE_WEEKS,
@@ -36,10 +32,18 @@ from bot.nudges.settings import (
     settings,
 )
 from bot.platform.runtime import Runtime
-from handlers.kit.blocks import context, section
-from handlers.kit.members import home_changed, member_of
-from handlers.kit.replies import confirm_after_ack, notify
-from handlers.ledger.modal_views import date_value, option_value, options_values, text_value
+from handlers.kit.blocks import Reply, context, section
+from handlers.kit.forms import (
+    FormErrors,
+    date_value,
+    modal,
+    option_value,
+    options_values,
+    text_input,
+    text_value,
+    time_value,
+)
+from handlers.kit.replies import notify, on_form, on_press
 from handlers.nudges.dm import describe, parse_time, settings_reply
 from storage.models import Bond
 
@@ -125,12 +129,12 @@ def settings_view(current: NudgeSettings, channel: str | None = None) -> View:
             hint="No weekly DM before this day. Leave empty to not pause.",
             optional=True,
         ),
-        InputBlock(
-            block_id=EMOJI,
-            label="Reaction that logs a favour",
-            element=PlainTextInputElement(
-                action_id=EMOJI, initial_value=f":{emoji}:", max_length=80
-            ),
+        text_input(
+            EMOJI,
+            "Reaction that logs a favour",
+            optional=False,
+            initial=f":{emoji}:",
+            max_length=80,
             hint="React with it to someone's message to log that they helped you.",
         ),
         _cadence_input(
@@ -147,14 +151,8 @@ def settings_view(current: NudgeSettings, channel: str | None = None) -> View:
         ),
         context("Only you can see your settings."),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.SETTINGS_MODAL,
-        title="Settings",
-        submit="Save",
-        close="Cancel",
-        blocks=blocks,
-        private_metadata=json.dumps({"channel": channel}),
+    return modal(
+        ids.SETTINGS_MODAL, "Settings", blocks, submit="Save", private_metadata={"channel": channel}
     )
 
 
@@ -163,8 +161,8 @@ def read_form(values: dict[str, Any]) -> SettingsForm:
     weekday = option_value(values, WEEKDAY) or ""
     if not weekday.isdecimal() or not 0 <= int(weekday) <= 6:
         raise InvalidInput(WEEKDAY, "Pick a day from the list.")
-    raw_time = (values.get(TIME, {}).get(TIME) or {}).get("selected_time")
-    if not isinstance(raw_time, str) or not raw_time:
+    raw_time = time_value(values, TIME)
+    if not raw_time:
         raise InvalidInput(TIME, "Pick a time.")
     minute = parse_time(raw_time)
     pause = date_value(values, PAUSE)
@@ -194,11 +192,9 @@ def _cadence(values: dict[str, Any], block_id: str) -> int | None:
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        member = member_of(context)
-        if member is None:
-            return
+    def open_settings(
+        member: MemberRef, value: str, body: dict, context: BoltContext, client: WebClient, *_: Any
+    ) -> None:
         channel = (body.get("channel") or {}).get("id")
         current = settings(runtime, client, member, runtime.clock())
         try:
@@ -208,28 +204,15 @@ def register(app: App, runtime: Runtime) -> None:
             reply = settings_reply(current, "Slack didn't open the Settings form in time.")
             notify(client, member.user_id, channel, reply)
 
-    def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        member = member_of(context)
-        if member is None:
-            ack()
-            return
-        view = body.get("view") or {}
-        values = (view.get("state") or {}).get("values") or {}
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            meta = {}
-        channel = meta.get("channel") if isinstance(meta, dict) else None
+    def save(
+        member: MemberRef, client: WebClient, values: dict[str, Any], _meta: dict[str, Any]
+    ) -> tuple[Reply, bool]:
         try:
             saved = save_settings(runtime, client, member, read_form(values), runtime.clock())
         except InvalidInput as error:
             block = error.field if error.field in FIELDS else EMOJI
-            ack(response_action="errors", errors={block: error.message})
-            return
-        ack()
-        home_changed(context, saved.home_changed)
-        reply = settings_reply(saved.settings, "Saved.")
-        confirm_after_ack(app, client, member.user_id, channel if channel else None, reply)
+            raise FormErrors({block: error.message}) from None
+        return settings_reply(saved.settings, "Saved."), saved.home_changed
 
-    app.action(ids.NUDGE_SETTINGS)(on_open)
-    app.view(ids.SETTINGS_MODAL)(on_submit)
+    app.action(ids.NUDGE_SETTINGS)(on_press(open_settings))
+    app.view(ids.SETTINGS_MODAL)(on_form(app, save))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import ids
@@ -28,7 +29,7 @@ from bot.questions.service import (
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
 from handlers.kit.mentions import Mention, person_mrkdwn, take_person
-from handlers.kit.replies import pressed
+from handlers.kit.replies import on_press
 from storage.models import NAME_MAX
 
 log = logging.getLogger(__name__)
@@ -228,13 +229,14 @@ def _from_button(runtime: Runtime, client: WebClient, member: MemberRef, value: 
 
 
 def register(app: App, runtime: Runtime) -> None:
-    def on_show_questions(
-        ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond
+    def show_questions(
+        member: MemberRef,
+        value: str,
+        body: dict[str, Any],
+        _context: BoltContext,
+        client: WebClient,
+        respond: Respond,
     ) -> None:
-        press = pressed(ack, body, context)
-        if press is None:
-            return
-        member, value = press
         try:
             reply = _from_button(runtime, client, member, value)
         except AllyError as error:
@@ -251,4 +253,4 @@ def register(app: App, runtime: Runtime) -> None:
             # The Home tab has no response_url: the questions go to the member's DM with Ally.
             client.chat_postMessage(channel=member.user_id, **reply.as_kwargs())
 
-    app.action(ids.SHOW_QUESTIONS)(on_show_questions)
+    app.action(ids.SHOW_QUESTIONS)(on_press(show_questions))

@@ -156,9 +156,7 @@ def referred_people(
 ) -> list[Person]:
     """``named_referrals`` looked up in ``session`` (a Slack user not cached is fetched)."""
     return [
-        one
-        if isinstance(one, OutsidePerson)
-        else slack_person(session, client, member, one.user_id, now, field=one.field)
+        one if isinstance(one, OutsidePerson) else slack_person(session, client, member, one, now)
         for one in named_referrals(values)
     ]
 

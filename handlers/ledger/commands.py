@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
@@ -41,14 +42,16 @@ log = logging.getLogger(__name__)
 # -- parsing (pure) -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OnePerson:
+class OnePerson(NamedTuple):
+    """One person and what happened, as ``/ally thanks``, ``gave`` and ``met`` give them."""
+
     person: PersonToken
     text: str
 
 
-@dataclass(frozen=True)
-class TwoPeople:
+class TwoPeople(NamedTuple):
+    """Two people and a note, as ``/ally intro`` and ``introduced`` give them."""
+
     first: PersonToken
     second: PersonToken
     note: str

@@ -76,6 +76,9 @@ def open_contact(
 class ContactEntry:
     """A contact form as submitted."""
 
+    # Who, on the form for someone new (the Slack user picked, or the name typed).
+    user: str | None = answer(user_value, CONTACT_USER)
+    name: str = answer(text_value, CONTACT_NAME)
     networks: list[str] = answer(options_values, NETWORKS)
     level: str | None = answer(option_value, LEVEL)
     bond: str | None = answer(option_value, BOND)
@@ -83,9 +86,6 @@ class ContactEntry:
     notes: str = answer(text_value, NOTES)
     met_user: str | None = answer(user_value, MET_USER)
     met_name: str = answer(text_value, MET_NAME)
-    # Who, on the form for someone new (the Slack user picked, or the name typed).
-    user: str | None = answer(user_value, CONTACT_USER)
-    name: str = answer(text_value, CONTACT_NAME)
 
 
 def check_contact(entry: ContactEntry) -> int:

@@ -96,15 +96,7 @@ def open_log(
     now = runtime.clock()
     tz = member_zone(runtime, client, member, now)
     today = now.astimezone(ZoneInfo(tz)).date()
-    form = LogForm(
-        today=today,
-        tz=tz,
-        who_user=who_user,
-        who_name=who_name,
-        what=what,
-        link=link,
-        channel=channel,
-    )
+    form = LogForm(today, tz, who_user, who_name, what, link, channel)
     client.views_open(trigger_id=trigger_id, view=log_favour_view(form))
 
 
@@ -165,27 +157,40 @@ class LogEntry:
     networks: list[str] = answer(options_values, NETWORKS)
 
 
+def _one_person(
+    user: str | None, name: str, blocks: tuple[str, str], missing: str, keep: str
+) -> dict[str, str]:
+    """One person per field pair: a Slack user (``blocks[0]``) or a typed name (``blocks[1]``),
+    never both, since guessing which of the two was meant could log the wrong one."""
+    if not user and not name:
+        return {blocks[0]: missing}
+    if user and name:
+        return {
+            blocks[1]: "You picked a Slack user and typed a name: keep just one. "
+            f"Clear this field to {keep}."
+        }
+    return {}
+
+
 def check_shape(entry: LogEntry) -> None:
     """The form's own rules (which fields go together); the ledger checks the values."""
-    errors: dict[str, str] = {}
-    if not entry.who_user and not entry.who_name:
-        errors[WHO_USER] = "Pick someone in Slack, or type an outside name in the next field."
-    elif entry.who_user and entry.who_name:
-        # One person per entry: guessing which of the two was meant could log the wrong one.
-        errors[WHO_NAME] = (
-            "You picked a Slack user and typed a name: keep just one. "
-            "Clear this field to log the Slack user."
-        )
+    errors = _one_person(
+        entry.who_user,
+        entry.who_name,
+        (WHO_USER, WHO_NAME),
+        "Pick someone in Slack, or type an outside name in the next field.",
+        "log the Slack user",
+    )
     if entry.direction not in DIRECTIONS:
         errors[DIRECTION] = "Pick which way the help went."
     elif entry.direction == INTRODUCED_ME:
-        if not entry.with_user and not entry.with_name:
-            errors[WITH_USER] = "Whom did they introduce you to? Pick them, or type a name below."
-        elif entry.with_user and entry.with_name:
-            errors[WITH_NAME] = (
-                "You picked a Slack user and typed a name: keep just one. "
-                "Clear this field to use the Slack user."
-            )
+        errors |= _one_person(
+            entry.with_user,
+            entry.with_name,
+            (WITH_USER, WITH_NAME),
+            "Whom did they introduce you to? Pick them, or type a name below.",
+            "use the Slack user",
+        )
     elif entry.with_user or entry.with_name:
         block = WITH_USER if entry.with_user else WITH_NAME
         errors[block] = (

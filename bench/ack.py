@@ -228,6 +228,19 @@ def available(app: Any, body: str, kind: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Bench:
+    """What both passes share: the database, the fake Slack, the members whose requests are
+    sent, and why a kind of request is skipped (filled in by the first pass)."""
+
+    backend: str
+    size: AckSize
+    url: str
+    fake: SlackProcess
+    chosen: list[Target]
+    missing: dict[str, str]
+
+
 def run(backend: str, size: AckSize) -> Iterator[dict[str, Any]]:
     url = datagen.work_copy(backend, size.data, "ack")
     fake: SlackProcess | None = None
@@ -235,45 +248,43 @@ def run(backend: str, size: AckSize) -> Iterator[dict[str, Any]]:
         chosen = targets(url, size.targets)
         grow_networks(url, chosen[:PEOPLE_MEMBERS])
         fake = fake_slack_for(chosen)
-        missing: dict[str, str] = {}
-        yield from in_process(backend, size, url, fake, chosen, missing)
-        yield from over_http(backend, size, url, fake, chosen, missing)
+        bench = Bench(backend, size, url, fake, chosen, {})
+        yield from in_process(bench)
+        yield from over_http(bench)
     finally:
         if fake is not None:
             fake.stop()
         datagen.discard(url)
 
 
-def in_process(
-    backend: str,
-    size: AckSize,
-    url: str,
-    fake: SlackProcess,
-    chosen: list[Target],
-    missing: dict[str, str],
-) -> Iterator[dict[str, Any]]:
+def in_process(bench: Bench) -> Iterator[dict[str, Any]]:
     logging.getLogger("ally").setLevel(logging.WARNING)
-    runtime = Runtime.start(settings(fake, url), clock=lambda: NOW)
+    runtime = Runtime.start(settings(bench.fake, bench.url), clock=lambda: NOW)
     ally = create_app(runtime)
-    bolt = bare_app(fake.base_url, SECRET)
-    floor = bare_app(fake.base_url, SECRET, process_before_response=True)
+    bolt = bare_app(bench.fake.base_url, SECRET)
+    floor = bare_app(bench.fake.base_url, SECRET, process_before_response=True)
     day = NOW.date().isoformat()
     try:
         passes = (("who", False), ("people", False), ("log_favour", False), ("log_favour", True))
         for kind, home_open in passes:
-            mine = pool(kind, chosen)
-            requests = bodies(kind, mine, size.in_process, day)
-            why = missing.get(kind) or available(ally, bodies(kind, mine, 1, day)[0], kind)
+            mine = pool(kind, bench.chosen)
+            requests = bodies(kind, mine, bench.size.in_process, day)
+            why = bench.missing.get(kind) or available(ally, bodies(kind, mine, 1, day)[0], kind)
             if why:
-                missing[kind] = why
-                yield {"name": "ack", "request": kind, "backend": backend, "skipped": why}
+                bench.missing[kind] = why
+                yield {
+                    "name": "ack",
+                    "request": kind,
+                    "backend": bench.backend,
+                    "skipped": why,
+                }
                 continue
             if home_open:
                 # Every member now has Home on screen, so each saved form also republishes it.
-                open_home(runtime, chosen)
+                open_home(runtime, bench.chosen)
             # Warm up: connection pool, statement caches, Bolt's listener matching. The warm-up
             # has bodies of its own: sending one body twice in a second is a replay, refused.
-            for body in bodies(kind, mine, min(50, size.in_process), day):
+            for body in bodies(kind, mine, min(50, bench.size.in_process), day):
                 dispatch(ally, SECRET, body)
                 dispatch(bolt, SECRET, body, ally=False)
                 dispatch(floor, SECRET, body, ally=False)
@@ -294,8 +305,8 @@ def in_process(
             yield line(
                 kind,
                 "in_process",
-                backend,
-                size.data,
+                bench.backend,
+                bench.size.data,
                 ally_t,
                 bolt_t,
                 errors,
@@ -308,8 +319,8 @@ def in_process(
     finally:
         # A saved form's confirmation is sent after the ack, in the background: let those
         # finish before the fake Slack and the database go away.
-        sent = fake.calls(*CONFIRMATIONS)
-        wait_until(lambda: _settled(fake, sent), 30, "confirmations finishing")
+        sent = bench.fake.calls(*CONFIRMATIONS)
+        wait_until(lambda: _settled(bench.fake, sent), 30, "confirmations finishing")
         runtime.close()
 
 
@@ -395,15 +406,8 @@ def ally_command() -> list[str]:
     return [str(script), "run"] if script.exists() else [sys.executable, "-m", "bot", "run"]
 
 
-def over_http(
-    backend: str,
-    size: AckSize,
-    url: str,
-    fake: SlackProcess,
-    chosen: list[Target],
-    missing: dict[str, str],
-) -> Iterator[dict[str, Any]]:
-    kinds = [k for k in ("who", "people", "log_favour") if k not in missing]
+def over_http(bench: Bench) -> Iterator[dict[str, Any]]:
+    kinds = [k for k in ("who", "people", "log_favour") if k not in bench.missing]
     # The server reads the wall clock; the form's date must not be in the future there. The
     # Home visits the in-process pass recorded are at the generated data's "now", long before
     # the wall clock: nobody here is looking at Home, so no saved form republishes it.
@@ -412,19 +416,23 @@ def over_http(
         kind: [
             bodies(
                 kind,
-                pool(kind, chosen)[c :: size.clients] or pool(kind, chosen),
-                size.per_client,
+                pool(kind, bench.chosen)[c :: bench.size.clients] or pool(kind, bench.chosen),
+                bench.size.per_client,
                 day,
             )
-            for c in range(size.clients)
+            for c in range(bench.size.clients)
         ]
         for kind in kinds
     }
-    env = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url}
+    env = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": bench.fake.base_url}
     results: dict[str, dict[str, Any]] = {}
     data_dir = datagen.DATA_DIR
     servers = {
-        "ally": (ally_command(), {**env, "SLACK_BOT_TOKEN": TOKEN, "DATABASE_URL": url}, data_dir),
+        "ally": (
+            ally_command(),
+            {**env, "SLACK_BOT_TOKEN": TOKEN, "DATABASE_URL": bench.url},
+            data_dir,
+        ),
         "bolt": ([sys.executable, "-m", "bench.bare_bolt"], env, ROOT),
     }
     cpu: dict[str, dict[str, float | None]] = {}
@@ -434,7 +442,10 @@ def over_http(
                 # Warm up every worker thread and the users.info cache for every target
                 # (the server's wall clock may find the generated cache stale).
                 # Each target once, spread over the clients.
-                shares = [pool(kind, chosen)[c :: size.clients] for c in range(size.clients)]
+                shares = [
+                    pool(kind, bench.chosen)[c :: bench.size.clients]
+                    for c in range(bench.size.clients)
+                ]
                 warm = [bodies(kind, share, len(share), day) for share in shares if share]
                 hammer(running.endpoint, SECRET, warm, ally=who == "ally")
                 before = tree_cpu_seconds(running.pid)
@@ -460,12 +471,12 @@ def over_http(
         yield line(
             kind,
             "http",
-            backend,
-            size.data,
+            bench.backend,
+            bench.size.data,
             ally.latencies,
             bolt.latencies,
             ally.errors + bolt.errors,
-            size.clients,
+            bench.size.clients,
             home_open=False,
             workers=WORKERS,
             **extra,

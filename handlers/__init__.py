@@ -16,10 +16,6 @@ def register(app: App, runtime: Runtime) -> None:
     from handlers import commands, data_rights, home, ledger, nudges, questions
     from handlers.kit import errors
 
-    errors.register(app, runtime)
-    commands.register(app, runtime)
-    ledger.register(app, runtime)
-    questions.register(app, runtime)
-    data_rights.register(app, runtime)
-    home.register(app, runtime)
-    nudges.register(app, runtime)
+    # The error handler first, then the command router the capabilities add subcommands to.
+    for capability in (errors, commands, ledger, questions, data_rights, home, nudges):
+        capability.register(app, runtime)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
-from bot.platform.uow import UnitOfWork
+from bot.platform.uow import UnitOfWork, committed
 from storage.db import dialect_insert
 from storage.models import NAME_MAX, Member, SlackUser
 
@@ -123,17 +123,13 @@ def _checked(user_id: str, name: str, is_bot: bool, deleted: bool, field: str) -
 
 
 def person(
-    session: Session,
-    client: WebClient,
-    ref: MemberRef,
-    user_id: str,
-    now: datetime,
-    *,
-    field: str = "who",
+    session: Session, client: WebClient, ref: MemberRef, who: Named | str, now: datetime
 ) -> SlackPerson:
-    """A Slack user as a person a member can log: real, active and human."""
-    row = lookup(session, client, ref, user_id, now, field=field)
-    return _checked(user_id, row.name, row.is_bot, row.deleted, field)
+    """A Slack user (``who``: their user id, or a ``Named`` with the field that named them) as
+    a person a member can log: real, active and human."""
+    named = who if isinstance(who, Named) else Named(who)
+    row = lookup(session, client, ref, named.user_id, now, field=named.field)
+    return _checked(named.user_id, row.name, row.is_bot, row.deleted, named.field)
 
 
 @dataclass(frozen=True)
@@ -152,14 +148,6 @@ class Named:
 # Who a request names: a Slack user to look up, or a person outside Slack as typed.
 Wanted = Named | OutsidePerson
 Uows = Callable[[], UnitOfWork]
-
-
-def within(uows: Uows, work: Callable[[Session], T]) -> T:
-    """Run ``work`` in one unit of work of its own and commit it."""
-    with uows() as uow:
-        result = work(uow.session)
-        uow.commit()
-        return result
 
 
 def people(
@@ -183,7 +171,7 @@ def zone_of(uows: Uows, client: WebClient, ref: MemberRef, now: datetime) -> str
 
 def user_changed_in(uows: Uows, enterprise_id: str, team_id: str, user: dict, now: datetime) -> int:
     """``user_changed`` in one unit of work of its own."""
-    return within(uows, lambda session: user_changed(session, enterprise_id, team_id, user, now))
+    return committed(uows, lambda session: user_changed(session, enterprise_id, team_id, user, now))
 
 
 class _Known(NamedTuple):

@@ -10,9 +10,10 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
-from bot.ledger.directory import Named, Uows, people, with_people, within
+from bot.ledger.directory import Named, Uows, people, with_people
 from bot.ledger.people import MemberRef, Person
 from bot.ledger.service import Recorded, open_member, record_favour
+from bot.platform.uow import committed
 from storage.models import InteractionKind
 from storage.repository import find_member
 
@@ -63,8 +64,8 @@ class Emoji:
 def react(uows: Uows, ref: MemberRef, text: str, now: datetime) -> Emoji:
     """``/ally react``: the member's emoji, changed to ``text`` when one is given."""
     if not text:
-        return Emoji(within(uows, lambda session: reaction_emoji(session, ref)))
-    return Emoji(within(uows, lambda session: set_reaction_emoji(session, ref, text, now)), True)
+        return Emoji(committed(uows, lambda session: reaction_emoji(session, ref)))
+    return Emoji(committed(uows, lambda session: set_reaction_emoji(session, ref, text, now)), True)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def reaction_offer(
 ) -> Offer | None:
     """The offer a reaction makes, or None: another emoji, or an author who is a bot or
     deactivated. Slack is asked for the author only once the emoji is the member's."""
-    emoji = within(uows, lambda session: reaction_emoji(session, ref))
+    emoji = committed(uows, lambda session: reaction_emoji(session, ref))
     if base_emoji(reaction) != emoji:
         return None
     try:

@@ -18,11 +18,12 @@ from bot.errors import AllyError, InvalidInput, NotFound
 from bot.ledger.directory import Uows, Wanted, with_people
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
 from bot.ledger.service import (
+    Entry,
     Recorded,
     check_what,
     open_member,
+    record_entry,
     record_favour,
-    record_intro_received,
 )
 from bot.platform.uow import Units, committed
 from bot.questions.service import get_focus
@@ -103,7 +104,8 @@ def record_referrals(
         raise InvalidInput(field, "That's you! Pick the people they suggested.")
     note = check_what(referral_note(focus_of(session, ref)), required=False)
     unique = list({p.key: p for p in people}.values())
-    return [record_intro_received(session, ref, introducer, p, note, now) for p in unique]
+    entry = Entry(InteractionKind.INTRO_RECEIVED, note)
+    return [record_entry(session, ref, entry, [introducer, p], now) for p in unique]
 
 
 # -- services: each runs in one unit of work of its own ------------------------------------------

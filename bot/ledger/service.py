@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
-from bot.ledger.directory import Named, Uows, Wanted, with_people, within
+from bot.ledger.directory import Named, Uows, Wanted, with_people
 from bot.ledger.network import (
     ALLY_DEFAULTS,
     DefaultCadences,
@@ -29,6 +29,7 @@ from bot.ledger.network import (
     touch_state,
 )
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.platform.uow import committed
 from bot.slack_text import clean_text
 from storage.models import (
     LINK_MAX,
@@ -266,32 +267,113 @@ def _record(
     )
 
 
-def _checked_favour(
-    kind: InteractionKind, what: str, now: datetime, when: datetime | None, link: str | None
-) -> tuple[str, datetime, str | None]:
-    """A favour's text, day and message link, checked (before anyone is looked up)."""
-    if kind in (InteractionKind.INTRO_RECEIVED, InteractionKind.INTRO_MADE):
-        raise ValueError("use record_intro_received / record_intro_made for introductions")
-    required = kind in (InteractionKind.FAVOUR_RECEIVED, InteractionKind.FAVOUR_GIVEN)
-    return check_what(what, required=required), check_when(when or now, now), check_link(link)
+@dataclass(frozen=True)
+class Entry:
+    """One ledger entry as a request states it, before anyone is looked up: its kind, what
+    happened (optional for introductions and catch-ups), the day (``now`` when not given), the
+    Slack message it came from, and networks (bits) the person logged with joins."""
+
+    kind: InteractionKind
+    what: str = ""
+    when: datetime | None = None
+    link: str | None = None
+    networks: int = 0
 
 
-def _write_favour(
-    session: Session,
-    ref: MemberRef,
-    person: Person,
-    kind: InteractionKind,
-    checked: tuple[str, datetime, str | None],
-    now: datetime,
-    networks: int,
+_FAVOURS = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.FAVOUR_GIVEN)
+# The introductions, which name two people, and what to say when both are the same one.
+_SAME_PERSON = {
+    InteractionKind.INTRO_RECEIVED: "Pick two different people: who introduced you, and to whom.",
+    InteractionKind.INTRO_MADE: "Pick two different people to introduce to each other.",
+}
+
+
+def _same_person(first: Person | Wanted, second: Person | Wanted) -> bool:
+    def key(one: Person | Wanted) -> str:
+        return one.user_id if isinstance(one, Named) else one.key
+
+    return key(first) == key(second)
+
+
+def _checked(entry: Entry, people: Sequence[Person | Wanted], now: datetime) -> Entry:
+    """``entry`` with its text, day and link checked (before anyone is looked up)."""
+    if entry.kind in _SAME_PERSON and _same_person(people[0], people[1]):
+        raise InvalidInput("introduced", _SAME_PERSON[entry.kind])
+    return replace(
+        entry,
+        what=check_what(entry.what, required=entry.kind in _FAVOURS),
+        when=check_when(entry.when or now, now),
+        link=check_link(entry.link),
+    )
+
+
+def _write(
+    session: Session, ref: MemberRef, entry: Entry, people: Sequence[Person], now: datetime
 ) -> Recorded:
-    what, when, link = checked
+    """Write a checked ``entry`` with ``people`` (one, or two for an introduction)."""
+    what, when, link = entry.what, entry.when or now, entry.link
     data = open_member(session, ref, now)
-    contact, new = contact_for(data, person, now)
-    if networks:
-        contact.networks |= networks
-    line = _record(data, contact, kind, what, when, now, link)
-    return Recorded(ContactInfo.of(contact), [LedgerLine.of(line)], new, contact.balance)
+    if entry.kind not in _SAME_PERSON:
+        contact, new = contact_for(data, people[0], now)
+        if entry.networks:
+            contact.networks |= entry.networks
+        line = _record(data, contact, entry.kind, what, when, now, link)
+        return Recorded(ContactInfo.of(contact), [LedgerLine.of(line)], new, contact.balance)
+    first, _ = contact_for(data, people[0], now, field="who")
+    second, new = contact_for(data, people[1], now, field="introduced")
+    if entry.kind == InteractionKind.INTRO_MADE:
+        lines = [
+            _record(data, first, entry.kind, what, when, now, link, related=second),
+            _record(data, second, entry.kind, what, when, now, link, related=first),
+        ]
+        return Recorded(
+            ContactInfo.of(first),
+            [LedgerLine.of(x) for x in lines],
+            new,
+            first.balance,
+            ContactInfo.of(second),
+        )
+    # An introduction received: the person introduced joins as "met through" the introducer.
+    if second.met_through_id is None:
+        second.met_through = first
+    if entry.networks:
+        second.networks |= entry.networks
+    line = _record(data, first, entry.kind, what, when, now, link, related=second)
+    # Meeting someone through an introduction is a touch with them too.
+    if second.last_touch_at is None or when > second.last_touch_at:
+        second.last_touch_at = when
+    return Recorded(
+        ContactInfo.of(second), [LedgerLine.of(line)], new, first.balance, ContactInfo.of(first)
+    )
+
+
+def record_entry(
+    session: Session, ref: MemberRef, entry: Entry, people: Sequence[Person], now: datetime
+) -> Recorded:
+    """Record ``entry`` with ``people``: a favour received or given, a catch-up or a thank-you
+    with one person; an introduction with two (who introduced the member, and to whom; or the
+    two the member introduced to each other, a favour given to each)."""
+    return _write(session, ref, _checked(entry, people, now), people, now)
+
+
+def log_entry(
+    uows: Uows,
+    client: WebClient,
+    ref: MemberRef,
+    entry: Entry,
+    wanted: Sequence[Wanted],
+    now: datetime,
+) -> Recorded:
+    """``record_entry`` with whoever the request names, in one unit of work of its own."""
+    checked = _checked(entry, wanted, now)
+    return with_people(
+        uows,
+        client,
+        ref,
+        wanted,
+        now,
+        lambda session, people: _write(session, ref, checked, people, now),
+    )
 
 
 def record_favour(
@@ -307,198 +389,7 @@ def record_favour(
     networks: int = 0,
 ) -> Recorded:
     """Record a favour received or given, a catch-up or a thank-you with ``person``."""
-    checked = _checked_favour(kind, what, now, when, link)
-    return _write_favour(session, ref, person, kind, checked, now, networks)
-
-
-def log_favour(
-    uows: Uows,
-    client: WebClient,
-    ref: MemberRef,
-    who: Wanted,
-    kind: InteractionKind,
-    what: str,
-    now: datetime,
-    *,
-    when: datetime | None = None,
-    link: str | None = None,
-    networks: int = 0,
-) -> Recorded:
-    """``record_favour`` with whoever ``who`` names, in one unit of work of its own."""
-    checked = _checked_favour(kind, what, now, when, link)
-    return with_people(
-        uows,
-        client,
-        ref,
-        [who],
-        now,
-        lambda session, people: _write_favour(
-            session, ref, people[0], kind, checked, now, networks
-        ),
-    )
-
-
-def _same_person(first: Person | Wanted, second: Person | Wanted) -> bool:
-    def key(one: Person | Wanted) -> str:
-        return one.user_id if isinstance(one, Named) else one.key
-
-    return key(first) == key(second)
-
-
-def _checked_intro_received(
-    introducer: Person | Wanted,
-    introduced: Person | Wanted,
-    note: str,
-    now: datetime,
-    when: datetime | None,
-) -> tuple[str, datetime]:
-    if _same_person(introducer, introduced):
-        raise InvalidInput(
-            "introduced", "Pick two different people: who introduced you, and to whom."
-        )
-    return check_what(note, field="what", required=False), check_when(when or now, now)
-
-
-def _write_intro_received(
-    session: Session,
-    ref: MemberRef,
-    introducer: Person,
-    introduced: Person,
-    checked: tuple[str, datetime],
-    now: datetime,
-    link: str | None,
-    networks: int = 0,
-) -> Recorded:
-    note, when = checked
-    data = open_member(session, ref, now)
-    by, _ = contact_for(data, introducer, now, field="who")
-    to, new = contact_for(data, introduced, now, field="introduced")
-    if to.met_through_id is None:
-        to.met_through = by
-    if networks:
-        to.networks |= networks
-    line = _record(data, by, InteractionKind.INTRO_RECEIVED, note, when, now, link, related=to)
-    # Meeting someone through an introduction is a touch with them too.
-    if to.last_touch_at is None or when > to.last_touch_at:
-        to.last_touch_at = when
-    return Recorded(ContactInfo.of(to), [LedgerLine.of(line)], new, by.balance, ContactInfo.of(by))
-
-
-def record_intro_received(
-    session: Session,
-    ref: MemberRef,
-    introducer: Person,
-    introduced: Person,
-    note: str,
-    now: datetime,
-    *,
-    when: datetime | None = None,
-    link: str | None = None,
-) -> Recorded:
-    """``introducer`` introduced the member to ``introduced``, who joins as "met through" them."""
-    checked = _checked_intro_received(introducer, introduced, note, now, when)
-    return _write_intro_received(session, ref, introducer, introduced, checked, now, link)
-
-
-def log_intro_received(
-    uows: Uows,
-    client: WebClient,
-    ref: MemberRef,
-    introducer: Wanted,
-    introduced: Wanted,
-    note: str,
-    now: datetime,
-    *,
-    when: datetime | None = None,
-    link: str | None = None,
-    networks: int = 0,
-) -> Recorded:
-    """``record_intro_received`` with whoever the request names, in one unit of work; the
-    person introduced joins the ``networks`` given (bits) as well."""
-    checked = _checked_intro_received(introducer, introduced, note, now, when)
-    return with_people(
-        uows,
-        client,
-        ref,
-        [introducer, introduced],
-        now,
-        lambda session, people: _write_intro_received(
-            session, ref, people[0], people[1], checked, now, link, networks
-        ),
-    )
-
-
-def log_intro_made(
-    uows: Uows,
-    client: WebClient,
-    ref: MemberRef,
-    first: Wanted,
-    second: Wanted,
-    note: str,
-    now: datetime,
-) -> Recorded:
-    """The member introduced two people to each other (whoever the request names)."""
-    checked = _checked_intro_made(first, second, note, now, None)
-    return with_people(
-        uows,
-        client,
-        ref,
-        [first, second],
-        now,
-        lambda session, people: _write_intro_made(session, ref, people[0], people[1], checked, now),
-    )
-
-
-def record_intro_made(
-    session: Session,
-    ref: MemberRef,
-    first: Person,
-    second: Person,
-    note: str,
-    now: datetime,
-    *,
-    when: datetime | None = None,
-) -> Recorded:
-    """The member introduced ``first`` and ``second`` to each other: a favour given to each."""
-    checked = _checked_intro_made(first, second, note, now, when)
-    return _write_intro_made(session, ref, first, second, checked, now)
-
-
-def _checked_intro_made(
-    first: Person | Wanted,
-    second: Person | Wanted,
-    note: str,
-    now: datetime,
-    when: datetime | None,
-) -> tuple[str, datetime]:
-    if _same_person(first, second):
-        raise InvalidInput("introduced", "Pick two different people to introduce to each other.")
-    return check_what(note, field="what", required=False), check_when(when or now, now)
-
-
-def _write_intro_made(
-    session: Session,
-    ref: MemberRef,
-    first: Person,
-    second: Person,
-    checked: tuple[str, datetime],
-    now: datetime,
-) -> Recorded:
-    note, when = checked
-    data = open_member(session, ref, now)
-    a, _ = contact_for(data, first, now, field="who")
-    b, new_b = contact_for(data, second, now, field="introduced")
-    lines = [
-        _record(data, a, InteractionKind.INTRO_MADE, note, when, now, related=b),
-        _record(data, b, InteractionKind.INTRO_MADE, note, when, now, related=a),
-    ]
-    return Recorded(
-        ContactInfo.of(a),
-        [LedgerLine.of(x) for x in lines],
-        new_b,
-        a.balance,
-        ContactInfo.of(b),
-    )
+    return record_entry(session, ref, Entry(kind, what, when, link, networks), [person], now)
 
 
 @dataclass(frozen=True)
@@ -622,7 +513,7 @@ def contact_card(session: Session, ref: MemberRef, key: str, now: datetime) -> C
 
 def card_of(uows: Uows, ref: MemberRef, key: str, now: datetime) -> ContactCard:
     """``contact_card`` in one unit of work of its own."""
-    return within(uows, lambda session: contact_card(session, ref, key, now))
+    return committed(uows, lambda session: contact_card(session, ref, key, now))
 
 
 @dataclass(frozen=True)
@@ -790,7 +681,7 @@ def network_overview(uows: Uows, ref: MemberRef, now: datetime) -> NetworkReview
     def work(session: Session) -> NetworkReview:
         return NetworkReview(overview(session, ref, now), network_cells(session, ref, now))
 
-    return within(uows, work)
+    return committed(uows, work)
 
 
 def contacts_of(session: Session, ref: MemberRef, now: datetime) -> Sequence[ContactInfo]:
@@ -870,11 +761,11 @@ def thanks_target_in(
     uows: Uows, ref: MemberRef, interaction_id: int, now: datetime
 ) -> ThanksTarget:
     """``thanks_target`` in one unit of work of its own."""
-    return within(uows, lambda session: thanks_target(session, ref, interaction_id, now))
+    return committed(uows, lambda session: thanks_target(session, ref, interaction_id, now))
 
 
 def say_thanks(
     uows: Uows, ref: MemberRef, interaction_id: int, words: str, now: datetime
 ) -> ThanksTarget:
     """``record_thanks`` in one unit of work of its own (after the DM went out)."""
-    return within(uows, lambda session: record_thanks(session, ref, interaction_id, words, now))
+    return committed(uows, lambda session: record_thanks(session, ref, interaction_id, words, now))

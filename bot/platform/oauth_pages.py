@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.response import BoltResponse
+from slack_sdk.oauth.installation_store import Installation
 
 # manifest.yml's display_information.background_color, so the pages look like the app in Slack.
 BRAND = "#1d3b53"
@@ -89,14 +90,11 @@ def install_page(authorize_url: str) -> str:
     )
 
 
-def success_page(
-    *,
-    team_name: str | None,
-    team_id: str | None,
-    app_id: str | None,
-    enterprise_url: str | None = None,
-    org_install: bool = False,
-) -> str:
+def success_page(installation: Installation) -> str:
+    """The page after a successful install of ``installation`` (for a workspace or an org)."""
+    team_name, team_id, app_id = installation.team_name, installation.team_id, installation.app_id
+    enterprise_url = installation.enterprise_url
+    org_install = bool(installation.is_enterprise_install)
     where = html.escape(team_name) if team_name else "your workspace"
     if org_install and enterprise_url and app_id:
         # An org-wide install: the admin picks the workspaces next, in the org's app settings.
@@ -144,14 +142,7 @@ def _html(status: int, body: str, cookie: str) -> BoltResponse:
 
 
 def _success(args: SuccessArgs) -> BoltResponse:
-    installation = args.installation
-    body = success_page(
-        team_name=installation.team_name,
-        team_id=installation.team_id,
-        app_id=installation.app_id,
-        enterprise_url=installation.enterprise_url,
-        org_install=bool(installation.is_enterprise_install),
-    )
+    body = success_page(args.installation)
     return _html(200, body, args.settings.state_utils.build_set_cookie_for_deletion())
 
 

@@ -18,6 +18,16 @@ field reads as ``""``, ``None`` or ``[]``.
     time_value(values, "time")             # timepicker: "HH:MM"
     metadata(view)                         # private_metadata written as a JSON object
 
+A form's submission can be declared as a dataclass whose fields say where they are read from,
+and read in one call::
+
+    @dataclass(frozen=True)
+    class Entry:
+        who: str | None = answer(user_value, "who")
+        what: str = answer(text_value, "what")
+
+    read_form(Entry, values)
+
 Inputs are built the same way: each input's ``action_id`` equals its ``block_id``, so a field
 error (``{block_id: message}``) lands right under the field it is about::
 
@@ -28,9 +38,11 @@ error (``{block_id: message}``) lands right under the field it is about::
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from slack_bolt import BoltContext
 from slack_sdk.models.blocks import (
@@ -45,6 +57,8 @@ from slack_sdk.models.views import View
 from bot.errors import InvalidInput
 from bot.ledger.people import MemberRef
 from handlers.kit.members import member_of
+
+F = TypeVar("F")
 
 
 def modal(
@@ -241,3 +255,17 @@ def picked_day(
 def time_value(values: dict[str, Any], block_id: str, action_id: str | None = None) -> str | None:
     """A timepicker's time as Slack sends it (``HH:MM``)."""
     return _text(_element(values, block_id, action_id).get("selected_time"))
+
+
+def answer(read: Callable[[dict[str, Any], str], Any], block_id: str) -> Any:
+    """A dataclass field of a submitted form: what ``read`` finds in the block ``block_id``."""
+    return dataclasses.field(metadata={"read": read, "block_id": block_id})
+
+
+def read_form(form: type[F], values: dict[str, Any]) -> F:
+    """The dataclass ``form`` (its fields declared with ``answer``) read from ``values``."""
+    found = {
+        one.name: one.metadata["read"](values, one.metadata["block_id"])
+        for one in dataclasses.fields(form)  # type: ignore[arg-type]
+    }
+    return form(**found)

@@ -3,35 +3,29 @@ say-thanks, reaction capture and referrals."""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from slack_bolt import App
 
 from bot.platform.runtime import Runtime
 
+# This capability's modules with listeners, each registering its own.
+LISTENERS = (
+    "commands",
+    "contact_modal",
+    "corrections",
+    "directory_events",
+    "imports",
+    "log_modal",
+    "people",
+    "reactions",
+    "referrals",
+    "shortcuts",
+    "thanks",
+)
+
 
 def register(app: App, runtime: Runtime) -> None:
     """Register this capability's listeners on ``app``."""
-    from handlers.ledger import (
-        commands,
-        contact_modal,
-        corrections,
-        directory_events,
-        imports,
-        log_modal,
-        people,
-        reactions,
-        referrals,
-        shortcuts,
-        thanks,
-    )
-
-    commands.register(app, runtime)
-    contact_modal.register(app, runtime)
-    corrections.register(app, runtime)
-    directory_events.register(app, runtime)
-    imports.register(app, runtime)
-    log_modal.register(app, runtime)
-    people.register(app, runtime)
-    reactions.register(app, runtime)
-    referrals.register(app, runtime)
-    shortcuts.register(app, runtime)
-    thanks.register(app, runtime)
+    for name in LISTENERS:
+        import_module(f"{__name__}.{name}").register(app, runtime)

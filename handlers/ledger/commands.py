@@ -9,9 +9,10 @@ in handlers/commands.py turns any ``AllyError`` into an ephemeral reply with the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
@@ -39,14 +40,16 @@ log = logging.getLogger(__name__)
 # -- parsing (pure) -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OnePerson:
+class OnePerson(NamedTuple):
+    """One person and what happened, as ``/ally thanks``, ``gave`` and ``met`` give them."""
+
     person: PersonToken
     text: str
 
 
-@dataclass(frozen=True)
-class TwoPeople:
+class TwoPeople(NamedTuple):
+    """Two people and a note, as ``/ally intro`` and ``introduced`` give them."""
+
     first: PersonToken
     second: PersonToken
     note: str
@@ -226,17 +229,7 @@ def gave(command: Command) -> Reply:
 
 
 def _favour(command: Command, args: OnePerson, kind: InteractionKind) -> ledger.Recorded:
-    recorded = ledger.log_favour(
-        command.runtime.unit_of_work,
-        command.client,
-        command.member,
-        wanted(args.person),
-        kind,
-        args.text,
-        command.now,
-    )
-    command.home_changed(recorded.home_changed)
-    return recorded
+    return _log(command, ledger.Entry(kind, args.text), [wanted(args.person)])
 
 
 def met(command: Command) -> Reply:
@@ -258,22 +251,25 @@ def met(command: Command) -> Reply:
 
 
 def intro(command: Command) -> Reply:
-    recorded = _two(command, parse_intro(command.args), ledger.log_intro_received)
+    recorded = _two(command, parse_intro(command.args), InteractionKind.INTRO_RECEIVED)
     return views.intro_received(recorded)
 
 
 def introduced(command: Command) -> Reply:
-    recorded = _two(command, parse_introduced(command.args), ledger.log_intro_made)
+    recorded = _two(command, parse_introduced(command.args), InteractionKind.INTRO_MADE)
     return views.intro_made(recorded)
 
 
-def _two(
-    command: Command, args: TwoPeople, log_it: Callable[..., ledger.Recorded]
-) -> ledger.Recorded:
-    """An introduction received or made, logged by ``log_it`` with the two people named."""
-    first, second = wanted(args.first), wanted(args.second, "introduced")
+def _two(command: Command, args: TwoPeople, kind: InteractionKind) -> ledger.Recorded:
+    """An introduction received or made (``kind``), with the two people named."""
+    people = [wanted(args.first), wanted(args.second, "introduced")]
+    return _log(command, ledger.Entry(kind, args.note), people)
+
+
+def _log(command: Command, entry: ledger.Entry, people: list[Wanted]) -> ledger.Recorded:
+    """Log ``entry`` with the people the command names; Home shows it next time."""
     runtime, client, member = command.runtime, command.client, command.member
-    recorded = log_it(runtime.unit_of_work, client, member, first, second, args.note, command.now)
+    recorded = ledger.log_entry(runtime.unit_of_work, client, member, entry, people, command.now)
     command.home_changed(recorded.home_changed)
     return recorded
 

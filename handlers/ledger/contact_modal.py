@@ -24,8 +24,10 @@ from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply, context, escape, section
 from handlers.kit.forms import (
     FormErrors,
+    answer,
     option_value,
     options_values,
+    read_form,
     text_value,
     user_value,
 )
@@ -74,30 +76,16 @@ def open_contact(
 class ContactEntry:
     """A contact form as submitted."""
 
-    networks: list[str]
-    level: str | None
-    bond: str | None
-    cadence: str | None
-    notes: str
-    met_user: str | None
-    met_name: str
     # Who, on the form for someone new (the Slack user picked, or the name typed).
-    user: str | None = None
-    name: str = ""
-
-
-def read_contact(values: dict[str, Any]) -> ContactEntry:
-    return ContactEntry(
-        networks=options_values(values, NETWORKS),
-        level=option_value(values, LEVEL),
-        bond=option_value(values, BOND),
-        cadence=option_value(values, CADENCE),
-        notes=text_value(values, NOTES),
-        met_user=user_value(values, MET_USER),
-        met_name=text_value(values, MET_NAME),
-        user=user_value(values, CONTACT_USER),
-        name=text_value(values, CONTACT_NAME),
-    )
+    user: str | None = answer(user_value, CONTACT_USER)
+    name: str = answer(text_value, CONTACT_NAME)
+    networks: list[str] = answer(options_values, NETWORKS)
+    level: str | None = answer(option_value, LEVEL)
+    bond: str | None = answer(option_value, BOND)
+    cadence: str | None = answer(option_value, CADENCE)
+    notes: str = answer(text_value, NOTES)
+    met_user: str | None = answer(user_value, MET_USER)
+    met_name: str = answer(text_value, MET_NAME)
 
 
 def check_contact(entry: ContactEntry) -> int:
@@ -202,7 +190,11 @@ def register(app: App, runtime: Runtime) -> None:
     ) -> tuple[Reply, bool]:
         key = meta.get("key")
         saved = save_contact(
-            runtime, client, member, key if isinstance(key, str) else "", read_contact(values)
+            runtime,
+            client,
+            member,
+            key if isinstance(key, str) else "",
+            read_form(ContactEntry, values),
         )
         return summary(saved.contact), saved.home_changed
 

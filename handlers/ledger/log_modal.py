@@ -24,15 +24,17 @@ from bot.errors import InvalidInput
 from bot.ledger import directory
 from bot.ledger.directory import Named, Wanted
 from bot.ledger.people import MemberRef, outside_person
-from bot.ledger.service import Recorded, log_favour, log_intro_received
+from bot.ledger.service import Entry, Recorded, log_entry
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
 from handlers.kit.blocks import Reply, actions, button, context, escape, say, section
 from handlers.kit.forms import (
     FormErrors,
+    answer,
     date_value,
     option_value,
     options_values,
+    read_form,
     text_value,
     user_value,
 )
@@ -94,15 +96,7 @@ def open_log(
     now = runtime.clock()
     tz = member_zone(runtime, client, member, now)
     today = now.astimezone(ZoneInfo(tz)).date()
-    form = LogForm(
-        today=today,
-        tz=tz,
-        who_user=who_user,
-        who_name=who_name,
-        what=what,
-        link=link,
-        channel=channel,
-    )
+    form = LogForm(today, tz, who_user, who_name, what, link, channel)
     client.views_open(trigger_id=trigger_id, view=log_favour_view(form))
 
 
@@ -153,50 +147,50 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 class LogEntry:
     """A Record form as submitted, before anyone is looked up."""
 
-    who_user: str | None
-    who_name: str
-    direction: str | None
-    what: str
-    with_user: str | None
-    with_name: str
-    day: str | None
-    networks: list[str]
+    who_user: str | None = answer(user_value, WHO_USER)
+    who_name: str = answer(text_value, WHO_NAME)
+    direction: str | None = answer(option_value, DIRECTION)
+    what: str = answer(text_value, WHAT)
+    with_user: str | None = answer(user_value, WITH_USER)
+    with_name: str = answer(text_value, WITH_NAME)
+    day: str | None = answer(date_value, WHEN)
+    networks: list[str] = answer(options_values, NETWORKS)
 
 
-def read_log(values: dict[str, Any]) -> LogEntry:
-    return LogEntry(
-        who_user=user_value(values, WHO_USER),
-        who_name=text_value(values, WHO_NAME),
-        direction=option_value(values, DIRECTION),
-        what=text_value(values, WHAT),
-        with_user=user_value(values, WITH_USER),
-        with_name=text_value(values, WITH_NAME),
-        day=date_value(values, WHEN),
-        networks=options_values(values, NETWORKS),
-    )
+def _one_person(
+    user: str | None, name: str, blocks: tuple[str, str], missing: str, keep: str
+) -> dict[str, str]:
+    """One person per field pair: a Slack user (``blocks[0]``) or a typed name (``blocks[1]``),
+    never both, since guessing which of the two was meant could log the wrong one."""
+    if not user and not name:
+        return {blocks[0]: missing}
+    if user and name:
+        return {
+            blocks[1]: "You picked a Slack user and typed a name: keep just one. "
+            f"Clear this field to {keep}."
+        }
+    return {}
 
 
 def check_shape(entry: LogEntry) -> None:
     """The form's own rules (which fields go together); the ledger checks the values."""
-    errors: dict[str, str] = {}
-    if not entry.who_user and not entry.who_name:
-        errors[WHO_USER] = "Pick someone in Slack, or type an outside name in the next field."
-    elif entry.who_user and entry.who_name:
-        # One person per entry: guessing which of the two was meant could log the wrong one.
-        errors[WHO_NAME] = (
-            "You picked a Slack user and typed a name: keep just one. "
-            "Clear this field to log the Slack user."
-        )
+    errors = _one_person(
+        entry.who_user,
+        entry.who_name,
+        (WHO_USER, WHO_NAME),
+        "Pick someone in Slack, or type an outside name in the next field.",
+        "log the Slack user",
+    )
     if entry.direction not in DIRECTIONS:
         errors[DIRECTION] = "Pick which way the help went."
     elif entry.direction == INTRODUCED_ME:
-        if not entry.with_user and not entry.with_name:
-            errors[WITH_USER] = "Whom did they introduce you to? Pick them, or type a name below."
-        elif entry.with_user and entry.with_name:
-            errors[WITH_NAME] = (
-                "You picked a Slack user and typed a name: keep just one. "
-                "Clear this field to use the Slack user."
-            )
+        errors |= _one_person(
+            entry.with_user,
+            entry.with_name,
+            (WITH_USER, WITH_NAME),
+            "Whom did they introduce you to? Pick them, or type a name below.",
+            "use the Slack user",
+        )
     elif entry.with_user or entry.with_name:
         block = WITH_USER if entry.with_user else WITH_NAME
         errors[block] = (
@@ -261,35 +255,14 @@ def save_log(
     day = when.date()
     link = link if isinstance(link, str) else None
     try:
-        who = choose_person(entry.who_user, entry.who_name, "who")
+        people = [choose_person(entry.who_user, entry.who_name, "who")]
         if entry.direction == INTRODUCED_ME:
-            to = choose_person(entry.with_user, entry.with_name, "introduced")
-            recorded = log_intro_received(
-                runtime.unit_of_work,
-                client,
-                member,
-                who,
-                to,
-                entry.what,
-                now,
-                when=when,
-                link=link,
-                networks=bits,
-            )
-            return Saved(recorded, InteractionKind.INTRO_RECEIVED, day)
-        kind = FAVOUR_KINDS[entry.direction or HELPED_ME]
-        recorded = log_favour(
-            runtime.unit_of_work,
-            client,
-            member,
-            who,
-            kind,
-            entry.what,
-            now,
-            when=when,
-            link=link,
-            networks=bits,
-        )
+            people.append(choose_person(entry.with_user, entry.with_name, "introduced"))
+            kind = InteractionKind.INTRO_RECEIVED
+        else:
+            kind = FAVOUR_KINDS[entry.direction or HELPED_ME]
+        logged = Entry(kind, entry.what, when, link, bits)
+        recorded = log_entry(runtime.unit_of_work, client, member, logged, people, now)
         return Saved(recorded, kind, day)
     except InvalidInput as error:
         raise FormErrors({fields.get(error.field, WHAT): error.message}) from None
@@ -349,7 +322,7 @@ def register(app: App, runtime: Runtime) -> None:
     def save(
         member: MemberRef, client: WebClient, values: dict[str, Any], meta: dict[str, Any]
     ) -> tuple[Reply, bool]:
-        saved = save_log(runtime, client, member, read_log(values), meta)
+        saved = save_log(runtime, client, member, read_form(LogEntry, values), meta)
         reply = confirmation(saved.recorded, saved.kind, saved.day)
         return reply, saved.recorded.home_changed
 

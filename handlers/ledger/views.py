@@ -43,6 +43,7 @@ from bot.ledger.service import (
     touch_of,
 )
 from handlers.kit.blocks import TEXT_MAX, Reply, actions, button, clip, context, escape, section
+from handlers.kit.forms import modal
 from handlers.kit.mentions import person_mrkdwn
 from handlers.ledger.people_views import cell_buttons
 from handlers.ledger.review_text import alliances_text, connections_text, network_text
@@ -418,25 +419,15 @@ def say_thanks_modal(target: ThanksTarget, pressed_in: str = "") -> View:
     ]
     if target.thanked_at is not None:
         blocks.append(context(f"You already thanked them for this on {day(target.thanked_at)}."))
-    return View(
-        type="modal",
-        callback_id=ids.SAY_THANKS_MODAL,
-        title="Say thanks",
-        submit="Send",
-        close="Cancel",
-        private_metadata=f"{target.line.id} {pressed_in}".strip(),
-        blocks=blocks,
+    metadata = f"{target.line.id} {pressed_in}".strip()
+    return modal(
+        ids.SAY_THANKS_MODAL, "Say thanks", blocks, submit="Send", private_metadata=metadata
     )
 
 
 def thanks_sent_modal(target: ThanksTarget) -> View:
-    return View(
-        type="modal",
-        callback_id=ids.SAY_THANKS_DONE,
-        title="Say thanks",
-        close="Done",
-        blocks=[section(f"Sent. {who(target.contact)} got your thanks.")],
-    )
+    sent: list[Block] = [section(f"Sent. {who(target.contact)} got your thanks.")]
+    return modal(ids.SAY_THANKS_DONE, "Say thanks", sent, close="Done")
 
 
 def thanks_dm(member_user_id: str, target: ThanksTarget, words: str) -> Reply:

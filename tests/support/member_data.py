@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.home.service import entered_home
 from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
 from bot.ledger.projects import start as start_project
-from bot.ledger.service import ContactUpdate, record_favour, record_intro_received, update_contact
+from bot.ledger.service import ContactUpdate, Entry, record_entry, record_favour, update_contact
 from bot.nudges.meeting_plans import make_plan
 from storage.db import transaction
 from storage.models import (
@@ -88,7 +88,8 @@ def give_data(
             session, ref, ally, InteractionKind.FAVOUR_RECEIVED, f"reviewed {secret}", now
         )
         record_favour(session, ref, ally, InteractionKind.FAVOUR_GIVEN, "paired on a bug", now)
-        record_intro_received(session, ref, ally, outside, "met at the offsite", now)
+        intro = Entry(InteractionKind.INTRO_RECEIVED, "met at the offsite")
+        record_entry(session, ref, intro, [ally, outside], now)
         update_contact(
             session,
             ref,

@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from bot.home.service import home
 from bot.ledger.people import MemberRef, OutsidePerson
-from bot.ledger.service import record_intro_received
+from bot.ledger.service import Entry, record_entry
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Contact, Interaction, InteractionKind
 from storage.repository import get_or_create_member
@@ -46,7 +46,8 @@ def seed(factory, n: int) -> None:  # type: ignore[no-untyped-def]
                 )
             )
     with transaction(factory) as session:
-        record_intro_received(session, ANA, OutsidePerson("P1"), OutsidePerson("New One"), "", NOW)
+        intro = Entry(InteractionKind.INTRO_RECEIVED)
+        record_entry(session, ANA, intro, [OutsidePerson("P1"), OutsidePerson("New One")], NOW)
 
 
 def queries_for_home(url: str, n: int) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.errors import InvalidInput
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.service import Entry
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Contact, Interaction, InteractionKind
 
@@ -86,9 +87,11 @@ def apply(session: Session, ref: MemberRef, step: tuple[str, int, int, Interacti
     if op == "simple":
         ledger.record_favour(session, ref, first, kind, "helped with the launch", NOW)
     elif op == "intro_received":
-        ledger.record_intro_received(session, ref, first, second, "", NOW)
+        ledger.record_entry(
+            session, ref, Entry(InteractionKind.INTRO_RECEIVED), [first, second], NOW
+        )
     elif op == "intro_made":
-        ledger.record_intro_made(session, ref, first, second, "", NOW)
+        ledger.record_entry(session, ref, Entry(InteractionKind.INTRO_MADE), [first, second], NOW)
     elif op == "thanks":
         recorded = ledger.record_favour(
             session, ref, first, InteractionKind.FAVOUR_RECEIVED, "a review", NOW

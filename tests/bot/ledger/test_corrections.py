@@ -18,6 +18,7 @@ from bot.errors import AllyError
 from bot.ledger import corrections
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.service import Entry
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Contact, Interaction, InteractionKind, Member
 
@@ -100,9 +101,13 @@ def apply(session: Session, ref: MemberRef, step: Step) -> None:
     if op == "simple":
         ledger.record_favour(session, ref, first, KINDS[k], "helped", NOW, when=when)
     elif op == "intro_received":
-        ledger.record_intro_received(session, ref, first, second, "", NOW, when=when)
+        ledger.record_entry(
+            session, ref, Entry(InteractionKind.INTRO_RECEIVED, when=when), [first, second], NOW
+        )
     elif op == "intro_made":
-        ledger.record_intro_made(session, ref, first, second, "", NOW, when=when)
+        ledger.record_entry(
+            session, ref, Entry(InteractionKind.INTRO_MADE, when=when), [first, second], NOW
+        )
     elif op == "thanks":
         got = ledger.record_favour(
             session, ref, first, InteractionKind.FAVOUR_RECEIVED, "a review", NOW, when=when
@@ -161,7 +166,9 @@ def test_undo_removes_only_the_newest_entry_and_says_which(
     with transaction(sessions) as session:
         ledger.record_favour(session, ref, maria, InteractionKind.FAVOUR_GIVEN, "a review", NOW)
     with transaction(sessions) as session:
-        ledger.record_intro_made(session, ref, maria, dana, "design crit", NOW)
+        ledger.record_entry(
+            session, ref, Entry(InteractionKind.INTRO_MADE, "design crit"), [maria, dana], NOW
+        )
     with transaction(sessions) as session:
         removed = corrections.undo(session, ref, NOW)
         assert removed.line.kind == InteractionKind.INTRO_MADE
@@ -186,7 +193,9 @@ def test_linking_moves_history_and_met_through_follows(
         ledger.record_favour(
             session, ref, dana_outside, InteractionKind.FAVOUR_RECEIVED, "intro deck", NOW
         )
-        ledger.record_intro_received(session, ref, dana_outside, bob, "", NOW)
+        ledger.record_entry(
+            session, ref, Entry(InteractionKind.INTRO_RECEIVED), [dana_outside, bob], NOW
+        )
     dana = SlackPerson("U9", "Dana Lee")
     with transaction(sessions) as session:
         linked = corrections.link_contact(session, ref, "~dana lee", dana, NOW)

@@ -13,7 +13,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.ledger import service as ledger
 from bot.ledger.network import TouchState
 from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
-from bot.ledger.service import ContactUpdate
+from bot.ledger.service import ContactUpdate, Entry
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Bond, InteractionKind, Level, Network
 
@@ -51,10 +51,14 @@ def test_intros_record_met_through_and_show_once_on_each_side(
     sessions: sessionmaker[Session],
 ) -> None:
     with transaction(sessions) as s:
-        got = ledger.record_intro_received(s, ANA, MARIA, BOB, "offsite", NOW)
+        got = ledger.record_entry(
+            s, ANA, Entry(InteractionKind.INTRO_RECEIVED, "offsite"), [MARIA, BOB], NOW
+        )
         assert got.contact.met_through == "Maria Lopez" and got.other is not None
         assert got.other.key == "U2" and got.balance == -1
-        made = ledger.record_intro_made(s, ANA, BOB, DANA, "design crit", NOW)
+        made = ledger.record_entry(
+            s, ANA, Entry(InteractionKind.INTRO_MADE, "design crit"), [BOB, DANA], NOW
+        )
         assert made.new_contact and [x.contact for x in made.lines] == [
             "Bob Chen",
             "Dana Lee (Acme)",
@@ -169,7 +173,9 @@ def test_limits_are_checked_before_anything_is_written(sessions: sessionmaker[Se
         lambda s: ledger.record_favour(
             s, ANA, SlackPerson("U1"), InteractionKind.CATCH_UP, "", NOW
         ),
-        lambda s: ledger.record_intro_made(s, ANA, MARIA, MARIA, "", NOW),
+        lambda s: ledger.record_entry(
+            s, ANA, Entry(InteractionKind.INTRO_MADE), [MARIA, MARIA], NOW
+        ),
         lambda s: ledger.update_contact(s, ANA, MARIA, ContactUpdate(cadence_days=0), NOW),
         lambda s: ledger.record_thanks(s, ANA, 1, "", NOW),
     ]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from slack_bolt import App
 
 from bot.platform.app import create_app
-from bot.platform.config import ConfigError, Settings, load_environment, settings_from_env
+from bot.platform.config import ConfigError, load_environment, settings_from_env
 from tests.support.fake_slack import FakeSlack
 from tests.support.process import ALLY_VARIABLES
 from tests.support.runtime import MakeRuntime
@@ -36,19 +37,20 @@ def refused(env: dict[str, str], *, for_serving: bool = True) -> str:
 
 def test_defaults_for_http_mode() -> None:
     settings = settings_from_env(HTTP)
-    assert settings == Settings(
-        bot_token="xoxb-1",
-        signing_secret="secret",
-        app_token=None,
-        client_id=None,
-        client_secret=None,
-        database_url="sqlite:///data/ally.db",
-        slack_api_url=None,
-        port=3000,
-        log_level="INFO",
-        scheduler=True,
-        workers=1,
-    )
+    assert asdict(settings) == {
+        "bot_token": "xoxb-1",
+        "signing_secret": "secret",
+        "app_token": None,
+        "client_id": None,
+        "client_secret": None,
+        "database_url": "sqlite:///data/ally.db",
+        "slack_api_url": None,
+        "port": 3000,
+        "log_level": "INFO",
+        "scheduler": True,
+        "workers": 1,
+        "encryption_keys": (),
+    }
     assert not settings.socket_mode
     assert not settings.oauth
     assert settings.api_base_url == "https://slack.com/api/"

@@ -15,21 +15,18 @@ from storage.models import FOCUS_MAX, Bond, Level, Network
 
 
 def contact(level: str | None = None, networks: int = 0, bond: str | None = None) -> ContactInfo:
-    return ContactInfo(
-        id=1,
-        key="U2",
-        name="Maria",
-        slack_user_id="U2",
-        organisation=None,
-        networks=networks,
-        level=level,
-        bond=bond,
-        cadence_days=None,
-        notes=None,
-        met_through=None,
-        last_touch_at=None,
-        snoozed_until=None,
-    )
+    """Maria, a Slack user, placed as given; nothing else is known of her."""
+    unknown = [
+        "organisation",
+        "cadence_days",
+        "notes",
+        "met_through",
+        "last_touch_at",
+        "snoozed_until",
+    ]
+    maria = {"id": 1, "key": "U2", "name": "Maria", "slack_user_id": "U2"}
+    placed = {"networks": networks, "level": level, "bond": bond}
+    return ContactInfo(**maria, **placed, **dict.fromkeys(unknown))
 
 
 def test_the_bank_is_a_real_bank_with_stable_ids() -> None:

@@ -122,16 +122,6 @@ def _checked(user_id: str, name: str, is_bot: bool, deleted: bool, field: str) -
     return SlackPerson(user_id=user_id, name=name)
 
 
-def person(
-    session: Session, client: WebClient, ref: MemberRef, who: Named | str, now: datetime
-) -> SlackPerson:
-    """A Slack user (``who``: their user id, or a ``Named`` with the field that named them) as
-    a person a member can log: real, active and human."""
-    named = who if isinstance(who, Named) else Named(who)
-    row = lookup(session, client, ref, named.user_id, now, field=named.field)
-    return _checked(named.user_id, row.name, row.is_bot, row.deleted, named.field)
-
-
 @dataclass(frozen=True)
 class Named:
     """A Slack user a request names, and the field (or word) that named them.

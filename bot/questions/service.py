@@ -241,13 +241,19 @@ def questions_for(
     active, human, not the member), a topic, or anyone, recorded as suggested."""
     if isinstance(person, SlackPerson) and person.user_id == ref.user_id:
         raise InvalidInput("who", "That's you! Name the person you're about to meet.")
-    with runtime.unit_of_work() as uow:
-        if isinstance(person, SlackPerson):
-            person = directory.person(uow.session, client, ref, person.user_id, now)
-        key = person.key if person is not None else None
-        found = choose_questions(uow.session, ref, now, contact_key=key, topic=topic)
-        uow.commit()
-    return replace(found, person=person)
+    wanted: list[directory.Wanted] = []
+    if isinstance(person, SlackPerson):
+        wanted.append(directory.Named(person.user_id))
+    elif person is not None:
+        wanted.append(person)
+
+    def choose(session: Session, people: list[Person]) -> Suggestions:
+        one = people[0] if people else None
+        key = one.key if one is not None else None
+        found = choose_questions(session, ref, now, contact_key=key, topic=topic)
+        return replace(found, person=one)
+
+    return directory.with_people(runtime.unit_of_work, client, ref, wanted, now, choose)
 
 
 @dataclass(frozen=True)

@@ -25,23 +25,20 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.ledger import projects
-from bot.ledger.listing import Cell, Person, cells, most_relevant
+from bot.ledger.listing import Cell, cells, most_relevant
 from bot.ledger.network import (
     DefaultCadences,
     Gap,
     Placement,
     Review,
-    Touch,
     TouchState,
-    cadence_days,
     day_number,
     default_cadences,
     review,
-    touch_state,
 )
-from bot.ledger.people import MemberRef
+from bot.ledger.people import MemberRef, contact_label
 from bot.ledger.projects import ProjectView
-from bot.ledger.service import LedgerLine, contact_label
+from bot.ledger.service import ContactInfo, LedgerLine, Standing
 from bot.nudges.give_first import GiveFirst, give_first
 from bot.nudges.planning import SentPeople, fill_gap, given_to, sent_people
 from bot.nudges.weekly_person import ContactFacts, Pick, this_weeks_person
@@ -73,21 +70,6 @@ LOOKING = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
-class HomeContact:
-    """One contact as Home shows it."""
-
-    key: str
-    label: str
-    networks: int
-    level: str | None
-    ideal_days: int
-    touch: Touch
-    balance: int  # favours given minus received
-    met_through: str | None
-    slack_user_id: str | None = None
-
-
-@dataclass(frozen=True)
 class Introducer:
     """Someone through whom the member met others (the snowball of seed 002)."""
 
@@ -101,7 +83,7 @@ class Introducer:
 class Suggestion:
     """This week's person (or, with nobody to name, the gap to fill) and a concrete next step."""
 
-    contact: HomeContact | None
+    contact: ContactInfo | None
     gap: Gap | None
     reason: str
     next_step: str
@@ -114,7 +96,7 @@ class HomeData:
     reaction_emoji: str
     contacts: int
     review: Review
-    attention: list[HomeContact]  # overdue, due, due soon: most urgent first
+    attention: list[Standing]  # overdue, due, due soon: most urgent first
     never_met: int  # contacts with nothing logged yet
     received: list[LedgerLine]  # recent favours and intros received, newest first
     given: list[LedgerLine]
@@ -124,7 +106,7 @@ class HomeData:
     introducers: list[Introducer] = field(default_factory=list)
     this_week: Suggestion | None = None
     projects: list[ProjectView] = field(default_factory=list)  # active, oldest first
-    people: list[Person] = field(default_factory=list)  # the most relevant few
+    people: list[Standing] = field(default_factory=list)  # the most relevant few
     cells: list[Cell] = field(default_factory=list)  # who is in each network-by-level cell
     snoozed: int = 0  # contacts left out of reminders for now
 
@@ -202,8 +184,9 @@ def assemble(
     ``sent`` is who this week's and last week's DMs named (none when no DM has gone out).
     """
     labels = {row.id: contact_label(row) for row in rows}
+    users = {row.id: row.slack_user_id for row in rows}
     defaults = default_cadences(member)
-    contacts = [_home_contact(row, labels, balances, now, defaults) for row in rows]
+    contacts = [_standing(row, labels, users, balances, now, defaults) for row in rows]
     facts = [_facts(row, balances, defaults) for row in rows]
     sent = sent or SentPeople()
     pick = this_weeks_person(
@@ -216,12 +199,15 @@ def assemble(
     )
     attention = sorted(
         (c for c in contacts if c.touch.state in URGENCY),
-        key=lambda c: (URGENCY[c.touch.state], c.touch.days_to_due or 0, c.label.casefold()),
+        key=lambda c: (
+            URGENCY[c.touch.state],
+            c.touch.days_to_due or 0,
+            c.contact.label.casefold(),
+        ),
     )
     # Each line's people are named from the contacts read just before; a line about a contact
     # added in between (another request, on a database that reads committed rows) waits for
     # the next publish.
-    users = {row.id: row.slack_user_id for row in rows}
     ledger = [
         LedgerLine.of_row(line, labels, users)
         for line in lines
@@ -268,27 +254,23 @@ def _facts(row: ContactRow, balances: dict[int, int], defaults: DefaultCadences)
     )
 
 
-def _home_contact(
+def _standing(
     row: ContactRow,
     labels: dict[int, str],
+    users: dict[int, str | None],
     balances: dict[int, int],
     now: datetime,
     defaults: DefaultCadences,
-) -> HomeContact:
-    return HomeContact(
-        key=row.key,
-        label=labels[row.id],
-        networks=row.networks,
-        level=row.level,
-        ideal_days=cadence_days(row.cadence_days, row.bond, defaults),
-        touch=touch_state(
-            row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until, defaults
-        ),
-        balance=balances.get(row.id, 0),
-        # By id, from the rows already loaded: no query per contact.
-        met_through=labels.get(row.met_through_id) if row.met_through_id else None,
-        slack_user_id=row.slack_user_id,
+) -> Standing:
+    # Who they met them through by id, from the rows already loaded: no query per contact.
+    through = row.met_through_id if row.met_through_id in labels else None
+    contact = ContactInfo.of_row(
+        row._replace(balance=balances.get(row.id, 0)),
+        defaults,
+        met_through=labels[through] if through is not None else None,
+        met_through_user=users[through] if through is not None else None,
     )
+    return Standing.at(contact, now)
 
 
 def _introducers(rows: Sequence[ContactRow], labels: dict[int, str]) -> list[Introducer]:
@@ -308,7 +290,7 @@ def _introducers(rows: Sequence[ContactRow], labels: dict[int, str]) -> list[Int
 
 
 def suggest(
-    contacts: Sequence[HomeContact], pick: Pick | None, result: Review, focus: str | None
+    contacts: Sequence[Standing], pick: Pick | None, result: Review, focus: str | None
 ) -> Suggestion | None:
     """This week's person (``pick``, from ``bot.nudges.weekly_person``), or the most important gap.
 
@@ -316,9 +298,9 @@ def suggest(
     the next step: ask someone already in the network whom to talk to.
     """
     if pick is not None:
-        person = next(c for c in contacts if c.key == pick.contact.key)
+        person = next(c.contact for c in contacts if c.contact.key == pick.contact.key)
         return Suggestion(person, None, pick.why, pick.next_step)
     if not result.missing:
         return None
-    found = fill_gap(result.missing[0], contacts, focus)
+    found = fill_gap(result.missing[0], [c.contact for c in contacts], focus)
     return Suggestion(None, found.gap, found.reason, found.next_step)

@@ -29,20 +29,16 @@ from bot.ledger.network import (
     MIN_GRACE_DAYS,
     NETWORKS,
     DefaultCadences,
-    Touch,
     TouchState,
-    cadence_days,
     chosen_cadences,
     day_number,
     level_label,
     network_label,
     networks_of,
     touch_brief,
-    touch_state,
 )
-from bot.ledger.people import MemberRef
-from bot.ledger.people import Person as Someone
-from bot.ledger.service import History, contact_card, contact_label, history
+from bot.ledger.people import MemberRef, Person, contact_label
+from bot.ledger.service import ContactInfo, History, Standing, contact_card, history
 from bot.nudges.settings import wake_contact
 from bot.platform.uow import Units, committed
 from storage.models import Bond, Contact, Level, Member, Network
@@ -139,29 +135,11 @@ def cell_filter(network: Network, level: Level) -> PeopleFilter:
 
 
 @dataclass(frozen=True)
-class Person:
-    """One contact as a list shows it."""
-
-    id: int
-    key: str
-    name: str
-    label: str
-    slack_user_id: str | None
-    networks: int
-    level: str | None
-    bond: str | None
-    ideal_days: int
-    last_touch_at: datetime | None
-    balance: int  # favours given minus received
-    touch: Touch
-
-
-@dataclass(frozen=True)
 class PeoplePage:
     """One page of a member's people, with how many matched in all."""
 
     filter: PeopleFilter
-    people: list[Person]
+    people: list[Standing]
     page: int  # from 0
     total: int  # contacts matching the filter
     everyone: int  # contacts in the network
@@ -176,23 +154,11 @@ class PeoplePage:
         return self.page + 1 < self.pages
 
 
-def person_of(row: ContactRow, now: datetime, defaults: DefaultCadences = ALLY_DEFAULTS) -> Person:
-    return Person(
-        id=row.id,
-        key=row.key,
-        name=row.name,
-        label=contact_label(row),
-        slack_user_id=row.slack_user_id,
-        networks=row.networks,
-        level=row.level,
-        bond=row.bond,
-        ideal_days=cadence_days(row.cadence_days, row.bond, defaults),
-        last_touch_at=row.last_touch_at,
-        balance=row.balance,
-        touch=touch_state(
-            row.last_touch_at, row.cadence_days, row.bond, now, row.snoozed_until, defaults
-        ),
-    )
+def standing_of(
+    row: ContactRow, now: datetime, defaults: DefaultCadences = ALLY_DEFAULTS
+) -> Standing:
+    """A listed contact and their stay-in-touch clock, with the member's cadences ``defaults``."""
+    return Standing.at(ContactInfo.of_row(row, defaults), now)
 
 
 def most_relevant(
@@ -200,7 +166,7 @@ def most_relevant(
     now: datetime,
     count: int,
     defaults: DefaultCadences = ALLY_DEFAULTS,
-) -> list[Person]:
+) -> list[Standing]:
     """The ``count`` most relevant contacts: overdue (longest first), due, due soon, never
     contacted, up to date, snoozed; then by name (``defaults``: the member's cadences)."""
     today = now.date().toordinal()
@@ -216,7 +182,7 @@ def most_relevant(
         )
         return RELEVANCE[state], -(since or 0), contact_label(row).casefold(), row.id
 
-    return [person_of(row, now, defaults) for row in heapq.nsmallest(count, rows, key=key)]
+    return [standing_of(row, now, defaults) for row in heapq.nsmallest(count, rows, key=key)]
 
 
 def _ideal_days(defaults: DefaultCadences) -> ColumnElement[int]:
@@ -351,7 +317,7 @@ def people(
         .limit(per_page)
         .offset(page * per_page)
     ).all()
-    shown = [person_of(ContactRow(*row), now, defaults) for row in rows]
+    shown = [standing_of(ContactRow(*row), now, defaults) for row in rows]
     return PeoplePage(wanted, shown, page, int(total), int(count), per_page)
 
 
@@ -361,7 +327,7 @@ class Cell:
 
     network: Network
     level: Level
-    names: list[Person] = field(default_factory=list)
+    names: list[Standing] = field(default_factory=list)
     total: int = 0
 
     @property
@@ -386,7 +352,7 @@ def cells(rows: Sequence[ContactRow], now: datetime, shown: int = CELL_NAMES) ->
         for level in LEVELS:
             members = found[(network, level.value)]
             first = heapq.nsmallest(shown, members, key=lambda named: named[:2])
-            people = [person_of(row, now) for _, _, row in first]
+            people = [standing_of(row, now) for _, _, row in first]
             result.append(Cell(network, level, people, len(members)))
     return result
 
@@ -413,8 +379,7 @@ def person_history(units: Units, ref: MemberRef, key: str, now: datetime, limit:
     """The member's history with the contact ``key`` (a person's History button)."""
 
     def work(session: Session) -> History:
-        card = contact_card(session, ref, key, now)
-        return history(session, ref, card.person, now, limit=limit)
+        return history(session, ref, contact_card(session, ref, key, now).person, now, limit=limit)
 
     return committed(units, work)
 
@@ -422,7 +387,7 @@ def person_history(units: Units, ref: MemberRef, key: str, now: datetime, limit:
 class Woken(NamedTuple):
     """A contact whose snooze ended (reminders about them are back), and Home changed."""
 
-    person: Someone
+    person: Person
     home_changed: bool = True
 
 

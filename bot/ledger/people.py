@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.errors import InvalidInput
 from storage.models import NAME_MAX
@@ -51,6 +52,41 @@ class OutsidePerson:
 
 
 Person = SlackPerson | OutsidePerson
+
+
+class PersonFields(Protocol):
+    """What names a contact, however it was read: a stored contact, its plain columns, or
+    the contact as the views get it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def slack_user_id(self) -> str | None: ...
+
+    @property
+    def organisation(self) -> str | None: ...
+
+
+def person_of(contact: PersonFields) -> Person:
+    """The person a contact stands for: a Slack user, or someone outside Slack."""
+    if contact.slack_user_id:
+        return SlackPerson(user_id=contact.slack_user_id, name=contact.name)
+    return OutsidePerson(name=contact.name, organisation=contact.organisation)
+
+
+def label_of(name: str, slack_user_id: str | None, organisation: str | None) -> str:
+    """How a contact is named (its person's ``label``), from its plain columns: a Slack user's
+    name, or an outside name with the organisation."""
+    if slack_user_id:
+        return name or slack_user_id
+    return f"{name} ({organisation})" if organisation else name
+
+
+def contact_label(contact: PersonFields) -> str:
+    """``label_of`` a contact however it was read."""
+    return label_of(contact.name, contact.slack_user_id, contact.organisation)
+
 
 _ORG_SUFFIX = re.compile(r"^(?P<name>.*?)\s*\((?P<org>[^()]*)\)\s*$")
 

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
 from bot.ledger.directory import Wanted, with_people
-from bot.ledger.people import MemberRef, Person
-from bot.ledger.service import contact_for, contact_label, open_member
+from bot.ledger.people import MemberRef, Person, contact_label
+from bot.ledger.service import contact_for, open_member
 from bot.platform.uow import Units, committed
 from bot.slack_text import clean_text
 from storage.models import (

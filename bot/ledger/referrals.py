@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import AllyError, InvalidInput, NotFound
 from bot.ledger.directory import Uows, Wanted, with_people
-from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.people import MemberRef, Person, person_of
 from bot.ledger.service import (
     Entry,
     Recorded,
@@ -37,9 +37,7 @@ def person_for_key(session: Session, ref: MemberRef, key: str, now: datetime) ->
     contact = open_member(session, ref, now).contact_by_key(key)
     if contact is None:
         raise NotFound("I can't find that person in your network any more.")
-    if contact.slack_user_id:
-        return SlackPerson(contact.slack_user_id, contact.name)
-    return OutsidePerson(contact.name, contact.organisation)
+    return person_of(contact)
 
 
 def focus_of(session: Session, ref: MemberRef) -> str | None:

@@ -23,12 +23,21 @@ from bot.ledger.network import (
     Review,
     Touch,
     TouchState,
+    cadence_days,
     chosen_cadences,
     default_cadences,
     review,
     touch_state,
 )
-from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.people import (
+    MemberRef,
+    OutsidePerson,
+    Person,
+    SlackPerson,
+    contact_label,
+    label_of,
+    person_of,
+)
 from bot.platform.uow import committed
 from bot.slack_text import clean_text
 from storage.models import (
@@ -68,6 +77,16 @@ def open_member(session: Session, ref: MemberRef, now: datetime) -> MemberData:
 
 @dataclass(frozen=True)
 class ContactInfo:
+    """A contact as read: the one shape every service hands the views for a contact.
+
+    How the member placed them, their stay-in-touch clock, who the member met them through
+    (``met_through``: that person's label, and ``met_through_user``: their Slack user id when
+    they are one), and the give-and-take ``balance``. ``notes`` and ``met_through`` are None
+    where the read left them out (lists do not read notes). ``default_days`` is the member's
+    default cadence for the contact's bond (Settings), so ``ideal_days`` and ``touch_at``
+    follow the member's choice, not only Ally's.
+    """
+
     id: int
     key: str
     name: str
@@ -81,42 +100,87 @@ class ContactInfo:
     met_through: str | None
     last_touch_at: datetime | None
     snoozed_until: date | None
-    met_through_user: str | None = None  # their Slack user id, when they are one
+    met_through_user: str | None = None
+    balance: int = 0  # favours and intros given minus received
+    default_days: int | None = None  # None: Ally's default for the bond
 
     @property
     def label(self) -> str:
         return contact_label(self)
 
+    @property
+    def person(self) -> Person:
+        """The contact as a person the ledger services accept."""
+        return person_of(self)
+
+    @property
+    def default_cadence(self) -> int:
+        """The cadence the contact has without one of their own (the form's "Default")."""
+        return self.default_days or cadence_days(None, self.bond)
+
+    @property
+    def ideal_days(self) -> int:
+        """The ideal gap between touches: the contact's own cadence, else the default."""
+        return self.cadence_days or self.default_cadence
+
+    def touch_at(self, now: datetime) -> Touch:
+        """Where the contact stands on the stay-in-touch clock at ``now``."""
+        return touch_state(self.last_touch_at, self.ideal_days, self.bond, now, self.snoozed_until)
+
     @classmethod
-    def of(cls, contact: Contact) -> ContactInfo:
-        return cls(
-            id=contact.id,
-            key=contact.key,
-            name=contact.name,
-            slack_user_id=contact.slack_user_id,
-            organisation=contact.organisation,
-            networks=contact.networks,
-            level=contact.level,
-            bond=contact.bond,
-            cadence_days=contact.cadence_days,
+    def of(cls, contact: Contact, defaults: DefaultCadences | None = None) -> ContactInfo:
+        """A stored contact, with its member's default cadences unless ``defaults`` are given."""
+        through = contact.met_through
+        return cls.of_row(
+            contact,
+            default_cadences(contact.member) if defaults is None else defaults,
             notes=contact.notes,
-            met_through=contact_label(contact.met_through) if contact.met_through else None,
-            last_touch_at=contact.last_touch_at,
-            snoozed_until=contact.snoozed_until,
-            met_through_user=contact.met_through.slack_user_id if contact.met_through else None,
+            met_through=contact_label(through) if through else None,
+            met_through_user=through.slack_user_id if through else None,
+        )
+
+    @classmethod
+    def of_row(
+        cls,
+        row: ContactRow | Contact,
+        defaults: DefaultCadences = ALLY_DEFAULTS,
+        *,
+        notes: str | None = None,
+        met_through: str | None = None,
+        met_through_user: str | None = None,
+    ) -> ContactInfo:
+        """A contact read as plain columns, with the member's default cadences ``defaults``."""
+        return cls(
+            id=row.id,
+            key=row.key,
+            name=row.name,
+            slack_user_id=row.slack_user_id,
+            organisation=row.organisation,
+            networks=row.networks,
+            level=row.level,
+            bond=row.bond,
+            cadence_days=row.cadence_days,
+            notes=notes,
+            met_through=met_through,
+            last_touch_at=row.last_touch_at,
+            snoozed_until=row.snoozed_until,
+            met_through_user=met_through_user,
+            balance=row.balance,
+            default_days=cadence_days(None, row.bond, defaults),
         )
 
 
-def contact_label(contact: Contact | ContactInfo | ContactRow) -> str:
-    """How a contact is named: a Slack user's name, or an outside name with the organisation."""
-    return label_of(contact.name, contact.slack_user_id, contact.organisation)
+@dataclass(frozen=True)
+class Standing:
+    """A contact and where they stand on the stay-in-touch clock at one moment: a person in a
+    list, on Home, or due in the network review."""
 
+    contact: ContactInfo
+    touch: Touch
 
-def label_of(name: str, slack_user_id: str | None, organisation: str | None) -> str:
-    """``contact_label`` for a contact read as plain columns (the planner's Core rows)."""
-    if slack_user_id:
-        return name or slack_user_id
-    return f"{name} ({organisation})" if organisation else name
+    @classmethod
+    def at(cls, contact: ContactInfo, now: datetime) -> Standing:
+        return cls(contact, contact.touch_at(now))
 
 
 @dataclass(frozen=True)
@@ -485,33 +549,16 @@ SECTIONS: dict[str, tuple[InteractionKind, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class ContactCard:
-    """One contact as the member placed them, with the person they met them through."""
-
-    contact: ContactInfo
-    met_through: ContactInfo | None
-
-    @property
-    def person(self) -> Person:
-        """The contact as a person the ledger services accept."""
-        info = self.contact
-        if info.slack_user_id:
-            return SlackPerson(user_id=info.slack_user_id, name=info.name)
-        return OutsidePerson(name=info.name, organisation=info.organisation)
-
-
-def contact_card(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactCard:
+def contact_card(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactInfo:
     """The member's contact with ``key`` (``U123`` or ``~dana lee``); ``NotFound`` if none."""
     data = open_member(session, ref, now)
     contact = data.contact_by_key(key)
     if contact is None:
         raise NotFound("That person is not in your network any more.")
-    through = contact.met_through
-    return ContactCard(ContactInfo.of(contact), ContactInfo.of(through) if through else None)
+    return ContactInfo.of(contact, default_cadences(data.member))
 
 
-def card_of(uows: Uows, ref: MemberRef, key: str, now: datetime) -> ContactCard:
+def card_of(uows: Uows, ref: MemberRef, key: str, now: datetime) -> ContactInfo:
     """``contact_card`` in one unit of work of its own."""
     return committed(uows, lambda session: contact_card(session, ref, key, now))
 
@@ -560,20 +607,11 @@ def history(
         )
     contact = found.contact
     met = found.met_through
-    info = ContactInfo(
-        id=contact.id,
-        key=contact.key,
-        name=contact.name,
-        slack_user_id=contact.slack_user_id,
-        organisation=contact.organisation,
-        networks=contact.networks,
-        level=contact.level,
-        bond=contact.bond,
-        cadence_days=contact.cadence_days,
+    info = ContactInfo.of_row(
+        contact,
+        defaults,
         notes=found.notes,
         met_through=label_of(*met) if met else None,
-        last_touch_at=contact.last_touch_at,
-        snoozed_until=contact.snoozed_until,
         met_through_user=met.slack_user_id if met else None,
     )
     # One query for every section's newest entries and totals (not one per section).
@@ -582,7 +620,7 @@ def history(
         contact=info,
         totals=sections.totals,
         balance=contact.balance,
-        touch=touch_of(info, now, defaults),
+        touch=info.touch_at(now),
         **{name: [_line(one) for one in lines] for name, lines in sections.lines.items()},
     )
 
@@ -616,9 +654,7 @@ def history_with(
     )
 
 
-def touch_of(
-    contact: Contact | ContactInfo, now: datetime, defaults: DefaultCadences = ALLY_DEFAULTS
-) -> Touch:
+def touch_of(contact: Contact, now: datetime, defaults: DefaultCadences = ALLY_DEFAULTS) -> Touch:
     """Where ``contact`` stands on the stay-in-touch clock at ``now`` (with the member's
     default cadences, ``defaults``, for a contact without its own)."""
     return touch_state(
@@ -632,34 +668,28 @@ def touch_of(
 
 
 @dataclass(frozen=True)
-class Due:
-    contact: ContactInfo
-    touch: Touch
-
-
-@dataclass(frozen=True)
 class NetworkOverview:
     """``/ally network``: the 2-2-2 review plus who is due or overdue."""
 
     review: Review
     contacts: int
-    overdue: list[Due]
-    due: list[Due]
+    overdue: list[Standing]
+    due: list[Standing]
 
 
 def overview(session: Session, ref: MemberRef, now: datetime) -> NetworkOverview:
     data = open_member(session, ref, now)
     contacts = data.contacts()
     placements = [Placement(c.networks, c.level, c.bond) for c in contacts]
-    overdue: list[Due] = []
-    due: list[Due] = []
+    overdue: list[Standing] = []
+    due: list[Standing] = []
     defaults = default_cadences(data.member)
     for contact in contacts:
         touch = touch_of(contact, now, defaults)
         if touch.state == TouchState.OVERDUE:
-            overdue.append(Due(ContactInfo.of(contact), touch))
+            overdue.append(Standing(ContactInfo.of(contact, defaults), touch))
         elif touch.state == TouchState.DUE:
-            due.append(Due(ContactInfo.of(contact), touch))
+            due.append(Standing(ContactInfo.of(contact, defaults), touch))
     overdue.sort(key=lambda d: -(d.touch.days_since or 0))
     due.sort(key=lambda d: -(d.touch.days_since or 0))
     return NetworkOverview(review(placements), len(contacts), overdue, due)
@@ -685,7 +715,9 @@ def network_overview(uows: Uows, ref: MemberRef, now: datetime) -> NetworkReview
 
 
 def contacts_of(session: Session, ref: MemberRef, now: datetime) -> Sequence[ContactInfo]:
-    return [ContactInfo.of(c) for c in open_member(session, ref, now).contacts()]
+    data = open_member(session, ref, now)
+    defaults = default_cadences(data.member)
+    return [ContactInfo.of(c, defaults) for c in data.contacts()]
 
 
 # -- saying thanks ------------------------------------------------------------------------------

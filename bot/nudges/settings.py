@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.errors import InvalidInput
 from bot.ledger.corrections import contact_with_key
 from bot.ledger.network import DEFAULT_CADENCE_DAYS
-from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
+from bot.ledger.people import MemberRef, Person, person_of
 from bot.ledger.reactions import DEFAULT_EMOJI, set_reaction_emoji
 from bot.ledger.service import open_member, record_favour
 from bot.nudges.planning import Schedule, Slot, current_slot, next_slot, schedule_of, zone
@@ -172,13 +172,6 @@ def pause(session: Session, ref: MemberRef, now: datetime, days: int = SNOOZE_DA
     member.nudges_paused_until = _local_today(member, now) + timedelta(days=days)
     session.flush()
     return member.nudges_paused_until
-
-
-def person_of(contact: Contact) -> Person:
-    """The person a contact stands for: a Slack user, or someone outside Slack."""
-    if contact.slack_user_id:
-        return SlackPerson(user_id=contact.slack_user_id, name=contact.name)
-    return OutsidePerson(name=contact.name, organisation=contact.organisation)
 
 
 def _contact(session: Session, ref: MemberRef, key: str, now: datetime) -> Contact:

@@ -38,8 +38,8 @@ from bot.ledger.network import (
     level_label,
     touch_brief,
 )
+from bot.ledger.people import label_of
 from bot.ledger.projects import ProjectGoal
-from bot.ledger.service import label_of
 from bot.nudges.sentences import Sentence
 from storage.models import Level
 
@@ -60,6 +60,10 @@ class ContactFacts(NamedTuple):
     A named tuple rather than a dataclass, in the order the planner selects the columns: the
     weekly planning makes one per contact of every member straight from the database's rows.
     Days are day numbers (``date.toordinal()``), which the rule only subtracts and compares.
+    So planning does not read contacts as ``bot.ledger.service.ContactInfo``, the one shape the
+    views get: a frozen dataclass with datetimes, built per contact for tens of thousands of
+    contacts, is the cost ``bench/nudge_plan.py`` measures the weekly run without. The label
+    follows the views' rule (``bot.ledger.people.label_of``).
     """
 
     id: int

@@ -19,14 +19,14 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.home.service import HomeContact, HomeData, Suggestion
+from bot.home.service import HomeData, Suggestion
 from bot.ledger.listing import PeopleFilter
 from bot.ledger.network import (
     TouchState,
     describe_touch,
 )
 from bot.ledger.projects import ProjectView
-from bot.ledger.service import LedgerLine
+from bot.ledger.service import LedgerLine, Standing
 from bot.nudges.sentences import mrkdwn
 from handlers.kit.blocks import actions, button, clip, context, escape, section
 from handlers.kit.mentions import person_mrkdwn
@@ -227,11 +227,11 @@ def this_week_blocks(suggestion: Suggestion | None) -> list[Block]:
 # -- stay in touch ------------------------------------------------------------------------------
 
 
-def stay_in_touch_blocks(attention: Sequence[HomeContact], never_met: int) -> list[Block]:
+def stay_in_touch_blocks(attention: Sequence[Standing], never_met: int) -> list[Block]:
     """Who is overdue, due and due soon, most urgent first, each with a catch-up button."""
     counts = {state: 0 for state in TOUCH_MARK}
-    for contact in attention:
-        counts[contact.touch.state] += 1
+    for one in attention:
+        counts[one.touch.state] += 1
     if not attention:
         blocks: list[Block] = [section("*Stay in touch*\nEveryone is up to date. :sparkles:")]
     else:
@@ -239,10 +239,11 @@ def stay_in_touch_blocks(attention: Sequence[HomeContact], never_met: int) -> li
             f"{TOUCH_MARK[state]} {n:,} {state.value}" for state, n in counts.items() if n
         )
         blocks = [section(f"*Stay in touch*   {tally}")]
-        for contact in attention[:ATTENTION_SHOWN]:
+        for one in attention[:ATTENTION_SHOWN]:
+            contact = one.contact
             text = (
-                f"{TOUCH_MARK[contact.touch.state]} {_name(contact.label, contact.slack_user_id)}: "
-                f"{describe_touch(contact.touch)} · every {contact.ideal_days} days"
+                f"{TOUCH_MARK[one.touch.state]} {_name(contact.label, contact.slack_user_id)}: "
+                f"{describe_touch(one.touch)} · every {contact.ideal_days} days"
             )
             blocks.append(
                 SectionBlock(

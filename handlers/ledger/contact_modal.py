@@ -68,8 +68,8 @@ def open_contact(
     if not key:
         client.views_open(trigger_id=trigger_id, view=new_contact_view(channel))
         return
-    card = card_of(runtime.unit_of_work, member, key, runtime.clock())
-    client.views_open(trigger_id=trigger_id, view=contact_view(card, channel))
+    contact = card_of(runtime.unit_of_work, member, key, runtime.clock())
+    client.views_open(trigger_id=trigger_id, view=contact_view(contact, channel))
 
 
 @dataclass(frozen=True)

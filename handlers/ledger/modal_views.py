@@ -24,8 +24,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.ledger.network import cadence_days, level_label, network_label
-from bot.ledger.service import ContactCard, ContactInfo
+from bot.ledger.network import level_label, network_label
+from bot.ledger.service import ContactInfo
 from handlers.kit.blocks import clip, context, escape, section
 from handlers.kit.forms import (
     modal,
@@ -222,9 +222,7 @@ CONTACT_NAME = "contact_name"
 def new_contact_view(channel: str | None = None) -> View:
     """The **contact** modal for someone not in the network yet: pick a Slack user or type an
     outside name, then place them like any contact."""
-    blank = ContactCard(
-        ContactInfo(0, "", "", None, None, 0, None, None, None, None, None, None, None), None
-    )
+    blank = ContactInfo(0, "", "", None, None, 0, None, None, None, None, None, None, None)
     view = contact_view(blank, channel)
     who = person_inputs(
         CONTACT_USER,
@@ -238,9 +236,8 @@ def new_contact_view(channel: str | None = None) -> View:
     return view
 
 
-def contact_view(card: ContactCard, channel: str | None = None) -> View:
+def contact_view(info: ContactInfo, channel: str | None = None) -> View:
     """The **contact** modal, pre-filled with how the member has placed this person."""
-    info = card.contact
     # Slack offers no way to unpick a radio button or a select: "Not set" and "Default" do.
     levels = [Option(value=k.value, text=_plain(v)) for k, v in LEVELS.items()]
     levels.append(Option(value=NOT_SET, text=_plain("Not set")))
@@ -249,8 +246,7 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
         for k, (label, hint) in BONDS.items()
     ]
     bonds.append(Option(value=NOT_SET, text=_plain("Not set")))
-    through = card.met_through
-    default_days = cadence_days(None, info.bond)
+    default_days = info.default_cadence
     cadences = [
         Option(
             value=DEFAULT_CADENCE, text=_plain(f"Default ({cadence_text(default_days).lower()})")
@@ -307,8 +303,8 @@ def contact_view(card: ContactCard, channel: str | None = None) -> View:
             MET_USER,
             MET_NAME,
             "Met through someone in Slack…",
-            initial_user=through.slack_user_id if through else None,
-            initial_name=through.label if through and not through.slack_user_id else None,
+            initial_user=info.met_through_user,
+            initial_name=None if info.met_through_user else info.met_through,
             hint="Leave both empty if you did not meet through anyone.",
         ),
         context("Only you can see how you place people."),

@@ -9,8 +9,9 @@ from slack_sdk.models.blocks import Block, ButtonElement, SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from bot import ids
-from bot.ledger.listing import Cell, PeopleFilter, PeoplePage, Person, cell_filter
+from bot.ledger.listing import Cell, PeopleFilter, PeoplePage, cell_filter
 from bot.ledger.network import TouchState, describe_touch, level_label, network_label, networks_of
+from bot.ledger.service import Standing
 from handlers.kit.blocks import Reply, actions, button, clip, context, escape, section
 from handlers.kit.mentions import person_mrkdwn
 
@@ -38,8 +39,8 @@ def read_page_value(value: str | None) -> tuple[str, int]:
     return words, page
 
 
-def who(person: Person) -> str:
-    return person_mrkdwn(person.label, person.slack_user_id)
+def who(person: Standing) -> str:
+    return person_mrkdwn(person.contact.label, person.contact.slack_user_id)
 
 
 def balance_words(balance: int) -> str:
@@ -50,32 +51,33 @@ def balance_words(balance: int) -> str:
     return "even"
 
 
-def last_touch(person: Person) -> str:
-    if person.last_touch_at is None:
+def last_touch(person: Standing) -> str:
+    if person.contact.last_touch_at is None:
         return "no contact logged yet"
     days = person.touch.days_since or 0
     ago = "today" if days == 0 else ("yesterday" if days == 1 else f"{days:,} days ago")
     return f"last touch {ago}"
 
 
-def person_text(person: Person) -> str:
+def person_text(person: Standing) -> str:
     """One person on two lines: where they sit, then the clock and the give-and-take."""
-    networks = ", ".join(network_label(n) for n in networks_of(person.networks)) or "no network"
-    placed = [networks, level_label(person.level), person.bond or "bond not set"]
+    contact = person.contact
+    networks = ", ".join(network_label(n) for n in networks_of(contact.networks)) or "no network"
+    placed = [networks, level_label(contact.level), contact.bond or "bond not set"]
     head = f"{who(person)} · {' · '.join(placed)}"
     state = person.touch.state
     clock = last_touch(person)
     if state in TOUCH_MARK or state == TouchState.DUE_SOON:
         clock = f"{TOUCH_MARK[state]}{describe_touch(person.touch)} · {clock}"
-    return f"{head}\n{clock} · every {person.ideal_days} days · {balance_words(person.balance)}"
+    return f"{head}\n{clock} · every {contact.ideal_days} days · {balance_words(contact.balance)}"
 
 
-def person_block(person: Person) -> SectionBlock:
+def person_block(person: Standing) -> SectionBlock:
     """A person with a History button; a snoozed person with a button to wake them."""
     if person.touch.state == TouchState.SNOOZED:
-        accessory = button("Wake up", ids.WAKE_CONTACT, value=person.key)
+        accessory = button("Wake up", ids.WAKE_CONTACT, value=person.contact.key)
     else:
-        accessory = button("History", ids.SHOW_PERSON, value=person.key)
+        accessory = button("History", ids.SHOW_PERSON, value=person.contact.key)
     return SectionBlock(
         text=MarkdownTextObject(text=clip(person_text(person))), accessory=accessory
     )

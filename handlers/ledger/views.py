@@ -27,7 +27,6 @@ from bot.ledger.listing import Cell
 from bot.ledger.network import (
     Touch,
     TouchState,
-    cadence_days,
     level_label,
     network_label,
     networks_of,
@@ -40,7 +39,6 @@ from bot.ledger.service import (
     NetworkOverview,
     Recorded,
     ThanksTarget,
-    touch_of,
 )
 from handlers.kit.blocks import TEXT_MAX, Reply, actions, button, clip, context, escape, section
 from handlers.kit.forms import modal
@@ -101,18 +99,18 @@ def touch_text(touch: Touch, contact: ContactInfo) -> str:
     if touch.state == TouchState.NEW:
         return "No catch-up logged yet: a good moment to reach out."
     ago = "today" if not touch.days_since else f"{touch.days_since} days ago"
-    every = touch.ideal_days or cadence_days(contact.cadence_days, contact.bond)
+    every = touch.ideal_days or contact.ideal_days
     text = f"Last touch {ago}; next due {day(touch.next_due)} (every {every} days)"
     if touch.state in (TouchState.OK, TouchState.SNOOZED):
         return text + ("." if touch.state == TouchState.OK else ", snoozed.")
     return f"{text}: *{touch.state.value}*."
 
 
-def placement_text(contact: ContactInfo, ideal_days: int | None = None) -> str:
+def placement_text(contact: ContactInfo) -> str:
     networks = ", ".join(network_label(n) for n in networks_of(contact.networks)) or "none yet"
     parts = [f"Networks: {networks}", f"Level: {level_label(contact.level)}"]
     parts.append(f"Bond: {contact.bond or 'not set'}")
-    every = ideal_days or cadence_days(contact.cadence_days, contact.bond)
+    every = contact.ideal_days
     parts.append(f"every {every} days" + ("" if contact.cadence_days else " (default)"))
     text = " · ".join(parts)
     if contact.met_through:
@@ -249,7 +247,7 @@ def catch_up(recorded: Recorded, now: datetime) -> Reply:
         text += f"\n{escape(line.what)}"
     return Reply(
         text=f"Noted: a catch-up with {who(contact)}.",
-        blocks=[section(text), context(touch_text(touch_of(contact, now), contact))],
+        blocks=[section(text), context(touch_text(contact.touch_at(now), contact))],
     )
 
 
@@ -264,7 +262,7 @@ def placement(recorded: Recorded, now: datetime, *, changed: bool) -> Reply:
         text=f"{who(contact)}: {placement_text(contact)}",
         blocks=[
             section(f"{head}\n{placement_text(contact)}"),
-            context(touch_text(touch_of(contact, now), contact)),
+            context(touch_text(contact.touch_at(now), contact)),
             actions(
                 button("Edit networks, level, cadence", ids.OPEN_CONTACT_MODAL, value=contact.key)
             ),
@@ -300,9 +298,7 @@ def history(h: History) -> Reply:
         f"{h.total('catch_ups')} catch-ups and thanks",
     ]
     blocks: list[Block] = [
-        section(
-            f"Your history with {name(contact)}\n{placement_text(contact, h.touch.ideal_days)}"
-        ),
+        section(f"Your history with {name(contact)}\n{placement_text(contact)}"),
         section(f"{touch_text(h.touch, contact)}\n{balance_text(h.balance, them)}"),
         context(" · ".join(counts)),
     ]

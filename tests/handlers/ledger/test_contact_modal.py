@@ -9,7 +9,7 @@ import pytest
 
 from bot.ledger.people import OutsidePerson, SlackPerson
 from bot.ledger.service import (
-    ContactCard,
+    ContactInfo,
     ContactUpdate,
     contact_card,
     record_favour,
@@ -24,7 +24,7 @@ from tests.support.slack_requests import SlackDriver
 
 
 @pytest.fixture
-def maria(runtime: Runtime) -> ContactCard:
+def maria(runtime: Runtime) -> ContactInfo:
     """Maria (U2), placed: strategic, above, alliance, every 2 weeks, met through Bob (U3)."""
     now = runtime.clock()
     with transaction(runtime.sessions) as session:
@@ -48,7 +48,7 @@ def maria(runtime: Runtime) -> ContactCard:
     return card_of(runtime, "U2")
 
 
-def card_of(runtime: Runtime, key: str) -> ContactCard:
+def card_of(runtime: Runtime, key: str) -> ContactInfo:
     with transaction(runtime.sessions) as session:
         return contact_card(session, ANA, key, runtime.clock())
 
@@ -60,7 +60,7 @@ def open_contact(slack: SlackDriver, fake: FakeSlack, key: str) -> dict[str, Any
 
 
 def test_the_button_opens_the_modal_prefilled(
-    slack: SlackDriver, fake_slack: FakeSlack, maria: ContactCard
+    slack: SlackDriver, fake_slack: FakeSlack, maria: ContactInfo
 ) -> None:
     view = open_contact(slack, fake_slack, "U2")
     assert view["callback_id"] == "contact_modal"
@@ -76,7 +76,7 @@ def test_the_button_opens_the_modal_prefilled(
 
 
 def test_submitting_edits_the_same_contact_in_place(
-    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, maria: ContactCard
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, maria: ContactInfo
 ) -> None:
     view = open_contact(slack, fake_slack, "U2")
     values = contact_values(
@@ -91,12 +91,12 @@ def test_submitting_edits_the_same_contact_in_place(
     assert reply.status == 200 and reply.body == ""
 
     after = card_of(runtime, "U2")
-    assert after.contact.id == maria.contact.id
-    assert after.contact.networks == Network.OPERATIONAL | Network.DEVELOPMENTAL
-    assert (after.contact.level, after.contact.bond) == ("peer", "connection")
-    assert after.contact.cadence_days == 90
-    assert after.contact.notes == "Moved to the platform team"
-    assert after.met_through is not None and after.met_through.label == "Dana Lee (Acme)"
+    assert after.id == maria.id
+    assert after.networks == Network.OPERATIONAL | Network.DEVELOPMENTAL
+    assert (after.level, after.bond) == ("peer", "connection")
+    assert after.cadence_days == 90
+    assert after.notes == "Moved to the platform team"
+    assert after.met_through == "Dana Lee (Acme)"
     who = slack.command("who <@U2>").text
     assert "operational, developmental" in who and "every 90 days" in who
     (notice,) = wait_for_calls(fake_slack, "chat.postEphemeral")
@@ -105,7 +105,7 @@ def test_submitting_edits_the_same_contact_in_place(
 
 
 def test_emptied_fields_clear_notes_networks_and_met_through(
-    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, maria: ContactCard
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, maria: ContactInfo
 ) -> None:
     view = open_contact(slack, fake_slack, "U2")
     reply = slack.submit(
@@ -113,11 +113,11 @@ def test_emptied_fields_clear_notes_networks_and_met_through(
     )
     assert reply.body == ""
     after = card_of(runtime, "U2")
-    assert after.contact.networks == 0
-    assert after.contact.notes is None
+    assert after.networks == 0
+    assert after.notes is None
     assert after.met_through is None
     # Untouched choices that a form cannot unset stay as they were.
-    assert (after.contact.level, after.contact.cadence_days) == ("above", 14)
+    assert (after.level, after.cadence_days) == ("above", 14)
 
 
 def test_an_outside_contact_opens_and_saves_by_its_key(
@@ -139,9 +139,9 @@ def test_an_outside_contact_opens_and_saves_by_its_key(
         slack.submit("contact_modal", values, private_metadata=view["private_metadata"]).body == ""
     )
     after = card_of(runtime, "~dana lee")
-    assert after.contact.networks == Network.DEVELOPMENTAL
-    assert after.contact.cadence_days == 10
-    assert after.met_through is not None and after.met_through.name == "Maria Lopez"
+    assert after.networks == Network.DEVELOPMENTAL
+    assert after.cadence_days == 10
+    assert (after.met_through, after.met_through_user) == ("Maria Lopez", "U2")
 
 
 def test_an_unknown_contact_is_explained(slack: SlackDriver, fake_slack: FakeSlack) -> None:
@@ -176,7 +176,7 @@ def test_invalid_input_comes_back_as_a_field_error_and_changes_nothing(
     slack: SlackDriver,
     fake_slack: FakeSlack,
     runtime: Runtime,
-    maria: ContactCard,
+    maria: ContactInfo,
 ) -> None:
     view = open_contact(slack, fake_slack, "U2")
     values = contact_values(**fields)
@@ -189,7 +189,7 @@ def test_invalid_input_comes_back_as_a_field_error_and_changes_nothing(
 
 
 def test_a_contact_forgotten_while_the_modal_was_open(
-    slack: SlackDriver, maria: ContactCard
+    slack: SlackDriver, maria: ContactInfo
 ) -> None:
     metadata = '{"key":"U4","channel":"C1"}'
     reply = slack.submit("contact_modal", contact_values(), private_metadata=metadata)

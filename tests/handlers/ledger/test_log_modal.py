@@ -218,8 +218,8 @@ def test_an_introduction_places_the_new_person_met_through_the_introducer(
     assert intro.related == "Sam Roe (Globex)"
     assert "introduced you to Sam Roe (Globex)" in slack.command("who <@U2>").text
     card = read(runtime, lambda s: contact_card(s, ANA, "~sam roe", runtime.clock()))
-    assert card.met_through is not None and card.met_through.name == "Maria Lopez"
-    assert card.contact.networks == Network.STRATEGIC
+    assert (card.met_through, card.met_through_user) == ("Maria Lopez", "U2")
+    assert card.networks == Network.STRATEGIC
     (notice,) = wait_for_calls(fake_slack, "chat.postEphemeral")
     assert "introduced you to Sam Roe (Globex)" in notice["text"]
     assert "open_contact_modal" in str(notice["blocks"])

@@ -8,7 +8,7 @@ import pytest
 from slack_sdk.errors import SlackObjectFormationError
 
 from bot import ids
-from bot.ledger.service import ContactCard, ContactInfo
+from bot.ledger.service import ContactInfo
 from handlers.kit.forms import metadata
 from handlers.ledger.modal_views import (
     METADATA_MAX,
@@ -86,24 +86,22 @@ def test_the_record_modal_is_valid_and_carries_its_metadata() -> None:
 
 
 def test_the_contact_modal_is_valid_with_every_value_at_its_limit() -> None:
-    card = ContactCard(
-        info(
-            key="~" + "d" * NAME_MAX,
-            name="D" * NAME_MAX,
-            slack_user_id=None,
-            organisation="A" * NAME_MAX,
-            networks=7,
-            level="below",
-            bond="connection",
-            cadence_days=10,
-            notes="n" * NOTES_MAX,
-        ),
-        info(id=2, key="~x", name="X" * NAME_MAX, slack_user_id=None),
+    card = info(
+        key="~" + "d" * NAME_MAX,
+        name="D" * NAME_MAX,
+        slack_user_id=None,
+        organisation="A" * NAME_MAX,
+        networks=7,
+        level="below",
+        bond="connection",
+        cadence_days=10,
+        notes="n" * NOTES_MAX,
+        met_through="X" * NAME_MAX,
     )
     view = contact_view(card, channel="C1").to_dict()
     assert view["callback_id"] == ids.CONTACT_MODAL
     assert len(view["private_metadata"]) <= METADATA_MAX
-    assert metadata(view)["key"] == card.contact.key
+    assert metadata(view)["key"] == card.key
     fields = blocks_by_id(view)
     assert [o["value"] for o in fields["networks"]["element"]["initial_options"]] == [
         "strategic",
@@ -116,7 +114,7 @@ def test_the_contact_modal_is_valid_with_every_value_at_its_limit() -> None:
 
 
 def test_an_unplaced_contact_opens_with_nothing_chosen() -> None:
-    view = contact_view(ContactCard(info(), None)).to_dict()
+    view = contact_view(info()).to_dict()
     fields = blocks_by_id(view)
     # Slack cannot unpick a choice, so "nothing" is a choice of its own: Not set, Default.
     chosen = {b: fields[b]["element"]["initial_option"]["value"] for b in ("level", "bond")}

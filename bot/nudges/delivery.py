@@ -108,6 +108,8 @@ TOKEN_GONE = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 )
 log = logging.getLogger(__name__)
+# A sent row is no longer claimed by anyone, nor being posted.
+SETTLED = {"claimed_by": None, "claimed_until": None, "post_started_at": None}
 
 QuestionSource = Callable[[Session, MemberRow, NudgeContent, datetime], list[str]]
 
@@ -593,10 +595,8 @@ class Delivery(Sender):
                     channel_id=channel or None,
                     message_ts=ts,
                     person_contact_id=person,
-                    claimed_by=None,
-                    claimed_until=None,
-                    post_started_at=None,
                     error=None,
+                    **SETTLED,
                 )
                 .execution_options(synchronize_session=False)
             )

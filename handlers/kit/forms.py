@@ -74,10 +74,10 @@ def modal(
     if isinstance(private_metadata, dict):
         private_metadata = json.dumps(private_metadata)
     return View(
-        type="modal",
         callback_id=callback_id,
         title=title,
         submit=submit,
+        type="modal",
         close=close,
         blocks=blocks,
         private_metadata=private_metadata,

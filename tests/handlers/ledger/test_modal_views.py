@@ -24,21 +24,9 @@ NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
 
 
 def info(**changes: object) -> ContactInfo:
-    values: dict[str, object] = dict(
-        id=1,
-        key="U2",
-        name="Maria Lopez",
-        slack_user_id="U2",
-        organisation=None,
-        networks=0,
-        level=None,
-        bond=None,
-        cadence_days=None,
-        notes=None,
-        met_through=None,
-        last_touch_at=None,
-        snoozed_until=None,
-    )
+    values: dict[str, object] = {"id": 1, "key": "U2", "name": "Maria Lopez", "slack_user_id": "U2"}
+    values.update(dict.fromkeys(("organisation", "level", "bond", "cadence_days", "notes")))
+    values.update(networks=0, met_through=None, last_touch_at=None, snoozed_until=None)
     values.update(changes)
     return ContactInfo(**values)  # type: ignore[arg-type]
 

@@ -358,34 +358,6 @@ class MemberData:
         )
         return [ContactRow(*row) for row in result]
 
-    def placed_rows(
-        self,
-        *,
-        networks: int = 0,
-        level: str | None = None,
-        bond: str | None = None,
-        with_notes: bool = False,
-    ) -> list[tuple[ContactRow, str | None]]:
-        """The contacts in every network of ``networks`` (bits) at ``level`` with ``bond`` (each
-        when given), as plain rows, each with its notes when ``with_notes`` (else None)."""
-        statement = _CONTACT_ROWS.add_columns(Contact.notes if with_notes else literal(None))
-        statement = statement.where(Contact.member_id == self.member_id)
-        if networks:
-            statement = statement.where(Contact.networks.op("&")(networks) == networks)
-        if level is not None:
-            statement = statement.where(Contact.level == level)
-        if bond is not None:
-            statement = statement.where(Contact.bond == bond)
-        return [(ContactRow(*row[:-1]), row[-1]) for row in self.session.execute(statement)]
-
-    def contact_count(self) -> int:
-        return (
-            self.session.scalar(
-                select(func.count()).select_from(Contact).where(Contact.member_id == self.member_id)
-            )
-            or 0
-        )
-
     def add_interaction(self, interaction: Interaction) -> Interaction:
         """Record an interaction, restart that contact's stay-in-touch clock and move the
         balance with them.

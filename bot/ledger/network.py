@@ -359,10 +359,6 @@ class Review:
         return cell_status(self.connections.get(level.value, 0))
 
     @property
-    def connections_total(self) -> int:
-        return sum(self.connections.values())
-
-    @property
     def on_target(self) -> bool:
         """Two connections above, two at your level and two below."""
         return all(self.connections.get(level.value, 0) >= TARGET_PER_LEVEL for level in LEVELS)

@@ -327,11 +327,3 @@ def unmet_goals(
     for found in goals.values():
         found.sort(key=lambda g: g.days_left)
     return goals
-
-
-def unmet_allies(
-    session: Session, member_id: int, now: datetime
-) -> list[tuple[ProjectView, ProjectAllyView]]:
-    """Every unmet ally of an active project, the project closest to its 30 days first."""
-    found = [(p, a) for p in active_of(session, member_id, now) for a in p.unmet]
-    return sorted(found, key=lambda pa: pa[0].days_left)

@@ -714,12 +714,6 @@ def network_overview(uows: Uows, ref: MemberRef, now: datetime) -> NetworkReview
     return committed(uows, work)
 
 
-def contacts_of(session: Session, ref: MemberRef, now: datetime) -> Sequence[ContactInfo]:
-    data = open_member(session, ref, now)
-    defaults = default_cadences(data.member)
-    return [ContactInfo.of(c, defaults) for c in data.contacts()]
-
-
 # -- saying thanks ------------------------------------------------------------------------------
 
 THANKABLE = (InteractionKind.FAVOUR_RECEIVED, InteractionKind.INTRO_RECEIVED)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from slack_sdk.models.blocks import Block
 
 from bot.blocks import TEXT_MAX, actions, button, clip, context, section
+from bot.errors import AllyError
 from bot.slack_text import mrkdwn
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "clip",
     "context",
     "escape",
+    "refusal",
     "say",
     "section",
     "updated_blocks",
@@ -54,6 +56,12 @@ class Reply:
 def say(text: str) -> Reply:
     """A one-section reply."""
     return Reply(text=text, blocks=[section(text)])
+
+
+def refusal(error: AllyError) -> Reply:
+    """Why something could not be done, as a reply: the message escaped for mrkdwn, since it
+    may quote what the member typed (an outside name, a note)."""
+    return say(escape(error.message))
 
 
 def updated_blocks(message_blocks: list[dict], action: dict, done: str) -> list[dict]:

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import AllyError
 from bot.ledger.people import MemberRef
-from handlers.kit.blocks import Reply, escape, say
+from handlers.kit.blocks import Reply, refusal, say
 from handlers.kit.forms import FormErrors, metadata, values_of
 from handlers.kit.members import home_changed, member_of
 
@@ -161,7 +161,7 @@ def on_open(name: str, open_form: Open) -> Callable[..., None]:
         try:
             open_form(member, client, body["trigger_id"], channel, value)
         except AllyError as error:
-            notify(client, member.user_id, channel, say(escape(error.message)))
+            notify(client, member.user_id, channel, refusal(error))
         except SlackApiError as error:
             log.warning("views.open failed for the %s: %s", name, error.response)
             notify(client, member.user_id, channel, say(NOT_OPENED))
@@ -209,7 +209,7 @@ def on_button(
         try:
             reply = work(member, value)
         except AllyError as error:
-            reply = say(error.message)
+            reply = refusal(error)
         if isinstance(reply, tuple):
             reply, changed = reply
             home_changed(context, changed)

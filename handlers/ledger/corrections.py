@@ -17,7 +17,7 @@ from bot.ledger import corrections
 from bot.ledger.people import MemberRef
 from bot.platform.runtime import Runtime
 from handlers.commands import Command, Subcommand
-from handlers.kit.blocks import Reply, say
+from handlers.kit.blocks import Reply, refusal, say
 from handlers.kit.forms import FormErrors, picked_day, text_value
 from handlers.kit.mentions import PersonToken, require_person, strip_word
 from handlers.kit.replies import answer_in_place, on_button, on_form, on_press, tell
@@ -123,7 +123,7 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             line = corrections.read_entry(units, member, _entry_id(raw), runtime.clock())
         except AllyError as error:
-            tell(client, body, respond, say(error.message))
+            tell(client, body, respond, refusal(error))
             return
         if what == "delete":
             tell(client, body, respond, views.confirm_delete_entry(line))

@@ -184,7 +184,7 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             form = plans.plan_form(runtime, member, key, runtime.clock())
         except AllyError as error:
-            view = done_view(error.message)
+            view = done_view(escape(error.message))
         else:
             view = plan_view(key, form.person, form.today)
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -213,7 +213,7 @@ def register(app: App, runtime: Runtime) -> None:
             try:
                 result = plans.answer_plan(runtime, member, plan_id, work, runtime.clock())
             except AllyError as error:
-                done = error.message
+                done = escape(error.message)
             else:
                 home_changed(context, result.home_changed)
                 done = answered_text(result)

@@ -131,13 +131,16 @@ def _clip(text: str, limit: int, *, keep_end: bool = False) -> str:
 
 
 def _field(value: Any) -> Any:
-    """A field's value as logged: numbers, booleans and None as they are; anything else as
-    text (redacted), shortened to ``MAX_FIELD_CHARS``."""
+    """A field's value as logged (redacted): numbers, booleans, None and short lists or objects
+    as they are; text, or a list or object written out, shortened to ``MAX_FIELD_CHARS``."""
     if value is None or isinstance(value, bool | int | float):
         return value
-    if not isinstance(value, str):
-        value = json.dumps(value, default=str, ensure_ascii=False)
-    return _clip(redact(value), MAX_FIELD_CHARS)
+    if isinstance(value, str):
+        return _clip(redact(value), MAX_FIELD_CHARS)
+    text = redact(json.dumps(value, default=str, ensure_ascii=False))
+    if len(text) <= MAX_FIELD_CHARS:
+        return json.loads(text)  # a short list or object stays one
+    return _clip(text, MAX_FIELD_CHARS)
 
 
 def _size(line: Mapping[str, Any]) -> int:
@@ -156,9 +159,9 @@ def _within_limit(line: dict[str, Any]) -> str:
             for key, value in line.items()
             if isinstance(value, str) and key not in ("time", "level") and len(value) > 64
         ]
-        if not texts:  # hundreds of short fields: keep what the line is, drop the rest
-            line = {key: line[key] for key in ("time", "level", "logger")}
-            line["event"] = "log line dropped: too many fields"
+        if not texts:  # hundreds of short fields: keep what the line is, drop the fields
+            kept = {key: line[key] for key in ("time", "level", "logger", "event")}
+            line = kept | {"cut": ["every field"]}
             break
         length, key = max(texts)
         # Enough characters to lose the excess even if each of them is a single byte.

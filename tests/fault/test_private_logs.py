@@ -274,3 +274,14 @@ def test_a_long_error_keeps_its_last_lines_within_the_limit(captured: io.StringI
     assert line["error"].startswith("[cut]")
     assert line["error"].rstrip().endswith("x the innermost cause")
     assert {"event", "note", "error"} <= set(line["cut"])
+
+
+def test_a_line_with_hundreds_of_fields_keeps_its_event_within_the_limit(
+    captured: io.StringIO,
+) -> None:
+    many = {f"field{i}": "v" * 150 for i in range(500)}
+    logging.getLogger("ally.test").warning("too much", extra=logs.fields(**many))
+    [raw] = captured.getvalue().splitlines()
+    assert len(raw.encode("utf-8")) <= LINE_LIMIT
+    line = json.loads(raw)
+    assert (line["event"], line["level"], line["cut"]) == ("too much", "WARNING", ["every field"])

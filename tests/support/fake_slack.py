@@ -55,6 +55,8 @@ class Failure:
     body: dict[str, Any]
     headers: dict[str, str]
     times: int
+    # Slack did the work (posted the message...) and then answered with the failure.
+    done_first: bool = False
 
 
 @dataclass
@@ -81,6 +83,10 @@ class FakeSlack:
         self.uploads: dict[str, str] = {}
         self.shared_files: dict[str, tuple[str, bytes]] = {}
         self.file_sizes: dict[str, int] = {}  # files.info's size, when a test says otherwise
+        # A shared file's download answered with a redirect to this address instead.
+        self.file_redirects: dict[str, str] = {}
+        # Tokens files.slack.com hands files to (a token without files:read is not among them).
+        self.download_tokens: set[str] = {"xoxb-test"}
         self._server: ThreadingHTTPServer | None = None
 
     # -- set-up -----------------------------------------------------------------------------
@@ -179,11 +185,21 @@ class FakeSlack:
         error: str = "ratelimited",
         retry_after: int | None = 1,
         times: int = 1,
+        done_first: bool = False,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail with ``status``."""
+        """Make the next ``times`` calls of ``method`` fail with ``status``.
+
+        ``done_first``: each of them does its work first (the message is posted) and then
+        answers with the failure. Slack warns of exactly this: ``internal_error`` and
+        ``fatal_error`` mean "It's possible some aspect of the operation succeeded before the
+        error was raised" (the "Errors" of every Web API method, e.g.
+        docs.slack.dev/reference/methods/chat.postMessage), so a client must not take such an
+        answer, or a timeout, to mean that nothing happened.
+        """
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         body = {"ok": False, "error": error}
-        self._failures.setdefault(method, []).append(Failure(status, body, headers, times))
+        failure = Failure(status, body, headers, times, done_first)
+        self._failures.setdefault(method, []).append(failure)
 
     def revoke(self, token: str, error: str = "token_revoked") -> None:
         """Answer every call made with ``token`` with ``error`` (an uninstall, a revocation)."""
@@ -211,12 +227,13 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, params, headers))
             queue = self._failures.get(method)
-            if queue:
-                failure = queue[0]
+            failure = queue[0] if queue else None
+            if failure is not None and queue is not None:
                 failure.times -= 1
                 if failure.times <= 0:
                     queue.pop(0)
-                return failure.status, failure.headers, failure.body
+                if not failure.done_first:
+                    return failure.status, failure.headers, failure.body
             refused = refusal(method, params, KNOWN_METHODS | set(self._handlers))
         if refused is not None:
             return 200, {}, refused
@@ -230,6 +247,8 @@ class FakeSlack:
                 return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
         handler = self._handlers.get(method) or getattr(self, "_" + method.replace(".", "_"))
         answer = handler(params)
+        if failure is not None:  # done first, failed after
+            return failure.status, failure.headers, failure.body
         if isinstance(answer, tuple):
             return answer
         return 200, {}, answer
@@ -398,13 +417,35 @@ class FakeSlack:
         return {"ok": True, "file": info}
 
     def _download(self, request: BaseHTTPRequestHandler) -> None:
+        """``url_private_download`` as files.slack.com serves it.
+
+        With the bot token in ``Authorization: Bearer``, the file. Without it, or with a token
+        Slack does not accept, Slack does not answer 401: it answers 200 with its HTML sign-in
+        page (docs.slack.dev/messaging/working-with-files, "Authentication": the URLs need the
+        header; slackapi/bolt-js#2585 and slackapi/node-slack-sdk#1750 show the HTML a download
+        gets without it). ``file_redirects`` answers a file's download with a 302 instead.
+        """
         file_id = request.path.split("/")[2].split("-", 1)[-1]
         with self._lock:
             self.calls.append(Call("files.download", {"file": file_id}, dict(request.headers)))
+            redirect = self.file_redirects.get(file_id)
+        if redirect is not None:
+            request.send_response(302)
+            request.send_header("Location", redirect)
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
         found = self.shared_files.get(file_id)
-        authorised = request.headers.get("Authorization") == "Bearer xoxb-test"
-        status, body = (200, found[1]) if found and authorised else (404, b"")
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        authorised = token in self.download_tokens and token not in self.revoked
+        if not found:
+            status, content_type, body = 404, "text/plain", b"Not found"
+        elif authorised:
+            status, content_type, body = 200, "application/octet-stream", found[1]
+        else:
+            status, content_type, body = 200, "text/html; charset=utf-8", SIGN_IN_PAGE
         request.send_response(status)
+        request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
@@ -420,6 +461,12 @@ class FakeSlack:
         if self.socket_url is None:
             return {"ok": False, "error": "invalid_auth"}
         return {"ok": True, "url": self.socket_url}
+
+
+SIGN_IN_PAGE = (
+    b'<!DOCTYPE html><html lang="en-US"><head><title>Slack</title></head><body>'
+    b"<h1>Sign in to your workspace</h1></body></html>"
+)
 
 
 def dm_channel(channel: str) -> str:

@@ -219,3 +219,46 @@ def test_a_response_url_holds_messages_to_the_same_limits(fake: FakeSlack) -> No
 )
 def test_request_builders_send_text_as_slack_does(typed: str, sent: str) -> None:
     assert as_sent(typed) == sent
+
+
+def test_a_failure_after_the_work_posts_the_message_then_answers_500(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    # Slack: internal_error "It's possible some aspect of the operation succeeded".
+    fake.fail("chat.postMessage", status=500, error="internal_error", done_first=True)
+    unretried = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
+    with pytest.raises(SlackApiError) as refused:
+        unretried.chat_postMessage(channel="U2", text="thanks!")
+    assert refused.value.response.status_code == 500
+    assert [m["text"] for m in fake.messages["DU2"]] == ["thanks!"]  # ...and yet it was posted
+    client.chat_postMessage(channel="U2", text="again")  # the next call is answered as usual
+    assert [m["text"] for m in fake.messages["DU2"]] == ["thanks!", "again"]
+
+
+def test_a_file_download_without_the_right_token_gets_slacks_sign_in_page(
+    fake: FakeSlack,
+) -> None:
+    import urllib.request
+
+    fake.add_file("F1", "contacts.vcf", b"BEGIN:VCARD\r\nEND:VCARD\r\n")
+    url = WebClient(token="xoxb-test", base_url=fake.base_url).files_info(file="F1")["file"][
+        "url_private_download"
+    ]
+
+    def download(token: str | None) -> tuple[int, str, bytes]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as answer:
+            return answer.status, answer.headers["Content-Type"], answer.read()
+
+    assert download("xoxb-test") == (
+        200,
+        "application/octet-stream",
+        b"BEGIN:VCARD\r\nEND:VCARD\r\n",
+    )
+    for token in (None, "xoxb-wrong"):
+        status, content_type, body = download(token)
+        # Not a 401: Slack answers 200 with its HTML sign-in page.
+        assert status == 200 and content_type.startswith("text/html")
+        assert body.startswith(b"<!DOCTYPE html>") and b"Sign in" in body
+    fake.revoke("xoxb-test")
+    assert download("xoxb-test")[1].startswith("text/html")

@@ -234,3 +234,29 @@ def test_errors_and_silence_keep_the_data(
         "ally-bot: T2: Slack unreachable: kept; the next sweep asks again"
     )
     assert {ref: member_counts(sessions, ref) for ref in before} == before
+
+
+def test_single_workspace_mode_erases_nothing_even_with_a_refused_token(
+    make_runtime: MakeRuntime, db_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """With SLACK_BOT_TOKEN the token is the operator's (a stale paste answers token_revoked
+    too): only app_uninstalled erases there."""
+    single = make_runtime(db_url)
+    app = create_app(single, register=[handlers.register])
+    log_favours(SlackDriver(app, SECRET, team="T1"))
+    app.listener_runner.listener_executor.shutdown(wait=True)
+    before = member_counts(single.sessions, ANA_T1)
+    fake_slack.revoke("xoxb-test", "token_revoked")
+    env = ally_env(
+        SLACK_BOT_TOKEN="xoxb-test",
+        DATABASE_URL=db_url,
+        SLACK_API_URL=fake_slack.base_url,
+        LOG_LEVEL="WARNING",
+    )
+    result = run_cli([ALLY_BOT, "sweep"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "ally-bot: nothing to sweep: with SLACK_BOT_TOKEN (one workspace) a workspace's data "
+        "is erased when Slack sends app_uninstalled"
+    ]
+    assert member_counts(single.sessions, ANA_T1) == before

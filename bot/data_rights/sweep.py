@@ -121,8 +121,11 @@ def sweep_uninstalled(runtime: Runtime) -> list[Checked]:
             checked.append(Checked(*place, Reason.NO_INSTALLATION))
         else:
             by_token.setdefault(token, []).append(place)
+    unreachable = False
     for token, places in by_token.items():
-        answer = _ask(runtime, token)
+        # Once Slack is out of reach, the rest of this run would only wait on timeouts.
+        answer = Reason.UNREACHABLE if unreachable else _ask(runtime, token)
+        unreachable = answer == Reason.UNREACHABLE
         if answer in LEFT:
             checked += _erase(runtime, store, token, places, answer)
         else:

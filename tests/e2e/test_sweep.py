@@ -230,9 +230,11 @@ def test_errors_and_silence_keep_the_data(
     closed.stop()
     result = run_cli([ALLY_BOT, "sweep"], oauth_env(closed, db_url), tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == (
-        "ally-bot: T2: Slack unreachable: kept; the next sweep asks again"
-    )
+    assert result.stdout.splitlines() == [
+        "ally-bot: T2: Slack unreachable: kept; the next sweep asks again",
+        "ally-bot: T3: Slack unreachable: kept; the next sweep asks again",
+        "ally-bot: 0 installed workspace(s) with data kept",
+    ]
     assert {ref: member_counts(sessions, ref) for ref in before} == before
 
 
@@ -260,3 +262,18 @@ def test_single_workspace_mode_erases_nothing_even_with_a_refused_token(
         "is erased when Slack sends app_uninstalled"
     ]
     assert member_counts(single.sessions, ANA_T1) == before
+
+
+def test_check_without_live_names_nothing_it_cannot_read(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """``ally-bot check`` with OAuth reads the database to name workspaces without an
+    installation, but never creates one, and a database that is down is one more line."""
+    missing = tmp_path / "data" / "ally.db"
+    lines = ally(fake_slack, f"sqlite:///{missing}", tmp_path, "check")
+    assert lines == ["ally-bot: configuration is complete (HTTP on port 3000)"]
+    assert not missing.exists()
+    down = ally(fake_slack, "postgresql://postgres@127.0.0.1:1/ally", tmp_path, "check")
+    assert down[0] == "ally-bot: configuration is complete (HTTP on port 3000)"
+    assert down[1].startswith("ally-bot: workspaces without an installation not listed: ")
+    assert len(down) == 2

@@ -40,6 +40,8 @@ LEFT = {
     "account_inactive": "the workspace was deleted",
 }
 INSTALL_PATH = "/slack/install"
+# What to do about a workspace with data and no stored token.
+INSTALL_THERE = f"install Ally there via https://<your-host>{INSTALL_PATH} so its token is stored"
 
 
 class Reason(StrEnum):
@@ -76,10 +78,7 @@ class Checked:
         if self.answer == Reason.INSTALLED:
             return "installed: kept (Slack accepts its token)"
         if self.answer == Reason.NO_INSTALLATION:
-            return (
-                "no installation: kept; install Ally there via "
-                f"https://<your-host>{INSTALL_PATH} so its token is stored"
-            )
+            return f"no installation: kept; {INSTALL_THERE}"
         if self.answer == Reason.REINSTALLED:
             return "reinstalled while Slack was asked: kept"
         if self.answer == Reason.UNREACHABLE:
@@ -93,13 +92,13 @@ class Checked:
         return f"{self.answer}: kept; Slack did not say Ally left, the next sweep asks again"
 
 
-def uninstalled_workspaces(runtime: Runtime) -> list[tuple[str, str]]:
+def uninstalled_workspaces(runtime: Runtime) -> list[Checked]:
     """Workspaces with data and no stored bot token (OAuth mode); nobody erases them."""
     if not runtime.settings.oauth:
         return []
     store = installation_store(runtime)
     held = sorted(committed(runtime.unit_of_work, data_rights.workspaces))
-    return [place for place in held if _token(store, *place) is None]
+    return [Checked(*place, Reason.NO_INSTALLATION) for place in held if not _token(store, *place)]
 
 
 def sweep_uninstalled(runtime: Runtime) -> list[Checked]:

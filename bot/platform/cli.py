@@ -109,13 +109,7 @@ def cmd_check(settings: Settings, live: bool) -> int:
         print(f"ally-bot: configuration is complete ({mode})")
         if settings.oauth and _database_exists(settings.database_url):
             # With OAuth the tokens live in the database: name workspaces that have none.
-            try:
-                lines = _unstored(settings)
-            except (ConfigError, DBAPIError) as error:
-                cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
-                reason = str(cause).strip().splitlines()[0]
-                lines = [f"ally-bot: workspaces without an installation not listed: {reason}"]
-            for line in lines:
+            for line in _unstored_if_readable(settings):
                 print(line)
         return 0
     runtime = Runtime.start(settings)
@@ -138,12 +132,27 @@ def cmd_check(settings: Settings, live: bool) -> int:
                     "the app."
                 ) from None
             slack = f"Slack accepts the token for team {identity.get('team_id')}"
+        unstored = _unstored(runtime)
     finally:
         runtime.close()
     print(f"ally-bot: live check passed ({mode}; database migrated and answering; {slack})")
-    for line in _unstored(settings) if settings.oauth else []:
+    for line in unstored:
         print(line)
     return 0
+
+
+def _unstored_if_readable(settings: Settings) -> list[str]:
+    """``_unstored``, or one line saying why the database could not tell."""
+    try:
+        runtime = Runtime.start(settings)
+        try:
+            return _unstored(runtime)
+        finally:
+            runtime.close()
+    except (ConfigError, DBAPIError) as error:
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
+        reason = str(cause).strip().splitlines()[0]
+        return [f"ally-bot: workspaces without an installation not listed: {reason}"]
 
 
 def _database_exists(url: str) -> bool:
@@ -201,21 +210,15 @@ def cmd_sweep(settings: Settings) -> int:
     return 0
 
 
-def _unstored(settings: Settings) -> list[str]:
+def _unstored(runtime: Runtime) -> list[str]:
     """Lines naming each workspace with data and no stored token (OAuth mode), and the fix."""
-    from bot.data_rights.sweep import INSTALL_PATH, uninstalled_workspaces
+    from bot.data_rights.sweep import INSTALL_THERE, uninstalled_workspaces
 
-    runtime = Runtime.start(settings)
-    try:
-        _check_schema(runtime)
-        places = uninstalled_workspaces(runtime)
-    finally:
-        runtime.close()
+    _check_schema(runtime)
     return [
-        f"ally-bot: workspace {'/'.join(part for part in place if part)} has data but no "
-        f"installation: its data is kept; install Ally there via https://<your-host>"
-        f"{INSTALL_PATH} so its token is stored"
-        for place in places
+        f"ally-bot: workspace {one.workspace} has data but no installation: its data is kept; "
+        f"{INSTALL_THERE}"
+        for one in uninstalled_workspaces(runtime)
     ]
 
 

@@ -20,7 +20,7 @@ from bot.platform.app import create_app
 from bot.platform.oauth import SealedInstallationStore, installation_store
 from bot.platform.runtime import Runtime
 from tests.support.clock import FrozenClock
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack, Params
 from tests.support.member_data import counts, give_data, member_counts
 from tests.support.runtime import MakeRuntime
 from tests.support.settings import SECRET
@@ -35,18 +35,24 @@ UNINSTALLED = {"type": "app_uninstalled"}
 REVOKED = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
 
 
-def installation(team: str | None, enterprise: str | None = None) -> Installation:
+def installation(
+    team: str | None,
+    enterprise: str | None = None,
+    *,
+    token: str | None = None,
+    installed_at: float = 1_700_000_000.0,
+) -> Installation:
     return Installation(
         app_id="A1",
         enterprise_id=enterprise,
         team_id=team,
-        bot_token=f"xoxb-for-{team or enterprise}",
+        bot_token=token or f"xoxb-for-{team or enterprise}",
         bot_id="BBOT",
         bot_user_id="UBOT",
         bot_scopes="commands,chat:write",
         user_id="UADMIN",
         is_enterprise_install=team is None,
-        installed_at=1_700_000_000.0,
+        installed_at=installed_at,
     )
 
 
@@ -150,6 +156,29 @@ def test_the_hourly_sweep_erases_only_what_slack_says_ally_left(
     before = counts(oauth_runtime.sessions)
     assert not [one for one in sweep_uninstalled(oauth_runtime) if one.erased is not None]
     assert counts(oauth_runtime.sessions) == before
+
+
+def test_a_workspace_reinstalled_while_slack_is_asked_is_kept(
+    oauth_runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    store = installation_store(oauth_runtime)
+    store.save(installation("T2"))
+    give_data(oauth_runtime.sessions, T2, clock())
+    before = member_counts(oauth_runtime.sessions, T2)
+    again = installation("T2", token="xoxb-again-T2", installed_at=1_800_000_000.0)
+
+    def reinstalled_meanwhile(params: Params) -> dict:
+        # The admin reinstalls just as Slack answers for the old token.
+        store.save(again)
+        return {"ok": False, "error": "token_revoked"}
+
+    fake_slack.on("auth.test", reinstalled_meanwhile)
+    [checked] = sweep_uninstalled(oauth_runtime)
+
+    assert checked.answer == "reinstalled" and checked.erased is None
+    assert member_counts(oauth_runtime.sessions, T2) == before
+    bot = store.find_bot(enterprise_id=None, team_id="T2")
+    assert bot is not None and bot.bot_token == "xoxb-again-T2"
 
 
 def test_the_scheduler_runs_the_sweep_with_oauth(oauth_runtime: Runtime) -> None:

@@ -25,10 +25,42 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from tests.support.fake_slack_limits import RateLimits
-from tests.support.fake_slack_rules import KNOWN_METHODS, refusal, response_refusal
+from tests.support.fake_slack_rules import (
+    KNOWN_METHODS,
+    TOKEN_REFUSALS,
+    refusal,
+    response_refusal,
+)
 
 Params = dict[str, Any]
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
+# The bot token the tests' single workspace (T1, "Acme") runs with (tests/support/settings.py).
+TEST_TOKEN = "xoxb-test"
+
+
+def identity(
+    team_id: str,
+    *,
+    enterprise_id: str | None = None,
+    team: str | None = None,
+    user_id: str = "UBOT",
+    bot_id: str = "BBOT",
+    enterprise_install: bool = False,
+) -> dict[str, Any]:
+    """What auth.test answers for a bot token of ``team_id`` (AUTH in fake_slack_rules)."""
+    answer: dict[str, Any] = {
+        "ok": True,
+        "url": f"https://{team_id.lower()}.slack.com/",
+        "team": team or f"Team {team_id}",
+        "user": "ally",
+        "team_id": team_id,
+        "user_id": user_id,
+        "bot_id": bot_id,
+        "is_enterprise_install": enterprise_install,
+    }
+    if enterprise_id:
+        answer["enterprise_id"] = enterprise_id
+    return answer
 
 
 class DropConnection(Exception):
@@ -72,6 +104,11 @@ class FakeSlack:
     limits: RateLimits | None = field(default_factory=RateLimits)
     # Tokens Slack no longer accepts, with the error it answers (token_revoked, invalid_auth).
     revoked: dict[str, str] = field(default_factory=dict)
+    # Every token Slack issued, with whom auth.test says it belongs to; Slack answers
+    # invalid_auth to auth.test with any other token. An OAuth install adds its token.
+    tokens: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {TEST_TOKEN: identity("T1", team="Acme")}
+    )
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -201,8 +238,16 @@ class FakeSlack:
         failure = Failure(status, body, headers, times, done_first)
         self._failures.setdefault(method, []).append(failure)
 
+    def add_token(self, token: str, team_id: str, **who: Any) -> None:
+        """Slack issued ``token`` for ``team_id`` (an install): auth.test answers that team."""
+        self.tokens[token] = identity(team_id, **who)
+
     def revoke(self, token: str, error: str = "token_revoked") -> None:
-        """Answer every call made with ``token`` with ``error`` (an uninstall, a revocation)."""
+        """Answer every call made with ``token`` with ``error``: ``token_revoked`` (the app was
+        removed), ``account_inactive`` (the workspace was deleted) or ``invalid_auth`` (an IP
+        allow-list, a mistyped token); AUTH in fake_slack_rules lists what Slack answers."""
+        if error not in TOKEN_REFUSALS:
+            raise ValueError(f"Slack does not refuse a token with {error!r}")
         self.revoked[token] = error
 
     def sleep(self, slack_seconds: float) -> None:
@@ -246,6 +291,9 @@ class FakeSlack:
             if wait is not None:
                 return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
         handler = self._handlers.get(method) or getattr(self, "_" + method.replace(".", "_"))
+        if method == "auth.test":
+            # auth.test answers for the token it was called with, however it was passed.
+            params = {**params, "token": token}
         answer = handler(params)
         if failure is not None:  # done first, failed after
             return failure.status, failure.headers, failure.body
@@ -264,7 +312,12 @@ class FakeSlack:
         return 200, {}, {"ok": True}
 
     def _auth_test(self, params: Params) -> dict:
-        return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
+        """Who the token is: its own workspace, or invalid_auth for a token Slack never issued."""
+        token = str(params.get("token") or "")
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        found = self.tokens.get(token)
+        return dict(found) if found is not None else {"ok": False, "error": "invalid_auth"}
 
     def _users_info(self, params: Params) -> dict:
         user = self.users.get(params.get("user", ""))
@@ -455,6 +508,17 @@ class FakeSlack:
         answer = self.oauth_codes.get(str(params.get("code", "")))
         if answer is None:
             return {"ok": False, "error": "invalid_code"}
+        if answer.get("ok") and answer.get("access_token"):
+            # The bot token now exists, and belongs to the workspace (or organisation) installed.
+            team = (answer.get("team") or {}).get("id")
+            enterprise = (answer.get("enterprise") or {}).get("id")
+            self.add_token(
+                str(answer["access_token"]),
+                str(team or enterprise),
+                enterprise_id=enterprise,
+                user_id=str(answer.get("bot_user_id") or "UBOT"),
+                enterprise_install=bool(answer.get("is_enterprise_install")),
+            )
         return answer
 
     def _apps_connections_open(self, params: Params) -> dict:

@@ -250,21 +250,24 @@ class SlackDriver:
         *,
         event_id: str | None = None,
         headers: dict[str, str] | None = None,
+        enterprise_id: str | None = None,
     ) -> Reply:
-        """An Events API callback; message text in ``event`` is given as typed."""
+        """An Events API callback; message text in ``event`` is given as typed. With
+        ``enterprise_id``, from a workspace of that Enterprise Grid organisation."""
         event_id = event_id or f"Ev{next(_serial)}"
         event = _event_as_sent(event)
-        body = json.dumps(
-            {
-                "token": "legacy",
-                "team_id": self.team,
-                "api_app_id": "A1",
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "event": event,
-            }
-        )
+        callback = {
+            "token": "legacy",
+            "team_id": self.team,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        if enterprise_id:
+            callback["enterprise_id"] = enterprise_id
+        body = json.dumps(callback)
         return self.send(body, "application/json", headers)
 
 

@@ -262,3 +262,63 @@ def test_a_file_download_without_the_right_token_gets_slacks_sign_in_page(
         assert body.startswith(b"<!DOCTYPE html>") and b"Sign in" in body
     fake.revoke("xoxb-test")
     assert download("xoxb-test")[1].startswith("text/html")
+
+
+# -- auth.test: who a token is, and Slack's word that a token is gone (AUTH) -------------------
+
+
+def test_auth_test_answers_for_each_token_its_own_workspace(fake: FakeSlack) -> None:
+    fake.add_token("xoxb-for-T2", "T2")
+    fake.add_token("xoxb-for-T5", "T5", enterprise_id="E1")
+    answers = {
+        token: WebClient(token=token, base_url=fake.base_url).auth_test()
+        for token in ("xoxb-test", "xoxb-for-T2", "xoxb-for-T5")
+    }
+    assert {token: a["team_id"] for token, a in answers.items()} == {
+        "xoxb-test": "T1",
+        "xoxb-for-T2": "T2",
+        "xoxb-for-T5": "T5",
+    }
+    assert answers["xoxb-for-T5"]["enterprise_id"] == "E1"
+    assert "enterprise_id" not in answers["xoxb-for-T2"]
+    assert answers["xoxb-test"]["bot_id"] and answers["xoxb-test"]["user_id"]
+
+
+def test_auth_test_refuses_a_token_slack_never_issued_or_none(fake: FakeSlack) -> None:
+    stranger = WebClient(token="xoxb-never-issued", base_url=fake.base_url)
+    assert refused(stranger.auth_test) == "invalid_auth"
+    assert refused(WebClient(base_url=fake.base_url).auth_test) == "not_authed"
+
+
+def test_an_oauth_install_issues_a_token_for_the_installed_workspace(fake: FakeSlack) -> None:
+    fake.oauth_codes["code-9"] = {
+        "ok": True,
+        "access_token": "xoxb-for-T9",
+        "bot_user_id": "UBOT9",
+        "team": {"id": "T9", "name": "Nine"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+    client = WebClient(base_url=fake.base_url)
+    assert refused(WebClient(token="xoxb-for-T9", base_url=fake.base_url).auth_test) == (
+        "invalid_auth"
+    )
+    client.oauth_v2_access(client_id="1", client_secret="s", code="code-9")
+    issued = WebClient(token="xoxb-for-T9", base_url=fake.base_url).auth_test()
+    assert issued["team_id"] == "T9" and issued["user_id"] == "UBOT9"
+
+
+@pytest.mark.parametrize("error", ["token_revoked", "account_inactive", "invalid_auth"])
+def test_a_revoked_token_gets_slacks_error_on_every_method(fake: FakeSlack, error: str) -> None:
+    fake.add_token("xoxb-for-T2", "T2")
+    fake.revoke("xoxb-for-T2", error)
+    gone = WebClient(token="xoxb-for-T2", base_url=fake.base_url)
+    assert refused(gone.auth_test) == error
+    assert refused(lambda: gone.chat_postMessage(channel="C1", text="hi")) == error
+    # Other workspaces' tokens are untouched.
+    assert WebClient(token="xoxb-test", base_url=fake.base_url).auth_test()["team_id"] == "T1"
+
+
+def test_a_token_is_refused_only_with_an_error_slack_answers(fake: FakeSlack) -> None:
+    with pytest.raises(ValueError):
+        fake.revoke("xoxb-test", "app_uninstalled")

@@ -47,6 +47,7 @@ def test_a_run_logs_ids_but_no_secrets_and_no_notes(
     sqlite_url: str,
     clock: FrozenClock,
 ) -> None:
+    fake_slack.add_token(BOT_TOKEN, "T1")
     runtime = make_runtime(
         sqlite_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET
     )

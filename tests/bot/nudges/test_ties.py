@@ -112,7 +112,7 @@ def readme_score(contact: ContactFacts, network: list[ContactFacts]) -> int | No
     due 2, due soon or never met 1; +1 per favour received beyond those given (up to 3); +2 for
     a connection at a thin level (a level where the network has one connection).
     """
-    if contact.snoozed_until_day is not None and TODAY < contact.snoozed_until_day:
+    if contact.snoozed_until_day is not None and contact.snoozed_until_day > TODAY:
         return None
     if contact.last_touch_day is None:
         points = 1  # never met

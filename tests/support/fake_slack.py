@@ -87,17 +87,17 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._handlers: dict[str, Callable[[Params], Answer]] = {}
         self._failures: dict[str, list[Failure]] = {}
+        # Trigger ids issued, with when (on ``now``'s clock); the ones already exchanged.
+        self.triggers: dict[str, float] = {}
+        self.exchanged: set[str] = set()
+        self._serial = itertools.count(1)
+        self._skipped = 0.0  # Slack seconds that compressed waits skipped
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._files = itertools.count(1)
         self.uploads: dict[str, str] = {}
         self.shared_files: dict[str, tuple[str, bytes]] = {}
         self.file_sizes: dict[str, int] = {}  # files.info's size, when a test says otherwise
-        # Trigger ids issued, with when (on ``now``'s clock); the ones already exchanged.
-        self.triggers: dict[str, float] = {}
-        self.exchanged: set[str] = set()
-        self._serial = itertools.count(1)
-        self._skipped = 0.0  # Slack seconds that compressed waits skipped
         self._server: ThreadingHTTPServer | None = None
 
     # -- set-up -----------------------------------------------------------------------------

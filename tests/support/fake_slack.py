@@ -10,6 +10,15 @@ Slack's rate limits are on by default (``fake.limits``, see tests/support/fake_s
 call over its method's limit for its token gets 429 with ``Retry-After``, on a clock where one Slack
 minute lasts 0.05 s. Give the app ``fake.sleep`` (``Runtime(sleep=...)``) so it waits out
 ``Retry-After`` at that scale. ``FakeSlack(limits=None)`` turns them off.
+
+Trigger ids are Slack's: ``issue_trigger`` hands one out (SlackDriver asks for one per request it
+sends), and ``views.open`` / ``views.push`` take it once, within ``TRIGGER_LIFETIME`` seconds on the
+fake's clock (``now``): real time, plus the whole Slack length of every ``Retry-After`` wait that
+``fake.sleep`` compressed, in any thread. Otherwise Slack's errors: ``expired_trigger_id``,
+``exchanged_trigger_id``, ``invalid_trigger_id`` (one it never issued). Sources:
+https://api.slack.com/interactivity/handling#modal_responses ("trigger_id ... expires in 3
+seconds"; "can only be used once") and the errors listed on
+https://api.slack.com/methods/views.open and https://api.slack.com/methods/views.push.
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ from tests.support.fake_slack_rules import (
 )
 
 Params = dict[str, Any]
+# Slack seconds a trigger_id can be exchanged for a view after Slack issued it.
+TRIGGER_LIFETIME = 3.0
+_TRIGGER_METHODS = ("views.open", "views.push")
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
 # The bot token the tests' single workspace (T1, "Acme") runs with (tests/support/settings.py).
 TEST_TOKEN = "xoxb-test"
@@ -114,6 +126,11 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._handlers: dict[str, Callable[[Params], Answer]] = {}
         self._failures: dict[str, list[Failure]] = {}
+        # Trigger ids issued, with when (on ``now``'s clock); the ones already exchanged.
+        self.triggers: dict[str, float] = {}
+        self.exchanged: set[str] = set()
+        self._serial = itertools.count(1)
+        self._skipped = 0.0  # Slack seconds that compressed waits skipped
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._files = itertools.count(1)
@@ -251,11 +268,44 @@ class FakeSlack:
         self.revoked[token] = error
 
     def sleep(self, slack_seconds: float) -> None:
-        """Sleep ``slack_seconds`` of the fake's Slack time (real seconds without limits)."""
+        """Sleep ``slack_seconds`` of the fake's Slack time (real seconds without limits); the
+        fake's clock (``now``) moves on by all of them."""
         if self.limits is None:
             time.sleep(slack_seconds)
-        else:
-            self.limits.sleep(slack_seconds)
+            return
+        self.limits.sleep(slack_seconds)
+        with self._lock:
+            self._skipped += max(0.0, slack_seconds) * (1 - self.limits.slack_second)
+
+    def now(self) -> float:
+        """The fake's clock in seconds: real time, plus what compressed waits skipped."""
+        with self._lock:
+            return time.monotonic() + self._skipped
+
+    def issue_trigger(self, trigger_id: str | None = None) -> str:
+        """A new trigger id, as Slack puts in an interaction's payload, valid from now."""
+        trigger_id = trigger_id or f"{next(self._serial)}.trigger"
+        now = self.now()
+        with self._lock:
+            if trigger_id in self.triggers:
+                raise ValueError(f"{trigger_id} was issued before: Slack issues each one once")
+            self.triggers[trigger_id] = now
+        return trigger_id
+
+    def exchange_trigger(self, trigger_id: str) -> str | None:
+        """What views.open and views.push do with a trigger id: take it (None), or answer
+        Slack's error when it was never issued, is taken already or has expired."""
+        now = self.now()
+        with self._lock:
+            issued = self.triggers.get(trigger_id)
+            if issued is None:
+                return "invalid_trigger_id"
+            if trigger_id in self.exchanged:
+                return "exchanged_trigger_id"
+            if now - issued > TRIGGER_LIFETIME:
+                return "expired_trigger_id"
+            self.exchanged.add(trigger_id)
+        return None
 
     # -- inspection -------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
@@ -290,6 +340,10 @@ class FakeSlack:
             wait = self.limits.check(method, token, channel)
             if wait is not None:
                 return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
+        if method in _TRIGGER_METHODS:
+            error = self.exchange_trigger(str(params.get("trigger_id")))
+            if error is not None:
+                return 200, {}, {"ok": False, "error": error}
         handler = self._handlers.get(method) or getattr(self, "_" + method.replace(".", "_"))
         if method == "auth.test":
             # auth.test answers for the token it was called with, however it was passed.

@@ -151,9 +151,10 @@ def test_missing_arguments_are_refused(client: WebClient) -> None:
     )
 
 
-def test_views_within_slacks_limits_are_accepted(client: WebClient) -> None:
+def test_views_within_slacks_limits_are_accepted(client: WebClient, fake: FakeSlack) -> None:
     opened = client.views_open(
-        trigger_id="t", view=modal(text_input(initial_value="x" * 3000, max_length=3000))
+        trigger_id=fake.issue_trigger(),
+        view=modal(text_input(initial_value="x" * 3000, max_length=3000)),
     )
     assert opened["view"]["id"].startswith("V")
     # A View built with slack_sdk.models goes through the same checks.
@@ -198,6 +199,39 @@ def test_views_over_slacks_limits_are_refused(
     home = {**view, "type": "home"}
     if error == "invalid_blocks":
         assert refused(lambda: client.views_publish(user_id="U1", view=home)) == error
+
+
+def test_a_trigger_id_opens_one_view_within_three_seconds(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    """https://api.slack.com/interactivity/handling#modal_responses: a trigger_id "expires in 3
+    seconds" and is used once; views.open and views.push answer ``expired_trigger_id``,
+    ``exchanged_trigger_id`` or ``invalid_trigger_id`` (their method pages)."""
+    opened = fake.issue_trigger()
+    assert client.views_open(trigger_id=opened, view=modal(section()))["ok"]
+    assert refused(lambda: client.views_open(trigger_id=opened, view=modal(section()))) == (
+        "exchanged_trigger_id"
+    )
+    pushed = fake.issue_trigger()
+    assert client.views_push(trigger_id=pushed, view=modal(section()))["ok"]
+    assert refused(lambda: client.views_push(trigger_id=pushed, view=modal(section()))) == (
+        "exchanged_trigger_id"
+    )
+    assert refused(lambda: client.views_open(trigger_id="made-up", view=modal(section()))) == (
+        "invalid_trigger_id"
+    )
+    # Three seconds on the fake's clock, where a compressed Retry-After wait counts in full.
+    on_time, late = fake.issue_trigger(), fake.issue_trigger()
+    fake.sleep(2.5)
+    assert client.views_open(trigger_id=on_time, view=modal(section()))["ok"]
+    fake.sleep(1)
+    assert refused(lambda: client.views_push(trigger_id=late, view=modal(section()))) == (
+        "expired_trigger_id"
+    )
+    assert fake.now() - fake.triggers[late] >= 3.5
+    # Slack issues each trigger id once.
+    with pytest.raises(ValueError, match="issued before"):
+        fake.issue_trigger(opened)
 
 
 def test_a_response_url_holds_messages_to_the_same_limits(fake: FakeSlack) -> None:

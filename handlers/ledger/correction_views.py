@@ -24,9 +24,9 @@ WHAT = "what"
 WHEN = "when"
 
 
-# What a contact's rows are, in a member's words (singular, plural), by table; a table not
-# named here is counted as "other records" (tests/handlers/ledger/test_correction_counts.py
-# fails until it is named).
+# What a contact's rows are, in a member's words (singular, plural), by table. A table not
+# named here is counted as "other records", and a test fails until it is named
+# (tests/handlers/ledger/test_corrections_keep_everything.py).
 WORDS: dict[str, tuple[str, str]] = {
     "interactions": ("entry", "entries"),
     "meeting_plans": ("plan", "plans"),

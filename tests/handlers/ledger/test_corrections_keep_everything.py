@@ -14,9 +14,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import ids
+from bot.ledger.corrections import COUNT_ORDER
 from bot.nudges.plans import PlanSender
 from bot.platform.app import web_client
 from bot.platform.runtime import Runtime
+from handlers.ledger.correction_views import WORDS
+from storage.contact_refs import contact_references
 from storage.db import transaction
 from storage.models import (
     Contact,
@@ -110,7 +113,7 @@ def plans(runtime: Runtime) -> list[tuple[str, str, str, str | None]]:
             .join(Contact, Contact.id == MeetingPlan.contact_id)
             .order_by(MeetingPlan.id)
         ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(key, what, status, learned) for key, what, status, learned in rows]
 
 
 def allies(runtime: Runtime) -> list[tuple[str, str]]:
@@ -257,3 +260,10 @@ def test_deleting_a_contact_says_everything_it_removes_and_removes_exactly_that(
             .where(Contact.key == "U3")
         ).all()
     assert kept == [("intro_received", "at the offsite", None)]
+
+
+def test_every_kind_of_row_that_belongs_to_a_contact_has_words_in_the_replies() -> None:
+    """A new table whose rows go with a contact is counted in member-facing words, in order."""
+    owned = {ref.table.name for ref in contact_references() if ref.owned}
+    assert owned <= set(WORDS), owned - set(WORDS)
+    assert owned <= set(COUNT_ORDER), owned - set(COUNT_ORDER)

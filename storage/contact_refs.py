@@ -36,7 +36,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.engine import CursorResult, RowMapping
+from sqlalchemy.engine import CursorResult, Result, RowMapping
 from sqlalchemy.orm import Session
 
 from storage.models import Base, Contact
@@ -164,25 +164,45 @@ def repoint(session: Session, column: Column[Any], old: Value, new: Value, membe
     table = column.table
     assert isinstance(table, Table)
     pk = _key(table)
-    rows = session.execute(select(table).where(_mine(table, member_id), column == old)).mappings()
-    rows_seen = list(rows)
-    self_reference = any(fk.column.table is table for fk in column.foreign_keys)
-    for row in rows_seen:
-        if self_reference and row[pk.key] == new:
-            value: Value | None = None  # a row never points at itself
-        else:
-            twin = _twin(session, column, row, new, member_id)
-            if twin is not None:
-                _join(session, table, row, twin, column, member_id)
-                continue
-            value = new
+    where: tuple[ColumnElement[bool], ...] = (_mine(table, member_id), column == old)
+    if any(fk.column.table is table for fk in column.foreign_keys):
+        # A row never points at itself: the one that is ``new`` forgets ``old`` instead.
+        itself = session.execute(
+            update(table)
+            .where(*where, pk == new)
+            .values({column.key: None})
+            .execution_options(synchronize_session=False)
+        )
+        where = (*where, pk != new)
+        done = _rowcount(itself)
+    else:
+        done = 0
+    if not _unique_sets(column):
+        # Nothing can collide: one statement, however many rows (a long ledger).
+        moved = session.execute(
+            update(table)
+            .where(*where)
+            .values({column.key: new})
+            .execution_options(synchronize_session=False)
+        )
+        return done + _rowcount(moved)
+    rows = list(session.execute(select(table).where(*where)).mappings())
+    for row in rows:
+        twin = _twin(session, column, row, new, member_id)
+        if twin is not None:
+            _join(session, table, row, twin, column, member_id)
+            continue
         session.execute(
             update(table)
             .where(pk == row[pk.key])
-            .values({column.key: value})
+            .values({column.key: new})
             .execution_options(synchronize_session=False)
         )
-    return len(rows_seen)
+    return done + len(rows)
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def _join(
@@ -282,5 +302,5 @@ def remove_all(session: Session, member_id: int, contact: Contact) -> Counts:
                 .values({ref.column.key: None})
                 .execution_options(synchronize_session=False)
             )
-        _add(counts, ref, cast("CursorResult[Any]", done).rowcount)
+        _add(counts, ref, _rowcount(done))
     return counts

@@ -207,7 +207,13 @@ def _merge(data: MemberData, source: Contact, into: Contact) -> Merged:
     into.organisation = into.organisation or source.organisation
     if source.notes and source.notes != into.notes:
         joined = f"{into.notes}\n{source.notes}" if into.notes else source.notes
-        into.notes = joined[:NOTES_MAX]
+        if len(joined) > NOTES_MAX:
+            raise InvalidInput(
+                "into",
+                f"Their notes together are over {NOTES_MAX:,} characters: shorten one of them "
+                "(the contact form) and merge again, so no note is cut.",
+            )
+        into.notes = joined
     if into.met_through_id is None and source.met_through_id not in (None, into.id):
         into.met_through_id = source.met_through_id
     if into.snoozed_until is None:

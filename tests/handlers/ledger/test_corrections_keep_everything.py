@@ -34,6 +34,7 @@ from storage.models import (
 from tests.support.clock import FrozenClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.messages import button
+from tests.support.modals import contact_values
 from tests.support.nudge_fixtures import add_member
 from tests.support.slack_requests import Reply, SlackDriver
 from tests.support.waiting import wait_for
@@ -267,3 +268,27 @@ def test_every_kind_of_row_that_belongs_to_a_contact_has_words_in_the_replies() 
     owned = {ref.table.name for ref in contact_references() if ref.owned}
     assert owned <= set(WORDS), owned - set(WORDS)
     assert owned <= set(COUNT_ORDER), owned - set(COUNT_ORDER)
+
+
+def test_a_merge_that_would_cut_a_note_is_refused_and_changes_nothing(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    def write_notes(key: str, notes: str) -> None:
+        slack.action("open_contact_modal", value=key)
+        view = fake_slack.calls_to("views.open")[-1]["view"]
+        values = contact_values(notes=notes)
+        reply = slack.submit("contact_modal", values, private_metadata=view["private_metadata"])
+        assert reply.status == 200 and reply.body == ""
+
+    ok(slack.command('add "D. Lee"'))
+    ok(slack.command('add "Dana Lee (Acme)"'))
+    write_notes("~d. lee", "Met at the offsite. " * 100)  # 2,000 characters
+    write_notes("~dana lee", "Leads pricing for EMEA. " * 80)  # 1,920 characters
+    refused = ok(slack.command('merge "D. Lee" into "Dana Lee (Acme)"'))
+    assert "Their notes together are over 3,000 characters" in refused.text
+    with transaction(runtime.sessions) as session:
+        notes = dict(session.execute(select(Contact.key, Contact.notes)).tuples().all())
+    assert notes == {
+        "~d. lee": ("Met at the offsite. " * 100).strip(),
+        "~dana lee": ("Leads pricing for EMEA. " * 80).strip(),
+    }

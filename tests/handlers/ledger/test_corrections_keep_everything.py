@@ -150,6 +150,7 @@ def test_merging_keeps_plans_notes_reminders_and_project_allies(
     ok(slack.command('project "Hiring" "D. Lee"'))
     met_and_learned(slack, runtime, fake_slack, clock, '"D. Lee"')
     ok(slack.command('plan "D. Lee" thursday lunch'))  # Tuesday now: a plan still to come
+    ok(slack.command('plan "Dana Lee (Acme)" friday walk'))  # both open: both are kept
     assert questions(runtime) == {"~d. lee": 3}
 
     merged = ok(slack.command('merge "D. Lee" into "Dana Lee (Acme)"'))
@@ -158,6 +159,7 @@ def test_merging_keeps_plans_notes_reminders_and_project_allies(
     assert plans(runtime) == [
         ("~dana lee", "coffee", PlanStatus.MET, "Pricing is regional"),
         ("~dana lee", "lunch", PlanStatus.PLANNED, None),
+        ("~dana lee", "walk", PlanStatus.PLANNED, None),
     ]
     assert allies(runtime) == [("Q3 launch", "~dana lee"), ("Hiring", "~dana lee")]
     assert questions(runtime) == {"~dana lee": 3}
@@ -175,7 +177,9 @@ def test_merging_keeps_plans_notes_reminders_and_project_allies(
     listed = ok(slack.command("project")).text
     assert "Q3 launch" in listed and "Hiring" in listed
     assert listed.count("Dana Lee (Acme)") == 2 and "D. Lee" not in listed
-    assert "Thursday 19 November: lunch with" in ok(slack.command("plan")).text
+    listed_plans = ok(slack.command("plan")).text
+    assert "Thursday 19 November: lunch with" in listed_plans
+    assert "Friday 20 November: walk with" in listed_plans
 
     slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
     view: str = wait_for(lambda: home(fake_slack) if "Project allies" in home(fake_slack) else "")
@@ -187,6 +191,9 @@ def test_merging_keeps_plans_notes_reminders_and_project_allies(
     assert send_plans(runtime, clock) == 1
     assert dms(fake_slack)[-1]["text"] == "Today: lunch with Dana Lee (Acme)."
     assert send_plans(runtime, clock) == 0
+    clock.advance(days=1)  # Friday: the walk's reminder, and "did you meet?" for the lunch
+    assert send_plans(runtime, clock) == 2
+    assert "Today: walk with Dana Lee (Acme)." in [m["text"] for m in dms(fake_slack)[-2:]]
 
 
 def test_linking_into_an_existing_slack_contact_keeps_their_plans_and_projects(

@@ -287,14 +287,14 @@ def test_a_merge_that_would_cut_a_note_is_refused_and_changes_nothing(
         reply = slack.submit("contact_modal", values, private_metadata=view["private_metadata"])
         assert reply.status == 200 and reply.body == ""
 
-    ok(slack.command('add "D. Lee"'))
-    ok(slack.command('add "Dana Lee (Acme)"'))
+    ok(slack.command('add "D. Lee" strategic'))
+    ok(slack.command('add "Dana Lee (Acme)" strategic'))
     write_notes("~d. lee", "Met at the offsite. " * 100)  # 2,000 characters
     write_notes("~dana lee", "Leads pricing for EMEA. " * 80)  # 1,920 characters
     refused = ok(slack.command('merge "D. Lee" into "Dana Lee (Acme)"'))
     assert "Their notes together are over 3,000 characters" in refused.text
     with transaction(runtime.sessions) as session:
-        notes = dict(session.execute(select(Contact.key, Contact.notes)).tuples().all())
+        notes = {key: text for key, text in session.execute(select(Contact.key, Contact.notes))}
     assert notes == {
         "~d. lee": ("Met at the offsite. " * 100).strip(),
         "~dana lee": ("Leads pricing for EMEA. " * 80).strip(),

@@ -211,7 +211,7 @@ def _merge(data: MemberData, source: Contact, into: Contact) -> Merged:
             raise InvalidInput(
                 "into",
                 f"Their notes together are over {NOTES_MAX:,} characters: shorten one of them "
-                "(the contact form) and merge again, so no note is cut.",
+                "(the contact form) and try again, so no note is cut.",
             )
         into.notes = joined
     if into.met_through_id is None and source.met_through_id not in (None, into.id):

@@ -4,8 +4,9 @@ A plan names a contact, a day in the member's own calendar and what they will do
 Ally sends a short reminder with questions to bring; from the day after, it asks "did you
 meet?" (bot/nudges/plans.py sends both). **Yes** logs the catch-up and asks what they learned
 (seed 002's reflection: what did you learn, what will you ask next, who else should you talk
-to?); **Not yet** moves the plan a week; **Skip** drops it. A member has at most one open plan
-per person: planning the same person again changes that plan.
+to?); **Not yet** moves the plan a week; **Skip** drops it. A member has one open plan per
+person: planning the same person again changes that plan. Merging two contacts keeps both of
+their open plans (each with its reminder); planning that person again then changes the soonest.
 
 The services at the end each open one unit of work and commit it; the functions taking a
 session are the pieces they are made of.
@@ -160,11 +161,13 @@ def make_plan(
     contact, _ = contact_for(data, person, now)
     session.flush()
     plan = session.scalars(
-        select(MeetingPlan).where(
+        select(MeetingPlan)
+        .where(
             MeetingPlan.member_id == data.member.id,
             MeetingPlan.contact_id == contact.id,
             MeetingPlan.status == PlanStatus.PLANNED.value,
         )
+        .order_by(MeetingPlan.day, MeetingPlan.id)
     ).first()
     replaced = plan is not None
     if plan is None:

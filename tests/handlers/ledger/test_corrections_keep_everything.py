@@ -299,3 +299,20 @@ def test_a_merge_that_would_cut_a_note_is_refused_and_changes_nothing(
         "~d. lee": ("Met at the offsite. " * 100).strip(),
         "~dana lee": ("Leads pricing for EMEA. " * 80).strip(),
     }
+
+
+def test_planning_a_merged_person_again_changes_their_soonest_plan(
+    slack: SlackDriver, runtime: Runtime, ana: None
+) -> None:
+    # Monday: D. Lee's lunch is on Friday, Dana's walk on Thursday; merged, both stay open.
+    ok(slack.command('plan "D. Lee" friday lunch'))
+    ok(slack.command('plan "Dana Lee (Acme)" thursday walk'))
+    ok(slack.command('merge "D. Lee" into "Dana Lee (Acme)"'))
+
+    changed = ok(slack.command('plan "Dana Lee (Acme)" wednesday breakfast'))
+    assert "Wednesday 18 November" in changed.text
+    # The soonest plan (Thursday's walk) became Wednesday's breakfast; Friday's lunch stays.
+    assert plans(runtime) == [
+        ("~dana lee", "lunch", PlanStatus.PLANNED, None),
+        ("~dana lee", "breakfast", PlanStatus.PLANNED, None),
+    ]

@@ -42,7 +42,7 @@ def sweep_uninstalled(runtime: Runtime) -> list[Swept]:
         if is_installed(store, enterprise_id, team_id):
             continue
         erased = data_rights.erase(
-            runtime.unit_of_work, enterprise_id=enterprise_id, team_id=team_id
+            runtime.unit_of_work, enterprise_id=enterprise_id, team_id=team_id, now=runtime.clock()
         )
         swept.append(Swept(enterprise_id, team_id, erased))
         log.info(

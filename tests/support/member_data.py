@@ -57,6 +57,10 @@ TABLES = (
 BY_MEMBER = "rows hang off members.id (member_id)"
 BY_IDENTITY = "rows carry the Slack identity (enterprise_id, team_id, user_id)"
 NOT_PERSONAL = "holds nothing about anyone"
+# Outlives the member's rows by design, until Slack confirms each delete: so it keeps no member
+# id, no user id and no content, only the workspace and the Slack object (channel and ts, or a
+# file id). tests/handlers/data_rights/test_slack_deletions.py checks that it holds no more.
+SLACK_OBJECTS = "Ally's own messages and files to delete in Slack: workspace and Slack ids only"
 OWNERSHIP = {
     "members": BY_IDENTITY,
     "contacts": BY_MEMBER,
@@ -72,6 +76,7 @@ OWNERSHIP = {
     "plan_messages": BY_MEMBER,
     # Request signatures and event ids, kept 15 minutes against replays.
     "seen_requests": NOT_PERSONAL,
+    "slack_deletions": SLACK_OBJECTS,
 }
 
 

@@ -1,7 +1,8 @@
 """Forget and uninstall leave nothing behind: every table of storage.models' metadata (and the
 OAuth installation tables) is walked, so a table added later cannot be forgotten; and Ally's own
 copies in Slack (the weekly DMs it posted, the export files it uploaded) are deleted too, where
-the token still allows it."""
+the token still allows it (tests/handlers/data_rights/test_slack_deletions.py: the plans' DMs,
+failures, restarts and revoked tokens)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from bot.ledger.people import MemberRef
 from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
 from storage.db import transaction
-from storage.models import Member, Nudge
+from storage.models import Member, Nudge, SlackDeletion
 from tests.support.clock import FrozenClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.member_data import (
+    NOT_PERSONAL,
     OWNERSHIP,
+    SLACK_OBJECTS,
     give_data,
     metadata_tables,
     rows_about,
@@ -79,7 +82,9 @@ def test_forget_leaves_no_row_about_the_member_in_any_table(
     app: App, db_runtime: Runtime, fake_slack: FakeSlack
 ) -> None:
     before = rows_about(db_runtime.sessions, ANA)
-    assert set(before) == {t for t, how in OWNERSHIP.items() if how != "holds nothing about anyone"}
+    assert set(before) == {
+        t for t, how in OWNERSHIP.items() if how not in (NOT_PERSONAL, SLACK_OBJECTS)
+    }
     assert all(before.values()), before  # the data covers every table
     bob = rows_about(db_runtime.sessions, BOB)
     ts, file_id = posted_in_slack(db_runtime, fake_slack, ANA)
@@ -92,6 +97,9 @@ def test_forget_leaves_no_row_about_the_member_in_any_table(
 
     assert set(rows_about(db_runtime.sessions, ANA).values()) == {0}
     assert rows_about(db_runtime.sessions, BOB) == bob
+    # The list of Ally's copies to delete in Slack is empty once Slack confirmed each one.
+    with db_runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(SlackDeletion)) == 0
     [deleted] = fake_slack.calls_to("chat.delete")
     assert (deleted["channel"], deleted["ts"]) == ("DU1", ts)
     [removed] = fake_slack.calls_to("files.delete")
@@ -154,16 +162,16 @@ def test_a_revoked_token_stops_the_slack_clean_up_politely(
     caplog.set_level(logging.INFO)
     assert SlackDriver(app, SECRET).event({"type": "app_uninstalled"}).status == 200
     app.listener_runner.listener_executor.shutdown(wait=True)
-    # No call after Slack said the token is gone.
+    # No call after Slack said the token is gone, and nothing is kept to try again.
     assert len(fake_slack.calls_to("chat.delete")) == 1
     assert fake_slack.calls_to("files.delete") == []
-    [line] = [r for r in caplog.records if r.getMessage() == "Ally's copies in Slack deleted"]
+    assert rows_of_workspace(db_runtime.sessions, "T1")["slack_deletions"] == 0
+    dropped = "Slack copies dropped: Slack revoked the workspace's token"
+    [line] = [r for r in caplog.records if r.getMessage() == dropped]
     assert line.ally_fields == {  # type: ignore[attr-defined]
         "team": "T1",
-        "stopped_by": "token_revoked",
-        "messages": 0,
-        "files": 0,
-        "refused": 4,
+        "slack_error": "token_revoked",
+        "dropped": 4,
     }
 
 

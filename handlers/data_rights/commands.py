@@ -119,7 +119,8 @@ def confirm_forget(command: Command) -> Reply:
             section(
                 "*Delete all your Ally data?*\nThis erases your contacts, your ledger of favours "
                 "and introductions, your notes, suggested questions, weekly nudges and settings, "
-                "and deletes my weekly DMs and export files from Slack. "
+                "and deletes my DMs to you (weekly nudges, plan reminders and follow-ups) and your "
+                "export files from Slack. "
                 "It can't be undone. Use `/ally export` first if you want a copy."
             ),
             actions(

@@ -97,6 +97,8 @@ def test_forget_deletes_the_weekly_dm_the_plan_reminder_and_the_follow_up_in_sla
 ) -> None:
     weekly_dm_and_plan(db_runtime, slack, fake_slack, clock)
     ana_wrote = fake_slack.post_as("U1", "DU1", "thanks Ally")
+    asked = slack.command("forget").text
+    assert "deletes my DMs to you (weekly nudges, plan reminders and follow-ups)" in asked
 
     forget(app, slack, fake_slack)
 
@@ -327,6 +329,7 @@ def test_the_scheduler_runs_the_deletions(db_runtime: Runtime) -> None:
     try:
         job = scheduler.get_job(DELETIONS_JOB_ID)
         assert job is not None and job.args == (db_runtime,)
+        assert job.trigger.interval == timedelta(minutes=5)  # type: ignore[attr-defined]
     finally:
         stop(scheduler)
 
@@ -344,3 +347,78 @@ def test_the_deletions_job_deletes_what_is_listed(
     clock.advance(minutes=5)
     delete_copies(db_runtime)
     assert listed(db_runtime) == [] and allys_dms(fake_slack) == []
+
+
+def test_with_oauth_the_workspace_token_deletes_and_after_an_uninstall_nothing_can(
+    make_runtime: MakeRuntime,
+    db_url: str,
+    fake_slack: FakeSlack,
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.platform.oauth import installation_store
+
+    runtime = make_runtime(db_url, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="secret")
+    installation_store(runtime).save(
+        Installation(
+            app_id="A1",
+            enterprise_id=None,
+            team_id="T1",
+            bot_token="xoxb-for-T1",
+            bot_id="BBOT",
+            bot_user_id="UBOT",
+            user_id="UADMIN",
+            installed_at=1_700_000_000.0,
+        )
+    )
+    add_member(runtime, "U1", "Europe/London")
+    add_member(runtime, "U3", "Europe/London")
+    send_nudges(runtime)
+    assert len(allys_dms(fake_slack, "DU1")) == len(allys_dms(fake_slack, "DU3")) == 1
+    app = create_app(runtime, register=[handlers.register])
+    try:
+        forget(app, SlackDriver(app, SECRET), fake_slack)
+        [deleted] = fake_slack.calls_to("chat.delete")
+        assert deleted.headers["Authorization"] == "Bearer xoxb-for-T1"
+        assert allys_dms(fake_slack, "DU1") == []
+
+        caplog.set_level(logging.INFO)
+        app = create_app(runtime, register=[handlers.register])
+        assert SlackDriver(app, SECRET).event({"type": "app_uninstalled"}).status == 200
+        app.listener_runner.listener_executor.shutdown(wait=True)
+    finally:
+        app.listener_runner.listener_executor.shutdown(wait=True)
+    # Slack revoked the token with the uninstall: Bob's DM can't be deleted any more, and the
+    # list says so rather than trying forever.
+    assert len(fake_slack.calls_to("chat.delete")) == 1
+    assert listed(runtime) == []
+    gone = "Slack copies dropped: Ally is not installed in the workspace any more"
+    [line] = [r for r in caplog.records if r.getMessage() == gone]
+    assert line.ally_fields == {"team": "T1", "dropped": 1}  # type: ignore[attr-defined]
+
+
+def test_a_thank_you_sent_to_a_colleague_stays_with_them(
+    app: App, slack: SlackDriver, db_runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    """The thank-you Ally delivered on Ana's behalf is Maria's message now: Ana's forget leaves
+    it in Maria's DM with Ally (and never lists it)."""
+    weekly_dm_and_plan(db_runtime, slack, fake_slack, clock)
+    reply = slack.command("thanks <@U2> for the custom report")
+    [favour] = [
+        element["value"]
+        for block in reply.json["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "say_thanks"
+    ]
+    words = {"message": {"message": {"type": "plain_text_input", "value": "You saved my week."}}}
+    assert slack.submit("say_thanks_modal", words, private_metadata=str(favour)).status == 200
+    [thank_you] = allys_dms(fake_slack, "DU2")
+
+    forget(app, slack, fake_slack)
+
+    assert allys_dms(fake_slack) == []  # Ana's own DMs from Ally are gone
+    assert allys_dms(fake_slack, "DU2") == [thank_you]
+    assert "DU2" not in {c["channel"] for c in fake_slack.calls_to("chat.delete")}

@@ -9,7 +9,8 @@ failure, a restart or a second process. ``delete_due`` then works through it:
    short lease in one conditional ``UPDATE`` (rows locked first with ``FOR UPDATE SKIP LOCKED``
    on PostgreSQL; SQLite's write lock makes the condition atomic), as bot/nudges/leases.py does.
 2. **Delete** each one in Slack with the workspace's own token (``chat.delete``,
-   ``files.delete``), outside any transaction.
+   ``files.delete``), outside any transaction, right after renewing the lease on it (a worker
+   whose lease ran out leaves the row to the one that took it).
 3. **Settle**, where this worker still holds the row: Slack confirmed (``ok``, or the message,
    channel or file is already gone) removes it; a token Slack says is revoked (``token_revoked``,
    ``account_inactive``) or a workspace with no installation left drops the workspace's rows (an
@@ -156,7 +157,7 @@ class Deleter:
         table = SlackDeletion
         claimable = and_(
             table.next_attempt_at <= now,
-            or_(table.claimed_until.is_(None), table.claimed_until < now),
+            or_(table.claimed_until.is_(None), table.claimed_until < self.runtime.clock()),
         )
         where = claimable if among is None else and_(claimable, among)
         with transaction(self.runtime.sessions) as session:
@@ -172,7 +173,7 @@ class Deleter:
             claimed = session.execute(
                 update(table)
                 .where(table.id.in_(ids), claimable)
-                .values(claimed_by=self.worker, claimed_until=now + LEASE)
+                .values(claimed_by=self.worker, claimed_until=self.runtime.clock() + LEASE)
                 .returning(
                     table.id,
                     table.enterprise_id,
@@ -186,6 +187,18 @@ class Deleter:
                 .execution_options(synchronize_session=False)
             ).all()
         return sorted((_Row._make(row) for row in claimed), key=lambda row: row.id)
+
+    def fence(self, row_id: int) -> bool:
+        """Renew this worker's lease on a row right before it is deleted in Slack; False when
+        the lease ran out and another worker took it (then this one leaves it alone)."""
+        with transaction(self.runtime.sessions) as session:
+            result = session.execute(
+                update(SlackDeletion)
+                .where(self._mine([row_id]))
+                .values(claimed_until=self.runtime.clock() + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def _mine(self, ids: Sequence[int]) -> ColumnElement[bool]:
         return and_(SlackDeletion.id.in_(ids), SlackDeletion.claimed_by == self.worker)
@@ -251,14 +264,15 @@ class Deleter:
                 by_workspace.setdefault((row.enterprise_id, row.team_id), []).append(row)
             try:
                 for (enterprise_id, team_id), mine in by_workspace.items():
-                    self._workspace(enterprise_id, team_id, mine, now, done)
+                    self.delete_claimed(enterprise_id, team_id, mine, now, done)
             except BaseException:
                 self.release([row.id for row in rows])
                 raise
 
-    def _workspace(
+    def delete_claimed(
         self, enterprise_id: str, team_id: str, rows: list[_Row], now: datetime, done: Deleted
     ) -> None:
+        """Delete one workspace's ``rows``, claimed by this worker, in Slack and settle each."""
         where = {"enterprise": enterprise_id, "team": team_id}
         found = self.client_for(enterprise_id, team_id)
         if found is None or not found.token:
@@ -273,6 +287,8 @@ class Deleter:
             return
         client = deleting_client(self.runtime, found)
         for position, row in enumerate(rows):
+            if not self.fence(row.id):
+                continue  # another worker has it now
             code, wait = self._delete(client, row)
             if code is None or code in GONE:
                 done.deleted += self.remove([row.id])

@@ -9,7 +9,6 @@ import logging
 import uuid
 
 from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
@@ -165,9 +164,7 @@ def delete_copies_later(runtime: Runtime, enterprise_id: str, team_id: str | Non
 
 def register(app: App, runtime: Runtime) -> None:
     @app.action(ids.FORGET_CONFIRM)
-    def on_confirm(
-        ack: Ack, body: dict, context: BoltContext, respond: Respond, client: WebClient
-    ) -> None:
+    def on_confirm(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
         press = pressed(ack, body, context)
         if press is None or press[1] != press[0].user_id:
             log.warning(

@@ -422,3 +422,28 @@ def test_a_thank_you_sent_to_a_colleague_stays_with_them(
     assert allys_dms(fake_slack) == []  # Ana's own DMs from Ally are gone
     assert allys_dms(fake_slack, "DU2") == [thank_you]
     assert "DU2" not in {c["channel"] for c in fake_slack.calls_to("chat.delete")}
+
+
+def test_a_worker_whose_lease_ran_out_leaves_the_rows_to_the_one_that_took_them(
+    app: App, slack: SlackDriver, db_runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    from bot.data_rights.deletions import Deleted
+
+    weekly_dm_and_plan(db_runtime, slack, fake_slack, clock)
+    fake_slack.fail("chat.delete", status=500, error="fatal_error", retry_after=None, times=50)
+    forget(app, slack, fake_slack)
+    fake_slack.recover()
+    fake_slack.reset()
+    clock.advance(hours=1)
+    slow = Deleter(db_runtime, web_client(db_runtime), worker="slow")
+    rows = slow.claim(clock.now)
+    assert len(rows) == 4
+    other = Deleter(db_runtime, web_client(db_runtime), worker="other")
+    assert other.run(clock.now).deleted == 0  # held
+    clock.advance(minutes=11)  # the slow worker's lease runs out; the other takes the rows
+    assert other.run(clock.now).deleted == 4
+    assert len(fake_slack.calls_to("chat.delete")) == 3
+    done = Deleted()
+    slow.delete_claimed("", "T1", rows, clock.now, done)  # the slow worker wakes up
+    assert len(fake_slack.calls_to("chat.delete")) == 3  # and calls Slack for none of them
+    assert (done.deleted, done.dropped, done.retry) == (0, 0, 0)

@@ -447,3 +447,18 @@ def test_a_worker_whose_lease_ran_out_leaves_the_rows_to_the_one_that_took_them(
     slow.delete_claimed("", "T1", rows, clock.now, done)  # the slow worker wakes up
     assert len(fake_slack.calls_to("chat.delete")) == 3  # and calls Slack for none of them
     assert (done.deleted, done.dropped, done.retry) == (0, 0, 0)
+
+
+def test_allys_answer_to_a_plain_dm_is_not_listed_and_stays(
+    app: App, slack: SlackDriver, db_runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    """Only the DMs Ally sends on its own are listed: its answer to a message Ana wrote in the
+    DM (what files it reads) is not, and stays in Slack after forget."""
+    weekly_dm_and_plan(db_runtime, slack, fake_slack, clock)
+    event = {"type": "message", "channel": "DU1", "channel_type": "im", "user": "U1"}
+    assert slack.event({**event, "text": "hello", "ts": "1.1"}).status == 200
+    [answer] = wait_for(
+        lambda: [m for m in allys_dms(fake_slack) if "Connections.csv" in m["text"]]
+    )
+    forget(app, slack, fake_slack)
+    assert allys_dms(fake_slack) == [answer]

@@ -399,6 +399,23 @@ class PlanMessage(Base):
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+class SentMessage(SlackIdentity, Base):
+    """A message Ally posted in its DM with a Slack user in answer to something they did there
+    or on Home (a file they shared, a button they pressed), so that forgetting them, or erasing
+    the workspace, deletes it from Slack too. The weekly DMs and the plans' DMs are kept with
+    their own rows (``nudges``, ``plan_messages``)."""
+
+    __tablename__ = "sent_messages"
+    __table_args__ = (
+        Index("ix_sent_messages_enterprise_id", "enterprise_id", "team_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[SlackId]
+    message_ts: Mapped[SlackId]
+    sent_at: Mapped[Instant]
+
+
 class SlackDeletion(Base):
     """One of Ally's own messages (``channel_id``, ``message_ts``) or uploaded files
     (``file_id``) to delete in Slack, written in the transaction that erases a member or a

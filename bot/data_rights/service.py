@@ -3,9 +3,9 @@ workspace's data erased when Ally is uninstalled from it.
 
 The functions on a session never commit; the services run them in one unit of work each, so
 an erasure is all or nothing. In the same transaction, an erasure lists Ally's own copies in
-Slack (every DM it posted to the member: the weekly DMs, the plans' reminders and follow-ups;
-and the export files it uploaded) in ``slack_deletions``, which bot.data_rights.deletions
-deletes in Slack afterwards, until Slack confirms.
+Slack (every DM it posted to the member: the weekly DMs, the plans' reminders and follow-ups,
+its answers in their DM; and the export files it uploaded) in ``slack_deletions``, which
+bot.data_rights.deletions deletes in Slack afterwards, until Slack confirms.
 
 A thank-you Ally delivered on a member's behalf is not one of them: it was sent to a colleague,
 is the colleague's message now, and stays in their DM with Ally.
@@ -14,6 +14,7 @@ is the colleague's message now, and stays in their DM with Ally.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -39,6 +40,7 @@ from storage.models import (
     Project,
     ProjectAlly,
     QuestionAsked,
+    SentMessage,
     SlackUser,
 )
 from storage.repository import find_member
@@ -56,7 +58,7 @@ MEMBER_TABLES = (
     Contact,
 )
 # Tables keyed by Slack identity rather than by member.
-IDENTITY_TABLES = (Member, SlackUser, HomeVisit, ExportFile)
+IDENTITY_TABLES = (Member, SlackUser, HomeVisit, ExportFile, SentMessage)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
         ("slack_profile", SlackUser, SlackUser.id),
         ("home_visits", HomeVisit, HomeVisit.id),
         ("export_files", ExportFile, ExportFile.requested_at),
+        ("sent_messages", SentMessage, SentMessage.sent_at),
     )
     for name, table, ordering in identity_tables:
         found = session.scalars(select(table).where(table.user_is(*who)).order_by(ordering))
@@ -205,23 +208,33 @@ def export_failed(session: Session, ref: MemberRef, key: str) -> None:
 # -- erasure -----------------------------------------------------------------------------------
 
 
-def _copies(
-    session: Session, members: ColumnElement[bool], files_where: ColumnElement[bool]
-) -> list[Copy]:
-    """Every DM Ally posted to the ``members`` (weekly DMs, plan reminders and follow-ups) and
-    every export file it uploaded (``files_where``), each with its workspace."""
+def _copies(session: Session, whose: Callable[[Any], ColumnElement[bool]]) -> list[Copy]:
+    """Every DM Ally posted to the members ``whose`` rows these are (weekly DMs, plan reminders
+    and follow-ups, its answers in their DM) and every export file it uploaded for them, each
+    with its workspace."""
     found: list[Copy] = []
     for model in (Nudge, PlanMessage):
         rows = session.execute(
             select(Member.enterprise_id, Member.team_id, model.channel_id, model.message_ts)
             .join(Member, Member.id == model.member_id)
-            .where(members, model.channel_id.is_not(None), model.message_ts.is_not(None))
+            .where(whose(Member), model.channel_id.is_not(None), model.message_ts.is_not(None))
             .order_by(model.id)
         ).all()
         found += [Copy(str(e or ""), str(t), str(c), str(ts)) for e, t, c, ts in rows]
+    answers = session.execute(
+        select(
+            SentMessage.enterprise_id,
+            SentMessage.team_id,
+            SentMessage.channel_id,
+            SentMessage.message_ts,
+        )
+        .where(whose(SentMessage))
+        .order_by(SentMessage.id)
+    ).all()
+    found += [Copy(str(e or ""), str(t), str(c), str(ts)) for e, t, c, ts in answers]
     files = session.execute(
         select(ExportFile.enterprise_id, ExportFile.team_id, ExportFile.file_id)
-        .where(files_where, ExportFile.file_id.is_not(None))
+        .where(whose(ExportFile), ExportFile.file_id.is_not(None))
         .order_by(ExportFile.id)
     ).all()
     found += [Copy(str(e or ""), str(t), file_id=str(f)) for e, t, f in files]
@@ -248,9 +261,9 @@ def forget(session: Session, ref: MemberRef, now: datetime) -> Erased:
     they last entered Home, their cached Slack profile and their exports; and list Ally's DMs
     and files to them for deletion in Slack. Other members' own notes are theirs and stay."""
     who = (ref.enterprise_id, ref.team_id, ref.user_id)
-    copies = record(session, _copies(session, Member.user_is(*who), ExportFile.user_is(*who)), now)
+    copies = record(session, _copies(session, lambda model: model.user_is(*who)), now)
     counts = _erase_members(session, Member.user_is(*who))
-    for model in (HomeVisit, SlackUser, ExportFile):
+    for model in (HomeVisit, SlackUser, ExportFile, SentMessage):
         counts[model.__tablename__] = _delete(session, model, model.user_is(*who))
     return Erased(counts, copies)
 
@@ -284,11 +297,9 @@ def erase_workspace(
     if not whole_enterprise and not team_id and not (enterprise_id and team_id == ""):
         raise ValueError("a workspace erasure needs the team id")
     where = (enterprise_id, None if whole_enterprise else team_id)
-    copies = record(
-        session, _copies(session, Member.workspace_is(*where), ExportFile.workspace_is(*where)), now
-    )
+    copies = record(session, _copies(session, lambda model: model.workspace_is(*where)), now)
     counts = _erase_members(session, Member.workspace_is(*where))
-    for model in (HomeVisit, SlackUser, ExportFile):
+    for model in (HomeVisit, SlackUser, ExportFile, SentMessage):
         counts[model.__tablename__] = _delete(session, model, model.workspace_is(*where))
     return Erased(counts, copies)
 
@@ -318,6 +329,24 @@ def export_delivered(
 
 def export_undelivered(units: Units, ref: MemberRef, key: str) -> None:
     committed(units, lambda session: export_failed(session, ref, key))
+
+
+def answer_sent(units: Units, ref: MemberRef, channel_id: str, ts: str, now: datetime) -> None:
+    """Keep the (channel, ts) of a message Ally posted in ``ref``'s DM in answer to something
+    they did, so that forget deletes it from Slack too."""
+    committed(
+        units,
+        lambda session: session.add(
+            SentMessage(
+                enterprise_id=ref.enterprise_id,
+                team_id=ref.team_id,
+                user_id=ref.user_id,
+                channel_id=channel_id,
+                message_ts=ts,
+                sent_at=now,
+            )
+        ),
+    )
 
 
 def forget_member(units: Units, ref: MemberRef, now: datetime) -> Erased:

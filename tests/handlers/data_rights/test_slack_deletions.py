@@ -449,16 +449,20 @@ def test_a_worker_whose_lease_ran_out_leaves_the_rows_to_the_one_that_took_them(
     assert (done.deleted, done.dropped, done.retry) == (0, 0, 0)
 
 
-def test_allys_answer_to_a_plain_dm_is_not_listed_and_stays(
+def test_allys_answers_in_the_dm_are_deleted_too(
     app: App, slack: SlackDriver, db_runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
 ) -> None:
-    """Only the DMs Ally sends on its own are listed: its answer to a message Ana wrote in the
-    DM (what files it reads) is not, and stays in Slack after forget."""
+    """Ally's answer to a message Ana wrote in its DM (what files it reads) and to a button she
+    pressed on Home (questions sent to her DM) are hers to forget like the weekly DM."""
     weekly_dm_and_plan(db_runtime, slack, fake_slack, clock)
     event = {"type": "message", "channel": "DU1", "channel_type": "im", "user": "U1"}
     assert slack.event({**event, "text": "hello", "ts": "1.1"}).status == 200
-    [answer] = wait_for(
-        lambda: [m for m in allys_dms(fake_slack) if "Connections.csv" in m["text"]]
-    )
+    wait_for(lambda: [m for m in allys_dms(fake_slack) if "Connections.csv" in m["text"]])
+    pressed = slack.action("show_questions", value="", extra={"view": {"type": "home"}})
+    assert pressed.status == 200
+    wait_for(lambda: len(allys_dms(fake_slack)) == 5)
+    assert any("question" in m["text"].lower() for m in allys_dms(fake_slack)[3:])
+
     forget(app, slack, fake_slack)
-    assert allys_dms(fake_slack) == [answer]
+    assert allys_dms(fake_slack) == []
+    assert listed(db_runtime) == []

@@ -201,6 +201,9 @@ class Interaction(Base):
         ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
     )
     thanked_at: Mapped[MaybeInstant]
+    # Set while a thank-you DM to the ally may have been posted without Slack saying so (a 5xx
+    # or a timeout): the next attempt reads the ally's DM before posting (handlers/ledger/thanks).
+    thanks_post_started_at: Mapped[MaybeInstant]
     created_at: Mapped[Instant]
 
     contact: Mapped[Contact] = relationship(foreign_keys=[contact_id])

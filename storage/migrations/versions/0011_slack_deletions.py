@@ -9,7 +9,7 @@ sent_messages keeps the (channel, ts) of Ally's answers in a member's DM (to a f
 a button they pressed), so that these are deleted too.
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0010'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -356,23 +356,11 @@ def test_with_oauth_the_workspace_token_deletes_and_after_an_uninstall_nothing_c
     clock: FrozenClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from slack_sdk.oauth.installation_store import Installation
+    from tests.support.oauth import OAUTH, install, oauth_answer
 
-    from bot.platform.oauth import installation_store
-
-    runtime = make_runtime(db_url, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="secret")
-    installation_store(runtime).save(
-        Installation(
-            app_id="A1",
-            enterprise_id=None,
-            team_id="T1",
-            bot_token="xoxb-for-T1",
-            bot_id="BBOT",
-            bot_user_id="UBOT",
-            user_id="UADMIN",
-            installed_at=1_700_000_000.0,
-        )
-    )
+    runtime = make_runtime(db_url, **OAUTH)
+    installer = create_app(runtime, register=[handlers.register])
+    install(installer, runtime, fake_slack, "code-1", oauth_answer("T1", "xoxb-for-T1"))
     add_member(runtime, "U1", "Europe/London")
     add_member(runtime, "U3", "Europe/London")
     send_nudges(runtime)
@@ -466,3 +454,31 @@ def test_allys_answers_in_the_dm_are_deleted_too(
     forget(app, slack, fake_slack)
     assert allys_dms(fake_slack) == []
     assert listed(db_runtime) == []
+
+
+def test_a_revocation_that_erases_the_workspace_drops_its_list_and_says_so(
+    make_runtime: MakeRuntime,
+    db_url: str,
+    fake_slack: FakeSlack,
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.support.oauth import OAUTH, install, oauth_answer
+
+    runtime = make_runtime(db_url, **OAUTH)
+    app = create_app(runtime, register=[handlers.register])
+    install(app, runtime, fake_slack, "code-1", oauth_answer("T1", "xoxb-for-T1"))
+    add_member(runtime, "U1", "Europe/London")
+    send_nudges(runtime)
+    assert len(allys_dms(fake_slack)) == 1
+    caplog.set_level(logging.INFO)
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
+    try:
+        assert SlackDriver(app, SECRET).event(revoked).status == 200
+    finally:
+        app.listener_runner.listener_executor.shutdown(wait=True)
+    assert fake_slack.calls_to("chat.delete") == []  # no token left to ask Slack with
+    assert listed(runtime) == []
+    gone = "Slack copies dropped: Ally is not installed in the workspace any more"
+    [line] = [r for r in caplog.records if r.getMessage() == gone]
+    assert line.ally_fields == {"team": "T1", "dropped": 1}  # type: ignore[attr-defined]

@@ -271,8 +271,9 @@ class QuestionAsked(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    # A contact's key, or "" for questions asked without a person.
-    scope: Mapped[str] = mapped_column(String(NAME_MAX + 1))
+    # A contact's key, or "" for questions asked without a person (merging, linking and
+    # deleting contacts find it by this info: storage/contact_refs.py).
+    scope: Mapped[str] = mapped_column(String(NAME_MAX + 1), info={"refers_to": "contacts.key"})
     question_id: Mapped[str] = mapped_column(String(40))
     asked_at: Mapped[Instant]
 

@@ -401,3 +401,47 @@ class PlanMessage(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class SentMessage(SlackIdentity, Base):
+    """A message Ally posted in its DM with a Slack user in answer to something they did there
+    or on Home (a file they shared, a button they pressed), so that forgetting them, or erasing
+    the workspace, deletes it from Slack too. The weekly DMs and the plans' DMs are kept with
+    their own rows (``nudges``, ``plan_messages``)."""
+
+    __tablename__ = "sent_messages"
+    __table_args__ = (
+        Index("ix_sent_messages_enterprise_id", "enterprise_id", "team_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[SlackId]
+    message_ts: Mapped[SlackId]
+    sent_at: Mapped[Instant]
+
+
+class SlackDeletion(Base):
+    """One of Ally's own messages (``channel_id``, ``message_ts``) or uploaded files
+    (``file_id``) to delete in Slack, written in the transaction that erases a member or a
+    workspace and removed once Slack confirms the delete (bot.data_rights.deletions).
+
+    It outlives the rows it was taken from, so it names only the workspace and the Slack
+    object: no member id, no user id, nothing a member wrote.
+    """
+
+    __tablename__ = "slack_deletions"
+    __table_args__ = (Index("ix_slack_deletions_next_attempt_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_id: Mapped[SlackId]
+    channel_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    file_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[Instant]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Instant]
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[MaybeInstant]
+    # Slack's error code (or the HTTP status) of the last failed attempt.
+    last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)

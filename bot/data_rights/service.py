@@ -2,27 +2,29 @@
 workspace's data erased when Ally is uninstalled from it.
 
 The functions on a session never commit; the services run them in one unit of work each, so
-an erasure is all or nothing. An erasure also returns Ally's own copies in Slack (the weekly
-DMs it posted, the export files it uploaded), which ``delete_copies`` removes once the rows
-are gone.
+an erasure is all or nothing. In the same transaction, an erasure lists Ally's own copies in
+Slack (every DM it posted to the member: the weekly DMs, the plans' reminders and follow-ups,
+its answers in their DM; and the export files it uploaded) in ``slack_deletions``, which
+bot.data_rights.deletions deletes in Slack afterwards, until Slack confirms.
+
+A thank-you Ally delivered on a member's behalf is not one of them: it was sent to a colleague,
+is the colleague's message now, and stays in their DM with Ally.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.data_rights.deletions import Copy, record
 from bot.ledger.people import MemberRef
-from bot.platform.logs import fields
 from bot.platform.uow import Units, committed
 from storage.db import dialect_insert
 from storage.models import (
@@ -38,6 +40,7 @@ from storage.models import (
     Project,
     ProjectAlly,
     QuestionAsked,
+    SentMessage,
     SlackUser,
 )
 from storage.repository import find_member
@@ -55,40 +58,16 @@ MEMBER_TABLES = (
     Contact,
 )
 # Tables keyed by Slack identity rather than by member.
-IDENTITY_TABLES = (Member, SlackUser, HomeVisit, ExportFile)
-# Slack's answers that mean the token may no longer delete anything: stop trying.
-TOKEN_GONE = frozenset(
-    {"invalid_auth", "token_revoked", "account_inactive", "not_authed", "missing_scope"}
-)
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SlackCopies:
-    """What Ally itself put in Slack for someone: DMs (channel, ts) and uploaded files."""
-
-    messages: tuple[tuple[str, str], ...] = ()
-    files: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.messages or self.files)
-
-
-class CopiesDeleted(NamedTuple):
-    """How ``delete_copies`` went: messages and files deleted, and calls Slack refused."""
-
-    messages: int
-    files: int
-    refused: int
+IDENTITY_TABLES = (Member, SlackUser, HomeVisit, ExportFile, SentMessage)
 
 
 @dataclass(frozen=True)
 class Erased:
-    """How many rows an erasure deleted, per table, and Ally's copies left in Slack."""
+    """How many rows an erasure deleted, per table, and how many of Ally's copies in Slack
+    (messages and files) it listed for deletion."""
 
     counts: dict[str, int]
-    copies: SlackCopies = field(default_factory=SlackCopies)
+    copies: int = 0
     home_changed: bool = True  # whoever was erased has an empty Home now
 
     @property
@@ -140,6 +119,7 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
         ("slack_profile", SlackUser, SlackUser.id),
         ("home_visits", HomeVisit, HomeVisit.id),
         ("export_files", ExportFile, ExportFile.requested_at),
+        ("sent_messages", SentMessage, SentMessage.sent_at),
     )
     for name, table, ordering in identity_tables:
         found = session.scalars(select(table).where(table.user_is(*who)).order_by(ordering))
@@ -228,21 +208,37 @@ def export_failed(session: Session, ref: MemberRef, key: str) -> None:
 # -- erasure -----------------------------------------------------------------------------------
 
 
-def _copies(session: Session, members: Any, files_where: ColumnElement[bool]) -> SlackCopies:
-    messages = session.execute(
-        select(Nudge.channel_id, Nudge.message_ts).where(
-            Nudge.member_id.in_(members),
-            Nudge.channel_id.is_not(None),
-            Nudge.message_ts.is_not(None),
+def _copies(session: Session, whose: Callable[[Any], ColumnElement[bool]]) -> list[Copy]:
+    """Every DM Ally posted to the members ``whose`` rows these are (weekly DMs, plan reminders
+    and follow-ups, its answers in their DM) and every export file it uploaded for them, each
+    with its workspace."""
+    found: list[Copy] = []
+    for model in (Nudge, PlanMessage):
+        rows = session.execute(
+            select(Member.enterprise_id, Member.team_id, model.channel_id, model.message_ts)
+            .join(Member, Member.id == model.member_id)
+            .where(whose(Member), model.channel_id.is_not(None), model.message_ts.is_not(None))
+            .order_by(model.id)
+        ).all()
+        found += [Copy(str(e or ""), str(t), str(c), str(ts)) for e, t, c, ts in rows]
+    answers = session.execute(
+        select(
+            SentMessage.enterprise_id,
+            SentMessage.team_id,
+            SentMessage.channel_id,
+            SentMessage.message_ts,
         )
+        .where(whose(SentMessage))
+        .order_by(SentMessage.id)
     ).all()
-    files = session.scalars(
-        select(ExportFile.file_id).where(files_where, ExportFile.file_id.is_not(None))
+    found += [Copy(str(e or ""), str(t), str(c), str(ts)) for e, t, c, ts in answers]
+    files = session.execute(
+        select(ExportFile.enterprise_id, ExportFile.team_id, ExportFile.file_id)
+        .where(whose(ExportFile), ExportFile.file_id.is_not(None))
+        .order_by(ExportFile.id)
     ).all()
-    return SlackCopies(
-        messages=tuple((str(c), str(ts)) for c, ts in messages),
-        files=tuple(str(f) for f in files),
-    )
+    found += [Copy(str(e or ""), str(t), file_id=str(f)) for e, t, f in files]
+    return found
 
 
 def _erase_members(session: Session, which: ColumnElement[bool]) -> dict[str, int]:
@@ -260,16 +256,14 @@ def _delete(session: Session, model: Any, which: ColumnElement[bool]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def forget(session: Session, ref: MemberRef) -> Erased:
+def forget(session: Session, ref: MemberRef, now: datetime) -> Erased:
     """Delete every row about ``ref``: their settings, contacts, ledger, questions, nudges, when
-    they last entered Home, their cached Slack profile and their exports. Other members' own
-    notes are theirs and stay."""
+    they last entered Home, their cached Slack profile and their exports; and list Ally's DMs
+    and files to them for deletion in Slack. Other members' own notes are theirs and stay."""
     who = (ref.enterprise_id, ref.team_id, ref.user_id)
-    copies = _copies(
-        session, select(Member.id).where(Member.user_is(*who)), ExportFile.user_is(*who)
-    )
+    copies = record(session, _copies(session, lambda model: model.user_is(*who)), now)
     counts = _erase_members(session, Member.user_is(*who))
-    for model in (HomeVisit, SlackUser, ExportFile):
+    for model in (HomeVisit, SlackUser, ExportFile, SentMessage):
         counts[model.__tablename__] = _delete(session, model, model.user_is(*who))
     return Erased(counts, copies)
 
@@ -284,10 +278,15 @@ def workspaces(session: Session) -> set[tuple[str, str]]:
 
 
 def erase_workspace(
-    session: Session, *, enterprise_id: str, team_id: str | None, whole_enterprise: bool = False
+    session: Session,
+    *,
+    enterprise_id: str,
+    team_id: str | None,
+    now: datetime,
+    whole_enterprise: bool = False,
 ) -> Erased:
     """Delete all of a workspace's data: every member's, the cached directory, Home visits and
-    exports.
+    exports; and list Ally's DMs and files there for deletion in Slack.
 
     ``whole_enterprise`` is for an organisation-wide (Enterprise Grid) install, which covers every
     workspace of ``enterprise_id``.
@@ -298,13 +297,9 @@ def erase_workspace(
     if not whole_enterprise and not team_id and not (enterprise_id and team_id == ""):
         raise ValueError("a workspace erasure needs the team id")
     where = (enterprise_id, None if whole_enterprise else team_id)
-    copies = _copies(
-        session,
-        select(Member.id).where(Member.workspace_is(*where)),
-        ExportFile.workspace_is(*where),
-    )
+    copies = record(session, _copies(session, lambda model: model.workspace_is(*where)), now)
     counts = _erase_members(session, Member.workspace_is(*where))
-    for model in (HomeVisit, SlackUser, ExportFile):
+    for model in (HomeVisit, SlackUser, ExportFile, SentMessage):
         counts[model.__tablename__] = _delete(session, model, model.workspace_is(*where))
     return Erased(counts, copies)
 
@@ -336,12 +331,35 @@ def export_undelivered(units: Units, ref: MemberRef, key: str) -> None:
     committed(units, lambda session: export_failed(session, ref, key))
 
 
-def forget_member(units: Units, ref: MemberRef) -> Erased:
-    return committed(units, lambda session: forget(session, ref))
+def answer_sent(units: Units, ref: MemberRef, channel_id: str, ts: str, now: datetime) -> None:
+    """Keep the (channel, ts) of a message Ally posted in ``ref``'s DM in answer to something
+    they did, so that forget deletes it from Slack too."""
+    committed(
+        units,
+        lambda session: session.add(
+            SentMessage(
+                enterprise_id=ref.enterprise_id,
+                team_id=ref.team_id,
+                user_id=ref.user_id,
+                channel_id=channel_id,
+                message_ts=ts,
+                sent_at=now,
+            )
+        ),
+    )
+
+
+def forget_member(units: Units, ref: MemberRef, now: datetime) -> Erased:
+    return committed(units, lambda session: forget(session, ref, now))
 
 
 def erase(
-    units: Units, *, enterprise_id: str, team_id: str | None, whole_enterprise: bool = False
+    units: Units,
+    *,
+    enterprise_id: str,
+    team_id: str | None,
+    now: datetime,
+    whole_enterprise: bool = False,
 ) -> Erased:
     return committed(
         units,
@@ -349,45 +367,7 @@ def erase(
             session,
             enterprise_id=enterprise_id,
             team_id=team_id,
+            now=now,
             whole_enterprise=whole_enterprise,
         ),
     )
-
-
-# -- Ally's own copies in Slack -------------------------------------------------------------------
-
-
-def delete_copies(client: WebClient, copies: SlackCopies, *, team: str | None) -> CopiesDeleted:
-    """Delete Ally's DMs (``chat.delete``) and uploaded files (``files.delete``) from Slack, as far
-    as the token allows: a message or file already gone counts as deleted; a token that may no
-    longer act (revoked by an uninstall) stops the attempt. One log line says how it went.
-
-    https://api.slack.com/methods/chat.delete, https://api.slack.com/methods/files.delete
-    """
-    done = {"messages": 0, "files": 0, "refused": 0}
-    gone = {"message_not_found", "file_not_found", "file_deleted", "channel_not_found"}
-    calls: list[tuple[str, str, str]] = [("messages", c, ts) for c, ts in copies.messages]
-    calls += [("files", f, "") for f in copies.files]
-    stopped = None
-    for position, (kind, what, ts) in enumerate(calls):
-        try:
-            if kind == "messages":
-                client.chat_delete(channel=what, ts=ts)
-            else:
-                client.files_delete(file=what)
-            done[kind] += 1
-        except SlackApiError as error:
-            code = str(error.response.get("error", ""))
-            if code in gone:
-                done[kind] += 1
-            elif code in TOKEN_GONE:
-                stopped = code
-                done["refused"] += len(calls) - position
-                break
-            else:
-                done["refused"] += 1
-    log.info(
-        "Ally's copies in Slack deleted",
-        extra=fields(team=team, stopped_by=stopped, **done),
-    )
-    return CopiesDeleted(**done)

@@ -176,7 +176,7 @@ def _erase(
             done.append(Checked(enterprise_id, team_id, Reason.REINSTALLED))
             continue
         erased = data_rights.erase(
-            runtime.unit_of_work, enterprise_id=enterprise_id, team_id=team_id
+            runtime.unit_of_work, enterprise_id=enterprise_id, team_id=team_id, now=runtime.clock()
         )
         done.append(Checked(enterprise_id, team_id, answer, erased))
         log.info(

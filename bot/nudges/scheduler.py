@@ -1,5 +1,6 @@
-"""The in-process scheduler: wakes every few minutes and sends the nudges that are due; with
-OAuth, also sweeps every hour: the data of each workspace Slack says Ally left is erased
+"""The in-process scheduler: wakes every few minutes and sends the nudges that are due, and
+deletes in Slack the copies an erasure listed (bot.data_rights.deletions); with OAuth, also
+sweeps every hour: the data of each workspace Slack says Ally left is erased
 (bot.data_rights.sweep).
 
 APScheduler only times the wake-ups; it does not coordinate processes (its FAQ says so), so any
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.data_rights.deletions import delete_due
 from bot.data_rights.sweep import sweep_uninstalled
 from bot.nudges.delivery import send_due
 from bot.nudges.plans import send_plans
@@ -26,6 +28,7 @@ JOB_ID = "ally-send-nudges"
 EVERY = timedelta(minutes=5)
 SWEEP_JOB_ID = "ally-sweep-uninstalled"
 SWEEP_EVERY = timedelta(hours=1)
+DELETIONS_JOB_ID = "ally-slack-deletions"
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +63,14 @@ def sweep(runtime: Runtime) -> None:
         log.exception("sweeping uninstalled workspaces failed; the next run retries")
 
 
+def delete_copies(runtime: Runtime) -> None:
+    """One run of the Slack deletions an erasure listed; a failure waits for the next."""
+    try:
+        delete_due(runtime)
+    except Exception:
+        log.exception("deleting Ally's copies in Slack failed; the next run retries")
+
+
 def start(
     runtime: Runtime, every: timedelta = EVERY, first_run_in: timedelta = timedelta(seconds=10)
 ) -> BackgroundScheduler:
@@ -83,6 +94,7 @@ def start(
         )
 
     every_so_often(send_nudges, JOB_ID, every)
+    every_so_often(delete_copies, DELETIONS_JOB_ID, every)
     if runtime.settings.oauth:
         every_so_often(sweep, SWEEP_JOB_ID, SWEEP_EVERY)
     scheduler.start()

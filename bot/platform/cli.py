@@ -210,6 +210,24 @@ def cmd_sweep(settings: Settings) -> int:
     return 0
 
 
+def cmd_deletions(settings: Settings) -> int:
+    """Delete in Slack the DMs and files that forget and uninstall listed, now."""
+    from bot.data_rights.deletions import delete_due, waiting
+
+    runtime = Runtime.start(settings)
+    try:
+        _check_schema(runtime)
+        done = delete_due(runtime)
+        left = waiting(runtime)
+    finally:
+        runtime.close()
+    print(
+        f"ally-bot: {done.deleted} message(s) and file(s) deleted in Slack, "
+        f"{done.dropped} dropped, {left} left to retry later"
+    )
+    return 0
+
+
 def _unstored(runtime: Runtime) -> list[str]:
     """Lines naming each workspace with data and no stored token (OAuth mode), and the fix."""
     from bot.data_rights.sweep import INSTALL_THERE, uninstalled_workspaces
@@ -265,6 +283,9 @@ def parser() -> argparse.ArgumentParser:
         "sweep", help="erase the data of workspaces Slack says Ally left (OAuth); say what is kept"
     )
     commands.add_parser(
+        "deletions", help="delete in Slack the DMs and files that forget and uninstall listed"
+    )
+    commands.add_parser(
         "reseal", help="seal every stored token with the newest ALLY_ENCRYPTION_KEY key"
     )
     nudge_cli.add_parser(commands)
@@ -288,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_reseal(settings)
         if args.command == "sweep":
             return cmd_sweep(settings)
+        if args.command == "deletions":
+            return cmd_deletions(settings)
         if args.command == "check":
             return cmd_check(settings, args.live)
         if args.command == "nudges":

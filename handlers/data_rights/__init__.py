@@ -9,7 +9,8 @@ from bot.platform.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register this capability's listeners on ``app``."""
-    from handlers.data_rights import commands, lifecycle
+    from handlers.data_rights import answers, commands, lifecycle
 
+    answers.register(app, runtime)
     commands.register(app, runtime)
     lifecycle.register(app, runtime)

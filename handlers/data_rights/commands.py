@@ -9,11 +9,11 @@ import logging
 import uuid
 
 from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import ids
+from bot.data_rights import deletions
 from bot.data_rights import service as data_rights
 from bot.platform.logs import fields
 from bot.platform.runtime import Runtime
@@ -118,7 +118,8 @@ def confirm_forget(command: Command) -> Reply:
             section(
                 "*Delete all your Ally data?*\nThis erases your contacts, your ledger of favours "
                 "and introductions, your notes, suggested questions, weekly nudges and settings, "
-                "and deletes my weekly DMs and export files from Slack. "
+                "and deletes my DMs to you (weekly nudges, plan reminders and follow-ups) and your "
+                "export files from Slack. "
                 "It can't be undone. Use `/ally export` first if you want a copy."
             ),
             actions(
@@ -148,19 +149,22 @@ def _tell(respond: Respond, body: dict, text: str) -> None:
         log.warning("could not update the forget message", extra=fields(error=repr(error)))
 
 
-def delete_copies_later(client: WebClient, copies: data_rights.SlackCopies, team: str) -> None:
-    """Delete Ally's DMs and files from Slack after the answer (one call per message or file)."""
+def delete_copies_later(runtime: Runtime, enterprise_id: str, team_id: str | None) -> None:
+    """Delete the workspace's listed DMs and files in Slack after the answer (a team of None:
+    the whole organisation's); what Slack does not confirm stays listed for the scheduler's
+    next run (bot.data_rights.deletions)."""
     try:
-        data_rights.delete_copies(client, copies, team=team)
+        deletions.delete_due(runtime, workspace=(enterprise_id, team_id))
     except Exception:
-        log.exception("could not delete Ally's copies in Slack", extra=fields(team=team))
+        log.exception(
+            "could not delete Ally's copies in Slack; the next run retries",
+            extra=fields(enterprise=enterprise_id, team=team_id),
+        )
 
 
 def register(app: App, runtime: Runtime) -> None:
     @app.action(ids.FORGET_CONFIRM)
-    def on_confirm(
-        ack: Ack, body: dict, context: BoltContext, respond: Respond, client: WebClient
-    ) -> None:
+    def on_confirm(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
         press = pressed(ack, body, context)
         if press is None or press[1] != press[0].user_id:
             log.warning(
@@ -170,7 +174,7 @@ def register(app: App, runtime: Runtime) -> None:
             _tell(respond, body, "Only the person who asked can confirm deleting their data.")
             return
         member = press[0]
-        erased = data_rights.forget_member(runtime.unit_of_work, member)
+        erased = data_rights.forget_member(runtime.unit_of_work, member, runtime.clock())
         home_changed(context, erased.home_changed)
         log.info(
             "member data erased",
@@ -179,12 +183,13 @@ def register(app: App, runtime: Runtime) -> None:
                 team=member.team_id,
                 user=member.user_id,
                 rows=erased.total,
+                slack_copies=erased.copies,
                 **erased.counts,
             ),
         )
         if erased.copies:
             app.listener_runner.listener_executor.submit(
-                delete_copies_later, client, erased.copies, member.team_id
+                delete_copies_later, runtime, member.enterprise_id, member.team_id
             )
         _tell(
             respond,

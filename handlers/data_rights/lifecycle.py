@@ -8,9 +8,10 @@ erases nothing. In single-workspace mode the token lives in the environment, so 
 ``app_uninstalled`` erases. Slack may send the two in either order, and each step is idempotent,
 so any order (or a repeat) ends in the same state. A failure is answered 503
 (handlers.kit.errors) so that Slack sends the event again, and the replay guard lets that retry
-through (bot.platform.replay.release). Ally's DMs and files in Slack are deleted after the
-answer, as far as the (usually already revoked) token allows; bot.data_rights.sweep is the
-backstop for the data.
+through (bot.platform.replay.release). The erasure lists Ally's DMs and files in Slack for
+deletion in the same transaction; they are deleted after the answer as far as the token allows
+(an uninstall usually revokes it, and then they are dropped, logged: bot.data_rights.deletions);
+bot.data_rights.sweep is the backstop for the data.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import logging
 
 from slack_bolt import App, BoltContext
 from slack_bolt.listener.builtins import TokenRevocationListeners
-from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.data_rights import service as data_rights
@@ -38,22 +38,26 @@ def register(app: App, runtime: Runtime) -> None:
     revocation = TokenRevocationListeners(store) if store is not None else None
 
     @app.event("app_uninstalled")
-    def on_uninstalled(context: BoltContext, client: WebClient) -> None:
+    def on_uninstalled(context: BoltContext) -> None:
         enterprise_id = context.enterprise_id or ""
         whole_org = bool(context.is_enterprise_install)
         erased = data_rights.erase(
             runtime.unit_of_work,
             enterprise_id=enterprise_id,
             team_id=context.team_id,
+            now=runtime.clock(),
             whole_enterprise=whole_org,
         )
         if revocation is not None:
             revocation.handle_app_uninstalled_events(context)
         if erased.copies:
-            # Slack revokes the tokens on uninstall, so this mostly says how much was refused;
-            # with a token that still works (single workspace), the DMs and files go too.
+            # Slack revokes the tokens on uninstall, so these are mostly dropped; with a token
+            # that still works, the DMs and files go too.
             app.listener_runner.listener_executor.submit(
-                delete_copies_later, client, erased.copies, context.team_id or ""
+                delete_copies_later,
+                runtime,
+                enterprise_id,
+                None if whole_org else context.team_id or "",
             )
         log.info(
             "app uninstalled: workspace data erased",
@@ -62,6 +66,7 @@ def register(app: App, runtime: Runtime) -> None:
                 team=context.team_id,
                 enterprise_install=whole_org,
                 rows=erased.total,
+                slack_copies=erased.copies,
                 installation_removed=revocation is not None,
                 **erased.counts,
             ),
@@ -81,10 +86,19 @@ def register(app: App, runtime: Runtime) -> None:
                     runtime.unit_of_work,
                     enterprise_id=enterprise_id,
                     team_id=context.team_id,
+                    now=runtime.clock(),
                     whole_enterprise=whole_org,
                 )
-                # The token is gone, so Ally's DMs there can no longer be deleted (README).
+                # The token is gone, so Ally's DMs there can no longer be deleted (README): the
+                # list is dropped, logged.
                 revocation.handle_app_uninstalled_events(context)
+                if erased.copies:
+                    app.listener_runner.listener_executor.submit(
+                        delete_copies_later,
+                        runtime,
+                        enterprise_id,
+                        None if whole_org else context.team_id or "",
+                    )
         said = "tokens revoked" if erased is None else "tokens revoked: workspace data erased"
         log.info(
             said,

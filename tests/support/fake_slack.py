@@ -227,6 +227,13 @@ class FakeSlack:
         """Give a user a profile email (``users.list`` shows it with ``users:read.email``)."""
         self.users[user_id]["profile"]["email"] = email
 
+    def post_as(self, user_id: str, channel: str, text: str) -> str:
+        """A message ``user_id`` wrote in ``channel`` (not the app's): returns its ts."""
+        ts = f"{1700000000 + next(self._ts)}.000300"
+        with self._lock:
+            self.messages.setdefault(channel, []).append({"user": user_id, "text": text, "ts": ts})
+        return ts
+
     def on(self, method: str, handler: Callable[[Params], Answer]) -> None:
         """Answer ``method`` with ``handler(params)`` (a body, or (status, headers, body))."""
         self._handlers[method] = handler
@@ -258,6 +265,11 @@ class FakeSlack:
     def add_token(self, token: str, team_id: str, **who: Any) -> None:
         """Slack issued ``token`` for ``team_id`` (an install): auth.test answers that team."""
         self.tokens[token] = identity(team_id, **who)
+
+    def recover(self) -> None:
+        """Slack is well again: the failures still queued by ``fail`` are dropped."""
+        with self._lock:
+            self._failures.clear()
 
     def revoke(self, token: str, error: str = "token_revoked") -> None:
         """Answer every call made with ``token`` with ``error``: ``token_revoked`` (the app was
@@ -442,14 +454,18 @@ class FakeSlack:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
 
     def _chat_delete(self, params: Params) -> dict:
-        """https://api.slack.com/methods/chat.delete: ``channel`` and ``ts``; a bot token deletes
-        the bot's own messages; ``message_not_found`` for one that is not there."""
+        """https://api.slack.com/methods/chat.delete: ``channel`` and ``ts``; "When used with a
+        bot token, this method may delete only messages posted by that bot"
+        (``cant_delete_message`` for anyone else's); ``message_not_found`` for one that is not
+        there."""
         channel, ts = str(params.get("channel")), str(params.get("ts"))
         with self._lock:
             posted = self.messages.get(channel, [])
             found = [m for m in posted if m["ts"] == ts]
             if not found:
                 return {"ok": False, "error": "message_not_found"}
+            if "user" in found[0]:  # written by a person (post_as), not posted by the app
+                return {"ok": False, "error": "cant_delete_message"}
             posted.remove(found[0])
         return {"ok": True, "channel": channel, "ts": ts}
 

@@ -32,6 +32,7 @@ from storage.models import (
     Project,
     ProjectAlly,
     QuestionAsked,
+    SentMessage,
     SlackUser,
 )
 from storage.repository import find_member
@@ -49,6 +50,7 @@ TABLES = (
     ProjectAlly,
     MeetingPlan,
     PlanMessage,
+    SentMessage,
 )
 
 # How each table of storage.models' metadata relates to a member. Every table must be listed:
@@ -57,6 +59,10 @@ TABLES = (
 BY_MEMBER = "rows hang off members.id (member_id)"
 BY_IDENTITY = "rows carry the Slack identity (enterprise_id, team_id, user_id)"
 NOT_PERSONAL = "holds nothing about anyone"
+# Outlives the member's rows by design, until Slack confirms each delete: so it keeps no member
+# id, no user id and no content, only the workspace and the Slack object (channel and ts, or a
+# file id). tests/handlers/data_rights/test_slack_deletions.py checks that it holds no more.
+SLACK_OBJECTS = "Ally's own messages and files to delete in Slack: workspace and Slack ids only"
 OWNERSHIP = {
     "members": BY_IDENTITY,
     "contacts": BY_MEMBER,
@@ -70,8 +76,10 @@ OWNERSHIP = {
     "project_allies": BY_MEMBER,
     "meeting_plans": BY_MEMBER,
     "plan_messages": BY_MEMBER,
+    "sent_messages": BY_IDENTITY,
     # Request signatures and event ids, kept 15 minutes against replays.
     "seen_requests": NOT_PERSONAL,
+    "slack_deletions": SLACK_OBJECTS,
 }
 
 
@@ -80,7 +88,8 @@ def give_data(
 ) -> None:
     """Two contacts (one with notes containing ``secret``), three ledger lines, a suggested
     question, a nudge, a project with its ally, a meeting plan with its reminder, a visit to
-    Home, a past export and a cached directory entry for ``ref``."""
+    Home, a past export, an answer Ally posted in their DM and a cached directory entry for
+    ``ref``."""
     with transaction(sessions) as session:
         ally = SlackPerson(user_id="U2", name="Maria Lopez")
         outside = OutsidePerson(name="Dana Lee", organisation="Acme")
@@ -138,6 +147,16 @@ def give_data(
                 sent_at=now,
                 channel_id="D" + ref.user_id,
                 file_id="F-" + ref.team_id + ref.user_id,
+            )
+        )
+        session.add(
+            SentMessage(
+                enterprise_id=ref.enterprise_id,
+                team_id=ref.team_id,
+                user_id=ref.user_id,
+                channel_id="D" + ref.user_id,
+                message_ts="1700000999.000100",
+                sent_at=now,
             )
         )
         cached = session.scalars(

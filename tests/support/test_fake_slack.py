@@ -356,3 +356,15 @@ def test_a_revoked_token_gets_slacks_error_on_every_method(fake: FakeSlack, erro
 def test_a_token_is_refused_only_with_an_error_slack_answers(fake: FakeSlack) -> None:
     with pytest.raises(ValueError):
         fake.revoke("xoxb-test", "app_uninstalled")
+
+
+def test_chat_delete_deletes_only_the_apps_own_messages(client: WebClient, fake: FakeSlack) -> None:
+    """https://api.slack.com/methods/chat.delete: with a bot token, only the bot's own messages
+    (``cant_delete_message`` otherwise); ``message_not_found`` for a ts that is not there."""
+    mine = client.chat_postMessage(channel="D1", text="from the app")["ts"]
+    theirs = fake.post_as("U1", "D1", "from a person")
+    assert refused(lambda: client.chat_delete(channel="D1", ts=theirs)) == "cant_delete_message"
+    assert refused(lambda: client.chat_delete(channel="D1", ts="1.000000")) == "message_not_found"
+    assert client.chat_delete(channel="D1", ts=mine)["ok"] is True
+    assert refused(lambda: client.chat_delete(channel="D1", ts=mine)) == "message_not_found"
+    assert [m["ts"] for m in fake.messages["D1"]] == [theirs]

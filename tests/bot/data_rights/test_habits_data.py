@@ -58,7 +58,7 @@ def test_export_forget_and_uninstall_cover_projects_and_plans(
     assert [(p["what"], p["status"]) for p in data["meeting_plans"]] == [("", "planned")]
     assert [(m["step"], m["status"]) for m in data["plan_messages"]] == [("reminder", "sent")]
     with transaction(runtime.sessions) as session:
-        erased = forget(session, ANA)
+        erased = forget(session, ANA, clock.now)
     assert {t.__tablename__: erased.counts[t.__tablename__] for t in HABIT_TABLES} == {
         "projects": 1,
         "project_allies": 1,
@@ -67,7 +67,7 @@ def test_export_forget_and_uninstall_cover_projects_and_plans(
     }
     assert counts(runtime) == [2, 2, 2, 2]
     with transaction(runtime.sessions) as session:
-        erase_workspace(session, enterprise_id="", team_id="T1")
+        erase_workspace(session, enterprise_id="", team_id="T1", now=clock.now)
     assert counts(runtime) == [1, 1, 1, 1]  # the other workspace's stay
 
 

@@ -1,7 +1,8 @@
 """Forget and uninstall leave nothing behind: every table of storage.models' metadata (and the
 OAuth installation tables) is walked, so a table added later cannot be forgotten; and Ally's own
 copies in Slack (the weekly DMs it posted, the export files it uploaded) are deleted too, where
-the token still allows it."""
+the token still allows it (tests/handlers/data_rights/test_slack_deletions.py: the plans' DMs,
+failures, restarts and revoked tokens)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from bot.ledger.people import MemberRef
 from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
 from storage.db import transaction
-from storage.models import Member, Nudge
+from storage.models import Member, Nudge, SentMessage, SlackDeletion
 from tests.support.clock import FrozenClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.member_data import (
+    NOT_PERSONAL,
     OWNERSHIP,
+    SLACK_OBJECTS,
     give_data,
     metadata_tables,
     rows_about,
@@ -51,13 +54,19 @@ def app(db_runtime: Runtime) -> Iterator[App]:
     bolt.listener_runner.listener_executor.shutdown(wait=True)
 
 
-def posted_in_slack(runtime: Runtime, fake: FakeSlack, ref: MemberRef) -> tuple[str, str]:
-    """Make ``ref``'s weekly DM and export file real in the fake Slack, as sending them would;
-    returns (DM ts, file id)."""
+def posted_in_slack(runtime: Runtime, fake: FakeSlack, ref: MemberRef) -> tuple[str, str, str]:
+    """Make ``ref``'s weekly DM, Ally's answer in their DM and their export file real in the
+    fake Slack, as sending them would; returns (DM ts, answer ts, file id)."""
     ts = fake._chat_postMessage({"channel": "D" + ref.user_id, "text": "weekly"})["ts"]
+    answer = fake._chat_postMessage({"channel": "D" + ref.user_id, "text": "an answer"})["ts"]
     file_id = "F-" + ref.team_id + ref.user_id  # member_data's export row
     fake.uploads[file_id] = "{}"
     with transaction(runtime.sessions) as session:
+        session.execute(
+            update(SentMessage)
+            .where(SentMessage.user_is(ref.enterprise_id, ref.team_id, ref.user_id))
+            .values(message_ts=answer)
+        )
         member_id = session.query(Member.id).filter(
             Member.user_is(ref.enterprise_id, ref.team_id, ref.user_id)
         )
@@ -66,7 +75,7 @@ def posted_in_slack(runtime: Runtime, fake: FakeSlack, ref: MemberRef) -> tuple[
             .where(Nudge.member_id.in_(member_id.scalar_subquery()))
             .values(channel_id="D" + ref.user_id, message_ts=ts)
         )
-    return ts, file_id
+    return ts, answer, file_id
 
 
 def test_every_table_is_classified() -> None:
@@ -79,10 +88,12 @@ def test_forget_leaves_no_row_about_the_member_in_any_table(
     app: App, db_runtime: Runtime, fake_slack: FakeSlack
 ) -> None:
     before = rows_about(db_runtime.sessions, ANA)
-    assert set(before) == {t for t, how in OWNERSHIP.items() if how != "holds nothing about anyone"}
+    assert set(before) == {
+        t for t, how in OWNERSHIP.items() if how not in (NOT_PERSONAL, SLACK_OBJECTS)
+    }
     assert all(before.values()), before  # the data covers every table
     bob = rows_about(db_runtime.sessions, BOB)
-    ts, file_id = posted_in_slack(db_runtime, fake_slack, ANA)
+    ts, answer, file_id = posted_in_slack(db_runtime, fake_slack, ANA)
 
     reply = SlackDriver(app, SECRET).action(
         "forget_confirm", user="U1", value="U1", extra={"response_url": fake_slack.base_url + "r"}
@@ -92,8 +103,12 @@ def test_forget_leaves_no_row_about_the_member_in_any_table(
 
     assert set(rows_about(db_runtime.sessions, ANA).values()) == {0}
     assert rows_about(db_runtime.sessions, BOB) == bob
-    [deleted] = fake_slack.calls_to("chat.delete")
-    assert (deleted["channel"], deleted["ts"]) == ("DU1", ts)
+    # The list of Ally's copies to delete in Slack is empty once Slack confirmed each one.
+    with db_runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(SlackDeletion)) == 0
+    deleted = {(c["channel"], c["ts"]) for c in fake_slack.calls_to("chat.delete")}
+    assert deleted == {("DU1", ts), ("DU1", answer)}
+    assert fake_slack.messages["DU1"] == []
     [removed] = fake_slack.calls_to("files.delete")
     assert removed["file"] == file_id and file_id not in fake_slack.uploads
 
@@ -141,7 +156,7 @@ def test_uninstall_leaves_no_row_of_the_workspace_in_any_table(
     assert set(rows_of_workspace(db_runtime.sessions, "T1").values()) == {0}
     assert rows_of_workspace(db_runtime.sessions, "T2") == other
     # The single-workspace token still works here, so Ally's copies go too.
-    assert len(fake_slack.calls_to("chat.delete")) == 2
+    assert len(fake_slack.calls_to("chat.delete")) == 4  # a weekly DM and an answer each
     assert len(fake_slack.calls_to("files.delete")) == 2
 
 
@@ -154,16 +169,16 @@ def test_a_revoked_token_stops_the_slack_clean_up_politely(
     caplog.set_level(logging.INFO)
     assert SlackDriver(app, SECRET).event({"type": "app_uninstalled"}).status == 200
     app.listener_runner.listener_executor.shutdown(wait=True)
-    # No call after Slack said the token is gone.
+    # No call after Slack said the token is gone, and nothing is kept to try again.
     assert len(fake_slack.calls_to("chat.delete")) == 1
     assert fake_slack.calls_to("files.delete") == []
-    [line] = [r for r in caplog.records if r.getMessage() == "Ally's copies in Slack deleted"]
+    assert rows_of_workspace(db_runtime.sessions, "T1")["slack_deletions"] == 0
+    dropped = "Slack copies dropped: Slack revoked the workspace's token"
+    [line] = [r for r in caplog.records if r.getMessage() == dropped]
     assert line.ally_fields == {  # type: ignore[attr-defined]
         "team": "T1",
-        "stopped_by": "token_revoked",
-        "messages": 0,
-        "files": 0,
-        "refused": 4,
+        "slack_error": "token_revoked",
+        "dropped": 6,
     }
 
 

@@ -12,6 +12,7 @@ import pytest
 from slack_bolt import App
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import func, select
 
 import handlers
 from bot.ledger.people import MemberRef
@@ -89,6 +90,9 @@ def test_a_failed_erasure_deletes_nothing(
     assert slack.event(UNINSTALLED).status == 503  # so that Slack retries it
     monkeypatch.undo()
     assert counts(db_runtime.sessions) == before
+    # Nor is the export file listed for deletion in Slack: the list is part of the erasure.
+    with db_runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.SlackDeletion)) == 0
 
 
 def _broken_table(model: type) -> object:

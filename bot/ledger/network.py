@@ -158,8 +158,8 @@ def touch_state(
 
     Counted in calendar days from the day of the last touch (any logged interaction restarts
     the clock), or, with nothing logged yet, from the day the contact was ``added``: someone
-    never met falls due like anyone else (``never_met``). With ideal = ``cadence_days(cadence, bond, defaults)`` and maximum =
-    ``max_days(ideal)``:
+    never met falls due like anyone else (``never_met``). With ideal =
+    ``cadence_days(cadence, bond, defaults)`` and maximum = ``max_days(ideal)``:
 
     - OK until ``due_soon_days(ideal)`` days before the ideal date;
     - DUE SOON from then until the day before the ideal date;

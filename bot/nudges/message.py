@@ -105,8 +105,8 @@ def _entries(content: NudgeContent) -> list[_Entry]:
         e.person = True
         # Out of touch (or never met) is said once, by the stay-in-touch line, when the person
         # has one; and a reason the person's other parts already gave is not given again.
-        said = e.touch and p.reason in (Reason.OUT_OF_TOUCH, Reason.NEVER_MET)
-        why = "" if said or any(mrkdwn(p.why) in line for line in e.lines) else f"{mrkdwn(p.why)}\n"
+        told = e.touch and p.reason in (Reason.OUT_OF_TOUCH, Reason.NEVER_MET)
+        why = "" if told or any(mrkdwn(p.why) in line for line in e.lines) else f"{mrkdwn(p.why)}\n"
         e.lines.append(f"{why}*Next step:* {mrkdwn(p.next_step)}")
         if content.questions:
             asks = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))

@@ -137,7 +137,12 @@ def touches(contacts: Sequence[ContactFacts], now: datetime) -> list[tuple[Touch
     today = now.date().toordinal()
     return [
         touch_brief(
-            c.last_touch_day, c.cadence_days, c.bond, today, c.snoozed_until_day, None, c.added_day
+            c.last_touch_day,
+            c.cadence_days,
+            c.bond,
+            today,
+            c.snoozed_until_day,
+            added_day=c.added_day,
         )
         for c in contacts
     ]
@@ -173,7 +178,9 @@ def _received_points(balance: int) -> int:
 
 def _touch_points(state: TouchState, never_met: bool) -> int:
     points = TOUCH_POINTS.get(state, 0)
-    return max(points, NEVER_MET_POINTS) if never_met and state is not TouchState.SNOOZED else points
+    if never_met and state is not TouchState.SNOOZED:
+        return max(points, NEVER_MET_POINTS)
+    return points
 
 
 def _score(state: TouchState, balance: int, gap_points: int, never_met: bool) -> int:
@@ -317,8 +324,7 @@ def pick_for(
         person.bond,
         now.date().toordinal(),
         person.snoozed_until_day,
-        None,
-        person.added_day,
+        added_day=person.added_day,
     )
     if state is TouchState.SNOOZED:
         return None

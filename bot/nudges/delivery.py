@@ -58,7 +58,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
@@ -268,8 +268,9 @@ class Delivery(Sender):
         while self.take_over and self._left:
             held = self._held_until(now)
             if held is None:
-                break
-            wait = held - self.real_clock() + TAKE_OVER_MARGIN
+                break  # all sent or given up by the others
+            # A lease that ran out while this pass went on is taken at once.
+            wait = max(held - self.real_clock(), timedelta(0)) + TAKE_OVER_MARGIN
             if wait > CLAIM_LEASE + TAKE_OVER_MARGIN or waited + wait > TAKE_OVER_WAIT:
                 break  # a post in progress, or a sender still at work: the next wake-up
             self.runtime.sleep(wait.total_seconds())
@@ -292,16 +293,19 @@ class Delivery(Sender):
                 future.result()
 
     def _held_until(self, now: datetime) -> datetime | None:
-        """The first end of a lease another sender holds on a nudge due by ``now``."""
+        """The first end (past or to come) of a lease another sender holds on a nudge this run
+        left to them and still planned; None when there is none."""
         with self.runtime.sessions() as session:
-            return session.scalar(
-                select(func.min(Nudge.claimed_until)).where(
+            held = session.execute(
+                select(Nudge.member_id, Nudge.week, Nudge.claimed_until).where(
                     Nudge.status == NudgeStatus.PLANNED.value,
                     Nudge.due_at <= now,
                     Nudge.claimed_by != self.worker,
-                    Nudge.claimed_until > self.real_clock(),
+                    Nudge.claimed_until.is_not(None),
                 )
-            )
+            ).all()
+        ends = [t for m, w, t in held if t is not None and (m, w) in self._left]
+        return min(ends, default=None)
 
     def _tell(self, summary: Summary) -> None:
         if self.progress is not None:

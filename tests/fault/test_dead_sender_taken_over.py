@@ -112,3 +112,40 @@ def test_a_dead_senders_claim_is_sent_by_the_next_job_about_a_minute_later(
 def user_ids(runtime: Runtime) -> dict[int, str]:
     with runtime.sessions() as session:
         return {i: u for i, u in session.execute(select(Member.id, Member.user_id))}
+
+
+def test_a_slow_live_sender_keeps_its_claim_while_another_job_waits(
+    slack_runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    # Each DM takes Slack half a minute: the first sender's claim of four takes two minutes,
+    # twice its lease, which each post renews, so the other job takes none of it.
+    runtime = slack_runtime
+    members = MEMBERS[:4]
+    for user in members:
+        add_member(runtime, user, "Europe/London", contacts=2)
+    limits = fake_slack.limits
+    assert limits is not None
+    posted: list[str] = []
+    first_posted = threading.Event()
+
+    def slow_post(params: Params) -> dict:
+        limits.sleep(30)
+        answer = fake_slack._chat_postMessage(params)
+        posted.append(str(params.get("channel")))
+        first_posted.set()
+        return answer
+
+    fake_slack.on("chat.postMessage", slow_post)
+    first = Delivery(runtime, web_client(runtime), worker="first", claim_size=len(members))
+    sent: list[Summary] = []
+    sender = threading.Thread(target=lambda: sent.append(first.run(runtime.clock())))
+    sender.start()
+    try:
+        assert first_posted.wait(30)
+        other = Delivery(runtime, web_client(runtime), worker="other", take_over=True)
+        summary = other.run(runtime.clock())
+    finally:
+        sender.join(60)
+    assert summary.sent == 0 and sent[0].sent == len(members)
+    assert sorted(posted) == sorted(members)
+    assert {n.status for n in nudges(runtime)} == {NudgeStatus.SENT}

@@ -96,7 +96,9 @@ def _entries(content: NudgeContent) -> list[_Entry]:
     for contact_id, whats in favours.items():
         e = found[contact_id]
         said = "; ".join(what if n == 1 else f"{what} ({_times(n)})" for what, n in whats.items())
-        e.lines[e.lines.index("")] = f"*Say thank you* for last week's help: {said}"
+        # Named, so two people thanked for the same thing read apart.
+        to = Sentence(e.contact.label, e.contact.label, e.contact.slack_user_id).mrkdwn
+        e.lines[e.lines.index("")] = f"*Say thank you* to {to} for last week's help: {said}"
     g = content.give_first
     if g is not None:
         entry(g.contact).lines.append(f"*Give first:* {mrkdwn(g.reason)} {mrkdwn(g.way)}")

@@ -98,6 +98,7 @@ def run(backend: str, size: datagen.Size) -> dict[str, Any]:
     logging.getLogger("bot").setLevel(logging.ERROR)
     url = datagen.work_copy(backend, size, "send")
     fake = FakeSlack().start()
+    fake.add_token("xoxb-bench", "T1")
     try:
         engine_rows = _members(url)
         for _, user_id, tz in engine_rows:

@@ -25,6 +25,7 @@ def _serve(users: list[User], channel: Connection) -> None:
     from tests.support.fake_slack import FakeSlack
 
     fake = FakeSlack().start()
+    fake.add_token("xoxb-bench", "T1")  # the benchmarks' bot token (bench.bare_bolt.TOKEN)
     for user_id, name, tz in users:
         fake.add_user(user_id, name, tz=tz)
     channel.send(fake.base_url)

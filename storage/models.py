@@ -201,6 +201,9 @@ class Interaction(Base):
         ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
     )
     thanked_at: Mapped[MaybeInstant]
+    # Set while a thank-you DM to the ally may have been posted without Slack saying so (a 5xx
+    # or a timeout): the next attempt reads the ally's DM before posting (handlers/ledger/thanks).
+    thanks_post_started_at: Mapped[MaybeInstant]
     created_at: Mapped[Instant]
 
     contact: Mapped[Contact] = relationship(foreign_keys=[contact_id])
@@ -268,8 +271,9 @@ class QuestionAsked(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    # A contact's key, or "" for questions asked without a person.
-    scope: Mapped[str] = mapped_column(String(NAME_MAX + 1))
+    # A contact's key, or "" for questions asked without a person (merging, linking and
+    # deleting contacts find it by this info: storage/contact_refs.py).
+    scope: Mapped[str] = mapped_column(String(NAME_MAX + 1), info={"refers_to": "contacts.key"})
     question_id: Mapped[str] = mapped_column(String(40))
     asked_at: Mapped[Instant]
 

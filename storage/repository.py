@@ -17,7 +17,6 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    literal,
     or_,
     select,
     update,
@@ -25,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from storage import contact_refs
 from storage.db import dialect_insert
 from storage.models import (
     Contact,
@@ -32,8 +32,6 @@ from storage.models import (
     Interaction,
     InteractionKind,
     Member,
-    Nudge,
-    QuestionAsked,
 )
 
 # +1 when the member helped the contact, -1 when the contact helped the member.
@@ -481,76 +479,23 @@ class MemberData:
             .limit(1)
         ).one_or_none()
 
-    def entries_of(self, contact_id: int) -> int:
-        """How many entries are logged against one contact (what deleting it removes)."""
-        return (
-            self.session.scalar(
-                select(func.count())
-                .select_from(Interaction)
-                .where(
-                    Interaction.member_id == self.member_id, Interaction.contact_id == contact_id
-                )
-            )
-            or 0
-        )
+    def _forget_loaded(self, contact: Contact) -> None:
+        """After rows were changed in SQL: ``contact`` (deleted) leaves the session and what
+        is loaded is read again when next used."""
+        self.session.expunge(contact)
+        self.session.expire_all()
 
-    def _detach(self, contact: Contact, replacement: Contact | None) -> None:
-        """Point everything that refers to ``contact`` at ``replacement`` (or nothing)."""
-        to = replacement.id if replacement is not None else None
-        mine = Interaction.member_id == self.member_id
-        self.session.execute(
-            update(Interaction)
-            .where(mine, Interaction.related_contact_id == contact.id)
-            .values(related_contact_id=to)
-            .execution_options(synchronize_session=False)
-        )
-        others = Contact.member_id == self.member_id, Contact.met_through_id == contact.id
-        self.session.execute(
-            update(Contact)
-            .where(*others, Contact.id != to if to is not None else literal(True))
-            .values(met_through_id=to)
-            .execution_options(synchronize_session=False)
-        )
-        for obj in list(self.session.identity_map.values()):
-            if isinstance(obj, Contact) and obj is not replacement and obj is not contact:
-                self.session.expire(obj, ["met_through_id", "met_through"])
-        if replacement is not None and replacement.met_through_id == contact.id:
-            replacement.met_through_id = None
-        self.session.execute(
-            update(Nudge)
-            .where(Nudge.member_id == self.member_id, Nudge.person_contact_id == contact.id)
-            .values(person_contact_id=to)
-            .execution_options(synchronize_session=False)
-        )
-        asked = QuestionAsked.member_id == self.member_id
-        if replacement is not None:
-            kept = select(QuestionAsked.question_id).where(
-                asked, QuestionAsked.scope == replacement.key
-            )
-            self.session.execute(
-                delete(QuestionAsked)
-                .where(
-                    asked, QuestionAsked.scope == contact.key, QuestionAsked.question_id.in_(kept)
-                )
-                .execution_options(synchronize_session=False)
-            )
-            self.session.execute(
-                update(QuestionAsked)
-                .where(asked, QuestionAsked.scope == contact.key)
-                .values(scope=replacement.key)
-                .execution_options(synchronize_session=False)
-            )
-        else:
-            self.session.execute(
-                delete(QuestionAsked)
-                .where(asked, QuestionAsked.scope == contact.key)
-                .execution_options(synchronize_session=False)
-            )
-
-    def delete_contact(self, contact: Contact) -> int:
-        """Delete a contact and every entry logged against them; returns how many entries."""
+    def held_by(self, contact: Contact) -> contact_refs.Counts:
+        """How many rows belong to a contact, per table (what deleting it removes)."""
         self.session.flush()
-        removed = self.entries_of(contact.id)
+        return contact_refs.held(self.session, self.member_id, contact)
+
+    def delete_contact(self, contact: Contact) -> contact_refs.Counts:
+        """Delete a contact and every row that belongs to it (entries, plans, places as a
+        project's ally, questions suggested for them); rows that only mention it (an
+        introduction naming them, "met through") forget it. Returns how many rows of each
+        table were deleted."""
+        self.session.flush()
         # An introduction received from them counted as a touch with whom it introduced.
         related = self.session.scalars(
             select(Interaction.related_contact_id).where(
@@ -560,52 +505,32 @@ class MemberData:
                 Interaction.related_contact_id != contact.id,
             )
         ).all()
-        self.session.execute(
-            delete(Interaction)
-            .where(Interaction.member_id == self.member_id, Interaction.contact_id == contact.id)
-            .execution_options(synchronize_session=False)
-        )
-        self._detach(contact, None)
+        removed = contact_refs.remove_all(self.session, self.member_id, contact)
         self.session.execute(
             delete(Contact)
             .where(Contact.member_id == self.member_id, Contact.id == contact.id)
             .execution_options(synchronize_session=False)
         )
-        self.session.expunge(contact)
+        self._forget_loaded(contact)
         self.resync(cid for cid in related if cid is not None)
         return removed
 
-    def merge_into(self, source: Contact, target: Contact) -> int:
-        """Move every entry and reference from ``source`` to ``target``, then delete
-        ``source``; returns how many entries moved. The caller resyncs ``target``."""
+    def merge_into(self, source: Contact, target: Contact) -> contact_refs.Counts:
+        """Move every row that names ``source`` to ``target`` (joining rows that would then be
+        the same row), then delete ``source``; returns how many rows belonging to ``source``
+        moved, per table. The caller resyncs ``target``."""
         self.session.flush()
-        moved = self.entries_of(source.id)
-        self.session.execute(
-            update(Interaction)
-            .where(Interaction.member_id == self.member_id, Interaction.contact_id == source.id)
-            .values(contact_id=target.id)
-            .execution_options(synchronize_session=False)
-        )
-        self._detach(source, target)
-        self.session.flush()
+        moved = contact_refs.move_all(self.session, self.member_id, source, target)
         self.session.execute(
             delete(Contact)
             .where(Contact.member_id == self.member_id, Contact.id == source.id)
             .execution_options(synchronize_session=False)
         )
-        self.session.expunge(source)
-        for obj in list(self.session.identity_map.values()):
-            if isinstance(obj, Interaction):
-                self.session.expire(obj)
+        self._forget_loaded(source)
         return moved
 
     def rekey(self, contact: Contact, key: str) -> None:
-        """Give a contact a new key (an outside person who turned out to be a Slack user); the
-        questions already suggested for them follow."""
-        self.session.execute(
-            update(QuestionAsked)
-            .where(QuestionAsked.member_id == self.member_id, QuestionAsked.scope == contact.key)
-            .values(scope=key)
-            .execution_options(synchronize_session=False)
-        )
+        """Give a contact a new key (an outside person who turned out to be a Slack user); what
+        names them by key (the questions already suggested for them) follows."""
+        contact_refs.rekey(self.session, self.member_id, contact.key, key)
         contact.key = key

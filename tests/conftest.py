@@ -162,5 +162,5 @@ def app(runtime: Runtime) -> Iterator[App]:
 
 
 @pytest.fixture
-def slack(app: App) -> SlackDriver:
-    return SlackDriver(app, SECRET)
+def slack(app: App, fake_slack: FakeSlack) -> SlackDriver:
+    return SlackDriver(app, SECRET, fake=fake_slack)

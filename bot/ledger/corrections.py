@@ -27,6 +27,7 @@ from bot.ledger.service import (
     open_member,
 )
 from bot.platform.uow import Units, committed
+from storage.contact_refs import Counts
 from storage.models import NOTES_MAX, Contact, Interaction, InteractionKind
 from storage.repository import MemberData
 
@@ -134,39 +135,65 @@ def contact_with_key(
     return contact
 
 
+# The tables whose rows belong to a contact, in the order a reply names them.
+COUNT_ORDER = ("interactions", "meeting_plans", "project_allies", "questions_asked")
+
+
+def counted(counts: Counts) -> tuple[tuple[str, int], ...]:
+    """Rows per table, non-zero only, the ledger's entries first, then plans, projects and
+    questions, then any other table by name."""
+    order = {table: i for i, table in enumerate(COUNT_ORDER)}
+    shown = sorted(
+        (item for item in counts.items() if item[1]),
+        key=lambda item: (order.get(item[0], len(order)), item[0]),
+    )
+    return tuple(shown)
+
+
 @dataclass(frozen=True)
 class ContactSize:
-    """A contact and how many entries are logged against them (what deleting them removes)."""
+    """A contact and how many rows of each table belong to them (what deleting them removes):
+    ``held`` pairs a table's name with its count, non-zero only (``counted``)."""
 
     contact: ContactInfo
-    entries: int
+    held: tuple[tuple[str, int], ...]
     home_changed: bool = False  # True once the contact is deleted
+
+    @property
+    def entries(self) -> int:
+        return dict(self.held).get("interactions", 0)
 
 
 def contact_size(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactSize:
     data = open_member(session, ref, now)
     contact = contact_with_key(data, key)
-    return ContactSize(ContactInfo.of(contact), data.entries_of(contact.id))
+    return ContactSize(ContactInfo.of(contact), counted(data.held_by(contact)))
 
 
 def delete_contact(session: Session, ref: MemberRef, key: str, now: datetime) -> ContactSize:
-    """Delete a contact and every entry logged against them. Introductions that name them as
-    the other person stay, without them; whoever was met through them was met on their own."""
+    """Delete a contact and everything that belongs to them: entries, plans, their place as a
+    project's ally, the questions suggested for them. Introductions that name them as the
+    other person stay, without them; whoever was met through them was met on their own."""
     data = open_member(session, ref, now)
     contact = contact_with_key(data, key)
     info = ContactInfo.of(contact)
-    return ContactSize(info, data.delete_contact(contact), home_changed=True)
+    return ContactSize(info, counted(data.delete_contact(contact)), home_changed=True)
 
 
 @dataclass(frozen=True)
 class Merged:
-    """``source`` was merged into ``into``: ``moved`` entries now belong to ``into``."""
+    """``source`` was merged into ``into``: ``moved`` pairs each table's name with how many of
+    its rows (entries, plans, places as a project's ally...) now belong to ``into``."""
 
     source: ContactInfo
     into: ContactInfo
-    moved: int
+    moved: tuple[tuple[str, int], ...]
     balance: int
     home_changed: bool = True
+
+    @property
+    def entries(self) -> int:
+        return dict(self.moved).get("interactions", 0)
 
 
 def _merge(data: MemberData, source: Contact, into: Contact) -> Merged:
@@ -180,7 +207,13 @@ def _merge(data: MemberData, source: Contact, into: Contact) -> Merged:
     into.organisation = into.organisation or source.organisation
     if source.notes and source.notes != into.notes:
         joined = f"{into.notes}\n{source.notes}" if into.notes else source.notes
-        into.notes = joined[:NOTES_MAX]
+        if len(joined) > NOTES_MAX:
+            raise InvalidInput(
+                "into",
+                f"Their notes together are over {NOTES_MAX:,} characters: shorten one of them "
+                "(the contact form) and try again, so no note is cut.",
+            )
+        into.notes = joined
     if into.met_through_id is None and source.met_through_id not in (None, into.id):
         into.met_through_id = source.met_through_id
     if into.snoozed_until is None:
@@ -188,14 +221,15 @@ def _merge(data: MemberData, source: Contact, into: Contact) -> Merged:
     moved = data.merge_into(source, into)
     data.resync([into.id])
     data.session.refresh(into)
-    return Merged(before, ContactInfo.of(into), moved, into.balance)
+    return Merged(before, ContactInfo.of(into), counted(moved), into.balance)
 
 
 def merge_contacts(
     session: Session, ref: MemberRef, source_key: str, into_key: str, now: datetime
 ) -> Merged:
-    """Merge the contact ``source_key`` into ``into_key``: its entries, introductions, "met
-    through" and what ``into`` lacks (level, bond, cadence, organisation, notes) move over."""
+    """Merge the contact ``source_key`` into ``into_key``: everything that names it (entries,
+    introductions, "met through", plans, places as a project's ally, questions) and what
+    ``into`` lacks (level, bond, cadence, organisation, notes) move over."""
     data = open_member(session, ref, now)
     return _merge(data, contact_with_key(data, source_key), contact_with_key(data, into_key))
 
@@ -222,7 +256,8 @@ def link_contact(
     source.slack_user_id = user.user_id
     source.name = user.name or user.user_id
     session.flush()
-    return Merged(before, ContactInfo.of(source), data.entries_of(source.id), source.balance)
+    moved = counted(data.held_by(source))
+    return Merged(before, ContactInfo.of(source), moved, source.balance)
 
 
 # -- services: each runs in one unit of work of its own ------------------------------------------

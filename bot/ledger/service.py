@@ -740,6 +740,9 @@ class ThanksTarget:
     thanked_at: datetime | None
     # True once the thank-you is logged: the member's ledger (and so Home) changed.
     home_changed: bool = False
+    # When a thank-you DM that Slack may have posted without saying so was started (a 5xx or a
+    # timeout answered it): the ally's DM is read before anything is posted again.
+    post_started_at: datetime | None = None
 
 
 def _thankable(data: MemberData, interaction_id: int) -> tuple[Interaction, ThanksTarget]:
@@ -754,7 +757,11 @@ def _thankable(data: MemberData, interaction_id: int) -> tuple[Interaction, Than
             "thank them your usual way, then log it with `/ally met`.",
         )
     target = ThanksTarget(
-        LedgerLine.of(interaction), contact, contact.slack_user_id, interaction.thanked_at
+        LedgerLine.of(interaction),
+        contact,
+        contact.slack_user_id,
+        interaction.thanked_at,
+        post_started_at=interaction.thanks_post_started_at,
     )
     return interaction, target
 
@@ -787,6 +794,7 @@ def record_thanks(
     interaction, target = _thankable(data, interaction_id)
     if interaction.thanked_at is None:
         interaction.thanked_at = now
+    interaction.thanks_post_started_at = None
     _record(data, interaction.contact, InteractionKind.THANKS, clean_text(words), now, now)
     return ThanksTarget(
         target.line, target.contact, target.slack_user_id, interaction.thanked_at, True
@@ -805,3 +813,16 @@ def say_thanks(
 ) -> ThanksTarget:
     """``record_thanks`` in one unit of work of its own (after the DM went out)."""
     return committed(uows, lambda session: record_thanks(session, ref, interaction_id, words, now))
+
+
+def mark_thanks_post(
+    uows: Uows, ref: MemberRef, interaction_id: int, started: datetime | None, now: datetime
+) -> None:
+    """Note that a thank-you DM for the favour is being posted (``started``), before the post;
+    or, with None, that Slack clearly did not post it. Its own unit of work."""
+
+    def mark(session: Session) -> None:
+        interaction, _target = _thankable(open_member(session, ref, now), interaction_id)
+        interaction.thanks_post_started_at = started
+
+    committed(uows, mark)

@@ -80,7 +80,7 @@ from bot.nudges.planning import (
     workspaces,
 )
 from bot.platform import metrics
-from bot.platform.app import RATE_LIMIT_RETRIES, RateLimitRetry
+from bot.platform.app import posting_client as no_repeat
 from bot.platform.clock import Clock
 from bot.platform.oauth import WorkspaceClients
 from bot.platform.runtime import Runtime
@@ -182,19 +182,9 @@ class WorkspaceRun:
 
 
 def posting_client(client: WebClient, sleep: Callable[[float], None]) -> WebClient:
-    """``client`` for the one call that posts a nudge: it retries 429s only.
-
-    A 429 means Slack did not post, so waiting out Retry-After and posting again is safe. A 5xx,
-    a dropped connection or a read timeout may come after Slack posted the DM: those are never
-    retried here (the app's other clients retry them); the row keeps ``post_started_at`` and
-    the DM's history decides later.
-    """
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        retry_handlers=[RateLimitRetry(sleep, RATE_LIMIT_RETRIES, max_wait=MAX_POST_WAIT)],
-    )
+    """``client`` for the one call that posts a nudge: it retries 429s only (waiting at most
+    ``MAX_POST_WAIT``); the row keeps ``post_started_at`` and the DM's history decides later."""
+    return no_repeat(client, sleep, max_wait=MAX_POST_WAIT)
 
 
 def worker_id() -> str:

@@ -15,19 +15,24 @@ same discipline as bot/nudges/delivery.py:
 4. **Send and record**: post, then mark ``sent`` only where this worker still holds the lease.
    A retried row first looks for its message in the DM's history, so a crash between the post
    and the record does not send it twice.
+
+Plans are read, planned and claimed a page at a time (``PAGE_SIZE`` plans, in id order), so no
+statement binds more than a page's worth of values however many plans are open: a plan whose
+"did you meet?" went out and was never answered stays open for good, and a workspace gathers
+them. Such a plan, whose follow-up for its day is settled, is left out by the query itself.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.ledger.people import MemberRef
@@ -51,6 +56,8 @@ from storage.models import (
 )
 
 EVENT_TYPE = "ally_plan"
+# Plans read, planned and claimed at once: every statement binds at most a few values per plan.
+PAGE_SIZE = 500
 LEASE = timedelta(minutes=10)
 QUESTIONS = 3
 log = logging.getLogger(__name__)
@@ -102,21 +109,35 @@ class Claim:
     channel_id: str | None
 
 
-def due_now(session: Session, now: datetime) -> list[Due]:
-    """Every plan message due at ``now`` and not yet sent or given up on."""
+def due_now(
+    session: Session, now: datetime, *, after: int = 0, limit: int = PAGE_SIZE
+) -> tuple[list[Due], int | None]:
+    """The plan messages due at ``now`` and not yet sent or given up on, among the next
+    ``limit`` open plans with an id above ``after``; and the id to read on from (None when
+    there are no more plans)."""
     # Any zone's today is at most a day ahead of UTC's: plans after that are not due anywhere.
     horizon = now.date() + timedelta(days=1)
+    follow_up_settled = exists().where(
+        PlanMessage.plan_id == MeetingPlan.id,
+        PlanMessage.step == PlanStep.FOLLOW_UP.value,
+        PlanMessage.day == MeetingPlan.day,
+        PlanMessage.status != NudgeStatus.PLANNED.value,
+    )
     rows = session.execute(
         select(MeetingPlan, Contact, Member)
         .join(Contact, Contact.id == MeetingPlan.contact_id)
         .join(Member, Member.id == MeetingPlan.member_id)
         .where(
+            MeetingPlan.id > after,
             MeetingPlan.status == PlanStatus.PLANNED.value,
             MeetingPlan.day <= horizon,
             Member.nudges_enabled.is_(True),
+            ~follow_up_settled,
         )
         .order_by(MeetingPlan.id)
+        .limit(limit)
     ).all()
+    next_after = rows[-1][0].id if len(rows) == limit else None
     found: list[Due] = []
     for plan, contact, member in rows:
         step = due_step(
@@ -135,7 +156,7 @@ def due_now(session: Session, now: datetime) -> list[Due]:
         ref = MemberRef(member.team_id, member.user_id, member.enterprise_id)
         found.append(Due(view, ref, step))
     if not found:
-        return []
+        return [], next_after
     finished = set(
         session.execute(
             select(PlanMessage.plan_id, PlanMessage.step, PlanMessage.day).where(
@@ -144,7 +165,8 @@ def due_now(session: Session, now: datetime) -> list[Due]:
             )
         ).all()
     )
-    return [d for d in found if (d.plan.id, d.step.value, d.plan.day) not in finished]
+    due = [d for d in found if (d.plan.id, d.step.value, d.plan.day) not in finished]
+    return due, next_after
 
 
 @dataclass(eq=False)
@@ -153,19 +175,23 @@ class PlanSender(Sender):
 
     table = PlanMessage
 
+    page_size: int = field(default=PAGE_SIZE, kw_only=True)
+
     def run(self, now: datetime) -> Summary:
         summary = Summary()
-        with self.runtime.sessions() as session:
-            todo = due_now(session, now)
-        if not todo:
-            return summary
-        summary.planned = len(todo)
-        self._insert_planned(todo)
-        claims = self._claim(todo)
-        summary.skipped += len(todo) - len(claims)
-        for claim in claims:
-            outcome = self._deliver(claim, now)
-            setattr(summary, outcome, getattr(summary, outcome) + 1)
+        after: int | None = 0
+        while after is not None:
+            with self.runtime.sessions() as session:
+                todo, after = due_now(session, now, after=after, limit=self.page_size)
+            if not todo:
+                continue
+            summary.planned += len(todo)
+            self._insert_planned(todo)
+            claims = self._claim(todo)
+            summary.skipped += len(todo) - len(claims)
+            for claim in claims:
+                outcome = self._deliver(claim, now)
+                setattr(summary, outcome, getattr(summary, outcome) + 1)
         return summary
 
     def _insert_planned(self, todo: list[Due]) -> None:

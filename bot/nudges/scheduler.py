@@ -1,5 +1,6 @@
 """The in-process scheduler: wakes every few minutes and sends the nudges that are due; with
-OAuth, also sweeps the data of uninstalled workspaces away every hour (bot.data_rights.sweep).
+OAuth, also sweeps every hour: the data of each workspace Slack says Ally left is erased
+(bot.data_rights.sweep).
 
 APScheduler only times the wake-ups; it does not coordinate processes (its FAQ says so), so any
 number of processes may run this job at once: bot/nudges/delivery.py claims work in the database.
@@ -52,7 +53,8 @@ def send_nudges(runtime: Runtime) -> None:
 
 
 def sweep(runtime: Runtime) -> None:
-    """One sweep of uninstalled workspaces (bot.data_rights.sweep); a failure waits for the next."""
+    """One sweep (bot.data_rights.sweep): each workspace with data is checked with Slack, and
+    erased only when Slack says Ally left it; a failure waits for the next."""
     try:
         sweep_uninstalled(runtime)
     except Exception:

@@ -102,17 +102,34 @@ def _changed(
     Their Slack time zone is followed at most once a day (``users.info``): asked after that unit
     of work commits, never inside it, then kept in a second one that reads the settings again.
     """
+    current, stale = _changed_on_record(runtime, ref, now, change)
+    if not stale:
+        return current
+    return _zone_followed(runtime, client, ref, now) or current
+
+
+def _changed_on_record(
+    runtime: Runtime, ref: MemberRef, now: datetime, change: Change
+) -> tuple[NudgeSettings, bool]:
+    """``change`` the member in one unit of work: their settings after it, and whether their
+    Slack time zone is due a look."""
     with runtime.unit_of_work() as uow:
         member = open_member(uow.session, ref, now).member
         change(uow.session, member)
         current = _settings(uow.session, member, now)
         stale = _zone_stale(member, now)
         uow.commit()
-    if not stale:
-        return current
+    return current, stale
+
+
+def _zone_followed(
+    runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime
+) -> NudgeSettings | None:
+    """Ask Slack for the member's time zone (``users.info``, outside any unit of work) and keep
+    it; their settings after that, or None when Slack did not answer."""
     answered, tz = _slack_zone(client, ref.user_id)
     if not answered:
-        return current
+        return None
     with runtime.unit_of_work() as uow:
         member = open_member(uow.session, ref, now).member
         member.tz = tz or member.tz
@@ -123,8 +140,32 @@ def _changed(
 
 
 def settings(runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime) -> NudgeSettings:
-    """The member's settings: what ``/ally nudges`` shows and the Settings form opens with."""
+    """The member's settings: what ``/ally nudges`` shows, their Slack time zone followed."""
     return _changed(runtime, client, ref, now, lambda _session, _member: None)
+
+
+@dataclass(frozen=True)
+class OnRecord:
+    """The member's settings as Ally has them, without asking Slack anything, and whether their
+    Slack time zone is due a look (``follow_zone``)."""
+
+    settings: NudgeSettings
+    zone_stale: bool
+
+
+def settings_on_record(runtime: Runtime, ref: MemberRef, now: datetime) -> OnRecord:
+    """What the Settings form opens with: it must reach Slack within the 3 seconds of its
+    trigger, so no Slack call (and no Retry-After wait) comes before it."""
+    current, stale = _changed_on_record(runtime, ref, now, lambda _session, _member: None)
+    return OnRecord(current, stale)
+
+
+def follow_zone(
+    runtime: Runtime, client: WebClient, ref: MemberRef, now: datetime
+) -> NudgeSettings | None:
+    """The member's settings after following their Slack time zone (``users.info``); None when
+    Slack did not answer."""
+    return _zone_followed(runtime, client, ref, now)
 
 
 def switch_nudges(

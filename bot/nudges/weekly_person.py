@@ -132,6 +132,15 @@ def _thin_part(bond: str | None, level: str | None, counts: dict[str, int]) -> s
 Touches = Sequence[tuple[TouchState, int | None]]
 
 
+def _snoozed(contact: ContactFacts, state: TouchState, today: int) -> bool:
+    """Whether the member snoozed ``contact``: a contact with no day to count from stays NEW
+    (``touch_brief``) however it is snoozed, but is left out all the same."""
+    if state is TouchState.SNOOZED:
+        return True
+    until = contact.snoozed_until_day
+    return state is TouchState.NEW and until is not None and today < until
+
+
 def touches(contacts: Sequence[ContactFacts], now: datetime) -> list[tuple[TouchState, int | None]]:
     """Each contact's stay-in-touch state and days since the last touch, in order."""
     today = now.date().toordinal()
@@ -234,6 +243,7 @@ def _project_first(
     touched: Touches,
     goals: Sequence[ProjectGoal],
     thin: _Thin,
+    today: int,
 ) -> Pick | None:
     """The unmet project ally closest to their 30 days, unless snoozed."""
     if not goals:
@@ -241,7 +251,7 @@ def _project_first(
     at = {c.id: i for i, c in enumerate(contacts)}
     for goal in goals:
         i = at.get(goal.contact_id)
-        if i is not None and touched[i][0] is not TouchState.SNOOZED:
+        if i is not None and not _snoozed(contacts[i], touched[i][0], today):
             return _project_pick(contacts[i], touched[i][0], goal, thin)
     return None
 
@@ -263,7 +273,8 @@ def choose(
     if touched is None:
         touched = touches(contacts, now)
     thin = _Thin(contacts)
-    first = _project_first(contacts, touched, goals, thin)
+    today = now.date().toordinal()
+    first = _project_first(contacts, touched, goals, thin, today)
     if first is not None:
         return first
     gaps = thin.points
@@ -271,7 +282,7 @@ def choose(
     best_score, best_since = -1, -1
     best_name: tuple[str, int] | None = None
     for contact, (state, days_since) in zip(contacts, touched, strict=True):
-        if state is TouchState.SNOOZED:
+        if _snoozed(contact, state, today):
             continue
         if contact.id == last_person_id:
             if keep_last:
@@ -318,15 +329,16 @@ def pick_for(
     person = next((c for c in contacts if c.id == person_id), None)
     if person is None:
         return None
+    today = now.date().toordinal()
     state, days_since = touch_brief(
         person.last_touch_day,
         person.cadence_days,
         person.bond,
-        now.date().toordinal(),
+        today,
         person.snoozed_until_day,
         added_day=person.added_day,
     )
-    if state is TouchState.SNOOZED:
+    if _snoozed(person, state, today):
         return None
     goal = next((g for g in goals if g.contact_id == person_id), None)
     if goal is not None:

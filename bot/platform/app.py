@@ -136,6 +136,28 @@ def web_client(runtime: Runtime, token: str | None = None) -> WebClient:
     )
 
 
+def posting_client(
+    client: WebClient,
+    sleep: Callable[[float], None],
+    *,
+    retries: int = RATE_LIMIT_RETRIES,
+    max_wait: float | None = None,
+) -> WebClient:
+    """``client`` for a call that must not be made twice blindly (a post): it retries 429s only.
+
+    A 429 means Slack did not do it, so waiting out Retry-After (up to ``max_wait``) and asking
+    again is safe. A 5xx, a dropped connection or a read timeout may come after Slack did it
+    ("It's possible some aspect of the operation succeeded", Slack's ``internal_error``): those
+    are never retried here; the caller records that the outcome is unknown and reconciles.
+    """
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=[RateLimitRetry(sleep, retries, max_wait=max_wait)],
+    )
+
+
 def installed_listeners() -> list[Register]:
     return [ep.load() for ep in entry_points(group="ally.listeners")]
 

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import inspect
@@ -106,6 +107,10 @@ def cmd_check(settings: Settings, live: bool) -> int:
     mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port}"
     if not live:
         print(f"ally-bot: configuration is complete ({mode})")
+        if settings.oauth and _database_exists(settings.database_url):
+            # With OAuth the tokens live in the database: name workspaces that have none.
+            for line in _unstored_if_readable(settings):
+                print(line)
         return 0
     runtime = Runtime.start(settings)
     try:
@@ -127,10 +132,38 @@ def cmd_check(settings: Settings, live: bool) -> int:
                     "the app."
                 ) from None
             slack = f"Slack accepts the token for team {identity.get('team_id')}"
+        unstored = _unstored(runtime)
     finally:
         runtime.close()
     print(f"ally-bot: live check passed ({mode}; database migrated and answering; {slack})")
+    for line in unstored:
+        print(line)
     return 0
+
+
+def _unstored_if_readable(settings: Settings) -> list[str]:
+    """``_unstored``, or one line saying why the database could not tell."""
+    try:
+        runtime = Runtime.start(settings)
+        try:
+            return _unstored(runtime)
+        finally:
+            runtime.close()
+    except (ConfigError, DBAPIError) as error:
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
+        reason = str(cause).strip().splitlines()[0]
+        return [f"ally-bot: workspaces without an installation not listed: {reason}"]
+
+
+def _database_exists(url: str) -> bool:
+    """Whether ``url`` names a database that may already exist (a SQLite file is not created
+    by looking for it)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    return bool(parsed.database) and Path(str(parsed.database)).exists()
 
 
 class SlackRefused(Exception):
@@ -146,24 +179,47 @@ def cmd_migrate(settings: Settings) -> int:
 
 
 def cmd_sweep(settings: Settings) -> int:
-    """Erase the data of every workspace with no installation left (OAuth mode)."""
-    from bot.data_rights.sweep import sweep_uninstalled
+    """Ask Slack about every workspace with data (OAuth mode); erase those it says Ally left.
+
+    One line per workspace erased or kept for a reason worth acting on, and one for the count of
+    installed workspaces kept.
+    """
+    from bot.data_rights.sweep import Reason, sweep_uninstalled
 
     if not settings.oauth:
-        print("ally-bot: nothing to sweep: without SLACK_CLIENT_ID there is one workspace")
+        print(
+            "ally-bot: nothing to sweep: with SLACK_BOT_TOKEN (one workspace) a workspace's data "
+            "is erased when Slack sends app_uninstalled"
+        )
         return 0
     runtime = Runtime.start(settings)
     try:
         _check_schema(runtime)
-        swept = sweep_uninstalled(runtime)
+        checked = sweep_uninstalled(runtime)
     finally:
         runtime.close()
-    for one in swept:
-        where = "/".join(part for part in (one.enterprise_id, one.team_id) if part)
-        print(f"ally-bot: erased {one.erased.total} row(s) of uninstalled workspace {where}")
-    if not swept:
-        print("ally-bot: every workspace with data is still installed")
+    installed = 0
+    for one in checked:
+        if one.erased is not None:
+            print(f"ally-bot: {one.workspace}: erased {one.erased.total} row(s): {one.why}")
+        elif one.answer == Reason.INSTALLED:
+            installed += 1
+        else:
+            print(f"ally-bot: {one.workspace}: {one.why}")
+    print(f"ally-bot: {installed} installed workspace(s) with data kept")
     return 0
+
+
+def _unstored(runtime: Runtime) -> list[str]:
+    """Lines naming each workspace with data and no stored token (OAuth mode), and the fix."""
+    from bot.data_rights.sweep import INSTALL_THERE, uninstalled_workspaces
+
+    _check_schema(runtime)
+    return [
+        f"ally-bot: workspace {one.workspace} has data but no installation: its data is kept; "
+        f"{INSTALL_THERE}"
+        for one in uninstalled_workspaces(runtime)
+    ]
 
 
 def cmd_keygen() -> int:
@@ -205,7 +261,9 @@ def parser() -> argparse.ArgumentParser:
         help="also call Slack's auth.test and reach the database (a health check)",
     )
     commands.add_parser("keygen", help="print a fresh key for ALLY_ENCRYPTION_KEY")
-    commands.add_parser("sweep", help="erase the data of workspaces that uninstalled Ally")
+    commands.add_parser(
+        "sweep", help="erase the data of workspaces Slack says Ally left (OAuth); say what is kept"
+    )
     commands.add_parser(
         "reseal", help="seal every stored token with the newest ALLY_ENCRYPTION_KEY key"
     )

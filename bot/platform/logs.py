@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line, with the workspace and member ids of each event.
+"""Structured logs: one JSON object per line (at most 4 KB), with the workspace and member ids of
+each event.
 
 Nothing secret goes out: one filter (``PrivateLines``) on Ally's handler masks Slack tokens in
 every line whatever logged them and drops the request and response bodies that the Slack
@@ -33,8 +34,13 @@ BODY = re.compile(r"(?i)\b(?:request body|body|payload|json_body|body_params)\b\
 # (slack_bolt/middleware/request_verification/request_verification.py, ``_debug_log_error``).
 SIGNATURE_FAILED = "Invalid request signature detected"
 DETAIL = re.compile(r"(?m)^DETAIL:.*$")
-# No line is longer than this, whatever a caller sent.
+# No event text is longer than this, whatever a caller sent...
 MAX_EVENT_CHARS = 2000
+# ...no field (an id, a name, a reason) longer than this...
+MAX_FIELD_CHARS = 200
+# ...and no whole line, in UTF-8 bytes, longer than this.
+MAX_LINE_BYTES = 4096
+CUT = " [cut]"
 
 request_log = logging.getLogger("ally.requests")
 
@@ -88,23 +94,82 @@ class PrivateLines(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"time", "level", "logger", "event", ...fields}`` on one line, tokens masked."""
+    """``{"time", "level", "logger", "event", ...fields}`` on one line, tokens masked.
+
+    Every line fits in ``MAX_LINE_BYTES`` of UTF-8 and stays one JSON object, whatever a request
+    carried: a field longer than ``MAX_FIELD_CHARS`` is shortened, and if the line is still too
+    long the longest values (the event text, a traceback) are shortened further. Each shortened
+    value ends in `` [cut]`` and its name is listed under ``"cut"``; a traceback keeps its last
+    lines, which name the error.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": _clip(redact(record.getMessage()), MAX_EVENT_CHARS),
         }
-        fields = getattr(record, FIELDS, None)
-        if isinstance(fields, Mapping):
-            line.update({k: v for k, v in fields.items() if k not in line})
+        extra = getattr(record, FIELDS, None)
+        if isinstance(extra, Mapping):
+            for key, value in extra.items():
+                key = _clip(redact(str(key)), MAX_FIELD_CHARS)
+                if key not in line and key != "cut":
+                    line[key] = _field(value)
         if record.exc_text:
-            line["error"] = record.exc_text
+            line["error"] = redact(record.exc_text)
         elif record.exc_info:
-            line["error"] = self.formatException(record.exc_info)
-        return redact(json.dumps(line, default=str, ensure_ascii=False))
+            line["error"] = redact(self.formatException(record.exc_info))
+        return _within_limit(line)
+
+
+def _clip(text: str, limit: int, *, keep_end: bool = False) -> str:
+    if len(text) <= limit:
+        return text
+    keep = max(limit - len(CUT), 0)
+    return CUT.strip() + " " + text[len(text) - keep :] if keep_end else text[:keep] + CUT
+
+
+def _field(value: Any) -> Any:
+    """A field's value as logged (redacted): numbers, booleans, None and short lists or objects
+    as they are; text, or a list or object written out, shortened to ``MAX_FIELD_CHARS``."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return _clip(redact(value), MAX_FIELD_CHARS)
+    text = redact(json.dumps(value, default=str, ensure_ascii=False))
+    if len(text) <= MAX_FIELD_CHARS:
+        return json.loads(text)  # a short list or object stays one
+    return _clip(text, MAX_FIELD_CHARS)
+
+
+def _size(line: Mapping[str, Any]) -> int:
+    return len(json.dumps(line, default=str, ensure_ascii=False).encode("utf-8"))
+
+
+def _within_limit(line: dict[str, Any]) -> str:
+    """``line`` as JSON in at most ``MAX_LINE_BYTES``: the longest text values are cut (a
+    traceback from its start, anything else from its end) until it fits."""
+    cut = [key for key, value in line.items() if isinstance(value, str) and value.endswith(CUT)]
+    if cut:
+        line["cut"] = cut
+    while (size := _size(line)) > MAX_LINE_BYTES:
+        texts = [
+            (len(value), key)
+            for key, value in line.items()
+            if isinstance(value, str) and key not in ("time", "level") and len(value) > 64
+        ]
+        if not texts:  # hundreds of short fields: keep what the line is, drop the fields
+            kept = {key: line[key] for key in ("time", "level", "logger", "event")}
+            line = kept | {"cut": ["every field"]}
+            break
+        length, key = max(texts)
+        # Enough characters to lose the excess even if each of them is a single byte.
+        target = max(length - (size - MAX_LINE_BYTES) - 16, 64)
+        line[key] = _clip(line[key], target, keep_end=key == "error")
+        if key not in line.setdefault("cut", []):
+            line["cut"].append(key)
+    return json.dumps(line, default=str, ensure_ascii=False)
 
 
 def configure(level: str = "INFO", stream: IO[str] | None = None) -> logging.Handler:

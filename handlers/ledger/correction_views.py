@@ -24,8 +24,29 @@ WHAT = "what"
 WHEN = "when"
 
 
-def _entries(n: int) -> str:
-    return "1 entry" if n == 1 else f"{n:,} entries"
+# What a contact's rows are, in a member's words (singular, plural), by table. A table not
+# named here is counted as "other records", and a test fails until it is named
+# (tests/handlers/ledger/test_corrections_keep_everything.py).
+WORDS: dict[str, tuple[str, str]] = {
+    "interactions": ("entry", "entries"),
+    "meeting_plans": ("plan", "plans"),
+    "project_allies": ("project", "projects"),
+    "questions_asked": ("suggested question", "suggested questions"),
+}
+OTHER = ("other record", "other records")
+
+
+def _count(table: str, n: int, *, removing: bool = False) -> str:
+    one, many = WORDS.get(table, OTHER)
+    counted = f"1 {one}" if n == 1 else f"{n:,} {many}"
+    # Deleting someone takes them off a project; the project itself stays.
+    return f"their place in {counted}" if removing and table == "project_allies" else counted
+
+
+def _listed(counts: tuple[tuple[str, int], ...], *, removing: bool = False) -> str:
+    """``3 entries, 1 plan and 1 project``."""
+    parts = [_count(table, n, removing=removing) for table, n in counts]
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def confirm_delete_entry(line: LedgerLine) -> Reply:
@@ -55,10 +76,10 @@ def removed(what: Removed, *, undone: bool = False) -> Reply:
 
 def confirm_delete_contact(size: ContactSize) -> Reply:
     who = name(size.contact)
-    if size.entries:
+    if size.held:
         text = (
-            f"Delete {who} and the {_entries(size.entries)} you logged with them? "
-            "This can't be undone."
+            f"Delete {who} with everything you have with them: "
+            f"{_listed(size.held, removing=True)}? This can't be undone."
         )
     else:
         text = f"Delete {who} from your network? Nothing is logged with them yet."
@@ -80,17 +101,24 @@ def confirm_delete_contact(size: ContactSize) -> Reply:
 
 
 def contact_deleted(size: ContactSize) -> Reply:
-    text = f"Deleted {name(size.contact)} and the {_entries(size.entries)} logged with them."
+    text = f"Deleted {name(size.contact)}"
+    if size.held:
+        text += f" with {_listed(size.held, removing=True)}"
+    text += "."
     return Reply(text=text.replace("*", ""), blocks=[section(text)])
 
 
 def merged(what: Merged, *, linked: bool = False) -> Reply:
+    """What a merge or a link moved to the contact kept: entries, plans, projects..."""
     into = name(what.into)
     if linked:
         text = f"Linked *{escape(what.source.label)}* to {into}'s Slack account"
     else:
         text = f"Merged {name(what.source)} into {into}"
-    text += f": {_entries(what.moved)} now with them."
+    if what.moved:
+        text += f": moved {_listed(what.moved)} to {into}."
+    else:
+        text += ": nothing was logged with them yet."
     return Reply(
         text=text.replace("*", ""),
         blocks=[section(text), context(balance_text(what.balance, who(what.into)))],

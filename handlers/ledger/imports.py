@@ -13,11 +13,8 @@ preview and the import, and nothing is written before the member confirms.
 from __future__ import annotations
 
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -29,6 +26,7 @@ from bot.ledger import directory
 from bot.ledger.import_files import MAX_BYTES, ReadFile, check_kind, read_file
 from bot.ledger.importing import bring_in
 from bot.ledger.people import MemberRef
+from bot.platform import slack_files
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply
 from handlers.kit.members import member_of
@@ -39,33 +37,51 @@ log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT = 20  # seconds
 
 
-def _slack_host(url: str, client: WebClient) -> bool:
-    """Only Slack's own file hosts (or the configured API host) ever get the bot token."""
-    host = urlsplit(url).hostname or ""
-    api_host = urlsplit(client.base_url).hostname or ""
-    return host == "slack.com" or host.endswith(".slack.com") or host == api_host
-
-
 def fetch(client: WebClient, file_id: str) -> tuple[str, bytes]:
-    """The file's name and bytes; ``InvalidInput`` for one too large or not downloadable."""
+    """The file's name and bytes; ``InvalidInput`` for one too large or not downloadable.
+
+    The bot token goes only to Slack's file hosts and never follows a redirect elsewhere
+    (bot.platform.slack_files); Slack's sign-in page in place of the file is named as such."""
     info = client.files_info(file=file_id)["file"]
     name = str(info.get("name") or info.get("title") or "that file")
     check_kind(name)
     if int(info.get("size") or 0) > MAX_BYTES:
         raise InvalidInput("file", f"{name} is over {MAX_BYTES // (1024 * 1024)} MB.")
     url = str(info.get("url_private_download") or "")
-    if not url or not _slack_host(url, client):
+    if not url or not slack_files.token_may_go_to(url, client.base_url):
         raise InvalidInput("file", f"Slack didn't give me a way to download {name}.")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
     try:
-        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
+        with slack_files.open_private(
+            url, client.token or "", api_base_url=client.base_url, timeout=DOWNLOAD_TIMEOUT
+        ) as response:
             data = response.read(MAX_BYTES + 1)
-    except (urllib.error.URLError, TimeoutError) as error:
+    except slack_files.DownloadRefused as refused:
+        log.warning("downloading file %s refused: %s", file_id, refused)
+        raise InvalidInput("file", download_problem(name, refused.reason)) from None
+    except OSError as error:  # the connection dropped or timed out while reading
         log.warning("downloading file %s failed: %s", file_id, error)
         raise InvalidInput("file", f"I couldn't download {name} from Slack: try again.") from None
     if len(data) > MAX_BYTES:
         raise InvalidInput("file", f"{name} is over {MAX_BYTES // (1024 * 1024)} MB.")
     return name, data
+
+
+def download_problem(name: str, reason: str) -> str:
+    """What to tell the member when Slack would not hand over the file."""
+    if reason == "sign_in":
+        return (
+            f"Slack showed me its sign-in page instead of {name}, so I can't read files here "
+            "yet. Ask a workspace admin to reinstall Ally (it needs the files:read permission), "
+            "then send the file again."
+        )
+    if reason == "redirect":
+        return (
+            f"Slack sent me somewhere other than Slack to download {name}, and I only fetch "
+            "files from Slack itself. Please send the file again in a moment."
+        )
+    if reason == "host":
+        return f"Slack didn't give me a way to download {name}."
+    return f"I couldn't download {name} from Slack: try again."
 
 
 def read(client: WebClient, file_id: str) -> tuple[str, ReadFile]:

@@ -6,22 +6,33 @@ could forge, so every step looks the interaction up within the pressing member's
 Pressed in a message that stays (the weekly DM, not an ephemeral reply), the modal also carries
 that message's channel and ts; once the thanks has gone out, the message is rewritten in place
 (``chat.update``) so the button's block says "Thanked <name>", like the DM's other buttons.
+
+The thank-you reaches the ally once, whatever Slack answers. The favour notes the post as
+started before it is made, and the post is never retried blindly (429s only: Slack did not post
+those). A 5xx, a dropped connection or a timeout may come after Slack posted it, so the note
+stays and the member is told so; their next Send first reads the ally's DM for that very
+post (its metadata names the favour and the attempt) and records it if it is there, posting
+only if it is not. A clear refusal clears the note.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.metadata import Metadata
 
 from bot import ids
 from bot.errors import AllyError, NotFound
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef
+from bot.platform.app import posting_client
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import escape, updated_blocks
 from handlers.kit.members import home_changed, member_of
@@ -29,6 +40,12 @@ from handlers.kit.replies import on_press, tell
 from handlers.ledger import views
 
 log = logging.getLogger(__name__)
+EVENT_TYPE = "ally_thanks"
+# A view submission is answered within 3 seconds: a 429 is waited out only if it is this short.
+MAX_WAIT = 1.0
+# The ally's DM is read this far back (newest first, 15 a page: Tier 1 for apps outside the
+# Marketplace) for a thank-you whose outcome Slack left unknown.
+HISTORY_PAGES = 2
 CHANNEL = re.compile(r"^[CDG][A-Z0-9]{1,30}$")
 TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
 
@@ -96,14 +113,98 @@ def submitted_words(body: dict[str, Any]) -> str:
     return str(field.get("value") or "")
 
 
+class NotSent(Exception):
+    """Slack clearly did not post the thank-you; ``code`` is its error, if it gave one."""
+
+    def __init__(self, code: str | None) -> None:
+        super().__init__(code or "not sent")
+        self.code = code
+
+
+class Unconfirmed(Exception):
+    """Slack may have posted the thank-you (a 5xx, a dropped connection, a timeout)."""
+
+
+class Unchecked(Exception):
+    """An earlier thank-you's outcome is unknown and the ally's DM could not be read now."""
+
+
+def attempt_key(started: datetime) -> str:
+    return started.isoformat()
+
+
+def already_posted(client: WebClient, channel: str, interaction: int, started: datetime) -> bool:
+    """Whether the thank-you started at ``started`` is in the ally's DM (newest first)."""
+    wanted = {"favour": interaction, "attempt": attempt_key(started)}
+    cursor = None
+    for _ in range(HISTORY_PAGES):
+        page = client.conversations_history(
+            channel=channel, limit=15, include_all_metadata=True, cursor=cursor
+        )
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == EVENT_TYPE and all(
+                (metadata.get("event_payload") or {}).get(k) == v for k, v in wanted.items()
+            ):
+                return True
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            return False
+    return False
+
+
 def send_thanks(
-    client: WebClient, member: MemberRef, target: ledger.ThanksTarget, words: str
-) -> None:
-    """DM the ally on the member's behalf."""
-    channel = client.conversations_open(users=target.slack_user_id)["channel"]["id"]
-    client.chat_postMessage(
-        channel=channel, **views.thanks_dm(member.user_id, target, words).as_kwargs()
-    )
+    runtime: Runtime,
+    client: WebClient,
+    member: MemberRef,
+    target: ledger.ThanksTarget,
+    words: str,
+) -> bool:
+    """DM the ally on the member's behalf, at most once: returns False when an earlier attempt
+    turns out to have reached them (nothing is posted then).
+
+    ``NotSent`` when Slack clearly did not post it; ``Unconfirmed`` when it may have;
+    ``Unchecked`` when an earlier attempt's outcome could not be read."""
+    quick = posting_client(client, runtime.sleep, retries=1, max_wait=MAX_WAIT)
+    try:
+        channel = client.conversations_open(users=target.slack_user_id)["channel"]["id"]
+    except SlackApiError as error:
+        raise NotSent(_code(error)) from None
+    interaction = target.line.id
+    if target.post_started_at is not None:
+        try:
+            if already_posted(quick, channel, interaction, target.post_started_at):
+                return False
+        except (SlackApiError, SlackClientError, OSError) as error:
+            raise Unchecked(str(error)) from None
+    started = runtime.clock()
+    ledger.mark_thanks_post(runtime.unit_of_work, member, interaction, started, started)
+    try:
+        quick.chat_postMessage(
+            channel=channel,
+            **views.thanks_dm(member.user_id, target, words).as_kwargs(),
+            metadata=Metadata(
+                event_type=EVENT_TYPE,
+                event_payload={"favour": interaction, "attempt": attempt_key(started)},
+            ),
+        )
+    except SlackApiError as error:
+        status = error.response.status_code if error.response is not None else 0
+        if status >= 500:
+            raise Unconfirmed(f"Slack answered {status}") from None
+        ledger.mark_thanks_post(runtime.unit_of_work, member, interaction, None, started)
+        raise NotSent(_code(error)) from None
+    except (SlackClientError, OSError) as error:
+        reason = error.reason if isinstance(error, URLError) else error
+        if isinstance(reason, ConnectionRefusedError):  # it never reached Slack
+            ledger.mark_thanks_post(runtime.unit_of_work, member, interaction, None, started)
+            raise NotSent(None) from None
+        raise Unconfirmed(f"{type(error).__name__}: {error}") from None
+    return True
+
+
+def _code(error: SlackApiError) -> str | None:
+    return error.response.get("error") if error.response is not None else None
 
 
 # Answers from conversations.open / chat.postMessage that no retry will fix.
@@ -118,6 +219,22 @@ def undelivered(target: ledger.ThanksTarget, code: str | None) -> str:
             "Thank them your usual way; copy your words first."
         )
     return "I couldn't deliver that just now. Your words are still here: press Send again."
+
+
+def unconfirmed(target: ledger.ThanksTarget) -> str:
+    """Slack may or may not have delivered the thank-you: say so, and that Send is safe."""
+    return (
+        f"Slack didn't confirm that your thanks reached {target.contact.label}: it may have "
+        "gone through. Press Send again and I'll check their messages first, so they never "
+        "get it twice."
+    )
+
+
+def unchecked(target: ledger.ThanksTarget) -> str:
+    return (
+        f"I couldn't check yet whether your earlier thanks reached {target.contact.label}, "
+        "so I haven't sent it again. Please press Send again in a minute."
+    )
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -150,11 +267,19 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors={views.THANKS_BLOCK: error.message})
             return
         try:
-            send_thanks(client, member, target, words)
-        except SlackApiError as error:
-            code = error.response.get("error") if error.response is not None else None
-            log.warning("say thanks: DM to %s failed: %s", target.slack_user_id, code)
-            ack(response_action="errors", errors={views.THANKS_BLOCK: undelivered(target, code)})
+            send_thanks(runtime, client, member, target, words)
+        except NotSent as error:
+            log.warning("say thanks: DM to %s failed: %s", target.slack_user_id, error.code)
+            errors = {views.THANKS_BLOCK: undelivered(target, error.code)}
+            ack(response_action="errors", errors=errors)
+            return
+        except Unconfirmed as error:
+            log.warning("say thanks: DM to %s unconfirmed: %s", target.slack_user_id, error)
+            ack(response_action="errors", errors={views.THANKS_BLOCK: unconfirmed(target)})
+            return
+        except Unchecked as error:
+            log.warning("say thanks: DM to %s not checked: %s", target.slack_user_id, error)
+            ack(response_action="errors", errors={views.THANKS_BLOCK: unchecked(target)})
             return
         done = ledger.say_thanks(
             runtime.unit_of_work, member, target.line.id, words, runtime.clock()

@@ -28,8 +28,9 @@ from bot.nudges.settings import (
     CADENCE_WEEKS,
     NudgeSettings,
     SettingsForm,
+    follow_zone,
     save_settings,
-    settings,
+    settings_on_record,
 )
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply, context, section
@@ -195,14 +196,36 @@ def register(app: App, runtime: Runtime) -> None:
     def open_settings(
         member: MemberRef, value: str, body: dict, context: BoltContext, client: WebClient, *_: Any
     ) -> None:
+        # The form opens first, with the settings on record: the trigger lives 3 seconds, and a
+        # rate-limited users.info would wait out its Retry-After. The time zone is followed
+        # after, and the open form shows it if it changed.
         channel = (body.get("channel") or {}).get("id")
-        current = settings(runtime, client, member, runtime.clock())
+        now = runtime.clock()
+        on_record = settings_on_record(runtime, member, now)
+        current = on_record.settings
         try:
-            client.views_open(trigger_id=body["trigger_id"], view=settings_view(current, channel))
+            opened = client.views_open(
+                trigger_id=body["trigger_id"], view=settings_view(current, channel)
+            )["view"]
         except SlackApiError as error:
             log.warning("views.open failed for the settings form: %s", error.response)
             reply = settings_reply(current, "Slack didn't open the Settings form in time.")
             notify(client, member.user_id, channel, reply)
+            return
+        if not on_record.zone_stale:
+            return
+        followed = follow_zone(runtime, client, member, now)
+        if followed is None or followed == current:
+            return
+        try:
+            client.views_update(
+                view_id=opened["id"],
+                hash=opened.get("hash"),
+                view=settings_view(followed, channel),
+            )
+        except SlackApiError as error:
+            # The member closed or changed the form meanwhile: it keeps what it showed.
+            log.info("views.update of the settings form failed: %s", error.response)
 
     def save(
         member: MemberRef, client: WebClient, values: dict[str, Any], _meta: dict[str, Any]

@@ -204,3 +204,84 @@ def test_forged_and_malformed_requests_log_one_short_line_each_and_no_text(
     assert not any("error" in line for line in lines), "no traceback"
     assert all(len(json.dumps(line)) < 2500 for line in lines)
     assert fake_slack.calls == []
+
+
+LINE_LIMIT = 4096
+
+
+def huge_request(size: int) -> str:
+    """A JSON body whose kind, workspace and member ids are each ``size`` characters long."""
+    return json.dumps(
+        {
+            "type": "k" * size,
+            "team_id": "T" * size,
+            "user": {"id": "U" * size, "team_id": "T" * size},
+            "api_app_id": "A1",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["unsigned", "forged signature", "signed", "signed with multibyte ids"],
+)
+def test_no_log_line_is_longer_than_4_kb_whatever_a_request_carries(
+    captured: io.StringIO, runtime: Runtime, fake_slack: FakeSlack, how: str
+) -> None:
+    server = AllyWSGI(create_app(runtime, register=[handlers.register]), runtime)
+    body = huge_request(200_000)
+    if how == "signed with multibyte ids":
+        # Characters of three bytes each in UTF-8: the limit is on bytes, not characters.
+        body = body.replace("T" * 200_000, "\u2603" * 50_000)
+    headers = {
+        "unsigned": {"X-Slack-Request-Timestamp": str(int(time.time()))},
+        "forged signature": sign("not-the-secret", body),
+    }.get(how, sign(SECRET, body))
+    status, _answer = wsgi_post(server, body, "application/json", headers)
+    assert status == (401 if how in ("unsigned", "forged signature") else 404)
+
+    lines = captured.getvalue().splitlines()
+    request_lines = []
+    for raw in lines:
+        assert len(raw.encode("utf-8")) <= LINE_LIMIT, raw[:200]
+        line = json.loads(raw)  # still one JSON object per line
+        if line["event"] == "slack request":
+            request_lines.append(line)
+    [line] = request_lines
+    assert line["status"] == status
+    # The oversized fields are shortened and named as cut; the short ones are whole.
+    assert {"kind", "team", "user"} <= set(line["cut"])
+    assert line["kind"].startswith("kkkk") and line["user"].startswith("UUUU")
+    assert line["mode"] == "http"
+
+
+def test_a_long_error_keeps_its_last_lines_within_the_limit(captured: io.StringIO) -> None:
+    def deep(level: int) -> None:
+        if level == 0:
+            raise ValueError("x" * 6000 + " the innermost cause")
+        deep(level - 1)
+
+    try:
+        deep(200)
+    except ValueError:
+        logging.getLogger("ally.test").exception(
+            "failed " + "e" * 10_000, extra=logs.fields(team="T1", note="n" * 10_000)
+        )
+    [raw] = captured.getvalue().splitlines()
+    assert len(raw.encode("utf-8")) <= LINE_LIMIT
+    line = json.loads(raw)
+    assert line["team"] == "T1"
+    assert line["error"].startswith("[cut]")
+    assert line["error"].rstrip().endswith("x the innermost cause")
+    assert {"event", "note", "error"} <= set(line["cut"])
+
+
+def test_a_line_with_hundreds_of_fields_keeps_its_event_within_the_limit(
+    captured: io.StringIO,
+) -> None:
+    many = {f"field{i}": "v" * 150 for i in range(500)}
+    logging.getLogger("ally.test").warning("too much", extra=logs.fields(**many))
+    [raw] = captured.getvalue().splitlines()
+    assert len(raw.encode("utf-8")) <= LINE_LIMIT
+    line = json.loads(raw)
+    assert (line["event"], line["level"], line["cut"]) == ("too much", "WARNING", ["every field"])

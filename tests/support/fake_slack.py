@@ -10,6 +10,15 @@ Slack's rate limits are on by default (``fake.limits``, see tests/support/fake_s
 call over its method's limit for its token gets 429 with ``Retry-After``, on a clock where one Slack
 minute lasts 0.05 s. Give the app ``fake.sleep`` (``Runtime(sleep=...)``) so it waits out
 ``Retry-After`` at that scale. ``FakeSlack(limits=None)`` turns them off.
+
+Trigger ids are Slack's: ``issue_trigger`` hands one out (SlackDriver asks for one per request it
+sends), and ``views.open`` / ``views.push`` take it once, within ``TRIGGER_LIFETIME`` seconds on the
+fake's clock (``now``): real time, plus the whole Slack length of every ``Retry-After`` wait that
+``fake.sleep`` compressed, in any thread. Otherwise Slack's errors: ``expired_trigger_id``,
+``exchanged_trigger_id``, ``invalid_trigger_id`` (one it never issued). Sources:
+https://api.slack.com/interactivity/handling#modal_responses ("trigger_id ... expires in 3
+seconds"; "can only be used once") and the errors listed on
+https://api.slack.com/methods/views.open and https://api.slack.com/methods/views.push.
 """
 
 from __future__ import annotations
@@ -25,10 +34,45 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from tests.support.fake_slack_limits import RateLimits
-from tests.support.fake_slack_rules import KNOWN_METHODS, refusal, response_refusal
+from tests.support.fake_slack_rules import (
+    KNOWN_METHODS,
+    TOKEN_REFUSALS,
+    refusal,
+    response_refusal,
+)
 
 Params = dict[str, Any]
+# Slack seconds a trigger_id can be exchanged for a view after Slack issued it.
+TRIGGER_LIFETIME = 3.0
+_TRIGGER_METHODS = ("views.open", "views.push")
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
+# The bot token the tests' single workspace (T1, "Acme") runs with (tests/support/settings.py).
+TEST_TOKEN = "xoxb-test"
+
+
+def identity(
+    team_id: str,
+    *,
+    enterprise_id: str | None = None,
+    team: str | None = None,
+    user_id: str = "UBOT",
+    bot_id: str = "BBOT",
+    enterprise_install: bool = False,
+) -> dict[str, Any]:
+    """What auth.test answers for a bot token of ``team_id`` (AUTH in fake_slack_rules)."""
+    answer: dict[str, Any] = {
+        "ok": True,
+        "url": f"https://{team_id.lower()}.slack.com/",
+        "team": team or f"Team {team_id}",
+        "user": "ally",
+        "team_id": team_id,
+        "user_id": user_id,
+        "bot_id": bot_id,
+        "is_enterprise_install": enterprise_install,
+    }
+    if enterprise_id:
+        answer["enterprise_id"] = enterprise_id
+    return answer
 
 
 class DropConnection(Exception):
@@ -55,6 +99,8 @@ class Failure:
     body: dict[str, Any]
     headers: dict[str, str]
     times: int
+    # Slack did the work (posted the message...) and then answered with the failure.
+    done_first: bool = False
 
 
 @dataclass
@@ -70,17 +116,31 @@ class FakeSlack:
     limits: RateLimits | None = field(default_factory=RateLimits)
     # Tokens Slack no longer accepts, with the error it answers (token_revoked, invalid_auth).
     revoked: dict[str, str] = field(default_factory=dict)
+    # Every token Slack issued, with whom auth.test says it belongs to; Slack answers
+    # invalid_auth to auth.test with any other token. An OAuth install adds its token.
+    tokens: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {TEST_TOKEN: identity("T1", team="Acme")}
+    )
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._handlers: dict[str, Callable[[Params], Answer]] = {}
         self._failures: dict[str, list[Failure]] = {}
+        # Trigger ids issued, with when (on ``now``'s clock); the ones already exchanged.
+        self.triggers: dict[str, float] = {}
+        self.exchanged: set[str] = set()
+        self._serial = itertools.count(1)
+        self._skipped = 0.0  # Slack seconds that compressed waits skipped
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._files = itertools.count(1)
         self.uploads: dict[str, str] = {}
         self.shared_files: dict[str, tuple[str, bytes]] = {}
         self.file_sizes: dict[str, int] = {}  # files.info's size, when a test says otherwise
+        # A shared file's download answered with a redirect to this address instead.
+        self.file_redirects: dict[str, str] = {}
+        # Tokens files.slack.com hands files to (a token without files:read is not among them).
+        self.download_tokens: set[str] = {"xoxb-test"}
         self._server: ThreadingHTTPServer | None = None
 
     # -- set-up -----------------------------------------------------------------------------
@@ -179,22 +239,73 @@ class FakeSlack:
         error: str = "ratelimited",
         retry_after: int | None = 1,
         times: int = 1,
+        done_first: bool = False,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail with ``status``."""
+        """Make the next ``times`` calls of ``method`` fail with ``status``.
+
+        ``done_first``: each of them does its work first (the message is posted) and then
+        answers with the failure. Slack warns of exactly this: ``internal_error`` and
+        ``fatal_error`` mean "It's possible some aspect of the operation succeeded before the
+        error was raised" (the "Errors" of every Web API method, e.g.
+        docs.slack.dev/reference/methods/chat.postMessage), so a client must not take such an
+        answer, or a timeout, to mean that nothing happened.
+        """
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         body = {"ok": False, "error": error}
-        self._failures.setdefault(method, []).append(Failure(status, body, headers, times))
+        failure = Failure(status, body, headers, times, done_first)
+        self._failures.setdefault(method, []).append(failure)
+
+    def add_token(self, token: str, team_id: str, **who: Any) -> None:
+        """Slack issued ``token`` for ``team_id`` (an install): auth.test answers that team."""
+        self.tokens[token] = identity(team_id, **who)
 
     def revoke(self, token: str, error: str = "token_revoked") -> None:
-        """Answer every call made with ``token`` with ``error`` (an uninstall, a revocation)."""
+        """Answer every call made with ``token`` with ``error``: ``token_revoked`` (the app was
+        removed), ``account_inactive`` (the workspace was deleted) or ``invalid_auth`` (an IP
+        allow-list, a mistyped token); AUTH in fake_slack_rules lists what Slack answers."""
+        if error not in TOKEN_REFUSALS:
+            raise ValueError(f"Slack does not refuse a token with {error!r}")
         self.revoked[token] = error
 
     def sleep(self, slack_seconds: float) -> None:
-        """Sleep ``slack_seconds`` of the fake's Slack time (real seconds without limits)."""
+        """Sleep ``slack_seconds`` of the fake's Slack time (real seconds without limits); the
+        fake's clock (``now``) moves on by all of them."""
         if self.limits is None:
             time.sleep(slack_seconds)
-        else:
-            self.limits.sleep(slack_seconds)
+            return
+        self.limits.sleep(slack_seconds)
+        with self._lock:
+            self._skipped += max(0.0, slack_seconds) * (1 - self.limits.slack_second)
+
+    def now(self) -> float:
+        """The fake's clock in seconds: real time, plus what compressed waits skipped."""
+        with self._lock:
+            return time.monotonic() + self._skipped
+
+    def issue_trigger(self, trigger_id: str | None = None) -> str:
+        """A new trigger id, as Slack puts in an interaction's payload, valid from now."""
+        trigger_id = trigger_id or f"{next(self._serial)}.trigger"
+        now = self.now()
+        with self._lock:
+            if trigger_id in self.triggers:
+                raise ValueError(f"{trigger_id} was issued before: Slack issues each one once")
+            self.triggers[trigger_id] = now
+        return trigger_id
+
+    def exchange_trigger(self, trigger_id: str) -> str | None:
+        """What views.open and views.push do with a trigger id: take it (None), or answer
+        Slack's error when it was never issued, is taken already or has expired."""
+        now = self.now()
+        with self._lock:
+            issued = self.triggers.get(trigger_id)
+            if issued is None:
+                return "invalid_trigger_id"
+            if trigger_id in self.exchanged:
+                return "exchanged_trigger_id"
+            if now - issued > TRIGGER_LIFETIME:
+                return "expired_trigger_id"
+            self.exchanged.add(trigger_id)
+        return None
 
     # -- inspection -------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
@@ -211,12 +322,13 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, params, headers))
             queue = self._failures.get(method)
-            if queue:
-                failure = queue[0]
+            failure = queue[0] if queue else None
+            if failure is not None and queue is not None:
                 failure.times -= 1
                 if failure.times <= 0:
                     queue.pop(0)
-                return failure.status, failure.headers, failure.body
+                if not failure.done_first:
+                    return failure.status, failure.headers, failure.body
             refused = refusal(method, params, KNOWN_METHODS | set(self._handlers))
         if refused is not None:
             return 200, {}, refused
@@ -228,8 +340,17 @@ class FakeSlack:
             wait = self.limits.check(method, token, channel)
             if wait is not None:
                 return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
+        if method in _TRIGGER_METHODS:
+            error = self.exchange_trigger(str(params.get("trigger_id")))
+            if error is not None:
+                return 200, {}, {"ok": False, "error": error}
         handler = self._handlers.get(method) or getattr(self, "_" + method.replace(".", "_"))
+        if method == "auth.test":
+            # auth.test answers for the token it was called with, however it was passed.
+            params = {**params, "token": token}
         answer = handler(params)
+        if failure is not None:  # done first, failed after
+            return failure.status, failure.headers, failure.body
         if isinstance(answer, tuple):
             return answer
         return 200, {}, answer
@@ -245,7 +366,12 @@ class FakeSlack:
         return 200, {}, {"ok": True}
 
     def _auth_test(self, params: Params) -> dict:
-        return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
+        """Who the token is: its own workspace, or invalid_auth for a token Slack never issued."""
+        token = str(params.get("token") or "")
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        found = self.tokens.get(token)
+        return dict(found) if found is not None else {"ok": False, "error": "invalid_auth"}
 
     def _users_info(self, params: Params) -> dict:
         user = self.users.get(params.get("user", ""))
@@ -398,13 +524,35 @@ class FakeSlack:
         return {"ok": True, "file": info}
 
     def _download(self, request: BaseHTTPRequestHandler) -> None:
+        """``url_private_download`` as files.slack.com serves it.
+
+        With the bot token in ``Authorization: Bearer``, the file. Without it, or with a token
+        Slack does not accept, Slack does not answer 401: it answers 200 with its HTML sign-in
+        page (docs.slack.dev/messaging/working-with-files, "Authentication": the URLs need the
+        header; slackapi/bolt-js#2585 and slackapi/node-slack-sdk#1750 show the HTML a download
+        gets without it). ``file_redirects`` answers a file's download with a 302 instead.
+        """
         file_id = request.path.split("/")[2].split("-", 1)[-1]
         with self._lock:
             self.calls.append(Call("files.download", {"file": file_id}, dict(request.headers)))
+            redirect = self.file_redirects.get(file_id)
+        if redirect is not None:
+            request.send_response(302)
+            request.send_header("Location", redirect)
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
         found = self.shared_files.get(file_id)
-        authorised = request.headers.get("Authorization") == "Bearer xoxb-test"
-        status, body = (200, found[1]) if found and authorised else (404, b"")
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        authorised = token in self.download_tokens and token not in self.revoked
+        if not found:
+            status, content_type, body = 404, "text/plain", b"Not found"
+        elif authorised:
+            status, content_type, body = 200, "application/octet-stream", found[1]
+        else:
+            status, content_type, body = 200, "text/html; charset=utf-8", SIGN_IN_PAGE
         request.send_response(status)
+        request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
@@ -414,12 +562,29 @@ class FakeSlack:
         answer = self.oauth_codes.get(str(params.get("code", "")))
         if answer is None:
             return {"ok": False, "error": "invalid_code"}
+        if answer.get("ok") and answer.get("access_token"):
+            # The bot token now exists, and belongs to the workspace (or organisation) installed.
+            team = (answer.get("team") or {}).get("id")
+            enterprise = (answer.get("enterprise") or {}).get("id")
+            self.add_token(
+                str(answer["access_token"]),
+                str(team or enterprise),
+                enterprise_id=enterprise,
+                user_id=str(answer.get("bot_user_id") or "UBOT"),
+                enterprise_install=bool(answer.get("is_enterprise_install")),
+            )
         return answer
 
     def _apps_connections_open(self, params: Params) -> dict:
         if self.socket_url is None:
             return {"ok": False, "error": "invalid_auth"}
         return {"ok": True, "url": self.socket_url}
+
+
+SIGN_IN_PAGE = (
+    b'<!DOCTYPE html><html lang="en-US"><head><title>Slack</title></head><body>'
+    b"<h1>Sign in to your workspace</h1></body></html>"
+)
 
 
 def dm_channel(channel: str) -> str:

@@ -13,6 +13,13 @@ check are checked here. Each limit names the Slack page it comes from, so it can
   ``invalid_blocks``, ``invalid_arguments``)
 - VIEWS_OPEN: https://api.slack.com/methods/views.open (``invalid_arguments``, ``invalid_blocks``)
 - METHODS: https://api.slack.com/web ("unknown_method": HTTP 200 with ``ok: false``)
+- AUTH: https://api.slack.com/methods/auth.test ("checks authentication and tells you who you
+  are": the token's own ``team_id``, ``user_id``, ``bot_id``, and ``enterprise_id`` within
+  Enterprise Grid). Its errors: ``invalid_auth`` ("either the provided token is invalid or the
+  request originates from an IP address disallowed from making the request"), ``not_authed``
+  (no token), ``account_inactive`` ("authentication token is for a deleted user or workspace
+  when using a bot token"), ``token_revoked`` ("... or the app has been removed"),
+  ``token_expired`` (a rotating token past its expiry).
 """
 
 from __future__ import annotations
@@ -49,6 +56,11 @@ KNOWN_METHODS = frozenset(
         "views.push",
         "views.update",
     }
+)
+
+# AUTH: the errors Slack answers for a token it does not (or no longer) accept.
+TOKEN_REFUSALS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 )
 
 MESSAGE_TEXT_MAX = 40_000  # POST: "truncated ... 40,000 characters"; over it, msg_too_long

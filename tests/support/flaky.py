@@ -1,14 +1,18 @@
 """A fake Slack that fails a share of calls: every third distinct call of each chosen method
-fails once, in turn with a rate limit (429 with Retry-After), a server error (500) and a stall
-longer than the client's timeout. A retry of a failed call (the same method and parameters)
-goes through, so a client that retries loses nothing and one that doesn't is caught out."""
+fails once, in turn with a rate limit (429 with Retry-After), a server error (500) and a stall.
+A retry of a failed call (the same method and parameters) goes through, so a client that
+retries loses nothing and one that doesn't is caught out.
+
+A stalled call is answered only once the client has given up on it, which the fake knows when
+the client's retry of the same call arrives: however slow the machine, the stall outlasts the
+client's timeout, and lasts no longer. One the client never retries is listed in ``unretried``
+after ``give_up_within`` seconds."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -20,10 +24,11 @@ FAULTS = ("rate limited", "server error", "stalled", "rate limited for a second"
 @dataclass
 class Flaky:
     fake: FakeSlack
-    stall_seconds: float
     every: int = 3
+    give_up_within: float = 30.0
     faults: list[tuple[str, str]] = field(default_factory=list)  # (method, fault)
     answered: list[tuple[str, Params]] = field(default_factory=list)  # calls that succeeded
+    unretried: list[str] = field(default_factory=list)  # stalled calls never retried
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -31,6 +36,7 @@ class Flaky:
         self._distinct: dict[str, itertools.count[int]] = {}
         self._kinds = itertools.cycle(FAULTS)
         self._failed: set[str] = set()
+        self._retried: dict[str, threading.Event] = {}  # a stalled call's retry has arrived
 
     def wrap(self, methods: Iterable[str]) -> Flaky:
         for method in methods:
@@ -49,10 +55,16 @@ class Flaky:
             key = method + json.dumps(params, sort_keys=True, default=str)
             with self._lock:
                 fault = None
-                if key not in self._failed and next(self._distinct[method]) % self.every == 0:
+                if key in self._failed:
+                    retried = self._retried.get(key)
+                    if retried is not None:
+                        retried.set()
+                elif next(self._distinct[method]) % self.every == 0:
                     fault = next(self._kinds)
                     self._failed.add(key)
                     self.faults.append((method, fault))
+                    if fault == "stalled":
+                        self._retried[key] = threading.Event()
             if fault == "rate limited":
                 return 429, {"Retry-After": "0"}, {"ok": False, "error": "ratelimited"}
             if fault == "rate limited for a second":
@@ -61,7 +73,9 @@ class Flaky:
                 return 500, {}, {"ok": False, "error": "internal_error"}
             if fault == "stalled":
                 # Slack never got to it: the client gives up waiting, and nothing was done.
-                time.sleep(self.stall_seconds)
+                if not self._retried[key].wait(self.give_up_within):
+                    with self._lock:
+                        self.unretried.append(method)
                 return 503, {}, {"ok": False, "error": "service_unavailable"}
             answer = builtin(params) if builtin is not None else {"ok": True}
             with self._lock:

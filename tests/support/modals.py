@@ -119,8 +119,8 @@ def contact_values(
 
 def open_and_metadata(slack: SlackDriver, fake: FakeSlack, user: str = "U1") -> str:
     """Open the Record form with ``/ally log``; its private metadata, as a submission carries it."""
-    assert slack.command("log", user=user, trigger_id="trig-log").status == 200
-    return opened_view(fake, "trig-log")["private_metadata"]
+    assert slack.command("log", user=user).status == 200
+    return opened_view(fake, slack.last_trigger)["private_metadata"]
 
 
 HOME = {"view": {"type": "home", "id": "VHOME"}}

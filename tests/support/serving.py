@@ -105,6 +105,7 @@ class AllyServer:
 
 
 def server_env(fake: FakeSlack, database_url: str, port: int, workers: int) -> dict[str, str]:
+    fake.add_token("xoxb-load-test", "T1")  # the workspace the load runs in
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN}
     env.update(
         SLACK_BOT_TOKEN="xoxb-load-test",

@@ -4,6 +4,10 @@
 with ``v0=HMAC-SHA256(secret, "v0:{ts}:{body}")`` and hand them to ``app.dispatch`` (in-process)
 or POST them to a running server (``post``).
 
+Each request carries a new ``trigger_id`` as Slack's do (an interaction's, a command's, a
+submission's); with the fake Slack given (``fake=``), the fake issues it, so views.open takes it
+once and within three seconds, as Slack does. ``last_trigger`` is the latest one sent.
+
 Text goes in as a member types it and comes out as Slack sends it (``as_sent``): ``&``, ``<`` and
 ``>`` escaped in slash command text and in message text of events and message shortcuts, Slack's
 markup kept (mentions as ``<@U123|name>``, channels, links). Values in a modal's submitted state
@@ -23,6 +27,8 @@ from urllib.parse import urlencode
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
+
+from tests.support.fake_slack import FakeSlack
 
 TEAM = "T1"
 # Slack makes every request unique (response_url, action_ts, view hash, event_id), and Ally
@@ -125,10 +131,24 @@ def _all_text(value: Any) -> str:
 class SlackDriver:
     """Drive a Bolt app as Slack does: signed requests through ``app.dispatch``."""
 
-    def __init__(self, app: App, secret: str, team: str = TEAM) -> None:
+    def __init__(
+        self, app: App, secret: str, team: str = TEAM, *, fake: FakeSlack | None = None
+    ) -> None:
         self.app = app
         self.secret = secret
         self.team = team
+        self.fake = fake
+        self.last_trigger = ""
+
+    def trigger(self, trigger_id: str | None = None) -> str:
+        """A new trigger id for one request (``trigger_id``: the name a test gives it), issued
+        by the fake Slack when the driver has one."""
+        if self.fake is not None:
+            trigger_id = self.fake.issue_trigger(trigger_id)
+        else:
+            trigger_id = trigger_id or f"{next(_serial)}.trigger"
+        self.last_trigger = trigger_id
+        return trigger_id
 
     def send(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Reply:
         all_headers = {"Content-Type": content_type, **sign(self.secret, body), **(headers or {})}
@@ -136,14 +156,18 @@ class SlackDriver:
         return Reply(response.status, response.body)
 
     def command(
-        self, text: str, *, user: str = "U1", trigger_id: str = "trig-1", sent: bool = False
+        self, text: str, *, user: str = "U1", trigger_id: str | None = None, sent: bool = False
     ) -> Reply:
         """``/ally <text>`` with ``text`` as the member typed it (``sent=True``: as Slack sends
         it, already escaped)."""
+        trigger_id = self.trigger(trigger_id)
         body = command_body(text, user=user, team=self.team, trigger_id=trigger_id, sent=sent)
         return self.send(body, "application/x-www-form-urlencoded")
 
     def interactive(self, payload: dict[str, Any]) -> Reply:
+        """An interaction's payload; its ``trigger_id`` (a test's name for it, else a new one)
+        issued as it is sent."""
+        payload = {**payload, "trigger_id": self.trigger(payload.get("trigger_id"))}
         return self.send(interactive_body(payload), "application/x-www-form-urlencoded")
 
     def action(
@@ -159,7 +183,6 @@ class SlackDriver:
             "team": {"id": self.team, "domain": "acme"},
             "user": {"id": user, "team_id": self.team},
             "api_app_id": "A1",
-            "trigger_id": "trig-action",
             "actions": [
                 {
                     "action_id": action_id,
@@ -173,7 +196,9 @@ class SlackDriver:
         }
         return self.interactive(payload)
 
-    def shortcut(self, callback_id: str, *, user: str = "U1", trigger_id: str = "trig-sc") -> Reply:
+    def shortcut(
+        self, callback_id: str, *, user: str = "U1", trigger_id: str | None = None
+    ) -> Reply:
         """A global shortcut, as Slack sends it from the shortcuts menu."""
         payload = {
             "type": "shortcut",
@@ -195,7 +220,7 @@ class SlackDriver:
         *,
         user: str = "U1",
         channel: str = "C1",
-        trigger_id: str = "trig-msc",
+        trigger_id: str | None = None,
     ) -> Reply:
         """A message shortcut used on ``message`` (``user``, ``ts``, ``text`` as typed) in
         ``channel``."""
@@ -232,7 +257,6 @@ class SlackDriver:
             "team": {"id": self.team, "domain": "acme"},
             "user": {"id": user, "team_id": self.team},
             "api_app_id": "A1",
-            "trigger_id": "trig-submit",
             "view": {
                 "id": "V1",
                 "type": "modal",
@@ -250,21 +274,24 @@ class SlackDriver:
         *,
         event_id: str | None = None,
         headers: dict[str, str] | None = None,
+        enterprise_id: str | None = None,
     ) -> Reply:
-        """An Events API callback; message text in ``event`` is given as typed."""
+        """An Events API callback; message text in ``event`` is given as typed. With
+        ``enterprise_id``, from a workspace of that Enterprise Grid organisation."""
         event_id = event_id or f"Ev{next(_serial)}"
         event = _event_as_sent(event)
-        body = json.dumps(
-            {
-                "token": "legacy",
-                "team_id": self.team,
-                "api_app_id": "A1",
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "event": event,
-            }
-        )
+        callback = {
+            "token": "legacy",
+            "team_id": self.team,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        if enterprise_id:
+            callback["enterprise_id"] = enterprise_id
+        body = json.dumps(callback)
         return self.send(body, "application/json", headers)
 
 

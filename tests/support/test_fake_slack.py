@@ -151,9 +151,10 @@ def test_missing_arguments_are_refused(client: WebClient) -> None:
     )
 
 
-def test_views_within_slacks_limits_are_accepted(client: WebClient) -> None:
+def test_views_within_slacks_limits_are_accepted(client: WebClient, fake: FakeSlack) -> None:
     opened = client.views_open(
-        trigger_id="t", view=modal(text_input(initial_value="x" * 3000, max_length=3000))
+        trigger_id=fake.issue_trigger(),
+        view=modal(text_input(initial_value="x" * 3000, max_length=3000)),
     )
     assert opened["view"]["id"].startswith("V")
     # A View built with slack_sdk.models goes through the same checks.
@@ -200,6 +201,39 @@ def test_views_over_slacks_limits_are_refused(
         assert refused(lambda: client.views_publish(user_id="U1", view=home)) == error
 
 
+def test_a_trigger_id_opens_one_view_within_three_seconds(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    """https://api.slack.com/interactivity/handling#modal_responses: a trigger_id "expires in 3
+    seconds" and is used once; views.open and views.push answer ``expired_trigger_id``,
+    ``exchanged_trigger_id`` or ``invalid_trigger_id`` (their method pages)."""
+    opened = fake.issue_trigger()
+    assert client.views_open(trigger_id=opened, view=modal(section()))["ok"]
+    assert refused(lambda: client.views_open(trigger_id=opened, view=modal(section()))) == (
+        "exchanged_trigger_id"
+    )
+    pushed = fake.issue_trigger()
+    assert client.views_push(trigger_id=pushed, view=modal(section()))["ok"]
+    assert refused(lambda: client.views_push(trigger_id=pushed, view=modal(section()))) == (
+        "exchanged_trigger_id"
+    )
+    assert refused(lambda: client.views_open(trigger_id="made-up", view=modal(section()))) == (
+        "invalid_trigger_id"
+    )
+    # Three seconds on the fake's clock, where a compressed Retry-After wait counts in full.
+    on_time, late = fake.issue_trigger(), fake.issue_trigger()
+    fake.sleep(2.5)
+    assert client.views_open(trigger_id=on_time, view=modal(section()))["ok"]
+    fake.sleep(1)
+    assert refused(lambda: client.views_push(trigger_id=late, view=modal(section()))) == (
+        "expired_trigger_id"
+    )
+    assert fake.now() - fake.triggers[late] >= 3.5
+    # Slack issues each trigger id once.
+    with pytest.raises(ValueError, match="issued before"):
+        fake.issue_trigger(opened)
+
+
 def test_a_response_url_holds_messages_to_the_same_limits(fake: FakeSlack) -> None:
     hook = WebhookClient(fake.response_url("hook"))
     assert hook.send(text="hi", blocks=[section()] * 50).status_code == 200
@@ -219,3 +253,106 @@ def test_a_response_url_holds_messages_to_the_same_limits(fake: FakeSlack) -> No
 )
 def test_request_builders_send_text_as_slack_does(typed: str, sent: str) -> None:
     assert as_sent(typed) == sent
+
+
+def test_a_failure_after_the_work_posts_the_message_then_answers_500(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    # Slack: internal_error "It's possible some aspect of the operation succeeded".
+    fake.fail("chat.postMessage", status=500, error="internal_error", done_first=True)
+    unretried = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
+    with pytest.raises(SlackApiError) as refused:
+        unretried.chat_postMessage(channel="U2", text="thanks!")
+    assert refused.value.response.status_code == 500
+    assert [m["text"] for m in fake.messages["DU2"]] == ["thanks!"]  # ...and yet it was posted
+    client.chat_postMessage(channel="U2", text="again")  # the next call is answered as usual
+    assert [m["text"] for m in fake.messages["DU2"]] == ["thanks!", "again"]
+
+
+def test_a_file_download_without_the_right_token_gets_slacks_sign_in_page(
+    fake: FakeSlack,
+) -> None:
+    import urllib.request
+
+    fake.add_file("F1", "contacts.vcf", b"BEGIN:VCARD\r\nEND:VCARD\r\n")
+    url = WebClient(token="xoxb-test", base_url=fake.base_url).files_info(file="F1")["file"][
+        "url_private_download"
+    ]
+
+    def download(token: str | None) -> tuple[int, str, bytes]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as answer:
+            return answer.status, answer.headers["Content-Type"], answer.read()
+
+    assert download("xoxb-test") == (
+        200,
+        "application/octet-stream",
+        b"BEGIN:VCARD\r\nEND:VCARD\r\n",
+    )
+    for token in (None, "xoxb-wrong"):
+        status, content_type, body = download(token)
+        # Not a 401: Slack answers 200 with its HTML sign-in page.
+        assert status == 200 and content_type.startswith("text/html")
+        assert body.startswith(b"<!DOCTYPE html>") and b"Sign in" in body
+    fake.revoke("xoxb-test")
+    assert download("xoxb-test")[1].startswith("text/html")
+
+
+# -- auth.test: who a token is, and Slack's word that a token is gone (AUTH) -------------------
+
+
+def test_auth_test_answers_for_each_token_its_own_workspace(fake: FakeSlack) -> None:
+    fake.add_token("xoxb-for-T2", "T2")
+    fake.add_token("xoxb-for-T5", "T5", enterprise_id="E1")
+    answers = {
+        token: WebClient(token=token, base_url=fake.base_url).auth_test()
+        for token in ("xoxb-test", "xoxb-for-T2", "xoxb-for-T5")
+    }
+    assert {token: a["team_id"] for token, a in answers.items()} == {
+        "xoxb-test": "T1",
+        "xoxb-for-T2": "T2",
+        "xoxb-for-T5": "T5",
+    }
+    assert answers["xoxb-for-T5"]["enterprise_id"] == "E1"
+    assert "enterprise_id" not in answers["xoxb-for-T2"]
+    assert answers["xoxb-test"]["bot_id"] and answers["xoxb-test"]["user_id"]
+
+
+def test_auth_test_refuses_a_token_slack_never_issued_or_none(fake: FakeSlack) -> None:
+    stranger = WebClient(token="xoxb-never-issued", base_url=fake.base_url)
+    assert refused(stranger.auth_test) == "invalid_auth"
+    assert refused(WebClient(base_url=fake.base_url).auth_test) == "not_authed"
+
+
+def test_an_oauth_install_issues_a_token_for_the_installed_workspace(fake: FakeSlack) -> None:
+    fake.oauth_codes["code-9"] = {
+        "ok": True,
+        "access_token": "xoxb-for-T9",
+        "bot_user_id": "UBOT9",
+        "team": {"id": "T9", "name": "Nine"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+    client = WebClient(base_url=fake.base_url)
+    assert refused(WebClient(token="xoxb-for-T9", base_url=fake.base_url).auth_test) == (
+        "invalid_auth"
+    )
+    client.oauth_v2_access(client_id="1", client_secret="s", code="code-9")
+    issued = WebClient(token="xoxb-for-T9", base_url=fake.base_url).auth_test()
+    assert issued["team_id"] == "T9" and issued["user_id"] == "UBOT9"
+
+
+@pytest.mark.parametrize("error", ["token_revoked", "account_inactive", "invalid_auth"])
+def test_a_revoked_token_gets_slacks_error_on_every_method(fake: FakeSlack, error: str) -> None:
+    fake.add_token("xoxb-for-T2", "T2")
+    fake.revoke("xoxb-for-T2", error)
+    gone = WebClient(token="xoxb-for-T2", base_url=fake.base_url)
+    assert refused(gone.auth_test) == error
+    assert refused(lambda: gone.chat_postMessage(channel="C1", text="hi")) == error
+    # Other workspaces' tokens are untouched.
+    assert WebClient(token="xoxb-test", base_url=fake.base_url).auth_test()["team_id"] == "T1"
+
+
+def test_a_token_is_refused_only_with_an_error_slack_answers(fake: FakeSlack) -> None:
+    with pytest.raises(ValueError):
+        fake.revoke("xoxb-test", "app_uninstalled")

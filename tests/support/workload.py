@@ -143,6 +143,7 @@ class Outcome:
     n: int
     reply: Reply
     at: float = field(default_factory=time.monotonic)  # when the answer came
+    sent: float = 0.0  # when the request went out
 
 
 @dataclass
@@ -190,22 +191,32 @@ def run_members(
     cycles: int | None = None,
     writes: tuple[Write, ...] = WRITES,
     tally: Tally | None = None,
+    until: Callable[[], bool] | None = None,
 ) -> Tally:
-    """One thread per member, each cycling through ``writes`` for ``seconds`` or ``cycles``.
+    """One thread per member, each cycling through ``writes`` for ``seconds`` or ``cycles``,
+    or until ``until()`` holds (``seconds`` is then the most it may take).
 
     Pass ``tally`` to watch the answers come in from another thread.
     """
     tally = Tally() if tally is None else tally
     end = time.monotonic() + seconds if seconds is not None else None
+
+    def going(n: int) -> bool:
+        if end is not None and time.monotonic() >= end:
+            return False
+        return (cycles is None or n < cycles) and (until is None or not until())
+
     errors: list[BaseException] = []
 
     def client(user: str) -> None:
         try:
-            n = 0  # the deadline is checked between whole cycles
-            while (end is None or time.monotonic() < end) and (cycles is None or n < cycles):
+            n = 0  # the deadline and the condition are checked between whole cycles
+            while going(n):
                 for write in writes:
                     n += 1
-                    tally.add(Outcome(write, user, n, write.send(server, user, n)))
+                    sent = time.monotonic()
+                    reply = write.send(server, user, n)
+                    tally.add(Outcome(write, user, n, reply, sent=sent))
         except BaseException as error:  # surfaced in the test, not lost in a thread
             errors.append(error)
 

@@ -199,7 +199,7 @@ def test_linking_moves_history_and_met_through_follows(
     dana = SlackPerson("U9", "Dana Lee")
     with transaction(sessions) as session:
         linked = corrections.link_contact(session, ref, "~dana lee", dana, NOW)
-        assert (linked.into.key, linked.into.slack_user_id, linked.moved) == ("U9", "U9", 2)
+        assert (linked.into.key, linked.into.slack_user_id, linked.entries) == ("U9", "U9", 2)
         assert linked.balance == -2
     with sessions() as session:
         bob_row = session.scalars(select(Contact).where(Contact.key == "U3")).one()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.ledger.network import TouchState, cadence_days
 from bot.nudges.give_first import give_first
 from bot.nudges.planning import STAY_IN_TOUCH_MAX, stay_in_touch
-from bot.nudges.weekly_person import ContactFacts, choose, pick_for, touches
+from bot.nudges.weekly_person import ContactFacts, choose, touches
 
 NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
 TODAY = NOW.date().toordinal()
@@ -36,7 +36,7 @@ def contact_lists(
         st.sampled_from(["ana", "Ana", "bo", "Cy", "cy"]),
         st.one_of(st.none(), days),
         st.sampled_from(cadences),
-        st.integers(-2, 1),
+        st.integers(-4, 1),  # down to -4: past the cap of 3 received points
         networks,
         levels,
         snoozed,
@@ -103,18 +103,52 @@ def test_give_first_is_the_lowest_balance_then_by_name_then_oldest(
         assert (found.contact.id if found else None) == expected
 
 
+def readme_score(contact: ContactFacts, network: list[ContactFacts]) -> int | None:
+    """A contact's points by README's rule ("How Ally decides"), None when snoozed.
+
+    Stay in touch: the ideal gap is the contact's cadence, else 45 days (these contacts are
+    unclassified); due soon in the week before the ideal date, due from it until the maximum
+    (the ideal plus half again, at least a week), overdue after. This week's person: overdue 3,
+    due 2, due soon or never met 1; +1 per favour received beyond those given (up to 3); +2 for
+    a connection at a thin level (a level where the network has one connection).
+    """
+    if contact.snoozed_until_day is not None and contact.snoozed_until_day > TODAY:
+        return None
+    if contact.last_touch_day is None:
+        points = 1  # never met
+    else:
+        ideal = contact.cadence_days or 45
+        since = TODAY - contact.last_touch_day
+        if since > ideal + max(ideal / 2, 7):
+            points = 3
+        elif since >= ideal:
+            points = 2
+        elif since >= ideal - 7:
+            points = 1
+        else:
+            points = 0
+    points += min(3, max(0, -contact.balance))
+    # Everyone here is a connection (none is marked an alliance).
+    at_level = [c for c in network if c.level is not None and c.level == contact.level]
+    if len(at_level) == 1:
+        points += 2
+    return points
+
+
 @given(placed, st.one_of(st.none(), st.integers(1, 25)), st.randoms(use_true_random=False))
 def test_this_weeks_person_is_the_best_score_then_longest_out_of_touch_then_by_name_then_oldest(
     network: list[ContactFacts], last_person: int | None, rng: object
 ) -> None:
-    # Each contact's score as ``pick_for`` explains it (None when snoozed).
+    # README: snoozed contacts (never met or not) and last week's person are left out; the
+    # highest score wins; ties go to the longest out of touch (never met counts as the
+    # shortest), then the name, then the contact added first.
     ranked = []
     for c in network:
-        pick = pick_for(network, c.id, NOW)
-        if pick is None or c.id == last_person:
+        score = readme_score(c, network)
+        if score is None or c.id == last_person:
             continue
-        days = None if c.last_touch_day is None else TODAY - c.last_touch_day
-        ranked.append((-pick.score, -(days if days is not None else -1), c.name.casefold(), c.id))
+        days = -1 if c.last_touch_day is None else TODAY - c.last_touch_day
+        ranked.append((-score, -days, c.name.casefold(), c.id))
     expected = min(ranked)[3] if ranked else None
 
     shuffled = list(network)
@@ -122,3 +156,5 @@ def test_this_weeks_person_is_the_best_score_then_longest_out_of_touch_then_by_n
     for order in (network, shuffled):
         found = choose(order, NOW, last_person_id=last_person)
         assert (found.contact.id if found else None) == expected
+        if found is not None:
+            assert found.score == readme_score(found.contact, network)

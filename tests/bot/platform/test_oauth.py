@@ -5,13 +5,10 @@ install, success and failure pages are Ally's own and say what happened."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlparse
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 import yaml
@@ -25,17 +22,15 @@ from bot.nudges.delivery import send_due
 from bot.platform.app import create_app
 from bot.platform.oauth import BOT_SCOPES, installation_store, oauth_settings
 from bot.platform.runtime import Runtime
-from bot.platform.server import AllyWSGI
 from tests.support.clock import FrozenClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.member_data import give_data
 from tests.support.nudge_fixtures import add_member, nudges
+from tests.support.oauth import CLIENT_ID, install, oauth_answer, wsgi_get
 from tests.support.runtime import MakeRuntime
 from tests.support.settings import SECRET
 from tests.support.slack_requests import SlackDriver, command_body
 from tests.support.waiting import wait_for
-
-CLIENT_ID = "1111.2222"
 
 
 @pytest.fixture
@@ -46,65 +41,6 @@ def oauth_runtime(make_runtime: MakeRuntime, db_url: str) -> Runtime:
 @pytest.fixture
 def oauth_app(oauth_runtime: Runtime) -> App:
     return create_app(oauth_runtime, register=[handlers.register])
-
-
-def wsgi_get(app: App, runtime: Runtime, path: str, query: str = "", cookie: str = "") -> tuple:
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "wsgi.input": io.BytesIO(b""),
-    }
-    if cookie:
-        environ["HTTP_COOKIE"] = cookie
-    setup_testing_defaults(environ)
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        answer["status"], answer["headers"] = int(status.split()[0]), headers
-
-    body = b"".join(AllyWSGI(app, runtime)(environ, start_response)).decode()
-    return answer["status"], {k.lower(): v for k, v in answer["headers"]}, body
-
-
-def oauth_answer(
-    team: str | None, token: str, *, enterprise: str | None = None, org_install: bool = False
-) -> dict:
-    return {
-        "ok": True,
-        "app_id": "A1",
-        "authed_user": {"id": "UADMIN"},
-        "scope": ",".join(BOT_SCOPES),
-        "token_type": "bot",
-        "access_token": token,
-        "bot_user_id": "UBOT",
-        "team": {"id": team, "name": f"Team {team}"} if team else None,
-        "enterprise": {"id": enterprise, "name": "Grid"} if enterprise else None,
-        "is_enterprise_install": org_install,
-    }
-
-
-def install(app: App, runtime: Runtime, fake: FakeSlack, code: str, answer: dict) -> str:
-    """Walk the install page and the redirect back from Slack; returns the success page."""
-    fake.oauth_codes[code] = answer
-    status, headers, page = wsgi_get(app, runtime, "/slack/install")
-    assert status == 200
-    link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page)
-    assert link is not None, page
-    query = parse_qs(urlparse(link.group(1).replace("&amp;", "&")).query)
-    assert query["client_id"] == [CLIENT_ID]
-    assert set(query["scope"][0].split(",")) == set(BOT_SCOPES)
-    state = query["state"][0]
-    assert state in headers["set-cookie"]
-    status, _, page = wsgi_get(
-        app,
-        runtime,
-        "/slack/oauth_redirect",
-        urlencode({"code": code, "state": state}),
-        cookie=f"slack-app-oauth-state={state}",
-    )
-    assert status == 200, page
-    return page
 
 
 def tokens_used(fake: FakeSlack, method: str) -> list[str]:

@@ -1,12 +1,15 @@
 """Structured logs during a real run: one JSON line per Slack request with the workspace and
-member ids, and never a token, the signing secret or a member's note text, even at DEBUG."""
+member ids, a refused one included, and never a token, the signing secret or a member's note
+text, even at DEBUG."""
 
 from __future__ import annotations
 
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 
@@ -14,11 +17,14 @@ import handlers
 from bot.ledger.people import MemberRef
 from bot.platform import logs
 from bot.platform.app import create_app
+from bot.platform.runtime import Runtime
+from bot.platform.server import AllyWSGI
 from tests.support.clock import FrozenClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.member_data import give_data
 from tests.support.runtime import MakeRuntime
-from tests.support.slack_requests import SlackDriver
+from tests.support.settings import SECRET
+from tests.support.slack_requests import SlackDriver, command_body, sign, wsgi_post
 from tests.support.waiting import wait_for
 
 BOT_TOKEN = "xoxb-1234-very-secret-bot-token"
@@ -26,18 +32,28 @@ SIGNING_SECRET = "signing-secret-never-logged"
 NOTE = "leaving-in-spring: thinking about leaving in spring"
 
 
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
+def capture(level: str) -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved = (root.level, list(root.handlers))
     chatty = {name: logging.getLogger(name).level for name in logs.CHATTY}
     stream = io.StringIO()
-    handler = logs.configure("DEBUG", stream)
+    handler = logs.configure(level, stream)
     yield stream
     root.removeHandler(handler)
     root.setLevel(saved[0])
     for name, level in chatty.items():
         logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    yield from capture("DEBUG")
+
+
+@pytest.fixture
+def captured_at_info() -> Iterator[io.StringIO]:
+    """What a production process logs (LOG_LEVEL's default, INFO)."""
+    yield from capture("INFO")
 
 
 def test_a_run_logs_ids_but_no_secrets_and_no_notes(
@@ -47,6 +63,7 @@ def test_a_run_logs_ids_but_no_secrets_and_no_notes(
     sqlite_url: str,
     clock: FrozenClock,
 ) -> None:
+    fake_slack.add_token(BOT_TOKEN, "T1")
     runtime = make_runtime(
         sqlite_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET
     )
@@ -99,3 +116,31 @@ def test_tokens_are_masked_whatever_logs_them(captured: io.StringIO) -> None:
     logging.getLogger("somewhere").warning("token was %s", BOT_TOKEN)
     line = json.loads(captured.getvalue().splitlines()[-1])
     assert BOT_TOKEN not in line["event"] and line["event"].startswith("token was xoxb-")
+
+
+def test_each_refused_request_logs_one_line_at_info(
+    captured_at_info: io.StringIO, runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    server = AllyWSGI(create_app(runtime, register=[handlers.register]), runtime)
+    form = "application/x-www-form-urlencoded"
+    command = command_body("thanks <@U2|maria> for the intro", user="U1")
+    refused = [
+        (command, sign("not-the-signing-secret", command)),  # a bad signature
+        (command, sign(SECRET, command, int(time.time()) - 400)),  # over five minutes old
+        (urlencode({"text": "no signature at all"}), {}),
+    ]
+    for body, headers in refused:
+        assert wsgi_post(server, body, form, headers)[0] == 401
+
+    lines = [json.loads(line) for line in captured_at_info.getvalue().splitlines()]
+    assert [(line["logger"], line["level"], line["event"]) for line in lines] == [
+        ("ally.requests", "INFO", "slack request")
+    ] * 3
+    assert [(line["kind"], line.get("name"), line["status"]) for line in lines] == [
+        ("command", "/ally", 401),
+        ("command", "/ally", 401),
+        ("unknown", None, 401),
+    ]
+    assert all(line["mode"] == "http" and line["ms"] >= 0 for line in lines)
+    assert "the intro" not in captured_at_info.getvalue()
+    assert fake_slack.calls == []

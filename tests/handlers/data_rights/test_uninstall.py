@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from slack_bolt import App
@@ -17,7 +18,9 @@ from bot.ledger.people import MemberRef
 from bot.platform.app import create_app
 from bot.platform.runtime import Runtime
 from tests.support.clock import FrozenClock
-from tests.support.member_data import counts, give_data, member_counts
+from tests.support.fake_slack import FakeSlack
+from tests.support.member_data import counts, give_data, member_counts, rows_of_workspace
+from tests.support.oauth import OAUTH, install, oauth_answer
 from tests.support.runtime import MakeRuntime
 from tests.support.settings import SECRET
 from tests.support.slack_requests import SlackDriver
@@ -146,3 +149,85 @@ def test_lines_never_carry_tokens(oauth_app: App, caplog: pytest.LogCaptureFixtu
     SlackDriver(oauth_app, SECRET, team="T1").event(REVOKED)
     lines = json.dumps([r.getMessage() for r in caplog.records], default=str)
     assert "xoxb-for-T1" not in lines and "xoxp-for-T1" not in lines
+
+
+# -- tokens_revoked: erased when the workspace's last bot token is gone ------------------------
+
+REVOKED_BOT = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
+REVOKED_USER = {"type": "tokens_revoked", "tokens": {"oauth": ["UADMIN"], "bot": []}}
+
+
+@pytest.fixture
+def installed_t1(
+    make_runtime: MakeRuntime, db_url: str, fake_slack: FakeSlack
+) -> Iterator[tuple[App, Runtime]]:
+    """Ally installed in T1 through /slack/install, T1 and T2 with favours logged in Slack."""
+    runtime = make_runtime(db_url, SLACK_BOT_TOKEN="", **OAUTH)
+    app = create_app(runtime, register=[handlers.register])
+    for team in ("T1", "T2"):
+        install(app, runtime, fake_slack, f"code-{team}", oauth_answer(team, f"xoxb-for-{team}"))
+        slack = SlackDriver(app, SECRET, team=team)
+        assert "<@U2>" in slack.command("thanks <@U2> for the launch review").text
+    yield app, runtime
+    app.listener_runner.listener_executor.shutdown(wait=True)
+
+
+def test_revoking_the_last_bot_token_erases_the_workspace(
+    installed_t1: tuple[App, Runtime], caplog: pytest.LogCaptureFixture
+) -> None:
+    app, runtime = installed_t1
+    t2_before = rows_of_workspace(runtime.sessions, "T2")
+    caplog.set_level(logging.INFO)
+
+    assert SlackDriver(app, SECRET, team="T1").event(REVOKED_BOT).status == 200
+
+    assert set(rows_of_workspace(runtime.sessions, "T1").values()) == {0}
+    assert rows_of_workspace(runtime.sessions, "T2") == t2_before
+    [line] = [r for r in caplog.records if r.getMessage().startswith("tokens revoked")]
+    said = line.ally_fields  # type: ignore[attr-defined]
+    assert said["team"] == "T1" and said["members"] == 1 and said["rows"] > 0
+
+
+def test_revoking_a_user_token_only_erases_nothing(installed_t1: tuple[App, Runtime]) -> None:
+    app, runtime = installed_t1
+
+    def data() -> dict[str, dict[str, int]]:
+        # The installer's own row goes with their user token (Bolt); the data stays.
+        return {
+            team: {
+                table: rows
+                for table, rows in rows_of_workspace(runtime.sessions, team).items()
+                if table != "slack_installations"
+            }
+            for team in ("T1", "T2")
+        }
+
+    before = data()
+    assert before["T1"]["slack_bots"] == 1 and before["T1"]["interactions"] == 1
+
+    assert SlackDriver(app, SECRET, team="T1").event(REVOKED_USER).status == 200
+
+    assert data() == before
+    # Ally still works there with the workspace's bot token.
+    reply = SlackDriver(app, SECRET, team="T1").command("who <@U2>")
+    assert "launch review" in reply.text
+
+
+def test_a_bot_token_left_at_the_organisation_keeps_the_workspace(
+    make_runtime: MakeRuntime, db_url: str, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    """Enterprise Grid: a workspace's own bot token revoked while the organisation-wide install
+    still serves it: Ally has not left."""
+    runtime = make_runtime(db_url, SLACK_BOT_TOKEN="", **OAUTH)
+    app = create_app(runtime, register=[handlers.register])
+    org = oauth_answer(None, "xoxb-for-E1", enterprise="E1", org_install=True)
+    install(app, runtime, fake_slack, "code-E1", org)
+    install(app, runtime, fake_slack, "code-T5", oauth_answer("T5", "xoxb-for-T5", enterprise="E1"))
+    member = MemberRef(team_id="T5", user_id="U1", enterprise_id="E1")
+    give_data(runtime.sessions, member, clock())
+    before = member_counts(runtime.sessions, member)
+
+    event = SlackDriver(app, SECRET, team="T5").event(REVOKED_BOT, enterprise_id="E1")
+    assert event.status == 200
+
+    assert member_counts(runtime.sessions, member) == before

@@ -75,7 +75,6 @@ def submit_thanks(slack: SlackDriver, favour_id: int, extra: dict[str, Any]) -> 
         "team": {"id": "T1", "domain": "acme"},
         "user": {"id": "U1", "team_id": "T1"},
         "api_app_id": "A1",
-        "trigger_id": "trig-submit",
         "view": {
             "id": "V1",
             "type": "modal",

@@ -15,8 +15,8 @@ from tests.support.slack_requests import SlackDriver
 
 
 @pytest.fixture
-def other_workspace(app: App) -> SlackDriver:
-    return SlackDriver(app, SECRET, team="T2")
+def other_workspace(app: App, fake_slack: FakeSlack) -> SlackDriver:
+    return SlackDriver(app, SECRET, team="T2", fake=fake_slack)
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def card_of(runtime: Runtime, key: str) -> ContactInfo:
 def open_contact(slack: SlackDriver, fake: FakeSlack, key: str) -> dict[str, Any]:
     reply = slack.action("open_contact_modal", value=key, extra={"channel": {"id": "C1"}})
     assert reply.status == 200
-    return opened_view(fake, "trig-action")
+    return opened_view(fake, slack.last_trigger)
 
 
 def test_the_button_opens_the_modal_prefilled(

@@ -170,12 +170,12 @@ def test_a_contact_is_deleted_with_its_history_after_saying_how_much(
     ok(slack.command('intro "Dana Lee (Acme)" <@U3> at the offsite'))
     ok(slack.command("thanks <@U2> for a review"))
     ask = ok(slack.command('delete "Dana Lee"'))
-    assert "Delete *Dana Lee (Acme)* and the 3 entries you logged with them?" in ask.text
+    assert "Delete *Dana Lee (Acme)* with everything you have with them: 3 entries?" in ask.text
     assert buttons(ask.json) == {"delete_contact_confirm": "~dana lee", "correction_cancel": None}
     slack.action("delete_contact_confirm", value="~dana lee", extra={"response_url": hook})
     assert (
-        "Deleted Dana Lee (Acme) and the 3 entries"
-        in fake_slack.calls_to("response_hook")[-1]["text"]
+        fake_slack.calls_to("response_hook")[-1]["text"]
+        == "Deleted Dana Lee (Acme) with 3 entries."
     )
     assert entries(runtime) == [("favour_received", "U2", "a review")]
     # Bob was met through Dana: now on his own, and his last touch (the intro) went with it.
@@ -184,7 +184,9 @@ def test_a_contact_is_deleted_with_its_history_after_saying_how_much(
         assert bob.met_through_id is None and bob.last_touch_at is None
     # From who's Delete contact button: a confirmation first.
     slack.action("delete_contact", value="U2", extra={"response_url": hook})
-    assert "Delete <@U2> and the 1 entry" in str(fake_slack.calls_to("response_hook")[-1]["blocks"])
+    assert "Delete <@U2> with everything you have with them: 1 entry?" in str(
+        fake_slack.calls_to("response_hook")[-1]["blocks"]
+    )
     assert "not in your network" in ok(slack.command('delete "Nobody"')).text
 
 
@@ -193,12 +195,18 @@ def test_merge_and_link_move_the_whole_history(slack: SlackDriver, runtime: Runt
     ok(slack.command('add "Dana Lee (Acme)" strategic above'))
     ok(slack.command('intro "D. Lee" <@U3> at the offsite'))
     merged = ok(slack.command('merge "D. Lee" into "Dana Lee (Acme)"'))
-    assert "Merged *D. Lee* into *Dana Lee (Acme)*: 2 entries now with them." in merged.text
+    assert (
+        "Merged *D. Lee* into *Dana Lee (Acme)*: moved 2 entries to *Dana Lee (Acme)*."
+        in merged.text
+    )
     assert contacts(runtime)["~dana lee"] == (-2, "2026-11-16")
     assert "~d. lee" not in contacts(runtime)
 
     linked = ok(slack.command('link "Dana Lee" <@U4>'))
-    assert "Linked *Dana Lee (Acme)* to <@U4>'s Slack account: 2 entries" in linked.text
+    assert (
+        "Linked *Dana Lee (Acme)* to <@U4>'s Slack account: moved 2 entries to <@U4>."
+        in linked.text
+    )
     keys = contacts(runtime)
     assert keys["U4"] == (-2, "2026-11-16") and "~dana lee" not in keys
     who = ok(slack.command("who <@U3>")).text

@@ -72,7 +72,7 @@ def test_ally_log_prefills_a_mention_or_an_outside_name_and_the_words(
 def test_the_help_card_button_opens_the_modal(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     reply = slack.action("open_log_modal", extra={"channel": {"id": "C7"}})
     assert reply.status == 200
-    view = opened_view(fake_slack, "trig-action")
+    view = opened_view(fake_slack, slack.last_trigger)
     assert view["callback_id"] == "log_favour_modal"
     assert '"channel":"C7"' in view["private_metadata"]
 
@@ -170,7 +170,7 @@ def test_a_favour_recorded_from_homes_button_republishes_home(
         "open_log_modal", extra={"view": home, "container": {"type": "view", "view_id": "VHOME"}}
     )
     assert reply.status == 200
-    metadata = opened_view(fake_slack, "trig-action")["private_metadata"]
+    metadata = opened_view(fake_slack, slack.last_trigger)["private_metadata"]
     wait_until_on_home(runtime, ANA)
     clock.advance(minutes=5)  # filling in the form
     values = log_values(who_user="U2", what="reviewed my launch plan")
@@ -365,9 +365,10 @@ def test_a_confirmation_that_cannot_be_ephemeral_arrives_as_a_dm(
 
 
 @pytest.fixture
-def on_db(db_runtime: Runtime) -> tuple[SlackDriver, Runtime]:
+def on_db(db_runtime: Runtime, fake_slack: FakeSlack) -> tuple[SlackDriver, Runtime]:
     """The real app on each database (the ``slack`` fixture runs on SQLite only)."""
-    return SlackDriver(create_app(db_runtime, register=[handlers.register]), SECRET), db_runtime
+    app = create_app(db_runtime, register=[handlers.register])
+    return SlackDriver(app, SECRET, fake=fake_slack), db_runtime
 
 
 def test_forms_write_the_same_ledger_on_every_database(

@@ -23,9 +23,10 @@ from tests.support.waiting import wait_for
 def test_start_list_meet_and_close_a_project(
     slack: SlackDriver, runtime: Runtime, clock: FrozenClock
 ) -> None:
-    reply = slack.command('project "Q3 launch" <@U2|maria> <@U3> "Dana Lee (Acme)"')
+    # The name as typed; Slack sends it escaped, and shows mrkdwn's &amp; &lt; &gt; as & < >.
+    reply = slack.command('project "Q3 <launch> & co" <@U2|maria> <@U3> "Dana Lee (Acme)"')
     assert reply.status == 200 and reply.json["response_type"] == "ephemeral"
-    assert "Started *Q3 launch*" in reply.text
+    assert "Started *Q3 &lt;launch&gt; &amp; co*" in reply.text
     assert "30 days left" in reply.text and "Dana Lee (Acme)" in reply.text
     with transaction(runtime.sessions) as session:
         allies = session.scalars(select(Contact).join(ProjectAlly).order_by(ProjectAlly.id)).all()
@@ -35,12 +36,15 @@ def test_start_list_meet_and_close_a_project(
     clock.advance(days=3)
     slack.command("met <@U2> talked through the launch plan")
     listed = slack.command("project").text
-    assert "Q3 launch" in listed and "27 days left" in listed
+    assert "*Q3 &lt;launch&gt; &amp; co* (27 days left)" in listed
+    assert "<launch>" not in listed
     assert ":white_check_mark: <@U2>" in listed
     assert ":hourglass_flowing_sand: <@U3>" in listed
 
-    closed = slack.command('project done "q3 LAUNCH"').text
-    assert "Closed *Q3 launch*: you met 1 of its 3 allies" in closed
+    with transaction(runtime.sessions) as session:
+        assert session.scalars(select(Project.name)).one() == "Q3 <launch> & co"
+    closed = slack.command('project done "q3 <LAUNCH> & CO"').text
+    assert "Closed *Q3 &lt;launch&gt; &amp; co*: you met 1 of its 3 allies" in closed
     assert "No active projects" in slack.command("project").text
     with transaction(runtime.sessions) as session:
         assert session.scalars(select(Project.done_at)).one() == clock.now
@@ -76,7 +80,7 @@ def test_project_input_gets_friendly_replies(slack: SlackDriver, runtime: Runtim
 def test_home_shows_active_projects_with_days_left(
     slack: SlackDriver, fake_slack: FakeSlack, clock: FrozenClock
 ) -> None:
-    slack.command('project "Q3 launch" <@U2> "Dana Lee (Acme)"')
+    slack.command('project "Q3 <launch> & co" <@U2> "Dana Lee (Acme)"')
     clock.advance(days=10)
     slack.command("met <@U2> launch review")
     slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
@@ -86,7 +90,9 @@ def test_home_shows_active_projects_with_days_left(
         return json.dumps(calls[-1]["view"], ensure_ascii=False) if calls else ""
 
     view: str = wait_for(lambda: home() if "Project allies" in home() else "")
-    assert "Q3 launch* (20 days left)" in view
+    # Home's mrkdwn: Slack shows &lt;launch&gt; &amp; as <launch> &.
+    assert "*Q3 &lt;launch&gt; &amp; co* (20 days left)" in view
+    assert "<launch>" not in view
     assert ":white_check_mark: <@U2>" in view
     assert ":hourglass_flowing_sand: Dana Lee (Acme)" in view
     # Home's person of the week is the unmet ally, as the DM's will be.

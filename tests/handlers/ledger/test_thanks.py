@@ -40,7 +40,7 @@ def test_say_thanks_opens_a_warm_prefilled_modal(slack: SlackDriver, fake_slack:
     favour_id = favour(slack, "thanks <@U2> for the custom report")
     assert slack.action("say_thanks", value=favour_id).status == 200
     [opened] = fake_slack.calls_to("views.open")
-    assert opened["trigger_id"] == "trig-action"
+    assert opened["trigger_id"] == slack.last_trigger
     view = opened["view"]
     assert view["callback_id"] == "say_thanks_modal"
     assert view["private_metadata"] == favour_id

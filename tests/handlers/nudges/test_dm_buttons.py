@@ -153,13 +153,40 @@ def test_settings_from_the_home_tab_opens_the_form(
     slack: SlackDriver, fake_slack: FakeSlack
 ) -> None:
     assert slack.action("nudge_settings", user="U2").status == 200
+    # Maria is new to Ally: the form opens at once with what is on record (UTC), then shows
+    # her Slack time zone once users.info has answered.
     [opened] = fake_slack.calls_to("views.open")
-    assert "Mondays at 09:00 (America/New_York" in str(opened["view"]["blocks"])
+    assert "Mondays at 09:00 (UTC" in str(opened["view"]["blocks"])
+    [updated] = fake_slack.calls_to("views.update")
+    assert updated["view_id"] and updated["view"]["callback_id"] == "settings_modal"
+    assert "Mondays at 09:00 (America/New_York" in str(updated["view"]["blocks"])
     # When Slack will not open it, the settings come as a message instead.
     fake_slack.fail("views.open", status=200, error="expired_trigger_id", retry_after=None)
     assert slack.action("nudge_settings", user="U2").status == 200
     [dm] = fake_slack.calls_to("chat.postMessage")
     assert "Mondays at 09:00 (America/New_York" in dm["text"]
+
+
+def test_settings_opens_within_the_trigger_window_when_users_info_is_rate_limited(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    # Bob's zone was last looked at long ago, and Slack holds users.info back for a minute.
+    add_member(runtime, "U3", "Europe/London", checked=False)
+    fake_slack.fail("users.info", status=429, retry_after=63)
+    assert slack.action("nudge_settings", user="U3").status == 200
+    # The form opened with what was on record, within the trigger's 3 seconds (the fake
+    # answers expired_trigger_id after them, counting the 63 seconds waited out).
+    [opened] = fake_slack.calls_to("views.open")
+    assert opened["trigger_id"] == slack.last_trigger in fake_slack.exchanged
+    assert "Mondays at 09:00 (Europe/London" in str(opened["view"]["blocks"])
+    assert fake_slack.calls_to("chat.postMessage") == []  # no "didn't open" message
+    # After the wait, users.info answered: the open form shows Tokyo, and Ally keeps it.
+    assert len(fake_slack.calls_to("users.info")) == 2
+    [updated] = fake_slack.calls_to("views.update")
+    assert "Mondays at 09:00 (Asia/Tokyo" in str(updated["view"]["blocks"])
+    with runtime.sessions() as session:
+        bob = session.scalars(select(Member).where(Member.user_id == "U3")).one()
+        assert bob.tz == "Asia/Tokyo"
 
 
 def test_keep_this_weeks_person_next_week(

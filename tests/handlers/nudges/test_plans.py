@@ -146,6 +146,26 @@ def test_plan_command_reminds_on_the_day_and_asks_the_day_after(
     assert send(runtime, clock) == 0
 
 
+def test_a_tokyo_members_plan_is_reminded_at_nine_in_tokyo_not_in_utc(
+    slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    # Bob (U3) is in Tokyo, UTC+9: his 09:00 on Thursday is 00:00 UTC that same Thursday.
+    add_member(runtime, "U3", "Asia/Tokyo", contacts=0)
+    slack.command("plan <@U2|maria> thursday coffee", user="U3")
+    assert plan_row(runtime).day == THURSDAY
+    clock.now = clock.now.replace(day=18, hour=23, minute=59)  # Thursday 08:59 in Tokyo
+    assert send(runtime, clock) == 0
+    clock.advance(minutes=1)  # Thursday 09:00 in Tokyo, still Thursday 00:00 in UTC
+    assert send(runtime, clock) == 1
+    [reminder] = fake_slack.messages["DU3"]
+    assert reminder["text"] == "Today: coffee with Maria Lopez."
+    clock.advance(hours=23, minutes=59)  # Friday 08:59 in Tokyo
+    assert send(runtime, clock) == 0
+    clock.advance(minutes=1)  # Friday 09:00 in Tokyo: "did you meet?"
+    assert send(runtime, clock) == 1
+    assert fake_slack.messages["DU3"][-1]["text"] == "Did you meet Maria Lopez?"
+
+
 def test_not_yet_moves_the_plan_and_skip_drops_it(
     slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock, ana: None
 ) -> None:

@@ -75,18 +75,19 @@ def test_a_weekly_contact_never_met_falls_due_a_week_after_it_was_added_and_over
 def test_this_weeks_person_is_the_never_met_contact_overdue_since_they_were_added(
     slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock
 ) -> None:
-    # Dana was met a week ago on a two-month cadence; Maria was added three weeks ago, every
-    # week, and never met. By the README's rule Maria is overdue (3 points), Dana is not due.
+    # Maria was added three weeks ago, every week, and never met; Dana was met eight days ago,
+    # every week. By the README's rule Maria is overdue (3 points) and Dana due (2).
     slack.command("add <@U2> every 1 week")
-    clock.advance(days=14)
+    clock.advance(days=13)
     slack.command('met "Dana Lee (Acme)" coffee')
-    slack.command('add "Dana Lee (Acme)" connection')
-    clock.advance(days=7)
+    slack.command('add "Dana Lee (Acme)" every 1 week')
+    clock.advance(days=8)
     dm = weekly_dm(runtime, fake_slack, clock)
     [person] = [t for t in sections(dm) if t.startswith("*This week's person:*")]
     assert person.startswith("*This week's person:* <@U2>")
     assert "*Stay in touch:* you added <@U2> 21 days ago and haven't logged" in person
-    assert "Dana Lee" not in str(dm["blocks"])
+    [dana] = [t for t in sections(dm) if t.startswith("*Dana Lee (Acme)*")]
+    assert "*Stay in touch:* 8 days since you last talked with Dana Lee (Acme);" in dana
     # Home names the same person.
     assert "This week" in home_people(slack, fake_slack)
     assert "<@U2>" in home_people(slack, fake_slack).split("This week", 1)[1][:400]

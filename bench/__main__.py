@@ -49,6 +49,7 @@ QUICK = Sizes(
     plan=(datagen.Size(100), datagen.Size(1_000)),
     send=datagen.Size(100),
     scale=datagen.Size(1_000),
+    slack_minute=nudge_send_scale.QUICK_SLACK_MINUTE,
 )
 # For the unit test: a few seconds end to end.
 TINY = Sizes(
@@ -135,7 +136,11 @@ def write(lines: list[dict[str, Any]], out: Path) -> None:
 
 def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sizes (under two minutes)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes (a few minutes: nudge_send_scale runs at Slack's pace, slowed less)",
+    )
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--only", choices=NAMES, help="run one benchmark")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
@@ -151,7 +156,8 @@ def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> 
     parser.add_argument(
         "--slack-minute",
         type=float,
-        help="nudge_send_scale: seconds of this run per Slack minute (default 6)",
+        help="nudge_send_scale: seconds of this run per Slack minute (default "
+        f"{nudge_send_scale.SLACK_MINUTE:g}, {QUICK.slack_minute:g} with --quick)",
     )
     parser.add_argument(
         "--plan-runs", type=int, help="planning runs per size (medians are reported; default 3)"

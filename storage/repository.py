@@ -196,6 +196,8 @@ class ContactRow(NamedTuple):
     last_touch_at: datetime | None = None
     snoozed_until: date | None = None
     balance: int = 0
+    # When the contact was added: their stay-in-touch clock counts from then until a touch.
+    created_at: datetime | None = None
 
 
 class LineRow(NamedTuple):

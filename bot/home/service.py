@@ -221,7 +221,7 @@ def assemble(
         contacts=len(contacts),
         review=result,
         attention=attention,
-        never_met=sum(1 for c in contacts if c.touch.state == TouchState.NEW),
+        never_met=sum(1 for c in contacts if c.touch.never_met),
         received=[line for line in ledger if line.kind in RECEIVED],
         given=[line for line in ledger if line.kind not in RECEIVED],
         balance=sum(balances.values()),
@@ -251,6 +251,7 @@ def _facts(row: ContactRow, balances: dict[int, int], defaults: DefaultCadences)
         last_touch_day=day_number(row.last_touch_at),
         snoozed_until_day=day_number(row.snoozed_until),
         balance=balances.get(row.id, 0),
+        added_day=day_number(row.created_at),
     )
 
 

@@ -57,7 +57,8 @@ STATE_WORDS = {
     "overdue": TouchState.OVERDUE,
     "snoozed": TouchState.SNOOZED,
 }
-# Most relevant first: who needs a message soonest, then people never contacted.
+# Most relevant first: who needs a message soonest, then people never contacted (not yet due by
+# the clock counted from the day they were added), then the rest.
 RELEVANCE = {
     TouchState.OVERDUE: 0,
     TouchState.DUE: 1,
@@ -179,7 +180,10 @@ def most_relevant(
             today,
             day_number(row.snoozed_until),
             defaults,
+            day_number(row.created_at),
         )
+        if state is TouchState.OK and row.last_touch_at is None:
+            state = TouchState.NEW
         return RELEVANCE[state], -(since or 0), contact_label(row).casefold(), row.id
 
     return [standing_of(row, now, defaults) for row in heapq.nsmallest(count, rows, key=key)]
@@ -213,12 +217,14 @@ def _state_is(
     grace = half + (ideal % 2) * (half % 2)
     overdue_after = ideal + case((grace < MIN_GRACE_DAYS, MIN_GRACE_DAYS), else_=grace)
     due_soon_from = ideal - case((half > DUE_SOON_DAYS, DUE_SOON_DAYS), else_=half)
-    since = today.toordinal() - DayNumber(Contact.last_touch_at)
-    touched = Contact.last_touch_at.is_not(None)
+    # Until a touch, the clock counts from the day the contact was added.
+    start = func.coalesce(Contact.last_touch_at, Contact.created_at)
+    since = today.toordinal() - DayNumber(start)
+    touched = start.is_not(None)
     snoozed = Contact.snoozed_until.is_not(None) & (Contact.snoozed_until > today)
     awake = touched & ~snoozed
     clauses = {
-        TouchState.NEW: Contact.last_touch_at.is_(None),
+        TouchState.NEW: start.is_(None),
         TouchState.SNOOZED: touched & snoozed,
         TouchState.OVERDUE: awake & (since > overdue_after),
         TouchState.DUE: awake & (since >= ideal) & (since <= overdue_after),

@@ -65,7 +65,7 @@ def level_label(level: str | None) -> str:
 class TouchState(enum.StrEnum):
     """Where a contact stands on the stay-in-touch clock."""
 
-    NEW = "new"  # nothing logged with them yet: the clock has not started
+    NEW = "new"  # no day to count from (neither a touch nor the day they were added)
     OK = "ok"  # touched recently
     DUE_SOON = "due soon"  # the ideal date is within the next week
     DUE = "due"  # past the ideal date, within the maximum
@@ -139,7 +139,10 @@ class Touch:
     overdue_after: date | None = None
     days_to_due: int | None = None
     days_overdue: int = 0
-    ideal_days: int | None = None  # the ideal gap it was read with (None: nothing logged yet)
+    ideal_days: int | None = None  # the ideal gap it was read with (None: no day to count from)
+    # Nothing logged with them yet: the clock counts from the day they were added, and
+    # ``days_since`` is the days since then.
+    never_met: bool = False
 
 
 def touch_state(
@@ -149,26 +152,29 @@ def touch_state(
     now: datetime,
     snoozed_until: date | None = None,
     defaults: DefaultCadences = ALLY_DEFAULTS,
+    added: datetime | None = None,
 ) -> Touch:
     """Where a contact stands on the stay-in-touch clock at ``now``.
 
     Counted in calendar days from the day of the last touch (any logged interaction restarts
-    the clock), with ideal = ``cadence_days(cadence, bond, defaults)`` and maximum =
-    ``max_days(ideal)``:
+    the clock), or, with nothing logged yet, from the day the contact was ``added``: someone
+    never met falls due like anyone else (``never_met``). With ideal =
+    ``cadence_days(cadence, bond, defaults)`` and maximum = ``max_days(ideal)``:
 
     - OK until ``due_soon_days(ideal)`` days before the ideal date;
     - DUE SOON from then until the day before the ideal date;
     - DUE from the ideal date through the last day of the maximum period;
     - OVERDUE from the day after it (``days_overdue`` = 1 on that day).
 
-    A snooze (``snoozed_until``, exclusive) hides every state until that date. A contact with
-    no interaction yet is NEW: nothing to be late for.
+    A snooze (``snoozed_until``, exclusive) hides every state until that date. With neither a
+    touch nor the day the contact was added there is nothing to count from: NEW.
     """
     today = now.date()
-    if last_touch is None:
+    start = last_touch if last_touch is not None else added
+    if start is None:
         return Touch(TouchState.NEW, None, None)
     ideal = cadence_days(cadence, bond, defaults)
-    touched = last_touch.date()
+    touched = start.date()
     days_since = max(0, (today - touched).days)
     next_due = touched + timedelta(days=ideal)
     overdue_after = touched + timedelta(days=max_days(ideal))
@@ -185,7 +191,16 @@ def touch_state(
         state = TouchState.DUE_SOON
     else:
         state = TouchState.OK
-    return Touch(state, next_due, days_since, overdue_after, days_to_due, days_overdue, ideal)
+    return Touch(
+        state,
+        next_due,
+        days_since,
+        overdue_after,
+        days_to_due,
+        days_overdue,
+        ideal,
+        never_met=last_touch is None,
+    )
 
 
 def touch_brief(
@@ -195,17 +210,20 @@ def touch_brief(
     today: int,
     snoozed_until_day: int | None = None,
     defaults: DefaultCadences = ALLY_DEFAULTS,
+    added_day: int | None = None,
 ) -> tuple[TouchState, int | None]:
-    """``touch_state``'s state and ``days_since`` alone, with every day a day number.
+    """``touch_state``'s state and ``days_since`` alone, with every day a day number (with
+    nothing logged, ``days_since`` counts from ``added_day``, the day the contact was added).
 
     Day numbers are ``date.toordinal()`` (``day_number``): ``today`` is ``now.date()``'s, the
     last touch's is its UTC day's. Planning asks this for every contact of every member each
     week, so it subtracts ints instead of building dates and a ``Touch``. It follows the same
     rules as ``touch_state`` (a unit test holds the two together).
     """
-    if last_touch_day is None:
+    start = last_touch_day if last_touch_day is not None else added_day
+    if start is None:
         return TouchState.NEW, None
-    since = today - last_touch_day
+    since = today - start
     if snoozed_until_day is not None and today < snoozed_until_day:
         return TouchState.SNOOZED, max(0, since)
     ideal = cadence_days(cadence, bond, defaults)

@@ -103,6 +103,7 @@ class ContactInfo:
     met_through_user: str | None = None
     balance: int = 0  # favours and intros given minus received
     default_days: int | None = None  # None: Ally's default for the bond
+    added_at: datetime | None = None  # when the contact was added (the clock's start until a touch)
 
     @property
     def label(self) -> str:
@@ -125,7 +126,14 @@ class ContactInfo:
 
     def touch_at(self, now: datetime) -> Touch:
         """Where the contact stands on the stay-in-touch clock at ``now``."""
-        return touch_state(self.last_touch_at, self.ideal_days, self.bond, now, self.snoozed_until)
+        return touch_state(
+            self.last_touch_at,
+            self.ideal_days,
+            self.bond,
+            now,
+            self.snoozed_until,
+            added=self.added_at,
+        )
 
     @classmethod
     def of(cls, contact: Contact, defaults: DefaultCadences | None = None) -> ContactInfo:
@@ -167,6 +175,7 @@ class ContactInfo:
             met_through_user=met_through_user,
             balance=row.balance,
             default_days=cadence_days(None, row.bond, defaults),
+            added_at=row.created_at,
         )
 
 
@@ -664,6 +673,7 @@ def touch_of(contact: Contact, now: datetime, defaults: DefaultCadences = ALLY_D
         now,
         contact.snoozed_until,
         defaults,
+        contact.created_at,
     )
 
 

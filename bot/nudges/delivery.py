@@ -10,16 +10,18 @@ batch at a time (see bot/nudges/planning.py):
    (handlers/ledger/directory_events.py).
 2. **Plan**: insert a ``planned`` row per (member, week); the unique key makes this idempotent
    across processes (``ON CONFLICT DO NOTHING``).
-3. **Claim**: take a lease on ``CLAIM_SIZE`` planned rows at a time (``claimed_by``,
-   ``claimed_until``) in one conditional ``UPDATE``; on PostgreSQL the rows are first locked with
-   ``FOR UPDATE SKIP LOCKED`` so concurrent processes pass over each other's work. Small claims
-   keep what a sender that dies strands small.
+3. **Claim**: take a short lease (``CLAIM_LEASE``) on ``CLAIM_SIZE`` planned rows at a time
+   (``claimed_by``, ``claimed_until``) in one conditional ``UPDATE``; on PostgreSQL the rows are
+   first locked with ``FOR UPDATE SKIP LOCKED`` so concurrent processes pass over each other's
+   work. Small claims keep what a sender that dies strands small.
 4. **Fence, then post**: right before each DM the lease is renewed in a conditional ``UPDATE``
-   that only the holder of an unexpired claim can make, and it records ``post_started_at``. A
-   sender whose claim ran out (rate limits slowed it past its lease, and another sender took the
-   row) posts nothing. The DM goes to the member's kept DM channel, or to their user id, which
-   chat.postMessage accepts for the app's DM; Slack's answer names the DM, which is kept, so a
-   routine week costs one Web API call per DM.
+   that only the holder of an unexpired claim can make: the row about to be posted for
+   ``POST_LEASE`` (it outlasts the longest post, and it records ``post_started_at``), the rows of
+   the claim still waiting their turn for another ``CLAIM_LEASE``. A sender whose claim ran out
+   (rate limits slowed it past its lease, and another sender took the row) posts nothing. The
+   DM goes to the member's kept DM channel, or to their user id, which chat.postMessage accepts
+   for the app's DM; Slack's answer names the DM, which is kept, so a routine week costs one
+   Web API call per DM.
 5. **Record**: mark the row ``sent`` (only where this sender still holds it), or on a clear
    failure keep it ``planned`` with the error and release the lease for the next run.
 
@@ -28,6 +30,13 @@ A post whose outcome is unknown (5xx, a dropped connection, a read timeout, a cr
 and whoever next claims the row reads the DM's history for this week's message first
 (``conversations.history`` is Tier 1 for apps outside the Marketplace, so at most
 ``RECONCILE_PER_RUN`` such reads per workspace per run; the rest wait for the next run).
+
+6. **Take over**: after its pass, a run that met rows another sender holds waits for those
+   leases to end (``CLAIM_LEASE`` at most while that sender is alive and posting) and passes
+   again, taking what is left; so what a dead sender had claimed goes out about a minute after
+   it died, not at the next wake-up. A lease that ends later than that (a post in progress,
+   ``POST_LEASE``) is left to the next wake-up, and a run waits for others at most
+   ``TAKE_OVER_WAIT``. The scheduler's job does this; ``ally-bot nudges send`` makes one pass.
 
 A workspace whose token Slack refuses (revoked, uninstalled, deactivated) is skipped and named in
 the summary; its rows stay planned, and the other workspaces go on.
@@ -49,7 +58,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.metadata import Metadata
-from sqlalchemy import and_, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
@@ -82,9 +91,17 @@ from storage.models import Member, Nudge, NudgeStatus, PlanMessage
 EVENT_TYPE = "ally_nudge"
 # A post waits out at most this much of Slack's Retry-After; a longer wait leaves the DM for the
 # next run. So one post lasts at most four attempts of the 10 s timeout plus three waits (about
-# 4 minutes), and LEASE, renewed right before the post, outlasts it: no one takes a row mid-post.
+# 4 minutes), and POST_LEASE, set right before the post, outlasts it: no one takes a row mid-post.
 MAX_POST_WAIT = 60.0
-LEASE = timedelta(minutes=5)
+POST_LEASE = timedelta(minutes=5)
+# A claimed row waiting its turn: renewed with every post of its claim, so it lapses only when
+# its sender stops posting (it died, or one post is stuck in Slack's waits), and what a dead
+# sender held is taken about a minute later.
+CLAIM_LEASE = timedelta(minutes=1)
+# A run waits for other senders' claims to end (then takes what is left) at most this long in
+# all, and only for leases ending within CLAIM_LEASE and this margin.
+TAKE_OVER_WAIT = timedelta(minutes=5)
+TAKE_OVER_MARGIN = timedelta(seconds=2)
 # Rows claimed at once: at Slack's workspace-wide posting pace (several hundred a minute) a
 # claim is posted well inside its lease, and a sender that dies strands no more than this.
 CLAIM_SIZE = 50
@@ -223,26 +240,62 @@ class Delivery(Sender):
     choose_questions: QuestionSource = field(default=interview_questions, kw_only=True)
     # Told the running summary after every change (``nudges send`` shows it as it goes).
     progress: Callable[[Summary], None] | None = field(default=None, kw_only=True)
+    # After the pass, wait for other senders' short leases to end and take what is left.
+    take_over: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self._lock = threading.Lock()
+        self._left: set[tuple[int, str]] = set()  # (member, week) left to other senders
 
     def run(self, now: datetime) -> Summary:
-        """Send every nudge due at ``now`` that no one has sent this week."""
+        """Send every nudge due at ``now`` that no one has sent this week (with ``take_over``,
+        also what other senders held during the pass, once their short leases end)."""
         summary = Summary()
+        self._left = set()
+        self._pass(now, summary, again=False)
+        waited = timedelta(0)
+        while self.take_over and self._left:
+            held = self._held_until(now)
+            if held is None:
+                break  # all sent or given up by the others
+            # A lease that ran out while this pass went on is taken at once.
+            wait = max(held - self.real_clock(), timedelta(0)) + TAKE_OVER_MARGIN
+            if wait > CLAIM_LEASE + TAKE_OVER_MARGIN or waited + wait > TAKE_OVER_WAIT:
+                break  # a post in progress, or a sender still at work: the next wake-up
+            self.runtime.sleep(wait.total_seconds())
+            waited += wait
+            self._pass(now, summary, again=True)
+        return summary
+
+    def _pass(self, now: datetime, summary: Summary, *, again: bool) -> None:
+        """One pass over every workspace; ``again``: only what is left, counted once sent."""
         spaces = workspaces(self.runtime.sessions)
         if len(spaces) <= 1:
             for workspace in spaces:
-                self._workspace(workspace, now, summary)
-            return summary
+                self._workspace(workspace, now, summary, again)
+            return
         with ThreadPoolExecutor(
             max_workers=min(WORKSPACE_THREADS, len(spaces)), thread_name_prefix="ally-nudges"
         ) as pool:
             # Each workspace at its own pace; a failure in one surfaces after all have run.
-            for future in [pool.submit(self._workspace, w, now, summary) for w in spaces]:
+            for future in [pool.submit(self._workspace, w, now, summary, again) for w in spaces]:
                 future.result()
-        return summary
+
+    def _held_until(self, now: datetime) -> datetime | None:
+        """The first end (past or to come) of a lease another sender holds on a nudge this run
+        left to them and still planned; None when there is none."""
+        with self.runtime.sessions() as session:
+            held = session.execute(
+                select(Nudge.member_id, Nudge.week, Nudge.claimed_until).where(
+                    Nudge.status == NudgeStatus.PLANNED.value,
+                    Nudge.due_at <= now,
+                    Nudge.claimed_by != self.worker,
+                    Nudge.claimed_until.is_not(None),
+                )
+            ).all()
+        ends = [t for m, w, t in held if t is not None and (m, w) in self._left]
+        return min(ends, default=None)
 
     def _tell(self, summary: Summary) -> None:
         if self.progress is not None:
@@ -255,11 +308,13 @@ class Delivery(Sender):
         metrics.nudges(outcome, n)
 
     # -- one workspace ---------------------------------------------------------------------
-    def _workspace(self, workspace: Workspace, now: datetime, summary: Summary) -> None:
+    def _workspace(
+        self, workspace: Workspace, now: datetime, summary: Summary, again: bool = False
+    ) -> None:
         state = WorkspaceRun(workspace, self.client_for(workspace.enterprise_id, workspace.team_id))
         try:
             for members in member_batches(self.runtime.sessions, self.batch_size, workspace):
-                self._batch(members, now, summary, state)
+                self._batch(members, now, summary, state, again)
         except WorkspaceGone as gone:
             log.warning(
                 "workspace %s skipped: Slack refused its token (%s); reinstall Ally there",
@@ -272,28 +327,48 @@ class Delivery(Sender):
 
     # -- one batch -------------------------------------------------------------------------
     def _batch(
-        self, members: list[MemberRow], now: datetime, summary: Summary, state: WorkspaceRun
+        self,
+        members: list[MemberRow],
+        now: datetime,
+        summary: Summary,
+        state: WorkspaceRun,
+        again: bool = False,
     ) -> None:
         members = self._refresh_zones(members, now, state)
         with self.runtime.sessions() as session:
             candidates = due_members(members, now)
             done = finished(session, candidates)
         todo = [(m, s) for m, s in candidates if (m.id, s.week) not in done]
+        if again:
+            todo = [(m, s) for m, s in todo if (m.id, s.week) in self._left]
         if not todo:
             return
-        self._count(summary, "planned", len(todo))
-        self._insert_planned(todo)
+        if not again:  # a pass again only takes over what was planned and left
+            self._count(summary, "planned", len(todo))
+            self._insert_planned(todo)
         for start in range(0, len(todo), self.claim_size):
             chunk = todo[start : start + self.claim_size]
             claims = self._claim(chunk)
-            self._count(summary, "skipped", len(chunk) - len(claims))
+            got = {(c.member.id, c.slot.week) for c in claims}
+            with self._lock:
+                if again:
+                    self._left -= got
+                else:
+                    self._left |= {(m.id, s.week) for m, s in chunk} - got
+            if not again:
+                self._count(summary, "skipped", len(chunk) - len(claims))
+            elif claims:  # counted as left to another sender by the first pass
+                with self._lock:
+                    summary.skipped -= len(claims)
             if not claims:
                 continue
             with self.runtime.sessions() as session:
                 content = contents(session, [(c.member, c.slot) for c in claims], now)
             for i, claim in enumerate(claims):
                 try:
-                    outcome = self._deliver(claim, content[claim.member.id], now, state)
+                    outcome = self._deliver(
+                        claim, content[claim.member.id], now, state, claims[i + 1 :]
+                    )
                 except WorkspaceGone:
                     self._release(claims[i + 1 :])
                     raise
@@ -418,7 +493,7 @@ class Delivery(Sender):
                 Nudge.week.in_({s.week for _, s in todo}),
             ),
             self.real_clock(),
-            LEASE,
+            CLAIM_LEASE,
             (Nudge.member_id, Nudge.week, Nudge.channel_id, Nudge.post_started_at),
         )
         found = [
@@ -435,9 +510,15 @@ class Delivery(Sender):
 
     # -- one member ------------------------------------------------------------------------
     def _deliver(
-        self, claim: Claim, content: NudgeContent, now: datetime, state: WorkspaceRun
+        self,
+        claim: Claim,
+        content: NudgeContent,
+        now: datetime,
+        state: WorkspaceRun,
+        queued: Sequence[Claim] = (),
     ) -> str:
-        """Send one claimed nudge; returns the summary field it counts towards."""
+        """Send one claimed nudge (``queued``: the rest of its claim, waiting their turn);
+        returns the summary field it counts towards."""
         member = claim.member
         client = state.client
         if client is None:
@@ -468,7 +549,7 @@ class Delivery(Sender):
                     content, self.choose_questions(session, member, content, now)
                 )
             text, blocks = render(content, member.schedule)
-            if not self._fence(claim):
+            if not self._fence(claim, queued):
                 log.info("claim on %s's nudge ran out; left to its new holder", member.ref)
                 return "skipped"
             posting = True
@@ -521,14 +602,27 @@ class Delivery(Sender):
         # A DM posted after the claim was lost is recorded (and counted) by the row's holder.
         return "sent" if recorded else "skipped"
 
-    def _fence(self, claim: Claim) -> bool:
+    def _fence(self, claim: Claim, queued: Sequence[Claim] = ()) -> bool:
         """Renew our claim right before posting, if we still hold it; note the post starting.
+        The ``queued`` rows of the claim we still hold are renewed for another ``CLAIM_LEASE``.
 
         Fails when the lease ran out (whether or not another sender took the row since): the
         DM is then not posted by us.
         """
         real_now = self.real_clock()
         with transaction(self.runtime.sessions) as session:
+            if queued:
+                session.execute(
+                    update(Nudge)
+                    .where(
+                        Nudge.id.in_([c.nudge_id for c in queued]),
+                        Nudge.claimed_by == self.worker,
+                        Nudge.status == NudgeStatus.PLANNED.value,
+                        Nudge.claimed_until > real_now,
+                    )
+                    .values(claimed_until=real_now + CLAIM_LEASE)
+                    .execution_options(synchronize_session=False)
+                )
             result = session.execute(
                 update(Nudge)
                 .where(
@@ -538,7 +632,7 @@ class Delivery(Sender):
                     Nudge.claimed_until > real_now,
                 )
                 .values(
-                    claimed_until=real_now + LEASE,
+                    claimed_until=real_now + POST_LEASE,
                     post_started_at=real_now,
                     attempts=Nudge.attempts + 1,
                 )
@@ -650,7 +744,13 @@ def _never_sent(error: Exception) -> bool:
 
 
 def send_due(
-    runtime: Runtime, now: datetime, progress: Callable[[Summary], None] | None = None
+    runtime: Runtime,
+    now: datetime,
+    progress: Callable[[Summary], None] | None = None,
+    *,
+    take_over: bool = False,
 ) -> Summary:
-    """Send every nudge due at ``now``, each with its workspace's client and retry policy."""
-    return Delivery(runtime, WorkspaceClients(runtime), progress=progress).run(now)
+    """Send every nudge due at ``now``, each with its workspace's client and retry policy
+    (``take_over``: and what other senders held, once their short leases end)."""
+    delivery = Delivery(runtime, WorkspaceClients(runtime), progress=progress, take_over=take_over)
+    return delivery.run(now)

@@ -7,6 +7,7 @@ so a pressed button's block can be replaced in place with what was done.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from slack_sdk.models.blocks import Block, ButtonElement
@@ -24,6 +25,10 @@ DM_BLOCKS_MAX = 19  # a DM that reads at a glance: under 20 blocks (Slack allows
 
 def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
+
+
+def _times(n: int) -> str:
+    return "twice" if n == 2 else f"{n} times"
 
 
 @dataclass
@@ -69,26 +74,41 @@ def _entries(content: NudgeContent) -> list[_Entry]:
     for s in content.stay_in_touch[:STAY_IN_TOUCH_MAX]:
         e = entry(s.contact)
         e.touch = True
-        e.lines.append(
-            f"*Stay in touch:* {_days(s.days_since)} since you last talked "
-            f"(you aim for every {_days(s.cadence)})."
-        )
+        # The person is named in the sentence, so two people as late as each other read apart.
+        name, aim = s.contact.label, f"you aim for every {_days(s.cadence)}"
+        if s.never_met:
+            ago = "today" if not s.days_since else f"{_days(s.days_since)} ago"
+            said = f"you added {name} {ago} and haven't logged a conversation yet; {aim}."
+        else:
+            said = f"{_days(s.days_since)} since you last talked with {name}; {aim}."
+        e.lines.append(f"*Stay in touch:* {mrkdwn(Sentence(said, name, s.contact.slack_user_id))}")
+    # One line per person for last week's favours, each favour said once (with how many times
+    # it was logged, when more than once).
+    favours: dict[int, Counter[str]] = {}
     for f in content.thanks[:THANKS_SHOWN]:
         e = entry(f.contact)
-        what = escape(f.what) if f.what else "a favour"
-        e.lines.append(f"*Say thank you* for last week's help: {what}")
+        favours.setdefault(f.contact.id, Counter())[escape(f.what) if f.what else "a favour"] += 1
         if not e.thanks:  # one Say thanks per person: their latest favour
             e.thanks = True
+            e.lines.append("")  # filled in below, in the DM's order
             e.buttons.append(button("Say thanks", ids.SAY_THANKS, str(f.interaction_id)))
             e.block_id = f"thanks:{f.interaction_id}"
+    for contact_id, whats in favours.items():
+        e = found[contact_id]
+        said = "; ".join(what if n == 1 else f"{what} ({_times(n)})" for what, n in whats.items())
+        # Named, so two people thanked for the same thing read apart.
+        to = Sentence(e.contact.label, e.contact.label, e.contact.slack_user_id).mrkdwn
+        e.lines[e.lines.index("")] = f"*Say thank you* to {to} for last week's help: {said}"
     g = content.give_first
     if g is not None:
         entry(g.contact).lines.append(f"*Give first:* {mrkdwn(g.reason)} {mrkdwn(g.way)}")
     if p is not None:
         e = entry(p.contact)
         e.person = True
-        # Out of touch is said once, by the stay-in-touch line, when the person has one.
-        why = "" if e.touch and p.reason is Reason.OUT_OF_TOUCH else f"{mrkdwn(p.why)}\n"
+        # Out of touch (or never met) is said once, by the stay-in-touch line, when the person
+        # has one; and a reason the person's other parts already gave is not given again.
+        told = e.touch and p.reason in (Reason.OUT_OF_TOUCH, Reason.NEVER_MET)
+        why = "" if told or any(mrkdwn(p.why) in line for line in e.lines) else f"{mrkdwn(p.why)}\n"
         e.lines.append(f"{why}*Next step:* {mrkdwn(p.next_step)}")
         if content.questions:
             asks = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(content.questions, 1))

@@ -162,8 +162,12 @@ class Favour:
 class StayInTouch:
     contact: ContactFacts
     state: TouchState
-    days_since: int
+    days_since: int  # since the last touch, or since they were added when ``never_met``
     cadence: int
+
+    @property
+    def never_met(self) -> bool:
+        return self.contact.last_touch_day is None
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,8 @@ def stay_in_touch(
     now: datetime,
     touched: Sequence[tuple[TouchState, int | None]] | None = None,
 ) -> list[StayInTouch]:
-    """The most overdue contacts (due or overdue, not snoozed), most days past due first.
+    """The most overdue contacts (due or overdue, not snoozed), most days past due first;
+    someone never met counts from the day they were added.
 
     ``touched`` is ``weekly_person.touches(contacts, now)`` when the caller has it already.
     """
@@ -515,6 +520,7 @@ _FACT_COLUMNS: dict[str, ColumnElement[Any] | QueryableAttribute[Any]] = {
     "last_touch_day": DayNumber(Contact.last_touch_at),
     "snoozed_until_day": DayNumber(Contact.snoozed_until),
     "balance": Contact.balance,
+    "added_day": DayNumber(Contact.created_at),
 }
 _CONTACT_FACTS = select(*(_FACT_COLUMNS[name] for name in ContactFacts._fields))
 # A row of ``_CONTACT_FACTS`` made into a ``ContactFacts`` without a Python call per row.

@@ -37,7 +37,8 @@ def send_nudges(runtime: Runtime) -> None:
     follow-ups; a failure is logged and retried on the next one."""
     now = runtime.clock()
     try:
-        summary = send_due(runtime, now)
+        # Also what a sender that died mid-run had claimed, about a minute after it stopped.
+        summary = send_due(runtime, now, take_over=True)
     except Exception:
         log.exception("sending nudges failed; the next run retries")
         metrics.nudge_run(ok=False)

@@ -3,7 +3,8 @@
 The rule (pure; the caller passes ``now`` and the facts):
 
 1. Stay in touch (seed 000: keep in touch when you don't need anything): an overdue contact
-   scores 3, a due one 2, one due soon 1, and someone never touched since they were added 1.
+   scores 3, a due one 2, one due soon 1. Someone never met is on the same clock, counted from
+   the day they were added, and scores at least 1.
 2. Reciprocity (seed 000: be an ally first): +1 for each favour received from them beyond
    those given, up to 3.
 3. Gaps (seed 001: two connections above you, two at your level, two below): +2 when the
@@ -49,6 +50,8 @@ TOUCH_POINTS = {
     TouchState.DUE_SOON: 1,
     TouchState.NEW: 1,
 }
+# Someone never met, not yet due by the clock counted from the day they were added.
+NEVER_MET_POINTS = 1
 RECEIVED_POINTS_MAX = 3
 GAP_POINTS = 2
 LEVEL_VALUES = frozenset(level.value for level in Level)
@@ -82,6 +85,8 @@ class ContactFacts(NamedTuple):
     snoozed_until_day: int | None = None
     # Favours and intros given minus received: negative when they have helped the member more.
     balance: int = 0
+    # The (UTC) day the contact was added: with nothing logged, the clock counts from it.
+    added_day: int | None = None
 
     @property
     def label(self) -> str:
@@ -128,7 +133,7 @@ Touches = Sequence[tuple[TouchState, int | None]]
 
 
 def _snoozed(contact: ContactFacts, state: TouchState, today: int) -> bool:
-    """Whether the member snoozed ``contact``: a contact never met stays NEW on the clock
+    """Whether the member snoozed ``contact``: a contact with no day to count from stays NEW
     (``touch_brief``) however it is snoozed, but is left out all the same."""
     if state is TouchState.SNOOZED:
         return True
@@ -140,7 +145,14 @@ def touches(contacts: Sequence[ContactFacts], now: datetime) -> list[tuple[Touch
     """Each contact's stay-in-touch state and days since the last touch, in order."""
     today = now.date().toordinal()
     return [
-        touch_brief(c.last_touch_day, c.cadence_days, c.bond, today, c.snoozed_until_day)
+        touch_brief(
+            c.last_touch_day,
+            c.cadence_days,
+            c.bond,
+            today,
+            c.snoozed_until_day,
+            added_day=c.added_day,
+        )
         for c in contacts
     ]
 
@@ -173,18 +185,26 @@ def _received_points(balance: int) -> int:
     return 0 if balance >= 0 else min(RECEIVED_POINTS_MAX, -balance)
 
 
-def _score(state: TouchState, balance: int, gap_points: int) -> int:
+def _touch_points(state: TouchState, never_met: bool) -> int:
+    points = TOUCH_POINTS.get(state, 0)
+    if never_met and state is not TouchState.SNOOZED:
+        return max(points, NEVER_MET_POINTS)
+    return points
+
+
+def _score(state: TouchState, balance: int, gap_points: int, never_met: bool) -> int:
     received = _received_points(balance) if balance < 0 else 0  # no call for most contacts
-    return TOUCH_POINTS.get(state, 0) + received + gap_points
+    return _touch_points(state, never_met) + received + gap_points
 
 
 def _pick(contact: ContactFacts, state: TouchState, days_since: int | None, thin: _Thin) -> Pick:
     """``contact`` scored and explained: only the chosen one gets its sentences built."""
     part = thin.of(contact)
-    touch_points = TOUCH_POINTS.get(state, 0)
+    never_met = contact.last_touch_day is None
+    touch_points = _touch_points(state, never_met)
     received = _received_points(contact.balance)
     reason, why, step = _explain(contact, state, days_since, received, touch_points, part)
-    score = _score(state, contact.balance, GAP_POINTS if part else 0)
+    score = _score(state, contact.balance, GAP_POINTS if part else 0, never_met)
     return Pick(contact, score, reason, why, step)
 
 
@@ -196,7 +216,12 @@ def _project_pick(contact: ContactFacts, state: TouchState, goal: ProjectGoal, t
         clock = "the 30 days are up"
     return Pick(
         contact,
-        _score(state, contact.balance, GAP_POINTS if thin.of(contact) else 0),
+        _score(
+            state,
+            contact.balance,
+            GAP_POINTS if thin.of(contact) else 0,
+            contact.last_touch_day is None,
+        ),
         Reason.PROJECT,
         f"One of your allies for “{goal.project}”, not met yet ({clock}).",
         _naming(
@@ -271,7 +296,7 @@ def choose(
         # the name alphabetically, then the oldest contact: the same pick whatever order the
         # contacts come in. Most contacts fall at the first comparison; names are only
         # compared (and casefolded) on a tie.
-        score = _score(state, contact.balance, gap)
+        score = _score(state, contact.balance, gap, contact.last_touch_day is None)
         if score < best_score:
             continue
         since = -1 if days_since is None else days_since
@@ -306,7 +331,12 @@ def pick_for(
         return None
     today = now.date().toordinal()
     state, days_since = touch_brief(
-        person.last_touch_day, person.cadence_days, person.bond, today, person.snoozed_until_day
+        person.last_touch_day,
+        person.cadence_days,
+        person.bond,
+        today,
+        person.snoozed_until_day,
+        added_day=person.added_day,
     )
     if _snoozed(person, state, today):
         return None
@@ -358,6 +388,17 @@ def _explain(
                 "of help before you ask for anything.",
             ),
         )
+    if contact.last_touch_day is None:
+        added = "today" if not days_since else f"{_days(days_since)} ago"
+        return (
+            Reason.NEVER_MET,
+            _naming(contact, f"You added {name} {added} and haven't logged a conversation yet."),
+            _naming(
+                contact,
+                f"Book 20 minutes with {name} for an informational interview: ask about their "
+                "work, not for a favour.",
+            ),
+        )
     if state in (TouchState.OVERDUE, TouchState.DUE) and days_since is not None:
         return (
             Reason.OUT_OF_TOUCH,
@@ -365,16 +406,6 @@ def _explain(
             _naming(
                 contact,
                 f"Send {name} a two-line note today and suggest a 20-minute catch-up this week.",
-            ),
-        )
-    if state == TouchState.NEW:
-        return (
-            Reason.NEVER_MET,
-            _naming(contact, f"You added {name} but haven't logged a conversation yet."),
-            _naming(
-                contact,
-                f"Book 20 minutes with {name} for an informational interview: ask about their "
-                "work, not for a favour.",
             ),
         )
     if thin:
@@ -396,3 +427,7 @@ def _explain(
             "thank-you.",
         ),
     )
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n:,} days"

@@ -100,7 +100,9 @@ def touch_text(touch: Touch, contact: ContactInfo) -> str:
         return "No catch-up logged yet: a good moment to reach out."
     ago = "today" if not touch.days_since else f"{touch.days_since} days ago"
     every = touch.ideal_days or contact.ideal_days
-    text = f"Last touch {ago}; next due {day(touch.next_due)} (every {every} days)"
+    # Never met: the clock counts from the day they were added.
+    since = f"No catch-up logged yet (added {ago})" if touch.never_met else f"Last touch {ago}"
+    text = f"{since}; next due {day(touch.next_due)} (every {every} days)"
     if touch.state in (TouchState.OK, TouchState.SNOOZED):
         return text + ("." if touch.state == TouchState.OK else ", snoozed.")
     return f"{text}: *{touch.state.value}*."
@@ -351,7 +353,10 @@ def network(o: NetworkOverview, cells: Sequence[Cell] = ()) -> Reply:
     for title, dues in (("*Overdue*", o.overdue), ("*Due*", o.due)):
         if dues:
             due_lines = [
-                f"• {name(d.contact)}: last touch {d.touch.days_since} days ago" for d in dues
+                f"• {name(d.contact)}: "
+                + ("added" if d.touch.never_met else "last touch")
+                + f" {d.touch.days_since} days ago"
+                for d in dues
             ]
             blocks.append(section(bullets(due_lines, len(due_lines), heading=title)))
     if not o.overdue and not o.due and o.contacts:

@@ -41,22 +41,23 @@ def _contacts(member_id: int) -> list[dict]:
             if since < 0:
                 continue
             touched = today - timedelta(days=since)
-            for snoozed in (None, today, today + timedelta(days=1)):
-                # Late in the day of the last touch: the day, not the hour, counts.
-                at = datetime.combine(touched, time(23, 59), tzinfo=UTC)
-                rows.append(
-                    {
-                        "member_id": member_id,
-                        "key": f"~p{len(rows)}",
-                        "name": f"P{len(rows)}",
-                        "cadence_days": cadence,
-                        "bond": bond,
-                        "last_touch_at": at,
-                        "snoozed_until": snoozed,
-                        "created_at": NOW,
-                    }
-                )
-    rows.append({"member_id": member_id, "key": "~new", "name": "New", "created_at": NOW})
+            # Late in the day of the last touch (or of the adding): the day, not the hour, counts.
+            at = datetime.combine(touched, time(23, 59), tzinfo=UTC)
+            # Touched then (added long before), or never met and added then.
+            for last_touch, added in ((at, at - timedelta(days=800)), (None, at)):
+                for snoozed in (None, today, today + timedelta(days=1)):
+                    rows.append(
+                        {
+                            "member_id": member_id,
+                            "key": f"~p{len(rows)}",
+                            "name": f"P{len(rows)}",
+                            "cadence_days": cadence,
+                            "bond": bond,
+                            "last_touch_at": last_touch,
+                            "snoozed_until": snoozed,
+                            "created_at": added,
+                        }
+                    )
     return rows
 
 
@@ -77,9 +78,16 @@ def test_the_state_filters_agree_with_touch_brief_for_every_cadence(session: Ses
             row.get("bond"),
             today.toordinal(),
             snoozed.toordinal() if snoozed else None,
+            added_day=row["created_at"].date().toordinal(),
         )
         expected[state].add(row["key"])
-    assert all(expected.values())  # every state is tried
+    # Every state is tried, never met or not; a stored contact always has a day it was added,
+    # so none is without a day to count from (NEW).
+    assert all(keys for state, keys in expected.items() if state is not TouchState.NEW)
+    assert not expected[TouchState.NEW]
+    never_met = {row["key"] for row in rows if row["last_touch_at"] is None}
+    for state in (TouchState.DUE, TouchState.OVERDUE, TouchState.DUE_SOON, TouchState.OK):
+        assert expected[state] & never_met, state
     for state in TouchState:
         found = session.scalars(
             select(Contact.key).where(

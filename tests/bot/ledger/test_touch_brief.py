@@ -27,6 +27,13 @@ def test_state_and_days_since_match_touch_state(cadence: int | None, bond: str |
                 full = touch_state(touched, cadence, bond, NOW, snoozed)
                 brief = touch_brief(day_number(touched), cadence, bond, TODAY, day_number(snoozed))
                 assert brief == (full.state, full.days_since), (days_ago, hour, snoozed)
+                # Never met, added then: the clock counts from the day they were added.
+                full = touch_state(None, cadence, bond, NOW, snoozed, added=touched)
+                brief = touch_brief(
+                    None, cadence, bond, TODAY, day_number(snoozed), added_day=day_number(touched)
+                )
+                assert brief == (full.state, full.days_since), (days_ago, hour, snoozed)
+                assert full.never_met
 
 
 def test_never_touched_is_new_whatever_the_snooze() -> None:

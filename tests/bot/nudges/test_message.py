@@ -69,9 +69,10 @@ def test_stay_in_touch_lists_the_three_most_overdue_with_days_since() -> None:
     shown = preview_text(content, Schedule())
     # Person 3, most overdue, is also this week's person: one section says both.
     assert (
-        "*This week's person: Person 3*\n*Stay in touch:* 100 days since you last talked" in shown
+        "*This week's person: Person 3*\n*Stay in touch:* 100 days since you last talked with "
+        "Person 3; you aim for every" in shown
     )
-    assert "*Person 4*\n*Stay in touch:* 80 days since you last talked" in shown
+    assert "*Person 4*\n*Stay in touch:* 80 days since you last talked with Person 4;" in shown
     assert "Person 6" not in shown
 
 

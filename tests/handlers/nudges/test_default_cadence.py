@@ -91,7 +91,7 @@ def test_a_default_cadence_per_bond_decides_who_is_due_everywhere(
     assert Delivery(runtime, web_client(runtime)).run(clock.now).sent == 1
     [dm] = [m for m in fake_slack.messages["DU1"] if "weekly Ally nudge" in m["text"]]
     stay = [str(b) for b in dm["blocks"] if "Stay in touch" in str(b)]
-    assert len(stay) == 1 and "<@U2>" in stay[0] and "(you aim for every 14 days)" in stay[0]
+    assert len(stay) == 1 and "<@U2>" in stay[0] and "; you aim for every 14 days." in stay[0]
     assert [line[line.index("<") :] for line in stay_in_touch(slack, fake_slack)] == [
         "<@U2>: due today · every 14 days"
     ]

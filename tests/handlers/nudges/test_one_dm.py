@@ -32,7 +32,11 @@ def test_a_busy_week_names_each_person_once_in_under_twenty_blocks(
         headed = [t for t in texts if head in t.split("\n")[0]]
         assert len(headed) == 1, (head, texts)
     [maria] = [t for t in texts if "<@U2>" in t.split("\n")[0]]
-    assert maria.count("*Say thank you*") == 2 and "*Give first:* <@U2> has helped you" in maria
+    assert (
+        "*Say thank you* to <@U2> for last week's help: the budget numbers; the custom report"
+        in maria
+    )
+    assert maria.count("*Say thank you*") == 1 and "*Give first:* <@U2> has helped you" in maria
     # The most overdue is this week's person: one section, said once, with the next step.
     [person] = [t for t in texts if t.startswith("*This week's person: Contact 2 (Acme)*")]
     assert person.count("102 days") == 1 and "*Next step:*" in person

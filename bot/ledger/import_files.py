@@ -21,6 +21,9 @@ from bot.errors import InvalidInput
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
+SPARE_ROWS = 1_000  # blank rows and notes (LinkedIn's, above its header) besides the people
+CARD_MAX = 100_000  # characters in one vCard, its photo left out
+LINE_MAX = 100_000  # characters in one line of a CSV file: no address book comes near it
 SUPPORTED = "LinkedIn's Connections.csv, a Google Contacts CSV export or a vCard (.vcf) file"
 _GOOGLE_EMAIL = re.compile(r"^E-mail \d+ - Value$")
 
@@ -56,14 +59,6 @@ def _check_size(data: bytes, filename: str) -> None:
         raise _problem(f"{filename} is over {MAX_BYTES // (1024 * 1024)} MB: export fewer people.")
 
 
-def _decode(data: bytes, filename: str) -> str:
-    _check_size(data, filename)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _not_utf8(filename) from None
-
-
 # Characters a database cannot keep in text (PostgreSQL refuses NUL) or that no name holds.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -79,9 +74,13 @@ def _too_many(filename: str) -> InvalidInput:
 def _csv_rows(data: bytes, filename: str) -> Iterator[list[str]]:
     """The file's non-blank CSV rows, one at a time: decoded as they are read, so a file costs
     its bytes and one row, never a list of every row."""
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     try:
-        for row in csv.reader(text, strict=True):
+        for n, row in enumerate(csv.reader(_text_lines(data, filename), strict=True)):
+            if n > MAX_ROWS + SPARE_ROWS:
+                raise _problem(
+                    f"{filename} has over {MAX_ROWS + SPARE_ROWS:,} rows: split it into "
+                    "smaller files."
+                )
             if any(cell.strip() for cell in row):
                 yield row
     except csv.Error as error:
@@ -163,30 +162,84 @@ def _read_csv(data: bytes, filename: str) -> ReadFile:
     )
 
 
-def _read_vcard(text: str, filename: str) -> ReadFile:
-    people: list[Imported] = []
+# vCard properties that hold media (base64 photos, logos, sounds, keys): never kept.
+_MEDIA = {"PHOTO", "LOGO", "SOUND", "KEY"}
+
+
+def _text_lines(data: bytes, filename: str) -> Iterator[str]:
+    """The file's lines, decoded as they are read, each at most ``LINE_MAX`` characters."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     try:
-        for card in vobject.readComponents(text, ignoreUnreadable=False):
-            if len(people) >= MAX_ROWS:
-                raise _too_many(filename)
-            if card.name != "VCARD":
+        while line := text.readline(LINE_MAX + 1):
+            if len(line) > LINE_MAX:
+                raise _problem(f"{filename} has a line over {LINE_MAX:,} characters.")
+            yield line
+    except UnicodeDecodeError:
+        raise _not_utf8(filename) from None
+
+
+def _vcards(data: bytes, filename: str) -> Iterator[str]:
+    """Each card's text, one at a time, without its media: a file costs its bytes and one
+    card, however many cards or lines it has."""
+    card: list[str] | None = None
+    size = 0
+    media = False
+    for line in _text_lines(data, filename):
+        head = line.strip()
+        if card is None:
+            if head.upper().startswith("BEGIN:VCARD"):
+                card, size, media = [line], len(line), False
+            elif head:
+                raise _problem(f"{filename} isn't a well-formed vCard file (text outside a card).")
+            continue
+        if line[:1] in (" ", "\t"):  # a folded line continues the property above it
+            if media:
                 continue
-            name = _clean(str(card.fn.value)) if hasattr(card, "fn") else ""
-            if not name and hasattr(card, "n"):
-                n = card.n.value
-                name = _clean(" ".join(str(x) for x in (n.given, n.additional, n.family) if x))
-            organisation = None
-            if hasattr(card, "org"):
-                org = card.org.value
-                organisation = _clean(org[0] if isinstance(org, list) and org else str(org))
-            emails = tuple(_clean(str(e.value)) for e in card.contents.get("email", []) if e.value)
-            people.append(Imported(name, organisation or None, emails))
-    except InvalidInput:
-        raise
-    except Exception as error:  # vobject raises its own errors and plain ones on bad input
-        raise _problem(
-            f"{filename} isn't a well-formed vCard file ({type(error).__name__})."
-        ) from None
+        else:
+            name = head.split(":", 1)[0].split(";", 1)[0].rsplit(".", 1)[-1].upper()
+            media = name in _MEDIA
+            if media:
+                continue
+        card.append(line)
+        size += len(line)
+        if size > CARD_MAX:
+            raise _problem(f"{filename} has a card over {CARD_MAX:,} characters.")
+        if head.upper().startswith("END:VCARD"):
+            yield "".join(card)
+            card = None
+    if card is not None:
+        raise _problem(f"{filename} isn't a well-formed vCard file (a card has no END:VCARD).")
+
+
+def _vcard_person(text: str) -> Imported | None:
+    card = vobject.readOne(text, ignoreUnreadable=False)
+    if card.name != "VCARD":
+        return None
+    name = _clean(str(card.fn.value)) if hasattr(card, "fn") else ""
+    if not name and hasattr(card, "n"):
+        n = card.n.value
+        name = _clean(" ".join(str(x) for x in (n.given, n.additional, n.family) if x))
+    organisation = None
+    if hasattr(card, "org"):
+        org = card.org.value
+        organisation = _clean(org[0] if isinstance(org, list) and org else str(org))
+    emails = tuple(_clean(str(e.value)) for e in card.contents.get("email", []) if e.value)
+    return Imported(name, organisation or None, emails)
+
+
+def _read_vcard(data: bytes, filename: str) -> ReadFile:
+    people: list[Imported] = []
+    for text in _vcards(data, filename):
+        if len(people) >= MAX_ROWS:
+            raise _too_many(filename)
+        try:
+            person = _vcard_person(text)
+        except Exception as error:  # vobject raises its own errors and plain ones on bad input
+            raise _problem(
+                f"{filename} isn't a well-formed vCard file ({type(error).__name__})."
+            ) from None
+        if person is not None:
+            people.append(person)
     if not people:
         raise _problem(f"{filename} has no contacts in it (no BEGIN:VCARD).")
     return ReadFile("vCard", people)
@@ -202,7 +255,7 @@ def read_file(filename: str, data: bytes) -> ReadFile:
     """The people in a file a member sent; ``InvalidInput`` (field ``file``) when it is not one
     Ally reads, too large, badly encoded or malformed."""
     check_kind(filename)
-    if filename.casefold().endswith((".vcf", ".vcard")):
-        return _read_vcard(_decode(data, filename), filename)
     _check_size(data, filename)
+    if filename.casefold().endswith((".vcf", ".vcard")):
+        return _read_vcard(data, filename)
     return _read_csv(data, filename)

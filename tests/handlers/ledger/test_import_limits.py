@@ -73,7 +73,8 @@ def test_a_database_failure_at_import_is_told_to_the_member(
     preview = share(slack, fake_slack, "Connections.csv", linkedin(b"Dana,Lee,,,Acme,PM,x"))
 
     def database_gone(*_args: Any) -> None:
-        raise OperationalError("INSERT INTO contacts", {}, Exception("server closed the connection"))
+        gone = Exception("server closed the connection")
+        raise OperationalError("INSERT INTO contacts", {}, gone)
 
     monkeypatch.setattr(importing, "add_people", database_gone)
     answer = confirm(slack, fake_slack, preview)
@@ -114,15 +115,18 @@ def test_a_member_has_one_file_read_at_a_time(
     assert "Import third.csv" in third["text"]
     assert "added 1 person" in confirmed_text(confirm(slack, fake_slack, third))
     # Nobody else waits on U1's file: U2 is read at once.
-    assert "Import mine.csv" in share(
-        slack, fake_slack, "mine.csv", linkedin(b"Kim,Wu,,,Initech,Eng,x"), user="U2"
-    )["text"]
+    assert (
+        "Import mine.csv"
+        in share(slack, fake_slack, "mine.csv", linkedin(b"Kim,Wu,,,Initech,Eng,x"), user="U2")[
+            "text"
+        ]
+    )
 
 
 def test_files_of_one_message_are_read_one_after_another(
     slack: SlackDriver, fake_slack: FakeSlack
 ) -> None:
-    files = [(f"part{i}.csv", linkedin(f"Person,Number{i},,,Acme,PM,x".encode())) for i in (1, 2, 3)]
+    files = [(f"part{i}.csv", linkedin(f"Pat,No{i},,,Acme,PM,x".encode())) for i in (1, 2, 3)]
     drop(slack, fake_slack, *files)
     posted = wait_for(lambda: answers(fake_slack)[2:] and answers(fake_slack))
     assert [p["text"] for p in posted] == [f"Import part{i}.csv: 1 person new" for i in (1, 2, 3)]

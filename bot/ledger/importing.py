@@ -223,7 +223,11 @@ def claim(units: Units, ref: MemberRef, now: datetime, *, new_file: bool) -> Cla
         started = data.member.import_started_at
         return Claim.BUSY if started is not None and started >= expired else Claim.DAILY_CAP
 
-    return committed(units, work)
+    try:
+        return committed(units, work)
+    except IntegrityError:
+        # The member's first files, sent at once, each created the member: one did.
+        return committed(units, work)
 
 
 def release(units: Units, ref: MemberRef, now: datetime) -> None:

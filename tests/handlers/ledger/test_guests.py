@@ -13,6 +13,7 @@ import pytest
 
 from bot.platform.runtime import Runtime
 from tests.support.address_books import confirm, confirmed_text, contacts, linkedin, share
+from tests.support.clock import FrozenClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackDriver
 
@@ -119,3 +120,20 @@ def test_a_guest_is_refused_when_ally_lacks_the_channel_scopes(
     fake_slack.scopes -= {"channels:read", "groups:read"}
     fake_slack.add_channel("C1", guest, "U2")
     assert REFUSAL in slack.command("thanks <@U2> for the report", user=guest).text
+
+
+def test_a_member_made_a_guest_is_treated_as_one_from_slacks_user_change(
+    slack: SlackDriver, fake_slack: FakeSlack, clock: FrozenClock
+) -> None:
+    assert "Noted" in slack.command("thanks <@U2> for the report").text  # U1 is cached
+    fake_slack.add_user("U1", "Ana Silva", is_restricted=True)
+    user = {**fake_slack.users["U1"], "team_id": "T1"}
+    event = {"type": "user_change", "user": user, "event_ts": "1700000000.000100"}
+    assert slack.event(event).status == 200
+    asked = len(fake_slack.calls_to("users.info"))
+    assert REFUSAL in slack.command("thanks <@U3> for the review").text
+    assert [c["user"] for c in fake_slack.calls_to("users.info")[asked:]] == ["U3"]
+    # Slack's word is kept for a day at most: made a full member again, asked again after.
+    fake_slack.add_user("U1", "Ana Silva")
+    clock.advance(days=1)
+    assert "Noted" in slack.command("thanks <@U3> for the review").text

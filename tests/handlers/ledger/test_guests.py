@@ -117,9 +117,12 @@ def test_a_guest_is_refused_when_ally_lacks_the_channel_scopes(
 ) -> None:
     # Installed before Ally asked for channels:read and groups:read: nobody can be checked,
     # so a guest names nobody new until an admin reinstalls.
+    fake_slack.add_channel("C1", guest, "U2", "U3")
+    assert "Noted" in slack.command("thanks <@U2> for the report", user=guest).text
     fake_slack.scopes -= {"channels:read", "groups:read"}
-    fake_slack.add_channel("C1", guest, "U2")
-    assert REFUSAL in slack.command("thanks <@U2> for the report", user=guest).text
+    assert REFUSAL in slack.command("thanks <@U3> for the review", user=guest).text
+    # Someone already in their network is still theirs to log.
+    assert "Noted" in slack.command("thanks <@U2> for the slides", user=guest).text
 
 
 def test_a_member_made_a_guest_is_treated_as_one_from_slacks_user_change(

@@ -86,11 +86,15 @@ def bring_in(
             # again, and they count as already there.
             return committed(units, work)
     except SQLAlchemyError as error:
-        log.warning("importing: the database failed (%s)", type(error).__name__)
-        raise NotSaved(
-            "I couldn't reach my database just now. "
-            + ("Press Import again in a minute." if confirmed else "Send the file again soon.")
-        ) from None
+        raise not_saved(error, confirmed=confirmed) from None
+
+
+def not_saved(error: SQLAlchemyError, *, confirmed: bool) -> NotSaved:
+    log.warning("importing: the database failed (%s)", type(error).__name__)
+    return NotSaved(
+        "I couldn't reach my database just now. "
+        + ("Press Import again in a minute." if confirmed else "Send the file again soon.")
+    )
 
 
 class NotSaved(AllyError):
@@ -190,7 +194,7 @@ class Claim(enum.Enum):
 def claim(units: Units, ref: MemberRef, now: datetime, *, new_file: bool) -> Claim:
     """Take the member's one import slot (``new_file``: a file sent, which counts toward the
     daily cap; else the Import button on a preview). Atomic: of two processes claiming at
-    once, one is granted."""
+    once, one is granted. ``NotSaved`` when the database fails."""
     today = now.date()
     expired = now - IMPORT_LEASE
     free = or_(Member.import_started_at.is_(None), Member.import_started_at < expired)
@@ -224,10 +228,13 @@ def claim(units: Units, ref: MemberRef, now: datetime, *, new_file: bool) -> Cla
         return Claim.BUSY if started is not None and started >= expired else Claim.DAILY_CAP
 
     try:
-        return committed(units, work)
-    except IntegrityError:
-        # The member's first files, sent at once, each created the member: one did.
-        return committed(units, work)
+        try:
+            return committed(units, work)
+        except IntegrityError:
+            # The member's first files, sent at once, each created the member: one did.
+            return committed(units, work)
+    except SQLAlchemyError as error:
+        raise not_saved(error, confirmed=not new_file) from None
 
 
 def release(units: Units, ref: MemberRef, now: datetime) -> None:
@@ -241,4 +248,8 @@ def release(units: Units, ref: MemberRef, now: datetime) -> None:
             .execution_options(synchronize_session=False)
         )
 
-    committed(units, work)
+    try:
+        committed(units, work)
+    except SQLAlchemyError as error:
+        # The slot frees itself when its lease runs out.
+        log.warning("importing: releasing the slot failed (%s)", type(error).__name__)

@@ -18,6 +18,7 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -90,6 +91,14 @@ def emails(
         return {}
 
 
+class Answer(NamedTuple):
+    """What to tell the member about a file, and whether anything was done."""
+
+    reply: Reply
+    again: bool = False  # nothing was done and trying again may work: a preview stays
+    refused: bool = False  # not read at all: another file is being read, or today's are used
+
+
 def answer_file(
     runtime: Runtime,
     index: directory.EmailIndex,
@@ -98,7 +107,7 @@ def answer_file(
     file_id: str,
     *,
     confirmed: bool,
-) -> Reply:
+) -> Answer:
     """The preview of a file (or, ``confirmed``, the import of its new people), in words.
 
     Slack first (the file, whether the member is a guest, the workspace's emails), then one
@@ -110,24 +119,31 @@ def answer_file(
         plan = bring_in(
             runtime.unit_of_work, member, found, by_email, runtime.clock(), confirmed=confirmed
         )
-    except (InvalidInput, NotSaved) as error:
-        return views.problem(name, error.message)
+    except InvalidInput as error:
+        return Answer(views.problem(name, error.message))
+    except NotSaved as error:
+        return Answer(views.problem(name, error.message), again=True)
     except SlackApiError as error:
         log.warning("files.info failed for %s: %s", file_id, error.response)
         gone = "any more" if confirmed else "(try sending it again)"
-        return views.problem(name, f"Slack wouldn't show me the file {gone}.")
-    return views.imported(name, plan) if confirmed else views.preview(name, plan, file_id)
+        return Answer(views.problem(name, f"Slack wouldn't show me the file {gone}."))
+    if confirmed:
+        return Answer(views.imported(name, plan))
+    return Answer(views.preview(name, plan, file_id))
 
 
 def claimed(
-    runtime: Runtime, member: MemberRef, *, new_file: bool, answer: Callable[[], Reply]
-) -> Reply:
+    runtime: Runtime, member: MemberRef, *, new_file: bool, answer: Callable[[], Answer]
+) -> Answer:
     """``answer()`` while holding the member's one import slot, or why it is not free."""
-    got = claim(runtime.unit_of_work, member, runtime.clock(), new_file=new_file)
+    try:
+        got = claim(runtime.unit_of_work, member, runtime.clock(), new_file=new_file)
+    except NotSaved as error:
+        return Answer(views.problem("your file", error.message), again=True, refused=True)
     if got is Claim.BUSY:
-        return views.busy()
+        return Answer(views.busy(), again=True, refused=True)
     if got is Claim.DAILY_CAP:
-        return views.daily_cap(DAILY_FILES)
+        return Answer(views.daily_cap(DAILY_FILES), again=True, refused=True)
     try:
         return answer()
     finally:
@@ -175,7 +191,7 @@ def register(app: App, runtime: Runtime) -> None:
         def job() -> None:
             # The files of one message are read one after another, each holding the slot.
             for file_id in files[:3]:
-                reply = claimed(
+                answer = claimed(
                     runtime,
                     member,
                     new_file=True,
@@ -183,23 +199,21 @@ def register(app: App, runtime: Runtime) -> None:
                         runtime, index, client, member, file_id, confirmed=False
                     ),
                 )
-                client.chat_postMessage(channel=channel, **reply.as_kwargs())
-                if reply.text in (views.busy().text, views.daily_cap(DAILY_FILES).text):
+                client.chat_postMessage(channel=channel, **answer.reply.as_kwargs())
+                if answer.refused:
                     return
 
         later(job)
 
     def confirmed(client: WebClient, respond: Respond, member: MemberRef, file_id: str) -> None:
-        reply = claimed(
+        answer = claimed(
             runtime,
             member,
             new_file=False,
             answer=lambda: answer_file(runtime, index, client, member, file_id, confirmed=True),
         )
-        if reply.text == views.busy().text:
-            respond(replace_original=False, **reply.as_kwargs())  # the preview stays
-        else:
-            respond(replace_original=True, **reply.as_kwargs())
+        # Told apart from the preview when pressing Import again may work, so its button stays.
+        respond(replace_original=not answer.again, **answer.reply.as_kwargs())
 
     def on_confirm(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond

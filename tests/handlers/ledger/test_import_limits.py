@@ -82,7 +82,13 @@ def test_a_database_failure_at_import_is_told_to_the_member(
         answer["text"]
     )
     assert "Nothing was added." in str(answer["text"])
+    assert answer["replace_original"] is False  # the preview and its Import button stay
     assert contacts(runtime) == {}
+    # The database gone before Ally even starts: told too.
+    monkeypatch.setattr(importing, "open_member", database_gone)
+    answer = confirm(slack, fake_slack, preview)
+    assert "Press Import again in a minute. Nothing was added." in str(answer["text"])
+    assert answer["replace_original"] is False
     monkeypatch.undo()
     # Pressing Import again works.
     assert "added 1 person" in confirmed_text(confirm(slack, fake_slack, preview))

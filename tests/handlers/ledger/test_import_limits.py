@@ -7,6 +7,7 @@ database the app fixtures run on (CI runs them on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -132,12 +133,27 @@ def test_a_member_has_one_file_read_at_a_time(
 def test_files_of_one_message_are_read_one_after_another_three_at_most(
     slack: SlackDriver, fake_slack: FakeSlack
 ) -> None:
+    # files.info takes a moment; count how many files Slack is asked about at once.
+    describe, lock = fake_slack._files_info, threading.Lock()
+    at_once = [0, 0]  # now, most
+
+    def counting_files_info(params: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            at_once[0] += 1
+            at_once[1] = max(at_once)
+        time.sleep(0.2)
+        with lock:
+            at_once[0] -= 1
+        return describe(params)
+
+    fake_slack.on("files.info", counting_files_info)
     files = [(f"part{i}.csv", linkedin(f"Pat,No{i},,,Acme,PM,x".encode())) for i in (1, 2, 3, 4)]
     drop(slack, fake_slack, *files)
     wait_for(lambda: len(answers(fake_slack)) >= 3)
     slack.app.listener_runner.listener_executor.shutdown(wait=True)
     posted = [p["text"] for p in answers(fake_slack)]
     assert posted == [f"Import part{i}.csv: 1 person new" for i in (1, 2, 3)]
+    assert at_once[1] == 1
 
 
 def test_a_member_sends_at_most_the_daily_number_of_files(

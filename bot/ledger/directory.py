@@ -262,11 +262,14 @@ def with_people(
             result = work(uow.session, _people(wanted, known))
             uow.commit()
             return result
-    fetched = {
-        user_id: _fetched(client, user_id, now, field, stale=user_id in known)
-        for user_id, field in missing.items()
-    }
-    for user_id, values in fetched.items():
+    # The member first: whether they are a guest decides whether the others may be looked up.
+    fetched: dict[str, dict | None] = {}
+    for user_id in sorted(missing, key=lambda user_id: user_id != ref.user_id):
+        if user_id != ref.user_id and strangers:
+            _refuse_strangers_for_guests(client, ref, known, strangers)
+            strangers = {}
+        values = _fetched(client, user_id, now, missing[user_id], stale=user_id in known)
+        fetched[user_id] = values
         if values is not None:
             known[user_id] = _Known(
                 values["name"],
@@ -275,10 +278,8 @@ def with_people(
                 values["fetched_at"],
                 values["guest"],
             )
-    if strangers and (known.get(ref.user_id) or _UNKNOWN).guest:
-        for user_id, field in strangers.items():
-            if not shares_a_channel(client, ref.user_id, user_id):
-                raise InvalidInput(field, GUEST_REFUSAL)
+    if strangers:
+        _refuse_strangers_for_guests(client, ref, known, strangers)
     with uows() as uow:
         for user_id, values in fetched.items():
             if values is not None:
@@ -288,7 +289,19 @@ def with_people(
         return result
 
 
-_UNKNOWN = _Known("", False, False, datetime.min, None)
+def _refuse_strangers_for_guests(
+    client: WebClient, ref: MemberRef, known: dict[str, _Known], strangers: dict[str, str]
+) -> None:
+    """``InvalidInput`` when the member is a guest (or Slack could not say they are not) and
+    shares no channel with one of ``strangers``."""
+    member = known.get(ref.user_id)
+    if member is not None and member.guest is False:
+        return
+    for user_id, field in strangers.items():
+        if not shares_a_channel(client, ref.user_id, user_id):
+            raise InvalidInput(field, GUEST_REFUSAL)
+
+
 GUEST_REFUSAL = (
     "You're a guest in this workspace, so I only let you name people Slack shows you: "
     "someone already in your network, or someone you share a channel with. "
@@ -370,8 +383,8 @@ def member_is_guest(uows: Uows, client: WebClient, ref: MemberRef, now: datetime
     if not _stale(row, now):
         return bool(row and row.guest)
     values = _fetched(client, ref.user_id, now, "who", stale=row is not None)
-    if values is None:
-        return bool(row and row.guest)
+    if values is None:  # Slack did not answer: a guest unless it said otherwise before
+        return row is None or row.guest is not False
     with uows() as uow:
         _save(uow.session, ref, ref.user_id, values)
         uow.commit()

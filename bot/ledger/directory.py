@@ -242,9 +242,10 @@ def with_people(
     (or cached more than a day ago) is fetched from ``users.info`` after it has closed, outside
     any transaction, and ``work`` then runs in a second one that caches them too.
 
-    A guest names only people Slack shows them (``may_name``): someone already in their
-    network, or someone they share a channel with. Anyone else is refused with
-    ``InvalidInput`` before their name is read, so the refusal tells the guest nothing.
+    A guest names only people Slack shows them: someone already in their network, or someone
+    they share a channel with (``shares_a_channel``). Anyone else is refused with
+    ``InvalidInput`` before they are looked up, so the refusal tells the guest nothing, not
+    even whether that id exists.
     """
     named = [one for one in wanted if isinstance(one, Named)]
     with uows() as uow:
@@ -264,22 +265,26 @@ def with_people(
             return result
     # The member first: whether they are a guest decides whether the others may be looked up.
     fetched: dict[str, dict | None] = {}
-    for user_id in sorted(missing, key=lambda user_id: user_id != ref.user_id):
-        if user_id != ref.user_id and strangers:
+    try:
+        for user_id in sorted(missing, key=lambda user_id: user_id != ref.user_id):
+            if user_id != ref.user_id and strangers:
+                _refuse_strangers_for_guests(client, ref, known, strangers)
+                strangers = {}
+            values = _fetched(client, user_id, now, missing[user_id], stale=user_id in known)
+            fetched[user_id] = values
+            if values is not None:
+                known[user_id] = _Known(
+                    values["name"],
+                    values["is_bot"],
+                    values["deleted"],
+                    values["fetched_at"],
+                    values["guest"],
+                )
+        if strangers:
             _refuse_strangers_for_guests(client, ref, known, strangers)
-            strangers = {}
-        values = _fetched(client, user_id, now, missing[user_id], stale=user_id in known)
-        fetched[user_id] = values
-        if values is not None:
-            known[user_id] = _Known(
-                values["name"],
-                values["is_bot"],
-                values["deleted"],
-                values["fetched_at"],
-                values["guest"],
-            )
-    if strangers:
-        _refuse_strangers_for_guests(client, ref, known, strangers)
+    except InvalidInput:
+        _save_all(uows, ref, fetched)  # what Slack said of the member is kept all the same
+        raise
     with uows() as uow:
         for user_id, values in fetched.items():
             if values is not None:
@@ -287,6 +292,15 @@ def with_people(
         result = work(uow.session, _people(wanted, known))
         uow.commit()
         return result
+
+
+def _save_all(uows: Uows, ref: MemberRef, fetched: dict[str, dict | None]) -> None:
+    if any(values is not None for values in fetched.values()):
+        with uows() as uow:
+            for user_id, values in fetched.items():
+                if values is not None:
+                    _save(uow.session, ref, user_id, values)
+            uow.commit()
 
 
 def _refuse_strangers_for_guests(

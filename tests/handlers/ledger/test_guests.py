@@ -65,6 +65,8 @@ def test_a_guest_names_only_people_they_share_a_channel_with(
         assert "Maria" not in reply.body and "Bob" not in reply.body
     assert contacts(runtime) == {}
     assert fake_slack.calls_to("conversations.open") == []
+    # Only the guest's own record was asked of Slack, once; nobody they named.
+    assert [c["user"] for c in fake_slack.calls_to("users.info")] == [guest]
     # A private channel Ally is not in hides them too; one Ally is in shows them.
     fake_slack.add_channel("G1", guest, "U2", private=True)
     assert REFUSAL in slack.command("thanks <@U2> for the report", user=guest).text

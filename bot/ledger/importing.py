@@ -37,7 +37,7 @@ from storage.repository import MemberData
 
 log = logging.getLogger(__name__)
 DAILY_FILES = 20  # files a member may send Ally in a day (UTC)
-IMPORT_LEASE = timedelta(minutes=2)  # a read not finished by then was lost with its process
+IMPORT_LEASE = timedelta(minutes=10)  # a read not done by then was lost with its process
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from bot.ledger import importing
 from bot.ledger.importing import DAILY_FILES
 from bot.platform.runtime import Runtime
 from storage.db import transaction
-from storage.models import Contact
+from storage.models import Contact, Member
 from tests.support.address_books import (
     answers,
     buttons,
@@ -199,3 +199,18 @@ def test_two_files_sent_at_once_by_a_new_member_each_get_an_answer(
     assert len(texts) == 2, texts
     assert all(t.startswith(("Import ", "I'm still reading your last file")) for t in texts)
     assert any(t.startswith("Import ") for t in texts), texts
+
+
+def test_a_file_whose_reader_died_frees_the_member_after_ten_minutes(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
+) -> None:
+    file = linkedin(b"Dana,Lee,,,Acme,PM,x")
+    assert "Import" in share(slack, fake_slack, "Connections.csv", file)["text"]
+    # A process took U1's next file and died while reading it.
+    with transaction(runtime.sessions) as session:
+        session.query(Member).filter_by(user_id="U1").update({"import_started_at": clock.now})
+    assert "I'm still reading your last file" in share(slack, fake_slack, "a.csv", file)["text"]
+    clock.advance(minutes=9)
+    assert "I'm still reading your last file" in share(slack, fake_slack, "b.csv", file)["text"]
+    clock.advance(minutes=2)
+    assert "Import c.csv" in share(slack, fake_slack, "c.csv", file)["text"]

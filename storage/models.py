@@ -137,6 +137,11 @@ class Member(SlackIdentity, Base):
     # of their own; None: Ally's default for the bond.
     alliance_cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     connection_cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Address books: set while one of the member's files is being read (one at a time), and
+    # how many files they sent on ``import_day`` (the daily cap).
+    import_started_at: Mapped[MaybeInstant]
+    import_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    imports_on_day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[Instant]
 
     contacts: Mapped[list[Contact]] = relationship(
@@ -221,6 +226,8 @@ class SlackUser(SlackIdentity, Base):
     tz: Mapped[str | None] = mapped_column(String(64), nullable=True)
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A guest (``is_restricted`` or ``is_ultra_restricted``); None: not known, ask Slack.
+    guest: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     fetched_at: Mapped[Instant]
 
 

@@ -4,25 +4,40 @@ Each person read from the file is matched, in order: by email to a Slack user of
 workspace (then to the member's contact for that user, if any), else by name to an outside
 contact (the organisation must agree when both have one). The preview says how many are new,
 how many are already in the network and what is skipped and why; the import adds only the
-new ones, so importing the same file twice adds nothing.
+new ones, so importing the same file twice adds nothing. A name or organisation longer than
+Ally keeps is cut to fit (and the preview says how many were), so no row can fail the rest.
+
+A guest's file is matched by name only, among their own contacts: never by email against the
+workspace's directory, which Slack does not show guests.
+
+Each member has one file read at a time (``claim``, across processes: a column of their
+``members`` row, with a lease in case a process dies mid-read) and ``DAILY_FILES`` a day.
 """
 
 from __future__ import annotations
 
+import enum
+import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import and_, case, or_, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.errors import InvalidInput
+from bot.errors import AllyError, InvalidInput
 from bot.ledger.import_files import ReadFile
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson, outside_person
 from bot.ledger.service import KEY_MAX, open_member
 from bot.platform.uow import Units, committed
-from storage.models import Contact
+from storage.models import NAME_MAX, Contact, Member
 from storage.repository import MemberData
+
+log = logging.getLogger(__name__)
+DAILY_FILES = 20  # files a member may send Ally in a day (UTC)
+IMPORT_LEASE = timedelta(minutes=10)  # a read not done by then was lost with its process
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,7 @@ class Plan:
     matched_by_email: int = 0  # of those and the new, found in Slack by email
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> how many
     home_changed: bool = False  # people were added
+    cut: int = 0  # people whose name or organisation was cut to fit
 
     @property
     def new_in_slack(self) -> int:
@@ -62,7 +78,39 @@ def bring_in(
             return replace(found, home_changed=True)
         return found
 
-    return committed(units, work)
+    try:
+        try:
+            return committed(units, work)
+        except IntegrityError:
+            # Someone joined the network while this ran (another import, /ally add): plan
+            # again, and they count as already there.
+            return committed(units, work)
+    except SQLAlchemyError as error:
+        raise not_saved(error, confirmed=confirmed) from None
+
+
+def not_saved(error: SQLAlchemyError, *, confirmed: bool) -> NotSaved:
+    log.warning("importing: the database failed (%s)", type(error).__name__)
+    return NotSaved(
+        "I couldn't reach my database just now. "
+        + ("Press Import again in a minute." if confirmed else "Send the file again soon.")
+    )
+
+
+class NotSaved(AllyError):
+    """The database failed while reading or adding the people of a file: nothing was added."""
+
+
+def _fit(text: str) -> str:
+    return text[:NAME_MAX].rstrip()
+
+
+def _fit_key(person: OutsidePerson) -> OutsidePerson:
+    """``person`` with a name short enough for its key (case folding can lengthen it)."""
+    name = person.name
+    while len(OutsidePerson(name).key) > KEY_MAX:
+        name = name[:-1].rstrip()
+    return OutsidePerson(name, person.organisation)
 
 
 def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPerson]) -> Plan:
@@ -71,7 +119,7 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
     keys = {row.key: row for row in rows}
     plan = Plan(read.source)
     seen: set[str] = set()
-    matched = by_email = 0
+    matched = by_email = cut = 0
     for found in read.people:
         if not found.name:
             plan.skipped["no name"] += 1
@@ -88,15 +136,20 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
                 continue
             by_email += 1
         else:
+            name, organisation = _fit(found.name), _fit(found.organisation or "") or None
             try:
-                person = outside_person(found.name)
+                person = outside_person(name)
             except InvalidInput:
-                plan.skipped["a name Ally can't keep (too long, or a Slack link)"] += 1
+                plan.skipped["a name Ally can't keep (a Slack link)"] += 1
                 continue
-            person = OutsidePerson(person.name, found.organisation or person.organisation)
-            if len(person.key) > KEY_MAX:
-                plan.skipped["a name Ally can't keep (too long, or a Slack link)"] += 1
-                continue
+            fitted = _fit_key(OutsidePerson(person.name, organisation or person.organisation))
+            if (name, organisation, fitted.name) != (
+                found.name,
+                found.organisation or None,
+                person.name,
+            ):
+                cut += 1
+            person = fitted
         if person.key in seen:
             plan.skipped["listed twice in the file"] += 1
             continue
@@ -111,7 +164,7 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
             matched += 1
             continue
         plan.new.append(person)
-    return Plan(plan.source, plan.new, matched, by_email, plan.skipped)
+    return Plan(plan.source, plan.new, matched, by_email, plan.skipped, cut=cut)
 
 
 def add_people(data: MemberData, people: list[Person], now: datetime) -> None:
@@ -130,3 +183,73 @@ def add_people(data: MemberData, people: list[Person], now: datetime) -> None:
         for person in people
     )
     data.session.flush()
+
+
+class Claim(enum.Enum):
+    GRANTED = "granted"
+    BUSY = "busy"  # another of the member's files is being read
+    DAILY_CAP = "daily cap"  # DAILY_FILES files already today
+
+
+def claim(units: Units, ref: MemberRef, now: datetime, *, new_file: bool) -> Claim:
+    """Take the member's one import slot (``new_file``: a file sent, which counts toward the
+    daily cap; else the Import button on a preview). Atomic: of two processes claiming at
+    once, one is granted. ``NotSaved`` when the database fails."""
+    today = now.date()
+    expired = now - IMPORT_LEASE
+    free = or_(Member.import_started_at.is_(None), Member.import_started_at < expired)
+    under_cap = or_(
+        Member.import_day.is_(None),
+        Member.import_day != today,
+        Member.imports_on_day < DAILY_FILES,
+    )
+    counted = case(
+        (and_(Member.import_day.is_not(None), Member.import_day == today), Member.imports_on_day),
+        else_=0,
+    )
+
+    def work(session: Session) -> Claim:
+        data = open_member(session, ref, now)
+        values: dict[str, object] = {"import_started_at": now}
+        where = [Member.id == data.member_id, free]
+        if new_file:
+            values |= {"import_day": today, "imports_on_day": counted + 1}
+            where.append(under_cap)
+        result = session.execute(
+            update(Member)
+            .where(*where)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if int(result.rowcount):  # type: ignore[attr-defined]
+            return Claim.GRANTED
+        session.refresh(data.member)
+        started = data.member.import_started_at
+        return Claim.BUSY if started is not None and started >= expired else Claim.DAILY_CAP
+
+    try:
+        try:
+            return committed(units, work)
+        except IntegrityError:
+            # The member's first files, sent at once, each created the member: one did.
+            return committed(units, work)
+    except SQLAlchemyError as error:
+        raise not_saved(error, confirmed=not new_file) from None
+
+
+def release(units: Units, ref: MemberRef, now: datetime) -> None:
+    """Give the member's import slot back."""
+
+    def work(session: Session) -> None:
+        session.execute(
+            update(Member)
+            .where(Member.user_is(ref.enterprise_id, ref.team_id, ref.user_id))
+            .values(import_started_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    try:
+        committed(units, work)
+    except SQLAlchemyError as error:
+        # The slot frees itself when its lease runs out.
+        log.warning("importing: releasing the slot failed (%s)", type(error).__name__)

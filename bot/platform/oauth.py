@@ -35,6 +35,8 @@ BOT_SCOPES = (
     "im:history",
     "users:read",
     "users:read.email",  # importing an address book matches people by their Slack email
+    "channels:read",  # a guest reaches only people they share a channel with
+    "groups:read",  # ... private channels Ally is in included
     "reactions:read",
     "files:write",
     "files:read",  # importing an address book a member DMs Ally

@@ -39,6 +39,8 @@ SCOPE_USES = (
     "Send each member a short weekly DM, and their export when they ask for it",
     "Read members' names and time zones, so DMs arrive at their local time",
     "Notice the emoji a member reacts with to log who helped them",
+    "Match the people in an address book a member sends to their Slack accounts, by email",
+    "See which channels two people share, so that a guest reaches only people Slack shows them",
 )
 
 # Bolt's failure reasons (slack_bolt/oauth/oauth_flow.py handle_callback) and Slack's own

@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import Block
 from bot import ids
 from bot.ledger.importing import Plan
 from handlers.kit.blocks import Reply, actions, button, context, escape, section
+from storage.models import NAME_MAX
 
 
 def _people(n: int) -> str:
@@ -20,6 +21,11 @@ def _summary(plan: Plan) -> list[str]:
     lines.append(f"• {_people(plan.matched)} already in your network (left as they are)")
     for reason, count in plan.skipped.most_common():
         lines.append(f"• {_people(count)} skipped: {reason}")
+    if plan.cut:
+        lines.append(
+            f"• {_people(plan.cut)} with a name or organisation over {NAME_MAX} characters: "
+            "cut to fit"
+        )
     return lines
 
 
@@ -75,5 +81,21 @@ def how_to() -> Reply:
         "(Settings > Data privacy > Get a copy of your data), a *Google Contacts* CSV export, or "
         "a *vCard* (.vcf) file. I'll show you what it adds before adding anything. "
         "For everything else, type `/ally help`."
+    )
+    return Reply(text=text, blocks=[section(text)])
+
+
+def busy() -> Reply:
+    text = (
+        "I'm still reading your last file: I read one at a time. "
+        "Send this one again once I've answered."
+    )
+    return Reply(text=text, blocks=[section(text)])
+
+
+def daily_cap(files: int) -> Reply:
+    text = (
+        f"You've sent me {files} files today, the most I read for one person in a day. "
+        "Send it again tomorrow."
     )
     return Reply(text=text, blocks=[section(text)])

@@ -7,14 +7,16 @@ and ``files[]`` (docs.slack.dev/reference/events/message/file_share); ``files.in
 as ``Authorization: Bearer`` (docs.slack.dev/messaging/working-with-files). The work runs after
 Slack has its answer, on Bolt's listener executor: an event must be answered within 3 seconds.
 The Import button names the file by id and reads it again, so nothing is kept between the
-preview and the import, and nothing is written before the member confirms.
+preview and the import, and nothing is written before the member confirms. A member has one
+file read at a time: the files of one message are read one after another, and a file sent (or
+Import pressed) while another is being read gets "still reading" instead.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -24,8 +26,8 @@ from bot import ids
 from bot.errors import InvalidInput
 from bot.ledger import directory
 from bot.ledger.import_files import MAX_BYTES, ReadFile, check_kind, read_file
-from bot.ledger.importing import bring_in
-from bot.ledger.people import MemberRef
+from bot.ledger.importing import DAILY_FILES, Claim, NotSaved, bring_in, claim, release
+from bot.ledger.people import MemberRef, SlackPerson
 from bot.platform import slack_files
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import Reply
@@ -89,38 +91,84 @@ def read(client: WebClient, file_id: str) -> tuple[str, ReadFile]:
     return name, read_file(name, data)
 
 
-def emails(client: WebClient) -> dict[str, Any]:
+def emails(
+    runtime: Runtime, index: directory.EmailIndex, client: WebClient, member: MemberRef
+) -> Mapping[str, SlackPerson]:
+    """The workspace's people by email, for a member who may see them; nobody for a guest
+    (matched by name among their own contacts only), or when Slack won't list them."""
+    now = runtime.clock()
     try:
-        return dict(directory.people_by_email(client))
+        if directory.member_is_guest(runtime.unit_of_work, client, member, now):
+            return {}
+        return index.people(client, member, now)
     except SlackApiError as error:
         # Without the list, people are matched by name alone; the import still works.
-        log.warning("users.list failed while importing: %s", error.response)
+        log.warning("matching by email failed while importing: %s", error.response)
         return {}
 
 
+class Answer(NamedTuple):
+    """What to tell the member about a file, and whether anything was done."""
+
+    reply: Reply
+    again: bool = False  # nothing was done and trying again may work: a preview stays
+    refused: bool = False  # not read at all: another file is being read, or today's are used
+
+
 def answer_file(
-    runtime: Runtime, client: WebClient, member: MemberRef, file_id: str, *, confirmed: bool
-) -> Reply:
+    runtime: Runtime,
+    index: directory.EmailIndex,
+    client: WebClient,
+    member: MemberRef,
+    file_id: str,
+    *,
+    confirmed: bool,
+) -> Answer:
     """The preview of a file (or, ``confirmed``, the import of its new people), in words.
 
-    Slack first (the file, then the workspace's emails), then one unit of work."""
+    Slack first (the file, whether the member is a guest, the workspace's emails), then one
+    unit of work. A database error is told to the member, not only logged."""
     name = "that file"
     try:
         name, found = read(client, file_id)
-        by_email = emails(client)
+        by_email = emails(runtime, index, client, member)
         plan = bring_in(
             runtime.unit_of_work, member, found, by_email, runtime.clock(), confirmed=confirmed
         )
     except InvalidInput as error:
-        return views.problem(name, error.message)
+        return Answer(views.problem(name, error.message))
+    except NotSaved as error:
+        return Answer(views.problem(name, error.message), again=True)
     except SlackApiError as error:
         log.warning("files.info failed for %s: %s", file_id, error.response)
         gone = "any more" if confirmed else "(try sending it again)"
-        return views.problem(name, f"Slack wouldn't show me the file {gone}.")
-    return views.imported(name, plan) if confirmed else views.preview(name, plan, file_id)
+        return Answer(views.problem(name, f"Slack wouldn't show me the file {gone}."))
+    if confirmed:
+        return Answer(views.imported(name, plan))
+    return Answer(views.preview(name, plan, file_id))
+
+
+def claimed(
+    runtime: Runtime, member: MemberRef, *, new_file: bool, answer: Callable[[], Answer]
+) -> Answer:
+    """``answer()`` while holding the member's one import slot, or why it is not free."""
+    try:
+        got = claim(runtime.unit_of_work, member, runtime.clock(), new_file=new_file)
+    except NotSaved as error:
+        return Answer(views.problem("your file", error.message), again=True, refused=True)
+    if got is Claim.BUSY:
+        return Answer(views.busy(), again=True, refused=True)
+    if got is Claim.DAILY_CAP:
+        return Answer(views.daily_cap(DAILY_FILES), again=True, refused=True)
+    try:
+        return answer()
+    finally:
+        release(runtime.unit_of_work, member, runtime.clock())
 
 
 def register(app: App, runtime: Runtime) -> None:
+    index = directory.EmailIndex()
+
     def later(job: Callable[[], None]) -> None:
         def run() -> None:
             try:
@@ -147,7 +195,7 @@ def register(app: App, runtime: Runtime) -> None:
         channel = event.get("channel")
         if member is None or not channel:
             return
-        files = [f for f in event.get("files") or [] if f.get("id")]
+        files = [str(f["id"]) for f in event.get("files") or [] if f.get("id")]
         if not files:
 
             def explain() -> None:
@@ -155,18 +203,33 @@ def register(app: App, runtime: Runtime) -> None:
 
             later(explain)
             return
-        for shared in files[:3]:
-            file_id = str(shared["id"])
 
-            def job(file_id: str = file_id) -> None:
-                reply = answer_file(runtime, client, member, file_id, confirmed=False)
-                client.chat_postMessage(channel=channel, **reply.as_kwargs())
+        def job() -> None:
+            # The files of one message are read one after another, each holding the slot.
+            for file_id in files[:3]:
+                answer = claimed(
+                    runtime,
+                    member,
+                    new_file=True,
+                    answer=lambda file_id=file_id: answer_file(  # type: ignore[misc]
+                        runtime, index, client, member, file_id, confirmed=False
+                    ),
+                )
+                client.chat_postMessage(channel=channel, **answer.reply.as_kwargs())
+                if answer.refused:
+                    return
 
-            later(job)
+        later(job)
 
     def confirmed(client: WebClient, respond: Respond, member: MemberRef, file_id: str) -> None:
-        reply = answer_file(runtime, client, member, file_id, confirmed=True)
-        respond(replace_original=True, **reply.as_kwargs())
+        answer = claimed(
+            runtime,
+            member,
+            new_file=False,
+            answer=lambda: answer_file(runtime, index, client, member, file_id, confirmed=True),
+        )
+        # Told apart from the preview when pressing Import again may work, so its button stays.
+        respond(replace_original=not answer.again, **answer.reply.as_kwargs())
 
     def on_confirm(
         ack: Ack, body: dict, context: BoltContext, client: WebClient, respond: Respond

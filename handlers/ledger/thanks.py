@@ -30,6 +30,7 @@ from slack_sdk.models.metadata import Metadata
 
 from bot import ids
 from bot.errors import AllyError, NotFound
+from bot.ledger import directory
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef
 from bot.platform.app import posting_client
@@ -62,6 +63,18 @@ def target_for(runtime: Runtime, member: MemberRef, raw_id: Any) -> ledger.Thank
     return ledger.thanks_target_in(
         runtime.unit_of_work, member, interaction_id(raw_id), runtime.clock()
     )
+
+
+def reachable_target(
+    runtime: Runtime, client: WebClient, member: MemberRef, raw_id: Any
+) -> ledger.ThanksTarget:
+    """``target_for``, refused (``InvalidInput``) when the member is a guest who shares no
+    channel with the ally: Ally never DMs someone on a guest's behalf whom Slack hides."""
+    target = target_for(runtime, member, raw_id)
+    directory.may_message(
+        runtime.unit_of_work, client, member, target.slack_user_id, runtime.clock()
+    )
+    return target
 
 
 def pressed_in(body: dict[str, Any]) -> str:
@@ -247,7 +260,7 @@ def register(app: App, runtime: Runtime) -> None:
         respond: Respond,
     ) -> None:
         try:
-            target = target_for(runtime, member, value)
+            target = reachable_target(runtime, client, member, value)
         except AllyError as error:
             tell(client, body, respond, views.notice(escape(error.message)))
             return
@@ -262,7 +275,7 @@ def register(app: App, runtime: Runtime) -> None:
         raw_id, message = read_metadata((body.get("view") or {}).get("private_metadata"))
         try:
             words = ledger.check_thanks(submitted_words(body))
-            target = target_for(runtime, member, raw_id)
+            target = reachable_target(runtime, client, member, raw_id)
         except AllyError as error:
             ack(response_action="errors", errors={views.THANKS_BLOCK: error.message})
             return

@@ -50,8 +50,9 @@ def test_a_favour_recorded_over_http_shows_in_who_and_network(
     recorded = ally(bot, "thanks <@U2|maria> for the custom report")
     assert recorded.status == 200
     assert "<@U2>" in recorded.text and "the custom report" in recorded.text
-    # The name came from the fake Slack: the process's client is on SLACK_API_URL.
-    assert [call["user"] for call in fake_slack.calls_to("users.info")] == ["U2"]
+    # The name came from the fake Slack: the process's client is on SLACK_API_URL (after U1's
+    # own record, to know whether U1 is a guest).
+    assert [call["user"] for call in fake_slack.calls_to("users.info")] == ["U1", "U2"]
 
     who = ally(bot, "who <@U2>")
     assert who.status == 200

@@ -45,6 +45,7 @@ def test_members_lose_nothing_when_slack_fails_every_third_call(
     for user in MEMBERS:
         # Two people nobody has mentioned yet, so each first mention asks users.info.
         ally, mentee = f"{user}A", f"{user}B"
+        fake_slack.add_user(user, f"Member {user}")  # whether the member is a guest is asked too
         fake_slack.add_user(ally, f"Ally of {user}")
         fake_slack.add_user(mentee, f"Mentee of {user}")
 

@@ -45,6 +45,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.history": {"im:history"},
     "users.info": {"users:read"},
     "users.list": {"users:read"},
+    "users.conversations": {"channels:read", "groups:read"},
     "views.open": set(),
     "views.publish": set(),
     "views.update": set(),

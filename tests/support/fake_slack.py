@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl
 
 from tests.support.fake_slack_limits import RateLimits
 from tests.support.fake_slack_rules import (
+    BOT_SCOPES,
     KNOWN_METHODS,
     TOKEN_REFUSALS,
     refusal,
@@ -121,6 +122,10 @@ class FakeSlack:
     tokens: dict[str, dict[str, Any]] = field(
         default_factory=lambda: {TEST_TOKEN: identity("T1", team="Acme")}
     )
+    # The bot token's scopes (manifest.yml's by default): profile emails need users:read.email.
+    scopes: set[str] = field(default_factory=lambda: set(BOT_SCOPES))
+    # Channels: id -> (member ids, private); the bot user is UBOT.
+    channels: dict[str, tuple[set[str], bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -142,6 +147,8 @@ class FakeSlack:
         # Tokens files.slack.com hands files to (a token without files:read is not among them).
         self.download_tokens: set[str] = {"xoxb-test"}
         self._server: ThreadingHTTPServer | None = None
+        # Every workspace has Slackbot: users.info answers for it, with is_bot false.
+        self.users.setdefault("USLACKBOT", slackbot())
 
     # -- set-up -----------------------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -212,16 +219,28 @@ class FakeSlack:
         tz: str = "Europe/London",
         is_bot: bool = False,
         deleted: bool = False,
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
+        is_app_user: bool = False,
     ) -> None:
+        """A user as users.info shows them: a guest is ``is_restricted`` (multi-channel) or
+        ``is_ultra_restricted`` (single-channel, which Slack marks restricted too)."""
         self.users[user_id] = {
             "id": user_id,
             "name": name.lower().replace(" ", "."),
             "real_name": name,
             "tz": tz,
             "is_bot": is_bot,
+            "is_app_user": is_app_user,
+            "is_restricted": is_restricted or is_ultra_restricted,
+            "is_ultra_restricted": is_ultra_restricted,
             "deleted": deleted,
             "profile": {"display_name": name, "real_name": name},
         }
+
+    def add_channel(self, channel_id: str, *members: str, private: bool = False) -> None:
+        """A channel and its members (add ``UBOT`` for a private channel Ally is in)."""
+        self.channels[channel_id] = (set(members), private)
 
     def add_email(self, user_id: str, email: str) -> None:
         """Give a user a profile email (``users.list`` shows it with ``users:read.email``)."""
@@ -385,11 +404,45 @@ class FakeSlack:
         found = self.tokens.get(token)
         return dict(found) if found is not None else {"ok": False, "error": "invalid_auth"}
 
+    def as_token_sees(self, user: dict[str, Any]) -> dict[str, Any]:
+        """A user object as the token may see it: ``profile.email`` only with the
+        ``users:read.email`` scope (EMAIL_SCOPE in fake_slack_rules)."""
+        if "users:read.email" in self.scopes or "email" not in (user.get("profile") or {}):
+            return user
+        profile = {k: v for k, v in user["profile"].items() if k != "email"}
+        return {**user, "profile": profile}
+
     def _users_info(self, params: Params) -> dict:
         user = self.users.get(params.get("user", ""))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": user}
+        return {"ok": True, "user": self.as_token_sees(user)}
+
+    def _users_conversations(self, params: Params) -> dict:
+        """The channels ``user`` is in (USERS_CONVERSATIONS in fake_slack_rules): public ones
+        with ``channels:read``, private ones with ``groups:read`` and only when the bot is in
+        them too; ``limit`` a page with Slack's cursor."""
+        types = set(str(params.get("types") or "public_channel").split(","))
+        needed = {"public_channel": "channels:read", "private_channel": "groups:read"}
+        lacking = sorted(needed[t] for t in types if t in needed and needed[t] not in self.scopes)
+        if lacking:
+            return {"ok": False, "error": "missing_scope", "needed": ",".join(lacking)}
+        user = str(params.get("user") or "UBOT")
+        found = [
+            {"id": channel_id, "is_private": private}
+            for channel_id, (members, private) in sorted(self.channels.items())
+            if user in members
+            and ("private_channel" if private else "public_channel") in types
+            and (not private or "UBOT" in members)
+        ]
+        start = int(params.get("cursor") or 0)
+        limit = min(int(params.get("limit") or 100), 999)
+        after = start + limit
+        return {
+            "ok": True,
+            "channels": found[start:after],
+            "response_metadata": {"next_cursor": str(after) if after < len(found) else ""},
+        }
 
     def _conversations_open(self, params: Params) -> dict:
         users = str(params.get("users", ""))
@@ -409,7 +462,7 @@ class FakeSlack:
         users = list(self.users.values())
         start = int(params.get("cursor") or 0)
         limit = min(int(params.get("limit") or 1000), 1000)
-        page = users[start : start + limit]
+        page = [self.as_token_sees(user) for user in users[start : start + limit]]
         after = start + limit
         return {
             "ok": True,
@@ -601,6 +654,23 @@ SIGN_IN_PAGE = (
     b'<!DOCTYPE html><html lang="en-US"><head><title>Slack</title></head><body>'
     b"<h1>Sign in to your workspace</h1></body></html>"
 )
+
+
+def slackbot() -> dict[str, Any]:
+    """Slackbot as users.info shows it (SLACKBOT in fake_slack_rules): ``USLACKBOT``, with
+    ``is_bot`` false, and no email."""
+    return {
+        "id": "USLACKBOT",
+        "name": "slackbot",
+        "real_name": "Slackbot",
+        "tz": "America/Los_Angeles",
+        "is_bot": False,
+        "is_app_user": False,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "deleted": False,
+        "profile": {"display_name": "Slackbot", "real_name": "Slackbot"},
+    }
 
 
 def dm_channel(channel: str) -> str:

@@ -20,6 +20,21 @@ check are checked here. Each limit names the Slack page it comes from, so it can
   (no token), ``account_inactive`` ("authentication token is for a deleted user or workspace
   when using a bot token"), ``token_revoked`` ("... or the app has been removed"),
   ``token_expired`` (a rotating token past its expiry).
+
+Users, as the fake shows them (tests/support/fake_slack.py):
+
+- GUESTS: https://docs.slack.dev/reference/objects/user-object (``is_restricted``: a
+  multi-channel guest; ``is_ultra_restricted``: a single-channel guest, also restricted;
+  ``is_app_user``: an authorised user of the calling app)
+- EMAIL_SCOPE: https://docs.slack.dev/reference/scopes/users.read.email ("view email addresses
+  of people in a workspace"; without it ``profile.email`` is left out of users.info and
+  users.list)
+- SLACKBOT: https://docs.slack.dev/reference/methods/users.list (every workspace lists
+  ``USLACKBOT``, with ``is_bot`` false)
+- USERS_CONVERSATIONS: https://docs.slack.dev/reference/methods/users.conversations (``user``
+  browses another user's public channels; private ones only where the caller is a member too;
+  ``channels:read`` for public, ``groups:read`` for private channels; ``missing_scope``
+  otherwise; ``limit`` at most 999)
 """
 
 from __future__ import annotations
@@ -31,6 +46,8 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+
+from bot.platform.oauth import BOT_SCOPES as BOT_SCOPES
 
 # Every Web API method the fake answers; anything else gets ``unknown_method`` (METHODS).
 KNOWN_METHODS = frozenset(
@@ -49,6 +66,7 @@ KNOWN_METHODS = frozenset(
         "files.getUploadURLExternal",
         "files.info",
         "oauth.v2.access",
+        "users.conversations",
         "users.info",
         "users.list",
         "views.open",

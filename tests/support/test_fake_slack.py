@@ -368,3 +368,78 @@ def test_chat_delete_deletes_only_the_apps_own_messages(client: WebClient, fake:
     assert client.chat_delete(channel="D1", ts=mine)["ok"] is True
     assert refused(lambda: client.chat_delete(channel="D1", ts=mine)) == "message_not_found"
     assert [m["ts"] for m in fake.messages["D1"]] == [theirs]
+
+
+# -- users as Slack shows them (fake_slack_rules: GUESTS, EMAIL_SCOPE, SLACKBOT, ...) ------------
+
+
+def test_guests_carry_slacks_flags(client: WebClient, fake: FakeSlack) -> None:
+    # GUESTS: a multi-channel guest is restricted; a single-channel guest is both.
+    fake.add_user("U1", "Member")
+    fake.add_user("U2", "Multi", is_restricted=True)
+    fake.add_user("U3", "Single", is_ultra_restricted=True)
+    fake.add_user("U4", "App user", is_app_user=True)
+    flags = {
+        user: {
+            key: client.users_info(user=user)["user"][key]
+            for key in ("is_restricted", "is_ultra_restricted", "is_app_user")
+        }
+        for user in ("U1", "U2", "U3", "U4")
+    }
+    assert flags == {
+        "U1": {"is_restricted": False, "is_ultra_restricted": False, "is_app_user": False},
+        "U2": {"is_restricted": True, "is_ultra_restricted": False, "is_app_user": False},
+        "U3": {"is_restricted": True, "is_ultra_restricted": True, "is_app_user": False},
+        "U4": {"is_restricted": False, "is_ultra_restricted": False, "is_app_user": True},
+    }
+
+
+def test_slackbot_is_in_every_workspace_and_is_not_marked_a_bot(client: WebClient) -> None:
+    # SLACKBOT
+    bot = client.users_info(user="USLACKBOT")["user"]
+    assert bot["is_bot"] is False and bot["name"] == "slackbot"
+    assert "email" not in bot["profile"]
+    assert "USLACKBOT" in [u["id"] for u in client.users_list()["members"]]
+
+
+def test_emails_are_shown_only_with_the_users_read_email_scope(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    # EMAIL_SCOPE: by default the fake has manifest.yml's scopes, users:read.email among them.
+    fake.add_user("U1", "Member")
+    fake.add_email("U1", "member@acme.test")
+
+    def emails() -> tuple[object, object]:
+        listed = {u["id"]: u["profile"].get("email") for u in client.users_list()["members"]}
+        return client.users_info(user="U1")["user"]["profile"].get("email"), listed["U1"]
+
+    assert emails() == ("member@acme.test", "member@acme.test")
+    fake.scopes.discard("users:read.email")
+    assert emails() == (None, None)
+    assert client.users_info(user="U1")["user"]["profile"]["real_name"] == "Member"
+
+
+def test_users_conversations_shows_what_the_bot_may_see(client: WebClient, fake: FakeSlack) -> None:
+    # USERS_CONVERSATIONS: another user's public channels; private ones only with the bot in.
+    fake.add_channel("C1", "U1", "U2")
+    fake.add_channel("G1", "U1", private=True)
+    fake.add_channel("G2", "U1", "UBOT", private=True)
+    fake.add_channel("C2", "U2")
+
+    def channels(user: str, **extra: Any) -> list[str]:
+        answer = client.users_conversations(
+            user=user, types="public_channel,private_channel", **extra
+        )
+        return [c["id"] for c in answer["channels"]]
+
+    assert channels("U1") == ["C1", "G2"]
+    assert channels("U2") == ["C1", "C2"]
+    assert [c["id"] for c in client.users_conversations(user="U1")["channels"]] == ["C1"]
+    first = client.users_conversations(user="U2", limit=1)
+    assert [c["id"] for c in first["channels"]] == ["C1"]
+    cursor = first["response_metadata"]["next_cursor"]
+    assert channels("U2", limit=1, cursor=cursor) == ["C2"]
+    fake.scopes.discard("groups:read")
+    with pytest.raises(SlackApiError) as raised:
+        channels("U1")
+    assert raised.value.response["error"] == "missing_scope"

@@ -4,17 +4,11 @@ previews, and the Import button adds the new people."""
 
 from __future__ import annotations
 
-import itertools
-from typing import Any
-
 from bot.platform.runtime import Runtime
-from storage.db import transaction
-from storage.models import Contact
+from tests.support.address_books import buttons, confirm, confirmed_text, contacts, share
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackDriver
 from tests.support.waiting import wait_for
-
-_FILES = itertools.count(1)
 
 LINKEDIN = (
     b"Notes:\n"
@@ -41,51 +35,6 @@ VCARD = (
 )
 
 
-def contacts(runtime: Runtime) -> dict[str, str | None]:
-    with transaction(runtime.sessions) as session:
-        return {c.key: c.organisation for c in session.query(Contact)}
-
-
-def share(
-    slack: SlackDriver, fake: FakeSlack, name: str, content: bytes, size: int | None = None
-) -> dict[str, Any]:
-    """U1 drops a file into their DM with Ally; returns Ally's answer in the DM."""
-    before = len(fake.calls_to("chat.postMessage"))
-    shared = fake.add_file(f"F{next(_FILES)}", name, content, size=size)
-    event = {
-        "type": "message",
-        "subtype": "file_share",
-        "channel": "DU1",
-        "channel_type": "im",
-        "user": "U1",
-        "text": "",
-        "files": [shared],
-        "ts": f"1700000000.{next(_FILES):06d}",
-    }
-    assert slack.event(event).status == 200
-    posted = wait_for(lambda: fake.calls_to("chat.postMessage")[before:])
-    return dict(posted[0].params)
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str | None]:
-    return {
-        e["action_id"]: e.get("value")
-        for b in message["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-    }
-
-
-def confirm(slack: SlackDriver, fake: FakeSlack, message: dict[str, Any]) -> str:
-    hook = fake.base_url + "import_hook"
-    before = len(fake.calls_to("import_hook"))
-    value = buttons(message)["import_confirm"]
-    assert slack.action("import_confirm", value=value, extra={"response_url": hook}).status == 200
-    done = wait_for(lambda: fake.calls_to("import_hook")[before:])[0]
-    assert done["replace_original"] is True
-    return str(done["text"]) + str(done["blocks"])
-
-
 def test_linkedin_preview_then_import_and_the_same_file_twice_adds_nothing(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
@@ -104,7 +53,7 @@ def test_linkedin_preview_then_import_and_the_same_file_twice_adds_nothing(
         assert f"1 person skipped: {reason}" in text
     assert contacts(runtime) == {"U3": None}  # nothing is written before Import
 
-    done = confirm(slack, fake_slack, preview)
+    done = confirmed_text(confirm(slack, fake_slack, preview))
     assert "added 2 people to your network" in done
     assert contacts(runtime) == {"U3": None, "U2": None, "~dana lee": "Acme"}
     # The download carried the bot token; nothing else did.
@@ -116,7 +65,7 @@ def test_linkedin_preview_then_import_and_the_same_file_twice_adds_nothing(
     assert "3 people already in your network" in str(again["blocks"])
     assert "import_confirm" not in buttons(again)
     # Even the old preview's button adds nothing now.
-    assert "added 0 people" in confirm(slack, fake_slack, preview)
+    assert "added 0 people" in confirmed_text(confirm(slack, fake_slack, preview))
     assert len(contacts(runtime)) == 3
 
 

@@ -38,7 +38,7 @@ from tests.support.settings import PG_ENV
 
 # The first release's tables (seen_requests came with 0002, home_visits with 0005,
 # export_files with 0007, projects and meeting plans with 0008, slack_deletions and sent_messages
-# with 0011).
+# with 0012).
 LATER = (
     "seen_requests",
     "home_visits",
@@ -175,7 +175,7 @@ def test_migrate_upgrades_a_first_release_database_losing_nothing(
                 text("SELECT alliance_cadence_days, connection_cadence_days FROM members")
             ).all()
         assert defaults and all(row == (None, None) for row in defaults)
-        # 0011: the list of Ally's copies to delete in Slack, and its answers in DMs, empty.
+        # 0012: the list of Ally's copies to delete in Slack, and its answers in DMs, empty.
         with engine.connect() as connection:
             for table in ("slack_deletions", "sent_messages"):
                 found = connection.execute(text(f"SELECT count(*) FROM {table}"))

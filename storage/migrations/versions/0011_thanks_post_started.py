@@ -4,7 +4,7 @@ Set right before Ally posts a thank-you to the ally, cleared once the DM is reco
 clearly refused it. Still set, it means Slack may have posted the DM (a 5xx, a timeout): the
 next Send reads the ally's DM first and never posts the thank-you a second time.
 
-Revision ID: 0014
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-08
 """
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None

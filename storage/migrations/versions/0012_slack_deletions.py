@@ -8,8 +8,8 @@ retrying after failures and restarts. A row names only the workspace and the Sla
 sent_messages keeps the (channel, ts) of Ally's answers in a member's DM (to a file they shared,
 a button they pressed), so that these are deleted too.
 
-Revision ID: 0011
-Revises: 0014
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011'
-down_revision = '0014'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,77 @@
+"""Reading an address book costs bounded memory whatever the file: under 50 MB above the file
+itself for any file up to the 5 MB limit, measured with tracemalloc (not timed)."""
+
+from __future__ import annotations
+
+import base64
+import tracemalloc
+
+import pytest
+
+from bot.errors import InvalidInput
+from bot.ledger.import_files import MAX_BYTES, MAX_ROWS, ReadFile, read_file
+
+EXTRA_MAX = 50 * 1024 * 1024
+HEADER = b"First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+ROW = b"Maria,Lopez,https://www.linkedin.com/in/maria,maria@acme.test,Acme,CTO,01 Jan 2024\n"
+PHOTO = base64.b64encode(bytes(range(256)) * 8).decode()
+CARD_WITH_PHOTO = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lee Wong\r\nORG:Globex\r\nEMAIL:lee@globex.test\r\n"
+    "PHOTO;ENCODING=b;TYPE=JPEG:"
+    + "\r\n ".join(PHOTO[i : i + 74] for i in range(0, len(PHOTO), 74))
+    + "\r\nEND:VCARD\r\n"
+).encode()
+
+
+def fill(unit: bytes, head: bytes = b"") -> bytes:
+    """``head`` then ``unit`` repeated up to the size limit."""
+    return head + unit * ((MAX_BYTES - len(head)) // len(unit))
+
+
+def read_measured(name: str, data: bytes) -> tuple[ReadFile | str, int]:
+    """What reading gives (the people, or the refusal) and its peak memory beyond ``data``."""
+    tracemalloc.start()
+    try:
+        try:
+            found: ReadFile | str = read_file(name, data)
+        except InvalidInput as refused:
+            found = refused.message
+        return found, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "answer"),
+    [
+        ("blank.csv", fill(b"\n"), "has over 21,000 rows"),
+        ("many.csv", fill(ROW, HEADER), f"has over {MAX_ROWS:,} people"),
+        ("one-line.csv", fill(b","), "has a line over 100,000 characters"),
+        ("long-lines.csv", fill(b"," * 99_000 + b"\n"), "doesn't look like LinkedIn"),
+        ("one-card.vcf", fill(b"NOTE:x\r\n", b"BEGIN:VCARD\r\n"), "has a card over 100,000"),
+    ],
+    ids=["5 MB of newlines", "rows over the limit", "one line", "long lines", "one huge card"],
+)
+def test_a_file_at_the_size_limit_is_refused_in_bounded_memory(
+    name: str, data: bytes, answer: str
+) -> None:
+    assert len(data) <= MAX_BYTES
+    found, peak = read_measured(name, data)
+    assert isinstance(found, str) and answer in found
+    assert peak < EXTRA_MAX, f"{peak / 1e6:.0f} MB"
+
+
+def test_the_most_people_a_file_may_hold_fit_in_bounded_memory() -> None:
+    data = HEADER + ROW * MAX_ROWS
+    found, peak = read_measured("Connections.csv", data)
+    assert isinstance(found, ReadFile) and len(found.people) == MAX_ROWS
+    assert peak < EXTRA_MAX, f"{peak / 1e6:.0f} MB"
+
+
+def test_photos_in_vcards_are_never_kept() -> None:
+    data = fill(CARD_WITH_PHOTO)
+    found, peak = read_measured("contacts.vcf", data)
+    assert isinstance(found, ReadFile)
+    assert len(found.people) == len(data) // len(CARD_WITH_PHOTO)
+    assert found.people[0].name == "Lee Wong" and found.people[0].emails == ("lee@globex.test",)
+    assert peak < EXTRA_MAX, f"{peak / 1e6:.0f} MB"

@@ -21,7 +21,7 @@ from tests.support.workload import (
     Tally,
     describe,
     ledger_in,
-    member,
+    members,
     run_members,
 )
 
@@ -62,7 +62,7 @@ def test_the_server_recovers_from_a_database_restart_and_keeps_every_acknowledge
 ) -> None:
     with private_postgres() as cluster:
         upgrade(cluster.url)
-        users = [member(i) for i in range(CLIENTS)]
+        users = members(fake_slack, CLIENTS)
         tally = Tally()
         marks: dict[str, float] = {}
         with running_server(fake_slack, cluster.url, tmp_path, workers=2) as server:

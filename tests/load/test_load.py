@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.fake_slack import FakeSlack
 from tests.support.serving import running_server
-from tests.support.workload import WRITES, describe, focus_in, ledger_in, member, run_members
+from tests.support.workload import WRITES, describe, focus_in, ledger_in, members, run_members
 
 CLIENTS = 16
 ROUNDS = 10  # each member sends every kind of write this many times
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 def test_sixteen_members_writing_at_once_lose_nothing(
     fake_slack: FakeSlack, pg_url: str, tmp_path: Path
 ) -> None:
-    users = [member(i) for i in range(CLIENTS)]
+    users = members(fake_slack, CLIENTS)
     with running_server(fake_slack, pg_url, tmp_path, workers=WORKERS) as server:
         tally = run_members(server, users, cycles=ROUNDS * len(WRITES))
         log = server.log()

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, func, select
 
 from storage.db import normalise_url
 from storage.models import Contact, Interaction, Member
+from tests.support.fake_slack import FakeSlack
 from tests.support.serving import AllyServer
 from tests.support.slack_requests import TEAM, Reply
 
@@ -181,6 +182,15 @@ class Tally:
 
 def member(index: int) -> str:
     return f"UL{index:02d}"
+
+
+def members(fake: FakeSlack, count: int) -> list[str]:
+    """``count`` members of the fake workspace (as Slack knows them: Ally asks users.info
+    about the member who writes), by id."""
+    users = [member(i) for i in range(count)]
+    for user in users:
+        fake.add_user(user, f"Load Member {user[2:]}", tz="Europe/London")
+    return users
 
 
 def run_members(

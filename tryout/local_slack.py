@@ -86,6 +86,8 @@ class LocalSlack:
         self.users = {p.user_id: _user(p) for p in PEOPLE}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.views: dict[str, Shown] = {}  # open modals and Home tabs by view id
+        # response_url: user, channel, what its answers replace, that message's ts
+        self.hooks: dict[str, tuple[str, str, str, str]] = {}
         self.uploads: dict[str, bytes] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -136,15 +138,27 @@ class LocalSlack:
     @property
     def root(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     @property
     def base_url(self) -> str:
         return f"{self.root}/api/"
 
-    def new_response_url(self) -> str:
-        return f"{self.root}/hooks/{next(self._ids)}"
+    def new_response_url(
+        self, user: str, channel: str, kind: str = "ephemeral", ts: str = ""
+    ) -> str:
+        """A ``response_url`` for ``user``'s command or button press in ``channel``; ``kind`` is
+        what its answers replace (an ephemeral message, or a message in the DM)."""
+        url = f"{self.root}/hooks/{next(self._ids)}"
+        with self.lock:
+            self.hooks[url] = (user, channel, kind, ts)
+        return url
+
+    def new_response_url_locked(self, user: str, channel: str) -> str:
+        url = f"{self.root}/hooks/{next(self._ids)}"
+        self.hooks[url] = (user, channel, "ephemeral", "")
+        return url
 
     def settle(self, quiet: float = 0.15, deadline: float = 10.0) -> None:
         """Wait until Ally has made no call for ``quiet`` seconds (work it does after the ack)."""
@@ -245,9 +259,9 @@ class LocalSlack:
         user = str(params.get("user") or "")
         if user not in self.users:
             raise Refused("user_not_in_channel")
-        url = self.new_response_url()
-        ts = self._next_ts()
         channel = str(params.get("channel") or "")
+        url = self.new_response_url_locked(user, channel)
+        ts = self._next_ts()
         self.shown.append(Shown("ephemeral", user, message, channel, ts, response_url=url))
         return {"ok": True, "message_ts": ts}
 
@@ -321,8 +335,10 @@ class LocalSlack:
         """A post to a ``response_url``: a new ephemeral message, or the one it replaces."""
         url = self.root + path
         with self.lock:
-            before = next((s for s in reversed(self.shown) if s.response_url == url), None)
-            user = before.user if before else ""
+            hook = self.hooks.get(url)
+            if hook is None:
+                return 404, {"ok": False, "error": "no_such_response_url"}
+            user, channel, kind, ts = hook
             if params.get("delete_original"):
                 self.shown.append(Shown("deleted", user, {"text": "(message removed)"}))
                 return 200, {"ok": True}
@@ -330,8 +346,11 @@ class LocalSlack:
                 message = _message(params)
             except Refused as refused:
                 return 400, {"ok": False, "error": refused.error}
-            channel = before.channel if before else ""
-            self.shown.append(Shown("ephemeral", user, message, channel, response_url=url))
+            replaces = params.get("replace_original") in (True, "true")
+            if kind == "message" and replaces and params.get("response_type") != "ephemeral":
+                self.shown.append(Shown("message", user, message, channel, ts, response_url=url))
+            else:
+                self.shown.append(Shown("ephemeral", user, message, channel, response_url=url))
         return 200, {"ok": True}
 
     # -- files a member shares in their DM with Ally, and files Ally uploads --------------------

@@ -15,8 +15,10 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -46,7 +48,8 @@ HELP = """\
   [cyan]week[/cyan]             move the clock to your next weekly DM and send it
   [cyan]share FILE[/cyan]       send a file to Ally in a DM (LinkedIn CSV, Google CSV or vCard)
   [cyan]help[/cyan], [cyan]quit[/cyan]
-In a form, answer each field in turn; an empty answer leaves it as it is, [cyan]cancel[/cyan] closes it."""
+In a form, answer each field in turn; an empty answer leaves it as it is;
+[cyan]cancel[/cyan] closes the form."""
 
 
 class Clock:
@@ -112,9 +115,13 @@ class TrySession:
         self.clock = Clock(datetime.now(UTC).replace(second=0, microsecond=0))
         self.runtime = Runtime.start(self.settings, clock=self.clock)
         self.app: App = create_app(self.runtime)
+        # Work Ally does after answering Slack runs here: the session waits for it to finish.
+        self.work = Tracked(max_workers=4, thread_name_prefix="ally-try")
+        self.app.listener_runner.listener_executor = self.work
         self.serial = itertools.count(1)
 
     def close(self) -> None:
+        self.work.shutdown(wait=True)
         self.runtime.close()
         self.slack.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -164,7 +171,7 @@ class TrySession:
 
     # -- what a member does ----------------------------------------------------------------------
     def command(self, typed: str) -> None:
-        response_url = self.slack.new_response_url()
+        response_url = self.slack.new_response_url(self.member, "C0GENERAL")
         body = urlencode(
             {
                 "token": "legacy",
@@ -238,8 +245,9 @@ class TrySession:
                 "is_ephemeral": ephemeral,
             }
             payload["channel"] = {"id": source.channel}
-            if source.response_url or not ephemeral:
-                payload["response_url"] = source.response_url or self.slack.new_response_url()
+            payload["response_url"] = source.response_url or self.slack.new_response_url(
+                self.member, source.channel, source.kind, source.ts
+            )
             if not ephemeral:
                 payload["message"] = {"type": "message", "ts": source.ts, **source.body}
         self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
@@ -316,7 +324,7 @@ class TrySession:
 
     # -- modals ----------------------------------------------------------------------------------
     def fill(self, modal: Shown) -> None:
-        """Fill ``modal`` field by field and submit it; ask again where Ally says a field is wrong."""
+        """Fill ``modal`` field by field and submit it; ask again for a field Ally says is wrong."""
         answers: dict[str, dict[str, Any]] = {}
         ask = [b for b in modal.body.get("blocks") or [] if b.get("type") == "input"]
         if not ask or not modal.body.get("submit"):
@@ -455,7 +463,11 @@ class TrySession:
     # -- showing what Ally did ---------------------------------------------------------------------
     def show(self) -> None:
         """Show what Ally showed this member since last time; fill a form Ally opened."""
-        self.slack.settle()
+        for _ in range(3):  # a job's Slack call may start another job
+            self.work.settle()
+            self.slack.settle()
+            if self.work.pending == 0:
+                break
         with self.slack.lock:
             start = self.seen.get(self.member, 0)
             items = [s for s in self.slack.shown[start:] if s.user == self.member]
@@ -497,7 +509,9 @@ class TrySession:
         signature = SignatureVerifier(self.secret).generate_signature(
             timestamp=timestamp, body=body
         )
-        headers = {
+        if signature is None:
+            raise Refusal("Could not sign the request.")
+        headers: dict[str, str | Sequence[str]] = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": signature,
@@ -519,7 +533,12 @@ class TrySession:
             "event_id": f"Ev{next(self.serial)}{secrets.token_hex(4)}",
             "event_time": int(time.time()),
             "authorizations": [
-                {"team_id": TEAM, "user_id": BOT_USER, "is_bot": True, "is_enterprise_install": False}
+                {
+                    "team_id": TEAM,
+                    "user_id": BOT_USER,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
             ],
             "event": event,
         }
@@ -575,6 +594,34 @@ class TrySession:
 
     def everyone(self) -> str:
         return ", ".join("@" + p.handle for p in PEOPLE)
+
+
+class Tracked(ThreadPoolExecutor):
+    """A thread pool that can say when every job given to it is done."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pending = 0
+        self.count_lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self.count_lock:
+            self.pending += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self.count_lock:
+            self.pending -= 1
+
+    def settle(self, deadline: float = 30.0) -> None:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            with self.count_lock:
+                if self.pending == 0:
+                    return
+            time.sleep(0.02)
 
 
 class Refusal(Exception):

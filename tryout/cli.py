@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -33,6 +34,9 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as error:
             print(f"ally-bot: cannot read the script {args.script}: {error}", file=sys.stderr)
             return 2
+    if script is None:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401  (line editing and history at the prompt)
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 100)
     # Ally's log lines would bury the conversation: only problems, on stderr.
     configure("ERROR", sys.stderr)

@@ -70,6 +70,7 @@ class Shown:
     ts: str = ""
     view_id: str = ""
     response_url: str = ""
+    edited: bool = False  # a message Ally changed in place (chat.update, replace_original)
 
 
 @dataclass
@@ -273,7 +274,7 @@ class LocalSlack:
             raise Refused("message_not_found")
         found[0].update(message)
         user = user_of_dm(channel) or ""
-        self.shown.append(Shown("message", user, message, channel=channel, ts=ts))
+        self.shown.append(Shown("message", user, message, channel=channel, ts=ts, edited=True))
         return {"ok": True, "channel": channel, "ts": ts}
 
     def _chat_delete(self, params: Params) -> dict:
@@ -348,7 +349,8 @@ class LocalSlack:
                 return 400, {"ok": False, "error": refused.error}
             replaces = params.get("replace_original") in (True, "true")
             if kind == "message" and replaces and params.get("response_type") != "ephemeral":
-                self.shown.append(Shown("message", user, message, channel, ts, response_url=url))
+                shown = Shown("message", user, message, channel, ts, response_url=url, edited=True)
+                self.shown.append(shown)
             else:
                 self.shown.append(Shown("ephemeral", user, message, channel, response_url=url))
         return 200, {"ok": True}

@@ -500,6 +500,7 @@ class TrySession:
             heading = (
                 "Ally (only visible to you)" if item.kind == "ephemeral" else "Ally › DM to you"
             )
+            heading += " (edited)" if item.edited else ""
             self.console.print(panel(body, heading, "cyan" if item.kind == "message" else "blue"))
         return [(p, item) for p in renderer.pressables]
 

@@ -38,14 +38,19 @@ quit
 """
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def run_script(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "session.txt"
     path.write_text(script)
+    # The throwaway database goes under TMPDIR: here, so that the test sees it go.
+    (tmp_path / "tmp").mkdir(exist_ok=True)
     # No .env and none of Ally's variables: try needs no configuration.
     return subprocess.run(
         [ALLY_BOT, "try", "--script", str(path)],
         cwd=tmp_path,
-        env=ally_env(),
+        env=ally_env(TMPDIR=str(tmp_path / "tmp")),
         capture_output=True,
         text=True,
         timeout=60,
@@ -89,7 +94,24 @@ def test_a_scripted_session_shows_ally_at_work(tmp_path: Path) -> None:
     assert "2 people in your network" in home
     assert took < 10, f"the scripted session took {took:.1f}s"
     # The throwaway database is gone, and nothing was written where it ran.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["session.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["session.txt", "tmp"]
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_the_session_in_readme_is_what_try_prints(tmp_path: Path) -> None:
+    """README's Quick start shows a real session: replaying what it types prints it again."""
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("### Try it first", 1)[1].split("\n```\n", 1)[1].split("\n```", 1)[0]
+    typed: list[str] = []
+    for line in shown.splitlines():
+        command = re.match(r"^[a-z]+> (.*)$", line)
+        answer = re.match(r"^  [^\s│][^:]*: (.*)$", line)
+        if command or answer:
+            typed.append((command or answer).group(1))  # type: ignore[union-attr]
+    assert "quit" in typed and any(t.startswith("/ally") for t in typed)
+    result = run_script(tmp_path, "\n".join(typed) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip("\n") == shown
 
 
 def test_bad_input_gets_one_line_and_the_session_goes_on(tmp_path: Path) -> None:

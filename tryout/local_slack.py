@@ -79,6 +79,7 @@ class LocalSlack:
 
     shown: list[Shown] = field(default_factory=list)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -356,11 +357,14 @@ class LocalSlack:
         return 200, {"ok": True}
 
     # -- files a member shares in their DM with Ally, and files Ally uploads --------------------
-    def share(self, name: str, content: bytes) -> dict[str, Any]:
+    def share(self, name: str, content: bytes, size: int | None = None) -> dict[str, Any]:
+        """A file the member sent Ally in their DM; ``size`` is the whole file's, when only its
+        start was read."""
         file_id = f"F{next(self._ids)}"
         with self.lock:
             self.files[file_id] = (name, content)
-        return {"id": file_id, "name": name, "size": len(content)}
+            self.sizes[file_id] = len(content) if size is None else size
+        return {"id": file_id, "name": name, "size": self.sizes[file_id]}
 
     def _files_info(self, params: Params) -> dict:
         file_id = str(params.get("file") or "")
@@ -368,7 +372,8 @@ class LocalSlack:
             raise Refused("file_not_found")
         name, content = self.files[file_id]
         url = f"{self.root}/files/{file_id}/{name}"
-        file = {"id": file_id, "name": name, "size": len(content), "url_private_download": url}
+        size = self.sizes.get(file_id, len(content))
+        file = {"id": file_id, "name": name, "size": size, "url_private_download": url}
         return {"ok": True, "file": file}
 
     def download(self, request: BaseHTTPRequestHandler) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+import os
 import re
 import secrets
 import shutil
@@ -36,6 +38,7 @@ from bot.platform.runtime import Runtime
 from tryout.local_slack import BOT_USER, PEOPLE, TEAM, TOKEN, LocalSlack, Shown, dm_of
 from tryout.render import Pressable, Renderer, panel, plain
 
+log = logging.getLogger(__name__)
 FILE_MAX = 5 * 1024 * 1024 + 1  # read at most this much: Ally refuses more than 5 MB itself
 HANDLE = re.compile(r"(?<![\w<|])@([A-Za-z][\w.-]*)")
 
@@ -147,6 +150,9 @@ class TrySession:
                 self.one(line)
             except Refusal as refusal:
                 self.console.print(f"[yellow]{escape(str(refusal))}[/yellow]")
+            except Exception as error:  # the session goes on; the log has the whole story
+                log.exception("try: %r failed", line)
+                self.console.print(f"[red]That failed ({escape(repr(error))}); go on.[/red]")
 
     def one(self, line: str) -> None:
         word, _, rest = line.partition(" ")
@@ -304,9 +310,10 @@ class TrySession:
         try:
             with path.open("rb") as file:
                 content = file.read(FILE_MAX)
+                size = os.fstat(file.fileno()).st_size
         except OSError as error:
             raise Refusal(f"Cannot read {name}: {error.strerror or error}.") from None
-        shared = self.slack.share(path.name, content)
+        shared = self.slack.share(path.name, content, size=size)
         channel = dm_of(self.member)
         self.console.print(f"[dim]You sent {escape(path.name)} to Ally.[/dim]")
         self.event(
@@ -404,7 +411,7 @@ class TrySession:
             text = plain(str((option.get("text") or {}).get("text") or ""), self.name)
             self.console.print(f"    [reverse] {n} [/reverse] {escape(text)}")
         while True:
-            prompt = f"  {label}" + (f" ({hint})" if hint else "") + ": "
+            prompt = f"  {escape(label)}" + (f" ({hint})" if hint else "") + ": "
             line = self.lines.read(prompt)
             if line is None or line.strip() == "cancel":
                 return None

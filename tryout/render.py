@@ -53,7 +53,9 @@ def plain(text: str, names: Names) -> str:
 
 def mrkdwn(text: str, names: Names) -> str:
     """Slack mrkdwn as rich markup (bold, italic, code)."""
-    marked = escape(plain(text, names))
+    # A quote (``> `` at the start of a line) under a bar, as Slack draws it.
+    quoted = re.sub(r"(?m)^> ?", "┃ ", text)
+    marked = escape(plain(quoted, names))
     marked = CODE.sub(lambda m: f"[cyan]{m.group(1)}[/cyan]", marked)
     marked = BOLD.sub(lambda m: f"[bold]{m.group(1)}[/bold]", marked)
     return ITALIC.sub(lambda m: f"[italic]{m.group(1)}[/italic]", marked)

@@ -92,6 +92,8 @@ class TrySession:
     member: str = PEOPLE[0].user_id
     pressables: list[tuple[Pressable, Shown]] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
+    # The member opened Home, or pressed one of its buttons: show Home's next version.
+    looking_at_home: bool = False
 
     def __post_init__(self) -> None:
         from bot.platform.app import create_app
@@ -239,6 +241,7 @@ class TrySession:
             "trigger_id": self.trigger(),
             "actions": [action],
         }
+        self.looking_at_home = source.kind == "home"
         if source.kind in ("modal", "home"):
             payload["container"] = {"type": "view", "view_id": source.view_id}
             payload["view"] = self.view_payload(source, {})
@@ -260,6 +263,7 @@ class TrySession:
         self.show()
 
     def home(self) -> None:
+        self.looking_at_home = True
         self.event(
             {
                 "type": "app_home_opened",
@@ -482,15 +486,22 @@ class TrySession:
             self.seen[self.member] = len(self.slack.shown)
         fresh: list[tuple[Pressable, Shown]] = []
         modal = None
+        homes = [item for item in items if item.kind == "home"]
         for item in items:
             if item.kind == "deleted":
                 self.console.print("[dim](Ally removed its message.)[/dim]")
+                continue
+            if item.kind == "home" and (not self.looking_at_home or item is not homes[-1]):
+                # Slack redraws the Home tab where the member may not be looking: say so once.
+                if item is homes[-1]:
+                    self.console.print("[dim](Ally updated your Home tab: home shows it.)[/dim]")
                 continue
             fresh += self.show_one(item, first=len(fresh) + 1)
             if item.kind == "modal":
                 modal = item
         if fresh:
             self.pressables = fresh
+        self.looking_at_home = False
         if modal is not None and modal.view_id in self.slack.views:
             self.fill(modal)
             self.show()

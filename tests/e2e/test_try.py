@@ -34,6 +34,7 @@ press 1
 Thanks so much, the mockups made the review easy.
 week
 home
+/ally gave @carmen feedback on her research plan
 quit
 """
 
@@ -92,6 +93,10 @@ def test_a_scripted_session_shows_ally_at_work(tmp_path: Path) -> None:
     home = out.split("Ally › Home", 1)[1]
     assert "Your network at a glance" in home
     assert "2 people in your network" in home
+    # Home redrawn after a change is announced, not shown: the member is not looking at it.
+    assert out.count("Ally › Home") == 1
+    after = out.split("alice> /ally gave @carmen", 1)[1]
+    assert "(Ally updated your Home tab: home shows it.)" in after
     assert took < 10, f"the scripted session took {took:.1f}s"
     # The throwaway database is gone, and nothing was written where it ran.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["session.txt", "tmp"]
@@ -122,6 +127,9 @@ def test_bad_input_gets_one_line_and_the_session_goes_on(tmp_path: Path) -> None
     script = """\
 frobnicate now
 press 7
+/ally log
+@zed
+cancel
 share missing.csv
 share
 /ally thanks @bob for the intro
@@ -145,6 +153,13 @@ quit
 
     assert answer_to("alice> frobnicate now").startswith("Unknown command 'frobnicate'")
     assert answer_to("alice> press 7") == "No button '7': the buttons are numbered none shown yet."
+    # A form's field gets its own one-line answer, and cancel closes the form.
+    assert answer_to("  Who? Someone in Slack… (a person, e.g. @bob): @zed").startswith(
+        "  No one called '@zed' here"
+    )
+    assert answer_to("  Who? Someone in Slack… (a person, e.g. @bob): cancel") == (
+        "Form closed; nothing was sent."
+    )
     assert answer_to("alice> share missing.csv").startswith("Cannot read missing.csv:")
     assert answer_to("alice> share").startswith("share needs a file")
     assert answer_to("alice> press 9") == "No button '9': the buttons are numbered 1 to 1."

@@ -103,7 +103,12 @@ class TrySession:
         self.slack = LocalSlack().start()
         self.secret = secrets.token_hex(16)
         url = f"sqlite:///{self.folder / 'try.db'}"
-        upgrade(url)
+        try:
+            upgrade(url)
+        except BaseException:
+            self.slack.stop()
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
         self.settings = Settings(
             bot_token=TOKEN,
             signing_secret=self.secret,

@@ -12,6 +12,7 @@ COPY pyproject.toml README.md ./
 COPY bot/ bot/
 COPY handlers/ handlers/
 COPY storage/ storage/
+COPY tryout/ tryout/
 RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
  && python -m venv /opt/ally \
  && /opt/ally/bin/pip install --no-cache-dir /wheels/*.whl

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # constraints.txt pins every package to the version the test suite last passed with.
 CONSTRAINTS := constraints.txt
 
-.PHONY: run test lint format bench migrate clean constraints
+.PHONY: run try test lint format bench migrate clean constraints
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Ally needs Python 3.11 or newer (found " + sys.version.split()[0] + "): run make with PYTHON=python3.11")'
@@ -39,6 +39,11 @@ run: $(VENV)/.installed
 	@$(BIN)/ally-bot check
 	@$(BIN)/ally-bot migrate
 	@$(BIN)/ally-bot run
+
+# Ally in this terminal, in a local workspace: no Slack app, no token; `ally-bot try` migrates
+# its own throwaway database and deletes it when you quit.
+try: $(VENV)/.installed
+	@$(BIN)/ally-bot try
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -6,7 +6,9 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import inspect
@@ -265,7 +267,13 @@ def cmd_reseal(settings: Settings) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
+def installed_commands() -> dict[str, Any]:
+    """Commands other installed packages add to ``ally-bot`` (the ``ally.commands`` entry point):
+    each a module with ``add_parser(commands)`` and ``run(args) -> int``, needing no settings."""
+    return {ep.name: ep.load() for ep in entry_points(group="ally.commands")}
+
+
+def parser(extra: dict[str, Any] | None = None) -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="ally-bot", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
@@ -289,14 +297,19 @@ def parser() -> argparse.ArgumentParser:
         "reseal", help="seal every stored token with the newest ALLY_ENCRYPTION_KEY key"
     )
     nudge_cli.add_parser(commands)
+    for command in (extra or {}).values():
+        command.add_parser(commands)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ally-bot``; problems a person must fix are one line on stderr, never a traceback."""
-    args = parser().parse_args(argv)
+    extra = installed_commands()
+    args = parser(extra).parse_args(argv)
     if args.command == "keygen":
         return cmd_keygen()
+    if args.command in extra:
+        return int(extra[args.command].run(args))
     env = load_environment()
     try:
         settings = settings_from_env(env, for_serving=args.command in ("run", "check"))

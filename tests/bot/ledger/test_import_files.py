@@ -9,7 +9,7 @@ import tracemalloc
 import pytest
 
 from bot.errors import InvalidInput
-from bot.ledger.import_files import MAX_BYTES, MAX_ROWS, ReadFile, read_file
+from bot.ledger.import_files import MAX_BYTES, MAX_ROWS, Imported, ReadFile, read_file
 
 EXTRA_MAX = 50 * 1024 * 1024
 HEADER = b"First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
@@ -65,6 +65,45 @@ def test_the_most_people_a_file_may_hold_fit_in_bounded_memory() -> None:
     data = HEADER + ROW * MAX_ROWS
     found, peak = read_measured("Connections.csv", data)
     assert isinstance(found, ReadFile) and len(found.people) == MAX_ROWS
+    assert peak < EXTRA_MAX, f"{peak / 1e6:.0f} MB"
+
+
+OUTLOOK_ROW = "Jürgen,Groß,Müller AG,j@mueller.test\n".encode("cp1252")
+CARD_QP = (
+    b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:Gro=DF;J=\r\n"
+    b"=FCrgen\r\nORG:M\xfcller\r\nEND:VCARD\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("outlook.csv", b"First Name,Last Name,Company,E-mail Address\n" + OUTLOOK_ROW * MAX_ROWS),
+        ("latin.vcf", CARD_QP * MAX_ROWS),
+    ],
+    ids=["a Windows-1252 CSV", "a vCard in quoted-printable and Latin-1"],
+)
+def test_the_most_people_a_file_not_in_utf8_may_hold_fit_in_bounded_memory(
+    name: str, data: bytes
+) -> None:
+    found, peak = read_measured(name, data)
+    assert isinstance(found, ReadFile), found
+    assert len(found.people) == MAX_ROWS
+    assert found.people[-1].name == "Jürgen Groß"
+    assert found.people[-1].organisation in ("Müller AG", "Müller")
+    assert "Windows-1252" in found.encoding or "ISO-8859-1" in found.encoding
+    assert peak < EXTRA_MAX, f"{peak / 1e6:.0f} MB"
+
+
+def test_a_photo_on_one_line_longer_than_a_card_is_skipped_in_bounded_memory() -> None:
+    card = (
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Lee Wong\r\nPHOTO;ENCODING=BASE64;JPEG:"
+        + PHOTO.encode() * 1000
+        + b"\r\n\r\nEMAIL:lee@globex.test\r\nEND:VCARD\r\n"
+    )
+    found, peak = read_measured("phone.vcf", fill(card))
+    assert isinstance(found, ReadFile) and len(found.people) == MAX_BYTES // len(card)
+    assert found.people[0] == Imported("Lee Wong", None, ("lee@globex.test",))
     assert peak < EXTRA_MAX, f"{peak / 1e6:.0f} MB"
 
 

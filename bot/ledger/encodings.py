@@ -86,7 +86,7 @@ def display_name(codec: str) -> str:
     """An encoding's usual name (``Windows-1252``) for Python's codec name or an alias."""
     try:
         canonical = codecs.lookup(codec).name.replace("-", "_")
-    except LookupError:
+    except (LookupError, ValueError):
         return codec
     return _NAMES.get(canonical, canonical.upper().replace("_", "-"))
 
@@ -96,7 +96,7 @@ def codec_of(label: str) -> str | None:
     ``None`` for a label Python does not know."""
     try:
         return codecs.lookup(label.strip().strip('"')).name
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or not even a name (a NUL inside)
         return None
 
 

@@ -152,9 +152,14 @@ def _decode(head: bytes, value: bytes, fallback: str, card: Card) -> str:
             return ""
     known = codec_of(declared) if declared else None
     if declared and known is not None:
-        if known != "utf-8":
-            card.charsets.add(declared.upper())
-        return value.decode(known, "replace")
+        try:
+            text = value.decode(known, "replace")
+        except (LookupError, UnicodeError):  # a codec that is no text encoding (rot13, idna)
+            pass
+        else:
+            if known != "utf-8":
+                card.charsets.add(declared.upper())
+            return text
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:

@@ -121,6 +121,8 @@ def test_a_plain_dm_is_told_what_ally_reads_and_its_own_messages_are_ignored(
     assert slack.event({**event, "text": "hello", "ts": "1.1"}).status == 200
     [answer] = wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
     assert "Connections.csv" in answer["text"] and "/ally help" in answer["text"]
+    for kind in ("Google Contacts", "Outlook", "Thunderbird", "Windows Live Mail", "vCard"):
+        assert kind in answer["text"]
     assert slack.event({**event, "text": "mine", "ts": "1.2", "bot_id": "BBOT"}).status == 200
     assert slack.event({**event, "subtype": "message_changed", "ts": "1.3"}).status == 200
     assert slack.event({**event, "channel_type": "channel", "ts": "1.4"}).status == 200

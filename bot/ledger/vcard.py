@@ -71,6 +71,12 @@ def _physical_lines(data: bytes) -> Iterator[bytes]:
 def _split_head(line: bytes) -> tuple[bytes, bytes] | None:
     """``line`` as its head (name and parameters) and value, at the first colon outside
     double quotes; ``None`` for a line that is no property."""
+    colon = line.find(b":")
+    if colon < 0:
+        return None
+    if b'"' not in line[:colon]:
+        name = line[:colon].split(b";", 1)[0].strip()
+        return (line[:colon], line[colon + 1 :]) if _NAME.match(name) else None
     quoted = False
     for i, byte in enumerate(line):
         if byte == 0x22:  # "

@@ -185,3 +185,46 @@ def test_address_books_are_read_leniently(
     assert said in str(preview["blocks"]), preview["blocks"]
     confirm(slack, fake_slack, preview)
     assert contacts(runtime) == expected
+
+
+NAMED = {
+    "vcard/ezvcard_John_Doe_BLACK_BERRY.vcf": {"~john doe": "Acme Solutions"},
+    "vcard/ezvcard_issue114.vcf": {"~dummy, dummy": "Dummy GmbH"},  # "\," is a comma
+    "vcard/contactsio_v2_1.vcf": {"~maxl": "Firma"},  # FN is the nickname; one person
+    "vcard/ezvcard_outlook-2003.vcf": {"~john doe iii": "Company, The"},
+    "other_csv/contactsio_ThunderbirdAnsi.csv": {"~dr. max middle name mustermann jr.": "Firma"},
+    "other_csv/contactsio_WindowsLiveMail.csv": {"~max middle name mustermann": "Firma"},
+    "outlook_csv/contactsio_Outlook365_Web.csv": {"~max middle name mustermann": "Firma"},
+}
+
+
+@pytest.mark.parametrize(("path", "expected"), NAMED.items(), ids=list(NAMED))
+def test_samples_give_the_names_and_organisations_their_programs_show(
+    slack: SlackDriver,
+    fake_slack: FakeSlack,
+    runtime: Runtime,
+    path: str,
+    expected: dict[str, str],
+) -> None:
+    confirm(slack, fake_slack, share(slack, fake_slack, path.rsplit("/", 1)[-1], sample(path)))
+    assert contacts(runtime) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "email"),
+    [
+        ("vcard/ezvcard_John_Doe_EVOLUTION.vcf", "john.doe@ibm.com"),  # folded after "john."
+        ("vcard/ezvcard_John_Doe_IPHONE.vcf", "john.doe@ibm.com"),  # in item1., CR CR LF
+        ("vcard/contactsio_v3.vcf", "blablö@blub.com"),  # written with a leading space
+        ("google_csv/contactsio_Google.csv", "privat3@folker.de"),  # third in a ::: cell
+        ("outlook_csv/contactsio_Outlook365.csv", "Kemal@contoso.com"),
+    ],
+)
+def test_e_mail_addresses_in_samples_are_whole_and_found_in_slack(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, path: str, email: str
+) -> None:
+    fake_slack.add_email("U4", email)
+    preview = share(slack, fake_slack, path.rsplit("/", 1)[-1], sample(path))
+    assert "(1 of them found in Slack by email)" in str(preview["blocks"])
+    confirm(slack, fake_slack, preview)
+    assert "U4" in contacts(runtime)

@@ -148,11 +148,15 @@ EXPECTED: dict[str, tuple[str, int]] = {
 }
 
 
+NO_SAMPLES = (
+    f"the sample address books are not at {SAMPLES} (the shared folder beside the checkout); "
+    "set ALLY_ADDRESS_BOOKS to their folder"
+)
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=NO_SAMPLES)
+
+
 def sample(name: str) -> bytes:
     """The bytes of one sample address book; skips the test when the folder is not there."""
     if not SAMPLES.is_dir():
-        pytest.skip(
-            f"the sample address books are not at {SAMPLES} (the shared folder beside the "
-            "checkout); set ALLY_ADDRESS_BOOKS to their folder"
-        )
+        pytest.skip(NO_SAMPLES)
     return (SAMPLES / name).read_bytes()

@@ -14,6 +14,7 @@ from tests.support.address_books import (
     confirm,
     confirmed_text,
     contacts,
+    needs_samples,
     sample,
     share,
 )
@@ -25,6 +26,7 @@ def _people(n: int) -> str:
     return "1 person" if n == 1 else f"{n} people"
 
 
+@needs_samples
 @pytest.mark.parametrize(("path", "expected"), sorted(EXPECTED.items()), ids=sorted(EXPECTED))
 def test_every_sample_address_book_is_read_imported_once_and_adds_nothing_twice(
     slack: SlackDriver,
@@ -53,6 +55,7 @@ def test_every_sample_address_book_is_read_imported_once_and_adds_nothing_twice(
     assert contacts(runtime) == added
 
 
+@needs_samples
 def test_the_preview_says_which_encoding_was_assumed(
     slack: SlackDriver, fake_slack: FakeSlack
 ) -> None:
@@ -80,6 +83,7 @@ def test_the_preview_says_which_encoding_was_assumed(
     )
 
 
+@needs_samples
 def test_the_android_export_keeps_its_e_mail_only_cards_and_drops_the_address_that_is_not_one(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
@@ -198,6 +202,7 @@ NAMED = {
 }
 
 
+@needs_samples
 @pytest.mark.parametrize(("path", "expected"), NAMED.items(), ids=list(NAMED))
 def test_samples_give_the_names_and_organisations_their_programs_show(
     slack: SlackDriver,
@@ -210,6 +215,7 @@ def test_samples_give_the_names_and_organisations_their_programs_show(
     assert contacts(runtime) == expected
 
 
+@needs_samples
 @pytest.mark.parametrize(
     ("path", "email"),
     [

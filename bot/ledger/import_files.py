@@ -13,6 +13,7 @@ A file is read a row (or a card) at a time and reading stops at the first person
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -300,8 +301,11 @@ def _read_vcard(data: bytes, filename: str) -> ReadFile:
         # Lines and their ends are found in bytes, so text in UTF-16 is read as UTF-8.
         data = data.decode(encoding.codec, "replace").encode("utf-8")
         codec = "utf-8"
+    elif encoding.codec == "utf-8-sig":
+        data = data.removeprefix(codecs.BOM_UTF8)  # a copy, as large as the file
+        codec = "utf-8"
     else:
-        codec = "utf-8" if encoding.codec == "utf-8-sig" else encoding.codec
+        codec = encoding.codec
     people: list[Imported] = []
     declared: set[str] = set()
     fell_back = False

@@ -5,6 +5,8 @@ to add nothing."""
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 
 from bot.platform.runtime import Runtime
@@ -158,6 +160,11 @@ LENIENT = {
         _card("VERSION:3.0", "FN:Zoë Ng").decode().encode("utf-16"),
         {"~zoë ng": None},
         "read as UTF-16, as its byte order mark says",
+    ),
+    "UTF-8 with a byte order mark": (
+        codecs.BOM_UTF8 + _card("VERSION:3.0", "FN:Zoë Ng"),
+        {"~zoë ng": None},
+        "read as UTF-8, as its byte order mark says",
     ),
     "Outlook CSV in Windows-1251, detected": (
         "First Name,Last Name,Company,E-mail Address\n"

@@ -120,8 +120,8 @@ def help_reply(table: dict[str, Subcommand]) -> Reply:
             ),
             context(
                 'Mention people with @, or put an outside name in quotes: "Dana Lee (Acme)". '
-                "To import your network, send Ally LinkedIn's Connections.csv, a Google Contacts "
-                "CSV or a vCard (.vcf) in a DM."
+                "To import your network, send Ally LinkedIn's Connections.csv, a Google, "
+                "Outlook, Thunderbird or Windows Live Mail CSV, or a vCard (.vcf) in a DM."
             ),
         ],
     )

@@ -1,31 +1,37 @@
-"""Reading the address books a member can DM Ally: LinkedIn's ``Connections.csv``, a Google
-Contacts CSV export, and vCard (``.vcf``, read with ``vobject``).
+"""Reading the address books a member can DM Ally: LinkedIn's ``Connections.csv``; the CSV
+exports of Google Contacts, Outlook (desktop, on the web, and Google's "Outlook CSV"),
+Thunderbird (English or German column names) and Windows Live Mail (separated by
+semicolons); and vCard 2.1, 3.0 and 4.0 (``.vcf``, read by ``bot.ledger.vcard``).
 
 Pure: bytes in, ``Imported`` people out, or ``InvalidInput`` naming the problem (field
-``"file"``), so nothing is written for a file Ally cannot read. A CSV file is read a row at a
-time and reading stops at the first person over ``MAX_ROWS``: blank lines and rows past the
-limit are never kept.
+``"file"``), so nothing is written for a file Ally cannot read. The text encoding comes from a
+byte order mark, else UTF-8, else is detected (``bot.ledger.encodings``), and the preview says
+which was assumed. A CSV layout is known by its column names, never by their order or count.
+A file is read a row (or a card) at a time and reading stops at the first person over
+``MAX_ROWS``: blank lines and rows past the limit are never kept.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import vobject
-
 from bot.errors import InvalidInput
+from bot.ledger import encodings, vcard
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 SPARE_ROWS = 1_000  # blank rows and notes (LinkedIn's, above its header) besides the people
-CARD_MAX = 100_000  # characters in one vCard, its photo left out
+CARD_MAX = vcard.CARD_MAX
 LINE_MAX = 100_000  # characters in one line of a CSV file: no address book comes near it
-SUPPORTED = "LinkedIn's Connections.csv, a Google Contacts CSV export or a vCard (.vcf) file"
-_GOOGLE_EMAIL = re.compile(r"^E-mail \d+ - Value$")
+SUPPORTED = (
+    "LinkedIn's Connections.csv, a CSV export of Google Contacts, Outlook, Thunderbird or "
+    "Windows Live Mail, or a vCard (.vcf) file"
+)
 
 
 @dataclass(frozen=True)
@@ -39,19 +45,13 @@ class Imported:
 
 @dataclass(frozen=True)
 class ReadFile:
-    source: str  # "LinkedIn", "Google Contacts", "vCard"
+    source: str  # "LinkedIn", "Google Contacts", "Outlook CSV", "vCard"…
     people: list[Imported]
+    encoding: str = "read as UTF-8"  # which text encoding was assumed, and why
 
 
 def _problem(text: str) -> InvalidInput:
     return InvalidInput("file", text)
-
-
-def _not_utf8(filename: str) -> InvalidInput:
-    return _problem(
-        f"{filename} isn't UTF-8 text, so I can't read its names. Export it again as "
-        "UTF-8 (both LinkedIn and Google do by default)."
-    )
 
 
 def _check_size(data: bytes, filename: str) -> None:
@@ -71,11 +71,22 @@ def _too_many(filename: str) -> InvalidInput:
     return _problem(f"{filename} has over {MAX_ROWS:,} people: split it into smaller files.")
 
 
-def _csv_rows(data: bytes, filename: str) -> Iterator[list[str]]:
+def _delimiter(data: bytes) -> str:
+    """The CSV file's separator, from its first line: Windows Live Mail (and Excel in many
+    countries) separates cells with semicolons."""
+    first = data[: data.find(b"\n") if b"\n" in data else LINE_MAX]
+    counts = {d: first.count(d.encode()) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _csv_rows(data: bytes, filename: str, codec: str) -> Iterator[list[str]]:
     """The file's non-blank CSV rows, one at a time: decoded as they are read, so a file costs
     its bytes and one row, never a list of every row."""
+    lines = _text_lines(data, filename, codec)
     try:
-        for n, row in enumerate(csv.reader(_text_lines(data, filename), strict=True)):
+        reader = csv.reader(lines, delimiter=_delimiter(data), strict=True)
+        for n, row in enumerate(reader):
             if n > MAX_ROWS + SPARE_ROWS:
                 raise _problem(
                     f"{filename} has over {MAX_ROWS + SPARE_ROWS:,} rows: split it into "
@@ -85,8 +96,6 @@ def _csv_rows(data: bytes, filename: str) -> Iterator[list[str]]:
                 yield row
     except csv.Error as error:
         raise _problem(f"{filename} isn't a well-formed CSV file ({error}).") from None
-    except UnicodeDecodeError:
-        raise _not_utf8(filename) from None
 
 
 def _columns(header: list[str]) -> dict[str, int]:
@@ -101,37 +110,112 @@ def _cell(row: list[str], at: dict[str, int], *names: str) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """A CSV layout, by the names of its columns (each field: the names it goes by)."""
+
+    source: str
+    marks: frozenset[str]  # a header holding any of these is this layout
+    given: tuple[str, ...] = ()
+    middle: tuple[str, ...] = ()
+    family: tuple[str, ...] = ()
+    full: tuple[str, ...] = ()  # the whole name in one cell
+    full_first: bool = False  # the whole name before the parts
+    organisation: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    email_pattern: re.Pattern[str] | None = None
+
+    def person(self, row: list[str], at: dict[str, int], email_at: list[int]) -> Imported:
+        parts = (
+            _cell(row, at, *self.given),
+            _cell(row, at, *self.middle),
+            _cell(row, at, *self.family),
+        )
+        joined = " ".join(x for x in parts if x)
+        whole = _cell(row, at, *self.full)
+        name = (whole or joined) if self.full_first else (joined or whole)
+        # Google keeps several addresses of one kind in one cell, separated by " ::: ".
+        found = _emails([part for i in email_at if i < len(row) for part in row[i].split(":::")])
+        return _person(name, _cell(row, at, *self.organisation), found)
+
+
+_GOOGLE_EMAIL = re.compile(r"^E-mail \d+ - Value$")
+_LAYOUTS = (
+    _Layout(
+        "Thunderbird",
+        frozenset({"Primary Email", "Primäre E-Mail-Adresse"}),
+        given=("First Name", "Vorname"),
+        family=("Last Name", "Nachname"),
+        full=("Display Name", "Anzeigename"),
+        full_first=True,
+        organisation=("Organization", "Organisation"),
+        emails=(
+            "Primary Email",
+            "Secondary Email",
+            "Primäre E-Mail-Adresse",
+            "Sekundäre E-Mail-Adresse",
+        ),
+    ),
+    _Layout(
+        "Outlook CSV",
+        frozenset({"E-mail Address", "E-mail 2 Address", "E-mail 3 Address"}),
+        given=("First Name",),
+        middle=("Middle Name",),
+        family=("Last Name",),
+        full=("Name",),  # Windows Live Mail in English
+        organisation=("Company",),
+        emails=("E-mail Address", "E-mail 2 Address", "E-mail 3 Address"),
+    ),
+    _Layout(
+        "Windows Live Mail",
+        frozenset({"E-Mail-Adresse"}),
+        given=("Vorname",),
+        middle=("2. Vorname", "Weitere Vornamen"),
+        family=("Nachname",),
+        full=("Name",),
+        organisation=("Firma",),
+        emails=("E-Mail-Adresse", "E-Mail 2: Adresse", "E-Mail 3: Adresse"),
+    ),
+    _Layout(
+        "Google Contacts",
+        frozenset({"Given Name", "Family Name", "Organization Name", "Organization 1 - Name"}),
+        given=("First Name", "Given Name"),
+        middle=("Middle Name", "Additional Name"),
+        family=("Last Name", "Family Name"),
+        full=("Name",),
+        full_first=True,
+        organisation=("Organization Name", "Organization 1 - Name"),
+        email_pattern=_GOOGLE_EMAIL,
+    ),
+)
+
+
+def _layout_of(cells: set[str]) -> _Layout | None:
+    for layout in _LAYOUTS:
+        if cells & layout.marks or (
+            layout.email_pattern is not None and any(layout.email_pattern.match(c) for c in cells)
+        ):
+            return layout
+    return None
+
+
+def _rows_of(layout: _Layout, header: list[str], rows: Iterator[list[str]]) -> Iterator[Imported]:
+    at = _columns(header)
+    email_at = [
+        i
+        for i, name in enumerate(header)
+        if name.strip() in layout.emails
+        or (layout.email_pattern is not None and layout.email_pattern.match(name.strip()))
+    ]
+    for row in rows:
+        yield layout.person(row, at, email_at)
+
+
 def _linkedin(header: list[str], rows: Iterator[list[str]]) -> Iterator[Imported]:
     at = _columns(header)
     for row in rows:
         name = " ".join(x for x in (_cell(row, at, "First Name"), _cell(row, at, "Last Name")) if x)
-        email = _cell(row, at, "Email Address")
-        yield Imported(name, _cell(row, at, "Company") or None, (email,) if email else ())
-
-
-def _google(header: list[str], rows: Iterator[list[str]]) -> Iterator[Imported]:
-    at = _columns(header)
-    emails = [i for i, name in enumerate(header) if _GOOGLE_EMAIL.match(name.strip())]
-    for row in rows:
-        name = _cell(row, at, "Name") or " ".join(
-            x
-            for x in (
-                _cell(row, at, "First Name", "Given Name"),
-                _cell(row, at, "Middle Name", "Additional Name"),
-                _cell(row, at, "Last Name", "Family Name"),
-            )
-            if x
-        )
-        organisation = _cell(row, at, "Organization Name", "Organization 1 - Name") or None
-        # Google keeps several addresses of one kind in one cell, separated by " ::: ".
-        found = tuple(
-            _clean(part)
-            for i in emails
-            if i < len(row)
-            for part in row[i].split(":::")
-            if part.strip()
-        )
-        yield Imported(name, organisation, found)
+        yield _person(name, _cell(row, at, "Company"), _emails([_cell(row, at, "Email Address")]))
 
 
 def _at_most(people: Iterator[Imported], filename: str) -> list[Imported]:
@@ -145,104 +229,107 @@ def _at_most(people: Iterator[Imported], filename: str) -> list[Imported]:
 
 
 def _read_csv(data: bytes, filename: str) -> ReadFile:
-    rows = _csv_rows(data, filename)
-    google = {"Given Name", "Family Name", "Organization Name", "Organization 1 - Name"}
-    # LinkedIn puts a few lines of notes above its header; Google's header comes first.
+    encoding = encodings.detect(data)
+    rows = _csv_rows(data, filename, encoding.codec)
+    # LinkedIn puts a few lines of notes above its header; the others' header comes first.
     for i, row in enumerate(rows):
         cells = {c.strip() for c in row}
         if {"First Name", "Last Name"} <= cells and "Connected On" in cells:
-            return ReadFile("LinkedIn", _at_most(_linkedin(row, rows), filename))
-        if i == 0 and (cells & google or any(_GOOGLE_EMAIL.match(c) for c in cells)):
-            return ReadFile("Google Contacts", _at_most(_google(row, rows), filename))
+            return ReadFile("LinkedIn", _at_most(_linkedin(row, rows), filename), encoding.note)
+        layout = _layout_of(cells) if i == 0 else None
+        if layout is not None:
+            found = _at_most(_rows_of(layout, row, rows), filename)
+            return ReadFile(layout.source, found, encoding.note)
         if i >= 9:
             break
     raise _problem(
-        f"{filename} doesn't look like LinkedIn's Connections.csv or a Google Contacts "
-        "export: I couldn't find their columns (First Name, Last Name, E-mail 1 - Value…)."
+        f"{filename} doesn't look like LinkedIn's Connections.csv or a Google Contacts, "
+        "Outlook, Thunderbird or Windows Live Mail export: I couldn't find their columns "
+        "(First Name, Last Name, E-mail Address…). Export it again as vCard (.vcf): most "
+        "address books can."
     )
 
 
-# vCard properties that hold media (base64 photos, logos, sounds, keys): never kept.
-_MEDIA = {"PHOTO", "LOGO", "SOUND", "KEY"}
-
-
-def _text_lines(data: bytes, filename: str) -> Iterator[str]:
+def _text_lines(data: bytes, filename: str, codec: str) -> Iterator[str]:
     """The file's lines, decoded as they are read, each at most ``LINE_MAX`` characters."""
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    try:
-        while line := text.readline(LINE_MAX + 1):
-            if len(line) > LINE_MAX:
-                raise _problem(f"{filename} has a line over {LINE_MAX:,} characters.")
-            yield line
-    except UnicodeDecodeError:
-        raise _not_utf8(filename) from None
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=codec, errors="replace", newline="")
+    while line := text.readline(LINE_MAX + 1):
+        if len(line) > LINE_MAX:
+            raise _problem(f"{filename} has a line over {LINE_MAX:,} characters.")
+        yield line.lstrip("\ufeff") if line.startswith("\ufeff") else line
 
 
-def _vcards(data: bytes, filename: str) -> Iterator[str]:
-    """Each card's text, one at a time, without its media: a file costs its bytes and one
-    card, however many cards or lines it has."""
-    card: list[str] | None = None
-    size = 0
-    media = False
-    for line in _text_lines(data, filename):
-        head = line.strip()
-        if card is None:
-            if head.upper().startswith("BEGIN:VCARD"):
-                card, size, media = [line], len(line), False
-            elif head:
-                raise _problem(f"{filename} isn't a well-formed vCard file (text outside a card).")
-            continue
-        if line[:1] in (" ", "\t"):  # a folded line continues the property above it
-            if media:
-                continue
-        else:
-            name = head.split(":", 1)[0].split(";", 1)[0].rsplit(".", 1)[-1].upper()
-            media = name in _MEDIA
-            if media:
-                continue
-        card.append(line)
-        size += len(line)
-        if size > CARD_MAX:
-            raise _problem(f"{filename} has a card over {CARD_MAX:,} characters.")
-        if head.upper().startswith("END:VCARD"):
-            yield "".join(card)
-            card = None
-    if card is not None:
-        raise _problem(f"{filename} isn't a well-formed vCard file (a card has no END:VCARD).")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _vcard_person(text: str) -> Imported | None:
-    card = vobject.readOne(text, ignoreUnreadable=False)
-    if card.name != "VCARD":
-        return None
-    name = _clean(str(card.fn.value)) if hasattr(card, "fn") else ""
-    if not name and hasattr(card, "n"):
-        n = card.n.value
-        name = _clean(" ".join(str(x) for x in (n.given, n.additional, n.family) if x))
-    organisation = None
-    if hasattr(card, "org"):
-        org = card.org.value
-        organisation = _clean(org[0] if isinstance(org, list) and org else str(org))
-    emails = tuple(_clean(str(e.value)) for e in card.contents.get("email", []) if e.value)
-    return Imported(name, organisation or None, emails)
+def _emails(values: Iterator[str] | list[str]) -> tuple[str, ...]:
+    """The e-mail addresses among ``values``: trimmed, ``mailto:`` dropped, anything that is
+    not an address (a run of letters, a column's own name) left out."""
+    found: list[str] = []
+    for value in values:
+        email = _clean(value)
+        if email.casefold().startswith("mailto:"):
+            email = email[7:].strip()
+        if _EMAIL.match(email) and email not in found:
+            found.append(email)
+    return tuple(found)
+
+
+def _person(name: str, organisation: str, emails: tuple[str, ...]) -> Imported:
+    """A person as a file has them, named by the name, else the organisation, else the first
+    e-mail address (so no one read becomes a contact with an empty name)."""
+    return Imported(
+        name or organisation or (emails[0] if emails else ""), organisation or None, emails
+    )
+
+
+def _vcard_person(card: vcard.Card) -> Imported:
+    name = next((x for x in (_clean(vcard.unescape(v)) for v in card.fn) if x), "")
+    for n in card.n:
+        if name:
+            break
+        parts = vcard.components(n) + [""] * 5
+        family, given, additional = parts[0], parts[1], parts[2]
+        name = _clean(" ".join(x.replace(",", " ") for x in (given, additional, family) if x))
+    organisation = next((x for x in (_clean(vcard.components(o)[0]) for o in card.org) if x), "")
+    return _person(name, organisation, _emails([vcard.unescape(e) for e in card.email]))
 
 
 def _read_vcard(data: bytes, filename: str) -> ReadFile:
+    encoding = encodings.detect(data)
+    if encoding.codec.startswith(("utf-16", "utf-32")):
+        # Lines and their ends are found in bytes, so text in UTF-16 is read as UTF-8.
+        data = data.decode(encoding.codec, "replace").encode("utf-8")
+        codec = "utf-8"
+    elif encoding.codec == "utf-8-sig":
+        data = data.removeprefix(codecs.BOM_UTF8)  # a copy, as large as the file
+        codec = "utf-8"
+    else:
+        codec = encoding.codec
     people: list[Imported] = []
-    for text in _vcards(data, filename):
-        if len(people) >= MAX_ROWS:
-            raise _too_many(filename)
-        try:
-            person = _vcard_person(text)
-        except Exception as error:  # vobject raises its own errors and plain ones on bad input
-            raise _problem(
-                f"{filename} isn't a well-formed vCard file ({type(error).__name__})."
-            ) from None
-        if person is not None:
-            people.append(person)
+    declared: set[str] = set()
+    fell_back = False
+    try:
+        for card in vcard.cards(data, codec):
+            if len(people) >= MAX_ROWS:
+                raise _too_many(filename)
+            declared |= card.charsets
+            fell_back = fell_back or card.fell_back
+            people.append(_vcard_person(card))
+    except vcard.CardTooLarge:
+        raise _problem(f"{filename} has a card over {vcard.CARD_MAX:,} characters.") from None
+    except vcard.NoEnd:
+        raise _problem(
+            f"{filename} isn't a well-formed vCard file (a card has no END:VCARD)."
+        ) from None
     if not people:
         raise _problem(f"{filename} has no contacts in it (no BEGIN:VCARD).")
-    return ReadFile("vCard", people)
+    # Values are UTF-8 where they are valid UTF-8: the detected encoding is named if it was used.
+    note = encoding.note if fell_back or encoding.how != "detected" else "read as UTF-8"
+    if declared:
+        note += "; " + ", ".join(sorted(encodings.display_name(c) for c in declared))
+        note += " where a card declares it"
+    return ReadFile("vCard", people, note)
 
 
 def check_kind(filename: str) -> None:

@@ -2,7 +2,9 @@
 
 Each person read from the file is matched, in order: by email to a Slack user of the
 workspace (then to the member's contact for that user, if any), else by name to an outside
-contact (the organisation must agree when both have one). The preview says how many are new,
+contact (the organisation must agree when both have one). A person the file names only by
+an e-mail address is named by it (``bot.ledger.import_files``); one with neither a name nor an
+address is skipped, and says so. The preview says how many are new,
 how many are already in the network and what is skipped and why; the import adds only the
 new ones, so importing the same file twice adds nothing. A name or organisation longer than
 Ally keeps is cut to fit (and the preview says how many were), so no row can fail the rest.
@@ -48,9 +50,11 @@ class Plan:
     new: list[Person] = field(default_factory=list)
     matched: int = 0  # already in the network
     matched_by_email: int = 0  # of those and the new, found in Slack by email
+    known_by_email: int = 0  # of those already in the network, known by email (else by name)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> how many
     home_changed: bool = False  # people were added
     cut: int = 0  # people whose name or organisation was cut to fit
+    encoding: str = "read as UTF-8"  # which text encoding the file was read in, and why
 
     @property
     def new_in_slack(self) -> int:
@@ -119,10 +123,10 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
     keys = {row.key: row for row in rows}
     plan = Plan(read.source)
     seen: set[str] = set()
-    matched = by_email = cut = 0
+    matched = by_email = known_by_email = cut = 0
     for found in read.people:
         if not found.name:
-            plan.skipped["no name"] += 1
+            plan.skipped["no name or e-mail address"] += 1
             continue
         person: Person | None = None
         for email in found.emails:
@@ -162,9 +166,19 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
                 plan.skipped["someone else of the same name is in your network"] += 1
                 continue
             matched += 1
+            known_by_email += isinstance(person, SlackPerson)
             continue
         plan.new.append(person)
-    return Plan(plan.source, plan.new, matched, by_email, plan.skipped, cut=cut)
+    return Plan(
+        plan.source,
+        plan.new,
+        matched,
+        by_email,
+        known_by_email,
+        plan.skipped,
+        cut=cut,
+        encoding=read.encoding,
+    )
 
 
 def add_people(data: MemberData, people: list[Person], now: datetime) -> None:

@@ -18,7 +18,11 @@ def _summary(plan: Plan) -> list[str]:
     lines = [f"• *{_people(len(plan.new))}* new to your network"]
     if plan.new_in_slack:
         lines[0] += f" ({plan.new_in_slack:,} of them found in Slack by email)"
-    lines.append(f"• {_people(plan.matched)} already in your network (left as they are)")
+    known = f"• {_people(plan.matched)} already in your network (left as they are"
+    if plan.matched:
+        by_name = plan.matched - plan.known_by_email
+        known += f": {plan.known_by_email:,} by email, {by_name:,} by name and organisation"
+    lines.append(known + ")")
     for reason, count in plan.skipped.most_common():
         lines.append(f"• {_people(count)} skipped: {reason}")
     if plan.cut:
@@ -31,7 +35,7 @@ def _summary(plan: Plan) -> list[str]:
 
 def preview(filename: str, plan: Plan, file_id: str) -> Reply:
     """What importing the file would do, with a button to do it."""
-    head = f"*Import {escape(filename)}* ({plan.source})?"
+    head = f"*Import {escape(filename)}* ({plan.source}, {plan.encoding})?"
     blocks: list[Block] = [section("\n".join([head, *_summary(plan)]))]
     if plan.new:
         blocks.append(
@@ -78,8 +82,9 @@ def problem(filename: str, message: str) -> Reply:
 def how_to() -> Reply:
     text = (
         "Send me a file here to bring your network into Ally: LinkedIn's *Connections.csv* "
-        "(Settings > Data privacy > Get a copy of your data), a *Google Contacts* CSV export, or "
-        "a *vCard* (.vcf) file. I'll show you what it adds before adding anything. "
+        "(Settings > Data privacy > Get a copy of your data), a CSV export of *Google Contacts*, "
+        "*Outlook*, *Thunderbird* or *Windows Live Mail*, or a *vCard* (.vcf) file from a phone "
+        "or address book. I'll show you what it adds before adding anything. "
         "For everything else, type `/ally help`."
     )
     return Reply(text=text, blocks=[section(text)])

@@ -10,6 +10,15 @@ def test_help_lists_the_actions(slack: SlackDriver, fake_slack: FakeSlack) -> No
     assert reply.json["response_type"] == "ephemeral"
     assert "private" in reply.text
     assert "Record who helped you" in reply.text
+    for kind in (
+        "Connections.csv",
+        "Google",
+        "Outlook",
+        "Thunderbird",
+        "Windows Live Mail",
+        "vCard",
+    ):
+        assert kind in reply.text
     assert slack.command("help").json["blocks"] == reply.json["blocks"]
 
 

@@ -5,7 +5,11 @@ download, and Ally answers in the DM; the Import button's answer goes to its res
 from __future__ import annotations
 
 import itertools
+import os
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.platform.runtime import Runtime
 from storage.db import transaction
@@ -94,3 +98,65 @@ def confirm(
 def confirmed_text(answer: dict[str, Any]) -> str:
     assert answer["replace_original"] is True
     return str(answer["text"]) + str(answer["blocks"])
+
+
+# Address books written by other programs (phones, mail programs, Google's and Microsoft's
+# exports), byte for byte, in the team's shared folder beside this checkout (its README.md
+# says where each comes from); ALLY_ADDRESS_BOOKS may point elsewhere.
+SAMPLES = Path(
+    os.environ.get(
+        "ALLY_ADDRESS_BOOKS", Path(__file__).parents[2] / ".." / "shared" / "address-books"
+    )
+)
+
+# Each sample, with the kind Ally reads it as and the people in it: every card or row with a
+# usable name or e-mail address (the samples' README counts them the same way).
+# - ezvcard_John_Doe_ANDROID.vcf: 6 cards, all kept. Two have an e-mail address and no N or FN,
+#   so they are named by it; a third card's second EMAIL is a run of "Ñ", not an address, so
+#   that address is left out (the card keeps its name and bob@company.com); an ORG ending in
+#   the stray byte =80 gets U+FFFD.
+# - contactsio_Outlook365.csv: the sixth row fills its cells with their column names; it has
+#   a name and three addresses, so it is a person.
+# - contactsio_Google.csv: one of its eleven addresses has a space inside ("business 3@…"),
+#   which is not an address, so ten are kept.
+# No sample has a card or row without any name or address; the tests built on them show such
+# a card is skipped with its reason.
+EXPECTED: dict[str, tuple[str, int]] = {
+    "vcard/ezvcard_John_Doe_ANDROID.vcf": ("vCard", 6),
+    "vcard/ezvcard_John_Doe_BLACK_BERRY.vcf": ("vCard", 1),
+    "vcard/ezvcard_John_Doe_EVOLUTION.vcf": ("vCard", 1),
+    "vcard/ezvcard_John_Doe_GMAIL.vcf": ("vCard", 1),
+    "vcard/ezvcard_John_Doe_IPHONE.vcf": ("vCard", 1),
+    "vcard/ezvcard_John_Doe_MAC_ADDRESS_BOOK.vcf": ("vCard", 1),
+    "vcard/ezvcard_John_Doe_MS_OUTLOOK.vcf": ("vCard", 1),
+    "vcard/ezvcard_fullcontact.vcf": ("vCard", 1),
+    "vcard/ezvcard_gmail-list.vcf": ("vCard", 3),
+    "vcard/ezvcard_gmail-single2.vcf": ("vCard", 1),
+    "vcard/ezvcard_issue114.vcf": ("vCard", 1),
+    "vcard/ezvcard_outlook-2003.vcf": ("vCard", 1),
+    "vcard/ezvcard_outlook-2007.vcf": ("vCard", 1),
+    "vcard/ezvcard_thunderbird-MoreFunctionsForAddressBook-extension.vcf": ("vCard", 1),
+    "vcard/contactsio_v2_1.vcf": ("vCard", 1),
+    "vcard/contactsio_v3.vcf": ("vCard", 2),
+    "vcard/contactsio_v4.vcf": ("vCard", 2),
+    "google_csv/contactsio_Google.csv": ("Google Contacts", 1),
+    "outlook_csv/contactsio_GoogleCreatedOutlook.csv": ("Outlook CSV", 1),
+    "outlook_csv/contactsio_Outlook365.csv": ("Outlook CSV", 6),
+    "outlook_csv/contactsio_Outlook365_Web.csv": ("Outlook CSV", 1),
+    "other_csv/contactsio_ThunderbirdAnsi.csv": ("Thunderbird", 1),
+    "other_csv/contactsio_WindowsLiveMail.csv": ("Windows Live Mail", 1),
+}
+
+
+NO_SAMPLES = (
+    f"the sample address books are not at {SAMPLES} (the shared folder beside the checkout); "
+    "set ALLY_ADDRESS_BOOKS to their folder"
+)
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=NO_SAMPLES)
+
+
+def sample(name: str) -> bytes:
+    """The bytes of one sample address book; skips the test when the folder is not there."""
+    if not SAMPLES.is_dir():
+        pytest.skip(NO_SAMPLES)
+    return (SAMPLES / name).read_bytes()

@@ -46,10 +46,10 @@ def test_linkedin_preview_then_import_and_the_same_file_twice_adds_nothing(
     preview = share(slack, fake_slack, "Connections.csv", LINKEDIN)
     text = str(preview["blocks"])
     assert preview["channel"] == "DU1"
-    assert "Import Connections.csv* (LinkedIn)?" in text
+    assert "Import Connections.csv* (LinkedIn, read as UTF-8)?" in text
     assert "*2 people* new to your network (1 of them found in Slack by email)" in text
-    assert "1 person already in your network" in text
-    for reason in ("no name", "listed twice in the file", "that's you"):
+    assert "1 person already in your network (left as they are: 1 by email, 0 by name" in text
+    for reason in ("no name or e-mail address", "listed twice in the file", "that's you"):
         assert f"1 person skipped: {reason}" in text
     assert contacts(runtime) == {"U3": None}  # nothing is written before Import
 
@@ -74,13 +74,14 @@ def test_google_contacts_and_vcard(
 ) -> None:
     fake_slack.add_email("U4", "k@home.test")
     google = share(slack, fake_slack, "contacts.csv", GOOGLE)
-    assert "(Google Contacts)" in str(google["blocks"])
+    assert "(Google Contacts, read as UTF-8)" in str(google["blocks"])
     assert "*2 people* new to your network (1 of them found in Slack by email)" in str(
         google["blocks"]
     )
     confirm(slack, fake_slack, google)
     vcard = share(slack, fake_slack, "people.vcf", VCARD)
-    assert "(vCard)" in str(vcard["blocks"]) and "*2 people* new" in str(vcard["blocks"])
+    assert "(vCard, read as UTF-8)" in str(vcard["blocks"])
+    assert "*2 people* new" in str(vcard["blocks"])
     confirm(slack, fake_slack, vcard)
     assert contacts(runtime) == {
         "U4": None,
@@ -98,8 +99,7 @@ def test_files_ally_cannot_read_get_a_clear_reply_and_nothing_is_written(
         ("slides.pdf", b"%PDF-1.4", None, "slides.pdf is none of these"),
         ("big.csv", header, 6 * 1024 * 1024, "big.csv is over 5 MB"),
         ("many.csv", header + b"A,B,,,,,x\n" * 20_001, None, "has over 20,000 people"),
-        ("latin.csv", header + "José,Pérez,,,,,x\n".encode("latin-1"), None, "isn't UTF-8"),
-        ("odd.csv", b"name;phone\nx;1\n", None, "doesn't look like LinkedIn"),
+        ("odd.csv", b"name;phone\nx;1\n", None, "Export it again as vCard (.vcf)"),
         ("broken.vcf", b"BEGIN:VCARD\nFN:x\n", None, "isn't a well-formed vCard"),
         ("quote.csv", header + b'"A,B\n', None, "isn't a well-formed CSV"),
     ]
@@ -121,6 +121,8 @@ def test_a_plain_dm_is_told_what_ally_reads_and_its_own_messages_are_ignored(
     assert slack.event({**event, "text": "hello", "ts": "1.1"}).status == 200
     [answer] = wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
     assert "Connections.csv" in answer["text"] and "/ally help" in answer["text"]
+    for kind in ("Google Contacts", "Outlook", "Thunderbird", "Windows Live Mail", "vCard"):
+        assert kind in answer["text"]
     assert slack.event({**event, "text": "mine", "ts": "1.2", "bot_id": "BBOT"}).status == 200
     assert slack.event({**event, "subtype": "message_changed", "ts": "1.3"}).status == 200
     assert slack.event({**event, "channel_type": "channel", "ts": "1.4"}).status == 200

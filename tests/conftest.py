@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
 from slack_bolt import App
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
@@ -25,6 +26,12 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.runtime import MakeRuntime
 from tests.support.settings import BACKEND_ENV, PG_ENV, SECRET, make_settings
 from tests.support.slack_requests import SlackDriver
+
+# make mutate (docs/testing.md): the same examples every run, and a failing example reported as
+# found rather than shrunk, so that a mutant a property test catches costs one failure.
+settings.register_profile(
+    "mutation", derandomize=True, database=None, phases=[Phase.explicit, Phase.generate]
+)
 
 
 @pytest.fixture

@@ -24,6 +24,14 @@ from bot.slack_text import USER_MENTION, clean_text, mrkdwn, typed, unescape
         ("see <https://x.io/doc|the doc &amp; notes>", "see the doc & notes (https://x.io/doc)"),
         ("mail <mailto:a@b.co|a@b.co>", "mail a@b.co"),
         ("&lt;@U3&gt; typed", "<@U3> typed"),  # literal mention syntax: read as a mention
+        # Tokens with an empty label read as their target.
+        ("in <#C1|> and <!here|>", "in #C1 and @here"),
+        ("see <https://x.io/doc|>", "see https://x.io/doc"),
+        # Special mentions without a label read as their name, whatever follows the caret.
+        ("<!subteam^S1> <!date^1392734382^{date}>", "@subteam @date"),
+        # A link of any other scheme keeps its address; a bad mention reads as typed.
+        ("<ftp://x.io/f|files>", "files (ftp://x.io/f)"),
+        ("<@nobody>", "@nobody"),
     ],
 )
 def test_typed_reads_what_the_member_typed(sent: str, what_was_typed: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.errors import AllyError
+from bot.errors import AllyError, InvalidInput
 from bot.ledger import corrections
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef, OutsidePerson, Person, SlackPerson
@@ -215,3 +215,164 @@ def test_linking_moves_history_and_met_through_follows(
     with sessions() as session:
         keys = set(session.scalars(select(Contact.key)))
         assert keys == {"U9", "U3"}
+
+
+def placed(session: Session, key: str, **values: object) -> Contact:
+    contact = session.scalars(select(Contact).where(Contact.key == key)).one()
+    for name, value in values.items():
+        setattr(contact, name, value)
+    return contact
+
+
+def test_a_merge_keeps_what_the_second_contact_has_and_fills_what_it_lacks(
+    sessions: sessionmaker[Session],
+) -> None:
+    ref = MemberRef("T1", "U1")
+    bob, sam = PEOPLE[1], PEOPLE[3]
+    with transaction(sessions) as session:
+        for who in (OutsidePerson("D. Lee"), OutsidePerson("Dana Lee"), bob, sam):
+            ledger.record_favour(session, ref, who, InteractionKind.FAVOUR_GIVEN, "a hand", NOW)
+        ledger.record_favour(
+            session, ref, OutsidePerson("Dee"), InteractionKind.FAVOUR_RECEIVED, "a deck", NOW
+        )
+    with transaction(sessions) as session:
+        bob_id = placed(session, "U3").id
+        placed(
+            session,
+            "~d. lee",
+            networks=1,
+            level="above",
+            bond="alliance",
+            cadence_days=14,
+            organisation="Acme",
+            notes="likes tea",
+            met_through_id=bob_id,
+            snoozed_until=date(2026, 12, 1),
+        )
+        placed(session, "~dana lee", networks=2, level="peer", notes="met at the offsite")
+    with transaction(sessions) as session:
+        merged = corrections.merge_contacts(session, ref, "~d. lee", "~dana lee", NOW)
+        assert (merged.source.label, merged.into.label) == ("D. Lee (Acme)", "Dana Lee (Acme)")
+        assert (merged.moved, merged.balance) == (1, 2)
+    with sessions() as session:
+        dana = placed(session, "~dana lee")
+        assert (dana.networks, dana.level, dana.bond, dana.cadence_days) == (
+            3,
+            "peer",
+            "alliance",
+            14,
+        )
+        assert dana.notes == "met at the offsite\nlikes tea"
+        assert (dana.met_through_id, dana.snoozed_until) == (bob_id, date(2026, 12, 1))
+
+    # Merged again: what Dana has stays; the same notes are not repeated, nor does
+    # she become met through herself.
+    with transaction(sessions) as session:
+        dana_id = placed(session, "~dana lee").id
+        placed(
+            session,
+            "~dee",
+            networks=4,
+            level="below",
+            bond="connection",
+            cadence_days=60,
+            organisation="Initech",
+            notes="met at the offsite\nlikes tea",
+            met_through_id=dana_id,
+            snoozed_until=date(2027, 1, 1),
+        )
+        placed(session, "~sam ortiz", notes="a runner", met_through_id=placed(session, "U3").id)
+    with transaction(sessions) as session:
+        corrections.merge_contacts(session, ref, "~dee", "~dana lee", NOW)
+    with sessions() as session:
+        dana = placed(session, "~dana lee")
+        assert (dana.networks, dana.level, dana.bond, dana.cadence_days) == (
+            7,
+            "peer",
+            "alliance",
+            14,
+        )
+        assert (dana.organisation, dana.notes) == ("Acme", "met at the offsite\nlikes tea")
+        assert (dana.met_through_id, dana.snoozed_until) == (bob_id, date(2026, 12, 1))
+
+    # Into a contact with nothing set: the first one's notes, as they are.
+    with transaction(sessions) as session:
+        corrections.merge_contacts(session, ref, "~sam ortiz", "U3", NOW)
+    with sessions() as session:
+        assert placed(session, "U3").notes == "a runner"
+    with transaction(sessions) as session, pytest.raises(InvalidInput) as refused:
+        corrections.merge_contacts(session, ref, "~dana lee", "~dana lee", NOW)
+    assert refused.value.field == "into"
+    assert refused.value.message == "Those are the same person: name two different contacts."
+
+
+def test_corrections_for_someone_with_nothing_logged_say_what_is_missing(
+    sessions: sessionmaker[Session],
+) -> None:
+    ref = MemberRef("T1", "U77")
+    cases = {
+        "There's nothing to undo: your ledger is empty.": lambda s: corrections.undo(s, ref, NOW),
+        "I can't find that entry in your ledger any more.": lambda s: corrections.edit_entry(
+            s, ref, 1, "edited", NOW, NOW
+        ),
+        "That person is not in your network any more.": lambda s: corrections.delete_contact(
+            s, ref, "U2", NOW
+        ),
+    }
+    for message, correction in cases.items():
+        with transaction(sessions) as session, pytest.raises(AllyError) as refused:
+            correction(session)
+        assert refused.value.message == message
+    with transaction(sessions) as session, pytest.raises(AllyError) as refused:
+        corrections.link_contact(session, ref, "~dana lee", SlackPerson("U9", "Dana Lee"), NOW)
+    assert refused.value.message == "That person is not in your network any more."
+
+
+def test_an_introduction_is_edited_as_one_and_optional_words_may_go(
+    sessions: sessionmaker[Session],
+) -> None:
+    ref = MemberRef("T1", "U1")
+    maria, dana = PEOPLE[0], PEOPLE[2]
+    with transaction(sessions) as session:
+        made = ledger.record_entry(
+            session, ref, Entry(InteractionKind.INTRO_MADE, "design crit"), [maria, dana], NOW
+        )
+        first = made.lines[0].id
+    earlier = NOW - timedelta(days=3)
+    with transaction(sessions) as session:
+        line = corrections.edit_entry(session, ref, first, "", earlier, NOW)
+        assert (line.what, line.occurred_at) == ("", earlier)
+    with sessions() as session:
+        rows = session.scalars(select(Interaction)).all()
+        assert [(r.what, r.occurred_at.date()) for r in rows] == [("", earlier.date())] * 2
+
+
+def test_linking_checks_both_people_and_names_the_contact_after_the_slack_user(
+    sessions: sessionmaker[Session],
+) -> None:
+    ref = MemberRef("T1", "U1")
+    with transaction(sessions) as session:
+        for who in (OutsidePerson("Dana Lee", "Acme"), OutsidePerson("Sam Ortiz"), PEOPLE[0]):
+            ledger.record_favour(session, ref, who, InteractionKind.FAVOUR_GIVEN, "a hand", NOW)
+    refusals = {
+        ("~dana lee", OutsidePerson("Dana L.")): (
+            "user",
+            "Link them to someone in Slack: @mention them.",
+        ),
+        ("U2", SlackPerson("U9", "Dana Lee")): (
+            "who",
+            "They are already a Slack user in your network: only outside contacts are linked.",
+        ),
+    }
+    for (key, user), (field, message) in refusals.items():
+        with transaction(sessions) as session, pytest.raises(InvalidInput) as refused:
+            corrections.link_contact(session, ref, key, user, NOW)
+        assert (refused.value.field, refused.value.message) == (field, message)
+    with transaction(sessions) as session:
+        linked = corrections.link_contact(session, ref, "~dana lee", SlackPerson("U9", "Dana"), NOW)
+        assert (linked.into.name, linked.moved, linked.home_changed) == ("Dana", 1, True)
+        unnamed = corrections.link_contact(session, ref, "~sam ortiz", SlackPerson("U8", ""), NOW)
+        assert unnamed.into.name == "U8"
+    with transaction(sessions) as session:
+        gone = corrections.delete_contact(session, ref, "U9", NOW)
+        assert (gone.entries, gone.home_changed) == (1, True)

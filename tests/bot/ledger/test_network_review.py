@@ -8,12 +8,15 @@ import pytest
 
 from bot.ledger.network import (
     CellStatus,
+    Gap,
     Placement,
     Standing,
     TouchState,
     cadence_days,
     describe_touch,
     due_soon_days,
+    gap_step,
+    level_label,
     max_days,
     review,
     touch_state,
@@ -188,3 +191,77 @@ def test_snooze_hides_the_state_until_its_date_and_new_contacts_are_new() -> Non
     after = touch_state(last, 30, None, datetime(2026, 11, 30, tzinfo=UTC), date(2026, 11, 30))
     assert after.state == TouchState.OVERDUE
     assert touch_state(None, None, None, NOW).state == TouchState.NEW
+
+
+# -- what a member reads ------------------------------------------------------------------------
+
+
+def test_each_state_reads_as_a_short_phrase_in_days() -> None:
+    def said(days_ago: int, cadence: int = 30, **kw: date) -> str:
+        return describe_touch(touch_state(NOW - timedelta(days=days_ago), cadence, None, NOW, **kw))
+
+    assert said(2) == "next due 14 Dec"  # the ideal date, 30 days after the touch
+    assert said(29) == "due soon (in 1 day)"
+    assert said(31) == "due (1 day past the ideal)"
+    assert said(33) == "due (3 days past the ideal)"
+    assert said(46) == "overdue by 1 day"
+    assert said(1045) == "overdue by 1,000 days"
+    assert said(100, snoozed_until=date(2026, 12, 3)) == "snoozed until 3 Dec"
+    assert describe_touch(touch_state(None, 30, None, NOW)) == "nothing logged yet"
+
+
+def test_the_ideal_gap_read_is_the_contacts_or_the_members_default() -> None:
+    last = NOW - timedelta(days=20)
+    assert touch_state(last, None, ALLY, NOW).ideal_days == 30
+    mine = {ALLY: 21}
+    assert touch_state(last, None, ALLY, NOW, defaults=mine).ideal_days == 21
+    assert touch_state(last, None, ALLY, NOW, defaults=mine).state == TouchState.DUE_SOON
+    assert touch_state(last, 50, ALLY, NOW, defaults=mine).ideal_days == 50
+
+
+def test_a_short_cadence_is_due_soon_for_its_second_half_in_whole_days() -> None:
+    assert due_soon_days(5) == 2 and due_soon_days(14) == 7
+    last = NOW - timedelta(days=3)
+    assert touch_state(last, 5, None, NOW).state == TouchState.DUE_SOON
+    assert touch_state(NOW - timedelta(days=2), 5, None, NOW).state == TouchState.OK
+
+
+def test_levels_are_healthy_at_two_thin_at_one_missing_at_none() -> None:
+    result = review(people(S, above=2, peer=1) + people(OP, above=1))
+    assert result.level_status(Level.ABOVE) == CellStatus.HEALTHY  # three
+    assert review(people(S, above=2)).level_status(Level.ABOVE) == CellStatus.HEALTHY
+    assert result.level_status(Level.PEER) == CellStatus.THIN
+    assert result.level_status(Level.BELOW) == CellStatus.MISSING
+    assert result.gaps == [
+        "no connection below you (aim for 2)",
+        "no one in your developmental network",
+        "only 1 connection at your level (aim for 2)",
+    ]
+
+
+def test_each_network_stands_as_strongest_needs_work_steady_or_missing() -> None:
+    result = review(people(S, 2, 1, 0) + people(OP, 1, 1, 0) + people(D, 1, 0, 0))
+    assert result.standing(S) == Standing.STRONGEST
+    assert result.standing(D) == Standing.NEEDS_WORK
+    assert result.standing(OP) == Standing.STEADY
+    assert review(people(S, 1, 0, 0)).standing(D) == Standing.MISSING
+
+
+def test_the_next_step_for_a_gap_asks_someone_already_there() -> None:
+    above, peer = Gap(level=Level.ABOVE), Gap(level=Level.PEER, count=1)
+    assert gap_step(above, "Maria Lopez", "pricing") == (
+        "Ask Maria Lopez who else you should get to know above you about pricing."
+    )
+    assert gap_step(peer, None, None) == (
+        "Think of one person at your level you could learn from, and add them."
+    )
+    assert gap_step(Gap(network=OP), "Maria Lopez", None) == (
+        "Think of one person for your operational network you could learn from, "
+        "and add them with `/ally add`."
+    )
+    assert level_label(None) == "level not set"
+    assert [level_label(level.value) for level in Level] == [
+        "above you",
+        "at your level",
+        "below you",
+    ]

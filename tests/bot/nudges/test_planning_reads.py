@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ledger import service as ledger
 from bot.ledger.network import TouchState
 from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
-from bot.nudges.planning import planned_batches
+from bot.nudges.planning import Schedule, planned_batches, preview
 from storage.db import make_engine, make_session_factory, transaction
-from storage.models import Contact, InteractionKind
+from storage.models import Contact, InteractionKind, Member
 
 # A Sunday: every default Monday 09:00 UTC slot of the week has passed.
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -68,3 +68,50 @@ def test_days_snoozes_and_balances_read_alike_on_both_databases(
         ("Dana Lee (Acme)", 200),
         ("Maria Lopez", 100),
     ]
+
+
+def test_the_preview_is_the_dm_the_member_gets_this_week_with_their_settings(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Maria is an alliance last met 20 days ago: due only under Ana's own 14-day default
+    # (Ally's is 30 days).
+    with transaction(sessions) as s:
+        met = NOW - timedelta(days=20)
+        ledger.record_favour(s, ANA, MARIA, InteractionKind.CATCH_UP, "", NOW, when=met)
+        ledger.record_favour(s, ANA, SAM, InteractionKind.FAVOUR_GIVEN, "notes", NOW, when=NOW)
+        s.execute(update(Contact).where(Contact.key == MARIA.key).values(bond="alliance"))
+        s.execute(
+            update(Member)
+            .where(Member.user_id == ANA.user_id)
+            .values(
+                nudge_weekday=3,
+                nudge_minute=8 * 60 + 30,
+                tz="America/New_York",
+                focus="pricing",
+                alliance_cadence_days=14,
+                connection_cadence_days=90,
+            )
+        )
+    with sessions() as s:
+        member, slot, content = preview(s, ANA, NOW)
+    assert member.id and member.ref == ANA and member.focus == "pricing"
+    assert member.schedule == Schedule(True, 3, 8 * 60 + 30, "America/New_York", None)
+    assert member.cadences == {"alliance": 14, "connection": 90}
+    assert (slot.week, f"{slot.local:%a %H:%M}") == ("2026-W47", "Thu 08:30")
+    assert [(t.contact.label, t.state) for t in content.stay_in_touch] == [
+        ("Maria Lopez", TouchState.DUE)
+    ]
+    # The Thursday slot has passed: the send plans the same DM.
+    [[planned]] = list(planned_batches(sessions, NOW))
+    assert (planned.member, planned.slot, planned.content) == (member, slot, content)
+
+
+def test_the_preview_of_someone_who_never_used_ally_is_the_first_dm(
+    sessions: sessionmaker[Session],
+) -> None:
+    nobody = MemberRef("T1", "U404")
+    with sessions() as s:
+        member, slot, content = preview(s, nobody, NOW)
+    assert not member.id and member.ref == nobody and member.schedule == Schedule()
+    assert slot.due_at == datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # Monday 09:00 UTC
+    assert content.start_here

@@ -169,7 +169,10 @@ quit
     after_bad = out.split("alice> share notes.csv", 1)[1].split("alice> share Connections", 1)[0]
     assert "notes.csv doesn't look like" in after_bad and "Nothing was added." in after_bad
     after_good = out.split("alice> share Connections.csv", 1)[1]
-    assert "Import Connections.csv (LinkedIn, read as UTF-8)? • 1 person new to your network" in after_good
+    assert (
+        "Import Connections.csv (LinkedIn, read as UTF-8)? • 1 person new to your network"
+        in after_good
+    )
     assert "Imported Connections.csv: added 1 person to your network." in after_good
     people = after_good.split("alice> /ally people", 1)[1].split("alice> as", 1)[0]
     assert "Your people: 2 people" in people

@@ -126,6 +126,11 @@ class FakeSlack:
     scopes: set[str] = field(default_factory=lambda: set(BOT_SCOPES))
     # Channels: id -> (member ids, private); the bot user is UBOT.
     channels: dict[str, tuple[set[str], bool]] = field(default_factory=dict)
+    # Channels that were archived (CHANNELS in fake_slack_rules): nothing more is posted there.
+    archived: set[str] = field(default_factory=set)
+    # Users the bot may not see (another organisation's people, Slack Connect): conversations.open
+    # answers user_not_visible.
+    invisible: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -146,6 +151,11 @@ class FakeSlack:
         self.file_redirects: dict[str, str] = {}
         # Tokens files.slack.com hands files to (a token without files:read is not among them).
         self.download_tokens: set[str] = {"xoxb-test"}
+        # DMs opened with conversations.open (the app's DM with a user is ``"D" + user id``).
+        self.opened: set[str] = set()
+        # response_url posts: the URL's name -> Slack times (``now``) it was used.
+        self.hook_issued: dict[str, float] = {}
+        self.hook_uses: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
         # Every workspace has Slackbot: users.info answers for it, with is_bot false.
         self.users.setdefault("USLACKBOT", slackbot())
@@ -239,8 +249,20 @@ class FakeSlack:
         }
 
     def add_channel(self, channel_id: str, *members: str, private: bool = False) -> None:
-        """A channel and its members (add ``UBOT`` for a private channel Ally is in)."""
+        """A channel and its members (add ``UBOT`` for a channel Ally is in: the chat methods
+        refuse the others with ``not_in_channel``)."""
         self.channels[channel_id] = (set(members), private)
+
+    def archive(self, channel_id: str) -> None:
+        """The channel is archived: chat.postMessage / postEphemeral answer ``is_archived``,
+        chat.update ``is_inactive`` (CHANNELS in fake_slack_rules)."""
+        self.archived.add(channel_id)
+
+    def without_tz(self, user_id: str) -> None:
+        """Slack leaves ``tz`` (and ``tz_label``, ``tz_offset``) out of some user objects
+        (MISSING_TZ in fake_slack_rules): this user is shown without them."""
+        for key in ("tz", "tz_label", "tz_offset"):
+            self.users[user_id].pop(key, None)
 
     def add_email(self, user_id: str, email: str) -> None:
         """Give a user a profile email (``users.list`` shows it with ``users:read.email``)."""
@@ -445,13 +467,49 @@ class FakeSlack:
         }
 
     def _conversations_open(self, params: Params) -> dict:
+        """https://api.slack.com/methods/conversations.open (CONVERSATIONS_OPEN): a DM with
+        ``users``; ``user_not_found`` for an id Slack does not know, ``user_disabled`` for a
+        deactivated user, ``user_not_visible`` for one the bot may not see."""
         users = str(params.get("users", ""))
-        return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+        user_id = users.split(",")[0]
+        user = self.users.get(user_id)
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        if user.get("deleted"):
+            return {"ok": False, "error": "user_disabled"}
+        if user_id in self.invisible:
+            return {"ok": False, "error": "user_not_visible"}
+        channel = "D" + user_id
+        with self._lock:
+            self.opened.add(channel)
+        return {"ok": True, "channel": {"id": channel}}
+
+    def channel_refusal(self, channel: str, method: str) -> str | None:
+        """Slack's error for posting (or updating) in ``channel``, or None (CHANNELS in
+        fake_slack_rules). A DM is the app's own when it was opened with conversations.open
+        or is the app's DM with a user Slack knows (a user id as ``channel`` posts there);
+        a channel must exist, be unarchived and have the bot (UBOT) as a member."""
+        if channel.startswith("D"):
+            user = self.users.get(channel[1:])
+            if channel in self.opened or (user is not None and not user.get("deleted")):
+                return None
+            return "channel_not_found"
+        found = self.channels.get(channel)
+        if found is None:
+            return "channel_not_found"
+        if channel in self.archived:
+            return "is_inactive" if method == "chat.update" else "is_archived"
+        if "UBOT" not in found[0]:
+            return "not_in_channel"
+        return None
 
     def _chat_postMessage(self, params: Params) -> dict:
         # A user id as ``channel`` posts in the app's DM with that user; Slack answers with
         # the DM's own id.
         channel = dm_channel(str(params.get("channel")))
+        refused = self.channel_refusal(channel, "chat.postMessage")
+        if refused is not None:
+            return {"ok": False, "error": refused}
         ts = f"{1700000000 + next(self._ts)}.000100"
         with self._lock:
             self.messages.setdefault(channel, []).append({**params, "ts": ts})
@@ -504,7 +562,24 @@ class FakeSlack:
         }
 
     def _chat_update(self, params: Params) -> dict:
-        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        """https://api.slack.com/methods/chat.update (CHAT_UPDATE): ``channel`` must be the
+        channel's (or DM's) id, not a user id; ``message_not_found`` for a ts that is not
+        there (an ephemeral message is never there); ``cant_update_message`` for a message
+        the bot did not post. The message is replaced."""
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        refused = self.channel_refusal(channel, "chat.update")
+        if refused is not None:
+            return {"ok": False, "error": refused}
+        with self._lock:
+            posted = self.messages.get(channel, [])
+            found = [m for m in posted if m["ts"] == ts]
+            if not found:
+                return {"ok": False, "error": "message_not_found"}
+            if "user" in found[0]:  # written by a person (post_as), not posted by the app
+                return {"ok": False, "error": "cant_update_message"}
+            updated = {k: v for k, v in params.items() if k not in ("token", "channel")}
+            posted[posted.index(found[0])] = {**found[0], **updated}
+        return {"ok": True, "channel": channel, "ts": ts, "text": params.get("text")}
 
     def _chat_delete(self, params: Params) -> dict:
         """https://api.slack.com/methods/chat.delete: ``channel`` and ``ts``; "When used with a
@@ -533,6 +608,9 @@ class FakeSlack:
         return {"ok": True}
 
     def _chat_postEphemeral(self, params: Params) -> dict:
+        refused = self.channel_refusal(dm_channel(str(params.get("channel"))), "chat.postEphemeral")
+        if refused is not None:
+            return {"ok": False, "error": refused}
         return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
 
     def _chat_getPermalink(self, params: Params) -> dict:

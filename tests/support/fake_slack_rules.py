@@ -21,7 +21,36 @@ check are checked here. Each limit names the Slack page it comes from, so it can
   when using a bot token"), ``token_revoked`` ("... or the app has been removed"),
   ``token_expired`` (a rotating token past its expiry).
 
+- CHANNELS: https://api.slack.com/methods/chat.postMessage and
+  https://api.slack.com/methods/chat.postEphemeral ("channel_not_found: Value passed for channel
+  was invalid"; "not_in_channel: Cannot post user messages to a channel they are not in";
+  "is_archived: Channel has been archived"). A DM the app opened (conversations.open), or a
+  user id as ``channel`` (the app's DM with them), is the app's own.
+- CHAT_UPDATE: https://api.slack.com/methods/chat.update (``channel`` "For direct messages,
+  ensure that this value is a DM ID (starts with D) instead of a User ID"; "message_not_found:
+  No message exists with the requested timestamp"; "cant_update_message: Authenticated user does
+  not have permission to update this message"; "is_inactive: The message cannot be edited
+  within a frozen, archived or deleted channel").
+- CONVERSATIONS_OPEN: https://api.slack.com/methods/conversations.open ("user_not_found:
+  Value(s) passed for users was invalid"; "user_disabled: A specified user has been disabled";
+  "user_not_visible: The calling user is restricted from seeing the requested user").
+- RESPONSE_URL: https://api.slack.com/interactivity/handling#message_responses ("You can use a
+  response_url to ... up to 5 times within 30 minutes of receiving the payload"). Past that
+  Slack answers HTTP 404 with the plain-text body ``Expired url`` (getsentry/sentry,
+  src/sentry/integrations/slack/utils: "Yes the error string has a space in it", matched
+  against what Slack answers an expired response_url). Each post's message is held to POST's
+  limits; Slack answers a refused one with HTTP 400 (``invalid_blocks``, ``no_text``...).
+- ACK: https://api.slack.com/interactivity/handling#responses and
+  https://api.slack.com/surfaces/modals#responding (a command's or action's HTTP answer is a
+  message with POST's limits; a view submission's is ``response_action`` ``errors`` (an
+  object of block_id -> message), ``update`` / ``push`` (a view, VIEWS' limits) or ``clear``).
+
 Users, as the fake shows them (tests/support/fake_slack.py):
+
+- MISSING_TZ: a user object does not always carry ``tz`` / ``tz_label`` / ``tz_offset``:
+  slackhq/slack-api-docs#11 ("it's unclear when `tz` is null and when it's set"),
+  caiosba/slack-timezone-converter#6 (a bot token's own user "will always fail due to having
+  no timezone set"), ornicar/zulip-remind#11 (users with no timezone, e.g. bots).
 
 - GUESTS: https://docs.slack.dev/reference/objects/user-object (``is_restricted``: a
   multi-channel guest; ``is_ultra_restricted``: a single-channel guest, also restricted;

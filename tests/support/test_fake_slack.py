@@ -15,6 +15,7 @@ from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 
 from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack_limits import RateLimits
 from tests.support.fake_slack_rules import KNOWN_METHODS
 from tests.support.slack_requests import as_sent
 
@@ -22,6 +23,7 @@ from tests.support.slack_requests import as_sent
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
+    fake.add_channel("C1", "UBOT", "U1")  # a channel Ally is in
     yield fake
     fake.stop()
 
@@ -259,6 +261,7 @@ def test_a_failure_after_the_work_posts_the_message_then_answers_500(
     client: WebClient, fake: FakeSlack
 ) -> None:
     # Slack: internal_error "It's possible some aspect of the operation succeeded".
+    fake.add_user("U2", "Maria")
     fake.fail("chat.postMessage", status=500, error="internal_error", done_first=True)
     unretried = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
     with pytest.raises(SlackApiError) as refused:
@@ -361,13 +364,16 @@ def test_a_token_is_refused_only_with_an_error_slack_answers(fake: FakeSlack) ->
 def test_chat_delete_deletes_only_the_apps_own_messages(client: WebClient, fake: FakeSlack) -> None:
     """https://api.slack.com/methods/chat.delete: with a bot token, only the bot's own messages
     (``cant_delete_message`` otherwise); ``message_not_found`` for a ts that is not there."""
-    mine = client.chat_postMessage(channel="D1", text="from the app")["ts"]
-    theirs = fake.post_as("U1", "D1", "from a person")
-    assert refused(lambda: client.chat_delete(channel="D1", ts=theirs)) == "cant_delete_message"
-    assert refused(lambda: client.chat_delete(channel="D1", ts="1.000000")) == "message_not_found"
-    assert client.chat_delete(channel="D1", ts=mine)["ok"] is True
-    assert refused(lambda: client.chat_delete(channel="D1", ts=mine)) == "message_not_found"
-    assert [m["ts"] for m in fake.messages["D1"]] == [theirs]
+    fake.add_user("U1", "Member")
+    mine = client.chat_postMessage(channel="DU1", text="from the app")["ts"]
+    theirs = fake.post_as("U1", "DU1", "from a person")
+    assert refused(lambda: client.chat_delete(channel="DU1", ts=theirs)) == "cant_delete_message"
+    assert refused(lambda: client.chat_delete(channel="DU1", ts="1.000000")) == (
+        "message_not_found"
+    )
+    assert client.chat_delete(channel="DU1", ts=mine)["ok"] is True
+    assert refused(lambda: client.chat_delete(channel="DU1", ts=mine)) == "message_not_found"
+    assert [m["ts"] for m in fake.messages["DU1"]] == [theirs]
 
 
 # -- users as Slack shows them (fake_slack_rules: GUESTS, EMAIL_SCOPE, SLACKBOT, ...) ------------
@@ -443,3 +449,97 @@ def test_users_conversations_shows_what_the_bot_may_see(client: WebClient, fake:
     with pytest.raises(SlackApiError) as raised:
         channels("U1")
     assert raised.value.response["error"] == "missing_scope"
+
+
+# -- where the app may post (fake_slack_rules: CHANNELS, CHAT_UPDATE, CONVERSATIONS_OPEN) -------
+
+
+def test_messages_go_only_where_the_app_may_post(client: WebClient, fake: FakeSlack) -> None:
+    fake.add_user("U2", "Maria")
+    fake.add_channel("C2", "U1", "U2")  # Ally is not in it
+    fake.add_channel("C3", "UBOT", "U1")
+    fake.archive("C3")
+    for post in (
+        lambda channel: client.chat_postMessage(channel=channel, text="hi"),
+        lambda channel: client.chat_postEphemeral(channel=channel, user="U1", text="hi"),
+    ):
+        assert post("C1")["ok"]
+        assert refused(lambda post=post: post("C404")) == "channel_not_found"
+        assert refused(lambda post=post: post("C2")) == "not_in_channel"
+        assert refused(lambda post=post: post("C3")) == "is_archived"
+        # The app's DM with a user Slack knows: by user id, or by the DM's id.
+        assert post("U2")["ok"] and post("DU2")["ok"]
+        assert refused(lambda post=post: post("DU404")) == "channel_not_found"
+    # A DM opened with conversations.open is the app's own.
+    opened = client.conversations_open(users="U2")["channel"]["id"]
+    assert client.chat_postMessage(channel=opened, text="hi")["ok"]
+
+
+def test_chat_update_changes_only_the_apps_own_messages_where_they_are(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    fake.add_user("U1", "Member")
+    mine = client.chat_postMessage(channel="U1", text="first")["ts"]
+    theirs = fake.post_as("U1", "DU1", "from a person")
+    updated = client.chat_update(channel="DU1", ts=mine, text="second")
+    assert updated["ok"] and [m["text"] for m in fake.messages["DU1"]] == [
+        "second",
+        "from a person",
+    ]
+    assert refused(lambda: client.chat_update(channel="DU1", ts=theirs, text="x")) == (
+        "cant_update_message"
+    )
+    assert refused(lambda: client.chat_update(channel="DU1", ts="1.000000", text="x")) == (
+        "message_not_found"
+    )
+    # An ephemeral message is never there to update.
+    ephemeral = client.chat_postEphemeral(channel="C1", user="U1", text="hi")["message_ts"]
+    assert refused(lambda: client.chat_update(channel="C1", ts=ephemeral, text="x")) == (
+        "message_not_found"
+    )
+    # chat.update wants the DM's id, not the user's.
+    assert refused(lambda: client.chat_update(channel="U1", ts=mine, text="x")) == (
+        "channel_not_found"
+    )
+    in_general = client.chat_postMessage(channel="C1", text="hi")["ts"]
+    fake.archive("C1")
+    assert refused(lambda: client.chat_update(channel="C1", ts=in_general, text="x")) == (
+        "is_inactive"
+    )
+
+
+def test_conversations_open_refuses_users_it_cannot_reach(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    fake.add_user("U1", "Member")
+    fake.add_user("U2", "Gone", deleted=True)
+    fake.add_user("U3", "Other organisation")
+    fake.invisible.add("U3")
+    assert client.conversations_open(users="U1")["channel"]["id"] == "DU1"
+    assert refused(lambda: client.conversations_open(users="U404")) == "user_not_found"
+    assert refused(lambda: client.conversations_open(users="U2")) == "user_disabled"
+    assert refused(lambda: client.conversations_open(users="U3")) == "user_not_visible"
+
+
+# -- rate limits of the file methods (fake_slack_limits: each method's tier) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "tier", "burst"),
+    [
+        ("files.info", 4, 100),  # docs.slack.dev/reference/methods/files.info: Tier 4
+        ("files.delete", 3, 25),  # docs.slack.dev/reference/methods/files.delete: Tier 3
+        ("files.getUploadURLExternal", 4, 100),
+        ("files.completeUploadExternal", 4, 100),
+    ],
+)
+def test_the_file_methods_are_rate_limited_by_their_tier(
+    method: str, tier: int, burst: int
+) -> None:
+    limits = RateLimits(slack_minute=60.0)  # a Slack minute of real time: nothing refills
+    assert limits.tier(method) == tier
+    assert [limits.check(method, "xoxb-test") for _ in range(burst)] == [None] * burst
+    wait = limits.check(method, "xoxb-test")
+    assert wait is not None and wait >= 1
+    # Per token: another workspace's calls are counted apart.
+    assert limits.check(method, "xoxb-other") is None

@@ -45,6 +45,12 @@ from tests.support.fake_slack_rules import (
 Params = dict[str, Any]
 # Slack seconds a trigger_id can be exchanged for a view after Slack issued it.
 TRIGGER_LIFETIME = 3.0
+# A response_url: posts it takes, and Slack seconds it lives (RESPONSE_URL in fake_slack_rules).
+RESPONSE_URL_USES = 5
+RESPONSE_URL_LIFETIME = 30 * 60.0
+# What Slack answers (HTTP 404, plain text) a post to a response_url past its time; Slack
+# documents no other answer for a sixth post, so the fake gives this one for that too.
+EXPIRED_URL = "Expired url"
 _TRIGGER_METHODS = ("views.open", "views.push")
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
 # The bot token the tests' single workspace (T1, "Acme") runs with (tests/support/settings.py).
@@ -172,8 +178,8 @@ class FakeSlack:
                     # files upload v2, step 2: the file's bytes POSTed to the issued URL.
                     status, headers, body = fake._upload(self.path.rsplit("/", 1)[-1], raw)
                 elif self.path.startswith("/hooks/"):
-                    name = self.path.rsplit("/", 1)[-1]
-                    status, headers, body = fake._hook(name, raw, dict(self.headers))
+                    path = self.path.removeprefix("/hooks/")
+                    status, headers, body = fake._hook(path, raw, dict(self.headers))
                 else:
                     method = self.path.rsplit("/", 1)[-1].split("?")[0]
                     try:
@@ -181,9 +187,11 @@ class FakeSlack:
                     except DropConnection:
                         self.close_connection = True
                         return
-                payload = json.dumps(body).encode()
+                text = isinstance(body, str)
+                payload = (body if text else json.dumps(body)).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                kind = "text/plain" if text else "application/json"
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -216,10 +224,16 @@ class FakeSlack:
         return f"http://{host}:{port}/api/"
 
     def response_url(self, name: str = "respond") -> str:
-        """A ``response_url`` served by the fake; what is posted to it is a call named ``name``."""
+        """A new ``response_url``, as Slack puts one in each command and interaction; what is
+        posted to it is a call named ``name``. Like Slack's, it takes ``RESPONSE_URL_USES``
+        posts within ``RESPONSE_URL_LIFETIME`` seconds on the fake's clock (``now``), each
+        message held to chat.postMessage's limits (RESPONSE_URL in fake_slack_rules)."""
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/hooks/{name}"
+        serial = next(self._serial)
+        with self._lock:
+            self.hook_issued[f"{name}/{serial}"] = self.now_unlocked()
+        return f"http://{host}:{port}/hooks/{name}/{serial}"
 
     def add_user(
         self,
@@ -333,7 +347,15 @@ class FakeSlack:
     def now(self) -> float:
         """The fake's clock in seconds: real time, plus what compressed waits skipped."""
         with self._lock:
-            return time.monotonic() + self._skipped
+            return self.now_unlocked()
+
+    def now_unlocked(self) -> float:
+        return time.monotonic() + self._skipped
+
+    def advance(self, slack_seconds: float) -> None:
+        """Move the fake's clock on by ``slack_seconds`` at once (nothing sleeps)."""
+        with self._lock:
+            self._skipped += slack_seconds
 
     def issue_trigger(self, trigger_id: str | None = None) -> str:
         """A new trigger id, as Slack puts in an interaction's payload, valid from now."""
@@ -408,11 +430,24 @@ class FakeSlack:
             return answer
         return 200, {}, answer
 
-    def _hook(self, name: str, raw: str, headers: dict[str, str]) -> tuple[int, dict, dict]:
-        """A post to a response_url: recorded as a call, its message held to Slack's limits."""
+    def _hook(self, path: str, raw: str, headers: dict[str, str]) -> tuple[int, dict, Any]:
+        """A post to a response_url: recorded as a call named as the URL was, taken at most
+        ``RESPONSE_URL_USES`` times within ``RESPONSE_URL_LIFETIME`` (after that, or for a URL
+        the fake never issued, Slack's 404 ``Expired url``), its message held to Slack's limits
+        (400 with the error)."""
         params = _parse(raw, headers.get("Content-Type", ""))
+        name = path.split("/", 1)[0]
         with self._lock:
             self.calls.append(Call(name, params, headers))
+            issued = self.hook_issued.get(path)
+            uses = self.hook_uses.get(path, 0)
+            if (
+                issued is None
+                or self.now_unlocked() - issued > RESPONSE_URL_LIFETIME
+                or uses >= RESPONSE_URL_USES
+            ):
+                return 404, {}, EXPIRED_URL
+            self.hook_uses[path] = uses + 1
         refused = response_refusal(params)
         if refused is not None:
             return 400, {}, refused

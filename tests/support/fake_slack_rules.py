@@ -71,6 +71,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Set
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
@@ -164,6 +165,63 @@ def response_refusal(params: dict[str, Any]) -> dict[str, Any] | None:
     except Refused as refused:
         return {"ok": False, "error": refused.error, "fake_slack_reason": refused.why}
     return None
+
+
+def request_kind(body: str, content_type: str) -> str:
+    """What Slack sent: ``command``, an interaction's ``type`` (``block_actions``,
+    ``view_submission``...), or ``event``."""
+    if "json" in content_type:
+        return "event"
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    if "payload" in fields:
+        try:
+            return str(json.loads(fields["payload"]).get("type") or "")
+        except ValueError:
+            return ""
+    return "command" if "command" in fields else ""
+
+
+def ack_refusal(kind: str, body: str) -> str | None:
+    """Why Slack would refuse what an app answered in the HTTP ack of a ``kind`` request, or
+    None (ACK). A command's or an action's answer is a message (POST's limits); a view
+    submission's is a ``response_action``: ``errors`` (block_id -> message), ``update`` or
+    ``push`` (a modal, VIEWS' limits) or ``clear``."""
+    if not body or kind in ("", "event") or not body.lstrip().startswith("{"):
+        return None
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "invalid_arguments: the answer is not JSON"
+    try:
+        if kind == "view_submission":
+            _check_response_action(answer)
+        elif answer.get("text") or answer.get("blocks") or answer.get("attachments"):
+            check_message(answer)
+    except Refused as refused:
+        return str(refused)
+    return None
+
+
+def _check_response_action(answer: dict[str, Any]) -> None:
+    action = answer.get("response_action")
+    if action is None:
+        if answer:
+            raise Refused("invalid_arguments", "a view submission's answer needs response_action")
+        return
+    if action == "errors":
+        errors = answer.get("errors")
+        if not isinstance(errors, dict) or not errors:
+            raise Refused("invalid_arguments", "`errors` must be an object of block_id -> text")
+        for block_id, message in errors.items():
+            if not isinstance(message, str) or not message:
+                raise Refused("invalid_arguments", f"error for {block_id!r} must be text")
+    elif action in ("update", "push"):
+        view = _json(answer.get("view"), "view")
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise Refused("invalid_arguments", f"response_action {action} needs a modal view")
+        check_view(view)
+    elif action != "clear":
+        raise Refused("invalid_arguments", f"unknown response_action {action!r}")
 
 
 def _check(method: str, params: dict[str, Any]) -> None:

@@ -237,10 +237,32 @@ def test_a_trigger_id_opens_one_view_within_three_seconds(
 
 
 def test_a_response_url_holds_messages_to_the_same_limits(fake: FakeSlack) -> None:
+    # RESPONSE_URL: every post is a message with chat.postMessage's limits.
     hook = WebhookClient(fake.response_url("hook"))
     assert hook.send(text="hi", blocks=[section()] * 50).status_code == 200
     assert hook.send(text="hi", blocks=[section()] * 51).status_code == 400
-    assert len(fake.calls_to("hook")) == 2
+    assert hook.send(text="hi", blocks=[section("x" * 3001)]).status_code == 400
+    assert hook.send(text="x" * 40_001).status_code == 400
+    refused = hook.send(text="hi", blocks=[{"type": "no_such_block"}])
+    assert refused.status_code == 400 and "invalid_blocks" in refused.body
+    assert len(fake.calls_to("hook")) == 5
+
+
+def test_a_response_url_takes_five_posts_within_thirty_minutes(fake: FakeSlack) -> None:
+    # RESPONSE_URL: "up to 5 times within 30 minutes"; then Slack's 404 "Expired url".
+    hook = WebhookClient(fake.response_url("hook"))
+    assert [hook.send(text=f"post {n}").status_code for n in range(5)] == [200] * 5
+    sixth = hook.send(text="post 6")
+    assert (sixth.status_code, sixth.body) == (404, "Expired url")
+    # Each request gets its own URL; one lives 30 minutes on the fake's clock.
+    later = WebhookClient(fake.response_url("hook"))
+    assert later.send(text="in time").status_code == 200
+    fake.advance(30 * 60 + 1)
+    late = later.send(text="too late")
+    assert (late.status_code, late.body) == (404, "Expired url")
+    # A URL Slack never issued is refused alike.
+    made_up = WebhookClient(fake.response_url("hook") + "0")
+    assert made_up.send(text="hi").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -543,3 +565,47 @@ def test_the_file_methods_are_rate_limited_by_their_tier(
     assert wait is not None and wait >= 1
     # Per token: another workspace's calls are counted apart.
     assert limits.check(method, "xoxb-other") is None
+
+
+# -- what an app answers in the HTTP ack (fake_slack_rules: ACK) -------------------------------
+
+
+def test_the_driver_holds_an_apps_ack_to_slacks_rules(fake: FakeSlack) -> None:
+    from slack_bolt import App
+
+    from tests.support.slack_requests import SlackDriver
+
+    app = App(
+        signing_secret="secret",
+        client=WebClient(token="xoxb-test", base_url=fake.base_url),
+        token_verification_enabled=False,
+    )
+    answers: dict[str, Any] = {}
+
+    @app.command("/ally")
+    def command(ack: Any, command: dict[str, Any]) -> None:
+        ack(**answers[command["text"]])
+
+    @app.view("form")
+    def submitted(ack: Any, body: dict[str, Any]) -> None:
+        ack(**answers[body["view"]["private_metadata"]])
+
+    driver = SlackDriver(app, "secret", fake=fake)
+    answers["fine"] = {"text": "hi", "blocks": [section()] * 50}
+    assert driver.command("fine").status == 200
+    answers["errors"] = {"response_action": "errors", "errors": {"b": "Too long"}}
+    assert driver.submit("form", {}, private_metadata="errors").status == 200
+    answers["update"] = {"response_action": "update", "view": modal(section())}
+    assert driver.submit("form", {}, private_metadata="update").status == 200
+
+    answers["too_many"] = {"text": "hi", "blocks": [section()] * 51}
+    answers["too_long"] = {"text": "hi", "blocks": [section("x" * 3001)]}
+    for text in ("too_many", "too_long"):
+        with pytest.raises(AssertionError, match="invalid_blocks"):
+            driver.command(text)
+    answers["bad_errors"] = {"response_action": "errors", "errors": {"b": ""}}
+    answers["bad_view"] = {"response_action": "push", "view": modal(section(""))}
+    answers["no_submit"] = {"response_action": "update", "view": modal(text_input(), submit=None)}
+    for metadata in ("bad_errors", "bad_view", "no_submit"):
+        with pytest.raises(AssertionError, match="Slack would refuse"):
+            driver.submit("form", {}, private_metadata=metadata)

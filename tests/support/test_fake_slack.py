@@ -422,6 +422,17 @@ def test_guests_carry_slacks_flags(client: WebClient, fake: FakeSlack) -> None:
     }
 
 
+def test_a_user_can_come_without_a_time_zone(client: WebClient, fake: FakeSlack) -> None:
+    # MISSING_TZ: Slack leaves tz out of some user objects.
+    fake.add_user("U1", "Member", tz="Europe/Lisbon")
+    fake.add_user("U2", "No zone")
+    fake.without_tz("U2")
+    assert client.users_info(user="U1")["user"]["tz"] == "Europe/Lisbon"
+    assert "tz" not in client.users_info(user="U2")["user"]
+    listed = {u["id"]: u for u in client.users_list()["members"]}
+    assert "tz" not in listed["U2"] and listed["U1"]["tz"] == "Europe/Lisbon"
+
+
 def test_slackbot_is_in_every_workspace_and_is_not_marked_a_bot(client: WebClient) -> None:
     # SLACKBOT
     bot = client.users_info(user="USLACKBOT")["user"]

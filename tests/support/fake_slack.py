@@ -162,6 +162,8 @@ class FakeSlack:
         # response_url posts: the URL's name -> Slack times (``now``) it was used.
         self.hook_issued: dict[str, float] = {}
         self.hook_uses: dict[str, int] = {}
+        # Posts to a response_url Slack refused, with its answer (they are not in ``calls``).
+        self.refused_posts: list[tuple[Call, str]] = []
         self._server: ThreadingHTTPServer | None = None
         # Every workspace has Slackbot: users.info answers for it, with is_bot false.
         self.users.setdefault("USLACKBOT", slackbot())
@@ -431,14 +433,15 @@ class FakeSlack:
         return 200, {}, answer
 
     def _hook(self, path: str, raw: str, headers: dict[str, str]) -> tuple[int, dict, Any]:
-        """A post to a response_url: recorded as a call named as the URL was, taken at most
-        ``RESPONSE_URL_USES`` times within ``RESPONSE_URL_LIFETIME`` (after that, or for a URL
-        the fake never issued, Slack's 404 ``Expired url``), its message held to Slack's limits
-        (400 with the error)."""
+        """A post to a response_url: taken at most ``RESPONSE_URL_USES`` times within
+        ``RESPONSE_URL_LIFETIME`` (after that, or for a URL the fake never issued, Slack's 404
+        ``Expired url``), its message held to Slack's limits (400 with the error). An accepted
+        post is a call named as the URL was; a refused one is kept in ``refused_posts``."""
         params = _parse(raw, headers.get("Content-Type", ""))
         name = path.split("/", 1)[0]
+        call = Call(name, params, headers)
+        refused = response_refusal(params)
         with self._lock:
-            self.calls.append(Call(name, params, headers))
             issued = self.hook_issued.get(path)
             uses = self.hook_uses.get(path, 0)
             if (
@@ -446,11 +449,14 @@ class FakeSlack:
                 or self.now_unlocked() - issued > RESPONSE_URL_LIFETIME
                 or uses >= RESPONSE_URL_USES
             ):
+                self.refused_posts.append((call, EXPIRED_URL))
                 return 404, {}, EXPIRED_URL
             self.hook_uses[path] = uses + 1
-        refused = response_refusal(params)
-        if refused is not None:
-            return 400, {}, refused
+            if refused is not None:
+                # Nobody sees a refused message: it is kept apart, not among the calls.
+                self.refused_posts.append((call, str(refused["error"])))
+                return 400, {}, refused
+            self.calls.append(call)
         return 200, {}, {"ok": True}
 
     def _auth_test(self, params: Params) -> dict:

@@ -245,7 +245,12 @@ def test_a_response_url_holds_messages_to_the_same_limits(fake: FakeSlack) -> No
     assert hook.send(text="x" * 40_001).status_code == 400
     refused = hook.send(text="hi", blocks=[{"type": "no_such_block"}])
     assert refused.status_code == 400 and "invalid_blocks" in refused.body
-    assert len(fake.calls_to("hook")) == 5
+    # Only the accepted post is shown; the refused ones are kept apart with Slack's answer.
+    assert len(fake.calls_to("hook")) == 1
+    assert [e for _, e in fake.refused_posts] == ["invalid_blocks"] * 2 + [
+        "msg_too_long",
+        "invalid_blocks",
+    ]
 
 
 def test_a_response_url_takes_five_posts_within_thirty_minutes(fake: FakeSlack) -> None:
@@ -263,6 +268,8 @@ def test_a_response_url_takes_five_posts_within_thirty_minutes(fake: FakeSlack) 
     # A URL Slack never issued is refused alike.
     made_up = WebhookClient(fake.response_url("hook") + "0")
     assert made_up.send(text="hi").status_code == 404
+    assert [c["text"] for c, _ in fake.refused_posts] == ["post 6", "too late", "hi"]
+    assert len(fake.calls_to("hook")) == 6
 
 
 @pytest.mark.parametrize(

@@ -159,7 +159,8 @@ class FakeSlack:
         self.download_tokens: set[str] = {"xoxb-test"}
         # DMs opened with conversations.open (the app's DM with a user is ``"D" + user id``).
         self.opened: set[str] = set()
-        # response_url posts: the URL's name -> Slack times (``now``) it was used.
+        # Each response_url issued ("<name>/<serial>") -> when (on ``now``'s clock); and how
+        # many posts each has taken.
         self.hook_issued: dict[str, float] = {}
         self.hook_uses: dict[str, int] = {}
         # Posts to a response_url Slack refused, with its answer (they are not in ``calls``).
@@ -352,6 +353,7 @@ class FakeSlack:
             return self.now_unlocked()
 
     def now_unlocked(self) -> float:
+        """``now`` for a caller that already holds the fake's lock."""
         return time.monotonic() + self._skipped
 
     def advance(self, slack_seconds: float) -> None:

@@ -26,6 +26,7 @@ def _serve(users: list[User], channel: Connection) -> None:
 
     fake = FakeSlack().start()
     fake.add_token("xoxb-bench", "T1")  # the benchmarks' bot token (bench.bare_bolt.TOKEN)
+    fake.add_channel("C1", "UBOT")  # where the benchmarks' commands come from
     for user_id, name, tz in users:
         fake.add_user(user_id, name, tz=tz)
     channel.send(fake.base_url)

@@ -48,6 +48,9 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake.add_user("U4", "Kathy Ito", tz="Europe/Berlin")
     fake.add_user("UBOTX", "Reminder Bot", is_bot=True)
     fake.add_user("UGONE", "Former Colleague", deleted=True)
+    # The channel SlackDriver's commands come from, with Ally in it (no one else, so no one
+    # shares a channel with a guest unless a test says so).
+    fake.add_channel("C1", "UBOT")
     yield fake
     fake.stop()
 

@@ -87,7 +87,7 @@ def confirm(
     slack: SlackDriver, fake: FakeSlack, message: dict[str, Any], *, user: str = "U1"
 ) -> dict[str, Any]:
     """``user`` presses Import on a preview; returns the answer posted to its response_url."""
-    hook = fake.base_url + "import_hook"
+    hook = fake.response_url("import_hook")
     before = len(fake.calls_to("import_hook"))
     value = buttons(message)["import_confirm"]
     reply = slack.action("import_confirm", value=value, user=user, extra={"response_url": hook})

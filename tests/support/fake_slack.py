@@ -45,6 +45,12 @@ from tests.support.fake_slack_rules import (
 Params = dict[str, Any]
 # Slack seconds a trigger_id can be exchanged for a view after Slack issued it.
 TRIGGER_LIFETIME = 3.0
+# A response_url: posts it takes, and Slack seconds it lives (RESPONSE_URL in fake_slack_rules).
+RESPONSE_URL_USES = 5
+RESPONSE_URL_LIFETIME = 30 * 60.0
+# What Slack answers (HTTP 404, plain text) a post to a response_url past its time; Slack
+# documents no other answer for a sixth post, so the fake gives this one for that too.
+EXPIRED_URL = "Expired url"
 _TRIGGER_METHODS = ("views.open", "views.push")
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
 # The bot token the tests' single workspace (T1, "Acme") runs with (tests/support/settings.py).
@@ -126,6 +132,11 @@ class FakeSlack:
     scopes: set[str] = field(default_factory=lambda: set(BOT_SCOPES))
     # Channels: id -> (member ids, private); the bot user is UBOT.
     channels: dict[str, tuple[set[str], bool]] = field(default_factory=dict)
+    # Channels that were archived (CHANNELS in fake_slack_rules): nothing more is posted there.
+    archived: set[str] = field(default_factory=set)
+    # Users the bot may not see (another organisation's people, Slack Connect): conversations.open
+    # answers user_not_visible.
+    invisible: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -146,6 +157,14 @@ class FakeSlack:
         self.file_redirects: dict[str, str] = {}
         # Tokens files.slack.com hands files to (a token without files:read is not among them).
         self.download_tokens: set[str] = {"xoxb-test"}
+        # DMs opened with conversations.open (the app's DM with a user is ``"D" + user id``).
+        self.opened: set[str] = set()
+        # Each response_url issued ("<name>/<serial>") -> when (on ``now``'s clock); and how
+        # many posts each has taken.
+        self.hook_issued: dict[str, float] = {}
+        self.hook_uses: dict[str, int] = {}
+        # Posts to a response_url Slack refused, with its answer (they are not in ``calls``).
+        self.refused_posts: list[tuple[Call, str]] = []
         self._server: ThreadingHTTPServer | None = None
         # Every workspace has Slackbot: users.info answers for it, with is_bot false.
         self.users.setdefault("USLACKBOT", slackbot())
@@ -162,8 +181,8 @@ class FakeSlack:
                     # files upload v2, step 2: the file's bytes POSTed to the issued URL.
                     status, headers, body = fake._upload(self.path.rsplit("/", 1)[-1], raw)
                 elif self.path.startswith("/hooks/"):
-                    name = self.path.rsplit("/", 1)[-1]
-                    status, headers, body = fake._hook(name, raw, dict(self.headers))
+                    path = self.path.removeprefix("/hooks/")
+                    status, headers, body = fake._hook(path, raw, dict(self.headers))
                 else:
                     method = self.path.rsplit("/", 1)[-1].split("?")[0]
                     try:
@@ -171,9 +190,11 @@ class FakeSlack:
                     except DropConnection:
                         self.close_connection = True
                         return
-                payload = json.dumps(body).encode()
+                text = isinstance(body, str)
+                payload = (body if text else json.dumps(body)).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                kind = "text/plain" if text else "application/json"
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -206,10 +227,16 @@ class FakeSlack:
         return f"http://{host}:{port}/api/"
 
     def response_url(self, name: str = "respond") -> str:
-        """A ``response_url`` served by the fake; what is posted to it is a call named ``name``."""
+        """A new ``response_url``, as Slack puts one in each command and interaction; what is
+        posted to it is a call named ``name``. Like Slack's, it takes ``RESPONSE_URL_USES``
+        posts within ``RESPONSE_URL_LIFETIME`` seconds on the fake's clock (``now``), each
+        message held to chat.postMessage's limits (RESPONSE_URL in fake_slack_rules)."""
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/hooks/{name}"
+        serial = next(self._serial)
+        with self._lock:
+            self.hook_issued[f"{name}/{serial}"] = self.now_unlocked()
+        return f"http://{host}:{port}/hooks/{name}/{serial}"
 
     def add_user(
         self,
@@ -239,8 +266,20 @@ class FakeSlack:
         }
 
     def add_channel(self, channel_id: str, *members: str, private: bool = False) -> None:
-        """A channel and its members (add ``UBOT`` for a private channel Ally is in)."""
+        """A channel and its members (add ``UBOT`` for a channel Ally is in: the chat methods
+        refuse the others with ``not_in_channel``)."""
         self.channels[channel_id] = (set(members), private)
+
+    def archive(self, channel_id: str) -> None:
+        """The channel is archived: chat.postMessage / postEphemeral answer ``is_archived``,
+        chat.update ``is_inactive`` (CHANNELS in fake_slack_rules)."""
+        self.archived.add(channel_id)
+
+    def without_tz(self, user_id: str) -> None:
+        """Slack leaves ``tz`` (and ``tz_label``, ``tz_offset``) out of some user objects
+        (MISSING_TZ in fake_slack_rules): this user is shown without them."""
+        for key in ("tz", "tz_label", "tz_offset"):
+            self.users[user_id].pop(key, None)
 
     def add_email(self, user_id: str, email: str) -> None:
         """Give a user a profile email (``users.list`` shows it with ``users:read.email``)."""
@@ -311,7 +350,16 @@ class FakeSlack:
     def now(self) -> float:
         """The fake's clock in seconds: real time, plus what compressed waits skipped."""
         with self._lock:
-            return time.monotonic() + self._skipped
+            return self.now_unlocked()
+
+    def now_unlocked(self) -> float:
+        """``now`` for a caller that already holds the fake's lock."""
+        return time.monotonic() + self._skipped
+
+    def advance(self, slack_seconds: float) -> None:
+        """Move the fake's clock on by ``slack_seconds`` at once (nothing sleeps)."""
+        with self._lock:
+            self._skipped += slack_seconds
 
     def issue_trigger(self, trigger_id: str | None = None) -> str:
         """A new trigger id, as Slack puts in an interaction's payload, valid from now."""
@@ -386,14 +434,31 @@ class FakeSlack:
             return answer
         return 200, {}, answer
 
-    def _hook(self, name: str, raw: str, headers: dict[str, str]) -> tuple[int, dict, dict]:
-        """A post to a response_url: recorded as a call, its message held to Slack's limits."""
+    def _hook(self, path: str, raw: str, headers: dict[str, str]) -> tuple[int, dict, Any]:
+        """A post to a response_url: taken at most ``RESPONSE_URL_USES`` times within
+        ``RESPONSE_URL_LIFETIME`` (after that, or for a URL the fake never issued, Slack's 404
+        ``Expired url``), its message held to Slack's limits (400 with the error). An accepted
+        post is a call named as the URL was; a refused one is kept in ``refused_posts``."""
         params = _parse(raw, headers.get("Content-Type", ""))
-        with self._lock:
-            self.calls.append(Call(name, params, headers))
+        name = path.split("/", 1)[0]
+        call = Call(name, params, headers)
         refused = response_refusal(params)
-        if refused is not None:
-            return 400, {}, refused
+        with self._lock:
+            issued = self.hook_issued.get(path)
+            uses = self.hook_uses.get(path, 0)
+            if (
+                issued is None
+                or self.now_unlocked() - issued > RESPONSE_URL_LIFETIME
+                or uses >= RESPONSE_URL_USES
+            ):
+                self.refused_posts.append((call, EXPIRED_URL))
+                return 404, {}, EXPIRED_URL
+            self.hook_uses[path] = uses + 1
+            if refused is not None:
+                # Nobody sees a refused message: it is kept apart, not among the calls.
+                self.refused_posts.append((call, str(refused["error"])))
+                return 400, {}, refused
+            self.calls.append(call)
         return 200, {}, {"ok": True}
 
     def _auth_test(self, params: Params) -> dict:
@@ -445,13 +510,49 @@ class FakeSlack:
         }
 
     def _conversations_open(self, params: Params) -> dict:
+        """https://api.slack.com/methods/conversations.open (CONVERSATIONS_OPEN): a DM with
+        ``users``; ``user_not_found`` for an id Slack does not know, ``user_disabled`` for a
+        deactivated user, ``user_not_visible`` for one the bot may not see."""
         users = str(params.get("users", ""))
-        return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+        user_id = users.split(",")[0]
+        user = self.users.get(user_id)
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        if user.get("deleted"):
+            return {"ok": False, "error": "user_disabled"}
+        if user_id in self.invisible:
+            return {"ok": False, "error": "user_not_visible"}
+        channel = "D" + user_id
+        with self._lock:
+            self.opened.add(channel)
+        return {"ok": True, "channel": {"id": channel}}
+
+    def channel_refusal(self, channel: str, method: str) -> str | None:
+        """Slack's error for posting (or updating) in ``channel``, or None (CHANNELS in
+        fake_slack_rules). A DM is the app's own when it was opened with conversations.open
+        or is the app's DM with a user Slack knows (a user id as ``channel`` posts there);
+        a channel must exist, be unarchived and have the bot (UBOT) as a member."""
+        if channel.startswith("D"):
+            user = self.users.get(channel[1:])
+            if channel in self.opened or (user is not None and not user.get("deleted")):
+                return None
+            return "channel_not_found"
+        found = self.channels.get(channel)
+        if found is None:
+            return "channel_not_found"
+        if channel in self.archived:
+            return "is_inactive" if method == "chat.update" else "is_archived"
+        if "UBOT" not in found[0]:
+            return "not_in_channel"
+        return None
 
     def _chat_postMessage(self, params: Params) -> dict:
         # A user id as ``channel`` posts in the app's DM with that user; Slack answers with
         # the DM's own id.
         channel = dm_channel(str(params.get("channel")))
+        refused = self.channel_refusal(channel, "chat.postMessage")
+        if refused is not None:
+            return {"ok": False, "error": refused}
         ts = f"{1700000000 + next(self._ts)}.000100"
         with self._lock:
             self.messages.setdefault(channel, []).append({**params, "ts": ts})
@@ -504,7 +605,24 @@ class FakeSlack:
         }
 
     def _chat_update(self, params: Params) -> dict:
-        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        """https://api.slack.com/methods/chat.update (CHAT_UPDATE): ``channel`` must be the
+        channel's (or DM's) id, not a user id; ``message_not_found`` for a ts that is not
+        there (an ephemeral message is never there); ``cant_update_message`` for a message
+        the bot did not post. The message is replaced."""
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        refused = self.channel_refusal(channel, "chat.update")
+        if refused is not None:
+            return {"ok": False, "error": refused}
+        with self._lock:
+            posted = self.messages.get(channel, [])
+            found = [m for m in posted if m["ts"] == ts]
+            if not found:
+                return {"ok": False, "error": "message_not_found"}
+            if "user" in found[0]:  # written by a person (post_as), not posted by the app
+                return {"ok": False, "error": "cant_update_message"}
+            updated = {k: v for k, v in params.items() if k not in ("token", "channel")}
+            posted[posted.index(found[0])] = {**found[0], **updated}
+        return {"ok": True, "channel": channel, "ts": ts, "text": params.get("text")}
 
     def _chat_delete(self, params: Params) -> dict:
         """https://api.slack.com/methods/chat.delete: ``channel`` and ``ts``; "When used with a
@@ -533,6 +651,9 @@ class FakeSlack:
         return {"ok": True}
 
     def _chat_postEphemeral(self, params: Params) -> dict:
+        refused = self.channel_refusal(dm_channel(str(params.get("channel"))), "chat.postEphemeral")
+        if refused is not None:
+            return {"ok": False, "error": refused}
         return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
 
     def _chat_getPermalink(self, params: Params) -> dict:

@@ -46,6 +46,7 @@ METHOD_TIERS: dict[str, int] = {
     "conversations.open": 3,
     "chat.update": 3,
     "chat.delete": 3,
+    "files.delete": 3,
     "reactions.get": 3,
     "auth.test": 4,  # "Special": several hundred a minute; Tier 4 is the closest tier
     "users.info": 4,
@@ -55,6 +56,7 @@ METHOD_TIERS: dict[str, int] = {
     "views.push": 4,
     "chat.postEphemeral": 4,
     "chat.getPermalink": 4,
+    "files.info": 4,
     "files.getUploadURLExternal": 4,
     "files.completeUploadExternal": 4,
     "oauth.v2.access": 4,

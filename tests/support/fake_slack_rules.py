@@ -21,7 +21,36 @@ check are checked here. Each limit names the Slack page it comes from, so it can
   when using a bot token"), ``token_revoked`` ("... or the app has been removed"),
   ``token_expired`` (a rotating token past its expiry).
 
+- CHANNELS: https://api.slack.com/methods/chat.postMessage and
+  https://api.slack.com/methods/chat.postEphemeral ("channel_not_found: Value passed for channel
+  was invalid"; "not_in_channel: Cannot post user messages to a channel they are not in";
+  "is_archived: Channel has been archived"). A DM the app opened (conversations.open), or a
+  user id as ``channel`` (the app's DM with them), is the app's own.
+- CHAT_UPDATE: https://api.slack.com/methods/chat.update (``channel`` "For direct messages,
+  ensure that this value is a DM ID (starts with D) instead of a User ID"; "message_not_found:
+  No message exists with the requested timestamp"; "cant_update_message: Authenticated user does
+  not have permission to update this message"; "is_inactive: The message cannot be edited
+  within a frozen, archived or deleted channel").
+- CONVERSATIONS_OPEN: https://api.slack.com/methods/conversations.open ("user_not_found:
+  Value(s) passed for users was invalid"; "user_disabled: A specified user has been disabled";
+  "user_not_visible: The calling user is restricted from seeing the requested user").
+- RESPONSE_URL: https://api.slack.com/interactivity/handling#message_responses ("You can use a
+  response_url to ... up to 5 times within 30 minutes of receiving the payload"). Past that
+  Slack answers HTTP 404 with the plain-text body ``Expired url`` (getsentry/sentry,
+  src/sentry/integrations/slack/utils: "Yes the error string has a space in it", matched
+  against what Slack answers an expired response_url). Each post's message is held to POST's
+  limits; Slack answers a refused one with HTTP 400 (``invalid_blocks``, ``no_text``...).
+- ACK: https://api.slack.com/interactivity/handling#responses and
+  https://api.slack.com/surfaces/modals#responding (a command's or action's HTTP answer is a
+  message with POST's limits; a view submission's is ``response_action`` ``errors`` (an
+  object of block_id -> message), ``update`` / ``push`` (a view, VIEWS' limits) or ``clear``).
+
 Users, as the fake shows them (tests/support/fake_slack.py):
+
+- MISSING_TZ: a user object does not always carry ``tz`` / ``tz_label`` / ``tz_offset``:
+  slackhq/slack-api-docs#11 ("it's unclear when `tz` is null and when it's set"),
+  caiosba/slack-timezone-converter#6 (a bot token's own user "will always fail due to having
+  no timezone set"), ornicar/zulip-remind#11 (users with no timezone, e.g. bots).
 
 - GUESTS: https://docs.slack.dev/reference/objects/user-object (``is_restricted``: a
   multi-channel guest; ``is_ultra_restricted``: a single-channel guest, also restricted;
@@ -42,6 +71,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Set
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
@@ -135,6 +165,63 @@ def response_refusal(params: dict[str, Any]) -> dict[str, Any] | None:
     except Refused as refused:
         return {"ok": False, "error": refused.error, "fake_slack_reason": refused.why}
     return None
+
+
+def request_kind(body: str, content_type: str) -> str:
+    """What Slack sent: ``command``, an interaction's ``type`` (``block_actions``,
+    ``view_submission``...), or ``event``."""
+    if "json" in content_type:
+        return "event"
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    if "payload" in fields:
+        try:
+            return str(json.loads(fields["payload"]).get("type") or "")
+        except ValueError:
+            return ""
+    return "command" if "command" in fields else ""
+
+
+def ack_refusal(kind: str, body: str) -> str | None:
+    """Why Slack would refuse what an app answered in the HTTP ack of a ``kind`` request, or
+    None (ACK). A command's or an action's answer is a message (POST's limits); a view
+    submission's is a ``response_action``: ``errors`` (block_id -> message), ``update`` or
+    ``push`` (a modal, VIEWS' limits) or ``clear``."""
+    if not body or kind in ("", "event") or not body.lstrip().startswith("{"):
+        return None
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "invalid_arguments: the answer is not JSON"
+    try:
+        if kind == "view_submission":
+            _check_response_action(answer)
+        elif answer.get("text") or answer.get("blocks") or answer.get("attachments"):
+            check_message(answer)
+    except Refused as refused:
+        return str(refused)
+    return None
+
+
+def _check_response_action(answer: dict[str, Any]) -> None:
+    action = answer.get("response_action")
+    if action is None:
+        if answer:
+            raise Refused("invalid_arguments", "a view submission's answer needs response_action")
+        return
+    if action == "errors":
+        errors = answer.get("errors")
+        if not isinstance(errors, dict) or not errors:
+            raise Refused("invalid_arguments", "`errors` must be an object of block_id -> text")
+        for block_id, message in errors.items():
+            if not isinstance(message, str) or not message:
+                raise Refused("invalid_arguments", f"error for {block_id!r} must be text")
+    elif action in ("update", "push"):
+        view = _json(answer.get("view"), "view")
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise Refused("invalid_arguments", f"response_action {action} needs a modal view")
+        check_view(view)
+    elif action != "clear":
+        raise Refused("invalid_arguments", f"unknown response_action {action!r}")
 
 
 def _check(method: str, params: dict[str, Any]) -> None:

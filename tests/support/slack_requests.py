@@ -29,6 +29,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack_rules import ack_refusal, request_kind
 
 TEAM = "T1"
 # Slack makes every request unique (response_url, action_ts, view hash, event_id), and Ally
@@ -76,7 +77,13 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]
 
 
 def command_body(
-    text: str, *, user: str, team: str = TEAM, trigger_id: str = "trig-1", sent: bool = False
+    text: str,
+    *,
+    user: str,
+    team: str = TEAM,
+    trigger_id: str = "trig-1",
+    sent: bool = False,
+    response_url: str | None = None,
 ) -> str:
     """A slash command's form body; ``text`` as the member typed it, or as Slack sends it
     (``sent=True``)."""
@@ -92,7 +99,7 @@ def command_body(
             "command": "/ally",
             "text": text if sent else as_sent(text),
             "api_app_id": "A1",
-            "response_url": f"https://hooks.slack.invalid/commands/{next(_serial)}",
+            "response_url": response_url or f"https://hooks.slack.invalid/commands/{next(_serial)}",
             "trigger_id": trigger_id,
         }
     )
@@ -151,9 +158,22 @@ class SlackDriver:
         return trigger_id
 
     def send(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Reply:
+        """Dispatch a signed request; the answer Ally gives in the HTTP ack is held to the rules
+        Slack holds it to (ACK in fake_slack_rules): a test fails on one Slack would refuse."""
         all_headers = {"Content-Type": content_type, **sign(self.secret, body), **(headers or {})}
         response: BoltResponse = self.app.dispatch(BoltRequest(body=body, headers=all_headers))
-        return Reply(response.status, response.body)
+        reply = Reply(response.status, response.body)
+        if response.status == 200:
+            refused = ack_refusal(request_kind(body, content_type), reply.body)
+            if refused is not None:
+                raise AssertionError(f"Slack would refuse Ally's answer: {refused}: {reply.body}")
+        return reply
+
+    def response_url(self, name: str) -> str:
+        """A new response_url for a request: the fake Slack's, else one that goes nowhere."""
+        if self.fake is not None:
+            return self.fake.response_url(name)
+        return f"https://hooks.slack.invalid/{name}/{next(_serial)}"
 
     def command(
         self, text: str, *, user: str = "U1", trigger_id: str | None = None, sent: bool = False
@@ -161,7 +181,14 @@ class SlackDriver:
         """``/ally <text>`` with ``text`` as the member typed it (``sent=True``: as Slack sends
         it, already escaped)."""
         trigger_id = self.trigger(trigger_id)
-        body = command_body(text, user=user, team=self.team, trigger_id=trigger_id, sent=sent)
+        body = command_body(
+            text,
+            user=user,
+            team=self.team,
+            trigger_id=trigger_id,
+            sent=sent,
+            response_url=self.response_url("command_response"),
+        )
         return self.send(body, "application/x-www-form-urlencoded")
 
     def interactive(self, payload: dict[str, Any]) -> Reply:
@@ -239,7 +266,7 @@ class SlackDriver:
             "trigger_id": trigger_id,
             "message_ts": message.get("ts"),
             "message": {"type": "message", **message},
-            "response_url": "https://hooks.slack.invalid/actions/1",
+            "response_url": self.response_url("shortcut_response"),
         }
         return self.interactive(payload)
 

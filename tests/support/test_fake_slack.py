@@ -15,6 +15,7 @@ from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 
 from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack_limits import RateLimits
 from tests.support.fake_slack_rules import KNOWN_METHODS
 from tests.support.slack_requests import as_sent
 
@@ -22,6 +23,7 @@ from tests.support.slack_requests import as_sent
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
+    fake.add_channel("C1", "UBOT", "U1")  # a channel Ally is in
     yield fake
     fake.stop()
 
@@ -235,10 +237,39 @@ def test_a_trigger_id_opens_one_view_within_three_seconds(
 
 
 def test_a_response_url_holds_messages_to_the_same_limits(fake: FakeSlack) -> None:
+    # RESPONSE_URL: every post is a message with chat.postMessage's limits.
     hook = WebhookClient(fake.response_url("hook"))
     assert hook.send(text="hi", blocks=[section()] * 50).status_code == 200
     assert hook.send(text="hi", blocks=[section()] * 51).status_code == 400
-    assert len(fake.calls_to("hook")) == 2
+    assert hook.send(text="hi", blocks=[section("x" * 3001)]).status_code == 400
+    assert hook.send(text="x" * 40_001).status_code == 400
+    refused = hook.send(text="hi", blocks=[{"type": "no_such_block"}])
+    assert refused.status_code == 400 and "invalid_blocks" in refused.body
+    # Only the accepted post is shown; the refused ones are kept apart with Slack's answer.
+    assert len(fake.calls_to("hook")) == 1
+    assert [e for _, e in fake.refused_posts] == ["invalid_blocks"] * 2 + [
+        "msg_too_long",
+        "invalid_blocks",
+    ]
+
+
+def test_a_response_url_takes_five_posts_within_thirty_minutes(fake: FakeSlack) -> None:
+    # RESPONSE_URL: "up to 5 times within 30 minutes"; then Slack's 404 "Expired url".
+    hook = WebhookClient(fake.response_url("hook"))
+    assert [hook.send(text=f"post {n}").status_code for n in range(5)] == [200] * 5
+    sixth = hook.send(text="post 6")
+    assert (sixth.status_code, sixth.body) == (404, "Expired url")
+    # Each request gets its own URL; one lives 30 minutes on the fake's clock.
+    later = WebhookClient(fake.response_url("hook"))
+    assert later.send(text="in time").status_code == 200
+    fake.advance(30 * 60 + 1)
+    late = later.send(text="too late")
+    assert (late.status_code, late.body) == (404, "Expired url")
+    # A URL Slack never issued is refused alike.
+    made_up = WebhookClient(fake.response_url("hook") + "0")
+    assert made_up.send(text="hi").status_code == 404
+    assert [c["text"] for c, _ in fake.refused_posts] == ["post 6", "too late", "hi"]
+    assert len(fake.calls_to("hook")) == 6
 
 
 @pytest.mark.parametrize(
@@ -259,6 +290,7 @@ def test_a_failure_after_the_work_posts_the_message_then_answers_500(
     client: WebClient, fake: FakeSlack
 ) -> None:
     # Slack: internal_error "It's possible some aspect of the operation succeeded".
+    fake.add_user("U2", "Maria")
     fake.fail("chat.postMessage", status=500, error="internal_error", done_first=True)
     unretried = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
     with pytest.raises(SlackApiError) as refused:
@@ -361,13 +393,16 @@ def test_a_token_is_refused_only_with_an_error_slack_answers(fake: FakeSlack) ->
 def test_chat_delete_deletes_only_the_apps_own_messages(client: WebClient, fake: FakeSlack) -> None:
     """https://api.slack.com/methods/chat.delete: with a bot token, only the bot's own messages
     (``cant_delete_message`` otherwise); ``message_not_found`` for a ts that is not there."""
-    mine = client.chat_postMessage(channel="D1", text="from the app")["ts"]
-    theirs = fake.post_as("U1", "D1", "from a person")
-    assert refused(lambda: client.chat_delete(channel="D1", ts=theirs)) == "cant_delete_message"
-    assert refused(lambda: client.chat_delete(channel="D1", ts="1.000000")) == "message_not_found"
-    assert client.chat_delete(channel="D1", ts=mine)["ok"] is True
-    assert refused(lambda: client.chat_delete(channel="D1", ts=mine)) == "message_not_found"
-    assert [m["ts"] for m in fake.messages["D1"]] == [theirs]
+    fake.add_user("U1", "Member")
+    mine = client.chat_postMessage(channel="DU1", text="from the app")["ts"]
+    theirs = fake.post_as("U1", "DU1", "from a person")
+    assert refused(lambda: client.chat_delete(channel="DU1", ts=theirs)) == "cant_delete_message"
+    assert refused(lambda: client.chat_delete(channel="DU1", ts="1.000000")) == (
+        "message_not_found"
+    )
+    assert client.chat_delete(channel="DU1", ts=mine)["ok"] is True
+    assert refused(lambda: client.chat_delete(channel="DU1", ts=mine)) == "message_not_found"
+    assert [m["ts"] for m in fake.messages["DU1"]] == [theirs]
 
 
 # -- users as Slack shows them (fake_slack_rules: GUESTS, EMAIL_SCOPE, SLACKBOT, ...) ------------
@@ -392,6 +427,17 @@ def test_guests_carry_slacks_flags(client: WebClient, fake: FakeSlack) -> None:
         "U3": {"is_restricted": True, "is_ultra_restricted": True, "is_app_user": False},
         "U4": {"is_restricted": False, "is_ultra_restricted": False, "is_app_user": True},
     }
+
+
+def test_a_user_can_come_without_a_time_zone(client: WebClient, fake: FakeSlack) -> None:
+    # MISSING_TZ: Slack leaves tz out of some user objects.
+    fake.add_user("U1", "Member", tz="Europe/Lisbon")
+    fake.add_user("U2", "No zone")
+    fake.without_tz("U2")
+    assert client.users_info(user="U1")["user"]["tz"] == "Europe/Lisbon"
+    assert "tz" not in client.users_info(user="U2")["user"]
+    listed = {u["id"]: u for u in client.users_list()["members"]}
+    assert "tz" not in listed["U2"] and listed["U1"]["tz"] == "Europe/Lisbon"
 
 
 def test_slackbot_is_in_every_workspace_and_is_not_marked_a_bot(client: WebClient) -> None:
@@ -443,3 +489,141 @@ def test_users_conversations_shows_what_the_bot_may_see(client: WebClient, fake:
     with pytest.raises(SlackApiError) as raised:
         channels("U1")
     assert raised.value.response["error"] == "missing_scope"
+
+
+# -- where the app may post (fake_slack_rules: CHANNELS, CHAT_UPDATE, CONVERSATIONS_OPEN) -------
+
+
+def test_messages_go_only_where_the_app_may_post(client: WebClient, fake: FakeSlack) -> None:
+    fake.add_user("U2", "Maria")
+    fake.add_channel("C2", "U1", "U2")  # Ally is not in it
+    fake.add_channel("C3", "UBOT", "U1")
+    fake.archive("C3")
+    for post in (
+        lambda channel: client.chat_postMessage(channel=channel, text="hi"),
+        lambda channel: client.chat_postEphemeral(channel=channel, user="U1", text="hi"),
+    ):
+        assert post("C1")["ok"]
+        assert refused(lambda post=post: post("C404")) == "channel_not_found"
+        assert refused(lambda post=post: post("C2")) == "not_in_channel"
+        assert refused(lambda post=post: post("C3")) == "is_archived"
+        # The app's DM with a user Slack knows: by user id, or by the DM's id.
+        assert post("U2")["ok"] and post("DU2")["ok"]
+        assert refused(lambda post=post: post("DU404")) == "channel_not_found"
+    # A DM opened with conversations.open is the app's own.
+    opened = client.conversations_open(users="U2")["channel"]["id"]
+    assert client.chat_postMessage(channel=opened, text="hi")["ok"]
+
+
+def test_chat_update_changes_only_the_apps_own_messages_where_they_are(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    fake.add_user("U1", "Member")
+    mine = client.chat_postMessage(channel="U1", text="first")["ts"]
+    theirs = fake.post_as("U1", "DU1", "from a person")
+    updated = client.chat_update(channel="DU1", ts=mine, text="second")
+    assert updated["ok"] and [m["text"] for m in fake.messages["DU1"]] == [
+        "second",
+        "from a person",
+    ]
+    assert refused(lambda: client.chat_update(channel="DU1", ts=theirs, text="x")) == (
+        "cant_update_message"
+    )
+    assert refused(lambda: client.chat_update(channel="DU1", ts="1.000000", text="x")) == (
+        "message_not_found"
+    )
+    # An ephemeral message is never there to update.
+    ephemeral = client.chat_postEphemeral(channel="C1", user="U1", text="hi")["message_ts"]
+    assert refused(lambda: client.chat_update(channel="C1", ts=ephemeral, text="x")) == (
+        "message_not_found"
+    )
+    # chat.update wants the DM's id, not the user's.
+    assert refused(lambda: client.chat_update(channel="U1", ts=mine, text="x")) == (
+        "channel_not_found"
+    )
+    in_general = client.chat_postMessage(channel="C1", text="hi")["ts"]
+    fake.archive("C1")
+    assert refused(lambda: client.chat_update(channel="C1", ts=in_general, text="x")) == (
+        "is_inactive"
+    )
+
+
+def test_conversations_open_refuses_users_it_cannot_reach(
+    client: WebClient, fake: FakeSlack
+) -> None:
+    fake.add_user("U1", "Member")
+    fake.add_user("U2", "Gone", deleted=True)
+    fake.add_user("U3", "Other organisation")
+    fake.invisible.add("U3")
+    assert client.conversations_open(users="U1")["channel"]["id"] == "DU1"
+    assert refused(lambda: client.conversations_open(users="U404")) == "user_not_found"
+    assert refused(lambda: client.conversations_open(users="U2")) == "user_disabled"
+    assert refused(lambda: client.conversations_open(users="U3")) == "user_not_visible"
+
+
+# -- rate limits of the file methods (fake_slack_limits: each method's tier) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "tier", "burst"),
+    [
+        ("files.info", 4, 100),  # docs.slack.dev/reference/methods/files.info: Tier 4
+        ("files.delete", 3, 25),  # docs.slack.dev/reference/methods/files.delete: Tier 3
+        ("files.getUploadURLExternal", 4, 100),
+        ("files.completeUploadExternal", 4, 100),
+    ],
+)
+def test_the_file_methods_are_rate_limited_by_their_tier(
+    method: str, tier: int, burst: int
+) -> None:
+    limits = RateLimits(slack_minute=60.0)  # a Slack minute of real time: nothing refills
+    assert limits.tier(method) == tier
+    assert [limits.check(method, "xoxb-test") for _ in range(burst)] == [None] * burst
+    wait = limits.check(method, "xoxb-test")
+    assert wait is not None and wait >= 1
+    # Per token: another workspace's calls are counted apart.
+    assert limits.check(method, "xoxb-other") is None
+
+
+# -- what an app answers in the HTTP ack (fake_slack_rules: ACK) -------------------------------
+
+
+def test_the_driver_holds_an_apps_ack_to_slacks_rules(fake: FakeSlack) -> None:
+    from slack_bolt import App
+
+    from tests.support.slack_requests import SlackDriver
+
+    app = App(
+        signing_secret="secret",
+        client=WebClient(token="xoxb-test", base_url=fake.base_url),
+        token_verification_enabled=False,
+    )
+    answers: dict[str, Any] = {}
+
+    @app.command("/ally")
+    def command(ack: Any, command: dict[str, Any]) -> None:
+        ack(**answers[command["text"]])
+
+    @app.view("form")
+    def submitted(ack: Any, body: dict[str, Any]) -> None:
+        ack(**answers[body["view"]["private_metadata"]])
+
+    driver = SlackDriver(app, "secret", fake=fake)
+    answers["fine"] = {"text": "hi", "blocks": [section()] * 50}
+    assert driver.command("fine").status == 200
+    answers["errors"] = {"response_action": "errors", "errors": {"b": "Too long"}}
+    assert driver.submit("form", {}, private_metadata="errors").status == 200
+    answers["update"] = {"response_action": "update", "view": modal(section())}
+    assert driver.submit("form", {}, private_metadata="update").status == 200
+
+    answers["too_many"] = {"text": "hi", "blocks": [section()] * 51}
+    answers["too_long"] = {"text": "hi", "blocks": [section("x" * 3001)]}
+    for text in ("too_many", "too_long"):
+        with pytest.raises(AssertionError, match="invalid_blocks"):
+            driver.command(text)
+    answers["bad_errors"] = {"response_action": "errors", "errors": {"b": ""}}
+    answers["bad_view"] = {"response_action": "push", "view": modal(section(""))}
+    answers["no_submit"] = {"response_action": "update", "view": modal(text_input(), submit=None)}
+    for metadata in ("bad_errors", "bad_view", "no_submit"):
+        with pytest.raises(AssertionError, match="Slack would refuse"):
+            driver.submit("form", {}, private_metadata=metadata)

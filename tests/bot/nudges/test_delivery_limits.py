@@ -73,6 +73,7 @@ def test_a_claim_that_ran_out_mid_batch_posts_nothing_more(
 ) -> None:
     users = [f"UM{i}" for i in range(6)]
     for user in users:
+        fake_slack.add_user(user, f"Member {user}")  # Slack knows every member
         add_member(runtime, user, "Europe/London")
     second: list = []
 
@@ -188,6 +189,7 @@ def test_rate_limited_posts_wait_and_go_out(
     fake_slack.limits = RateLimits(slack_minute=0.6, post_per_workspace=(1, 1))
     users = [f"UR{i}" for i in range(4)]
     for user in users:
+        fake_slack.add_user(user, f"Member {user}")  # Slack knows every member
         add_member(runtime, user, "Europe/London")
     summary = Delivery(runtime, web_client(runtime)).run(clock.now)
     assert (summary.sent, summary.failed) == (len(users), 0)
@@ -205,6 +207,7 @@ def test_a_routine_week_costs_one_call_per_dm(
 ) -> None:
     users = [f"UW{i}" for i in range(12)]
     for user in users:
+        fake_slack.add_user(user, f"Member {user}")  # Slack knows every member
         add_member(runtime, user, "Europe/London")
     Delivery(runtime, web_client(runtime)).run(clock.now)
     assert posted(fake_slack) == {f"D{user}": 1 for user in users}

@@ -157,7 +157,7 @@ def test_slack_refusals_reach_the_member_after_the_answer(
     app: App, slack: SlackDriver, fake_slack: FakeSlack, method: str, error: str, says: str
 ) -> None:
     fake_slack.fail(method, status=200, error=error, retry_after=None)
-    body = with_response_url(command_body("export", user="U1"), fake_slack.base_url + "respond")
+    body = with_response_url(command_body("export", user="U1"), fake_slack.response_url("respond"))
     reply = slack.send(body, FORM)
     assert reply.status == 200 and "in a moment" in reply.text
     finish(app)

@@ -96,7 +96,10 @@ def test_forget_leaves_no_row_about_the_member_in_any_table(
     ts, answer, file_id = posted_in_slack(db_runtime, fake_slack, ANA)
 
     reply = SlackDriver(app, SECRET).action(
-        "forget_confirm", user="U1", value="U1", extra={"response_url": fake_slack.base_url + "r"}
+        "forget_confirm",
+        user="U1",
+        value="U1",
+        extra={"response_url": fake_slack.response_url("r")},
     )
     assert reply.status == 200
     app.listener_runner.listener_executor.shutdown(wait=True)
@@ -135,7 +138,10 @@ def test_forget_leaves_no_row_hanging_off_the_members_id(
 
     assert all(left().values())  # the member has rows in every one of them
     reply = SlackDriver(app, SECRET).action(
-        "forget_confirm", user="U1", value="U1", extra={"response_url": fake_slack.base_url + "r"}
+        "forget_confirm",
+        user="U1",
+        value="U1",
+        extra={"response_url": fake_slack.response_url("r")},
     )
     assert reply.status == 200
     assert set(left().values()) == {0}

@@ -130,7 +130,7 @@ def test_snoozed_contacts_are_listed_and_can_be_woken(
         if b.get("accessory", {}).get("text", {}).get("text") == "Wake up"
     ]
     assert wake["value"] == "U2"
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     slack.action("wake_contact", value="U2", extra={"response_url": hook})
     assert "<@U2> is awake" in fake_slack.calls_to("response_hook")[-1]["text"]
     with transaction(runtime.sessions) as session:

@@ -146,6 +146,7 @@ def reaction(slack: SlackDriver, event_id: str, **grid: Any) -> None:
 def test_an_event_from_a_grid_workspace_reads_the_orgs_member(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
 ) -> None:
+    fake_slack.add_channel("C7", "UBOT", "U1", "U2")  # a channel Ally is in
     with transaction(runtime.sessions) as session:
         set_reaction_emoji(session, GRID, ":raised_hands:", clock.now)
     # Outside the org, U1 still reacts with :pray: to log a favour: no offer.

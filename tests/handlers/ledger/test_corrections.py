@@ -71,7 +71,7 @@ def buttons(message: dict[str, Any]) -> dict[str, str | None]:
 def test_each_line_of_who_can_be_deleted_after_a_confirmation(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
 ) -> None:
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     ok(slack.command("thanks <@U2> for the custom report"))
     clock.advance(days=2)
     ok(slack.command("gave <@U2> a launch review"))
@@ -108,7 +108,7 @@ def test_each_line_of_who_can_be_deleted_after_a_confirmation(
 def test_a_line_is_edited_in_a_form(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
 ) -> None:
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     ok(slack.command("thanks <@U2> for the custom reprot"))
     clock.advance(days=3)
     ok(slack.command("met <@U2> coffee"))
@@ -164,7 +164,7 @@ def test_undo_removes_the_last_entry_and_says_which(
 def test_a_contact_is_deleted_with_its_history_after_saying_how_much(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     ok(slack.command('thanks "Dana Lee (Acme)" for the intro deck'))
     ok(slack.command('gave "Dana Lee (Acme)" a reference'))
     ok(slack.command('intro "Dana Lee (Acme)" <@U3> at the offsite'))

@@ -220,7 +220,7 @@ def test_linking_into_an_existing_slack_contact_keeps_their_plans_and_projects(
 def test_deleting_a_contact_says_everything_it_removes_and_removes_exactly_that(
     slack: SlackDriver, runtime: Runtime, fake_slack: FakeSlack, clock: FrozenClock, ana: None
 ) -> None:
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     ok(slack.command('project "Q3 launch" "Dana Lee (Acme)" <@U2>'))
     met_and_learned(slack, runtime, fake_slack, clock, '"Dana Lee (Acme)"')
     ok(slack.command('plan "Dana Lee (Acme)" thursday lunch'))

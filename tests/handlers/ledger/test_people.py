@@ -130,7 +130,7 @@ def test_a_page_past_the_end_shows_the_last_page(
 ) -> None:
     ok(slack.command('add "Someone Else" strategic'))
     outside_people(runtime, 25)
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     value = json.dumps({"filter": "person", "page": 7})
     assert slack.action("people_page", value=value, extra={"response_url": hook}).status == 200
     [last] = fake_slack.calls_to("response_hook")
@@ -154,7 +154,7 @@ def test_pages_of_many_people_stay_within_slacks_limits(
     assert next_page["text"]["text"] == "Next page"
 
     # The button replaces the page it was on (the ephemeral message's response_url).
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     pressed = slack.action("people_page", value=next_page["value"], extra={"response_url": hook})
     assert pressed.status == 200
     [second] = fake_slack.calls_to("response_hook")
@@ -177,7 +177,7 @@ def test_pages_of_many_people_stay_within_slacks_limits(
 def test_history_button_shows_who(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     ok(slack.command("thanks <@U2> for the custom report"))
     [history] = buttons(ok(slack.command("people")).json["blocks"], "show_person")
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     slack.action("show_person", value=history["value"], extra={"response_url": hook})
     [shown] = fake_slack.calls_to("response_hook")
     assert "Your history with" in shown["text"] and "the custom report" in str(shown["blocks"])
@@ -206,7 +206,7 @@ def test_network_names_who_is_in_each_cell_and_lists_the_rest(
     assert "_above you_: Dana Lee (Acme)\n_at your level_: <@U3>" in text
     [more] = buttons(reply.json["blocks"], "people_page")
     assert more["text"]["text"] == "All 6 strategic, above you"
-    hook = fake_slack.base_url + "response_hook"
+    hook = fake_slack.response_url("response_hook")
     slack.action("people_page", value=more["value"], extra={"response_url": hook})
     [page] = fake_slack.calls_to("response_hook")
     assert "6 people matching strategic, above you" in page["text"]

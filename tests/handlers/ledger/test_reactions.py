@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from bot.errors import NotFound
 from bot.ledger.people import MemberRef, SlackPerson
 from bot.ledger.service import history
 from bot.platform.runtime import Runtime
@@ -15,6 +18,12 @@ from tests.support.waiting import wait_for
 
 ANA = MemberRef("T1", "U1")
 LINK = "https://acme.slack.com/archives/C7/p1700000001000100"
+
+
+@pytest.fixture(autouse=True)
+def channel(fake_slack: FakeSlack) -> None:
+    """C7, where the reactions are, is a channel Ally is in (an ephemeral offer needs that)."""
+    fake_slack.add_channel("C7", "UBOT", "U1", "U2")
 
 
 def permalinks(fake: FakeSlack) -> None:
@@ -145,3 +154,15 @@ def test_without_a_permalink_the_offer_still_works(
     react(slack)
     [offer] = fake_slack.calls_to("chat.postEphemeral")
     assert "for this message" in json.dumps(offer["blocks"])
+
+
+def test_in_a_channel_ally_is_not_in_there_is_no_offer_and_no_error(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime, clock: FrozenClock
+) -> None:
+    # Slack refuses the ephemeral offer (not_in_channel): nothing to show, nothing logged.
+    fake_slack.add_channel("C7", "U1", "U2")
+    react(slack)
+    wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"))
+    assert fake_slack.calls_to("chat.postMessage") == []
+    with transaction(runtime.sessions) as session, pytest.raises(NotFound):
+        history(session, ANA, SlackPerson("U2"), clock())

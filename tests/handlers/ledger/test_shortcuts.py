@@ -41,6 +41,7 @@ def test_the_global_shortcut_opens_the_modal_and_confirms_by_dm(
 def test_log_as_a_favour_prefills_author_text_and_link(
     slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
+    fake_slack.add_channel("C9", "UBOT", "U1", "U2")  # a channel Ally is in
     reply = slack.message_shortcut("log_message_favour", MESSAGE, channel="C9", trigger_id="trig-m")
     assert reply.status == 200
     (permalink,) = fake_slack.calls_to("chat.getPermalink")
@@ -66,6 +67,28 @@ def test_log_as_a_favour_prefills_author_text_and_link(
     assert f"<{link}|message>" in who.text
     (notice,) = wait_for_calls(fake_slack, "chat.postEphemeral")
     assert notice["channel"] == "C9"
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_logged_from_a_channel_ally_is_not_in_the_confirmation_is_a_dm(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    # Slack refuses an ephemeral message where Ally is not a member (not_in_channel) or in an
+    # archived channel (is_archived): the member is told in their DM with Ally instead.
+    fake_slack.add_channel("C7", "U1", "U2")
+    fake_slack.add_channel("C8", "UBOT", "U1", "U2")
+    fake_slack.archive("C8")
+    for n, channel in enumerate(("C7", "C8"), start=1):
+        slack.message_shortcut("log_message_favour", MESSAGE, channel=channel, trigger_id=f"t{n}")
+        view = opened_view(fake_slack, f"t{n}")
+        values = log_values(who_user="U2", what=f"sent me deck {n}")
+        reply = slack.submit("log_favour_modal", values, private_metadata=view["private_metadata"])
+        assert reply.body == ""
+        dms = wait_for_calls(fake_slack, "chat.postMessage", n)
+        assert dms[-1]["channel"] == "DU1" and "Saved: <@U2> helped you" in dms[-1]["text"]
+    assert [c["channel"] for c in fake_slack.calls_to("chat.postEphemeral")] == ["C7", "C8"]
+    assert fake_slack.messages["DU1"][-1]["text"].startswith("Saved: <@U2> helped you")
+    assert len(history_with(runtime, SlackPerson("U2")).received) == 2
 
 
 def test_a_failed_permalink_lookup_falls_back_to_a_composed_link(

@@ -55,6 +55,7 @@ _TRIGGER_METHODS = ("views.open", "views.push")
 Answer = dict[str, Any] | tuple[int, dict[str, str], dict[str, Any]]
 # The bot token the tests' single workspace (T1, "Acme") runs with (tests/support/settings.py).
 TEST_TOKEN = "xoxb-test"
+POLL = 0.02  # seconds between the serving loop's looks at shutdown()
 
 
 def identity(
@@ -212,7 +213,11 @@ class FakeSlack:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # shutdown() waits for the serving loop to look up; at the default half second, every
+        # test would spend that long stopping its fake Slack.
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": POLL}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

@@ -253,7 +253,7 @@ def test_a_merge_keeps_what_the_second_contact_has_and_fills_what_it_lacks(
     with transaction(sessions) as session:
         merged = corrections.merge_contacts(session, ref, "~d. lee", "~dana lee", NOW)
         assert (merged.source.label, merged.into.label) == ("D. Lee (Acme)", "Dana Lee (Acme)")
-        assert (merged.moved, merged.balance) == (1, 2)
+        assert (merged.moved, merged.balance) == ((("interactions", 1),), 2)
     with sessions() as session:
         dana = placed(session, "~dana lee")
         assert (dana.networks, dana.level, dana.bond, dana.cadence_days) == (
@@ -370,7 +370,7 @@ def test_linking_checks_both_people_and_names_the_contact_after_the_slack_user(
         assert (refused.value.field, refused.value.message) == (field, message)
     with transaction(sessions) as session:
         linked = corrections.link_contact(session, ref, "~dana lee", SlackPerson("U9", "Dana"), NOW)
-        assert (linked.into.name, linked.moved, linked.home_changed) == ("Dana", 1, True)
+        assert (linked.into.name, linked.entries, linked.home_changed) == ("Dana", 1, True)
         unnamed = corrections.link_contact(session, ref, "~sam ortiz", SlackPerson("U8", ""), NOW)
         assert unnamed.into.name == "U8"
     with transaction(sessions) as session:

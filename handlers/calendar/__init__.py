@@ -1,0 +1,1 @@
+"""``/ally calendar``: connect, show, sync or remove a member's calendar feed."""

@@ -301,8 +301,8 @@ def _slack_emails(
         people = _INDEX.people(client, ref, now)
         if directory.member_is_guest(runtime.unit_of_work, client, ref, now):
             return {e: p for e, p in people.items() if p.user_id == ref.user_id}
-    except SlackApiError as error:
-        log.warning("calendar: Slack's directory failed (%s)", error.response.get("error"))
+    except (SlackApiError, AllyError) as error:
+        log.warning("calendar: Slack's directory failed (%s)", type(error).__name__)
         raise FeedError(
             "Slack didn't tell me who is who just now, so I logged nothing: I'll try again."
         ) from None
@@ -328,17 +328,14 @@ def _log(
         for email in (contact.emails or "").split():
             by_address.setdefault(email, contact)
     keys = [meeting.key for meeting in found]
-    seen = (
-        set(
-            session.execute(
-                select(Interaction.calendar_key, Interaction.contact_id).where(
-                    Interaction.member_id == data.member_id, Interaction.calendar_key.in_(keys)
-                )
-            ).tuples()
+    seen: set[tuple[str | None, int]] = set()
+    if keys:
+        rows = session.execute(
+            select(Interaction.calendar_key, Interaction.contact_id).where(
+                Interaction.member_id == data.member_id, Interaction.calendar_key.in_(keys)
+            )
         )
-        if keys
-        else set()
-    )
+        seen = {(key, contact_id) for key, contact_id in rows}
     logged = 0
     names: list[str] = []
     for meeting in sorted(found, key=lambda m: m.start):

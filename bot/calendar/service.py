@@ -107,13 +107,15 @@ def connect(
     sealer = _sealer(runtime)
     hosts = runtime.settings.calendar_http_hosts
     address = check_address(url, hosts)
-    events.read(fetch(address.url, hosts))  # refuses what is not a calendar, before saving
+    data = fetch(address.url, hosts)
+    events.read(data)  # refuses what is not a calendar, before anything is saved
+    worker = _worker()
 
-    def save(session: Session) -> None:
-        data = open_member(session, ref, now)
-        feed = _feed_of(session, data.member_id)
+    def save(session: Session) -> int:
+        member = open_member(session, ref, now).member
+        feed = _feed_of(session, member.id)
         if feed is None:
-            feed = CalendarFeed(member_id=data.member_id, created_at=now, last_logged=0)
+            feed = CalendarFeed(member_id=member.id, created_at=now, last_logged=0)
             session.add(feed)
         feed.url_sealed = sealer.seal(address.url) or ""
         feed.host = address.host[:255]
@@ -124,9 +126,14 @@ def connect(
         feed.failing_since = None
         feed.failure_reported_at = None
         feed.last_logged = 0
+        # Claimed at once: this request reads it first, with what it just fetched.
+        feed.claimed_by = worker
+        feed.claimed_until = now + LEASE
+        session.flush()
+        return feed.id
 
-    committed(runtime.unit_of_work, save)
-    return sync_member(runtime, client, ref, now)
+    feed_id = committed(runtime.unit_of_work, save)
+    return _sync_claimed(runtime, client, feed_id, worker, now, fetched=data)
 
 
 def status(runtime: Runtime, ref: MemberRef) -> FeedStatus | None:
@@ -233,7 +240,13 @@ def _zone(name: str | None) -> ZoneInfo:
 
 
 def _sync_claimed(
-    runtime: Runtime, client: WebClient | None, feed_id: int, worker: str, now: datetime
+    runtime: Runtime,
+    client: WebClient | None,
+    feed_id: int,
+    worker: str,
+    now: datetime,
+    *,
+    fetched: bytes | None = None,
 ) -> Synced:
     mine = and_(CalendarFeed.id == feed_id, CalendarFeed.claimed_by == worker)
     try:
@@ -246,7 +259,9 @@ def _sync_claimed(
             sealed, after, tz = feed.url_sealed, feed.synced_until, member.tz
         url = _sealer(runtime).open(sealed) or ""
         after = after or now - FIRST_SYNC_BACK
-        calendar = events.read(fetch(url, runtime.settings.calendar_http_hosts))
+        if fetched is None:
+            fetched = fetch(url, runtime.settings.calendar_http_hosts)
+        calendar = events.read(fetched)
         found = list(events.meetings(calendar, after, now, _zone(tz)))
         by_email = _slack_emails(runtime, client, ref, now) if found else {}
         logged, names = committed(

@@ -208,7 +208,8 @@ def outlook() -> bytes:
         *W_EUROPE,
         "BEGIN:VEVENT",
         "ORGANIZER;CN=Ana Silva:mailto:ana@acme.test",
-        "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=Dana Lee:mailto:dana@globex.test",
+        "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=Dana Lee:"
+        "mailto:dana@globex.test",
         "DESCRIPTION;LANGUAGE=en-US:Let's go through the renewal.\\n",
         "UID:040000008200E00074C5B7101A82E00800000000D0B8E0D0F2D4DC01000000000000000"
         "010000000A1B2C3D4E5F60718293A4B5C6D7E8F90",

@@ -168,8 +168,7 @@ def fetch(
             raise _too_slow(seconds) from None
         except ssl.SSLError:
             raise FeedError(
-                f"I couldn't open a secure connection to {address.host}: its certificate "
-                "was not valid."
+                f"I couldn't open a secure (HTTPS) connection to {address.host}."
             ) from None
         except (OSError, http.client.HTTPException):
             raise FeedError(f"I couldn't reach the calendar's server ({address.host}).") from None

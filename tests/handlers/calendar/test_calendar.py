@@ -217,6 +217,8 @@ def _bad_feeds(feeds: FeedServer) -> list[tuple[str, str]]:
         (feeds.url("/g.ics", host="localhost", scheme="https"), "private, loopback or link-local"),
         (feeds.url("/to-loopback.ics"), "private, loopback or link-local"),
         (feeds.url("/to-http.ics"), "only read calendars over HTTPS"),
+        # webcal:// is read as HTTPS: this plain HTTP server does not speak it.
+        (feeds.url("/g.ics", scheme="webcal"), "couldn't open a secure (HTTPS) connection"),
         (feeds.url("/html.ics"), "doesn't give a calendar in iCal format"),
         (feeds.url("/gone.ics"), "may have been reset in the calendar's settings"),
         (feeds.url("/denied.ics"), "(HTTP 403)"),
@@ -313,3 +315,21 @@ def test_the_first_sync_reads_30_days_back_and_later_ones_since_the_last(
     _, later = ask(driver, fake_slack, "calendar sync")
     assert "logged 1 catch-up with Maria Lopez" in later
     assert calendar_lines(cal_runtime)[-1][2] == "2026-12-09 10:00"
+
+
+def test_export_shows_the_feed_as_its_host_and_never_its_address(
+    driver: SlackDriver, fake_slack: FakeSlack, feeds: FeedServer
+) -> None:
+    import json
+
+    assert driver.command("add <@U2>").status == 200
+    url = feeds.serve("/calendar/ical/ana/private-5ecret/basic.ics", google())
+    ask(driver, fake_slack, f"calendar {url}")
+    assert "direct message" in driver.command("export").text
+    [upload] = wait_for(lambda: fake_slack.calls_to("upload"), timeout=30)
+    data = json.loads(upload["content"])
+    [feed] = data["calendar_feeds"]
+    assert feed["host"] == "127.0.0.1" and feed["last_logged"] == 3
+    assert "private-5ecret" not in upload["content"] and "fernet:" not in upload["content"]
+    notes = [(i["what"], i["source"]) for i in data["interactions"] if i["source"]]
+    assert notes == [("Maria / Ana 1:1", "calendar")] * 3

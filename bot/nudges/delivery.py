@@ -86,7 +86,7 @@ from bot.platform.oauth import WorkspaceClients
 from bot.platform.runtime import Runtime
 from bot.questions import service as questions
 from storage.db import dialect_insert, transaction
-from storage.models import Member, Nudge, NudgeStatus, PlanMessage
+from storage.models import CalendarFeed, Member, Nudge, NudgeStatus, PlanMessage
 
 EVENT_TYPE = "ally_nudge"
 # A post waits out at most this much of Slack's Retry-After; a longer wait leaves the DM for the
@@ -684,6 +684,14 @@ class Delivery(Sender):
                 )
                 .execution_options(synchronize_session=False)
             )
+            if result.rowcount and content.calendar_trouble is not None:  # type: ignore[attr-defined]
+                # Said once: a failing calendar is not reported again until it has worked.
+                session.execute(
+                    update(CalendarFeed)
+                    .where(CalendarFeed.member_id == claim.member.id)
+                    .values(failure_reported_at=self.real_clock())
+                    .execution_options(synchronize_session=False)
+                )
             if channel and channel != claim.member.dm_channel_id:
                 session.execute(
                     update(Member)

@@ -166,6 +166,16 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
                 f"*Next step:* {mrkdwn(content.gap.next_step)}"
             )
         )
+    trouble = content.calendar_trouble
+    if trouble is not None:
+        tail.append(
+            section(
+                f"*Your calendar:* I haven't been able to read it ({escape(trouble.host)}) "
+                f"since {trouble.since:%-d %b}, so no meetings were logged: "
+                f"{escape(trouble.error)} Connect it again with `/ally calendar <address>`, or "
+                "`/ally calendar off`."
+            )
+        )
     footer = _footer(schedule)
     room = DM_BLOCKS_MAX - len(head) - len(tail) - len(footer)
     entries = _fit(_entries(content), room)
@@ -184,6 +194,8 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
         summary.append(f"this week's person: {escape(p.contact.label)}")
     if p is None and content.gap is not None:
         summary.append("a gap to fill")
+    if trouble is not None:
+        summary.append("your calendar needs reconnecting")
     text = "Your weekly Ally nudge: " + (", ".join(summary) or "a quiet week") + "."
     return clip(text), blocks
 

@@ -333,3 +333,33 @@ def test_export_shows_the_feed_as_its_host_and_never_its_address(
     assert "private-5ecret" not in upload["content"] and "fernet:" not in upload["content"]
     notes = [(i["what"], i["source"]) for i in data["interactions"] if i["source"]]
     assert notes == [("Maria / Ana 1:1", "calendar")] * 3
+
+
+def test_a_feed_failing_for_7_days_is_reported_once_in_the_weekly_dm(
+    driver: SlackDriver,
+    fake_slack: FakeSlack,
+    feeds: FeedServer,
+    cal_runtime: Runtime,
+    clock: FrozenClock,
+) -> None:
+    from bot.nudges.delivery import send_due
+
+    assert driver.command("add <@U2>").status == 200
+    ask(driver, fake_slack, f"calendar {feeds.serve('/g.ics', google())}")
+    feeds.serve("/g.ics", b"", status=404)
+    clock.advance(hours=5)  # Mon 16 Nov 15:00: the first failure
+    ask(driver, fake_slack, "calendar sync")
+
+    def weekly_dm(at: str) -> str:
+        clock.now = clock.now.fromisoformat(at)
+        before = len(fake_slack.calls_to("chat.postMessage"))
+        send_due(cal_runtime, clock())
+        posted = fake_slack.calls_to("chat.postMessage")[before:]
+        return " ".join(str(call.params) for call in posted)
+
+    assert "Your calendar" not in weekly_dm("2026-11-23T10:00:00+00:00")  # failing 6 days
+    ask(driver, fake_slack, "calendar sync")  # still failing
+    said = weekly_dm("2026-11-30T10:00:00+00:00")
+    assert "*Your calendar:* I haven't been able to read it (127.0.0.1) since 16 Nov" in said
+    assert "may have been reset in the calendar" in said
+    assert "Your calendar" not in weekly_dm("2026-12-07T10:00:00+00:00")  # said once

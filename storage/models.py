@@ -485,5 +485,8 @@ class CalendarFeed(Base):
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     failing_since: Mapped[MaybeInstant]
     failure_reported_at: Mapped[MaybeInstant]
+    # Up to three people met lately who are not contacts yet (JSON: a Slack user's id and name,
+    # or an outside person's name and email), offered in the next weekly DM, then cleared.
+    offers: Mapped[str | None] = mapped_column(Text, nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_until: Mapped[MaybeInstant]

@@ -35,6 +35,7 @@ class Meeting:
     end: datetime
     people: frozenset[str]
     declined: frozenset[str]  # the people whose own answer is PARTSTAT=DECLINED
+    names: tuple[tuple[str, str], ...] = ()  # (email, the name the calendar gives them)
 
 
 def _email(value: Any) -> str | None:
@@ -108,6 +109,7 @@ def _meeting(event: Any, zone: tzinfo) -> Meeting | None:
         end = start
     people: set[str] = set()
     declined: set[str] = set()
+    names: dict[str, str] = {}
     attendees = event.get("ATTENDEE", [])
     if not isinstance(attendees, list):
         attendees = [attendees]
@@ -117,6 +119,8 @@ def _meeting(event: Any, zone: tzinfo) -> Meeting | None:
             continue
         people.add(email)
         params = getattr(attendee, "params", {})
+        if params.get("CN"):
+            names[email] = clean_text(str(params["CN"]).strip('"'))[:200]
         if str(params.get("PARTSTAT", "")).upper() == "DECLINED":
             declined.add(email)
     organiser = event.get("ORGANIZER")
@@ -134,4 +138,5 @@ def _meeting(event: Any, zone: tzinfo) -> Meeting | None:
         end,
         frozenset(people),
         frozenset(declined),
+        tuple(sorted(names.items())),
     )

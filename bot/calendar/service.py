@@ -14,6 +14,7 @@ occurrence or a changed title adds nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -353,16 +354,24 @@ def _log(
         seen = {(key, contact_id) for key, contact_id in rows}
     logged = 0
     names: list[str] = []
+    offers: list[dict[str, str]] = []
     for meeting in sorted(found, key=lambda m: m.start):
         if own & meeting.declined:
             continue
         matched: dict[int, Contact] = {}
-        for email in meeting.people - own:
+        called = dict(meeting.names)
+        for email in sorted(meeting.people - own):
             person = by_email.get(email)
+            if person is not None and person.user_id == ref.user_id:
+                continue
             hit = by_user.get(person.user_id) if person else None
             hit = hit or by_address.get(email)
-            if hit is not None and hit.slack_user_id != ref.user_id:
+            if hit is not None:
                 matched[hit.id] = hit
+            elif person is not None:
+                offers.append({"u": person.user_id, "n": person.name or person.user_id})
+            else:
+                offers.append({"e": email, "n": called.get(email) or email})
         for contact in matched.values():
             if (meeting.key, contact.id) in seen:
                 continue
@@ -370,7 +379,75 @@ def _log(
             _add(data, contact, meeting, now)
             logged += 1
             names.append(contact.name)
+    if offers:
+        _keep_offers(session, data.member_id, offers)
     return logged, tuple(names)
+
+
+OFFERS_KEPT = 3
+
+
+def _offer_key(offer: Mapping[str, str]) -> str:
+    return offer.get("u") or offer.get("e") or ""
+
+
+def read_offers(text: str | None) -> list[dict[str, str]]:
+    """The people a feed offers (see ``CalendarFeed.offers``); [] for none or a bad value."""
+    try:
+        found = json.loads(text or "[]")
+    except ValueError:
+        return []
+    if not isinstance(found, list):
+        return []
+    return [
+        {k: str(v) for k, v in one.items() if k in ("u", "e", "n")}
+        for one in found
+        if isinstance(one, dict) and (one.get("u") or one.get("e"))
+    ][:OFFERS_KEPT]
+
+
+def _keep_offers(session: Session, member_id: int, new: list[dict[str, str]]) -> None:
+    """Keep the ``OFFERS_KEPT`` people met most recently (``new`` is oldest first)."""
+    feed = _feed_of(session, member_id)
+    if feed is None:
+        return
+    kept: list[dict[str, str]] = []
+    for offer in [*reversed(new), *read_offers(feed.offers)]:
+        if all(_offer_key(offer) != _offer_key(k) for k in kept):
+            kept.append(offer)
+    feed.offers = json.dumps(kept[:OFFERS_KEPT])
+
+
+def add_offered(
+    runtime: Runtime, client: WebClient, ref: MemberRef, value: str, now: datetime
+) -> str:
+    """Add the person an Add button of the weekly DM offers to the member's network; returns
+    how to name them. An outside person keeps the email the calendar gave."""
+    from bot.ledger.directory import Named
+    from bot.ledger.people import outside_person
+    from bot.ledger.service import ContactUpdate, place
+
+    [offer] = read_offers(f"[{value}]") or [{}]
+    if offer.get("u"):
+        place(runtime.unit_of_work, client, ref, Named(offer["u"]), ContactUpdate(), now)
+        return f"<@{offer['u']}>"
+    if not offer.get("e"):
+        raise AllyError("That button is out of date: add them with `/ally add`.")
+    person = outside_person(offer.get("n") or offer["e"])
+    recorded = place(runtime.unit_of_work, client, ref, person, ContactUpdate(), now)
+
+    def keep_email(session: Session) -> None:
+        data = open_member(session, ref, now)
+        contact = session.scalars(
+            select(Contact).where(
+                Contact.member_id == data.member_id, Contact.key == recorded.contact.key
+            )
+        ).one_or_none()
+        if contact is not None and not contact.emails:
+            contact.emails = offer["e"].casefold()
+
+    committed(runtime.unit_of_work, keep_email)
+    return person.name
 
 
 def _add(data: MemberData, contact: Contact, meeting: events.Meeting, now: datetime) -> None:

@@ -684,12 +684,17 @@ class Delivery(Sender):
                 )
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount and content.calendar_trouble is not None:  # type: ignore[attr-defined]
+            said: dict[str, object] = {}
+            if content.calendar_trouble is not None:
                 # Said once: a failing calendar is not reported again until it has worked.
+                said["failure_reported_at"] = self.real_clock()
+            if content.met:
+                said["offers"] = None  # offered once
+            if result.rowcount and said:  # type: ignore[attr-defined]
                 session.execute(
                     update(CalendarFeed)
                     .where(CalendarFeed.member_id == claim.member.id)
-                    .values(failure_reported_at=self.real_clock())
+                    .values(**said)
                     .execution_options(synchronize_session=False)
                 )
             if channel and channel != claim.member.dm_channel_id:

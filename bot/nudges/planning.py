@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
+from bot.calendar.service import read_offers
 from bot.ledger.network import (
     DefaultCadences,
     Gap,
@@ -195,11 +196,15 @@ class NudgeContent:
     questions: list[str] = field(default_factory=list)
     # Said once: the DM that says it marks the feed as reported.
     calendar_trouble: CalendarTrouble | None = None
+    # People met in calendar meetings who are not contacts yet (at most three), each a dict:
+    # "u" (a Slack user's id) or "e" (an outside person's email), and "n" (a name).
+    met: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def has_news(self) -> bool:
         return bool(
             self.calendar_trouble
+            or self.met
             or self.start_here
             or self.stay_in_touch
             or self.thanks
@@ -598,6 +603,14 @@ def contents(
     }
     goals = unmet_goals(session, ids, now)
     given = given_to(session, ids)
+    met = {
+        member_id: read_offers(offers)
+        for member_id, offers in connection.execute(
+            select(CalendarFeed.member_id, CalendarFeed.offers).where(
+                CalendarFeed.member_id.in_(ids), CalendarFeed.offers.is_not(None)
+            )
+        )
+    }
     trouble = {
         member_id: CalendarTrouble(host, since or now, error or "")
         for member_id, host, since, error in connection.execute(
@@ -626,6 +639,7 @@ def contents(
                 focus=m.focus,
             ),
             calendar_trouble=trouble.get(m.id),
+            met=met.get(m.id, []),
         )
         for m, _ in due_now
     }

@@ -1,7 +1,8 @@
 """calendar_feeds, interactions.source and calendar_key, contacts.emails: calendar capture
 
 ``calendar_feeds`` holds each member's secret iCal address, sealed with ``ALLY_ENCRYPTION_KEY``,
-its host (all that is shown) and how its syncs went. A catch-up logged from a calendar is an
+its host (all that is shown), how its syncs went, and up to three people met lately who are
+not contacts yet (offered in the next weekly DM, then cleared). A catch-up logged from a calendar is an
 ordinary interaction marked ``source = 'calendar'``, with ``calendar_key``, a digest of the
 meeting's UID and its occurrence's original start, so that no occurrence is logged twice.
 ``contacts.emails`` keeps an imported outside contact's addresses, to recognise them in a
@@ -36,6 +37,7 @@ def upgrade() -> None:
     sa.Column('last_error', sa.String(length=200), nullable=True),
     sa.Column('failing_since', sa.DateTime(), nullable=True),
     sa.Column('failure_reported_at', sa.DateTime(), nullable=True),
+    sa.Column('offers', sa.Text(), nullable=True),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
     sa.Column('claimed_until', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_calendar_feeds_member_id_members'), ondelete='CASCADE'),

@@ -363,3 +363,46 @@ def test_a_feed_failing_for_7_days_is_reported_once_in_the_weekly_dm(
     assert "*Your calendar:* I haven't been able to read it (127.0.0.1) since 16 Nov" in said
     assert "may have been reset in the calendar" in said
     assert "Your calendar" not in weekly_dm("2026-12-07T10:00:00+00:00")  # said once
+
+
+def test_people_met_who_are_not_contacts_are_offered_once_in_the_weekly_dm(
+    driver: SlackDriver,
+    fake_slack: FakeSlack,
+    feeds: FeedServer,
+    cal_runtime: Runtime,
+    clock: FrozenClock,
+) -> None:
+    from bot.nudges.delivery import send_due
+    from tests.support.messages import button, press
+
+    assert driver.command("add <@U2>").status == 200
+    ask(driver, fake_slack, f"calendar {feeds.serve('/g.ics', google())}")
+    # Dana is no contact: her Outlook meeting offers her, by the name the calendar gives.
+    ask(driver, fake_slack, f"calendar {feeds.serve('/o.ics', outlook())}")
+    clock.now = clock.now.fromisoformat("2026-11-23T10:00:00+00:00")
+    send_due(cal_runtime, clock())
+    [dm] = fake_slack.messages["DU1"]
+    said = str(dm["blocks"])
+    # Bob (a Slack user met over coffee) and Dana; not the 11 of the all-hands, not Maria.
+    assert "*Met lately, not in your network yet:* Dana Lee, <@U3>." in said
+    assert "person1@acme.test" not in said
+    add_bob = button(dm, "calendar_add", '{"u":"U3","n":"Bob Chen"}')
+    add_dana = button(dm, "calendar_add", '{"e":"dana@globex.test","n":"Dana Lee"}')
+    press(driver, dm, add_bob)
+    [update] = fake_slack.calls_to("chat.update")
+    assert "Added <@U3> to your network" in str(update["blocks"])
+    left = [b for b in update["blocks"] if b.get("block_id") == "calendar_met"]
+    assert [e["value"] for e in left[0]["elements"]] == [add_dana["value"]]
+    press(driver, dm, add_dana)
+    with cal_runtime.sessions() as session:
+        found = {c.key: c.emails for c in session.scalars(select(Contact))}
+    assert found == {"U2": None, "U3": None, "~dana lee": "dana@globex.test"}
+    # Offered once: next week's DM does not offer them again.
+    clock.now = clock.now.fromisoformat("2026-11-30T10:00:00+00:00")
+    send_due(cal_runtime, clock())
+    assert "Met lately" not in str(fake_slack.messages["DU1"][-1]["blocks"])
+    # Dana, added with her email, is now matched in her next meeting.
+    feeds.serve("/o.ics", outlook().replace(b"20261110T1", b"20261201T1"))
+    clock.now = clock.now.fromisoformat("2026-12-02T10:00:00+00:00")
+    _, later = ask(driver, fake_slack, "calendar sync")
+    assert "logged 1 catch-up with Dana Lee" in later

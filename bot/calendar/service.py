@@ -191,8 +191,8 @@ def _claim(runtime: Runtime, feed_id: int, worker: str, now: datetime, *, due: b
 def sync_member(
     runtime: Runtime, client: WebClient | None, ref: MemberRef, now: datetime
 ) -> Synced:
-    """Sync the member's feed now (``/ally calendar sync``); FeedError-free: a failure is in
-    ``Synced.error``. None-like ``Synced(error=...)`` when they have no feed."""
+    """Sync the member's feed now (``/ally calendar sync``); a failure is in ``Synced.error``
+    (also when they have no feed), ``Synced.busy`` when another process is reading it."""
     with runtime.unit_of_work() as uow:
         member = _member_row(uow.session, ref)
         feed = None if member is None else _feed_of(uow.session, member.id)
@@ -225,9 +225,13 @@ def sync_due(
     for feed_id, enterprise_id, team_id in due:
         if not _claim(runtime, feed_id, worker, now, due=True):
             continue  # another process took it
-        done = _sync_claimed(
-            runtime, found.for_workspace(enterprise_id, team_id), feed_id, worker, now
-        )
+        try:
+            done = _sync_claimed(
+                runtime, found.for_workspace(enterprise_id, team_id), feed_id, worker, now
+            )
+        except Exception:  # one feed's surprise must not stop the others
+            log.exception("calendar: reading feed %s failed", feed_id)
+            done = Synced(error="failed")
         counts["failed" if done.error else "synced"] += 1
         counts["logged"] += done.logged
     return counts
@@ -335,7 +339,10 @@ def _log(
     by_email: Mapping[str, SlackPerson],
     now: datetime,
 ) -> tuple[int, tuple[str, ...]]:
-    data = open_member(session, ref, now)
+    member = _member_row(session, ref)
+    if member is None:  # forgotten while its feed was read: nothing to log
+        return 0, ()
+    data = MemberData(session, member)
     own = {email for email, person in by_email.items() if person.user_id == ref.user_id}
     contacts = list(session.scalars(select(Contact).where(Contact.member_id == data.member_id)))
     by_user = {c.slack_user_id: c for c in contacts if c.slack_user_id}

@@ -7,6 +7,7 @@ syncing answer at once and tell the result through the command's response URL.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from slack_sdk.webhook import WebhookClient
@@ -60,13 +61,12 @@ def _tell(command: Command, text: str) -> None:
         log.warning("calendar reply not delivered", extra=fields(error=repr(error)))
 
 
-def _later(command: Command, work: object) -> None:
-    run = work if callable(work) else None
-    assert run is not None
+def _later(command: Command, work: Callable[[], None]) -> None:
+    """Run ``work`` after Slack has its answer (at once outside a Slack request)."""
     if command.later is not None:
-        command.later(run)
+        command.later(work)
     else:
-        run()
+        work()
 
 
 def calendar_command(command: Command) -> Reply:

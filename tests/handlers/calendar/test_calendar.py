@@ -406,3 +406,49 @@ def test_people_met_who_are_not_contacts_are_offered_once_in_the_weekly_dm(
     clock.now = clock.now.fromisoformat("2026-12-02T10:00:00+00:00")
     _, later = ask(driver, fake_slack, "calendar sync")
     assert "logged 1 catch-up with Dana Lee" in later
+
+
+def test_the_feed_address_never_reaches_the_log(
+    driver: SlackDriver,
+    fake_slack: FakeSlack,
+    feeds: FeedServer,
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    assert driver.command("add <@U2>").status == 200
+    secret = "/calendar/ical/ana/private-0a1b2c3d4e/basic.ics"
+    ask(driver, fake_slack, f"calendar {feeds.serve(secret, google())}")
+    feeds.serve(secret, b"<html>", status=200)
+    clock.advance(hours=5)
+    ask(driver, fake_slack, "calendar sync")
+    ask(driver, fake_slack, "calendar")
+    assert caplog.records, "nothing was logged at all"
+    assert "private-0a1b2c3d4e" not in caplog.text
+
+
+def test_a_guest_is_matched_by_no_ones_slack_email(
+    cal_app: App, fake_slack: FakeSlack, feeds: FeedServer, cal_runtime: Runtime, clock: FrozenClock
+) -> None:
+    """Slack shows guests no one's email, and neither does Ally: a guest's meetings match only
+    the emails of their own imported contacts."""
+    from bot.ledger.people import MemberRef, OutsidePerson, SlackPerson
+    from bot.ledger.service import ContactUpdate, update_contact
+    from storage.db import transaction
+
+    fake_slack.add_user("U1", "Ana Silva", is_restricted=True)
+    fake_slack.add_email("U1", "ana@acme.test")
+    fake_slack.add_user("U2", "Maria Lopez")
+    fake_slack.add_email("U2", "maria@acme.test")
+    ana = MemberRef("T1", "U1")
+    with transaction(cal_runtime.sessions) as session:
+        update_contact(session, ana, SlackPerson("U2", "Maria Lopez"), ContactUpdate(), clock())
+        update_contact(session, ana, OutsidePerson("Dana Lee", "Globex"), ContactUpdate(), clock())
+        [dana] = session.scalars(select(Contact).where(Contact.key == "~dana lee")).all()
+        dana.emails = "dana@globex.test"
+    driver = SlackDriver(cal_app, SECRET, fake=fake_slack)
+    _, later = ask(driver, fake_slack, f"calendar {feeds.serve('/apple.ics', apple())}")
+    assert "logged 3 catch-ups with Dana Lee" in later
+    assert {key for key, _, _ in calendar_lines(cal_runtime)} == {"~dana lee"}

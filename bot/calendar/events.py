@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import icalendar
@@ -47,7 +47,8 @@ def _email(value: Any) -> str | None:
 
 
 def _instant(value: date | datetime, zone: tzinfo) -> datetime:
-    assert isinstance(value, datetime)
+    if not isinstance(value, datetime):  # a day where a time belongs: its start
+        return datetime.combine(value, time(0), zone)
     # A floating time (no zone) is the member's own local time.
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
 

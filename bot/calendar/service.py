@@ -19,6 +19,7 @@ import logging
 import os
 import socket
 import typing
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -167,7 +168,8 @@ def remove(runtime: Runtime, ref: MemberRef) -> bool:
 
 
 def _worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+    """A claim's owner: this process, and this one read of it (threads share a process)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[-64:]
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:

@@ -108,7 +108,12 @@ def calendar_command(command: Command) -> Reply:
             return say("You haven't connected a calendar: send `/ally calendar <address>` first.")
 
         def sync() -> None:
-            done = service.sync_member(runtime, command.client, member, runtime.clock())
+            try:
+                done = service.sync_member(runtime, command.client, member, runtime.clock())
+            except Exception:
+                log.exception("calendar sync failed", extra=fields(team=member.team_id))
+                _tell(command, "Something went wrong on my side while reading your calendar.")
+                return
             _tell(command, synced_text(done))
 
         _later(command, sync)

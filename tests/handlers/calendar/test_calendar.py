@@ -174,11 +174,61 @@ def test_outlook_and_apple_feeds_match_slack_users_and_imported_outside_contacts
 def test_undo_and_who_edit_and_delete_cover_calendar_entries(
     driver: SlackDriver, fake_slack: FakeSlack, feeds: FeedServer, cal_runtime: Runtime
 ) -> None:
+    import time
+
     assert driver.command("add <@U2>").status == 200
     ask(driver, fake_slack, f"calendar {feeds.serve('/g.ics', google())}")
     undone = driver.command("undo").text
     assert "Maria / Ana 1:1" in undone
     assert calendar_lines(cal_runtime) == MARIA_1_1S[:2]
+
+    hook = fake_slack.base_url + "who_hook"
+    who = driver.command("who <@U2>")
+    menus = [
+        [o["value"] for o in block["accessory"]["options"]]
+        for block in who.json["blocks"]
+        if block.get("accessory", {}).get("action_id") == "ledger_line_menu"
+        and "(from your calendar)" in block["text"]["text"]
+    ]
+    assert len(menus) == 2
+
+    def pick(value: str) -> None:
+        action = {
+            "action_id": "ledger_line_menu",
+            "block_id": "b",
+            "type": "overflow",
+            "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
+            "action_ts": f"{time.time():.6f}",
+        }
+        driver.action("ledger_line_menu", extra={"actions": [action], "response_url": hook})
+
+    # Delete one, after the confirmation.
+    pick(menus[0][1])
+    [confirm] = fake_slack.calls_to("who_hook")
+    entry = next(
+        e["value"]
+        for b in confirm["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "delete_entry_confirm"
+    )
+    driver.action("delete_entry_confirm", value=entry, extra={"response_url": hook})
+    assert len(calendar_lines(cal_runtime)) == 1
+    # Edit the other's note in the form.
+    pick(menus[1][0])
+    opened = fake_slack.calls_to("views.open")[-1]
+    assert opened["view"]["callback_id"] == "edit_entry_modal"
+    values = {
+        "what": {"what": {"type": "plain_text_input", "value": "1:1 about the launch"}},
+        "when": {"when": {"type": "datepicker", "selected_date": "2026-10-21"}},
+    }
+    driver.submit("edit_entry_modal", values, private_metadata=opened["view"]["private_metadata"])
+    [(key, note, _)] = calendar_lines(cal_runtime)
+    assert (key, note) == ("U2", "1:1 about the launch")
+    # Synced again: neither the deleted nor the undone occurrence comes back, nor the note.
+    _, again = ask(driver, fake_slack, "calendar sync")
+    assert "no new meetings" in again
+    assert len(calendar_lines(cal_runtime)) == 1
 
 
 def test_off_removes_the_feed_and_keeps_what_it_logged(

@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench import ack, datagen, nudge_plan, nudge_send, nudge_send_scale
+from bench import ack, calendar_sync, datagen, nudge_plan, nudge_send, nudge_send_scale
 
 RESULTS = Path(__file__).parent / "results.json"
-NAMES = ("ack", "nudge_plan", "nudge_send", "nudge_send_scale")
+NAMES = ("ack", "nudge_plan", "nudge_send", "nudge_send_scale", "calendar_sync")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class Sizes:
     plan_runs: int = 3
     # Seconds of this run per Slack minute for nudge_send_scale.
     slack_minute: float = nudge_send_scale.SLACK_MINUTE
+    # Members, each with a feed of this many events, read once and then again.
+    calendar: tuple[int, int] = (1_000, 2_000)
 
 
 FULL = Sizes(
@@ -50,6 +52,7 @@ QUICK = Sizes(
     send=datagen.Size(100),
     scale=datagen.Size(1_000),
     slack_minute=nudge_send_scale.QUICK_SLACK_MINUTE,
+    calendar=(50, 2_000),
 )
 # For the unit test: a few seconds end to end.
 TINY = Sizes(
@@ -59,6 +62,7 @@ TINY = Sizes(
     scale=datagen.Size(20),
     plan_runs=1,
     slack_minute=0.5,
+    calendar=(3, 100),
 )
 
 
@@ -98,6 +102,14 @@ def benchmarks(sizes: Sizes, only: str | None, choice: str) -> Iterator[dict[str
                     if down
                     else nudge_send_scale.run(backend, sizes.scale, scenario, sizes.slack_minute)
                 )
+        if "calendar_sync" in selected:
+            why = down or calendar_sync.missing()
+            members, events = sizes.calendar
+            yield (
+                skipped("calendar_sync", backend, why)
+                if why
+                else calendar_sync.run(backend, members, events)
+            )
 
 
 def scaling(lines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -160,6 +172,10 @@ def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> 
         f"{nudge_send_scale.SLACK_MINUTE:g}, {QUICK.slack_minute:g} with --quick)",
     )
     parser.add_argument(
+        "--calendar",
+        help="calendar_sync size instead of the preset's: members,events (e.g. 1000,2000)",
+    )
+    parser.add_argument(
         "--plan-runs", type=int, help="planning runs per size (medians are reported; default 3)"
     )
     args = parser.parse_args(argv)
@@ -173,6 +189,9 @@ def main(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> 
         sizes = replace(sizes, plan_runs=args.plan_runs)
     if args.scale_members:
         sizes = replace(sizes, scale=datagen.Size(args.scale_members))
+    if args.calendar:
+        members, events = (int(n) for n in args.calendar.split(","))
+        sizes = replace(sizes, calendar=(members, events))
     if args.slack_minute:
         sizes = replace(sizes, slack_minute=args.slack_minute)
     started = time.perf_counter()

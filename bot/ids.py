@@ -21,6 +21,7 @@ FORGET_CANCEL = "forget_cancel"  # "Keep my data"
 NUDGE_LOG_CATCH_UP = "nudge_log_catch_up"  # weekly DM; value: the contact's key
 NUDGE_SNOOZE = "nudge_snooze"  # weekly DM: snooze the person, or pause the DMs
 NUDGE_NOT_NOW = "nudge_not_now"  # weekly DM: "Done for this week"
+CALENDAR_ADD = "calendar_add"  # weekly DM: add someone met in a calendar meeting
 NUDGE_SETTINGS = "nudge_settings"  # opens Settings, from the weekly DM and Home
 NUDGE_KEEP_PERSON = "nudge_keep_person"  # value: the contact's key, the same person next week
 PEOPLE_PAGE = "people_page"  # value: JSON {"filter": words, "page": n}; lists people

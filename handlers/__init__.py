@@ -13,9 +13,18 @@ from bot.platform.runtime import Runtime
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every Ally listener on ``app``; each capability registers its own explicitly."""
-    from handlers import commands, data_rights, home, ledger, nudges, questions
+    from handlers import calendar, commands, data_rights, home, ledger, nudges, questions
     from handlers.kit import errors
 
     # The error handler first, then the command router the capabilities add subcommands to.
-    for capability in (errors, commands, ledger, questions, data_rights, home, nudges):
+    for capability in (
+        errors,
+        commands,
+        ledger,
+        questions,
+        data_rights,
+        home,
+        nudges,
+        calendar,
+    ):
         capability.register(app, runtime)

@@ -65,6 +65,7 @@ class Subcommand:
 
 def subcommands() -> dict[str, Subcommand]:
     """Every ``/ally`` subcommand, by name, from the modules that implement them."""
+    from handlers.calendar import commands as calendar
     from handlers.data_rights import commands as data_rights
     from handlers.ledger import commands as ledger_commands
     from handlers.ledger import corrections, log_modal, people, reactions
@@ -85,6 +86,7 @@ def subcommands() -> dict[str, Subcommand]:
         plans,
         data_rights,
         nudges,
+        calendar,
     ):
         table.update(module.SUBCOMMANDS)
     return table

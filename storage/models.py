@@ -179,6 +179,9 @@ class Contact(Base):
     # Favours and introductions given minus received (negative: the member owes them), kept
     # with every write like ``last_touch_at``: reading a balance never sums the ledger.
     balance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # An outside contact's addresses from an imported address book (case-folded, one per line),
+    # so that a calendar meeting with them is recognised.
+    emails: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[Instant]
 
     member: Mapped[Member] = relationship(back_populates="contacts")
@@ -192,6 +195,7 @@ class Interaction(Base):
     __table_args__ = (
         Index("ix_interactions_member_contact_time", "member_id", "contact_id", "occurred_at"),
         Index("ix_interactions_member_time", "member_id", "occurred_at"),
+        Index("ix_interactions_member_calendar_key", "member_id", "calendar_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,6 +213,10 @@ class Interaction(Base):
     # Set while a thank-you DM to the ally may have been posted without Slack saying so (a 5xx
     # or a timeout): the next attempt reads the ally's DM before posting (handlers/ledger/thanks).
     thanks_post_started_at: Mapped[MaybeInstant]
+    # "calendar" for a catch-up logged from the member's calendar feed, with a digest of the
+    # meeting's UID and its occurrence's original start, so no occurrence is logged twice.
+    source: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    calendar_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[Instant]
 
     contact: Mapped[Contact] = relationship(foreign_keys=[contact_id])
@@ -452,3 +460,33 @@ class SlackDeletion(Base):
     claimed_until: Mapped[MaybeInstant]
     # Slack's error code (or the HTTP status) of the last failed attempt.
     last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class CalendarFeed(Base):
+    """A member's secret iCal address, sealed with ``ALLY_ENCRYPTION_KEY``, and how its syncs
+    went. Nothing of the calendar itself is kept: what it logs are catch-ups in the ledger."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (
+        UniqueConstraint("member_id"),
+        Index("ix_calendar_feeds_next_sync_at", "next_sync_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    url_sealed: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(String(255))  # all the address that is ever shown
+    created_at: Mapped[Instant]
+    next_sync_at: Mapped[Instant]
+    # Meetings that ended up to here were read; None until the first sync.
+    synced_until: Mapped[MaybeInstant]
+    last_synced_at: Mapped[MaybeInstant]
+    last_logged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    failing_since: Mapped[MaybeInstant]
+    failure_reported_at: Mapped[MaybeInstant]
+    # Up to three people met lately who are not contacts yet (JSON: a Slack user's id and name,
+    # or an outside person's name and email), offered in the next weekly DM, then cleared.
+    offers: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[MaybeInstant]

@@ -211,6 +211,7 @@ class LineRow(NamedTuple):
     related_contact_id: int | None = None
     message_link: str | None = None
     thanked_at: datetime | None = None
+    source: str | None = None  # "calendar": logged from the member's calendar feed
 
 
 _CONTACT_ROWS = select(*(getattr(Contact, name) for name in ContactRow._fields))

@@ -28,6 +28,7 @@ from bot.ledger.people import MemberRef
 from bot.platform.uow import Units, committed
 from storage.db import dialect_insert
 from storage.models import (
+    CalendarFeed,
     Contact,
     ExportFile,
     ExportStatus,
@@ -48,6 +49,7 @@ from storage.repository import find_member
 EXPORT_FORMAT = "ally-export/1"
 # Deleted children first, so an erasure does not depend on the database cascading for it.
 MEMBER_TABLES = (
+    CalendarFeed,
     Nudge,
     PlanMessage,
     MeetingPlan,
@@ -114,6 +116,7 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
         "project_allies": [],
         "meeting_plans": [],
         "plan_messages": [],
+        "calendar_feeds": [],
     }
     identity_tables: tuple[tuple[str, Any, Any], ...] = (
         ("slack_profile", SlackUser, SlackUser.id),
@@ -143,6 +146,12 @@ def export(session: Session, ref: MemberRef, now: datetime) -> dict[str, Any]:
             select(model).where(model.member_id == member.id).order_by(order, model.id)
         )
         result[key] = [_row(row, skip=internal) for row in rows]
+    # The feed's address is shown as its host only, here as everywhere: the sealed address
+    # is of no use outside Ally, and the plain one is the member's secret.
+    feeds = session.scalars(select(CalendarFeed).where(CalendarFeed.member_id == member.id))
+    result["calendar_feeds"] = [
+        _row(feed, skip=(*internal, "url_sealed", "claimed_by", "claimed_until")) for feed in feeds
+    ]
     return result
 
 

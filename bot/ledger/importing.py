@@ -55,6 +55,8 @@ class Plan:
     home_changed: bool = False  # people were added
     cut: int = 0  # people whose name or organisation was cut to fit
     encoding: str = "read as UTF-8"  # which text encoding the file was read in, and why
+    # The addresses of each new outside person (by key), kept to recognise them in a calendar.
+    emails: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def new_in_slack(self) -> int:
@@ -78,7 +80,7 @@ def bring_in(
         data = open_member(session, ref, now)
         found = match_people(data, read, slack_by_email)
         if confirmed and found.new:
-            add_people(data, found.new, now)
+            add_people(data, found.new, now, found.emails)
             return replace(found, home_changed=True)
         return found
 
@@ -123,6 +125,7 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
     keys = {row.key: row for row in rows}
     plan = Plan(read.source)
     seen: set[str] = set()
+    emails_of: dict[str, tuple[str, ...]] = {}
     matched = by_email = known_by_email = cut = 0
     for found in read.people:
         if not found.name:
@@ -169,6 +172,8 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
             known_by_email += isinstance(person, SlackPerson)
             continue
         plan.new.append(person)
+        if isinstance(person, OutsidePerson) and found.emails:
+            emails_of[person.key] = found.emails
     return Plan(
         plan.source,
         plan.new,
@@ -178,11 +183,26 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
         plan.skipped,
         cut=cut,
         encoding=read.encoding,
+        emails=emails_of,
     )
 
 
-def add_people(data: MemberData, people: list[Person], now: datetime) -> None:
-    """Add ``people`` (new to the member) to their network, unplaced."""
+EMAILS_KEPT = 5  # addresses kept for one outside person
+
+
+def _emails_text(emails: tuple[str, ...]) -> str | None:
+    kept = list(dict.fromkeys(e.strip().casefold() for e in emails if "@" in e))
+    return "\n".join(e[:254] for e in kept[:EMAILS_KEPT]) or None
+
+
+def add_people(
+    data: MemberData,
+    people: list[Person],
+    now: datetime,
+    emails: Mapping[str, tuple[str, ...]] | None = None,
+) -> None:
+    """Add ``people`` (new to the member) to their network, unplaced, each outside person with
+    the addresses the file gave (``emails``, by key)."""
     data.session.add_all(
         Contact(
             member_id=data.member_id,
@@ -192,6 +212,7 @@ def add_people(data: MemberData, people: list[Person], now: datetime) -> None:
             organisation=person.organisation if isinstance(person, OutsidePerson) else None,
             networks=0,
             balance=0,
+            emails=_emails_text((emails or {}).get(person.key, ())),
             created_at=now,
         )
         for person in people

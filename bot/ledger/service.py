@@ -207,6 +207,7 @@ class LedgerLine:
     # The Slack user ids of the contact and the other person, when they are Slack users.
     contact_user: str | None = None
     related_user: str | None = None
+    source: str | None = None  # "calendar": logged from the member's calendar feed
 
     @classmethod
     def of(cls, interaction: Interaction) -> LedgerLine:
@@ -244,6 +245,7 @@ class LedgerLine:
             thanked=line.thanked_at is not None,
             contact_user=users.get(line.contact_id),
             related_user=users.get(related) if related is not None else None,
+            source=line.source,
         )
 
 

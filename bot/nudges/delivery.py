@@ -86,7 +86,7 @@ from bot.platform.oauth import WorkspaceClients
 from bot.platform.runtime import Runtime
 from bot.questions import service as questions
 from storage.db import dialect_insert, transaction
-from storage.models import Member, Nudge, NudgeStatus, PlanMessage
+from storage.models import CalendarFeed, Member, Nudge, NudgeStatus, PlanMessage
 
 EVENT_TYPE = "ally_nudge"
 # A post waits out at most this much of Slack's Retry-After; a longer wait leaves the DM for the
@@ -684,6 +684,19 @@ class Delivery(Sender):
                 )
                 .execution_options(synchronize_session=False)
             )
+            said: dict[str, object] = {}
+            if content.calendar_trouble is not None:
+                # Said once: a failing calendar is not reported again until it has worked.
+                said["failure_reported_at"] = self.real_clock()
+            if content.met:
+                said["offers"] = None  # offered once
+            if result.rowcount and said:  # type: ignore[attr-defined]
+                session.execute(
+                    update(CalendarFeed)
+                    .where(CalendarFeed.member_id == claim.member.id)
+                    .values(**said)
+                    .execution_options(synchronize_session=False)
+                )
             if channel and channel != claim.member.dm_channel_id:
                 session.execute(
                     update(Member)

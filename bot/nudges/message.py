@@ -7,6 +7,7 @@ so a pressed button's block can be replaced in place with what was done.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -166,6 +167,37 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
                 f"*Next step:* {mrkdwn(content.gap.next_step)}"
             )
         )
+    trouble = content.calendar_trouble
+    if trouble is not None:
+        tail.append(
+            section(
+                f"*Your calendar:* I haven't been able to read it ({escape(trouble.host)}) "
+                f"since {trouble.since:%-d %b}, so no meetings were logged: "
+                f"{escape(trouble.error)} Connect it again with `/ally calendar <address>`, or "
+                "`/ally calendar off`."
+            )
+        )
+    if content.met:
+        people = ", ".join(
+            f"<@{one['u']}>" if one.get("u") else escape(one.get("n") or one.get("e", ""))
+            for one in content.met
+        )
+        tail.append(
+            section(f"*Met lately, not in your network yet:* {people}. Add them to stay in touch?")
+        )
+        tail.append(
+            actions(
+                *(
+                    button(
+                        clip(f"Add {one.get('n') or one.get('e') or one.get('u')}", 75),
+                        ids.CALENDAR_ADD,
+                        json.dumps(one, separators=(",", ":"))[:2000],
+                    )
+                    for one in content.met
+                ),
+                block_id="calendar_met",
+            )
+        )
     footer = _footer(schedule)
     room = DM_BLOCKS_MAX - len(head) - len(tail) - len(footer)
     entries = _fit(_entries(content), room)
@@ -184,6 +216,10 @@ def render(content: NudgeContent, schedule: Schedule) -> tuple[str, list[Block]]
         summary.append(f"this week's person: {escape(p.contact.label)}")
     if p is None and content.gap is not None:
         summary.append("a gap to fill")
+    if trouble is not None:
+        summary.append("your calendar needs reconnecting")
+    if content.met:
+        summary.append(f"{len(content.met)} met lately to add")
     text = "Your weekly Ally nudge: " + (", ".join(summary) or "a quiet week") + "."
     return clip(text), blocks
 

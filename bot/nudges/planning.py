@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
+from bot.calendar.service import read_offers
 from bot.ledger.network import (
     DefaultCadences,
     Gap,
@@ -44,7 +45,7 @@ from bot.ledger.projects import ProjectGoal, unmet_goals
 from bot.nudges.give_first import GiveFirst, give_first
 from bot.nudges.sentences import Sentence
 from bot.nudges.weekly_person import ContactFacts, Pick, choose, touches
-from storage.models import Contact, Interaction, Member, Nudge, NudgeStatus
+from storage.models import CalendarFeed, Contact, Interaction, Member, Nudge, NudgeStatus
 from storage.repository import GIVEN_KINDS, RECEIVED_KINDS
 from storage.types import DayNumber
 
@@ -171,6 +172,18 @@ class StayInTouch:
 
 
 @dataclass(frozen=True)
+class CalendarTrouble:
+    """A member's calendar feed that has failed for ``CALENDAR_FAILING_FOR`` or longer."""
+
+    host: str
+    since: datetime
+    error: str
+
+
+CALENDAR_FAILING_FOR = timedelta(days=7)
+
+
+@dataclass(frozen=True)
 class NudgeContent:
     """Everything one member's DM says; each part is empty when it has nothing to say."""
 
@@ -181,11 +194,18 @@ class NudgeContent:
     gap: GapSuggestion | None = None  # with no person to name: the review's biggest gap
     person: Pick | None = None
     questions: list[str] = field(default_factory=list)
+    # Said once: the DM that says it marks the feed as reported.
+    calendar_trouble: CalendarTrouble | None = None
+    # People met in calendar meetings who are not contacts yet (at most three), each a dict:
+    # "u" (a Slack user's id) or "e" (an outside person's email), and "n" (a name).
+    met: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def has_news(self) -> bool:
         return bool(
-            self.start_here
+            self.calendar_trouble
+            or self.met
+            or self.start_here
             or self.stay_in_touch
             or self.thanks
             or self.give_first
@@ -583,16 +603,43 @@ def contents(
     }
     goals = unmet_goals(session, ids, now)
     given = given_to(session, ids)
+    met = {
+        member_id: read_offers(offers)
+        for member_id, offers in connection.execute(
+            select(CalendarFeed.member_id, CalendarFeed.offers).where(
+                CalendarFeed.member_id.in_(ids), CalendarFeed.offers.is_not(None)
+            )
+        )
+    }
+    trouble = {
+        member_id: CalendarTrouble(host, since or now, error or "")
+        for member_id, host, since, error in connection.execute(
+            select(
+                CalendarFeed.member_id,
+                CalendarFeed.host,
+                CalendarFeed.failing_since,
+                CalendarFeed.last_error,
+            ).where(
+                CalendarFeed.member_id.in_(ids),
+                CalendarFeed.failing_since <= now - CALENDAR_FAILING_FOR,
+                CalendarFeed.failure_reported_at.is_(None),
+            )
+        )
+    }
     return {
-        m.id: compose(
-            facts[m.id],
-            favours[m.id],
-            now,
-            last_person_id=last_person.get(m.id, (None, False))[0],
-            keep_last=last_person.get(m.id, (None, False))[1],
-            goals=goals.get(m.id, ()),
-            given_to=given.get(m.id, set()),
-            focus=m.focus,
+        m.id: replace(
+            compose(
+                facts[m.id],
+                favours[m.id],
+                now,
+                last_person_id=last_person.get(m.id, (None, False))[0],
+                keep_last=last_person.get(m.id, (None, False))[1],
+                goals=goals.get(m.id, ()),
+                given_to=given.get(m.id, set()),
+                focus=m.focus,
+            ),
+            calendar_trouble=trouble.get(m.id),
+            met=met.get(m.id, []),
         )
         for m, _ in due_now
     }

@@ -29,6 +29,7 @@ EVERY = timedelta(minutes=5)
 SWEEP_JOB_ID = "ally-sweep-uninstalled"
 SWEEP_EVERY = timedelta(hours=1)
 DELETIONS_JOB_ID = "ally-slack-deletions"
+CALENDAR_JOB_ID = "ally-calendar-sync"
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +65,20 @@ def sweep(runtime: Runtime) -> None:
         log.exception("sweeping uninstalled workspaces failed; the next run retries")
 
 
+def sync_calendars(runtime: Runtime) -> None:
+    """One run of the calendar feeds due now (each every 4 hours, claimed by one process);
+    a failure waits for the next."""
+    from bot.calendar.service import sync_due
+
+    try:
+        counts = sync_due(runtime, runtime.clock())
+    except Exception:
+        log.exception("reading calendar feeds failed; the next run retries")
+        return
+    if counts["synced"] or counts["failed"]:
+        log.info("calendars: %s", counts)
+
+
 def delete_copies(runtime: Runtime) -> None:
     """One run of the Slack deletions an erasure listed; a failure waits for the next."""
     try:
@@ -96,6 +111,7 @@ def start(
 
     every_so_often(send_nudges, JOB_ID, every)
     every_so_often(delete_copies, DELETIONS_JOB_ID, every)
+    every_so_often(sync_calendars, CALENDAR_JOB_ID, every)
     if runtime.settings.oauth:
         every_so_often(sweep, SWEEP_JOB_ID, SWEEP_EVERY)
     scheduler.start()

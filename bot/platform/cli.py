@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,24 @@ def cmd_deletions(settings: Settings) -> int:
     return 0
 
 
+def cmd_calendar_sync(settings: Settings, at: datetime | None) -> int:
+    """Read every calendar feed due at ``at`` (default: now) once, and log its meetings."""
+    from bot.calendar.service import sync_due
+
+    runtime = Runtime.start(settings)
+    try:
+        _check_schema(runtime)
+        now = at or runtime.clock()
+        counts = sync_due(runtime, now)
+    finally:
+        runtime.close()
+    print(
+        f"ally-bot: calendars at {now.isoformat()}: {counts['synced']} read, "
+        f"{counts['failed']} failed, {counts['logged']} catch-up(s) logged"
+    )
+    return 0
+
+
 def _unstored(runtime: Runtime) -> list[str]:
     """Lines naming each workspace with data and no stored token (OAuth mode), and the fix."""
     from bot.data_rights.sweep import INSTALL_THERE, uninstalled_workspaces
@@ -297,6 +316,14 @@ def parser(extra: dict[str, Any] | None = None) -> argparse.ArgumentParser:
         "reseal", help="seal every stored token with the newest ALLY_ENCRYPTION_KEY key"
     )
     nudge_cli.add_parser(commands)
+    calendar = commands.add_parser("calendar", help="read the members' calendar feeds")
+    calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True)
+    calendar_sync = calendar_sub.add_parser(
+        "sync", help="read every calendar feed due at that instant, once, and log its meetings"
+    )
+    calendar_sync.add_argument(
+        "--at", type=nudge_cli.instant, default=None, help="ISO-8601 instant (default: now)"
+    )
     for command in (extra or {}).values():
         command.add_parser(commands)
     return root
@@ -324,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_sweep(settings)
         if args.command == "deletions":
             return cmd_deletions(settings)
+        if args.command == "calendar":
+            return cmd_calendar_sync(settings, args.at)
         if args.command == "check":
             return cmd_check(settings, args.live)
         if args.command == "nudges":

@@ -41,6 +41,9 @@ class Settings:
     workers: int
     # ALLY_ENCRYPTION_KEY: Fernet keys, newest first, that seal the stored Slack tokens.
     encryption_keys: tuple[str, ...] = ()
+    # ALLY_CALENDAR_ALLOW_HTTP_HOSTS, for tests only: hosts whose calendar feeds may be read
+    # over plain HTTP and at a private address (a feed served on 127.0.0.1).
+    calendar_http_hosts: frozenset[str] = frozenset()
 
     @property
     def socket_mode(self) -> bool:
@@ -177,6 +180,11 @@ def settings_from_env(env: Mapping[str, str], *, for_serving: bool = True) -> Se
         scheduler=scheduler_raw == "on",
         workers=_int(env, "WEB_CONCURRENCY", 1, 1, 64),
         encryption_keys=encryption_keys,
+        calendar_http_hosts=frozenset(
+            host.strip().casefold()
+            for host in (_get(env, "ALLY_CALENDAR_ALLOW_HTTP_HOSTS") or "").split(",")
+            if host.strip()
+        ),
     )
 
 

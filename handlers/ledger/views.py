@@ -139,6 +139,8 @@ def line_text(line: LedgerLine) -> str:
         text += f" (<{line.message_link}|message>)"
     if line.kind == InteractionKind.FAVOUR_RECEIVED and line.thanked:
         text += " :white_check_mark: thanked"
+    if line.source == "calendar":
+        text += " (from your calendar)"
     return clip(f"• {day(line.occurred_at)}: {text}", LINE_MAX)
 
 

@@ -156,3 +156,15 @@ def test_nudge_send_scale_prints_its_json_lines(
         assert line["dms"] == line["recorded_sent"] > 0
         assert 1 <= line["calls_per_dm"] <= 1.25
     assert [x["workspaces"] for x in lines] == [1, 2, 1]
+
+
+def test_calendar_sync_prints_its_json_line(data_dir: Path, tmp_path: Path) -> None:
+    printed: list[str] = []
+    out = tmp_path / "results.json"
+    argv = ["--tiny", "--only", "calendar_sync", "--backend", "sqlite", "--out", str(out)]
+    assert bench_main.main(argv, emit=printed.append) == 0
+    [line] = [json.loads(x) for x in printed if '"calendar_sync"' in x]
+    assert (line["members"], line["events_per_feed"]) == bench_main.TINY.calendar
+    assert line["synced"] == line["members"] and line["failed"] == 0
+    assert line["logged"] > 0 and line["resync_logged"] == 0
+    assert line["peak_rss_mb"] > 0

@@ -278,3 +278,12 @@ def test_the_check_catches_what_the_manifest_lacks() -> None:
 )
 def test_the_source_scan_reads_sdk_method_names(line: str, method: str) -> None:
     assert [f"{family}.{name}" for family, name in WEB_API_CALL.findall(line)] == [method]
+
+
+def test_the_usage_hint_names_the_calendar_and_every_hinted_subcommand_exists() -> None:
+    from handlers.commands import subcommands
+
+    [command] = load_manifest()["features"]["slash_commands"]
+    hinted = [part.split()[0] for part in command["usage_hint"].split(" | ")]
+    assert "calendar" in hinted
+    assert set(hinted) - {"help"} <= set(subcommands())

@@ -16,6 +16,7 @@ from bot.nudges.meeting_plans import make_plan
 from storage.db import transaction
 from storage.models import (
     Base,
+    CalendarFeed,
     Contact,
     ExportFile,
     ExportStatus,
@@ -51,6 +52,7 @@ TABLES = (
     MeetingPlan,
     PlanMessage,
     SentMessage,
+    CalendarFeed,
 )
 
 # How each table of storage.models' metadata relates to a member. Every table must be listed:
@@ -77,6 +79,7 @@ OWNERSHIP = {
     "meeting_plans": BY_MEMBER,
     "plan_messages": BY_MEMBER,
     "sent_messages": BY_IDENTITY,
+    "calendar_feeds": BY_MEMBER,
     # Request signatures and event ids, kept 15 minutes against replays.
     "seen_requests": NOT_PERSONAL,
     "slack_deletions": SLACK_OBJECTS,
@@ -86,10 +89,10 @@ OWNERSHIP = {
 def give_data(
     sessions: sessionmaker[Session], ref: MemberRef, now: datetime, *, secret: str = "private"
 ) -> None:
-    """Two contacts (one with notes containing ``secret``), three ledger lines, a suggested
-    question, a nudge, a project with its ally, a meeting plan with its reminder, a visit to
-    Home, a past export, an answer Ally posted in their DM and a cached directory entry for
-    ``ref``."""
+    """Two contacts (one with notes containing ``secret``), three ledger lines and a catch-up
+    from the calendar, a suggested question, a nudge, a project with its ally, a meeting plan
+    with its reminder, a connected calendar feed, a visit to Home, a past export, an answer Ally
+    posted in their DM and a cached directory entry for ``ref``."""
     with transaction(sessions) as session:
         ally = SlackPerson(user_id="U2", name="Maria Lopez")
         outside = OutsidePerson(name="Dana Lee", organisation="Acme")
@@ -110,6 +113,31 @@ def give_data(
         assert member is not None
         session.add(
             QuestionAsked(member_id=member.id, scope="U2", question_id="q-first", asked_at=now)
+        )
+        maria = session.scalars(
+            select(Contact).where(Contact.member_id == member.id, Contact.key == "U2")
+        ).one()
+        session.add(
+            Interaction(
+                member_id=member.id,
+                contact_id=maria.id,
+                kind=InteractionKind.CATCH_UP.value,
+                what=f"1:1 {secret}",
+                occurred_at=now - timedelta(days=1),
+                source="calendar",
+                calendar_key="0" * 64,
+                created_at=now,
+            )
+        )
+        session.add(
+            CalendarFeed(
+                member_id=member.id,
+                url_sealed="fernet:sealed-" + ref.user_id,
+                host="calendar.google.com",
+                created_at=now,
+                next_sync_at=now,
+                last_logged=1,
+            )
         )
         session.add(
             Nudge(

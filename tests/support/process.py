@@ -29,6 +29,7 @@ ALLY_VARIABLES = (
     "LOG_LEVEL",
     "ALLY_SCHEDULER",
     "ALLY_ENCRYPTION_KEY",
+    "ALLY_CALENDAR_ALLOW_HTTP_HOSTS",
 )
 ALLY_BOT = str(Path(sys.executable).with_name("ally-bot"))
 # Starting takes about a second; a loaded CI machine may take several.

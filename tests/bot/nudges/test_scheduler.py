@@ -27,7 +27,11 @@ def test_job_sends_due_nudges_and_stops_cleanly(runtime: Runtime, fake_slack: Fa
     running = scheduler.start(runtime, first_run_in=timedelta(0))
     try:
         # The nudges, and the Slack deletions that forget and uninstall list.
-        assert {j.id for j in running.get_jobs()} == {scheduler.JOB_ID, scheduler.DELETIONS_JOB_ID}
+        assert {j.id for j in running.get_jobs()} == {
+            scheduler.JOB_ID,
+            scheduler.DELETIONS_JOB_ID,
+            scheduler.CALENDAR_JOB_ID,
+        }
         job = running.get_job(scheduler.JOB_ID)
         assert isinstance(job.trigger, IntervalTrigger)
         assert job.trigger.timezone == UTC

@@ -50,6 +50,7 @@ def test_defaults_for_http_mode() -> None:
         "scheduler": True,
         "workers": 1,
         "encryption_keys": (),
+        "calendar_http_hosts": frozenset(),
     }
     assert not settings.socket_mode
     assert not settings.oauth
@@ -288,3 +289,15 @@ def _called_name(call: ast.Call) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return func.id if isinstance(func, ast.Name) else ""
+
+
+def test_calendar_http_hosts_are_a_comma_separated_list_empty_by_default(
+    fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    from tests.support.settings import make_settings
+
+    assert make_settings(fake_slack, sqlite_url).calendar_http_hosts == frozenset()
+    given = make_settings(
+        fake_slack, sqlite_url, ALLY_CALENDAR_ALLOW_HTTP_HOSTS=" 127.0.0.1, Feeds.Test ,"
+    )
+    assert given.calendar_http_hosts == {"127.0.0.1", "feeds.test"}

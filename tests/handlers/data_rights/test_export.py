@@ -174,5 +174,5 @@ def test_export_on_both_databases(
     assert "direct message" in SlackDriver(app, SECRET).command("export", user="U1").text
     finish(app)
     data = the_upload(fake_slack)
-    assert len(data["contacts"]) == 2 and len(data["interactions"]) == 3
+    assert len(data["contacts"]) == 2 and len(data["interactions"]) == 4
     assert "notes: on-every-database" in json.dumps(data)

@@ -79,7 +79,7 @@ from bot.nudges.planning import (
     with_questions,
     workspaces,
 )
-from bot.platform import metrics
+from bot.platform import dm_history, metrics
 from bot.platform.app import posting_client as no_repeat
 from bot.platform.clock import Clock
 from bot.platform.oauth import WorkspaceClients
@@ -649,21 +649,8 @@ class Delivery(Sender):
         History comes newest first (at most 15 messages a page for apps outside the
         Marketplace), so reaching an older week's nudge means this week's was never posted.
         """
-        cursor = None
-        for _ in range(HISTORY_PAGES):
-            page = client.conversations_history(
-                channel=channel, limit=15, include_all_metadata=True, cursor=cursor
-            )
-            for message in page.get("messages") or []:
-                metadata = message.get("metadata") or {}
-                if metadata.get("event_type") != EVENT_TYPE:
-                    continue
-                if (metadata.get("event_payload") or {}).get("week") == claim.slot.week:
-                    return str(message["ts"])
-                return None
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not page.get("has_more") or not cursor:
-                return None
+        for message, payload in dm_history.tagged(client, channel, EVENT_TYPE, pages=HISTORY_PAGES):
+            return str(message["ts"]) if payload.get("week") == claim.slot.week else None
         return None
 
     def _mark_sent(self, claim: Claim, channel: str, ts: str, content: NudgeContent) -> bool:

@@ -37,8 +37,11 @@ def register(app: App, runtime: Runtime) -> None:
     store = app.installation_store
     revocation = TokenRevocationListeners(store) if store is not None else None
 
-    @app.event("app_uninstalled")
-    def on_uninstalled(context: BoltContext) -> None:
+    def erase_workspace(context: BoltContext) -> data_rights.Erased:
+        """Erase the event's workspace (the whole organisation for an organisation-wide
+        install) and its installation, then delete Ally's copies in Slack after the answer, as
+        far as the token still allows (an uninstall or revocation mostly leaves none: the
+        list is dropped, logged)."""
         enterprise_id = context.enterprise_id or ""
         whole_org = bool(context.is_enterprise_install)
         erased = data_rights.erase(
@@ -51,14 +54,19 @@ def register(app: App, runtime: Runtime) -> None:
         if revocation is not None:
             revocation.handle_app_uninstalled_events(context)
         if erased.copies:
-            # Slack revokes the tokens on uninstall, so these are mostly dropped; with a token
-            # that still works, the DMs and files go too.
             app.listener_runner.listener_executor.submit(
                 delete_copies_later,
                 runtime,
                 enterprise_id,
                 None if whole_org else context.team_id or "",
             )
+        return erased
+
+    @app.event("app_uninstalled")
+    def on_uninstalled(context: BoltContext) -> None:
+        enterprise_id = context.enterprise_id or ""
+        whole_org = bool(context.is_enterprise_install)
+        erased = erase_workspace(context)
         log.info(
             "app uninstalled: workspace data erased",
             extra=fields(
@@ -81,24 +89,7 @@ def register(app: App, runtime: Runtime) -> None:
         if revocation is not None:
             revocation.handle_tokens_revoked_events(event, context)
             if bots and _no_bot_left(revocation.installation_store, enterprise_id, context):
-                whole_org = bool(context.is_enterprise_install)
-                erased = data_rights.erase(
-                    runtime.unit_of_work,
-                    enterprise_id=enterprise_id,
-                    team_id=context.team_id,
-                    now=runtime.clock(),
-                    whole_enterprise=whole_org,
-                )
-                # The token is gone, so Ally's DMs there can no longer be deleted (README): the
-                # list is dropped, logged.
-                revocation.handle_app_uninstalled_events(context)
-                if erased.copies:
-                    app.listener_runner.listener_executor.submit(
-                        delete_copies_later,
-                        runtime,
-                        enterprise_id,
-                        None if whole_org else context.team_id or "",
-                    )
+                erased = erase_workspace(context)
         said = "tokens revoked" if erased is None else "tokens revoked: workspace data erased"
         log.info(
             said,

@@ -33,6 +33,7 @@ from bot.errors import AllyError, NotFound
 from bot.ledger import directory
 from bot.ledger import service as ledger
 from bot.ledger.people import MemberRef
+from bot.platform import dm_history
 from bot.platform.app import posting_client
 from bot.platform.runtime import Runtime
 from handlers.kit.blocks import escape, updated_blocks
@@ -149,21 +150,10 @@ def attempt_key(started: datetime) -> str:
 def already_posted(client: WebClient, channel: str, interaction: int, started: datetime) -> bool:
     """Whether the thank-you started at ``started`` is in the ally's DM (newest first)."""
     wanted = {"favour": interaction, "attempt": attempt_key(started)}
-    cursor = None
-    for _ in range(HISTORY_PAGES):
-        page = client.conversations_history(
-            channel=channel, limit=15, include_all_metadata=True, cursor=cursor
-        )
-        for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            if metadata.get("event_type") == EVENT_TYPE and all(
-                (metadata.get("event_payload") or {}).get(k) == v for k, v in wanted.items()
-            ):
-                return True
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not page.get("has_more") or not cursor:
-            return False
-    return False
+    return any(
+        all(payload.get(k) == v for k, v in wanted.items())
+        for _, payload in dm_history.tagged(client, channel, EVENT_TYPE, pages=HISTORY_PAGES)
+    )
 
 
 def send_thanks(

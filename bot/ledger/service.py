@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
@@ -817,14 +818,43 @@ def say_thanks(
     return committed(uows, lambda session: record_thanks(session, ref, interaction_id, words, now))
 
 
+def _as_seen(column: Any, value: datetime | None) -> Any:
+    return column.is_(None) if value is None else column == value
+
+
 def mark_thanks_post(
-    uows: Uows, ref: MemberRef, interaction_id: int, started: datetime | None, now: datetime
-) -> None:
+    uows: Uows,
+    ref: MemberRef,
+    interaction_id: int,
+    started: datetime | None,
+    now: datetime,
+    *,
+    seen: ThanksTarget | None = None,
+) -> bool:
     """Note that a thank-you DM for the favour is being posted (``started``), before the post;
-    or, with None, that Slack clearly did not post it. Its own unit of work."""
+    or, with None, that Slack clearly did not post it. Its own unit of work.
 
-    def mark(session: Session) -> None:
+    A start is noted only while the favour is as ``seen`` (its mark and when it was thanked,
+    read before looking at Slack): False when another Send (a double submit) has marked or
+    thanked it since, and that one posts."""
+
+    def mark(session: Session) -> bool:
         interaction, _target = _thankable(open_member(session, ref, now), interaction_id)
-        interaction.thanks_post_started_at = started
+        if started is None:
+            interaction.thanks_post_started_at = None
+            return True
+        mark_was = seen.post_started_at if seen is not None else None
+        thanked_was = seen.thanked_at if seen is not None else None
+        result = session.execute(
+            update(Interaction)
+            .where(
+                Interaction.id == interaction.id,
+                _as_seen(Interaction.thanks_post_started_at, mark_was),
+                _as_seen(Interaction.thanked_at, thanked_was),
+            )
+            .values(thanks_post_started_at=started)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
-    committed(uows, mark)
+    return committed(uows, mark)

@@ -181,7 +181,10 @@ def send_thanks(
         except (SlackApiError, SlackClientError, OSError) as error:
             raise Unchecked(str(error)) from None
     started = runtime.clock()
-    ledger.mark_thanks_post(runtime.unit_of_work, member, interaction, started, started)
+    if not ledger.mark_thanks_post(
+        runtime.unit_of_work, member, interaction, started, started, seen=target
+    ):
+        raise Unchecked("another Send of this thank-you is posting it")
     try:
         quick.chat_postMessage(
             channel=channel,

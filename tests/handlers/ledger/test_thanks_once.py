@@ -139,3 +139,25 @@ def test_a_clear_refusal_is_sent_on_the_next_try_without_reading_the_dm(
     assert send(slack, favour_id, "Thanks!").json["response_action"] == "update"
     assert len(thanks_to_maria(fake_slack)) == 1
     assert fake_slack.calls_to("conversations.history") == []
+
+
+def test_two_sends_at_once_reach_the_ally_once(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    """A double submit: the second Send arrives while the first is opening the DM, after both
+    read the favour. One posts; the other is told to check again, and posts nothing."""
+    favour_id = favour(slack, "thanks <@U2> for the report")
+    second: list[Reply] = []
+
+    def open_and_send_again(params: Params) -> Any:
+        fake_slack.on("conversations.open", fake_slack._conversations_open)
+        second.append(send(slack, favour_id, "You saved my week."))
+        return fake_slack._conversations_open(params)
+
+    fake_slack.on("conversations.open", open_and_send_again)
+    first = send(slack, favour_id, "You saved my week.")
+
+    assert second[0].json["response_action"] == "update"  # it got there first, and posted
+    assert first.json["response_action"] == "errors"
+    assert "haven't sent it again" in first.json["errors"]["message"]
+    assert thanks_to_maria(fake_slack) == ["<@U1> wanted to say thanks for the report"]

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -126,6 +126,7 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
     plan = Plan(read.source)
     seen: set[str] = set()
     emails_of: dict[str, tuple[str, ...]] = {}
+    kept = _kept_emails(data)
     matched = by_email = known_by_email = cut = 0
     for found in read.people:
         if not found.name:
@@ -137,6 +138,15 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
             if user is not None:
                 person = user
                 break
+        known = next((kept[e.casefold()] for e in found.emails if e.casefold() in kept), None)
+        if person is None and known is not None:
+            # An outside contact an earlier file brought in, known by an address it kept
+            # (under whatever name this file gives them).
+            if known not in seen:
+                seen.add(known)
+                matched += 1
+                known_by_email += 1
+            continue
         if isinstance(person, SlackPerson):
             if person.user_id == data.member.user_id:
                 plan.skipped["that's you"] += 1
@@ -188,6 +198,17 @@ def match_people(data: MemberData, read: ReadFile, emails: Mapping[str, SlackPer
 
 
 EMAILS_KEPT = 5  # addresses kept for one outside person
+
+
+def _kept_emails(data: MemberData) -> dict[str, str]:
+    """The addresses kept for the member's outside contacts (from files they imported), each
+    to its contact's key."""
+    rows = data.session.execute(
+        select(Contact.key, Contact.emails).where(
+            Contact.member_id == data.member.id, Contact.emails.is_not(None)
+        )
+    )
+    return {email: key for key, text in rows for email in str(text).split("\n") if email}
 
 
 def _emails_text(emails: tuple[str, ...]) -> str | None:

@@ -128,3 +128,22 @@ def test_a_plain_dm_is_told_what_ally_reads_and_its_own_messages_are_ignored(
     assert slack.event({**event, "channel_type": "channel", "ts": "1.4"}).status == 200
     slack.app.listener_runner.listener_executor.shutdown(wait=True)
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_someone_imported_before_is_known_by_their_address_under_another_name(
+    slack: SlackDriver, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    first = share(slack, fake_slack, "contacts.vcf", VCARD)
+    assert "added 2 people" in confirmed_text(confirm(slack, fake_slack, first))
+
+    # The phone's export names Lee differently, with the same address (in another case).
+    renamed = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lee W.\r\nORG:Globex\r\n"
+        b"EMAIL;TYPE=INTERNET:Lee@Globex.test\r\nEND:VCARD\r\n"
+    )
+    again = share(slack, fake_slack, "phone.vcf", renamed)
+    text = str(again["blocks"])
+    assert "*0 people* new to your network" in text
+    assert "1 person already in your network (left as they are: 1 by email, 0 by name" in text
+    assert "import_confirm" not in buttons(again)
+    assert set(contacts(runtime)) == {"~lee wong", "~jo park"}

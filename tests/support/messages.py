@@ -43,3 +43,16 @@ def press(slack: SlackDriver, message: dict[str, Any], pressed: dict[str, Any]) 
         },
     )
     assert reply.status == 200
+
+
+def favour(slack: SlackDriver, text: str) -> str:
+    """Run the command ``text`` (a favour received) and return its Say thanks button's value."""
+    reply = slack.command(text)
+    [value] = [
+        element["value"]
+        for block in reply.json["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "say_thanks"
+    ]
+    return str(value)

@@ -34,6 +34,7 @@ from storage.models import (
 from tests.support.clock import FrozenClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.messages import button
+from tests.support.messages import press as press_button
 from tests.support.modals import contact_values
 from tests.support.nudge_fixtures import add_member
 from tests.support.slack_requests import Reply, SlackDriver
@@ -63,25 +64,7 @@ def dms(fake: FakeSlack) -> list[dict[str, Any]]:
 
 
 def press(slack: SlackDriver, message: dict[str, Any], action_id: str) -> None:
-    pressed = button(message, action_id)
-    reply = slack.action(
-        action_id,
-        value=pressed.get("value"),
-        extra={
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": pressed["block_id"],
-                    "type": "button",
-                    "value": pressed.get("value"),
-                }
-            ],
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": "DU1"},
-            "channel": {"id": "DU1"},
-            "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
-        },
-    )
-    assert reply.status == 200
+    press_button(slack, message, button(message, action_id))
 
 
 def met_and_learned(

@@ -11,19 +11,8 @@ from bot.platform.runtime import Runtime
 from storage.db import transaction
 from storage.models import Interaction
 from tests.support.fake_slack import FakeSlack
+from tests.support.messages import favour
 from tests.support.slack_requests import Reply, SlackDriver
-
-
-def favour(slack: SlackDriver, text: str) -> str:
-    reply = slack.command(text)
-    [value] = [
-        element["value"]
-        for block in reply.json["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"] == "say_thanks"
-    ]
-    return str(value)
 
 
 def words(text: str | None) -> dict[str, dict[str, Any]]:

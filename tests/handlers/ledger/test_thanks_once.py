@@ -14,19 +14,8 @@ from storage.db import transaction
 from storage.models import Interaction
 from tests.support.clock import FrozenClock
 from tests.support.fake_slack import DropConnection, FakeSlack, Params
+from tests.support.messages import favour
 from tests.support.slack_requests import Reply, SlackDriver
-
-
-def favour(slack: SlackDriver, text: str) -> str:
-    reply = slack.command(text)
-    [value] = [
-        element["value"]
-        for block in reply.json["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"] == "say_thanks"
-    ]
-    return str(value)
 
 
 def send(slack: SlackDriver, favour_id: str, text: str) -> Reply:
